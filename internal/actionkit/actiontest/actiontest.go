@@ -1,0 +1,214 @@
+// Package actiontest runs an action's realMain against a fake GitHub Actions runner: INPUT_* variables,
+// temporary GITHUB_OUTPUT / GITHUB_ENV / GITHUB_STEP_SUMMARY files, and a model of how the runner reads
+// workflow commands from the log and outputs from the file, so that tests can assert what a real
+// runner would have seen.
+package actiontest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/slipway-actions/slipway/internal/actionkit"
+)
+
+// Runner is a fake runner environment for one step.
+type Runner struct {
+	Env         map[string]string
+	OutputFile  string
+	EnvFile     string
+	SummaryFile string
+}
+
+// NewRunner makes a runner environment in GitHub Actions mode (GITHUB_ACTIONS=true) with temp files.
+func NewRunner(t testing.TB) *Runner {
+	t.Helper()
+	dir := t.TempDir()
+	r := &Runner{
+		OutputFile:  filepath.Join(dir, "output"),
+		EnvFile:     filepath.Join(dir, "env"),
+		SummaryFile: filepath.Join(dir, "summary"),
+	}
+	for _, f := range []string{r.OutputFile, r.EnvFile, r.SummaryFile} {
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Env = map[string]string{
+		"GITHUB_ACTIONS":      "true",
+		"GITHUB_OUTPUT":       r.OutputFile,
+		"GITHUB_ENV":          r.EnvFile,
+		"GITHUB_STEP_SUMMARY": r.SummaryFile,
+		"GITHUB_WORKSPACE":    dir,
+		"RUNNER_TEMP":         dir,
+	}
+	return r
+}
+
+// Input sets INPUT_<NAME> as the runner does for `with:` keys.
+func (r *Runner) Input(name, value string) *Runner {
+	r.Env["INPUT_"+strings.ToUpper(strings.ReplaceAll(name, " ", "_"))] = value
+	return r
+}
+
+// Getenv reads the fake environment.
+func (r *Runner) Getenv(key string) string { return r.Env[key] }
+
+// Result is what one run produced.
+type Result struct {
+	Code    int
+	Stdout  string
+	Outputs map[string]string
+	EnvVars map[string]string
+	Summary string
+}
+
+// MainFunc is an action's realMain.
+type MainFunc func(ctx context.Context, opts ...actionkit.Option) int
+
+// Run calls main with this environment and args and collects what it wrote.
+func (r *Runner) Run(t testing.TB, ctx context.Context, main MainFunc, args ...string) Result {
+	t.Helper()
+	var out bytes.Buffer
+	code := main(ctx, actionkit.WithGetenv(r.Getenv), actionkit.WithStdout(&out), actionkit.WithArgs(args))
+	res := Result{Code: code, Stdout: out.String()}
+	var err error
+	if res.Outputs, err = ParseFileCommands(readFile(t, r.OutputFile)); err != nil {
+		t.Fatalf("GITHUB_OUTPUT as the runner reads it: %v", err)
+	}
+	if res.EnvVars, err = ParseFileCommands(readFile(t, r.EnvFile)); err != nil {
+		t.Fatalf("GITHUB_ENV as the runner reads it: %v", err)
+	}
+	res.Summary = readFile(t, r.SummaryFile)
+	return res
+}
+
+func readFile(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// ParseFileCommands reads a GITHUB_OUTPUT or GITHUB_ENV file the way the runner does (see NormaliseLineBreaks): `name=value`
+// lines and `name<<DELIMITER` heredocs that end at a line equal to the delimiter. A name set twice keeps
+// the last value, as the runner does.
+func ParseFileCommands(content string) (map[string]string, error) {
+	vars := map[string]string{}
+	lines := strings.Split(NormaliseLineBreaks(content), "\n")
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		if line == "" {
+			continue
+		}
+		eq := strings.Index(line, "=")
+		hd := strings.Index(line, "<<")
+		if hd >= 0 && (eq < 0 || hd < eq) {
+			name, delim := line[:hd], line[hd+2:]
+			if name == "" || delim == "" {
+				return nil, fmt.Errorf("line %d: malformed heredoc %q", i+1, line)
+			}
+			var value []string
+			closed := false
+			for i++; i < len(lines); i++ {
+				if lines[i] == delim {
+					closed = true
+					break
+				}
+				value = append(value, lines[i])
+			}
+			if !closed {
+				return nil, fmt.Errorf("heredoc %q: delimiter %q never closes", name, delim)
+			}
+			vars[name] = strings.Join(value, "\n")
+			continue
+		}
+		if eq <= 0 {
+			return nil, fmt.Errorf("line %d: %q is neither name=value nor a heredoc", i+1, line)
+		}
+		vars[line[:eq]] = line[eq+1:]
+	}
+	return vars, nil
+}
+
+// NormaliseLineBreaks turns \r\n and lone \r into \n: the runner reads files with .NET's ReadLine,
+// for which all three end a line.
+func NormaliseLineBreaks(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+}
+
+// Command is a workflow command the runner would act on.
+type Command struct {
+	Name    string
+	Message string
+}
+
+// Commands lists the workflow commands a runner would act on in a log: "::name props::message" at the
+// start of a line after leading white space, and the legacy "##[name]message" anywhere in a line;
+// between ::stop-commands::TOKEN and ::TOKEN:: nothing but the resume line is a command.
+func Commands(log string) []Command {
+	var cmds []Command
+	stopToken := ""
+	for _, line := range strings.Split(log, "\n") {
+		line = strings.TrimSuffix(line, "\r")
+		trimmed := strings.TrimLeftFunc(line, isDotNetSpace)
+		if stopToken != "" {
+			if trimmed == "::"+stopToken+"::" {
+				stopToken = ""
+			}
+			continue
+		}
+		if strings.HasPrefix(trimmed, "::") {
+			rest := trimmed[2:]
+			end := strings.Index(rest, "::")
+			if end > 0 {
+				head := rest[:end]
+				name, _, _ := strings.Cut(head, " ")
+				msg := rest[end+2:]
+				cmds = append(cmds, Command{Name: name, Message: msg})
+				if name == "stop-commands" && msg != "" {
+					stopToken = msg
+				}
+				continue
+			}
+		}
+		if i := strings.Index(line, "##["); i >= 0 {
+			rest := line[i+3:]
+			if end := strings.Index(rest, "]"); end > 0 {
+				name, _, _ := strings.Cut(rest[:end], " ")
+				cmds = append(cmds, Command{Name: name, Message: rest[end+1:]})
+			}
+		}
+	}
+	return cmds
+}
+
+// isDotNetSpace is .NET's char.IsWhiteSpace, which the runner's TrimStart uses.
+func isDotNetSpace(r rune) bool {
+	switch r {
+	case ' ', '\t', '\n', '\v', '\f', '\r', 0x85, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000:
+		return true
+	}
+	return r >= 0x2000 && r <= 0x200a
+}
+
+// CommandNames lists the distinct command names in a log, sorted.
+func CommandNames(log string) []string {
+	seen := map[string]bool{}
+	for _, c := range Commands(log) {
+		seen[c.Name] = true
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
