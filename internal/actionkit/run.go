@@ -1,0 +1,42 @@
+package actionkit
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// ErrNotBuilt is returned by an action whose engine is not written yet: it exits 3 and says so, never 0.
+var ErrNotBuilt = errors.New("this action's engine is not built yet")
+
+// Run is the one body every slipway main shares: --help, cancellation on SIGINT/SIGTERM (GitHub sends
+// SIGTERM when a run is cancelled), the work, the reason for a failure, the summary, and the exit code.
+// work must read and validate all inputs before it touches anything, and return BadInput errors for
+// them.
+func (k *Kit) Run(ctx context.Context, work func(ctx context.Context) error) int {
+	if k.help {
+		k.Help()
+		return ExitOK
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := work(ctx)
+	switch {
+	case errors.Is(err, ErrNotBuilt):
+		err = Infra(err)
+	case IsBadInput(err):
+		k.Infof("Run with --help, or see this action's README, for the inputs.")
+	}
+	if err != nil {
+		k.Errorf("%v", err)
+	}
+	if ferr := k.Finish(); ferr != nil {
+		k.Errorf("%v", ferr)
+		if err == nil {
+			return ExitInfra
+		}
+	}
+	return ExitCode(err)
+}
