@@ -1,0 +1,153 @@
+// Package actions_test checks what spans the five actions: the root action.yml that forwards to them,
+// and the image that holds them.
+package actions_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/slipway-actions/slipway/internal/actionkit"
+	"gopkg.in/yaml.v3"
+)
+
+var update = flag.Bool("update", false, "rewrite the root action.yml from the five actions")
+
+// actionNames lists the directories under actions/ that hold an action.
+func actionNames(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(e.Name(), "action.yml")); e.IsDir() && err == nil {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func loadMetadata(t *testing.T, path string) *actionkit.Metadata {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := actionkit.ParseMetadata(b)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return m
+}
+
+// rootActionYML renders the root action.yml: a "command" input and every input of the five actions,
+// without defaults (each program applies its own action.yml's defaults to inputs left empty).
+func rootActionYML(t *testing.T) string {
+	t.Helper()
+	names := actionNames(t)
+	descs := map[string][]string{}
+	for _, n := range names {
+		m := loadMetadata(t, filepath.Join(n, "action.yml"))
+		for _, in := range m.InputNames() {
+			d := strings.Join(strings.Fields(m.Inputs[in].Description), " ")
+			descs[in] = append(descs[in], fmt.Sprintf("%s: %s", n, d))
+		}
+	}
+	var b strings.Builder
+	b.WriteString("# Generated from actions/*/action.yml by `go test ./actions -run TestRootAction -update`; do not edit.\n")
+	b.WriteString("name: slipway\n")
+	b.WriteString("description: From pull request to production for Python platforms - lint, E2E, build and push, ECS deploy, Flagsmith rollout.\n")
+	b.WriteString("author: slipway-actions\nbranding:\n  icon: anchor\n  color: blue\ninputs:\n")
+	b.WriteString("  command:\n    description: The action to run - " + strings.Join(names, ", ") + ".\n    required: true\n")
+	ins := make([]string, 0, len(descs))
+	for in := range descs {
+		ins = append(ins, in)
+	}
+	sort.Strings(ins)
+	for _, in := range ins {
+		q, _ := yaml.Marshal(strings.Join(descs[in], " | "))
+		fmt.Fprintf(&b, "  %s:\n    description: %s", in, q)
+	}
+	b.WriteString("outputs:\n")
+	outs := map[string][]string{}
+	for _, n := range names {
+		m := loadMetadata(t, filepath.Join(n, "action.yml"))
+		for out, spec := range m.Outputs {
+			outs[out] = append(outs[out], fmt.Sprintf("%s: %s", n, strings.Join(strings.Fields(spec.Description), " ")))
+		}
+	}
+	outNames := make([]string, 0, len(outs))
+	for o := range outs {
+		outNames = append(outNames, o)
+	}
+	sort.Strings(outNames)
+	for _, o := range outNames {
+		q, _ := yaml.Marshal(strings.Join(outs[o], " | "))
+		fmt.Fprintf(&b, "  %s:\n    description: %s", o, q)
+	}
+	b.WriteString("runs:\n  using: docker\n  image: docker://ghcr.io/slipway-actions/slipway:v0\n  entrypoint: /usr/local/bin/slipway\n")
+	return b.String()
+}
+
+func TestRootAction_ForwardsEveryInputOfTheFiveActions(t *testing.T) {
+	want := rootActionYML(t)
+	path := filepath.Join("..", "action.yml")
+	if *update {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Errorf("action.yml is not what the five actions declare; run: go test ./actions -run TestRootAction -update")
+	}
+	m := loadMetadata(t, path)
+	if !m.Inputs["command"].Required {
+		t.Error(`root input "command" is not required`)
+	}
+}
+
+var argActions = regexp.MustCompile(`(?m)^ARG ACTIONS="([^"]*)"`)
+
+// dockerfileActions reads the ACTIONS build argument of the root Dockerfile: the binaries it builds.
+func dockerfileActions(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := argActions.FindSubmatch(b)
+	if m == nil {
+		t.Fatal(`Dockerfile has no ARG ACTIONS="..." line`)
+	}
+	names := strings.Fields(string(m[1]))
+	sort.Strings(names)
+	return names
+}
+
+func TestDockerfile_BuildsEveryAction(t *testing.T) {
+	t.Parallel()
+	if got, want := dockerfileActions(t), actionNames(t); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("Dockerfile builds %v, actions/ holds %v", got, want)
+	}
+	sh, err := os.ReadFile(filepath.Join("..", "entrypoint.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range actionNames(t) {
+		if !strings.Contains(string(sh), n) {
+			t.Errorf("entrypoint.sh does not dispatch %q", n)
+		}
+	}
+}
