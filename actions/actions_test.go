@@ -84,12 +84,7 @@ func rootActionYML(t *testing.T) string {
 			outs[out] = append(outs[out], fmt.Sprintf("%s: %s", n, strings.Join(strings.Fields(spec.Description), " ")))
 		}
 	}
-	outNames := make([]string, 0, len(outs))
-	for o := range outs {
-		outNames = append(outNames, o)
-	}
-	sort.Strings(outNames)
-	for _, o := range outNames {
+	for _, o := range sortedOutputs(outs) {
 		q, _ := yaml.Marshal(strings.Join(outs[o], " | "))
 		fmt.Fprintf(&b, "  %s:\n    description: %s", o, q)
 	}
@@ -150,4 +145,13 @@ func TestDockerfile_BuildsEveryAction(t *testing.T) {
 			t.Errorf("entrypoint.sh does not dispatch %q", n)
 		}
 	}
+}
+
+func sortedOutputs[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
