@@ -3,6 +3,7 @@ module github.com/slipway-actions/slipway
 go 1.26.8
 
 require (
+	github.com/pelletier/go-toml/v2 v2.2.4
 	github.com/sethvargo/go-githubactions v1.3.2
 	gopkg.in/yaml.v3 v3.0.1
 )

@@ -5,10 +5,12 @@ package main
 import (
 	"context"
 	_ "embed"
-	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/lint"
 )
 
 //go:embed action.yml
@@ -23,8 +25,7 @@ func realMain(ctx context.Context, opts ...actionkit.Option) int {
 		if err != nil {
 			return err
 		}
-		_ = cfg
-		return fmt.Errorf("lint-python: %w", actionkit.ErrNotBuilt)
+		return run(ctx, k, cfg)
 	})
 }
 
@@ -42,6 +43,11 @@ type config struct {
 	SARIFFile        string
 	ReportFile       string
 	Jobs             int
+
+	Workspace string            // absolute workspace root
+	Dir       string            // absolute working directory
+	Explicit  bool              // linters were named, not detected
+	Sources   map[string]string // detected linter → the file that configures it
 }
 
 func parseConfig(k *actionkit.Kit) (config, error) {
@@ -63,5 +69,54 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	if cfg.SuggestFixes && cfg.GitHubToken == "" {
 		in.Invalid("suggest-fixes", "needs github-token to post review comments")
 	}
+	if cfg.SuggestFixes {
+		in.Invalid("suggest-fixes", "posting formatter diffs as review suggestions is not built yet; leave it false")
+	}
+	auto := len(cfg.Linters) == 1 && cfg.Linters[0] == "auto"
+	for _, l := range cfg.Linters {
+		if !auto && !lint.IsKnown(l) {
+			in.Invalid("linters", "%q is not a linter slipway runs (use auto or %s)", l, strings.Join(lint.Known, ", "))
+		}
+	}
+	if !auto && contains(cfg.Linters, "auto") {
+		in.Invalid("linters", "auto cannot be combined with named linters")
+	}
+
+	cfg.Workspace = k.Getenv("GITHUB_WORKSPACE")
+	if cfg.Workspace == "" {
+		cfg.Workspace, _ = os.Getwd()
+	}
+	if dir, err := lint.Abs(cfg.Workspace, cfg.WorkingDirectory); err != nil {
+		in.Invalid("working-directory", "%v", err)
+	} else if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		in.Invalid("working-directory", "%q is not a directory", cfg.WorkingDirectory)
+	} else {
+		cfg.Dir = dir
+		for _, p := range cfg.Paths {
+			abs, err := lint.Abs(cfg.Workspace, filepath.Join(dir, p))
+			if err != nil {
+				in.Invalid("paths", "%v", err)
+			} else if _, err := os.Stat(abs); err != nil {
+				in.Invalid("paths", "%q does not exist in %s", p, cfg.WorkingDirectory)
+			}
+		}
+		if auto {
+			det, err := lint.Detect(dir)
+			if err != nil {
+				in.Invalid("linters", "auto: a config file does not parse (the linters would fail on it too): %v", err)
+			}
+			cfg.Linters, cfg.Sources = det.Tools, det.Sources
+		}
+		cfg.Explicit = !auto
+	}
 	return cfg, in.Err()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

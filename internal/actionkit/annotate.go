@@ -58,7 +58,8 @@ func (k *Kit) Annotate(a Annotation) {
 		k.annotations.total = map[Level]int{}
 	}
 	k.annotations.total[a.Level]++
-	show := k.annotations.printed[a.Level] < maxAnnotationsPerLevel
+	// Locally every annotation is printed in full, so nothing overflows.
+	show := k.local || k.annotations.printed[a.Level] < maxAnnotationsPerLevel
 	if show {
 		k.annotations.printed[a.Level]++
 	} else {
@@ -66,11 +67,7 @@ func (k *Kit) Annotate(a Annotation) {
 	}
 	k.mu.Unlock()
 
-	if k.local {
-		k.println(Neutralise(formatLocal(a)))
-		return
-	}
-	if !show {
+	if k.local || !show {
 		k.println(Neutralise(formatLocal(a)))
 		return
 	}

@@ -30,7 +30,7 @@ func (k *Kit) Run(ctx context.Context, work func(ctx context.Context) error) int
 		k.Infof("Run with --help, or see this action's README, for the inputs.")
 	}
 	if err != nil {
-		k.Errorf("%v", err)
+		k.fail(err)
 	}
 	if ferr := k.Finish(); ferr != nil {
 		k.Errorf("%v", ferr)
@@ -39,4 +39,19 @@ func (k *Kit) Run(ctx context.Context, work func(ctx context.Context) error) int
 		}
 	}
 	return ExitCode(err)
+}
+
+// fail reports why the run failed: as an error annotation while GitHub's cap leaves room, else as a
+// log line and a line of the summary, so the reason is never buried in the overflow table.
+func (k *Kit) fail(err error) {
+	k.mu.Lock()
+	room := k.annotations.printed[LevelError] < maxAnnotationsPerLevel
+	k.mu.Unlock()
+	if room || k.local {
+		k.Errorf("%v", err)
+		return
+	}
+	msg := k.secrets.redact(err.Error())
+	k.println("Error: " + Neutralise(msg))
+	k.summary.Paragraph("Failed: " + msg)
 }
