@@ -87,7 +87,7 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		cfg.Workspace, _ = os.Getwd()
 	}
 	if dir, err := lint.Abs(cfg.Workspace, cfg.WorkingDirectory); err != nil {
-		in.Invalid("working-directory", "%v", err)
+		in.Invalid("working-directory", "%q is outside the workspace", cfg.WorkingDirectory)
 	} else if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		in.Invalid("working-directory", "%q is not a directory", cfg.WorkingDirectory)
 	} else {
@@ -95,7 +95,7 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		for _, p := range cfg.Paths {
 			abs, err := lint.Abs(cfg.Workspace, filepath.Join(dir, p))
 			if err != nil {
-				in.Invalid("paths", "%v", err)
+				in.Invalid("paths", "%q is outside the workspace", p)
 			} else if _, err := os.Stat(abs); err != nil {
 				in.Invalid("paths", "%q does not exist in %s", p, cfg.WorkingDirectory)
 			}

@@ -201,17 +201,18 @@ func relativeTo(workspace, dir string) func(string) string {
 	}
 }
 
-// excluded matches a workspace-relative path against globs: the whole path, its base name, or any
-// directory above it ("migrations" and "app/migrations" both exclude app/migrations/0001.py).
+// excluded matches a workspace-relative path against globs: the whole path or any directory above it,
+// and a glob without a slash also any single name in it ("migrations" and "app/migrations" both
+// exclude app/migrations/0001.py; "*.py" excludes every Python file).
 func excluded(file string, globs []string) bool {
 	for _, g := range globs {
 		g = strings.TrimSuffix(strings.TrimPrefix(g, "./"), "/**")
 		g = strings.TrimSuffix(g, "/")
-		if ok, _ := path.Match(g, path.Base(file)); ok {
-			return true
-		}
 		for p := file; p != "." && p != "/" && p != ""; p = path.Dir(p) {
 			if ok, _ := path.Match(g, p); ok {
+				return true
+			}
+			if ok, _ := path.Match(g, path.Base(p)); ok && !strings.Contains(g, "/") {
 				return true
 			}
 		}

@@ -1,0 +1,274 @@
+package lint
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
+	"github.com/slipway-actions/slipway/internal/dockertest"
+)
+
+// requireTools skips (or fails under SLIPWAY_REQUIRE_DOCKER=1) when a linter is not installed.
+func requireTools(t *testing.T, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		_, err := exec.LookPath(n)
+		dockertest.Require(t, "the linter "+n, err)
+	}
+}
+
+// direct runs a linter the way a developer would, with its default output, and returns its stdout
+// and stderr together.
+func direct(t *testing.T, dir string, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return string(out)
+}
+
+// keys extracts "file:line:code" (or "file" when code is empty) with a regexp whose groups are path,
+// line, code, normalising paths to be relative to dir.
+func keys(dir, out string, re *regexp.Regexp, fileOnly bool) []string {
+	var ks []string
+	for _, line := range strings.Split(out, "\n") {
+		m := re.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		p := m[1]
+		if filepath.IsAbs(p) {
+			p, _ = filepath.Rel(dir, p)
+		}
+		p = filepath.ToSlash(filepath.Clean(p))
+		if fileOnly {
+			ks = append(ks, p)
+			continue
+		}
+		ks = append(ks, p+":"+m[2]+":"+m[3])
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func reportKeys(fs []Finding, fileOnly bool) []string {
+	seen := map[string]bool{}
+	var ks []string
+	for _, f := range fs {
+		k := f.File
+		if !fileOnly {
+			k = f.key()
+		}
+		if fileOnly && seen[k] {
+			continue
+		}
+		seen[k] = true
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func TestRun_FindingsEqualRunningEachLinterDirectly(t *testing.T) {
+	t.Parallel()
+	requireTools(t, "flake8", "black", "isort", "pylint", "mypy")
+	dir := actiontest.CopyDir(t, "testdata/planted")
+	det, err := Detect(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(det.Tools, ","); got != "flake8,black,isort,pylint,mypy" {
+		t.Fatalf("detected %s", got)
+	}
+	rep, err := Run(context.Background(), Options{Workspace: dir, Dir: dir, Tools: det.Tools, Explicit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byTool := map[string][]Finding{}
+	for _, tr := range rep.Tools {
+		byTool[tr.Tool] = tr.Findings
+	}
+	// A second, independent copy for the direct runs, so neither run sees the other's caches.
+	ref := actiontest.CopyDir(t, "testdata/planted")
+	for _, tc := range []struct {
+		tool     string
+		out      string
+		re       string
+		fileOnly bool
+	}{
+		{"flake8", direct(t, ref, "flake8", "."), `^(?:\./)?(.+?):(\d+):\d+: ([A-Z]\d+) `, false},
+		{"pylint", direct(t, ref, "pylint", "--recursive=y", "."), `^(.+?):(\d+):\d+: ([A-Z]\d{4}): `, false},
+		{"mypy", direct(t, ref, "mypy", "--show-error-codes", "."), `^(.+?):(\d+): (?:error|note): .*\[([a-z-]+)\]$`, false},
+		{"black", direct(t, ref, "black", "--check", "."), `^would reformat (.+)$`, true},
+		{"isort", direct(t, ref, "isort", "--check-only", "."), `^ERROR: (.+?) Imports are incorrectly sorted`, true},
+	} {
+		want := keys(ref, tc.out, regexp.MustCompile(tc.re), tc.fileOnly)
+		got := reportKeys(byTool[tc.tool], tc.fileOnly)
+		if len(want) == 0 {
+			t.Errorf("%s: the direct run found nothing; the planted problems are gone:\n%s", tc.tool, tc.out)
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: findings differ from running it directly\n got: %v\nwant: %v", tc.tool, got, want)
+		}
+	}
+	if n := len(rep.Findings); n < 15 {
+		t.Errorf("only %d findings in all; the planted project has more", n)
+	}
+}
+
+func TestRun_ReportsFormatterHunkLines(t *testing.T) {
+	t.Parallel()
+	requireTools(t, "black", "isort")
+	dir := actiontest.CopyDir(t, "testdata/planted")
+	rep, err := Run(context.Background(), Options{Workspace: filepath.Dir(dir), Dir: dir, Tools: []string{"black", "isort"}, Explicit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Base(dir)
+	var got []string
+	for _, f := range rep.Findings {
+		got = append(got, f.Tool+" "+f.File+":"+lineSpan(f.Line, f.EndLine))
+	}
+	want := []string{
+		"isort " + base + "/app/models.py:line 1",
+		"black " + base + "/app/models.py:line 10",
+		"isort " + base + "/app/services/billing.py:lines 1-3",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("formatter findings (paths relative to the workspace, one level up):\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestRun_OnlyChangedReportsExactlyTheChangedLines(t *testing.T) {
+	t.Parallel()
+	requireTools(t, "flake8", "git")
+	dir := t.TempDir()
+	gitRun := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@e", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@e")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	write := func(name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gitRun("init", "-q", "-b", "main")
+	write("setup.cfg", "[flake8]\n")
+	write("old.py", "import os\nimport sys\n\n\ndef f():\n    return 1\n")
+	write("keep.py", "import json\n")
+	gitRun("add", ".")
+	gitRun("commit", "-qm", "base")
+	gitRun("checkout", "-qb", "feature")
+	// Line 2 changes (and becomes a new problem), line 6 changes with one; line 1 keeps its old problem.
+	write("old.py", "import os\nimport re\n\n\ndef f():\n    return  1\n")
+	write("new.py", "import abc\n")
+	gitRun("add", ".")
+	gitRun("commit", "-qm", "change")
+
+	changes, err := ChangedLines(context.Background(), dir, dir, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := Run(context.Background(), Options{Workspace: dir, Dir: dir, Tools: []string{"flake8"}, Explicit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(context.Background(), Options{Workspace: dir, Dir: dir, Tools: []string{"flake8"}, Explicit: true, Changed: changes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := reportKeys(rep.Findings, false)
+	want := []string{"new.py:1:F401", "old.py:2:F401", "old.py:6:E271"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("only-changed findings = %v, want %v (all: %v)", got, want, reportKeys(all.Findings, false))
+	}
+	if rep.Filtered != len(all.Findings)-len(want) {
+		t.Errorf("Filtered = %d, want %d", rep.Filtered, len(all.Findings)-len(want))
+	}
+}
+
+// fakeTool puts an executable script named name first on PATH.
+func fakeTool(t *testing.T, name, script string) {
+	t.Helper()
+	bin := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\n"+script+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+}
+
+func TestRun_CrashingToolIsAnErrorNotZeroFindings(t *testing.T) {
+	fakeTool(t, "flake8", `echo "Traceback: boom" >&2; exit 1`)
+	dir := t.TempDir()
+	_, err := Run(context.Background(), Options{Workspace: dir, Dir: dir, Tools: []string{"flake8"}, Explicit: true})
+	var te *ToolError
+	if !errorAs(err, &te) || te.Tool != "flake8" || !strings.Contains(te.Stderr, "boom") {
+		t.Fatalf("err = %v, want a ToolError for flake8 with its stderr", err)
+	}
+}
+
+func TestRun_MissingToolErrorsWhenNamedSkipsWhenDetected(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	dir := t.TempDir()
+	_, err := Run(context.Background(), Options{Workspace: dir, Dir: dir, Tools: []string{"ruff", "mypy"}, Explicit: true})
+	if err == nil || !strings.Contains(err.Error(), `linter "ruff" is not installed`) || !strings.Contains(err.Error(), `linter "mypy"`) {
+		t.Fatalf("err = %v, want both missing linters named", err)
+	}
+	rep, err := Run(context.Background(), Options{Workspace: dir, Dir: dir, Tools: []string{"ruff"}})
+	if err != nil || rep.Tools[0].Skipped == "" {
+		t.Fatalf("auto-detected missing tool: rep %+v err %v, want skipped", rep, err)
+	}
+}
+
+func TestRun_ParsesRuffJSON(t *testing.T) {
+	// ruff is not packaged for Debian; a stand-in prints ruff's documented JSON (absolute file names)
+	// so parsing and exit codes are covered. Real ruff runs wherever it is installed (the image).
+	dir := t.TempDir()
+	fakeTool(t, "ruff", `cat <<'JSON'
+[{"code":"F401","message":"`+"`os`"+` imported but unused","filename":"`+dir+`/app/x.py","location":{"row":1,"column":8},"end_location":{"row":1,"column":10},"fix":null,"noqa_row":1},
+ {"code":null,"message":"SyntaxError: Expected an expression","filename":"`+dir+`/app/y.py","location":{"row":3,"column":1},"end_location":{"row":3,"column":2},"fix":null,"noqa_row":null}]
+JSON
+exit 1`)
+	rep, err := Run(context.Background(), Options{Workspace: dir, Dir: dir, Tools: []string{"ruff"}, Explicit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := reportKeys(rep.Findings, false)
+	if want := []string{"app/x.py:1:F401", "app/y.py:3:syntax-error"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("ruff findings = %v, want %v", got, want)
+	}
+}
+
+func TestExcluded(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		file, glob string
+		want       bool
+	}{
+		{"app/migrations/0001.py", "migrations", true},
+		{"app/migrations/0001.py", "app/migrations/**", true},
+		{"app/migrations/0001.py", "*.py", true},
+		{"app/models.py", "migrations", false},
+		{"app/models.py", "app/m*.py", true},
+		{"app/models.py", "./app", true},
+	} {
+		if got := excluded(tc.file, []string{tc.glob}); got != tc.want {
+			t.Errorf("excluded(%q, %q) = %v, want %v", tc.file, tc.glob, got, tc.want)
+		}
+	}
+}
