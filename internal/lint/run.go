@@ -85,20 +85,30 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	results := make([]ToolResult, len(o.Tools))
 	errs := make([]error, len(o.Tools))
+	// Start the costliest first: with fewer slots than tools, a long tool queued behind short ones
+	// would set the wall time.
+	order := make([]int, len(o.Tools))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return specs[order[a]].cost > specs[order[b]].cost })
 	sem := make(chan struct{}, jobs)
 	var wg sync.WaitGroup
-	for i, name := range o.Tools {
+	for _, i := range order {
+		name := o.Tools[i]
 		wg.Add(1)
+		// Acquire in cost order here, not in the goroutines, so the order holds.
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			errs[i] = ctx.Err()
+			wg.Done()
+			continue
+		}
 		go func() {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = ctx.Err()
-				return
-			}
 			defer func() { <-sem }()
-			results[i], errs[i] = runTool(ctx, name, specs[i], o.Dir, paths, env, rel)
+			results[i], errs[i] = runTool(ctx, name, specs[i], o.Dir, paths, jobs, env, rel)
 		}()
 	}
 	wg.Wait()
@@ -137,14 +147,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
-func runTool(ctx context.Context, name string, spec toolSpec, dir string, paths, env []string, rel func(string) string) (ToolResult, error) {
+func runTool(ctx context.Context, name string, spec toolSpec, dir string, paths []string, jobs int, env []string, rel func(string) string) (ToolResult, error) {
 	res := ToolResult{Tool: name, Findings: []Finding{}}
 	bin, err := exec.LookPath(spec.binary)
 	if err != nil {
 		res.Skipped = fmt.Sprintf("%s is not installed", spec.binary)
 		return res, nil
 	}
-	args := spec.args(paths)
+	args := spec.args(paths, jobs)
 	res.Command = append([]string{spec.binary}, args...)
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
