@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -19,9 +20,14 @@ func main() {
 	rounds := flag.Int("rounds", 3, "measured rounds (the median is reported)")
 	bin := flag.String("bin", "", "path of the lint-python binary")
 	flag.Parse()
-	if err := run(*bin, *files, *rounds); err != nil {
-		fmt.Fprintln(os.Stderr, "bench/lint:", err)
-		os.Exit(1)
+	fmt.Printf("lint: %d Python files, 5 linters, median of %d rounds, %d cores\n", *files, *rounds, runtime.NumCPU())
+	// pylint's duplicate-code check cannot run in pylint's worker processes, so lint-python keeps
+	// pylint in one process where it is on: both cases are measured.
+	for _, dup := range []bool{true, false} {
+		if err := run(*bin, *files, *rounds, dup); err != nil {
+			fmt.Fprintln(os.Stderr, "bench/lint:", err)
+			os.Exit(1)
+		}
 	}
 }
 
@@ -33,7 +39,7 @@ var linters = [][]string{
 	{"mypy", "."},
 }
 
-func run(bin string, files, rounds int) error {
+func run(bin string, files, rounds int, duplicateCode bool) error {
 	work, err := os.MkdirTemp("", "slipway-bench-lint-")
 	if err != nil {
 		return err
@@ -45,7 +51,7 @@ func run(bin string, files, rounds int) error {
 		a := filepath.Join(work, fmt.Sprintf("action-%d", r))
 		s := filepath.Join(work, fmt.Sprintf("serial-%d", r))
 		for _, dir := range []string{a, s} {
-			if err := generate(dir, files); err != nil {
+			if err := generate(dir, files, duplicateCode); err != nil {
 				return err
 			}
 		}
@@ -72,7 +78,11 @@ func run(bin string, files, rounds int) error {
 		serial = append(serial, time.Since(start))
 	}
 	ma, ms := median(action), median(serial)
-	fmt.Printf("lint: %d files, 5 linters, %d rounds (median)\n", files, rounds)
+	label := "pylint duplicate-code on (default)"
+	if !duplicateCode {
+		label = "pylint duplicate-code disabled"
+	}
+	fmt.Printf("%s:\n", label)
 	fmt.Printf("  lint-python (parallel):     %v\n", ma.Round(time.Millisecond))
 	fmt.Printf("  linters one after another:  %v\n", ms.Round(time.Millisecond))
 	fmt.Printf("  ratio action/serial: %.2f (goal <= 0.60)\n", float64(ma)/float64(ms))
@@ -85,10 +95,14 @@ func benchEnv(dir string) []string {
 
 // generate writes a package tree of Python modules with a typical mix of clean code and findings
 // for every linter, plus the config that makes lint-python's auto mode pick all five.
-func generate(dir string, files int) error {
+func generate(dir string, files int, duplicateCode bool) error {
+	disable := `"missing-module-docstring"`
+	if !duplicateCode {
+		disable += `, "duplicate-code"`
+	}
 	cfg := map[string]string{
 		"setup.cfg":      "[flake8]\nmax-line-length = 100\n",
-		"pyproject.toml": "[tool.black]\nline-length = 100\n\n[tool.isort]\nprofile = \"black\"\n\n[tool.mypy]\nignore_missing_imports = true\n\n[tool.pylint.main]\ndisable = [\"missing-module-docstring\"]\n",
+		"pyproject.toml": "[tool.black]\nline-length = 100\n\n[tool.isort]\nprofile = \"black\"\n\n[tool.mypy]\nignore_missing_imports = true\n\n[tool.pylint.main]\ndisable = [" + disable + "]\n",
 	}
 	for name, text := range cfg {
 		if err := write(filepath.Join(dir, name), text); err != nil {

@@ -272,3 +272,38 @@ func TestExcluded(t *testing.T) {
 		}
 	}
 }
+
+func TestRun_PylintUsesJobsOnlyWithoutDuplicateCode(t *testing.T) {
+	t.Parallel()
+	requireTools(t, "pylint")
+	for _, tc := range []struct {
+		name, config, wantJobs string
+	}{
+		{"duplicate-code on (pylint's default)", "", "--jobs=1"},
+		{"duplicate-code off", "[tool.pylint.main]\ndisable = [\"duplicate-code\"]\n", "--jobs=2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := actiontest.CopyDir(t, "testdata/planted")
+			if err := os.WriteFile(filepath.Join(dir, "pyproject.toml"), []byte(tc.config), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := Run(context.Background(), Options{Workspace: dir, Dir: dir, Tools: []string{"pylint"}, Explicit: true, Jobs: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cmd := strings.Join(rep.Tools[0].Command, " "); !strings.Contains(cmd, tc.wantJobs) {
+				t.Errorf("command %q lacks %s", cmd, tc.wantJobs)
+			}
+			dup := 0
+			for _, f := range rep.Findings {
+				if f.Code == "R0801" {
+					dup++
+				}
+			}
+			if want := map[bool]int{true: 1, false: 0}[tc.config == ""]; dup != want {
+				t.Errorf("%d duplicate-code findings, want %d", dup, want)
+			}
+		})
+	}
+}

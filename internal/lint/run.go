@@ -154,7 +154,11 @@ func runTool(ctx context.Context, name string, spec toolSpec, dir string, paths 
 		res.Skipped = fmt.Sprintf("%s is not installed", spec.binary)
 		return res, nil
 	}
-	args := spec.args(paths, jobs)
+	toolJobs := 1
+	if spec.parallel != nil && jobs > 1 && spec.parallel(ctx, bin, dir, env) {
+		toolJobs = jobs
+	}
+	args := spec.args(paths, toolJobs)
 	res.Command = append([]string{spec.binary}, args...)
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir

@@ -1,6 +1,12 @@
 package lint
 
-import "strconv"
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"strconv"
+	"strings"
+)
 
 // toolSpec says how to run one tool in check mode and read what it prints.
 type toolSpec struct {
@@ -10,6 +16,9 @@ type toolSpec struct {
 	cost int
 	// args builds the command line; jobs is how many processes the tool may use itself.
 	args func(paths []string, jobs int) []string
+	// parallel, when set, says whether the tool may use its own worker processes on this project
+	// without changing its findings.
+	parallel func(ctx context.Context, bin, dir string, env []string) bool
 	// ranOK reports whether an exit code means the tool ran (with or without findings); any other
 	// code, or a non-zero code with nothing parsed, is a crash.
 	ranOK func(code int) bool
@@ -66,11 +75,13 @@ var tools = map[string]toolSpec{
 	"pylint": {
 		binary: "pylint",
 		cost:   370,
-		// pylint is the long pole: it gets its own worker processes (--jobs) to spread over the cores.
+		// pylint is the long pole. Its own worker processes (--jobs) would spread it over the cores, but
+		// with --jobs > 1 pylint skips duplicate-code (R0801): so only where the project disables it.
 		args: func(p []string, jobs int) []string {
 			return append([]string{"--output-format=json", "--score=n", "--recursive=y", "--persistent=n",
 				"--jobs=" + strconv.Itoa(jobs)}, p...)
 		},
+		parallel: pylintWithoutDuplicateCode,
 		// pylint's exit code is a bit mask of message kinds; 32 is a usage error.
 		ranOK: func(code int) bool { return code >= 0 && code&32 == 0 }, parse: parsePylint,
 	},
@@ -83,4 +94,18 @@ var tools = map[string]toolSpec{
 		},
 		ranOK: zeroOrOne, parse: noError(parseMypy),
 	},
+}
+
+// pylintWithoutDuplicateCode asks pylint, with the project's own config, whether duplicate-code is
+// enabled; only when it is not may pylint run with --jobs and still report what a plain run reports.
+func pylintWithoutDuplicateCode(ctx context.Context, bin, dir string, env []string) bool {
+	cmd := exec.CommandContext(ctx, bin, "--list-msgs-enabled")
+	cmd.Dir, cmd.Env = dir, env
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Run(); err != nil {
+		return false
+	}
+	enabled, _, _ := strings.Cut(out.String(), "Disabled messages:")
+	return strings.Contains(out.String(), "Disabled messages:") && !strings.Contains(enabled, "(R0801)")
 }

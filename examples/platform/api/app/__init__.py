@@ -1,0 +1,1 @@
+"""Example API of the slipway example platform."""
