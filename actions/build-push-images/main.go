@@ -6,7 +6,6 @@ package main
 import (
 	"context"
 	_ "embed"
-	"fmt"
 	"os"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
@@ -18,16 +17,12 @@ var actionYML []byte
 func main() { os.Exit(realMain(context.Background())) }
 
 func realMain(ctx context.Context, opts ...actionkit.Option) int {
-	k := actionkit.New("build-push-images", actionYML, opts...)
-	return k.Run(ctx, func(ctx context.Context) error {
-		cfg, err := parseConfig(k)
-		if err != nil {
-			return err
-		}
-		_ = cfg
-		return fmt.Errorf("build-push-images: %w", actionkit.ErrNotBuilt)
-	})
+	return actionkit.Main(ctx, "build-push-images", actionYML, opts, parseConfig, buildPush)
 }
+
+// buildPush is where the engine of issue #6 plugs in; until then the action
+// validates its inputs and exits 3, never 0.
+func buildPush(context.Context, *actionkit.Kit, config) error { return actionkit.ErrNotBuilt }
 
 // config is every input of the action, typed and validated.
 type config struct {

@@ -6,7 +6,6 @@ package main
 import (
 	"context"
 	_ "embed"
-	"fmt"
 	"net/url"
 	"os"
 	"time"
@@ -20,16 +19,12 @@ var actionYML []byte
 func main() { os.Exit(realMain(context.Background())) }
 
 func realMain(ctx context.Context, opts ...actionkit.Option) int {
-	k := actionkit.New("ecs-deploy", actionYML, opts...)
-	return k.Run(ctx, func(ctx context.Context) error {
-		cfg, err := parseConfig(k)
-		if err != nil {
-			return err
-		}
-		_ = cfg
-		return fmt.Errorf("ecs-deploy: %w", actionkit.ErrNotBuilt)
-	})
+	return actionkit.Main(ctx, "ecs-deploy", actionYML, opts, parseConfig, deploy)
 }
+
+// deploy is where the engine of issue #7 plugs in; until then the action
+// validates its inputs and exits 3, never 0.
+func deploy(context.Context, *actionkit.Kit, config) error { return actionkit.ErrNotBuilt }
 
 // config is every input of the action, typed and validated.
 type config struct {

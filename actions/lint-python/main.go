@@ -19,14 +19,7 @@ var actionYML []byte
 func main() { os.Exit(realMain(context.Background())) }
 
 func realMain(ctx context.Context, opts ...actionkit.Option) int {
-	k := actionkit.New("lint-python", actionYML, opts...)
-	return k.Run(ctx, func(ctx context.Context) error {
-		cfg, err := parseConfig(k)
-		if err != nil {
-			return err
-		}
-		return run(ctx, k, cfg)
-	})
+	return actionkit.Main(ctx, "lint-python", actionYML, opts, parseConfig, run)
 }
 
 // config is every input of the action, typed and validated.

@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	_ "embed"
-	"fmt"
 	"net/url"
 	"os"
 	"time"
@@ -19,16 +18,12 @@ var actionYML []byte
 func main() { os.Exit(realMain(context.Background())) }
 
 func realMain(ctx context.Context, opts ...actionkit.Option) int {
-	k := actionkit.New("run-e2e", actionYML, opts...)
-	return k.Run(ctx, func(ctx context.Context) error {
-		cfg, err := parseConfig(k)
-		if err != nil {
-			return err
-		}
-		_ = cfg
-		return fmt.Errorf("run-e2e: %w", actionkit.ErrNotBuilt)
-	})
+	return actionkit.Main(ctx, "run-e2e", actionYML, opts, parseConfig, runE2E)
 }
+
+// runE2E is where the engine of issue #5 plugs in; until then the action
+// validates its inputs and exits 3, never 0.
+func runE2E(context.Context, *actionkit.Kit, config) error { return actionkit.ErrNotBuilt }
 
 // config is every input of the action, typed and validated.
 type config struct {

@@ -55,3 +55,17 @@ func (k *Kit) fail(err error) {
 	k.println("Error: " + Neutralise(msg))
 	k.summary.Paragraph("Failed: " + msg)
 }
+
+// Main is the whole realMain of a slipway action: the Kit from the action's embedded action.yml,
+// every input parsed and validated by parse before work touches anything, then work, through Run.
+func Main[C any](ctx context.Context, program string, actionYML []byte, opts []Option,
+	parse func(*Kit) (C, error), work func(context.Context, *Kit, C) error) int {
+	k := New(program, actionYML, opts...)
+	return k.Run(ctx, func(ctx context.Context) error {
+		cfg, err := parse(k)
+		if err != nil {
+			return err
+		}
+		return work(ctx, k, cfg)
+	})
+}
