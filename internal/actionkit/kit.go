@@ -149,7 +149,9 @@ func (k *Kit) EndGroup() {
 
 // Untrusted returns a writer for text from outside (tool output, container logs, API messages). In
 // GitHub Actions it is printed inside a ::stop-commands:: block with a random token, so no line of it
-// can issue a workflow command; secrets are redacted. Close it before issuing commands again.
+// can issue a workflow command; secrets are redacted. Close it before issuing commands again: while a
+// block is open, commands printed by anyone (an annotation from another goroutine) are ignored too,
+// so keep one block per burst of outside text.
 func (k *Kit) Untrusted() io.WriteCloser {
 	if k.local {
 		return localUntrusted{k.out}
