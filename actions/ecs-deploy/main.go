@@ -6,7 +6,6 @@ package main
 import (
 	"context"
 	_ "embed"
-	"net/url"
 	"os"
 	"time"
 
@@ -63,7 +62,7 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		KeepRevisions:      in.Int("keep-revisions", 0, 1000),
 		Region:             in.String("region"),
 		GitHubToken:        in.Secret("github-token"),
-		EnvironmentURL:     in.String("environment-url"),
+		EnvironmentURL:     in.URL("environment-url"),
 		DryRun:             in.Bool("dry-run"),
 	}
 	if cfg.PollInterval <= 0 {
@@ -73,11 +72,6 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	}
 	if (cfg.MigrationContainer == "") != (len(cfg.MigrationCommand) == 0) {
 		in.Invalid("migration-container", "migration-container and migration-command go together")
-	}
-	if cfg.EnvironmentURL != "" {
-		if u, err := url.Parse(cfg.EnvironmentURL); err != nil || u.Scheme == "" || u.Host == "" {
-			in.Invalid("environment-url", "%q is not a URL", cfg.EnvironmentURL)
-		}
 	}
 	return cfg, in.Err()
 }

@@ -6,7 +6,6 @@ package main
 import (
 	"context"
 	_ "embed"
-	"net/url"
 	"os"
 	"strconv"
 	"time"
@@ -52,7 +51,7 @@ type config struct {
 func parseConfig(k *actionkit.Kit) (config, error) {
 	in := k.Inputs()
 	cfg := config{
-		APIURL:        in.String("api-url"),
+		APIURL:        in.URL("api-url"),
 		APIKey:        in.Secret("api-key"),
 		Project:       in.String("project"),
 		Environment:   in.String("environment"),
@@ -68,9 +67,6 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		PreviousState: in.String("previous-state"),
 		Preview:       in.List("preview"),
 		DryRun:        in.Bool("dry-run"),
-	}
-	if u, err := url.Parse(cfg.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		in.Invalid("api-url", "%q is not an http(s) URL", cfg.APIURL)
 	}
 	if p := in.String("percentage"); p != "" {
 		n, err := strconv.Atoi(p)

@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	_ "embed"
-	"net/url"
 	"os"
 	"time"
 
@@ -58,13 +57,8 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		ReportsDir:   in.String("reports-dir"),
 		ArtifactsDir: in.String("artifacts-dir"),
 		LogsTail:     in.Int("logs-tail", 1, 100000),
-		BaseURL:      in.String("base-url"),
+		BaseURL:      in.URL("base-url"),
 		TestCommand:  in.Multiline("test-command"),
-	}
-	if cfg.BaseURL != "" {
-		if u, err := url.Parse(cfg.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			in.Invalid("base-url", "%q is not an http(s) URL", cfg.BaseURL)
-		}
 	}
 	if cfg.Timeout > 0 && cfg.WaitTimeout > cfg.Timeout {
 		in.Invalid("wait-timeout", "%s is longer than timeout (%s)", cfg.WaitTimeout, cfg.Timeout)

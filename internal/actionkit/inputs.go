@@ -3,6 +3,7 @@ package actionkit
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -139,6 +140,19 @@ func (in *Inputs) Multiline(name string) []string {
 		}
 	}
 	return items
+}
+
+// URL reads an absolute http or https URL. Empty without a default is "".
+func (in *Inputs) URL(name string) string {
+	v := in.raw(name)
+	if v == "" {
+		return ""
+	}
+	if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		in.Invalid(name, "%q is not an http(s) URL", v)
+		return ""
+	}
+	return v
 }
 
 // Enum reads one of the allowed values (case-insensitive; returned in the allowed spelling).

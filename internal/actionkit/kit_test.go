@@ -39,6 +39,8 @@ inputs:
     description: A secret.
   script:
     description: Lines.
+  endpoint:
+    description: A URL.
 outputs:
   result:
     description: The result.
@@ -81,7 +83,7 @@ func TestInputs_TypedValuesDefaultsAndFlags(t *testing.T) {
 func TestInputs_EveryProblemNamedAtOnce(t *testing.T) {
 	t.Parallel()
 	r := actiontest.NewRunner(t).Input("count", "11").Input("timeout", "5x").Input("dry-run", "maybe").
-		Input("level", "fatal")
+		Input("level", "fatal").Input("endpoint", "ftp://host/x")
 	run(t, r, []string{"--bogus", "x"}, func(k *actionkit.Kit) {
 		in := k.Inputs()
 		in.String("name")
@@ -89,6 +91,7 @@ func TestInputs_EveryProblemNamedAtOnce(t *testing.T) {
 		in.Duration("timeout")
 		in.Bool("dry-run")
 		in.Enum("level", "error", "warning")
+		in.URL("endpoint")
 		err := in.Err()
 		if actionkit.ExitCode(err) != actionkit.ExitBadInput {
 			t.Fatalf("ExitCode = %d, want %d (err %v)", actionkit.ExitCode(err), actionkit.ExitBadInput, err)
@@ -99,6 +102,7 @@ func TestInputs_EveryProblemNamedAtOnce(t *testing.T) {
 			`input "timeout": "5x" is not a duration`,
 			`input "dry-run": "maybe" is not a boolean`,
 			`input "level": "fatal" is not one of error, warning`,
+			`input "endpoint": "ftp://host/x" is not an http(s) URL`,
 			`unknown flag --bogus`,
 		} {
 			if !strings.Contains(err.Error(), want) {
