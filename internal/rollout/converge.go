@@ -1,0 +1,142 @@
+package rollout
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/slipway-actions/slipway/internal/flagsmith"
+)
+
+// converge changes the flag from cur to want, writing only what differs, and returns the state
+// reached (on error: the state reached so far). With dry set it writes nothing and only lists
+// the changes. Order matters: the segment exists before its override; the override goes before
+// its segment.
+func (r *runner) converge(ctx context.Context, cur, want State, dry bool) (State, error) {
+	say := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		if dry {
+			msg = "would " + msg
+		}
+		r.res.Changes = append(r.res.Changes, msg)
+		r.progress("%s", msg)
+	}
+	c := r.client
+	if want.Segment != nil {
+		seg := *want.Segment
+		seg.Project = cur.Project
+		switch {
+		case cur.Segment == nil:
+			say("create segment %q (%s)", seg.Name, ruleText(seg.Rules))
+			seg.ID = 0
+			if !dry {
+				created, err := c.CreateSegment(ctx, seg)
+				if err != nil {
+					return cur, err
+				}
+				seg = created
+			}
+			cur.Segment = &seg
+		case !sameSegment(*cur.Segment, seg):
+			say("update segment %q: %s → %s", seg.Name, ruleText(cur.Segment.Rules), ruleText(seg.Rules))
+			seg.ID = cur.Segment.ID
+			if !dry {
+				updated, err := c.UpdateSegment(ctx, seg)
+				if err != nil {
+					return cur, err
+				}
+				seg = updated
+			}
+			cur.Segment = &seg
+		}
+	}
+
+	var patch flagsmith.FeatureStatePatch
+	if want.Override != nil {
+		o := *want.Override
+		o.SegmentID, o.SegmentName = cur.Segment.ID, cur.Segment.Name
+		if cur.Override != nil {
+			o.Priority = cur.Override.Priority // a priority someone set in the dashboard stays
+		}
+		if cur.Override == nil || !sameFlag(cur.Override.Enabled, cur.Override.Value, o.Enabled, o.Value) {
+			say("set the override of segment %q to %s", o.SegmentName, onOff(o.Enabled, o.Value))
+			patch.SegmentOverrides = []flagsmith.SegmentOverride{o}
+			cur.Override = &o
+		}
+	}
+	if !sameFlag(cur.Default.Enabled, cur.Default.Value, want.Default.Enabled, want.Default.Value) {
+		say("set the environment default to %s", onOff(want.Default.Enabled, want.Default.Value))
+		d := want.Default
+		patch.EnvironmentDefault = &d
+		cur.Default = d
+	}
+	if (patch.EnvironmentDefault != nil || len(patch.SegmentOverrides) > 0) && !dry {
+		if _, err := c.PatchFeatureState(ctx, cur.EnvironmentKey, cur.FeatureID, patch); err != nil {
+			return cur, err
+		}
+	}
+	if want.Override == nil && cur.Override != nil {
+		say("remove the override of segment %q", cur.Segment.Name)
+		if !dry {
+			if err := c.DeleteOverride(ctx, cur.EnvironmentKey, cur.FeatureID, cur.Override.SegmentID); err != nil {
+				return cur, err
+			}
+		}
+		cur.Override = nil
+	}
+	if want.Segment == nil && cur.Segment != nil {
+		say("delete segment %q", cur.Segment.Name)
+		if !dry {
+			if err := c.DeleteSegment(ctx, cur.Project, cur.Segment.ID); err != nil {
+				return cur, err
+			}
+		}
+		cur.Segment = nil
+	}
+	return cur, nil
+}
+
+func sameFlag(aOn bool, a *flagsmith.Value, bOn bool, b *flagsmith.Value) bool {
+	return aOn == bOn && valueText(a) == valueText(b)
+}
+
+func valueText(v *flagsmith.Value) string {
+	if v == nil || v.Value == "" {
+		return ""
+	}
+	return v.Type + ":" + v.Value
+}
+
+func onOff(on bool, v *flagsmith.Value) string {
+	s := "off"
+	if on {
+		s = "on"
+	}
+	return s + valueSuffix(v)
+}
+
+func sameSegment(a, b flagsmith.Segment) bool {
+	return a.Name == b.Name && a.Description == b.Description && ruleText(a.Rules) == ruleText(b.Rules)
+}
+
+// ruleText is a canonical, readable form of segment rules: ALL(ANY(IN $.identity.identifier "a,b", PERCENTAGE_SPLIT 25)).
+// Flagsmith answers with ids and empty lists where we send none; those do not count as changes.
+func ruleText(rules []flagsmith.Rule) string {
+	var parts []string
+	for _, r := range rules {
+		var in []string
+		for _, c := range r.Conditions {
+			s := c.Operator
+			if c.Property != nil && *c.Property != "" {
+				s += " " + *c.Property
+			}
+			in = append(in, s+" "+strconv.Quote(c.Value))
+		}
+		if sub := ruleText(r.Rules); sub != "" {
+			in = append(in, sub)
+		}
+		parts = append(parts, r.Type+"("+strings.Join(in, ", ")+")")
+	}
+	return strings.Join(parts, ", ")
+}

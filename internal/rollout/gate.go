@@ -1,0 +1,110 @@
+package rollout
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Gate decides after each step whether the rollout may go on: a URL that must answer 2xx and/or
+// a shell command that must exit 0. Both run when both are given.
+type Gate struct {
+	URL     string
+	Command string
+	Dir     string        // where the command runs
+	Timeout time.Duration // for each check; 0 means 5 minutes
+	Env     func(string) string
+}
+
+// GateResult is what a gate said.
+type GateResult struct {
+	OK     bool
+	Detail string // one line: "https://… answered 200", "command exited 1"
+	Output string // the command's output, untrusted text
+}
+
+// Configured reports whether there is anything to check.
+func (g Gate) Configured() bool { return g.URL != "" || g.Command != "" }
+
+// passEnv is what the gate command sees of the environment: enough to run tools and reach
+// GitHub, never the action's inputs (which hold the API key).
+var passEnv = []string{"PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR",
+	"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "GITHUB_WORKSPACE", "GITHUB_REPOSITORY", "GITHUB_SHA", "GITHUB_REF",
+	"GITHUB_RUN_ID", "GITHUB_SERVER_URL", "GITHUB_API_URL", "RUNNER_TEMP"}
+
+// Check runs the gate against the state the step reached.
+func (g Gate) Check(ctx context.Context, st State) GateResult {
+	timeout := g.Timeout
+	if timeout == 0 {
+		timeout = 5 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if g.URL != "" {
+		if r := g.checkURL(ctx); !r.OK || g.Command == "" {
+			return r
+		}
+	}
+	return g.checkCommand(ctx, st)
+}
+
+func (g Gate) checkURL(ctx context.Context) GateResult {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.URL, nil)
+	if err != nil {
+		return GateResult{Detail: fmt.Sprintf("gate-url: %v", err)}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return GateResult{Detail: fmt.Sprintf("%s did not answer: %v", g.URL, err)}
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
+	return GateResult{OK: ok, Detail: fmt.Sprintf("%s answered %d", g.URL, resp.StatusCode), Output: string(body)}
+}
+
+func (g Gate) checkCommand(ctx context.Context, st State) GateResult {
+	cmd := exec.CommandContext(ctx, "sh", "-c", g.Command)
+	cmd.Dir = g.Dir
+	getenv := g.Env
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	for _, k := range passEnv {
+		if v := getenv(k); v != "" {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	pct := st.Percentage()
+	cmd.Env = append(cmd.Env,
+		"SLIPWAY_FEATURE="+st.Feature,
+		"SLIPWAY_ENVIRONMENT="+st.Environment,
+		"SLIPWAY_PERCENTAGE="+strconv.FormatFloat(max(pct, 0), 'f', -1, 64))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.WaitDelay = 5 * time.Second
+	err := cmd.Run()
+	text := out.String()
+	if len(text) > 64<<10 {
+		text = "…" + text[len(text)-64<<10:]
+	}
+	switch {
+	case ctx.Err() != nil:
+		return GateResult{Detail: "gate-command did not finish in time", Output: text}
+	case err != nil:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return GateResult{Detail: fmt.Sprintf("gate-command exited %d", ee.ExitCode()), Output: text}
+		}
+		return GateResult{Detail: "gate-command could not run: " + err.Error(), Output: text}
+	}
+	return GateResult{OK: true, Detail: "gate-command exited 0", Output: strings.TrimRight(text, "\n")}
+}

@@ -1,0 +1,155 @@
+package rollout
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/slipway-actions/slipway/internal/flagsmith"
+)
+
+// State is what a rollout owns of a feature in one environment: the environment default, the
+// rollout segment and that segment's override. It is the previous-state output and what rollback
+// restores. Other segments' overrides are never touched.
+type State struct {
+	Project        int                        `json:"project"`
+	Environment    string                     `json:"environment"`
+	EnvironmentKey string                     `json:"environment_key"`
+	Feature        string                     `json:"feature"`
+	FeatureID      int                        `json:"feature_id"`
+	Default        flagsmith.FlagValue        `json:"default"`
+	Segment        *flagsmith.Segment         `json:"segment"`  // nil: no rollout segment
+	Override       *flagsmith.SegmentOverride `json:"override"` // nil: the segment has no override
+}
+
+// ParseState reads a previous-state output.
+func ParseState(s string) (*State, error) {
+	var st State
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
+		return nil, fmt.Errorf("not a previous-state output of flag-rollout: %w", err)
+	}
+	if st.FeatureID == 0 || st.EnvironmentKey == "" {
+		return nil, fmt.Errorf("not a previous-state output of flag-rollout: feature_id and environment_key are missing")
+	}
+	return &st, nil
+}
+
+// JSON is the state as the previous-state and state outputs carry it.
+func (s State) JSON() string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// Percentage is the PERCENTAGE_SPLIT of the rollout segment, or -1 without one.
+func (s State) Percentage() float64 {
+	if s.Segment == nil {
+		return -1
+	}
+	for _, c := range conditions(s.Segment.Rules) {
+		if c.Operator == flagsmith.OpPercentSplit {
+			v, err := strconv.ParseFloat(c.Value, 64)
+			if err == nil {
+				return v
+			}
+		}
+	}
+	return -1
+}
+
+// Users are the identifiers the rollout segment names.
+func (s State) Users() []string {
+	if s.Segment == nil {
+		return nil
+	}
+	for _, c := range conditions(s.Segment.Rules) {
+		if c.Operator == flagsmith.OpIn && c.Property != nil && *c.Property == flagsmith.IdentifierTrait {
+			return splitUsers(c.Value)
+		}
+	}
+	return nil
+}
+
+func splitUsers(v string) []string {
+	var out []string
+	for _, u := range strings.Split(v, ",") {
+		if u = strings.TrimSpace(u); u != "" && !slices.Contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func conditions(rules []flagsmith.Rule) []flagsmith.Condition {
+	var out []flagsmith.Condition
+	for _, r := range rules {
+		out = append(out, r.Conditions...)
+		out = append(out, conditions(r.Rules)...)
+	}
+	return out
+}
+
+// Describe says in a few words who gets the feature: "off", "on for everyone", "on for 25% and 2
+// users".
+func (s State) Describe() string {
+	def := "off"
+	if s.Default.Enabled {
+		def = "on"
+	}
+	if s.Override == nil {
+		return def + " for everyone" + valueSuffix(s.Default.Value)
+	}
+	var who []string
+	if p := s.Percentage(); p >= 0 {
+		who = append(who, strconv.FormatFloat(p, 'f', -1, 64)+"%")
+	}
+	if u := s.Users(); len(u) > 0 {
+		who = append(who, fmt.Sprintf("%d named users", len(u)))
+	}
+	if len(who) == 0 {
+		who = append(who, "segment "+strconv.Quote(s.Segment.Name))
+	}
+	state := "off"
+	if s.Override.Enabled {
+		state = "on"
+	}
+	return fmt.Sprintf("%s for %s%s, %s for the rest%s", state, strings.Join(who, " and "), valueSuffix(s.Override.Value), def, valueSuffix(s.Default.Value))
+}
+
+func valueSuffix(v *flagsmith.Value) string {
+	if v == nil || v.Value == "" {
+		return ""
+	}
+	return " (value " + strconv.Quote(v.Value) + ")"
+}
+
+// segmentRules are the rules of a rollout segment: ALL of (ANY of: the named users, the percentage).
+func segmentRules(users []string, percentage *int) []flagsmith.Rule {
+	var conds []flagsmith.Condition
+	if len(users) > 0 {
+		prop := flagsmith.IdentifierTrait
+		conds = append(conds, flagsmith.Condition{Operator: flagsmith.OpIn, Property: &prop, Value: strings.Join(users, ",")})
+	}
+	if percentage != nil {
+		conds = append(conds, flagsmith.Condition{Operator: flagsmith.OpPercentSplit, Value: strconv.Itoa(*percentage)})
+	}
+	return []flagsmith.Rule{{Type: flagsmith.RuleAll, Rules: []flagsmith.Rule{{Type: flagsmith.RuleAny, Rules: []flagsmith.Rule{}, Conditions: conds}}, Conditions: []flagsmith.Condition{}}}
+}
+
+// ParseValue types a remote-config value the way Flagsmith's dashboard does: whole numbers are
+// integers, true/false booleans, anything else a string.
+func ParseValue(s string) *flagsmith.Value {
+	if s == "" {
+		return nil
+	}
+	if _, err := strconv.Atoi(s); err == nil {
+		return &flagsmith.Value{Type: "integer", Value: s}
+	}
+	if s == "true" || s == "false" {
+		return &flagsmith.Value{Type: "boolean", Value: s}
+	}
+	return &flagsmith.Value{Type: "string", Value: s}
+}
