@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
-# slipway benchmarks: each prints ratios measured side by side in one run (see the issue notes for
-# the figures measured on the 2-core CI machine).
+# slipway benchmarks: each prints its figures, and ratios measured side by side in one run (see the
+# issue notes for the figures measured on the 2-core CI machine).
+#   bench/run.sh            all of them
+#   bench/run.sh rollout    one of them (lint, rollout)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+which=${1:-all}
+[ $# -gt 0 ] && shift
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
-CGO_ENABLED=0 go build -o "$bin/lint-python" ./actions/lint-python
-go run ./bench/lint --bin "$bin/lint-python" "$@"
+if [ "$which" = all ] || [ "$which" = lint ]; then
+	CGO_ENABLED=0 go build -o "$bin/lint-python" ./actions/lint-python
+	go run ./bench/lint --bin "$bin/lint-python" "$@"
+fi
+if [ "$which" = all ] || [ "$which" = rollout ]; then
+	go run ./bench/rollout
+fi

@@ -8,9 +8,9 @@ import (
 	_ "embed"
 	"os"
 	"strconv"
-	"time"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/rollout"
 )
 
 //go:embed action.yml
@@ -19,61 +19,49 @@ var actionYML []byte
 func main() { os.Exit(realMain(context.Background())) }
 
 func realMain(ctx context.Context, opts ...actionkit.Option) int {
-	return actionkit.Main(ctx, "flag-rollout", actionYML, opts, parseConfig, rollout)
+	return actionkit.Main(ctx, "flag-rollout", actionYML, opts, parseConfig, release)
 }
-
-// rollout is where the engine of issue #8 plugs in; until then the action
-// validates its inputs and exits 3, never 0.
-func rollout(context.Context, *actionkit.Kit, config) error { return actionkit.ErrNotBuilt }
 
 // config is every input of the action, typed and validated.
 type config struct {
-	APIURL        string
-	APIKey        string
-	Project       string
-	Environment   string
-	Feature       string
-	SegmentName   string
-	Users         []string
-	Percentage    *int
-	Steps         []int
-	StepWait      time.Duration
-	GateURL       string
-	GateCommand   string
-	Value         string
-	Finalize      bool
-	Rollback      bool
-	PreviousState string
-	Preview       []string
-	DryRun        bool
+	APIURL  string
+	APIKey  string
+	Rollout rollout.Config
 }
 
 func parseConfig(k *actionkit.Kit) (config, error) {
 	in := k.Inputs()
 	cfg := config{
-		APIURL:        in.URL("api-url"),
-		APIKey:        in.Secret("api-key"),
-		Project:       in.String("project"),
-		Environment:   in.String("environment"),
-		Feature:       in.String("feature"),
-		SegmentName:   in.String("segment-name"),
-		Users:         in.List("users"),
-		StepWait:      in.Duration("step-wait"),
-		GateURL:       in.String("gate-url"),
-		GateCommand:   in.String("gate-command"),
-		Value:         in.String("value"),
-		Finalize:      in.Bool("finalize"),
-		Rollback:      in.Bool("rollback"),
-		PreviousState: in.String("previous-state"),
-		Preview:       in.List("preview"),
-		DryRun:        in.Bool("dry-run"),
+		APIURL: in.URL("api-url"),
+		APIKey: in.Secret("api-key"),
+		Rollout: rollout.Config{
+			Project:     in.String("project"),
+			Environment: in.String("environment"),
+			Feature:     in.String("feature"),
+			SegmentName: in.String("segment-name"),
+			Users:       in.List("users"),
+			StepWait:    in.Duration("step-wait"),
+			Gate: rollout.Gate{
+				URL:     in.URL("gate-url"),
+				Command: in.String("gate-command"),
+				Timeout: in.Duration("gate-timeout"),
+				Dir:     k.Getenv("GITHUB_WORKSPACE"),
+				Env:     k.Getenv,
+			},
+			Value:    in.String("value"),
+			Finalize: in.Bool("finalize"),
+			Rollback: in.Bool("rollback"),
+			Preview:  in.List("preview"),
+			DryRun:   in.Bool("dry-run"),
+		},
 	}
+	r := &cfg.Rollout
 	if p := in.String("percentage"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 0 || n > 100 {
 			in.Invalid("percentage", "%q is not a whole number from 0 to 100", p)
 		} else {
-			cfg.Percentage = &n
+			r.Percentage = &n
 		}
 	}
 	prev := -1
@@ -85,15 +73,31 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		case n <= prev:
 			in.Invalid("steps", "must increase (%d comes after %d)", n, prev)
 		default:
-			cfg.Steps = append(cfg.Steps, n)
+			r.Steps = append(r.Steps, n)
 			prev = n
 		}
 	}
-	if cfg.Percentage != nil && len(cfg.Steps) > 0 {
+	if r.Percentage != nil && len(r.Steps) > 0 {
 		in.Invalid("steps", "give percentage or steps, not both")
 	}
-	if cfg.Finalize && cfg.Rollback {
+	if r.Finalize && r.Rollback {
 		in.Invalid("rollback", "finalize and rollback cannot both be true")
+	}
+	if (r.Finalize || r.Rollback) && (r.Percentage != nil || len(r.Steps) > 0 || len(r.Users) > 0) {
+		in.Invalid("finalize", "finalize and rollback stand alone; leave users, percentage and steps empty")
+	}
+	if !r.Finalize && !r.Rollback && r.Percentage == nil && len(r.Steps) == 0 && len(r.Users) == 0 && len(r.Preview) == 0 {
+		in.Invalid("percentage", "nothing to do: give users, percentage or steps (or finalize, rollback or preview)")
+	}
+	if s := in.String("previous-state"); s != "" {
+		if !r.Rollback {
+			in.Invalid("previous-state", "is only read by rollback: true")
+		}
+		st, err := rollout.ParseState(s)
+		if err != nil {
+			in.Invalid("previous-state", "%v", err)
+		}
+		r.PreviousState = st
 	}
 	return cfg, in.Err()
 }

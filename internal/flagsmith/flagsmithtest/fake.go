@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 
 	"github.com/slipway-actions/slipway/internal/flagsmith"
 )
@@ -61,8 +60,11 @@ type fault struct {
 	times  int
 }
 
+// Cleaner is what New needs of a test: somewhere to close the server (testing.TB, or a benchmark's own).
+type Cleaner interface{ Cleanup(func()) }
+
 // New starts a fake that accepts one Organisation key; it is closed when the test ends.
-func New(t testing.TB) *Fake {
+func New(t Cleaner) *Fake {
 	f := &Fake{Key: "ser.fake-org-key", PageSize: 2, nextID: 100,
 		states: map[string]*flagsmith.FeatureState{}, versions: map[string]int{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
