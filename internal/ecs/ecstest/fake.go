@@ -1,0 +1,637 @@
+// Package ecstest is a fake Amazon ECS for tests: an httptest server that speaks the AWS JSON 1.1
+// protocol, so the real SDK client talks to it through a base endpoint. Unlike moto it models how
+// deployments move: PRIMARY and ACTIVE deployments, rolloutState IN_PROGRESS → COMPLETED or FAILED,
+// running and failed task counts, service events, stopped tasks with reasons and exit codes, a
+// deployment superseded by another, and one-off tasks (RunTask) that exit with a scripted code and
+// write a CloudWatch log.
+//
+// Time moves by polls, not by the clock: each DescribeServices advances every deployment it
+// returns by one tick, each DescribeTasks every task it returns; tests script outcomes in ticks.
+package ecstest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Kind is how a deployment behaves.
+type Kind int
+
+// Behaviours of a deployment.
+const (
+	Healthy        Kind = iota // tasks start; COMPLETED after Ticks polls, old deployments drained
+	NoRolloutState             // as Healthy, without rolloutState (a service behind a Classic Load Balancer)
+	CrashLoop                  // each poll a task exits 1; the circuit breaker says FAILED after Ticks polls
+	FailAt                     // rolloutState FAILED after Ticks polls (and After), no failed tasks
+	NeverHealthy               // tasks stay PENDING for ever
+	Superseded                 // after Ticks polls another deployment becomes PRIMARY
+	Vanish                     // after Ticks polls the deployment is gone
+)
+
+// Scenario scripts one deployment.
+type Scenario struct {
+	Kind  Kind
+	Ticks int
+	After time.Duration // and not before this much wall time has passed (for benchmarks)
+}
+
+// Migration scripts one RunTask: it stops after Ticks polls with ExitCode (nil: no exit code, as
+// when the image cannot be pulled) and writes Log to its CloudWatch stream.
+type Migration struct {
+	Ticks    int
+	ExitCode *int
+	Reason   string
+	Log      []string
+}
+
+const account = "arn:aws:ecs:eu-west-2:123456789012:"
+
+// Fake is the fake ECS (and CloudWatch Logs GetLogEvents) endpoint.
+type Fake struct {
+	URL string
+
+	mu         sync.Mutex
+	n          int
+	taskDefs   []*taskDef
+	clusters   map[string]*cluster
+	scripts    map[string][]Scenario
+	migrations []Migration
+	logs       map[string][]string
+	calls      map[string]int
+}
+
+type taskDef struct {
+	ARN, Family, Status string
+	Revision            int
+	Body                map[string]any
+}
+
+type cluster struct {
+	arn      string
+	services map[string]*service
+	tasks    []*task
+}
+
+type service struct {
+	Name, ARN, Status, TaskDef string
+	Desired                    int
+	LaunchType                 string
+	Network                    any
+	deployments                []*deployment
+	events                     []event
+}
+
+type deployment struct {
+	ID, Status, TaskDef string
+	Desired, Running    int
+	Pending, Failed     int
+	Rollout, Reason     string
+	Created             time.Time
+	scenario            Scenario
+	age                 int
+}
+
+type event struct {
+	ID, Message string
+	At          time.Time
+}
+
+type task struct {
+	ARN, TaskDef, LastStatus, Desired, StoppedReason, StartedBy, Group string
+	Containers                                                         []container
+	migration                                                          *Migration
+	age                                                                int
+}
+
+type container struct {
+	Name     string
+	ExitCode *int
+	Reason   string
+}
+
+// Cleaner is what New needs of a test: somewhere to close the server.
+type Cleaner interface{ Cleanup(func()) }
+
+// New starts a fake with one cluster, "main".
+func New(t Cleaner) *Fake {
+	f := &Fake{clusters: map[string]*cluster{}, scripts: map[string][]Scenario{}, logs: map[string][]string{}, calls: map[string]int{}}
+	f.clusters["main"] = &cluster{arn: account + "cluster/main", services: map[string]*service{}}
+	srv := httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(srv.Close)
+	f.URL = srv.URL
+	return f
+}
+
+func (f *Fake) id() string { f.n++; return fmt.Sprintf("%08x", f.n) }
+
+// AddService registers the task definition (JSON of register-task-definition's input, with
+// camelCase keys) and creates a service on it whose deployment is complete.
+func (f *Fake) AddService(name, taskDefinitionJSON string, desired int) (taskDefARN string) {
+	var body map[string]any
+	if err := json.Unmarshal([]byte(taskDefinitionJSON), &body); err != nil {
+		panic(err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	td := f.register(body)
+	s := &service{Name: name, ARN: account + "service/main/" + name, Status: "ACTIVE", TaskDef: td.ARN, Desired: desired, LaunchType: "FARGATE",
+		Network: map[string]any{"awsvpcConfiguration": map[string]any{"subnets": []string{"subnet-1"}, "assignPublicIp": "DISABLED"}}}
+	s.deployments = []*deployment{{ID: "ecs-svc/" + f.id(), Status: "PRIMARY", TaskDef: td.ARN, Desired: desired, Running: desired, Rollout: "COMPLETED", Created: time.Now()}}
+	f.clusters["main"].services[name] = s
+	return td.ARN
+}
+
+// Script sets how the next deployments of a service behave, in order (the deploy, then a rollback);
+// unscripted deployments are Healthy after one poll.
+func (f *Fake) Script(service string, s ...Scenario) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.scripts[service] = append(f.scripts[service], s...)
+}
+
+// ScriptMigration sets how the next RunTask behaves.
+func (f *Fake) ScriptMigration(m Migration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.migrations = append(f.migrations, m)
+}
+
+// ServiceTaskDefinition is the task definition the service's PRIMARY deployment runs.
+func (f *Fake) ServiceTaskDefinition(name string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := f.clusters["main"].services[name]
+	for _, d := range s.deployments {
+		if d.Status == "PRIMARY" {
+			return d.TaskDef
+		}
+	}
+	return s.TaskDef
+}
+
+// ActiveRevisions lists the ACTIVE revisions of a family.
+func (f *Fake) ActiveRevisions(family string) []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []int
+	for _, td := range f.taskDefs {
+		if td.Family == family && td.Status == "ACTIVE" {
+			out = append(out, td.Revision)
+		}
+	}
+	return out
+}
+
+// TaskDefinition returns the registered body of a task definition ARN.
+func (f *Fake) TaskDefinition(arn string) map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, td := range f.taskDefs {
+		if td.ARN == arn {
+			return td.Body
+		}
+	}
+	return nil
+}
+
+// Calls returns how many times each operation was called, and the total.
+func (f *Fake) Calls() (map[string]int, int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out, total := map[string]int{}, 0
+	for k, v := range f.calls {
+		out[k] = v
+		total += v
+	}
+	return out, total
+}
+
+// Updates counts UpdateService calls, i.e. deploys and rollbacks started.
+func (f *Fake) Updates() int { c, _ := f.Calls(); return c["UpdateService"] }
+
+func (f *Fake) register(body map[string]any) *taskDef {
+	family, _ := body["family"].(string)
+	rev := 1
+	for _, td := range f.taskDefs {
+		if td.Family == family {
+			rev = max(rev, td.Revision+1)
+		}
+	}
+	td := &taskDef{ARN: fmt.Sprintf("%stask-definition/%s:%d", account, family, rev), Family: family, Revision: rev, Status: "ACTIVE", Body: body}
+	f.taskDefs = append(f.taskDefs, td)
+	return td
+}
+
+func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
+	target := r.Header.Get("X-Amz-Target")
+	_, op, _ := strings.Cut(target, ".")
+	var in map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		awsError(w, "SerializationException", err.Error())
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls[op]++
+	if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") {
+		w.WriteHeader(http.StatusForbidden)
+		awsErrorBody(w, "MissingAuthenticationTokenException", "Missing Authentication Token")
+		return
+	}
+	var out any
+	var err *apiErr
+	switch op {
+	case "RegisterTaskDefinition":
+		out, err = f.registerTaskDefinition(in)
+	case "DescribeTaskDefinition":
+		out, err = f.describeTaskDefinition(in)
+	case "DeregisterTaskDefinition":
+		out, err = f.deregisterTaskDefinition(in)
+	case "ListTaskDefinitions":
+		out, err = f.listTaskDefinitions(in)
+	case "DescribeServices":
+		out, err = f.describeServices(in)
+	case "UpdateService":
+		out, err = f.updateService(in)
+	case "RunTask":
+		out, err = f.runTask(in)
+	case "DescribeTasks":
+		out, err = f.describeTasks(in)
+	case "ListTasks":
+		out, err = f.listTasks(in)
+	case "GetLogEvents":
+		out, err = f.getLogEvents(in)
+	default:
+		err = &apiErr{"UnknownOperationException", "no such operation in the fake: " + target}
+	}
+	if err != nil {
+		awsError(w, err.Type, err.Message)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+type apiErr struct{ Type, Message string }
+
+func awsError(w http.ResponseWriter, typ, msg string) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.WriteHeader(http.StatusBadRequest)
+	awsErrorBody(w, typ, msg)
+}
+
+func awsErrorBody(w http.ResponseWriter, typ, msg string) {
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": typ, "message": msg})
+}
+
+func str(in map[string]any, k string) string { s, _ := in[k].(string); return s }
+
+func epoch(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+func (f *Fake) cluster(in map[string]any) (*cluster, *apiErr) {
+	name := str(in, "cluster")
+	if name == "" {
+		name = "default"
+	}
+	name = name[strings.LastIndex(name, "/")+1:]
+	c, ok := f.clusters[name]
+	if !ok {
+		return nil, &apiErr{"ClusterNotFoundException", "Cluster not found."}
+	}
+	return c, nil
+}
+
+func (f *Fake) findTaskDef(ref string) *taskDef {
+	var latest *taskDef
+	for _, td := range f.taskDefs {
+		switch {
+		case td.ARN == ref, td.Family+":"+strconv.Itoa(td.Revision) == ref:
+			return td
+		case td.Family == ref && td.Status == "ACTIVE":
+			latest = td
+		}
+	}
+	return latest
+}
+
+func (td *taskDef) view() map[string]any {
+	out := map[string]any{}
+	for k, v := range td.Body {
+		if k != "tags" { // tags are not part of the task definition; DescribeTaskDefinition returns them beside it
+			out[k] = v
+		}
+	}
+	out["taskDefinitionArn"], out["revision"], out["status"] = td.ARN, td.Revision, td.Status
+	out["registeredAt"] = epoch(time.Now())
+	return out
+}
+
+func (f *Fake) registerTaskDefinition(in map[string]any) (any, *apiErr) {
+	if str(in, "family") == "" {
+		return nil, &apiErr{"ClientException", "Family is required."}
+	}
+	if cds, _ := in["containerDefinitions"].([]any); len(cds) == 0 {
+		return nil, &apiErr{"ClientException", "Container definitions are required."}
+	}
+	return map[string]any{"taskDefinition": f.register(in).view()}, nil
+}
+
+func (f *Fake) describeTaskDefinition(in map[string]any) (any, *apiErr) {
+	td := f.findTaskDef(str(in, "taskDefinition"))
+	if td == nil {
+		return nil, &apiErr{"ClientException", "Unable to describe task definition."}
+	}
+	out := map[string]any{"taskDefinition": td.view()}
+	if include, _ := in["include"].([]any); slices.Contains(include, any("TAGS")) {
+		out["tags"] = td.Body["tags"]
+	}
+	return out, nil
+}
+
+func (f *Fake) deregisterTaskDefinition(in map[string]any) (any, *apiErr) {
+	td := f.findTaskDef(str(in, "taskDefinition"))
+	if td == nil {
+		return nil, &apiErr{"ClientException", "The specified task definition does not exist."}
+	}
+	td.Status = "INACTIVE"
+	return map[string]any{"taskDefinition": td.view()}, nil
+}
+
+func (f *Fake) listTaskDefinitions(in map[string]any) (any, *apiErr) {
+	var arns []string
+	for _, td := range f.taskDefs {
+		if strings.HasPrefix(td.Family, str(in, "familyPrefix")) && (str(in, "status") == "" || str(in, "status") == td.Status) {
+			arns = append(arns, td.ARN)
+		}
+	}
+	if str(in, "sort") == "DESC" {
+		slices.Reverse(arns)
+	}
+	return map[string]any{"taskDefinitionArns": arns}, nil
+}
+
+func (f *Fake) describeServices(in map[string]any) (any, *apiErr) {
+	c, err := f.cluster(in)
+	if err != nil {
+		return nil, err
+	}
+	names, _ := in["services"].([]any)
+	services, failures := []any{}, []any{}
+	for _, n := range names {
+		name := n.(string)
+		s, ok := c.services[name[strings.LastIndex(name, "/")+1:]]
+		if !ok {
+			failures = append(failures, map[string]any{"arn": account + "service/" + name, "reason": "MISSING"})
+			continue
+		}
+		f.tick(c, s)
+		services = append(services, s.view(c))
+	}
+	return map[string]any{"services": services, "failures": failures}, nil
+}
+
+func (s *service) view(c *cluster) map[string]any {
+	var deps []any
+	running := 0
+	for _, d := range s.deployments {
+		dv := map[string]any{"id": d.ID, "status": d.Status, "taskDefinition": d.TaskDef, "desiredCount": d.Desired,
+			"runningCount": d.Running, "pendingCount": d.Pending, "failedTasks": d.Failed,
+			"createdAt": epoch(d.Created), "updatedAt": epoch(time.Now()), "launchType": s.LaunchType}
+		if d.Rollout != "" {
+			dv["rolloutState"], dv["rolloutStateReason"] = d.Rollout, d.Reason
+		}
+		deps = append(deps, dv)
+		running += d.Running
+	}
+	var events []any
+	for i := len(s.events) - 1; i >= 0 && len(events) < 100; i-- { // newest first, as ECS answers
+		e := s.events[i]
+		events = append(events, map[string]any{"id": e.ID, "createdAt": epoch(e.At), "message": e.Message})
+	}
+	return map[string]any{"serviceName": s.Name, "serviceArn": s.ARN, "clusterArn": c.arn, "status": s.Status,
+		"desiredCount": s.Desired, "runningCount": running, "taskDefinition": s.TaskDef, "launchType": s.LaunchType,
+		"networkConfiguration": s.Network, "deployments": deps, "events": events,
+		"deploymentConfiguration": map[string]any{"deploymentCircuitBreaker": map[string]any{"enable": true, "rollback": false}}}
+}
+
+func (f *Fake) event(s *service, format string, args ...any) {
+	s.events = append(s.events, event{ID: f.id(), Message: fmt.Sprintf("(service "+s.Name+") "+format, args...), At: time.Now()})
+}
+
+// tick moves the service's primary deployment one poll along its scenario.
+func (f *Fake) tick(c *cluster, s *service) {
+	var d *deployment
+	for _, x := range s.deployments {
+		if x.Status == "PRIMARY" && (x.Rollout == "IN_PROGRESS" || (x.scenario.Kind == NoRolloutState && len(s.deployments) > 1)) {
+			d = x
+		}
+	}
+	if d == nil {
+		return
+	}
+	d.age++
+	due := d.age >= d.scenario.Ticks && time.Since(d.Created) >= d.scenario.After
+	switch d.scenario.Kind {
+	case Healthy, NoRolloutState:
+		d.Running = min(d.Desired, d.Desired*d.age/max(d.scenario.Ticks, 1))
+		d.Pending = d.Desired - d.Running
+		f.event(s, "has started %d tasks: (task %s).", d.Running, f.id())
+		if due {
+			d.Running, d.Pending = d.Desired, 0
+			if d.Rollout != "" {
+				d.Rollout = "COMPLETED"
+			}
+			s.deployments = []*deployment{d}
+			s.TaskDef = d.TaskDef
+			f.event(s, "has reached a steady state.")
+			f.event(s, "(deployment %s) deployment completed.", d.ID)
+		}
+	case CrashLoop:
+		d.Failed++
+		t := &task{ARN: account + "task/main/" + f.id(), TaskDef: d.TaskDef, LastStatus: "STOPPED", Desired: "STOPPED",
+			StoppedReason: "Essential container in task exited", Group: "service:" + s.Name,
+			Containers: []container{{Name: "api", ExitCode: ptr(1), Reason: ""}}}
+		c.tasks = append(c.tasks, t)
+		f.event(s, "has started 1 tasks: (task %s).", lastPart(t.ARN))
+		f.event(s, "has stopped 1 running tasks: (task %s).", lastPart(t.ARN))
+		if due {
+			d.Rollout, d.Reason = "FAILED", "ECS deployment circuit breaker: tasks failed to start."
+			f.event(s, "(deployment %s) deployment failed: tasks failed to start.", d.ID)
+		}
+	case FailAt:
+		if due {
+			d.Rollout, d.Reason = "FAILED", "ECS deployment circuit breaker: tasks failed health checks."
+		}
+	case NeverHealthy:
+		d.Pending = d.Desired
+		if d.age == 1 {
+			f.event(s, "has started %d tasks: (task %s).", d.Desired, f.id())
+		}
+	case Superseded:
+		if due {
+			d.Status = "ACTIVE"
+			other := &deployment{ID: "ecs-svc/" + f.id(), Status: "PRIMARY", TaskDef: d.TaskDef, Desired: d.Desired, Rollout: "IN_PROGRESS", Created: time.Now(), scenario: Scenario{Kind: NeverHealthy}}
+			s.deployments = append([]*deployment{other}, s.deployments...)
+		}
+	case Vanish:
+		if due {
+			s.deployments = slices.DeleteFunc(s.deployments, func(x *deployment) bool { return x == d })
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func lastPart(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
+
+func (f *Fake) updateService(in map[string]any) (any, *apiErr) {
+	c, err := f.cluster(in)
+	if err != nil {
+		return nil, err
+	}
+	s, ok := c.services[str(in, "service")]
+	if !ok {
+		return nil, &apiErr{"ServiceNotFoundException", "Service not found."}
+	}
+	ref := str(in, "taskDefinition")
+	td := f.findTaskDef(ref)
+	if td == nil || td.Status != "ACTIVE" {
+		return nil, &apiErr{"ClientException", "TaskDefinition not found or not active: " + ref}
+	}
+	sc := Scenario{Kind: Healthy, Ticks: 1}
+	if q := f.scripts[s.Name]; len(q) > 0 {
+		sc, f.scripts[s.Name] = q[0], q[1:]
+	}
+	for _, d := range s.deployments {
+		d.Status = "ACTIVE"
+	}
+	d := &deployment{ID: "ecs-svc/" + f.id(), Status: "PRIMARY", TaskDef: td.ARN, Desired: s.Desired, Pending: s.Desired, Rollout: "IN_PROGRESS", Created: time.Now(), scenario: sc}
+	if sc.Kind == NoRolloutState {
+		d.Rollout = ""
+		for _, old := range s.deployments {
+			old.Rollout = ""
+		}
+	}
+	s.deployments = append([]*deployment{d}, s.deployments...)
+	return map[string]any{"service": s.view(c)}, nil
+}
+
+func (f *Fake) runTask(in map[string]any) (any, *apiErr) {
+	c, err := f.cluster(in)
+	if err != nil {
+		return nil, err
+	}
+	td := f.findTaskDef(str(in, "taskDefinition"))
+	if td == nil {
+		return nil, &apiErr{"ClientException", "TaskDefinition not found."}
+	}
+	m := Migration{Ticks: 1, ExitCode: ptr(0)}
+	if len(f.migrations) > 0 {
+		m, f.migrations = f.migrations[0], f.migrations[1:]
+	}
+	t := &task{ARN: account + "task/main/" + f.id(), TaskDef: td.ARN, LastStatus: "PROVISIONING", Desired: "RUNNING", StartedBy: str(in, "startedBy"), migration: &m}
+	cds, _ := td.Body["containerDefinitions"].([]any)
+	for _, cd := range cds {
+		name, _ := cd.(map[string]any)["name"].(string)
+		t.Containers = append(t.Containers, container{Name: name})
+		lc, _ := cd.(map[string]any)["logConfiguration"].(map[string]any)
+		opts, _ := lc["options"].(map[string]any)
+		if g, _ := opts["awslogs-group"].(string); g != "" {
+			p, _ := opts["awslogs-stream-prefix"].(string)
+			f.logs[g+"|"+p+"/"+name+"/"+lastPart(t.ARN)] = m.Log
+		}
+	}
+	c.tasks = append(c.tasks, t)
+	return map[string]any{"tasks": []any{t.view(c)}, "failures": []any{}}, nil
+}
+
+func (t *task) view(c *cluster) map[string]any {
+	var cs []any
+	for _, ct := range t.Containers {
+		cv := map[string]any{"name": ct.Name, "lastStatus": t.LastStatus, "taskArn": t.ARN}
+		if ct.ExitCode != nil {
+			cv["exitCode"] = *ct.ExitCode
+		}
+		if ct.Reason != "" {
+			cv["reason"] = ct.Reason
+		}
+		cs = append(cs, cv)
+	}
+	v := map[string]any{"taskArn": t.ARN, "taskDefinitionArn": t.TaskDef, "clusterArn": c.arn, "lastStatus": t.LastStatus,
+		"desiredStatus": t.Desired, "containers": cs, "group": t.Group}
+	if t.StoppedReason != "" {
+		v["stoppedReason"] = t.StoppedReason
+	}
+	if t.StartedBy != "" {
+		v["startedBy"] = t.StartedBy
+	}
+	return v
+}
+
+func (f *Fake) describeTasks(in map[string]any) (any, *apiErr) {
+	c, err := f.cluster(in)
+	if err != nil {
+		return nil, err
+	}
+	ids, _ := in["tasks"].([]any)
+	tasks, failures := []any{}, []any{}
+	for _, id := range ids {
+		i := slices.IndexFunc(c.tasks, func(t *task) bool { return t.ARN == id.(string) || lastPart(t.ARN) == id.(string) })
+		if i < 0 {
+			failures = append(failures, map[string]any{"arn": id, "reason": "MISSING"})
+			continue
+		}
+		t := c.tasks[i]
+		if m := t.migration; m != nil && t.LastStatus != "STOPPED" {
+			t.age++
+			t.LastStatus = "RUNNING"
+			if t.age >= m.Ticks {
+				t.LastStatus, t.Desired = "STOPPED", "STOPPED"
+				t.StoppedReason = "Essential container in task exited"
+				if m.Reason != "" {
+					t.StoppedReason = m.Reason
+				}
+				for i := range t.Containers {
+					t.Containers[i].ExitCode = m.ExitCode
+				}
+			}
+		}
+		tasks = append(tasks, t.view(c))
+	}
+	return map[string]any{"tasks": tasks, "failures": failures}, nil
+}
+
+func (f *Fake) listTasks(in map[string]any) (any, *apiErr) {
+	c, err := f.cluster(in)
+	if err != nil {
+		return nil, err
+	}
+	arns := []string{}
+	for i := len(c.tasks) - 1; i >= 0; i-- { // newest first
+		t := c.tasks[i]
+		if (str(in, "serviceName") == "" || t.Group == "service:"+str(in, "serviceName")) &&
+			(str(in, "desiredStatus") == "" || str(in, "desiredStatus") == t.Desired) {
+			arns = append(arns, t.ARN)
+		}
+	}
+	return map[string]any{"taskArns": arns}, nil
+}
+
+func (f *Fake) getLogEvents(in map[string]any) (any, *apiErr) {
+	lines, ok := f.logs[str(in, "logGroupName")+"|"+str(in, "logStreamName")]
+	if !ok {
+		return nil, &apiErr{"ResourceNotFoundException", "The specified log stream does not exist."}
+	}
+	events := []any{}
+	for i, l := range lines {
+		events = append(events, map[string]any{"timestamp": time.Now().UnixMilli() + int64(i), "message": l, "ingestionTime": time.Now().UnixMilli()})
+	}
+	return map[string]any{"events": events, "nextForwardToken": "f/1", "nextBackwardToken": "b/1"}, nil
+}
