@@ -55,14 +55,14 @@ const (
 
 // ServiceResult is what happened to one service.
 type ServiceResult struct {
-	Service                   string   `json:"service"`
-	TaskDefinitionARN         string   `json:"task-definition-arn"`
-	PreviousTaskDefinitionARN string   `json:"previous-task-definition-arn"`
-	DeploymentID              string   `json:"deployment-id"`
-	Status                    string   `json:"status"`
-	Reason                    string   `json:"reason,omitempty"`
-	StoppedTasks              []string `json:"stopped-tasks,omitempty"`
-	Diff                      string   `json:"-"`
+	Service                   string        `json:"service"`
+	TaskDefinitionARN         string        `json:"task-definition-arn"`
+	PreviousTaskDefinitionARN string        `json:"previous-task-definition-arn"`
+	DeploymentID              string        `json:"deployment-id"`
+	Status                    string        `json:"status"`
+	Reason                    string        `json:"reason,omitempty"`
+	StoppedTasks              []string      `json:"stopped-tasks,omitempty"`
+	Diff                      string        `json:"-"`
 	Took                      time.Duration `json:"-"`
 
 	next       *ecs.RegisterTaskDefinitionInput
@@ -271,4 +271,3 @@ func reasonSuffix(r string) string {
 	}
 	return ": " + r
 }
-
