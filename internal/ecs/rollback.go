@@ -28,7 +28,7 @@ func (d *Deployer) rollback(ctx context.Context, o Options, updated []*ServiceRe
 		}
 		w := &watch{r: r, arn: r.PreviousTaskDefinitionARN, rollback: true}
 		for _, dep := range out.Service.Deployments {
-			if aws.ToString(dep.Status) == "PRIMARY" {
+			if aws.ToString(dep.Status) == "PRIMARY" && aws.ToString(dep.TaskDefinition) == w.arn {
 				w.id = aws.ToString(dep.Id)
 			}
 		}

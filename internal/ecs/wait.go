@@ -113,6 +113,21 @@ func (d *Deployer) wait(ctx context.Context, o Options, ws []*watch) {
 
 // judge decides, from one DescribeServices answer, whether w's deployment is done and how.
 func judge(w *watch, svc types.Service) {
+	if w.id == "" {
+		// UpdateService's answer did not show the new deployment yet (moto never does): find it.
+		for _, d := range svc.Deployments {
+			if aws.ToString(d.Status) == "PRIMARY" && aws.ToString(d.TaskDefinition) == w.arn {
+				w.id = aws.ToString(d.Id)
+				if !w.rollback {
+					w.r.DeploymentID = w.id
+				}
+			}
+		}
+		if w.id == "" {
+			w.progress = "no deployment of " + lastPart(w.arn) + " has started"
+			return
+		}
+	}
 	var dep *types.Deployment
 	for i := range svc.Deployments {
 		if aws.ToString(svc.Deployments[i].Id) == w.id {

@@ -1,0 +1,66 @@
+// Package awstest gives tests a real AWS API shape on loopback: a moto server (moto 5, from
+// Python) started per test on a free port, with the SDK's clients pointed at it. Where moto does
+// not model something (an ECS deployment finishing), use the package's own fakes instead.
+package awstest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/slipway-actions/slipway/internal/dockertest"
+)
+
+// Region is the region the tests use.
+const Region = "eu-west-2"
+
+// Moto starts `python3 -m moto.server` on a free loopback port and returns its URL; it is stopped
+// when the test ends. Without moto the test skips, or fails under SLIPWAY_REQUIRE_DOCKER=1.
+func Moto(t testing.TB) string {
+	t.Helper()
+	_, err := exec.LookPath("python3")
+	if err == nil {
+		err = exec.Command("python3", "-c", "import moto.server").Run()
+	}
+	dockertest.Require(t, "moto (python3 -m moto.server)", err)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	cmd := exec.Command("python3", "-m", "moto.server", "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/moto-api/", nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			_ = resp.Body.Close()
+			return url
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("moto did not start on %s", url)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Config is an aws.Config with static test credentials for the region, for clients that are then
+// given a BaseEndpoint.
+func Config() aws.Config {
+	return aws.Config{Region: Region, Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "testsecret", "")}
+}
