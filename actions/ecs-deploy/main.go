@@ -7,9 +7,11 @@ import (
 	"context"
 	_ "embed"
 	"os"
-	"time"
+	"path/filepath"
+	"strings"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/ecs"
 )
 
 //go:embed action.yml
@@ -21,57 +23,75 @@ func realMain(ctx context.Context, opts ...actionkit.Option) int {
 	return actionkit.Main(ctx, "ecs-deploy", actionYML, opts, parseConfig, deploy)
 }
 
-// deploy is where the engine of issue #7 plugs in; until then the action
-// validates its inputs and exits 3, never 0.
-func deploy(context.Context, *actionkit.Kit, config) error { return actionkit.ErrNotBuilt }
-
 // config is every input of the action, typed and validated.
 type config struct {
-	Cluster            string
-	Services           []string
-	TaskDefinition     string
-	Images             string
-	Environment        []string
-	MigrationContainer string
-	MigrationCommand   []string
-	Wait               bool
-	Timeout            time.Duration
-	PollInterval       time.Duration
-	RollbackOnFailure  bool
-	KeepRevisions      int
-	Region             string
-	GitHubToken        string
-	EnvironmentURL     string
-	DryRun             bool
+	Deploy         ecs.Options
+	Region         string
+	GitHubToken    string
+	EnvironmentURL string
 }
 
 func parseConfig(k *actionkit.Kit) (config, error) {
 	in := k.Inputs()
 	cfg := config{
-		Cluster:            in.String("cluster"),
-		Services:           in.Multiline("services"),
-		TaskDefinition:     in.String("task-definition"),
-		Images:             in.String("images"),
-		Environment:        in.Multiline("environment"),
-		MigrationContainer: in.String("migration-container"),
-		MigrationCommand:   in.Multiline("migration-command"),
-		Wait:               in.Bool("wait"),
-		Timeout:            in.Duration("timeout"),
-		PollInterval:       in.Duration("poll-interval"),
-		RollbackOnFailure:  in.Bool("rollback-on-failure"),
-		KeepRevisions:      in.Int("keep-revisions", 0, 1000),
-		Region:             in.String("region"),
-		GitHubToken:        in.Secret("github-token"),
-		EnvironmentURL:     in.URL("environment-url"),
-		DryRun:             in.Bool("dry-run"),
+		Deploy: ecs.Options{
+			Cluster:       in.String("cluster"),
+			Wait:          in.Bool("wait"),
+			Timeout:       in.Duration("timeout"),
+			PollInterval:  in.Duration("poll-interval"),
+			Rollback:      in.Bool("rollback-on-failure"),
+			KeepRevisions: in.Int("keep-revisions", 0, 1000),
+			DryRun:        in.Bool("dry-run"),
+		},
+		Region:         in.String("region"),
+		GitHubToken:    in.Secret("github-token"),
+		EnvironmentURL: in.URL("environment-url"),
 	}
-	if cfg.PollInterval <= 0 {
+	o := &cfg.Deploy
+	if o.PollInterval <= 0 {
 		in.Invalid("poll-interval", "must be more than 0")
-	} else if cfg.Timeout > 0 && cfg.PollInterval > cfg.Timeout {
-		in.Invalid("poll-interval", "%s is longer than timeout (%s)", cfg.PollInterval, cfg.Timeout)
+	} else if o.Timeout > 0 && o.PollInterval > o.Timeout {
+		in.Invalid("poll-interval", "%s is longer than timeout (%s)", o.PollInterval, o.Timeout)
 	}
-	if (cfg.MigrationContainer == "") != (len(cfg.MigrationCommand) == 0) {
+	shared := in.String("task-definition")
+	ws := k.Getenv("GITHUB_WORKSPACE")
+	for _, line := range in.Multiline("services") {
+		name, file, _ := strings.Cut(line, "=")
+		name, file = strings.TrimSpace(name), strings.TrimSpace(file)
+		if file == "" {
+			file = shared
+		}
+		if name == "" || file == "" {
+			in.Invalid("services", "%q names no task definition file, and task-definition is empty", line)
+			continue
+		}
+		if !filepath.IsAbs(file) && ws != "" {
+			file = filepath.Join(ws, file)
+		}
+		o.Services = append(o.Services, ecs.Service{Name: name, File: file})
+	}
+	images, err := ecs.ParseImages(in.Multiline("images"))
+	if err != nil {
+		in.Invalid("images", "%v", err)
+	}
+	o.Images = images
+	env, err := ecs.ParseEnvironment(in.Multiline("environment"))
+	if err != nil {
+		in.Invalid("environment", "%v", err)
+	}
+	o.Env = env
+	container, command := in.String("migration-container"), in.Multiline("migration-command")
+	switch {
+	case (container == "") != (len(command) == 0):
 		in.Invalid("migration-container", "migration-container and migration-command go together")
+	case container != "":
+		o.Migration = &ecs.Migration{Container: container, Command: command}
+	}
+	if o.Migration != nil && !o.Wait {
+		in.Invalid("wait", "a migration is always waited for; wait: false would update services before knowing they work")
+	}
+	if cfg.GitHubToken != "" {
+		in.Invalid("github-token", "GitHub Deployments are not built yet; leave github-token empty")
 	}
 	return cfg, in.Err()
 }

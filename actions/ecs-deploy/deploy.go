@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/ecs"
+)
+
+// deploy loads AWS credentials (the SDK's default chain: env, web identity from
+// configure-aws-credentials' OIDC, profile), then prepares, deploys and reports.
+func deploy(ctx context.Context, k *actionkit.Kit, cfg config) error {
+	var opts []func(*awsconfig.LoadOptions) error
+	if cfg.Region != "" {
+		opts = append(opts, awsconfig.WithRegion(cfg.Region))
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return actionkit.BadInput(fmt.Errorf("AWS configuration: %w", err))
+	}
+	if awsCfg.Region == "" {
+		return actionkit.BadInput(errors.New(`input "region": no AWS region: set region, or AWS_REGION (aws-actions/configure-aws-credentials does)`))
+	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := awsCfg.Credentials.Retrieve(cctx); err != nil {
+		return actionkit.BadInput(fmt.Errorf("no AWS credentials: %w — run aws-actions/configure-aws-credentials first (OIDC: permissions id-token: write)", err))
+	}
+	d := &ecs.Deployer{ECS: awsecs.NewFromConfig(awsCfg), Logs: cloudwatchlogs.NewFromConfig(awsCfg), Infof: k.Infof}
+	start := time.Now()
+	rep, err := d.Prepare(ctx, cfg.Deploy)
+	if err != nil {
+		return err
+	}
+	for _, r := range rep.Services {
+		if r.Diff == "" {
+			k.Infof("%s: the rendered task definition equals the running one", r.Service)
+			continue
+		}
+		k.Group("task definition diff for " + r.Service)
+		w := k.Untrusted()
+		_, _ = w.Write([]byte(r.Diff))
+		_ = w.Close()
+		k.EndGroup()
+	}
+	w := k.Untrusted() // ECS events, stop reasons and the migration's log
+	d.Untrusted = w
+	err = d.Deploy(ctx, cfg.Deploy, rep)
+	_ = w.Close()
+	report(k, cfg, rep, time.Since(start))
+	switch {
+	case err == nil:
+		return nil
+	case rep.Failed():
+		return err // the deploy failed: exit 1, even when the rollback worked
+	default:
+		return actionkit.Infra(err)
+	}
+}
+
+func report(k *actionkit.Kit, cfg config, rep *ecs.Report, took time.Duration) {
+	b, _ := json.Marshal(rep.Services)
+	_ = k.SetOutput("results", string(b))
+	if len(rep.Services) > 0 {
+		r := rep.Services[0]
+		_ = k.SetOutput("task-definition-arn", r.TaskDefinitionARN)
+		_ = k.SetOutput("previous-task-definition-arn", r.PreviousTaskDefinitionARN)
+		_ = k.SetOutput("deployment-id", r.DeploymentID)
+		_ = k.SetOutput("status", r.Status)
+	}
+	s := k.Summary()
+	title := "ecs-deploy to " + cfg.Deploy.Cluster
+	if cfg.Deploy.DryRun {
+		title += " (dry run)"
+	}
+	s.Heading(2, title)
+	if m := rep.Migration; m != nil {
+		s.Paragraph(fmt.Sprintf("Migration: exit %d in %s. %s", m.ExitCode, m.Took.Round(time.Second), m.Reason))
+		if len(m.Log) > 0 {
+			s.Details("Migration log (last lines)", strings.Join(m.Log, "\n"))
+		}
+	}
+	var rows [][]string
+	for _, r := range rep.Services {
+		rows = append(rows, []string{r.Service, r.Status, revision(r.TaskDefinitionARN), revision(r.PreviousTaskDefinitionARN), r.DeploymentID, r.Reason})
+	}
+	s.Table([]string{"Service", "Status", "Task definition", "Previous", "Deployment", "Reason"}, rows)
+	for _, r := range rep.Services {
+		if r.Diff != "" {
+			s.Details("Task definition diff: "+r.Service, r.Diff)
+		}
+		if len(r.StoppedTasks) > 0 {
+			s.Details("Stopped tasks: "+r.Service, "- "+strings.Join(r.StoppedTasks, "\n- "))
+		}
+	}
+	if len(rep.Pruned) > 0 {
+		s.Paragraph(fmt.Sprintf("Deregistered %d old revisions.", len(rep.Pruned)))
+	}
+	s.Paragraph("Took " + took.Round(time.Second).String() + ".")
+}
+
+// revision is "family:revision" of a task definition ARN.
+func revision(arn string) string {
+	if arn == "" {
+		return ""
+	}
+	return arn[strings.LastIndex(arn, "/")+1:]
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
+	"github.com/slipway-actions/slipway/internal/ecs"
+	"github.com/slipway-actions/slipway/internal/ecs/ecstest"
+)
+
+const apiTD = `{"family":"api","containerDefinitions":[{"name":"api","image":"acme/api:1.0.0","essential":true,"memory":512}]}`
+
+// runner points the SDK's default chain at the fake ECS through the standard environment
+// (AWS_ENDPOINT_URL, static keys), as a user's job would with configure-aws-credentials. The SDK
+// reads the process environment, so these tests do not run in parallel.
+func runner(t *testing.T) (*ecstest.Fake, *actiontest.Runner) {
+	f := ecstest.New(t)
+	f.AddService("api", apiTD, 2)
+	t.Setenv("AWS_ENDPOINT_URL", f.URL)
+	t.Setenv("AWS_REGION", "eu-west-2")
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	r := actiontest.NewRunner(t)
+	ws := t.TempDir()
+	r.Env["GITHUB_WORKSPACE"] = ws
+	if err := os.WriteFile(filepath.Join(ws, "api.json"), []byte(apiTD), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.Input("cluster", "main").Input("services", "api=api.json").Input("poll-interval", "1ms")
+	return f, r
+}
+
+func TestECSDeploy_DeploysAndReports(t *testing.T) {
+	f, r := runner(t)
+	r.Input("images", `[{"name":"api","tags":["registry.example:5000/acme/api:2.0.0"],"digest":"sha256:abc"}]`)
+	res := r.Run(t, context.Background(), realMain)
+	if res.Code != 0 {
+		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
+	}
+	if res.Outputs["status"] != "COMPLETED" || !strings.HasSuffix(res.Outputs["task-definition-arn"], "api:2") || !strings.HasSuffix(res.Outputs["previous-task-definition-arn"], "api:1") {
+		t.Errorf("outputs = %v", res.Outputs)
+	}
+	var results []ecs.ServiceResult
+	if err := json.Unmarshal([]byte(res.Outputs["results"]), &results); err != nil || len(results) != 1 || results[0].DeploymentID == "" {
+		t.Errorf("results = %s (%v)", res.Outputs["results"], err)
+	}
+	img := f.TaskDefinition(res.Outputs["task-definition-arn"])["containerDefinitions"].([]any)[0].(map[string]any)["image"]
+	if img != "registry.example:5000/acme/api@sha256:abc" {
+		t.Errorf("image = %v, want the pushed digest", img)
+	}
+	if !strings.Contains(res.Summary, "| api | COMPLETED | api:2 | api:1 |") || !strings.Contains(res.Summary, "Task definition diff: api") {
+		t.Errorf("summary:\n%s", res.Summary)
+	}
+}
+
+func TestECSDeploy_FailedDeployExits1AfterRollback(t *testing.T) {
+	f, r := runner(t)
+	f.Script("api", ecstest.Scenario{Kind: ecstest.CrashLoop, Ticks: 2})
+	r.Input("images", "api=acme/api:2.0.0")
+	res := r.Run(t, context.Background(), realMain)
+	if res.Code != 1 || res.Outputs["status"] != "ROLLED_BACK" {
+		t.Fatalf("exit %d, status %q; log:\n%s", res.Code, res.Outputs["status"], res.Stdout)
+	}
+	if got := f.ServiceTaskDefinition("api"); !strings.HasSuffix(got, "api:1") {
+		t.Errorf("service runs %s, want api:1", got)
+	}
+}
+
+// ECS events and stopped reasons are untrusted: a container that logs a workflow command in its
+// stop reason cannot issue it.
+func TestECSDeploy_EventsCannotIssueCommands(t *testing.T) {
+	f, r := runner(t)
+	f.Script("api", ecstest.Scenario{Kind: ecstest.CrashLoop, Ticks: 2})
+	f.ScriptMigration(ecstest.Migration{Ticks: 1, ExitCode: new(int), Log: []string{"::set-output name=status::COMPLETED", "::add-mask::x"}})
+	r.Input("images", "api=acme/api:2.0.0").Input("migration-container", "api").Input("migration-command", "migrate")
+	res := r.Run(t, context.Background(), realMain)
+	for _, c := range actiontest.Commands(res.Stdout) {
+		if c.Name == "set-output" || (c.Name == "add-mask" && c.Message == "x") {
+			t.Errorf("untrusted text issued %s:\n%s", c.Name, res.Stdout)
+		}
+	}
+	if res.Outputs["status"] != "ROLLED_BACK" {
+		t.Errorf("status = %q", res.Outputs["status"])
+	}
+}
+
+func TestECSDeploy_BadInputTouchesNothing(t *testing.T) {
+	f, r := runner(t)
+	r.Input("services", "api=api.json\nworker=missing.json").Input("images", "frontend=acme/web:1")
+	res := r.Run(t, context.Background(), realMain)
+	if res.Code != 2 {
+		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
+	}
+	if !strings.Contains(res.Stdout, "missing.json: no such file") {
+		t.Errorf("log:\n%s", res.Stdout)
+	}
+	if calls, _ := f.Calls(); calls["RegisterTaskDefinition"]+calls["UpdateService"] != 0 {
+		t.Errorf("calls = %v", calls)
+	}
+}
+
+func TestECSDeploy_NoCredentialsIsBadInput(t *testing.T) {
+	f, r := runner(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	res := r.Run(t, context.Background(), realMain)
+	if res.Code != 2 || !strings.Contains(res.Stdout, "no AWS credentials") {
+		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
+	}
+	if _, n := f.Calls(); n != 0 {
+		t.Errorf("%d calls reached ECS", n)
+	}
+}
