@@ -2,7 +2,7 @@
 # slipway benchmarks: each prints its figures, and ratios measured side by side in one run (see the
 # issue notes for the figures measured on the 2-core CI machine).
 #   bench/run.sh            all of them
-#   bench/run.sh rollout    one of them (lint, rollout)
+#   bench/run.sh rollout    one of them (lint, rollout, ecs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-all}
@@ -15,4 +15,7 @@ if [ "$which" = all ] || [ "$which" = lint ]; then
 fi
 if [ "$which" = all ] || [ "$which" = rollout ]; then
 	go run ./bench/rollout
+fi
+if [ "$which" = all ] || [ "$which" = ecs ]; then
+	go run ./bench/ecs
 fi

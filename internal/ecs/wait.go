@@ -93,6 +93,9 @@ func (d *Deployer) wait(ctx context.Context, o Options, ws []*watch) {
 				}
 			}
 		}
+		if allDone(ws) {
+			return
+		}
 		select {
 		case <-ctx.Done():
 			for _, w := range ws {
@@ -109,6 +112,15 @@ func (d *Deployer) wait(ctx context.Context, o Options, ws []*watch) {
 		case <-ticker.C:
 		}
 	}
+}
+
+func allDone(ws []*watch) bool {
+	for _, w := range ws {
+		if !w.done {
+			return false
+		}
+	}
+	return true
 }
 
 // judge decides, from one DescribeServices answer, whether w's deployment is done and how.

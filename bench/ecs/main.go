@@ -1,0 +1,110 @@
+// Command ecs measures ecs-deploy on the fake ECS: how long after a deployment turns FAILED the
+// deploy notices (goal: within one poll interval), and how many API calls a successful deploy of
+// one service makes.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/slipway-actions/slipway/internal/ecs"
+	"github.com/slipway-actions/slipway/internal/ecs/ecstest"
+)
+
+const td = `{"family":"api","containerDefinitions":[{"name":"api","image":"acme/api:1","essential":true,"memory":512}]}`
+
+type cleanups []func()
+
+func (c *cleanups) Cleanup(f func()) { *c = append(*c, f) }
+
+func main() {
+	var cl cleanups
+	defer func() {
+		for _, f := range cl {
+			f()
+		}
+	}()
+	if err := run(&cl); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/ecs:", err)
+		os.Exit(1)
+	}
+}
+
+func setup(cl *cleanups, dir string) (*ecstest.Fake, *ecs.Deployer, ecs.Options) {
+	f := ecstest.New(cl)
+	f.AddService("api", td, 2)
+	client := awsecs.New(awsecs.Options{Region: "eu-west-2", BaseEndpoint: aws.String(f.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")})
+	d := &ecs.Deployer{ECS: client, Infof: func(string, ...any) {}}
+	o := ecs.Options{Cluster: "main", Services: []ecs.Service{{Name: "api", File: filepath.Join(dir, "api.json")}},
+		Images: map[string]string{"api": "acme/api:2"}, Wait: true, Timeout: time.Minute}
+	return f, d, o
+}
+
+func run(cl *cleanups) error {
+	dir, err := os.MkdirTemp("", "bench-ecs")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := os.WriteFile(filepath.Join(dir, "api.json"), []byte(td), 0o644); err != nil {
+		return err
+	}
+	ctx := context.Background()
+
+	const poll = 500 * time.Millisecond
+	fmt.Printf("ecs-deploy on the fake ECS, poll interval %s\n", poll)
+	var worst time.Duration
+	for _, at := range []time.Duration{1100 * time.Millisecond, 1300 * time.Millisecond, 1450 * time.Millisecond, 1600 * time.Millisecond, 2000 * time.Millisecond} {
+		f, d, o := setup(cl, dir)
+		o.PollInterval = poll
+		f.Script("api", ecstest.Scenario{Kind: ecstest.FailAt, After: at})
+		rep, err := d.Prepare(ctx, o)
+		if err != nil {
+			return err
+		}
+		// The deployment is created by UpdateService inside Deploy; FAILED is due `at` after that.
+		start := time.Now()
+		err = d.Deploy(ctx, o, rep)
+		took := time.Since(start)
+		if err == nil || rep.Services[0].Status != ecs.StatusFailed {
+			return fmt.Errorf("FAILED at %s was not reported: %v", at, err)
+		}
+		latency := took - at
+		worst = max(worst, latency)
+		fmt.Printf("  FAILED at %-6s → deploy returned after %-8s: noticed %s later (%.2f poll intervals)\n", at, took.Round(time.Millisecond), latency.Round(time.Millisecond), float64(latency)/float64(poll))
+	}
+	fmt.Printf("  worst: %s = %.2f poll intervals (goal ≤ 1)\n", worst.Round(time.Millisecond), float64(worst)/float64(poll))
+
+	f, d, o := setup(cl, dir)
+	o.PollInterval = 10 * time.Millisecond
+	f.Script("api", ecstest.Scenario{Kind: ecstest.Healthy, Ticks: 5})
+	rep, err := d.Prepare(ctx, o)
+	if err != nil {
+		return err
+	}
+	if err := d.Deploy(ctx, o, rep); err != nil {
+		return err
+	}
+	calls, total := f.Calls()
+	var parts []string
+	for op, n := range calls {
+		parts = append(parts, fmt.Sprintf("%s %d", op, n))
+	}
+	sort.Strings(parts)
+	fmt.Printf("  API calls for one successful deploy (5 polls until COMPLETED): %d (%s)\n", total, strings.Join(parts, ", "))
+	fmt.Printf("  fixed cost beyond the polls: %d calls\n", total-calls["DescribeServices"]+1)
+	if worst > poll {
+		return fmt.Errorf("a FAILED deployment was noticed %s late, more than one poll interval", worst)
+	}
+	return nil
+}
