@@ -14,6 +14,7 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/ecs"
+	"github.com/slipway-actions/slipway/internal/github"
 )
 
 // deploy loads AWS credentials (the SDK's default chain: env, web identity from
@@ -52,10 +53,20 @@ func deploy(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		_ = w.Close()
 		k.EndGroup()
 	}
+	ghDep := startGitHubDeployment(ctx, k, cfg, rep)
 	w := k.Untrusted() // ECS events, stop reasons and the migration's log
 	d.Untrusted = w
 	err = d.Deploy(ctx, cfg.Deploy, rep)
 	_ = w.Close()
+	if ghDep != nil {
+		desc := "deployed"
+		if err != nil {
+			desc = "failed: " + err.Error()
+		}
+		if ferr := ghDep.Finish(context.WithoutCancel(ctx), err == nil, cfg.EnvironmentURL, desc); ferr != nil {
+			k.Warningf("github-token: %v", ferr)
+		}
+	}
 	report(k, cfg, rep, time.Since(start))
 	switch {
 	case err == nil:
@@ -65,6 +76,29 @@ func deploy(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	default:
 		return actionkit.Infra(err)
 	}
+}
+
+// startGitHubDeployment records the deploy as a GitHub Deployment (environment: the cluster) when
+// a github-token is given. A failure to record it is a warning: the deploy itself goes on.
+func startGitHubDeployment(ctx context.Context, k *actionkit.Kit, cfg config, rep *ecs.Report) *github.Deployment {
+	if cfg.GitHubToken == "" || cfg.Deploy.DryRun {
+		return nil
+	}
+	run := github.RunFromEnv(k.Getenv)
+	c, err := github.NewClient(cfg.GitHubToken, run)
+	if err == nil {
+		var names []string
+		for _, r := range rep.Services {
+			names = append(names, r.Service)
+		}
+		var dep *github.Deployment
+		if dep, err = github.StartDeployment(ctx, c, run, cfg.Deploy.Cluster, strings.Join(names, ", ")); err == nil {
+			k.Infof("recorded GitHub Deployment %d to %s", dep.ID(), cfg.Deploy.Cluster)
+			return dep
+		}
+	}
+	k.Warningf("github-token: %v", err)
+	return nil
 }
 
 func report(k *actionkit.Kit, cfg config, rep *ecs.Report, took time.Duration) {

@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
@@ -117,5 +120,38 @@ func TestECSDeploy_NoCredentialsIsBadInput(t *testing.T) {
 	}
 	if _, n := f.Calls(); n != 0 {
 		t.Errorf("%d calls reached ECS", n)
+	}
+}
+
+func TestECSDeploy_RecordsAGitHubDeployment(t *testing.T) {
+	f, r := runner(t)
+	f.Script("api", ecstest.Scenario{Kind: ecstest.FailAt, Ticks: 1})
+	var mu sync.Mutex
+	var states []string
+	gh := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var body map[string]any
+		_ = json.NewDecoder(req.Body).Decode(&body)
+		mu.Lock()
+		defer mu.Unlock()
+		if strings.HasSuffix(req.URL.Path, "/statuses") {
+			states = append(states, body["state"].(string))
+		} else {
+			states = append(states, "created for "+body["environment"].(string))
+		}
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"id": 7}`))
+	}))
+	defer gh.Close()
+	r.Env["GITHUB_API_URL"], r.Env["GITHUB_REPOSITORY"], r.Env["GITHUB_SHA"] = gh.URL+"/api/v3", "acme/web", "abc"
+	r.Input("images", "api=acme/api:2").Input("github-token", "ghs_deploytoken987").Input("environment-url", "https://staging.example")
+	res := r.Run(t, context.Background(), realMain)
+	if res.Code != 1 {
+		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
+	}
+	if got := strings.Join(states, ","); got != "created for main,in_progress,failure" {
+		t.Errorf("GitHub saw %s", got)
+	}
+	if strings.Count(res.Stdout, "ghs_deploytoken987") != 1 { // only the add-mask command
+		t.Errorf("the token reached the log:\n%s", res.Stdout)
 	}
 }

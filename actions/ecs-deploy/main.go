@@ -90,8 +90,8 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	if o.Migration != nil && !o.Wait {
 		in.Invalid("wait", "a migration is always waited for; wait: false would update services before knowing they work")
 	}
-	if cfg.GitHubToken != "" {
-		in.Invalid("github-token", "GitHub Deployments are not built yet; leave github-token empty")
+	if cfg.EnvironmentURL != "" && cfg.GitHubToken == "" {
+		in.Invalid("environment-url", "is shown on the GitHub Deployment, which needs github-token")
 	}
 	return cfg, in.Err()
 }

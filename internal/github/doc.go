@@ -1,0 +1,4 @@
+// Package github is slipway's use of the GitHub REST API through go-github: recording a deploy as
+// a GitHub Deployment with statuses. It reads the run's coordinates from the standard GITHUB_*
+// environment and never logs the token.
+package github
