@@ -361,6 +361,20 @@ func validSegment(s flagsmith.Segment) map[string]any {
 	return errs
 }
 
+// readSegment decodes and validates a segment body, answering 400 when it is not one.
+func readSegment(w http.ResponseWriter, r *http.Request) (flagsmith.Segment, bool) {
+	var s flagsmith.Segment
+	if err := json.NewDecoder(r.Body).Decode(&s); err != nil {
+		reply(w, http.StatusBadRequest, map[string][]string{"non_field_errors": {"Invalid data."}})
+		return s, false
+	}
+	if errs := validSegment(s); errs != nil {
+		reply(w, http.StatusBadRequest, errs)
+		return s, false
+	}
+	return s, true
+}
+
 func (f *Fake) segmentsAPI(w http.ResponseWriter, r *http.Request, project int, p []string) {
 	if len(p) == 0 {
 		switch r.Method {
@@ -374,13 +388,8 @@ func (f *Fake) segmentsAPI(w http.ResponseWriter, r *http.Request, project int, 
 			}
 			page(f, w, r, out)
 		case http.MethodPost:
-			var s flagsmith.Segment
-			if err := json.NewDecoder(r.Body).Decode(&s); err != nil {
-				reply(w, http.StatusBadRequest, map[string][]string{"non_field_errors": {"Invalid data."}})
-				return
-			}
-			if errs := validSegment(s); errs != nil {
-				reply(w, http.StatusBadRequest, errs)
+			s, ok := readSegment(w, r)
+			if !ok {
 				return
 			}
 			s.ID, s.Project = f.id(), project
@@ -401,13 +410,8 @@ func (f *Fake) segmentsAPI(w http.ResponseWriter, r *http.Request, project int, 
 	case http.MethodGet:
 		reply(w, http.StatusOK, f.segments[i])
 	case http.MethodPut:
-		var s flagsmith.Segment
-		if err := json.NewDecoder(r.Body).Decode(&s); err != nil {
-			reply(w, http.StatusBadRequest, map[string][]string{"non_field_errors": {"Invalid data."}})
-			return
-		}
-		if errs := validSegment(s); errs != nil {
-			reply(w, http.StatusBadRequest, errs)
+		s, ok := readSegment(w, r)
+		if !ok {
 			return
 		}
 		s.ID, s.Project = id, project
