@@ -32,16 +32,13 @@ func release(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		}
 		summarise(k, cfg, res, time.Since(start), err)
 	}
-	var ie *rollout.InputError
 	var ge *rollout.GateError
 	switch {
 	case err == nil:
 		reads, writes := c.Requests()
 		k.Infof("done: %d reads, %d writes to Flagsmith", reads, writes)
 		return nil
-	case errors.As(err, &ie):
-		return actionkit.BadInput(err)
-	case errors.As(err, &ge):
+	case actionkit.IsBadInput(err), errors.As(err, &ge):
 		return err
 	default:
 		return actionkit.Infra(err)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/flagsmith"
 )
 
@@ -55,12 +56,6 @@ func (e *GateError) Error() string {
 	return fmt.Sprintf("gate failed after %s: %s; the flag was restored to its state before the run", e.Step, e.Result.Detail)
 }
 
-// InputError is a problem with what the run was asked to do, found before anything was changed.
-type InputError struct{ Err error }
-
-func (e *InputError) Error() string { return e.Err.Error() }
-func (e *InputError) Unwrap() error { return e.Err }
-
 type runner struct {
 	client   *flagsmith.Client
 	cfg      Config
@@ -71,7 +66,7 @@ type runner struct {
 }
 
 // Run carries out cfg against Flagsmith. Lookups come first; nothing is written until every name
-// is resolved. Any failure after the first write restores the state before the run.
+// is resolved, and a name that resolves to nothing (or a key Flagsmith refuses) is bad input. Any failure after the first write restores the state before the run.
 func Run(ctx context.Context, c *flagsmith.Client, cfg Config, progress func(format string, args ...any)) (*Result, error) {
 	r := &runner{client: c, cfg: cfg, progress: progress, res: &Result{}, segName: cfg.SegmentName}
 	if r.segName == "" {
@@ -112,7 +107,7 @@ func (r *runner) lookup(ctx context.Context) (State, error) {
 		var nf *flagsmith.NotFoundError
 		var ae *flagsmith.APIError
 		if errors.As(err, &nf) || (errors.As(err, &ae) && (ae.Status == 401 || ae.Status == 403)) {
-			return &InputError{err}
+			return actionkit.BadInput(err)
 		}
 		return err
 	}
@@ -144,7 +139,7 @@ func (r *runner) lookup(ctx context.Context) (State, error) {
 		}
 	}
 	if ps := cfg.PreviousState; ps != nil && (ps.FeatureID != f.ID || ps.EnvironmentKey != env.APIKey) {
-		return st, &InputError{fmt.Errorf("previous-state is of feature %q in environment %q, not of %q in %q", ps.Feature, ps.Environment, f.Name, env.Name)}
+		return st, actionkit.BadInput(fmt.Errorf("previous-state is of feature %q in environment %q, not of %q in %q", ps.Feature, ps.Environment, f.Name, env.Name))
 	}
 	r.others = fs.SegmentOverrides
 	return st, nil

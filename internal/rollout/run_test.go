@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/flagsmith"
 	"github.com/slipway-actions/slipway/internal/flagsmith/flagsmithtest"
 )
@@ -359,8 +360,7 @@ func TestRun_BadNamesAreInputErrorsThatNameCloseOnes(t *testing.T) {
 		{Config{Project: "999", Environment: "Production", Feature: "x"}, `project "999" not found`},
 	} {
 		_, err := w.run(t, tc.cfg)
-		var ie *InputError
-		if !errors.As(err, &ie) || !strings.Contains(err.Error(), tc.want) {
+		if !actionkit.IsBadInput(err) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: err = %v, want an input error with %q", tc.cfg, err, tc.want)
 		}
 	}
@@ -374,8 +374,7 @@ func TestRun_WrongKeyIsAnInputErrorWithoutTheKey(t *testing.T) {
 	w := newWorld(t, false)
 	c, _ := flagsmith.New(w.fake.URL, "ser.wrongKeyValue")
 	_, err := Run(context.Background(), c, Config{Project: "web", Environment: "Production", Feature: "new-checkout", Percentage: pct(1)}, t.Logf)
-	var ie *InputError
-	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), `"api-key"`) {
+	if !actionkit.IsBadInput(err) || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), `"api-key"`) {
 		t.Fatalf("err = %v", err)
 	}
 	if strings.Contains(err.Error(), "wrongKeyValue") {
@@ -388,8 +387,7 @@ func TestRun_PreviousStateOfAnotherFlagIsRefused(t *testing.T) {
 	w := newWorld(t, false)
 	other := &State{Feature: "dark-mode", FeatureID: 1, Environment: "Production", EnvironmentKey: envKey}
 	_, err := w.run(t, Config{Rollback: true, PreviousState: other})
-	var ie *InputError
-	if !errors.As(err, &ie) || !strings.Contains(err.Error(), `previous-state is of feature "dark-mode"`) {
+	if !actionkit.IsBadInput(err) || !strings.Contains(err.Error(), `previous-state is of feature "dark-mode"`) {
 		t.Fatalf("err = %v", err)
 	}
 }
