@@ -154,55 +154,29 @@ func runTool(ctx context.Context, name string, spec toolSpec, dir string, paths 
 		res.Skipped = fmt.Sprintf("%s is not installed", spec.binary)
 		return res, nil
 	}
-	commands := [][]string{spec.args(paths, 1)}
-	if jobs > 1 && spec.parallel != nil {
-		switch {
-		case spec.parallel(ctx, bin, dir, env):
-			commands = [][]string{spec.args(paths, jobs)}
-		case spec.split != nil:
-			commands = spec.split(paths, jobs)
-		}
+	toolJobs := 1
+	if spec.parallel != nil && jobs > 1 && spec.parallel(ctx, bin, dir, env) {
+		toolJobs = jobs
 	}
-	res.Command = append([]string{spec.binary}, commands[0]...)
-	start := time.Now()
-	results := make([][]Finding, len(commands))
-	errs := make([]error, len(commands))
-	var wg sync.WaitGroup
-	for i, args := range commands {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i], errs[i] = runCommand(ctx, name, spec, bin, args, dir, env, rel)
-		}()
-	}
-	wg.Wait()
-	res.Elapsed = time.Since(start)
-	for i := range commands {
-		if errs[i] != nil {
-			return res, errs[i]
-		}
-		res.Findings = append(res.Findings, results[i]...)
-	}
-	return res, nil
-}
-
-// runCommand runs one command line of a tool and parses what it printed.
-func runCommand(ctx context.Context, name string, spec toolSpec, bin string, args []string, dir string, env []string, rel func(string) string) ([]Finding, error) {
+	args := spec.args(paths, toolJobs)
+	res.Command = append([]string{spec.binary}, args...)
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	start := time.Now()
+	err = cmd.Run()
+	res.Elapsed = time.Since(start)
 	code := 0
 	var exitErr *exec.ExitError
 	switch {
 	case ctx.Err() != nil:
-		return nil, ctx.Err()
+		return res, ctx.Err()
 	case errors.As(err, &exitErr):
 		code = exitErr.ExitCode()
 	case err != nil:
-		return nil, &ToolError{Tool: name, Code: -1, Stderr: err.Error()}
+		return res, &ToolError{Tool: name, Code: -1, Stderr: err.Error()}
 	}
 	findings, perr := spec.parse(stdout.String(), rel)
 	if !spec.ranOK(code) || perr != nil || (code != 0 && len(findings) == 0) {
@@ -210,9 +184,10 @@ func runCommand(ctx context.Context, name string, spec toolSpec, bin string, arg
 		if perr != nil {
 			detail = perr.Error() + "; " + detail
 		}
-		return nil, &ToolError{Tool: name, Code: code, Stderr: detail}
+		return res, &ToolError{Tool: name, Code: code, Stderr: detail}
 	}
-	return findings, nil
+	res.Findings = findings
+	return res, nil
 }
 
 func childEnv() []string {

@@ -19,9 +19,6 @@ type toolSpec struct {
 	// parallel, when set, says whether the tool may use its own worker processes on this project
 	// without changing its findings.
 	parallel func(ctx context.Context, bin, dir string, env []string) bool
-	// split, when set, is how to use several processes where parallel says no: command lines run at
-	// once whose findings together are those of one plain run.
-	split func(paths []string, jobs int) [][]string
 	// ranOK reports whether an exit code means the tool ran (with or without findings); any other
 	// code, or a non-zero code with nothing parsed, is a crash.
 	ranOK func(code int) bool
@@ -78,17 +75,13 @@ var tools = map[string]toolSpec{
 	"pylint": {
 		binary: "pylint",
 		cost:   370,
-		// pylint is the long pole. Its own worker processes (--jobs) spread it over the cores, but with
-		// --jobs > 1 pylint skips duplicate-code (R0801). So where the project has duplicate-code on,
-		// one process checks only duplicate-code while the workers check everything else.
-		args:     func(p []string, jobs int) []string { return pylintArgs(p, jobs) },
-		parallel: pylintWithoutDuplicateCode,
-		split: func(p []string, jobs int) [][]string {
-			return [][]string{
-				pylintArgs(p, jobs, "--disable=duplicate-code"),
-				pylintArgs(p, 1, "--disable=all", "--enable=duplicate-code"),
-			}
+		// pylint is the long pole. Its own worker processes (--jobs) would spread it over the cores, but
+		// with --jobs > 1 pylint skips duplicate-code (R0801): so only where the project disables it.
+		args: func(p []string, jobs int) []string {
+			return append([]string{"--output-format=json", "--score=n", "--recursive=y", "--persistent=n",
+				"--jobs=" + strconv.Itoa(jobs)}, p...)
 		},
+		parallel: pylintWithoutDuplicateCode,
 		// pylint's exit code is a bit mask of message kinds; 32 is a usage error.
 		ranOK: func(code int) bool { return code >= 0 && code&32 == 0 }, parse: parsePylint,
 	},
@@ -101,12 +94,6 @@ var tools = map[string]toolSpec{
 		},
 		ranOK: zeroOrOne, parse: noError(parseMypy),
 	},
-}
-
-func pylintArgs(paths []string, jobs int, extra ...string) []string {
-	args := append([]string{"--output-format=json", "--score=n", "--recursive=y", "--persistent=n",
-		"--jobs=" + strconv.Itoa(jobs)}, extra...)
-	return append(args, paths...)
 }
 
 // pylintWithoutDuplicateCode asks pylint, with the project's own config, whether duplicate-code is
