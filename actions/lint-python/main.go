@@ -62,9 +62,6 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	if cfg.SuggestFixes && cfg.GitHubToken == "" {
 		in.Invalid("suggest-fixes", "needs github-token to post review comments")
 	}
-	if cfg.SuggestFixes {
-		in.Invalid("suggest-fixes", "posting formatter diffs as review suggestions is not built yet; leave it false")
-	}
 	auto := len(cfg.Linters) == 1 && cfg.Linters[0] == "auto"
 	for _, l := range cfg.Linters {
 		if !auto && !lint.IsKnown(l) {

@@ -74,6 +74,9 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if err := writeOutputs(k, cfg, rep); err != nil {
 		return err
 	}
+	if cfg.SuggestFixes {
+		suggestFixes(ctx, k, cfg, rep, changed)
+	}
 	if cfg.FailOn == "never" {
 		return nil
 	}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/github"
+	"github.com/slipway-actions/slipway/internal/lint"
+)
+
+// marker tags the review comments this action owns, so a re-run updates them instead of adding more.
+const marker = "<!-- slipway:lint-python:suggest-fixes -->"
+
+// suggestFixes posts the formatters' fixes as one pull request review of ```suggestion comments, on
+// the lines the pull request changed. It never fails the step: a token that may not write (a fork's)
+// is a warning saying so.
+func suggestFixes(ctx context.Context, k *actionkit.Kit, cfg config, rep *lint.Report, changed lint.Changes) {
+	ev := k.Getenv("GITHUB_EVENT_NAME")
+	if ev != "pull_request" && ev != "pull_request_target" {
+		k.Infof("suggest-fixes: not a pull request (%s); nothing to post", ev)
+		return
+	}
+	ghctx, err := k.Context()
+	if err != nil {
+		k.Warningf("suggest-fixes: cannot read the event: %v", err)
+		return
+	}
+	pr, _ := ghctx.Event["pull_request"].(map[string]any)
+	number, _ := pr["number"].(float64)
+	head, _ := pr["head"].(map[string]any)
+	sha, _ := head["sha"].(string)
+	if number == 0 || sha == "" {
+		k.Warningf("suggest-fixes: the event has no pull_request number and head sha")
+		return
+	}
+	if changed == nil {
+		base := cfg.BaseRef
+		if base == "" {
+			base = lint.PullRequestBase(ctx, cfg.Dir, k.Getenv("GITHUB_BASE_REF"))
+		}
+		if changed, err = lint.ChangedLines(ctx, cfg.Dir, cfg.Workspace, base); err != nil {
+			k.Warningf("suggest-fixes: %v", err)
+			return
+		}
+	}
+	suggestions, left := lint.Suggestions(rep.Findings, changed)
+	var comments []github.ReviewComment
+	for _, s := range suggestions {
+		intro := fmt.Sprintf("**%s** would reformat %s:", s.Tool, span(s.StartLine, s.EndLine))
+		comments = append(comments, github.ReviewComment{Path: s.File, StartLine: s.StartLine, Line: s.EndLine, Body: github.SuggestionBody(intro, s.Text)})
+	}
+	run := github.RunFromEnv(k.Getenv)
+	c, err := github.NewClient(cfg.GitHubToken, run)
+	if err != nil {
+		k.Warningf("suggest-fixes: %v", err)
+		return
+	}
+	res, err := github.SyncReview(ctx, c, run, int(number), sha, marker,
+		fmt.Sprintf("slipway lint-python: %d formatter fixes as suggestions.", len(comments)), comments)
+	if err != nil {
+		k.Warningf("suggest-fixes: %v (a pull request from a fork gets a read-only token)", err)
+		return
+	}
+	k.Infof("suggest-fixes: %d posted in one review, %d already there, %d outdated removed; %d fixes outside the pull request's lines not posted",
+		res.Posted, res.Kept, res.Deleted, left)
+}
+
+func span(start, end int) string {
+	if end <= start {
+		return fmt.Sprintf("line %d", start)
+	}
+	return fmt.Sprintf("lines %d–%d", start, end)
+}

@@ -1,0 +1,71 @@
+// Package githubtest fakes the parts of the GitHub REST API that slipway calls, for tests: pull
+// request review comments of acme/web#7 (head commit head123) under /api/v3 (GITHUB_API_URL).
+package githubtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// Pulls is the part of GitHub's pull request review API that SyncReview uses, with its
+// comments kept between calls.
+type Pulls struct {
+	mu       sync.Mutex
+	next     int
+	Comments []map[string]any // as posted, with an id
+	Reviews  int
+}
+
+func (f *Pulls) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/api/v3/repos/acme/web/pulls/7/comments":
+		page := f.Comments
+		if r.URL.Query().Get("page") == "2" {
+			page = page[min(1, len(page)):]
+		} else if len(page) > 1 {
+			page = page[:1] // one per page, to follow the Link header
+			w.Header().Set("Link", `<`+"http://"+r.Host+r.URL.Path+`?page=2>; rel="next"`)
+		}
+		_ = json.NewEncoder(w).Encode(page)
+	case r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, "/api/v3/repos/acme/web/pulls/comments/"):
+		id := strings.TrimPrefix(r.URL.Path, "/api/v3/repos/acme/web/pulls/comments/")
+		for i, c := range f.Comments {
+			if fmt.Sprint(c["id"]) == id {
+				f.Comments = append(f.Comments[:i], f.Comments[i+1:]...)
+			}
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case r.Method == http.MethodPost && r.URL.Path == "/api/v3/repos/acme/web/pulls/7/reviews":
+		var body struct {
+			CommitID string           `json:"commit_id"`
+			Event    string           `json:"event"`
+			Comments []map[string]any `json:"comments"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		if body.CommitID != "head123" || body.Event != "COMMENT" {
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			return
+		}
+		f.Reviews++
+		for _, c := range body.Comments {
+			f.next++
+			c["id"] = f.next
+			f.Comments = append(f.Comments, c)
+		}
+		_, _ = w.Write([]byte(`{"id": 1}`))
+	default:
+		w.WriteHeader(http.StatusNotFound)
+	}
+}
+
+// Snapshot returns the comments and the number of reviews so far.
+func (f *Pulls) Snapshot() ([]map[string]any, int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]map[string]any(nil), f.Comments...), f.Reviews
+}
