@@ -22,25 +22,16 @@ import (
 
 const td = `{"family":"api","containerDefinitions":[{"name":"api","image":"acme/api:1","essential":true,"memory":512}]}`
 
-type cleanups []func()
-
-func (c *cleanups) Cleanup(f func()) { *c = append(*c, f) }
-
 func main() {
-	var cl cleanups
-	defer func() {
-		for _, f := range cl {
-			f()
-		}
-	}()
-	if err := run(&cl); err != nil {
+	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/ecs:", err)
 		os.Exit(1)
 	}
 }
 
-func setup(cl *cleanups, dir string) (*ecstest.Fake, *ecs.Deployer, ecs.Options) {
-	f := ecstest.New(cl)
+// setup starts a fake ECS with one service; the caller closes it.
+func setup(dir string) (*ecstest.Fake, *ecs.Deployer, ecs.Options) {
+	f := ecstest.New(nil)
 	f.AddService("api", td, 2)
 	client := awsecs.New(awsecs.Options{Region: "eu-west-2", BaseEndpoint: aws.String(f.URL),
 		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")})
@@ -50,7 +41,7 @@ func setup(cl *cleanups, dir string) (*ecstest.Fake, *ecs.Deployer, ecs.Options)
 	return f, d, o
 }
 
-func run(cl *cleanups) error {
+func run() error {
 	dir, err := os.MkdirTemp("", "bench-ecs")
 	if err != nil {
 		return err
@@ -65,7 +56,8 @@ func run(cl *cleanups) error {
 	fmt.Printf("ecs-deploy on the fake ECS, poll interval %s\n", poll)
 	var worst time.Duration
 	for _, at := range []time.Duration{1100 * time.Millisecond, 1300 * time.Millisecond, 1450 * time.Millisecond, 1600 * time.Millisecond, 2000 * time.Millisecond} {
-		f, d, o := setup(cl, dir)
+		f, d, o := setup(dir)
+		defer f.Close()
 		o.PollInterval = poll
 		f.Script("api", ecstest.Scenario{Kind: ecstest.FailAt, After: at})
 		rep, err := d.Prepare(ctx, o)
@@ -85,7 +77,8 @@ func run(cl *cleanups) error {
 	}
 	fmt.Printf("  worst: %s = %.2f poll intervals (goal ≤ 1)\n", worst.Round(time.Millisecond), float64(worst)/float64(poll))
 
-	f, d, o := setup(cl, dir)
+	f, d, o := setup(dir)
+	defer f.Close()
 	o.PollInterval = 10 * time.Millisecond
 	f.Script("api", ecstest.Scenario{Kind: ecstest.Healthy, Ticks: 5})
 	rep, err := d.Prepare(ctx, o)

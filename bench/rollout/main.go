@@ -15,25 +15,16 @@ import (
 	"github.com/slipway-actions/slipway/internal/rollout"
 )
 
-type cleanups []func()
-
-func (c *cleanups) Cleanup(f func()) { *c = append(*c, f) }
-
 func main() {
-	var cl cleanups
-	defer func() {
-		for _, f := range cl {
-			f()
-		}
-	}()
-	if err := run(&cl); err != nil {
+	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/rollout:", err)
 		os.Exit(1)
 	}
 }
 
-func run(cl *cleanups) error {
-	f := flagsmithtest.New(cl)
+func run() error {
+	f := flagsmithtest.New(nil)
+	defer f.Close()
 	f.PageSize = 100
 	p := f.AddProject("web")
 	f.AddEnvironment(p, "Production", "prodKey", true)

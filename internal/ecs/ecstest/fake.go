@@ -57,6 +57,7 @@ const account = "arn:aws:ecs:eu-west-2:123456789012:"
 type Fake struct {
 	URL string
 
+	srv        *httptest.Server
 	mu         sync.Mutex
 	n          int
 	taskDefs   []*taskDef
@@ -119,15 +120,21 @@ type container struct {
 // Cleaner is what New needs of a test: somewhere to close the server.
 type Cleaner interface{ Cleanup(func()) }
 
-// New starts a fake with one cluster, "main".
+// New starts a fake with one cluster, "main", closed when the test ends (or by Close when t is nil,
+// as in a benchmark program).
 func New(t Cleaner) *Fake {
 	f := &Fake{clusters: map[string]*cluster{}, scripts: map[string][]Scenario{}, logs: map[string][]string{}, calls: map[string]int{}}
 	f.clusters["main"] = &cluster{arn: account + "cluster/main", services: map[string]*service{}}
-	srv := httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(srv.Close)
-	f.URL = srv.URL
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	if t != nil {
+		t.Cleanup(f.srv.Close)
+	}
+	f.URL = f.srv.URL
 	return f
 }
+
+// Close stops the server.
+func (f *Fake) Close() { f.srv.Close() }
 
 func (f *Fake) id() string { f.n++; return fmt.Sprintf("%08x", f.n) }
 

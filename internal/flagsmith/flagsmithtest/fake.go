@@ -63,15 +63,21 @@ type fault struct {
 // Cleaner is what New needs of a test: somewhere to close the server (testing.TB, or a benchmark's own).
 type Cleaner interface{ Cleanup(func()) }
 
-// New starts a fake that accepts one Organisation key; it is closed when the test ends.
+// New starts a fake that accepts one Organisation key; it is closed when the test ends (or by Close
+// when t is nil, as in a benchmark program).
 func New(t Cleaner) *Fake {
 	f := &Fake{Key: "ser.fake-org-key", PageSize: 2, nextID: 100,
 		states: map[string]*flagsmith.FeatureState{}, versions: map[string]int{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
+	if t != nil {
+		t.Cleanup(f.srv.Close)
+	}
 	f.URL = f.srv.URL + "/api/v1/"
 	return f
 }
+
+// Close stops the server.
+func (f *Fake) Close() { f.srv.Close() }
 
 func (f *Fake) id() int { f.nextID++; return f.nextID }
 
