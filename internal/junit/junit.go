@@ -1,0 +1,183 @@
+package junit
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Status is a test case's outcome.
+type Status string
+
+// Outcomes.
+const (
+	Passed  Status = "passed"
+	Failed  Status = "failed"
+	Errored Status = "error"
+	Skipped Status = "skipped"
+)
+
+// Case is one test case.
+type Case struct {
+	Suite, Class, Name string
+	File               string
+	Line               int
+	Time               time.Duration
+	Status             Status
+	Message            string // the failure's message attribute, or the first line of its text
+	Detail             string // the failure's text (traceback), cut to maxDetail
+}
+
+// Report is every case of one or more report files, with totals.
+type Report struct {
+	Cases                             []Case
+	Tests, Failures, Errors, SkippedN int
+	Time                              time.Duration
+}
+
+const maxDetail = 16 << 10
+
+// xml shapes: <testsuites> holds <testsuite>s, which hold <testcase>s and, in some tools, nested
+// <testsuite>s; a report may also be a bare <testsuite>.
+type suite struct {
+	Name   string  `xml:"name,attr"`
+	File   string  `xml:"file,attr"`
+	Suites []suite `xml:"testsuite"`
+	Cases  []tcase `xml:"testcase"`
+}
+
+type tcase struct {
+	Name      string   `xml:"name,attr"`
+	Classname string   `xml:"classname,attr"`
+	File      string   `xml:"file,attr"`
+	Line      string   `xml:"line,attr"`
+	Time      string   `xml:"time,attr"`
+	Failure   *problem `xml:"failure"`
+	Error     *problem `xml:"error"`
+	Skipped   *problem `xml:"skipped"`
+}
+
+type problem struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// Parse reads one report and adds its cases to r.
+func (r *Report) Parse(rd io.Reader) error {
+	dec := xml.NewDecoder(io.LimitReader(rd, 64<<20))
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return errors.New("no <testsuites> or <testsuite> element")
+		}
+		if err != nil {
+			return fmt.Errorf("not JUnit XML: %w", err)
+		}
+		start, ok := tok.(xml.StartElement)
+		if !ok {
+			continue
+		}
+		var s suite
+		switch start.Name.Local {
+		case "testsuites":
+			if err := dec.DecodeElement(&s, &start); err != nil {
+				return fmt.Errorf("not JUnit XML: %w", err)
+			}
+			for _, child := range s.Suites {
+				r.add(child, "")
+			}
+			r.add(suite{Cases: s.Cases}, "") // some tools put cases straight under <testsuites>
+		case "testsuite":
+			if err := dec.DecodeElement(&s, &start); err != nil {
+				return fmt.Errorf("not JUnit XML: %w", err)
+			}
+			r.add(s, "")
+		default:
+			return fmt.Errorf("not JUnit XML: the root element is <%s>", start.Name.Local)
+		}
+		return nil
+	}
+}
+
+func (r *Report) add(s suite, file string) {
+	if s.File != "" {
+		file = s.File
+	}
+	for _, child := range s.Suites {
+		r.add(child, file)
+	}
+	for _, tc := range s.Cases {
+		c := Case{Suite: s.Name, Class: tc.Classname, Name: tc.Name, File: tc.File, Status: Passed}
+		if c.File == "" {
+			c.File = file
+		}
+		c.Line, _ = strconv.Atoi(tc.Line)
+		if secs, err := strconv.ParseFloat(strings.TrimSpace(tc.Time), 64); err == nil && secs >= 0 && secs < 1e9 {
+			c.Time = time.Duration(secs * float64(time.Second))
+		}
+		var p *problem
+		switch {
+		case tc.Failure != nil:
+			c.Status, p = Failed, tc.Failure
+			r.Failures++
+		case tc.Error != nil:
+			c.Status, p = Errored, tc.Error
+			r.Errors++
+		case tc.Skipped != nil:
+			c.Status, p = Skipped, tc.Skipped
+			r.SkippedN++
+		}
+		if p != nil {
+			c.Message = strings.TrimSpace(p.Message)
+			c.Detail = cut(strings.TrimSpace(p.Text), maxDetail)
+			if c.Message == "" {
+				c.Message, _, _ = strings.Cut(c.Detail, "\n")
+			}
+			if c.Message == "" {
+				c.Message = p.Type
+			}
+			if c.Status != Skipped && (c.File == "" || c.Line == 0) {
+				if f, l := location(c.Detail); f != "" {
+					c.File, c.Line = f, l
+				}
+			}
+		}
+		r.Tests++
+		r.Time += c.Time
+		r.Cases = append(r.Cases, c)
+	}
+}
+
+// frame is a "path.py:12: Error" or "path.ts:12:5" line of a traceback.
+var frame = regexp.MustCompile(`(?m)^\s*(?:at (?:.*\()?)?([\w./@-]+\.(?:py|js|ts|tsx|jsx|go)):(\d+)`)
+
+// location is the last source location a failure's text names: pytest prints the failing line
+// last ("tests/test_api.py:12: AssertionError").
+func location(text string) (string, int) {
+	ms := frame.FindAllStringSubmatch(text, -1)
+	if len(ms) == 0 {
+		return "", 0
+	}
+	m := ms[len(ms)-1]
+	n, _ := strconv.Atoi(m[2])
+	return m[1], n
+}
+
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "\n…"
+}
+
+// Failed reports whether any case failed or errored.
+func (r *Report) Failed() bool { return r.Failures+r.Errors > 0 }
+
+// Passed is the number of cases that passed.
+func (r *Report) Passed() int { return r.Tests - r.Failures - r.Errors - r.SkippedN }
