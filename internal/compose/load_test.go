@@ -1,0 +1,79 @@
+package compose
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/slipway-actions/slipway/internal/actionkit"
+)
+
+func writeFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const platform = `services:
+  db:
+    image: slipway-test/db
+    healthcheck: {test: ["CMD", "/db", "-check"], interval: 1s}
+  migrate:
+    image: slipway-test/migrate
+    depends_on: {db: {condition: service_healthy}}
+  api:
+    image: slipway-test/api:${API_TAG:-latest}
+    environment: [DATABASE_URL=postgres://db/app]
+    depends_on:
+      db: {condition: service_healthy}
+      migrate: {condition: service_completed_successfully}
+  web:
+    image: slipway-test/web
+  e2e:
+    image: slipway-test/e2e
+    depends_on: {api: {condition: service_healthy}}
+`
+
+func TestLoad_InterpolatesAndKeepsConditions(t *testing.T) {
+	t.Parallel()
+	dir := writeFiles(t, map[string]string{"compose.yml": platform, "e2e.env": "API_TAG=1.2.3\n"})
+	p, err := Load(context.Background(), Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "slipway-t1",
+		EnvFiles: []string{"e2e.env"}, TestService: "e2e", Services: []string{"api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Services["api"].Image; got != "slipway-test/api:1.2.3" {
+		t.Errorf("api image = %q, want the env file's tag", got)
+	}
+	if _, ok := p.Services["web"]; ok {
+		t.Errorf("web was loaded though only api and e2e (and their dependencies) were asked for")
+	}
+	if c := p.Services["api"].DependsOn["migrate"].Condition; c != "service_completed_successfully" {
+		t.Errorf("condition = %q", c)
+	}
+}
+
+func TestLoad_ListsEveryProblem(t *testing.T) {
+	t.Parallel()
+	dir := writeFiles(t, map[string]string{"compose.yml": platform, "broken.yml": "services: [\n"})
+	_, err := Load(context.Background(), Spec{Files: []string{"missing.yml"}, WorkDir: dir, ProjectName: "p", EnvFiles: []string{"none.env"}, TestService: "e2e"})
+	if !actionkit.IsBadInput(err) || !strings.Contains(err.Error(), "compose-file missing.yml") || !strings.Contains(err.Error(), "env-file none.env") {
+		t.Errorf("err = %v", err)
+	}
+	_, err = Load(context.Background(), Spec{Files: []string{"broken.yml"}, WorkDir: dir, ProjectName: "p", TestService: "e2e"})
+	if !actionkit.IsBadInput(err) || !strings.Contains(err.Error(), "compose-file broken.yml") {
+		t.Errorf("err = %v", err)
+	}
+	_, err = Load(context.Background(), Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "p", TestService: "tests", Services: []string{"apii"}})
+	if !actionkit.IsBadInput(err) || !strings.Contains(err.Error(), `test-service "tests" is not a service of the project (services: api, db, e2e, migrate, web)`) ||
+		!strings.Contains(err.Error(), `services: "apii" is not a service`) {
+		t.Errorf("err = %v", err)
+	}
+}
