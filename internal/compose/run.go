@@ -1,0 +1,262 @@
+package compose
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/graph"
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/stdcopy"
+)
+
+// Runner runs projects on one engine.
+type Runner struct {
+	Docker        client.APIClient
+	Infof         func(format string, args ...any)
+	Workspace     string // the workspace as this process sees it
+	WorkspaceHost string // the same directory as the engine sees it; empty outside a container
+}
+
+// Options is one E2E run.
+type Options struct {
+	TestService  string
+	WaitTimeout  time.Duration // for each dependency to be ready
+	Timeout      time.Duration // for the whole run
+	Reports      string        // glob inside the test container
+	ReportsDir   string        // host directory for the reports
+	ArtifactsDir string        // host directory for logs of failed services
+	LogsTail     int
+}
+
+// Result is what a run found.
+type Result struct {
+	ExitCode int
+	Reports  []string          // copied report files
+	Logs     map[string]string // service → log tail, for the test service and every failed service
+	Ready    []Readiness
+	Took     time.Duration
+}
+
+// Readiness is when a dependency was ready and when its dependent started.
+type Readiness struct {
+	Service, Condition string
+	Latency            time.Duration // from the engine's event to the dependent's start
+}
+
+// NotReadyError is a dependency that never met its condition: the platform did not come up.
+type NotReadyError struct {
+	Service, Condition, Why string
+}
+
+func (e *NotReadyError) Error() string {
+	return fmt.Sprintf("service %s never met %s: %s", e.Service, e.Condition, e.Why)
+}
+
+// Run brings the project up in dependency order, waits for each dependency's condition, runs the
+// test service to its exit and returns its exit code. Everything is removed at the end, whatever
+// happened, including a cancel (SIGTERM).
+func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Result, err error) {
+	start := time.Now()
+	res = &Result{ExitCode: -1, Logs: map[string]string{}}
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	t := newTracker()
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	t.watch(wctx, r.Docker, p.Name)
+	ids := &sync.Map{}
+	defer func() {
+		if err != nil || res.ExitCode != 0 {
+			var nr *NotReadyError
+			culprit := ""
+			if errors.As(err, &nr) {
+				culprit = nr.Service
+			}
+			r.collectLogs(ctx, p, o, t, ids, res, culprit)
+		}
+		if derr := Down(ctx, r.Docker, p.Name); derr != nil {
+			err = errors.Join(err, fmt.Errorf("teardown: %w", derr))
+		}
+		res.Took = time.Since(start)
+	}()
+	if err := r.createResources(ctx, p); err != nil {
+		return res, err
+	}
+	var mu sync.Mutex
+	startOne := func(ctx context.Context, name string, s types.ServiceConfig) error {
+		for dep, d := range s.DependsOn {
+			if _, ok := p.Services[dep]; !ok {
+				continue // not selected (required: false)
+			}
+			wait := ctx
+			var cancel context.CancelFunc = func() {}
+			if o.WaitTimeout > 0 {
+				wait, cancel = context.WithTimeout(ctx, o.WaitTimeout)
+			}
+			st, werr := t.waitFor(wait, dep, d.Condition, func(st state) {
+				r.Infof("waiting for %s (%s): %s, %s", dep, d.Condition, st, time.Since(start).Round(time.Second))
+			})
+			cancel()
+			if werr != nil {
+				why := werr.Error()
+				if errors.Is(werr, context.DeadlineExceeded) && ctx.Err() == nil {
+					why = fmt.Sprintf("not after %s (%s)", o.WaitTimeout, st)
+				}
+				return &NotReadyError{Service: dep, Condition: d.Condition, Why: why}
+			}
+			mu.Lock()
+			res.Ready = append(res.Ready, Readiness{Service: dep, Condition: d.Condition, Latency: time.Since(st.since)})
+			mu.Unlock()
+		}
+		id, err := r.create(ctx, p, s)
+		if id != "" {
+			ids.Store(name, id)
+		}
+		if err != nil {
+			return err
+		}
+		if err := r.Docker.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+			return fmt.Errorf("service %s: start: %w", name, err)
+		}
+		r.Infof("started %s", name)
+		return nil
+	}
+	if err := graph.InDependencyOrder(ctx, p, startOne); err != nil {
+		if ctx.Err() != nil {
+			return res, fmt.Errorf("run-e2e stopped while starting the platform: %w", context.Cause(ctx))
+		}
+		return res, err
+	}
+	v, ok := ids.Load(o.TestService)
+	if !ok {
+		return res, fmt.Errorf("test service %s was not started", o.TestService)
+	}
+	id := v.(string)
+	waitC, errC := r.Docker.ContainerWait(ctx, id, container.WaitConditionNotRunning)
+	select {
+	case w := <-waitC:
+		res.ExitCode = int(w.StatusCode)
+	case werr := <-errC:
+		if ctx.Err() != nil {
+			return res, fmt.Errorf("test service %s did not finish: %w", o.TestService, context.Cause(ctx))
+		}
+		return res, fmt.Errorf("wait for test service %s: %w", o.TestService, werr)
+	}
+	r.Infof("test service %s exited %d", o.TestService, res.ExitCode)
+	if o.Reports != "" {
+		res.Reports, err = r.copyReports(ctx, id, o.Reports, o.ReportsDir)
+		if err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// copyReports copies the files matching glob out of the (stopped) test container.
+func (r *Runner) copyReports(ctx context.Context, id, glob, dir string) ([]string, error) {
+	rc, _, err := r.Docker.CopyFromContainer(ctx, id, staticPrefix(glob))
+	if err != nil {
+		if client.IsErrNotFound(err) {
+			return nil, nil // the tests wrote no reports
+		}
+		return nil, fmt.Errorf("copy reports %s: %w", glob, err)
+	}
+	defer rc.Close()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	base := path.Dir(staticPrefix(glob))
+	var out []string
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return out, fmt.Errorf("copy reports: %w", err)
+		}
+		full := path.Join(base, h.Name)
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		if ok, _ := path.Match(glob, full); !ok {
+			continue
+		}
+		dst := filepath.Join(dir, filepath.Base(full))
+		f, err := os.Create(dst)
+		if err != nil {
+			return out, err
+		}
+		_, err = io.Copy(f, io.LimitReader(tr, 64<<20))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, dst)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// staticPrefix is the part of a glob before its first wildcard's directory: /reports/*.xml → /reports.
+func staticPrefix(glob string) string {
+	i := strings.IndexAny(glob, "*?[")
+	if i < 0 {
+		return glob
+	}
+	return path.Dir(glob[:i] + "x")
+}
+
+// collectLogs keeps the last lines of the test service, of the service that never got ready, and of
+// every service that is unhealthy or exited non-zero, and writes them to the artifacts directory.
+func (r *Runner) collectLogs(ctx context.Context, p *types.Project, o Options, t *tracker, ids *sync.Map, res *Result, culprit string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	tail := o.LogsTail
+	if tail <= 0 {
+		tail = 200
+	}
+	ids.Range(func(k, v any) bool {
+		name := k.(string)
+		st, _, _ := t.get(name)
+		failed := st.unhealthy || (st.exited && st.code != 0) || !st.started && !st.exited
+		if name != o.TestService && name != culprit && !failed {
+			return true
+		}
+		rc, err := r.Docker.ContainerLogs(ctx, v.(string), container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: fmt.Sprint(tail)})
+		if err != nil {
+			return true
+		}
+		defer rc.Close()
+		var buf bytes.Buffer
+		if _, err := stdcopy.StdCopy(&buf, &buf, io.LimitReader(rc, 8<<20)); err != nil {
+			return true
+		}
+		res.Logs[name] = buf.String()
+		if o.ArtifactsDir != "" {
+			if os.MkdirAll(o.ArtifactsDir, 0o755) == nil {
+				_ = os.WriteFile(filepath.Join(o.ArtifactsDir, name+".log"), buf.Bytes(), 0o644)
+			}
+		}
+		return true
+	})
+}
