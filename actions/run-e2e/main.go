@@ -20,10 +20,6 @@ func realMain(ctx context.Context, opts ...actionkit.Option) int {
 	return actionkit.Main(ctx, "run-e2e", actionYML, opts, parseConfig, runE2E)
 }
 
-// runE2E is where the engine of issue #5 plugs in; until then the action
-// validates its inputs and exits 3, never 0.
-func runE2E(context.Context, *actionkit.Kit, config) error { return actionkit.ErrNotBuilt }
-
 // config is every input of the action, typed and validated.
 type config struct {
 	ComposeFiles []string

@@ -93,3 +93,24 @@ func absAll(dir string, ps []string) []string {
 	}
 	return out
 }
+
+// Prepare applies the run's own choices to a loaded project: the test command, and URL mode, where
+// only the test service runs (no dependencies) with BASE_URL set, against a deployed platform.
+func Prepare(p *types.Project, test string, command []string, baseURL string) *types.Project {
+	s := p.Services[test]
+	if len(command) > 0 {
+		s.Command = types.ShellCommand(command)
+	}
+	if baseURL != "" {
+		s.DependsOn = nil
+		if s.Environment == nil {
+			s.Environment = types.MappingWithEquals{}
+		}
+		u := baseURL
+		s.Environment["BASE_URL"] = &u
+		p.Services = types.Services{test: s}
+		return p
+	}
+	p.Services[test] = s
+	return p
+}

@@ -77,3 +77,20 @@ func TestLoad_ListsEveryProblem(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestPrepare_URLModeRunsOnlyTheTestServiceAgainstTheURL(t *testing.T) {
+	t.Parallel()
+	dir := writeFiles(t, map[string]string{"compose.yml": platform})
+	p, err := Load(context.Background(), Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "p", TestService: "e2e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = Prepare(p, "e2e", []string{"pytest", "-x"}, "https://staging.example.com")
+	e2e, ok := p.Services["e2e"]
+	if len(p.Services) != 1 || !ok || len(e2e.DependsOn) != 0 {
+		t.Fatalf("services = %v", p.ServiceNames())
+	}
+	if u := e2e.Environment["BASE_URL"]; u == nil || *u != "https://staging.example.com" || strings.Join(e2e.Command, " ") != "pytest -x" {
+		t.Errorf("e2e = %+v", e2e)
+	}
+}

@@ -3,60 +3,23 @@ package compose
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/docker/docker/client"
-
+	"github.com/slipway-actions/slipway/internal/compose/composetest"
 	"github.com/slipway-actions/slipway/internal/dockertest"
 )
 
-var (
-	imageOnce sync.Once
-	imageTag  string
-)
-
-// platformImage builds the test platform's FROM scratch image once for all tests.
-func platformImage(t *testing.T, cli *client.Client) string {
-	t.Helper()
-	imageOnce.Do(func() {
-		dir := t.TempDir()
-		bin := dockertest.GoBinary(t, dir, "./testdata/platform", "platform")
-		data, err := os.ReadFile(bin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tag := "slipway-test/platform:" + fmt.Sprint(time.Now().UnixNano())
-		// Not BuildImage's cleanup: the image outlives the first test that builds it.
-		dockertest.BuildImage(&keep{t}, cli, tag, map[string]dockertest.File{
-			"Dockerfile": {Data: []byte("FROM scratch\nCOPY platform /platform\nCOPY tmp /tmp\nENTRYPOINT [\"/platform\"]\n")},
-			"platform":   {Data: data, Mode: 0o755},
-			"tmp/.keep":  {Data: nil},
-		})
-		imageTag = tag
-	})
-	if imageTag == "" {
-		t.Fatal("the platform image was not built")
-	}
-	return imageTag
-}
-
-// keep is a testing.TB whose cleanups are dropped, for the shared image.
-type keep struct{ testing.TB }
-
-func (keep) Cleanup(func()) {}
-
-func project(t *testing.T, compose string) (*Runner, Spec) {
+// project writes the green platform with edits (old, new pairs) and returns a runner and spec for it.
+func project(t *testing.T, edits ...string) (*Runner, Spec) {
 	t.Helper()
 	cli := dockertest.Client(t)
-	img := platformImage(t, cli)
+	img := composetest.PlatformImage(t, cli)
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "compose.yml"), []byte(strings.ReplaceAll(compose, "IMAGE", img)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "compose.yml"), []byte(composetest.Compose(img, composetest.Green, edits...)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	name := strings.ToLower(dockertest.UniqueName(t, "e2e"))
@@ -64,29 +27,6 @@ func project(t *testing.T, compose string) (*Runner, Spec) {
 	r := &Runner{Docker: cli, Infof: t.Logf}
 	return r, Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: name, TestService: "e2e"}
 }
-
-const healthy = `
-    healthcheck: {test: ["CMD", "/platform", "check"], interval: 200ms, retries: 100}`
-
-const greenPlatform = `services:
-  db:
-    image: IMAGE
-    command: [serve, -delay, 500ms]` + healthy + `
-  migrate:
-    image: IMAGE
-    command: [migrate, -exit, "0"]
-    depends_on: {db: {condition: service_healthy}}
-  api:
-    image: IMAGE
-    command: [serve, -delay, 1s]` + healthy + `
-    depends_on:
-      db: {condition: service_healthy}
-      migrate: {condition: service_completed_successfully}
-  e2e:
-    image: IMAGE
-    command: [e2e, -url, "http://api:8080/health", -reports, /reports]
-    depends_on: {api: {condition: service_healthy}}
-`
 
 func run(t *testing.T, r *Runner, s Spec, o Options) (*Result, error) {
 	t.Helper()
@@ -104,7 +44,7 @@ func run(t *testing.T, r *Runner, s Spec, o Options) (*Result, error) {
 
 func TestRun_GreenPlatformWithMigration(t *testing.T) {
 	t.Parallel()
-	r, s := project(t, greenPlatform)
+	r, s := project(t)
 	dir := t.TempDir()
 	res, err := run(t, r, s, Options{WaitTimeout: time.Minute, Reports: "/reports/*.xml", ReportsDir: dir})
 	if err != nil {
@@ -127,7 +67,7 @@ func TestRun_GreenPlatformWithMigration(t *testing.T) {
 
 func TestRun_FailingTestsKeepTheirLogsAndReports(t *testing.T) {
 	t.Parallel()
-	r, s := project(t, strings.Replace(greenPlatform, `-reports, /reports]`, `-reports, /reports, -fail]`, 1))
+	r, s := project(t, `-reports, /reports]`, `-reports, /reports, -fail]`)
 	arts := t.TempDir()
 	res, err := run(t, r, s, Options{WaitTimeout: time.Minute, Reports: "/reports/*.xml", ReportsDir: t.TempDir(), ArtifactsDir: arts})
 	if err != nil {
@@ -143,7 +83,7 @@ func TestRun_FailingTestsKeepTheirLogsAndReports(t *testing.T) {
 
 func TestRun_ServiceNeverHealthyTimesOutWithItsLogs(t *testing.T) {
 	t.Parallel()
-	r, s := project(t, strings.Replace(greenPlatform, "[serve, -delay, 1s]", "[serve, -delay, 1h]", 1))
+	r, s := project(t, "[serve, -delay, 1s]", "[serve, -delay, 1h]")
 	res, err := run(t, r, s, Options{WaitTimeout: 3 * time.Second, ArtifactsDir: t.TempDir()})
 	var nr *NotReadyError
 	if !errors.As(err, &nr) || nr.Service != "api" || !strings.Contains(nr.Why, "not after 3s (running)") {
@@ -156,7 +96,7 @@ func TestRun_ServiceNeverHealthyTimesOutWithItsLogs(t *testing.T) {
 
 func TestRun_FailedMigrationStopsThePlatform(t *testing.T) {
 	t.Parallel()
-	r, s := project(t, strings.Replace(greenPlatform, `[migrate, -exit, "0"]`, `[migrate, -exit, "3"]`, 1))
+	r, s := project(t, `[migrate, -exit, "0"]`, `[migrate, -exit, "3"]`)
 	res, err := run(t, r, s, Options{WaitTimeout: time.Minute})
 	var nr *NotReadyError
 	if !errors.As(err, &nr) || nr.Service != "migrate" || nr.Why != "exited 3" {
@@ -170,7 +110,7 @@ func TestRun_FailedMigrationStopsThePlatform(t *testing.T) {
 // A cancel (GitHub sends SIGTERM when a run is cancelled) mid-run still removes everything.
 func TestRun_CancelMidRunLeavesNothing(t *testing.T) {
 	t.Parallel()
-	r, s := project(t, strings.Replace(greenPlatform, `[e2e, -url, "http://api:8080/health", -reports, /reports]`, `[sleep]`, 1))
+	r, s := project(t, `[e2e, -url, "http://api:8080/health", -reports, /reports]`, `[sleep]`)
 	p, err := Load(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
