@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
 	"github.com/slipway-actions/slipway/internal/compose"
@@ -98,5 +102,43 @@ func TestRunE2E_BadComposeInputIsExit2(t *testing.T) {
 	res := r.Run(t, context.Background(), realMain)
 	if res.Code != 2 || !strings.Contains(res.Stdout, "compose-file missing.yml") {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
+	}
+}
+
+// GitHub cancels a run with SIGTERM: the real binary, stopped mid-run, leaves no container, network
+// or volume of the project behind (checked through the engine) and exits 3.
+func TestRunE2E_SIGTERMMidRunLeavesNothing(t *testing.T) {
+	t.Parallel()
+	cli := dockertest.Client(t)
+	img := composetest.PlatformImage(t, cli)
+	ws := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ws, "docker-compose.yml"), []byte(composetest.Compose(img, composetest.Green,
+		`[e2e, -url, "http://api:8080/health", -reports, /reports]`, `[sleep]`)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := dockertest.GoBinary(t, t.TempDir(), ".", "run-e2e")
+	name := strings.ToLower(dockertest.UniqueName(t, "sigterm"))
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "GITHUB_WORKSPACE="+ws, "INPUT_TEST-SERVICE=e2e", "INPUT_PROJECT-NAME="+name, "INPUT_BUILD=false")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for n := 0; n < 5 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) { // 4 containers + 1 network
+		n, _ = compose.Leftovers(context.Background(), cli, name)
+	}
+	time.Sleep(500 * time.Millisecond) // let the test service start
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Errorf("exit: %v, want 3; output:\n%s", err, out.String())
+	}
+	if n, err := compose.Leftovers(context.Background(), cli, name); err != nil || n != 0 {
+		t.Errorf("%d leftovers after SIGTERM (%v); output:\n%s", n, err, out.String())
 	}
 }

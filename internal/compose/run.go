@@ -50,10 +50,10 @@ type Result struct {
 	Took     time.Duration
 }
 
-// Readiness is when a dependency was ready and when its dependent started.
+// Readiness is how soon a service started after the last of its dependencies was ready.
 type Readiness struct {
-	Service, Condition string
-	Latency            time.Duration // from the engine's event to the dependent's start
+	Service, After, Condition string
+	Latency                   time.Duration // from that dependency's engine event to this service's start
 }
 
 // NotReadyError is a dependency that never met its condition: the platform did not come up.
@@ -100,6 +100,8 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 	}
 	var mu sync.Mutex
 	startOne := func(ctx context.Context, name string, s types.ServiceConfig) error {
+		var last Readiness
+		var readyAt time.Time
 		for dep, d := range s.DependsOn {
 			if _, ok := p.Services[dep]; !ok {
 				continue // not selected (required: false)
@@ -120,9 +122,9 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 				}
 				return &NotReadyError{Service: dep, Condition: d.Condition, Why: why}
 			}
-			mu.Lock()
-			res.Ready = append(res.Ready, Readiness{Service: dep, Condition: d.Condition, Latency: time.Since(st.since)})
-			mu.Unlock()
+			if st.since.After(readyAt) {
+				readyAt, last = st.since, Readiness{Service: name, After: dep, Condition: d.Condition}
+			}
 		}
 		id, err := r.create(ctx, p, s)
 		if id != "" {
@@ -133,6 +135,12 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 		}
 		if err := r.Docker.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
 			return fmt.Errorf("service %s: start: %w", name, err)
+		}
+		if !readyAt.IsZero() {
+			last.Latency = time.Since(readyAt)
+			mu.Lock()
+			res.Ready = append(res.Ready, last)
+			mu.Unlock()
 		}
 		r.Infof("started %s", name)
 		return nil

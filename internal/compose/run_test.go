@@ -3,11 +3,16 @@ package compose
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
 
 	"github.com/slipway-actions/slipway/internal/compose/composetest"
 	"github.com/slipway-actions/slipway/internal/dockertest"
@@ -55,9 +60,9 @@ func TestRun_GreenPlatformWithMigration(t *testing.T) {
 	}
 	var conds []string
 	for _, rd := range res.Ready {
-		conds = append(conds, rd.Service+":"+rd.Condition)
+		conds = append(conds, rd.After+":"+rd.Condition)
 		if rd.Latency > 2*time.Second {
-			t.Errorf("%s was ready %s before its dependent started", rd.Service, rd.Latency)
+			t.Errorf("%s started %s after %s was ready", rd.Service, rd.Latency, rd.After)
 		}
 	}
 	if !strings.Contains(strings.Join(conds, " "), "migrate:service_completed_successfully") {
@@ -140,5 +145,72 @@ func TestRun_CancelMidRunLeavesNothing(t *testing.T) {
 	}
 	if n, err := Leftovers(context.Background(), r.Docker, s.ProjectName); err != nil || n != 0 {
 		t.Errorf("%d leftovers (%v)", n, err)
+	}
+}
+
+// A published port that is already taken on the host fails the start with the engine's reason, and
+// nothing is left behind.
+func TestRun_PortClashIsAClearError(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+	r, s := project(t, "command: [serve, -delay, 500ms]", `command: [serve, -delay, 500ms]
+    ports: ["127.0.0.1:`+port+`:8080"]`)
+	_, err = run(t, r, s, Options{WaitTimeout: time.Minute})
+	if err == nil || !strings.Contains(err.Error(), "service db: start") || !strings.Contains(err.Error(), port) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// build: sections are built with the engine before the run, tagged as Compose names them.
+func TestBuild_BuildsServicesWithABuildSection(t *testing.T) {
+	t.Parallel()
+	r, s := project(t)
+	ctxDir := filepath.Join(s.WorkDir, "api")
+	img := composetest.PlatformImage(t, r.Docker.(*client.Client))
+	if err := os.MkdirAll(ctxDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM "+img+"\nLABEL dev.slipway.test=1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	compose := composetest.Compose(img, composetest.Green, "  api:\n    image: "+img, "  api:\n    build: ./api")
+	if err := os.WriteFile(filepath.Join(s.WorkDir, "compose.yml"), []byte(compose), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Build(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	tag := s.ProjectName + "-api"
+	t.Cleanup(func() { _, _ = r.Docker.ImageRemove(context.Background(), tag, image.RemoveOptions{Force: true}) })
+	res, err := r.Run(context.Background(), p, Options{TestService: "e2e", WaitTimeout: time.Minute})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("run with the built api: exit %d, %v", res.ExitCode, err)
+	}
+}
+
+func TestHostPath_MapsTheWorkspaceOnly(t *testing.T) {
+	t.Parallel()
+	r := &Runner{Workspace: "/github/workspace", WorkspaceHost: "/home/runner/work/web/web"}
+	for in, want := range map[string]string{
+		"/github/workspace":              "/home/runner/work/web/web",
+		"/github/workspace/e2e/fixtures": "/home/runner/work/web/web/e2e/fixtures",
+		"/github/workspace2/x":           "/github/workspace2/x",
+		"/var/run/docker.sock":           "/var/run/docker.sock",
+	} {
+		if got := r.hostPath(in); got != want {
+			t.Errorf("hostPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := (&Runner{Workspace: "/w"}).hostPath("/w/x"); got != "/w/x" {
+		t.Errorf("outside a container: %q", got)
 	}
 }
