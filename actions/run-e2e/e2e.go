@@ -39,6 +39,7 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if err == nil {
 		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		_, err = cli.Ping(pctx)
+		cli.NegotiateAPIVersion(pctx) // once, before the concurrent requests of the run
 		cancel()
 	}
 	if err != nil {

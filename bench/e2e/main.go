@@ -69,6 +69,7 @@ func run(rounds int) error {
 		return err
 	}
 	ctx := context.Background()
+	cli.NegotiateAPIVersion(ctx)
 	var ours, loop []time.Duration
 	var worstReady time.Duration
 	for i := range rounds {

@@ -52,6 +52,9 @@ func Client(t testing.TB) *client.Client {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_, err = cli.Ping(ctx)
+		// Negotiate now: the client negotiates lazily on its first request, and two first requests
+		// from different goroutines race on the version it stores.
+		cli.NegotiateAPIVersion(ctx)
 	}
 	Require(t, "the Docker engine", err)
 	t.Cleanup(func() { _ = cli.Close() })
