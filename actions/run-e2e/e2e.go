@@ -35,6 +35,9 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		return err
 	}
 	p = compose.Prepare(p, cfg.TestService, cfg.TestCommand, cfg.BaseURL)
+	for _, u := range compose.Unsupported(p) {
+		k.Warningf("compose-file: %s", u)
+	}
 	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
 	if err == nil {
 		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)

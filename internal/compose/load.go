@@ -114,3 +114,22 @@ func Prepare(p *types.Project, test string, command []string, baseURL string) *t
 	p.Services[test] = s
 	return p
 }
+
+// Unsupported lists what the project asks for that run-e2e does not do, so it can be said rather
+// than silently dropped: more than one replica, secrets, configs.
+func Unsupported(p *types.Project) []string {
+	var out []string
+	for _, name := range p.ServiceNames() {
+		s := p.Services[name]
+		if n := s.GetScale(); n > 1 {
+			out = append(out, fmt.Sprintf("service %s: %d replicas (run-e2e starts one)", name, n))
+		}
+		if len(s.Secrets) > 0 {
+			out = append(out, fmt.Sprintf("service %s: secrets are not mounted", name))
+		}
+		if len(s.Configs) > 0 {
+			out = append(out, fmt.Sprintf("service %s: configs are not mounted", name))
+		}
+	}
+	return out
+}

@@ -94,3 +94,15 @@ func TestPrepare_URLModeRunsOnlyTheTestServiceAgainstTheURL(t *testing.T) {
 		t.Errorf("e2e = %+v", e2e)
 	}
 }
+
+func TestUnsupported_SaysWhatIsNotDone(t *testing.T) {
+	t.Parallel()
+	dir := writeFiles(t, map[string]string{"compose.yml": "services:\n  api:\n    image: x\n    scale: 3\n  e2e:\n    image: y\n"})
+	p, err := Load(context.Background(), Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "p", TestService: "e2e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Unsupported(p); len(got) != 1 || got[0] != "service api: 3 replicas (run-e2e starts one)" {
+		t.Errorf("Unsupported = %q", got)
+	}
+}

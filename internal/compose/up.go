@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -98,6 +99,11 @@ func (r *Runner) create(ctx context.Context, p *types.Project, s types.ServiceCo
 		cfg.Healthcheck = hc
 	}
 	host := &container.HostConfig{PortBindings: nat.PortMap{}}
+	if s.Restart != "" {
+		mode, retries, _ := strings.Cut(s.Restart, ":")
+		host.RestartPolicy = container.RestartPolicy{Name: container.RestartPolicyMode(mode)}
+		host.RestartPolicy.MaximumRetryCount, _ = strconv.Atoi(retries)
+	}
 	for _, port := range s.Ports {
 		proto := port.Protocol
 		if proto == "" {
