@@ -26,6 +26,19 @@ const (
 func Down(ctx context.Context, cli client.APIClient, project string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
+	// A second pass catches what the engine finished creating while the first one ran.
+	for range 2 {
+		if err := down(ctx, cli, project); err != nil {
+			return err
+		}
+		if n, err := Leftovers(ctx, cli, project); err != nil || n == 0 {
+			return err
+		}
+	}
+	return down(ctx, cli, project)
+}
+
+func down(ctx context.Context, cli client.APIClient, project string) error {
 	f := filters.NewArgs(filters.Arg("label", labelProject+"="+project))
 	var errs []error
 	cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})

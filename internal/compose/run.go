@@ -126,15 +126,25 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 				readyAt, last = st.since, Readiness{Service: name, After: dep, Condition: d.Condition}
 			}
 		}
-		id, err := r.create(ctx, p, s)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// A cancelled request does not stop the engine from creating the container: let create and
+		// start finish under their own limit, so teardown always knows what exists.
+		octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+		id, err := r.create(octx, p, s)
 		if id != "" {
 			ids.Store(name, id)
 		}
 		if err != nil {
 			return err
 		}
-		if err := r.Docker.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+		if err := r.Docker.ContainerStart(octx, id, container.StartOptions{}); err != nil {
 			return fmt.Errorf("service %s: start: %w", name, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		if !readyAt.IsZero() {
 			last.Latency = time.Since(readyAt)
