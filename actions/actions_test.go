@@ -5,9 +5,11 @@ package actions_test
 import (
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -147,11 +149,4 @@ func TestDockerfile_BuildsEveryAction(t *testing.T) {
 	}
 }
 
-func sortedOutputs[V any](m map[string]V) []string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func sortedOutputs[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -47,7 +47,7 @@ func suggestFixes(ctx context.Context, k *actionkit.Kit, cfg config, rep *lint.R
 	suggestions, left := lint.Suggestions(rep.Findings, changed)
 	var comments []github.ReviewComment
 	for _, s := range suggestions {
-		intro := fmt.Sprintf("**%s** would reformat %s:", s.Tool, span(s.StartLine, s.EndLine))
+		intro := fmt.Sprintf("**%s** would reformat %s:", s.Tool, lint.LineSpan(s.StartLine, s.EndLine))
 		comments = append(comments, github.ReviewComment{Path: s.File, StartLine: s.StartLine, Line: s.EndLine, Body: github.SuggestionBody(intro, s.Text)})
 	}
 	run := github.RunFromEnv(k.Getenv)
@@ -64,11 +64,4 @@ func suggestFixes(ctx context.Context, k *actionkit.Kit, cfg config, rep *lint.R
 	}
 	k.Infof("suggest-fixes: %d posted in one review, %d already there, %d outdated removed; %d fixes outside the pull request's lines not posted",
 		res.Posted, res.Kept, res.Deleted, left)
-}
-
-func span(start, end int) string {
-	if end <= start {
-		return fmt.Sprintf("line %d", start)
-	}
-	return fmt.Sprintf("lines %d–%d", start, end)
 }

@@ -74,7 +74,7 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	_ = k.SetOutput("result", outcome)
 	_ = k.SetOutput("tests", strconv.Itoa(rep.Tests))
 	_ = k.SetOutput("failures", strconv.Itoa(rep.Failures+rep.Errors))
-	_ = k.SetOutput("skipped", strconv.Itoa(rep.SkippedN))
+	_ = k.SetOutput("skipped", strconv.Itoa(rep.Skipped))
 	_ = k.SetOutput("reports-dir", reportsDir)
 	if len(res.Logs) > 0 {
 		_ = k.SetOutput("artifacts-dir", artifactsDir)
@@ -180,7 +180,7 @@ func summarise(k *actionkit.Kit, cfg config, project string, res *compose.Result
 		verdict = "failed: exit " + strconv.Itoa(res.ExitCode)
 	}
 	s.Table([]string{"Project", "Result", "Passed", "Failed", "Skipped", "Test time", "Wall time"}, [][]string{{
-		project, verdict, strconv.Itoa(rep.Passed()), strconv.Itoa(rep.Failures + rep.Errors), strconv.Itoa(rep.SkippedN),
+		project, verdict, strconv.Itoa(rep.Passed()), strconv.Itoa(rep.Failures + rep.Errors), strconv.Itoa(rep.Skipped),
 		rep.Time.Round(time.Millisecond).String(), res.Took.Round(time.Second).String()}})
 	var rows [][]string
 	for _, c := range rep.Cases {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -80,10 +81,10 @@ func Load(ctx context.Context, s Spec) (*types.Project, error) {
 }
 
 func absIn(dir, p string) string {
-	if p == "" || strings.HasPrefix(p, "/") || dir == "" {
+	if p == "" || filepath.IsAbs(p) {
 		return p
 	}
-	return dir + "/" + p
+	return filepath.Join(dir, p)
 }
 
 func absAll(dir string, ps []string) []string {

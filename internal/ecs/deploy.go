@@ -189,9 +189,7 @@ func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
-func keys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
-}
+func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // Deploy registers the rendered task definitions, runs the migration, updates every service and,
 // with Wait, follows each deployment until it is known to have completed or failed. When one fails

@@ -35,9 +35,9 @@ type Case struct {
 
 // Report is every case of one or more report files, with totals.
 type Report struct {
-	Cases                             []Case
-	Tests, Failures, Errors, SkippedN int
-	Time                              time.Duration
+	Cases                            []Case
+	Tests, Failures, Errors, Skipped int
+	Time                             time.Duration
 }
 
 const maxDetail = 16 << 10
@@ -131,7 +131,7 @@ func (r *Report) add(s suite, file string) {
 			r.Errors++
 		case tc.Skipped != nil:
 			c.Status, p = Skipped, tc.Skipped
-			r.SkippedN++
+			r.Skipped++
 		}
 		if p != nil {
 			c.Message = strings.TrimSpace(p.Message)
@@ -180,4 +180,4 @@ func cut(s string, n int) string {
 func (r *Report) Failed() bool { return r.Failures+r.Errors > 0 }
 
 // Passed is the number of cases that passed.
-func (r *Report) Passed() int { return r.Tests - r.Failures - r.Errors - r.SkippedN }
+func (r *Report) Passed() int { return r.Tests - r.Failures - r.Errors - r.Skipped }

@@ -28,7 +28,7 @@ func TestParse_PytestReport(t *testing.T) {
 	if err := r.Parse(strings.NewReader(pytestReport)); err != nil {
 		t.Fatal(err)
 	}
-	if r.Tests != 4 || r.Failures != 1 || r.Errors != 1 || r.SkippedN != 1 || r.Passed() != 1 || !r.Failed() {
+	if r.Tests != 4 || r.Failures != 1 || r.Errors != 1 || r.Skipped != 1 || r.Passed() != 1 || !r.Failed() {
 		t.Errorf("totals: %+v", r)
 	}
 	if r.Time != 510*time.Millisecond {

@@ -100,7 +100,7 @@ func formatterFindings(tool, diff string, path func(string) string) []Finding {
 			start, end := changedOldRange(h)
 			out = append(out, Finding{
 				Tool: tool, File: path(f.OldPath), Line: start, EndLine: end, Code: "format",
-				Message:  "would reformat " + lineSpan(start, end) + " (" + tool + ")",
+				Message:  "would reformat " + LineSpan(start, end) + " (" + tool + ")",
 				Severity: SeverityError, Diff: h.Text,
 			})
 		}
@@ -138,7 +138,8 @@ func changedOldRange(h hunk) (int, int) {
 	return first, last
 }
 
-func lineSpan(start, end int) string {
+// LineSpan says "line 3" or "lines 3-7".
+func LineSpan(start, end int) string {
 	if end <= start {
 		return "line " + strconv.Itoa(start)
 	}

@@ -136,7 +136,7 @@ func TestRun_ReportsFormatterHunkLines(t *testing.T) {
 	base := filepath.Base(dir)
 	var got []string
 	for _, f := range rep.Findings {
-		got = append(got, f.Tool+" "+f.File+":"+lineSpan(f.Line, f.EndLine))
+		got = append(got, f.Tool+" "+f.File+":"+LineSpan(f.Line, f.EndLine))
 	}
 	want := []string{
 		"isort " + base + "/app/models.py:line 1",

@@ -13,7 +13,7 @@ func TestFormatterFindings_PointAtChangedLines(t *testing.T) {
 	fs := formatterFindings("black", diff, func(p string) string { return strings.TrimPrefix(p, "/w/") })
 	var got []string
 	for _, f := range fs {
-		got = append(got, f.File+":"+lineSpan(f.Line, f.EndLine))
+		got = append(got, f.File+":"+LineSpan(f.Line, f.EndLine))
 	}
 	if want := "app/a.py:line 3 app/a.py:lines 21-22"; strings.Join(got, " ") != want {
 		t.Errorf("got %q, want %q", strings.Join(got, " "), want)
