@@ -1,0 +1,8 @@
+// Package images owns what is built: the image specs of the build-push-images action (name, context,
+// Dockerfile, target, build args, labels), the facts read from a Dockerfile (its stages and the
+// features only BuildKit has), the tags computed as docker/metadata-action computes them, the OCI
+// labels, and the build itself — BuildKit through the engine with a session for build secrets, or the
+// classic builder where the engine has no BuildKit and the Dockerfile needs none.
+//
+// It does not push: package registry moves built images to registries.
+package images

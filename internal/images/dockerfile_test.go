@@ -1,0 +1,53 @@
+package images
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestParseDockerfile_StagesAndBuildKitOnlyFeatures(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		text     string
+		stages   []string
+		buildkit []string
+	}{
+		{
+			name:   "classic multi-stage",
+			text:   "FROM scratch AS Base\nCOPY a /a\nFROM base AS api\nCOPY --chown=1:1 b /b\nFROM api\n",
+			stages: []string{"base", "api"},
+		},
+		{
+			name:     "secret mount and chmod",
+			text:     "FROM scratch AS build\nRUN --mount=type=secret,id=npm [\"/tool\"]\nCOPY --chmod=755 x /x\n",
+			stages:   []string{"build"},
+			buildkit: []string{"RUN --mount (line 2)", "COPY --chmod (line 3)"},
+		},
+		{
+			name:     "syntax directive and heredoc",
+			text:     "# syntax=docker/dockerfile:1\nFROM scratch\nCOPY <<EOF /x\nhello\nEOF\n",
+			buildkit: []string{"the syntax directive (docker/dockerfile:1)", "COPY with a heredoc (line 3)"},
+		},
+		{
+			name:   "line continuation",
+			text:   "FROM scratch \\\n  AS one\n",
+			stages: []string{"one"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			df, err := ParseDockerfile([]byte(tt.text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(df.Stages, tt.stages) {
+				t.Errorf("stages = %q, want %q", df.Stages, tt.stages)
+			}
+			if !reflect.DeepEqual(df.BuildKitOnly, tt.buildkit) {
+				t.Errorf("BuildKit-only = %q, want %q", df.BuildKitOnly, tt.buildkit)
+			}
+		})
+	}
+}
