@@ -1,0 +1,134 @@
+package registry
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	dockerregistry "github.com/docker/docker/api/types/registry"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+)
+
+// Credentials are the username/password inputs, for Docker Hub and other registries (not ECR).
+type Credentials struct {
+	Username, Password string
+}
+
+// session is a logged-in registry: how go-containerregistry and the engine authenticate to it.
+type session struct {
+	reg    Registry
+	auth   authn.Authenticator
+	engine string // the engine's X-Registry-Auth header
+}
+
+// login gets credentials for a registry: an ECR token through the AWS SDK's credential chain, the
+// username/password inputs, or else the runner's docker config (docker/login-action writes it).
+func (p *Publisher) login(ctx context.Context, r Registry) (*session, error) {
+	var cfg authn.AuthConfig
+	switch {
+	case r.Kind == ECR:
+		api, err := p.ecr(r)
+		if err != nil {
+			return nil, err
+		}
+		out, err := api.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
+		if err != nil {
+			return nil, fmt.Errorf("log in to %s: GetAuthorizationToken: %w — run aws-actions/configure-aws-credentials first (OIDC: permissions id-token: write) and allow ecr:GetAuthorizationToken", r.Host, err)
+		}
+		if len(out.AuthorizationData) == 0 || out.AuthorizationData[0].AuthorizationToken == nil {
+			return nil, fmt.Errorf("log in to %s: ECR returned no token", r.Host)
+		}
+		raw, err := base64.StdEncoding.DecodeString(*out.AuthorizationData[0].AuthorizationToken)
+		if err != nil {
+			return nil, fmt.Errorf("log in to %s: ECR token: %w", r.Host, err)
+		}
+		user, pass, ok := strings.Cut(string(raw), ":")
+		if !ok {
+			return nil, fmt.Errorf("log in to %s: ECR token is not user:password", r.Host)
+		}
+		p.mask(pass)
+		cfg = authn.AuthConfig{Username: user, Password: pass}
+	case p.Credentials.Username != "":
+		cfg = authn.AuthConfig{Username: p.Credentials.Username, Password: p.Credentials.Password}
+	default:
+		reg, err := name.NewRegistry(r.Host)
+		if err != nil {
+			return nil, err
+		}
+		a, err := authn.DefaultKeychain.Resolve(reg)
+		if err != nil {
+			return nil, fmt.Errorf("log in to %s: docker config: %w", r.Host, err)
+		}
+		c, err := a.Authorization()
+		if err != nil {
+			return nil, fmt.Errorf("log in to %s: docker config: %w", r.Host, err)
+		}
+		cfg = *c
+	}
+	server := r.Host
+	if r.Kind == DockerHub {
+		server = "https://index.docker.io/v1/"
+	}
+	engine, err := dockerregistry.EncodeAuthConfig(dockerregistry.AuthConfig{
+		Username: cfg.Username, Password: cfg.Password, IdentityToken: cfg.IdentityToken,
+		RegistryToken: cfg.RegistryToken, ServerAddress: server,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &session{reg: r, auth: authn.FromConfig(cfg), engine: engine}, nil
+}
+
+// oneKeychain answers every resource with one authenticator.
+type oneKeychain struct{ a authn.Authenticator }
+
+func (k oneKeychain) Resolve(authn.Resource) (authn.Authenticator, error) { return k.a, nil }
+
+// checkPush asks the registry to start (and then cancels) a blob upload to repo: the one check
+// that proves the credentials may push there, before anything is pushed.
+func (p *Publisher) checkPush(ctx context.Context, s *session, repo string) error {
+	ref, err := name.NewTag(repo + ":slipway-check")
+	if err != nil {
+		return err
+	}
+	_ = ctx // CheckPushPermission takes no context; the transport's timeout bounds it
+	if err := remote.CheckPushPermission(ref, oneKeychain{s.auth}, p.transport()); err != nil {
+		return describe(s.reg, repo, err)
+	}
+	return nil
+}
+
+// describe turns a registry's answer into advice that names the registry and never a password.
+func describe(r Registry, repo string, err error) error {
+	var te *transport.Error
+	if errors.As(err, &te) {
+		switch te.StatusCode {
+		case http.StatusUnauthorized:
+			what := `"username" and "password"`
+			if r.Kind == ECR {
+				what = "the AWS role (ecr:InitiateLayerUpload, ecr:PutImage …)"
+			}
+			return fmt.Errorf("%s: registry said 401 Unauthorized for %s — check that %s can push there", r.Host, repo, what)
+		case http.StatusForbidden:
+			return fmt.Errorf("%s: registry said 403 Forbidden for %s — the credentials are valid but may not push to it", r.Host, repo)
+		case http.StatusNotFound:
+			return fmt.Errorf("%s: registry said 404 for %s — does the repository exist?", r.Host, repo)
+		}
+	}
+	return fmt.Errorf("%s: %w", r.Host, err)
+}
+
+func (p *Publisher) transport() http.RoundTripper {
+	if p.Transport != nil {
+		return p.Transport
+	}
+	return remote.DefaultTransport
+}

@@ -1,0 +1,106 @@
+// Package registrytest gives tests real registries on loopback: docker-registry (the Distribution
+// registry from Debian) with or without htpasswd auth, a proxy that injects faults and counts the
+// bytes uploaded through it, and an in-memory registry that behaves like an ECR repository with
+// immutable tags (which moto does not serve).
+package registrytest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/slipway-actions/slipway/internal/dockertest"
+)
+
+// Options configure a docker-registry instance.
+type Options struct {
+	User, Password string // htpasswd auth when set
+}
+
+// Registry is a running docker-registry.
+type Registry struct {
+	Host string // 127.0.0.1:port
+	cmd  *exec.Cmd
+}
+
+// Start runs docker-registry on a free loopback port (the engine treats 127.0.0.0/8 as insecure,
+// so it pushes there over HTTP), and stops it when the test ends.
+func Start(t testing.TB, o Options) *Registry {
+	t.Helper()
+	bin, err := exec.LookPath("docker-registry")
+	dockertest.Require(t, "docker-registry (apt-get install docker-registry)", err)
+	dir := t.TempDir()
+	port := freePort(t)
+	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:%d\n", filepath.Join(dir, "data"), port)
+	if o.User != "" {
+		hash, err := bcrypt.GenerateFromPassword([]byte(o.Password), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		htpasswd := filepath.Join(dir, "htpasswd")
+		if err := os.WriteFile(htpasswd, []byte(o.User+":"+string(hash)+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg += fmt.Sprintf("auth:\n  htpasswd:\n    realm: slipway-test\n    path: %s\n", htpasswd)
+	}
+	cfgPath := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve", cfgPath)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	r := &Registry{Host: fmt.Sprintf("127.0.0.1:%d", port), cmd: cmd}
+	t.Cleanup(r.Stop)
+	if err := waitHTTP(fmt.Sprintf("http://%s/v2/", r.Host)); err != nil {
+		t.Fatalf("docker-registry did not start: %v\n%s", err, out.String())
+	}
+	return r
+}
+
+// Stop stops the registry (a test may stop it early to take a registry down).
+func (r *Registry) Stop() {
+	if r.cmd.Process != nil {
+		_ = r.cmd.Process.Kill()
+		_ = r.cmd.Wait()
+	}
+}
+
+func freePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func waitHTTP(url string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			_ = resp.Body.Close()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
