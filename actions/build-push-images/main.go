@@ -6,9 +6,15 @@ package main
 import (
 	"context"
 	_ "embed"
+	"encoding/json"
+	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/images"
+	"github.com/slipway-actions/slipway/internal/registry"
 )
 
 //go:embed action.yml
@@ -20,69 +26,131 @@ func realMain(ctx context.Context, opts ...actionkit.Option) int {
 	return actionkit.Main(ctx, "build-push-images", actionYML, opts, parseConfig, buildPush)
 }
 
-// buildPush is where the engine of issue #6 plugs in; until then the action
-// validates its inputs and exits 3, never 0.
-func buildPush(context.Context, *actionkit.Kit, config) error { return actionkit.ErrNotBuilt }
-
 // config is every input of the action, typed and validated.
 type config struct {
-	Images             string
-	Registries         []string
-	Tags               []string
-	Flavor             []string
+	Workspace          string
+	Images             []images.Spec
+	Registries         []registry.Registry
+	Rules              []images.Rule
+	Flavor             images.Flavor
 	AllTags            []string
 	GitHubToken        string
 	Username           string
 	Password           string
 	AWSRegion          string
 	CreateRepositories bool
-	ECRLifecyclePolicy string
+	ECRLifecyclePolicy string // the policy's JSON text
 	Push               bool
-	Secrets            []string
+	Secrets            map[string][]byte
 	CacheFrom          []string
-	CacheTo            []string
+	InlineCache        bool
+	Builder            string
 }
 
 func parseConfig(k *actionkit.Kit) (config, error) {
 	in := k.Inputs()
 	cfg := config{
-		Images:             in.String("images"),
-		Registries:         in.List("registries"),
-		Tags:               in.Multiline("tags"),
-		Flavor:             in.Multiline("flavor"),
+		Workspace:          k.Getenv("GITHUB_WORKSPACE"),
 		AllTags:            in.List("all-tags"),
 		GitHubToken:        in.Secret("github-token"),
 		Username:           in.String("username"),
 		Password:           in.Secret("password"),
 		AWSRegion:          in.String("aws-region"),
 		CreateRepositories: in.Bool("create-repositories"),
-		ECRLifecyclePolicy: in.String("ecr-lifecycle-policy"),
 		Push:               in.Bool("push"),
-		Secrets:            in.Multiline("secrets"),
-		CacheFrom:          in.Multiline("cache-from"),
-		CacheTo:            in.Multiline("cache-to"),
+		Secrets:            map[string][]byte{},
+		Builder:            in.Enum("builder", "auto", "classic"),
 	}
-	for _, s := range cfg.Secrets {
-		if _, v, ok := splitSecret(s); ok {
-			k.AddMask(v)
-		} else {
-			in.Invalid("secrets", "each line must be id=value")
+	if cfg.Workspace == "" {
+		cfg.Workspace, _ = os.Getwd()
+	}
+	cfg.Workspace, _ = filepath.Abs(cfg.Workspace)
+	if text := in.String("images"); text != "" {
+		specs, err := images.ParseSpecs(text, cfg.Workspace)
+		if err != nil {
+			in.Invalid("images", "%v", err)
 		}
+		cfg.Images = specs
 	}
-	if cfg.Push && len(cfg.Registries) == 0 {
+	regs, errs := registry.ParseAll(in.List("registries"))
+	for _, err := range errs {
+		in.Invalid("registries", "%v", err)
+	}
+	cfg.Registries = regs
+	if cfg.Push && len(in.List("registries")) == 0 {
 		in.Invalid("registries", "is required when push is true")
 	}
+	rules, err := images.ParseRules(in.Multiline("tags"))
+	if err != nil {
+		in.Invalid("tags", "%v", err)
+	}
+	cfg.Rules = rules
+	fl, err := images.ParseFlavor(in.Multiline("flavor"))
+	if err != nil {
+		in.Invalid("flavor", "%v", err)
+	}
+	cfg.Flavor = fl
 	if (cfg.Username == "") != (cfg.Password == "") {
 		in.Invalid("username", "username and password go together")
+	}
+	for _, line := range in.Multiline("secrets") {
+		id, v, ok := strings.Cut(line, "=")
+		if !ok || strings.TrimSpace(id) == "" {
+			in.Invalid("secrets", "each line must be id=value")
+			continue
+		}
+		k.AddMask(v)
+		cfg.Secrets[strings.TrimSpace(id)] = []byte(v)
+	}
+	for _, line := range in.Multiline("cache-from") {
+		ref, err := cacheRef(line)
+		if err != nil {
+			in.Invalid("cache-from", "%v", err)
+			continue
+		}
+		cfg.CacheFrom = append(cfg.CacheFrom, ref)
+	}
+	for _, line := range in.Multiline("cache-to") {
+		if strings.ReplaceAll(line, " ", "") != "type=inline" {
+			in.Invalid("cache-to", "%q: the engine's builder exports only type=inline (the cache travels in the pushed image; name that image in cache-from next time)", line)
+			continue
+		}
+		cfg.InlineCache = true
+	}
+	if p := in.String("ecr-lifecycle-policy"); p != "" {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(cfg.Workspace, p)
+		}
+		data, err := os.ReadFile(p)
+		switch {
+		case err != nil:
+			in.Invalid("ecr-lifecycle-policy", "%v", err)
+		case !json.Valid(data):
+			in.Invalid("ecr-lifecycle-policy", "%s is not JSON", p)
+		default:
+			cfg.ECRLifecyclePolicy = string(data)
+		}
 	}
 	return cfg, in.Err()
 }
 
-func splitSecret(line string) (id, value string, ok bool) {
-	for i := 0; i < len(line); i++ {
-		if line[i] == '=' {
-			return line[:i], line[i+1:], i > 0
+// cacheRef reads a cache-from line: an image reference, or type=registry,ref=<reference>.
+func cacheRef(line string) (string, error) {
+	if !strings.Contains(line, "=") {
+		return line, nil
+	}
+	var typ, ref string
+	for _, f := range strings.Split(line, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(f), "=")
+		switch k {
+		case "type":
+			typ = v
+		case "ref":
+			ref = v
 		}
 	}
-	return "", "", false
+	if typ != "registry" || ref == "" {
+		return "", fmt.Errorf("%q: the engine's builder reads cache from images only: give an image reference or type=registry,ref=<image>", line)
+	}
+	return ref, nil
 }

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/docker/docker/client"
+
+	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/github"
+	"github.com/slipway-actions/slipway/internal/images"
+	"github.com/slipway-actions/slipway/internal/registry"
+)
+
+// buildPush computes the tags, builds every image, checks every registry, then pushes. A build
+// that fails exits 1; credentials, repositories or immutable tags that would refuse the push exit 2
+// before anything is pushed; a registry that fails during the push exits 3, saying which registry
+// holds what.
+func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
+	start := time.Now()
+	ref := gitRef(ctx, k, cfg.Workspace)
+	origin, releases := repositoryFacts(ctx, k, cfg)
+	tags, err := images.ComputeTags(cfg.Rules, cfg.Flavor, ref, releases)
+	if err != nil {
+		return actionkit.BadInput(fmt.Errorf("input \"tags\": %w", err))
+	}
+	for _, n := range tags.Notes {
+		k.Infof("%s", n)
+	}
+	k.Infof("tags for %s %s: %s", ref.Event, ref.Ref, strings.Join(tags.Tags, ", "))
+	cli, err := dockerClient(ctx)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+
+	reqs := make([]images.Request, len(cfg.Images))
+	for i, s := range cfg.Images {
+		reqs[i] = images.Request{Spec: s, Labels: images.Labels(origin, s, tags.Version)}
+		for _, t := range tags.Tags {
+			reqs[i].Tags = append(reqs[i].Tags, s.Name+":"+t)
+		}
+	}
+	k.Group(fmt.Sprintf("build %d images", len(reqs)))
+	log := k.Untrusted() // RUN output of the user's Dockerfiles
+	b := &images.Builder{Docker: cli, Log: log, Infof: k.Infof, Force: cfg.Builder}
+	built, err := b.Build(ctx, reqs, images.Options{Secrets: cfg.Secrets, CacheFrom: cfg.CacheFrom, InlineCache: cfg.InlineCache})
+	_ = log.Close()
+	k.EndGroup()
+	if err != nil {
+		report(k, cfg, tags, built, nil, time.Since(start))
+		return err
+	}
+	if !cfg.Push {
+		report(k, cfg, tags, built, nil, time.Since(start))
+		return nil
+	}
+
+	p := &registry.Publisher{
+		Docker: cli, Credentials: registry.Credentials{Username: cfg.Username, Password: cfg.Password},
+		CreateRepositories: cfg.CreateRepositories, LifecyclePolicy: cfg.ECRLifecyclePolicy,
+		Infof: k.Infof, Mask: k.AddMask,
+	}
+	if needsAWS(cfg.Registries) {
+		if p.ECR, err = ecrClients(ctx, cfg.AWSRegion); err != nil {
+			return err
+		}
+	}
+	var imgs []registry.Image
+	for _, b := range built {
+		imgs = append(imgs, registry.Image{Name: b.Spec.Name, ID: b.ID, Tags: tags.Tags})
+	}
+	plan, err := p.Check(ctx, imgs, cfg.Registries)
+	if err != nil {
+		report(k, cfg, tags, built, nil, time.Since(start))
+		return actionkit.BadInput(fmt.Errorf("nothing was pushed: %w", err))
+	}
+	k.Group("push")
+	results, err := p.Push(ctx, plan)
+	k.EndGroup()
+	report(k, cfg, tags, built, results, time.Since(start))
+	if err != nil {
+		return actionkit.Infra(fmt.Errorf("%w\n%s", err, holdings(results)))
+	}
+	return nil
+}
+
+// gitRef is the run's event and ref from GitHub's variables; a local run reads them from git.
+func gitRef(ctx context.Context, k *actionkit.Kit, ws string) images.GitRef {
+	ref := images.GitRef{Event: k.Getenv("GITHUB_EVENT_NAME"), Ref: k.Getenv("GITHUB_REF"), SHA: k.Getenv("GITHUB_SHA")}
+	if c, err := k.Context(); err == nil {
+		if repo, ok := c.Event["repository"].(map[string]any); ok {
+			ref.DefaultBranch, _ = repo["default_branch"].(string)
+		}
+	}
+	if ref.Ref != "" {
+		return ref
+	}
+	git := func(args ...string) string {
+		out, err := exec.CommandContext(ctx, "git", append([]string{"-C", ws}, args...)...).Output()
+		if err != nil {
+			return ""
+		}
+		return strings.TrimSpace(string(out))
+	}
+	ref.Event, ref.SHA = "push", git("rev-parse", "HEAD")
+	if tag := git("describe", "--tags", "--exact-match"); tag != "" {
+		ref.Ref = "refs/tags/" + tag
+	} else if b := git("symbolic-ref", "--short", "HEAD"); b != "" {
+		ref.Ref = "refs/heads/" + b
+	}
+	if ref.SHA != "" {
+		k.Infof("local run: %s at %s (from git)", ref.Ref, ref.SHA)
+	}
+	return ref
+}
+
+// repositoryFacts reads the repository's tags (to decide latest) and its description and licence
+// (for the OCI labels): from all-tags when given, else from the GitHub API when there is a token.
+func repositoryFacts(ctx context.Context, k *actionkit.Kit, cfg config) (images.Origin, []string) {
+	run := github.RunFromEnv(k.Getenv)
+	o := images.Origin{Revision: run.SHA, Created: time.Now()}
+	if s := k.Getenv("GITHUB_SERVER_URL"); s != "" && run.Repository != "" {
+		o.Source = strings.TrimRight(s, "/") + "/" + run.Repository
+	}
+	releases := cfg.AllTags
+	if cfg.GitHubToken == "" || run.Repository == "" {
+		return o, releases
+	}
+	c, err := github.NewClient(cfg.GitHubToken, run)
+	if err == nil {
+		var repo github.Repository
+		if repo, err = github.ReadRepository(ctx, c, run); err == nil {
+			o.Description, o.Licenses = repo.Description, repo.License
+			if releases == nil {
+				releases = repo.Tags
+			}
+		}
+	}
+	if err != nil {
+		k.Warningf("github-token: %v", err)
+	}
+	return o, releases
+}
+
+func dockerClient(ctx context.Context) (*client.Client, error) {
+	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err == nil {
+		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err = cli.Ping(pctx)
+		cli.NegotiateAPIVersion(pctx) // once, before the concurrent requests of the run
+		cancel()
+	}
+	if err != nil {
+		return nil, actionkit.Infra(fmt.Errorf("the Docker engine is not reachable: %w", err))
+	}
+	return cli, nil
+}
+
+func needsAWS(regs []registry.Registry) bool {
+	for _, r := range regs {
+		if r.Kind == registry.ECR {
+			return true
+		}
+	}
+	return false
+}
+
+// ecrClients loads the AWS SDK's default credential chain (env, the web identity of
+// configure-aws-credentials' OIDC, a profile) once, and makes a client per ECR region.
+func ecrClients(ctx context.Context, region string) (func(string) (registry.ECRAPI, error), error) {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, actionkit.BadInput(fmt.Errorf("AWS configuration: %w", err))
+	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := cfg.Credentials.Retrieve(cctx); err != nil {
+		return nil, actionkit.BadInput(fmt.Errorf("no AWS credentials for ECR: %w — run aws-actions/configure-aws-credentials first (OIDC: permissions id-token: write)", err))
+	}
+	return func(hostRegion string) (registry.ECRAPI, error) {
+		r := hostRegion
+		if region != "" {
+			r = region
+		}
+		return ecr.NewFromConfig(cfg, func(o *ecr.Options) { o.Region = r; o.RetryMaxAttempts = 5 }), nil
+	}, nil
+}
+
+// imageOutput is one entry of the images output.
+type imageOutput struct {
+	Name   string   `json:"name"`
+	ID     string   `json:"id"`
+	Tags   []string `json:"tags"`
+	Digest string   `json:"digest,omitempty"`
+}
+
+// report sets the outputs and writes the summary: one row per image and registry.
+func report(k *actionkit.Kit, cfg config, tags images.Tags, built []images.Built, results []registry.Result, took time.Duration) {
+	byName := map[string]registry.Result{}
+	for _, r := range results {
+		byName[r.Image.Name] = r
+	}
+	var out []imageOutput
+	var rows [][]string
+	for _, b := range built {
+		o := imageOutput{Name: b.Spec.Name, ID: b.ID}
+		r, pushed := byName[b.Spec.Name]
+		if !pushed {
+			for _, t := range tags.Tags {
+				o.Tags = append(o.Tags, b.Spec.Name+":"+t)
+			}
+			rows = append(rows, []string{b.Spec.Name, strings.Join(tags.Tags, " "), shortDigest(b.ID), size(b.Size), "(not pushed)", b.Took.Round(time.Millisecond).String()})
+		}
+		o.Digest = r.Digest
+		for _, d := range r.Destinations {
+			o.Tags = append(o.Tags, d.Refs()...)
+			state := d.Registry.String()
+			switch {
+			case d.Err != nil:
+				state += " — FAILED"
+			case len(d.Pushed) == 0:
+				state += " (already there)"
+			}
+			rows = append(rows, []string{b.Spec.Name, strings.Join(append(append([]string(nil), d.Kept...), d.Pushed...), " "), shortDigest(r.Digest), size(r.Size), state, (b.Took + r.Took).Round(time.Millisecond).String()})
+		}
+		out = append(out, o)
+	}
+	data, _ := json.Marshal(out)
+	_ = k.SetOutput("images", string(data))
+	if len(out) > 0 {
+		_ = k.SetOutput("tags", strings.Join(out[0].Tags, "\n"))
+		_ = k.SetOutput("digest", out[0].Digest)
+	}
+	s := k.Summary()
+	s.Heading(2, "build-push-images")
+	s.Table([]string{"Image", "Tags", "Digest", "Size", "Registry", "Time"}, rows)
+	if len(built) < len(cfg.Images) {
+		s.Paragraph(fmt.Sprintf("%d of %d images failed to build; see the log.", len(cfg.Images)-len(built), len(cfg.Images)))
+	}
+	s.Paragraph("Took " + took.Round(time.Second).String() + ".")
+}
+
+// holdings says, after a failed push, which registry holds which references.
+func holdings(results []registry.Result) string {
+	var b strings.Builder
+	for _, r := range results {
+		for _, d := range r.Destinations {
+			if refs := d.Refs(); len(refs) > 0 {
+				fmt.Fprintf(&b, "%s holds %s\n", d.Registry, strings.Join(refs, ", "))
+			} else {
+				fmt.Fprintf(&b, "%s holds nothing of %s\n", d.Registry, r.Image.Name)
+			}
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func shortDigest(d string) string {
+	if len(d) > 19 {
+		return d[:19]
+	}
+	return d
+}
+
+func size(n int64) string {
+	switch {
+	case n == 0:
+		return ""
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	default:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+}
+

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/docker/docker/api/types/image"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
+	"github.com/slipway-actions/slipway/internal/dockertest"
+	"github.com/slipway-actions/slipway/internal/registry/registrytest"
+)
+
+const dockerfile = `FROM scratch AS tools
+COPY tool /tool
+FROM tools AS base
+RUN ["/tool", "rand", "/shared"]
+FROM base AS api
+RUN --mount=type=secret,id=pypi ["/tool", "secret", "pypi", "/pypi.sha"]
+COPY api.txt /api.txt
+RUN ["/tool", "cat", "/api.txt"]
+FROM base AS worker
+COPY worker.txt /worker.txt
+`
+
+const sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"
+
+// platform writes a workspace with a multi-stage Dockerfile holding two targets, and a runner for it
+// as a tag push of v1.2.0 would run it.
+func platform(t *testing.T, df string) (*actiontest.Runner, string) {
+	t.Helper()
+	ws := t.TempDir()
+	dockertest.GoBinary(t, ws, "../../internal/images/testdata/tool", "tool")
+	// A RUN step prints api.txt: text that tries to issue workflow commands.
+	inject := "::set-output name=digest::pwned\n::error::pwned " + t.Name() + "\n"
+	for n, text := range map[string]string{"Dockerfile": df, "api.txt": inject, "worker.txt": t.Name()} {
+		if err := os.WriteFile(filepath.Join(ws, n), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := actiontest.NewRunner(t)
+	r.Env["GITHUB_WORKSPACE"] = ws
+	r.Env["GITHUB_EVENT_NAME"] = "push"
+	r.Env["GITHUB_REF"] = "refs/tags/v1.2.0"
+	r.Env["GITHUB_SHA"] = sha
+	r.Env["GITHUB_REPOSITORY"] = "acme/web"
+	r.Env["GITHUB_SERVER_URL"] = "https://github.com"
+	r.Input("images", "- {name: api, target: api}\n- {name: worker, target: worker}\n")
+	r.Input("tags", "type=semver,pattern={{version}}\ntype=semver,pattern={{major}}.{{minor}}\ntype=semver,pattern={{major}}\ntype=sha")
+	r.Input("all-tags", "v1.0.0, v1.1.0, v1.2.0, v2.0.0-rc.1")
+	return r, ws
+}
+
+func cleanupImages(t *testing.T, outputs map[string]string) {
+	cli := dockertest.Client(t)
+	t.Cleanup(func() {
+		var imgs []imageOutput
+		_ = json.Unmarshal([]byte(outputs["images"]), &imgs)
+		for _, img := range imgs {
+			for _, ref := range img.Tags {
+				_, _ = cli.ImageRemove(context.Background(), ref, image.RemoveOptions{Force: true})
+			}
+		}
+	})
+}
+
+func tagsIn(t *testing.T, repo string, auth authn.Authenticator) []string {
+	t.Helper()
+	r, err := name.NewRepository(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags, err := remote.List(r, remote.WithAuth(auth))
+	if err != nil {
+		return nil
+	}
+	sort.Strings(tags)
+	return tags
+}
+
+func TestBuildPush_ReleaseTagGoesToBothRegistriesWithSemverTags(t *testing.T) {
+	t.Parallel()
+	hub := registrytest.Start(t, registrytest.Options{User: "bot", Password: "hub-password-42"})
+	mirror := registrytest.Start(t, registrytest.Options{User: "bot", Password: "hub-password-42"})
+	r, _ := platform(t, dockerfile)
+	r.Input("registries", hub.Host+"/acme\n"+mirror.Host).Input("username", "bot").Input("password", "hub-password-42")
+	r.Input("secrets", "pypi=pypi-token-0123456789")
+	res := r.Run(t, context.Background(), realMain)
+	cleanupImages(t, res.Outputs)
+	if res.Code != 0 {
+		t.Fatalf("exit %d\n%s", res.Code, res.Stdout)
+	}
+	var imgs []imageOutput
+	if err := json.Unmarshal([]byte(res.Outputs["images"]), &imgs); err != nil || len(imgs) != 2 {
+		t.Fatalf("images output %q: %v", res.Outputs["images"], err)
+	}
+	want := []string{"1", "1.2", "1.2.0", "latest", "sha-9f86d08"}
+	auth := authn.FromConfig(authn.AuthConfig{Username: "bot", Password: "hub-password-42"})
+	for _, repo := range []string{hub.Host + "/acme/api", hub.Host + "/acme/worker", mirror.Host + "/api", mirror.Host + "/worker"} {
+		if got := tagsIn(t, repo, auth); strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%s has tags %v, want %v", repo, got, want)
+		}
+	}
+	if !strings.Contains(res.Stdout, "[api] | ::set-output name=digest::pwned") {
+		t.Errorf("the RUN output is not in the log:\n%s", res.Stdout)
+	}
+	if imgs[0].Name != "api" || len(imgs[0].Tags) != 10 || !strings.HasPrefix(imgs[0].Digest, "sha256:") {
+		t.Errorf("api output %+v", imgs[0])
+	}
+	if res.Outputs["digest"] != imgs[0].Digest || !strings.Contains(res.Outputs["tags"], mirror.Host+"/api:1.2.0\n") {
+		t.Errorf("outputs %v", res.Outputs)
+	}
+	if !strings.Contains(res.Summary, "| api | 1.2.0 1.2 1 sha-9f86d08 latest |") {
+		t.Errorf("summary:\n%s", res.Summary)
+	}
+	for _, leak := range []string{"pypi-token-0123456789", "hub-password-42"} {
+		if strings.Contains(withoutMasks(res.Stdout)+res.Summary+res.Outputs["images"], leak) {
+			t.Errorf("%q leaked into the log, summary or outputs", leak)
+		}
+	}
+	for _, c := range actiontest.Commands(res.Stdout) {
+		if c.Name == "set-output" || (c.Name == "error" && strings.Contains(c.Message, "pwned")) {
+			t.Errorf("a RUN step issued %s:\n%s", c.Name, res.Stdout)
+		}
+	}
+}
+
+func TestBuildPush_PullRequestBuildsWithoutPushing(t *testing.T) {
+	t.Parallel()
+	r, _ := platform(t, strings.Replace(dockerfile, `RUN --mount=type=secret,id=pypi ["/tool", "secret", "pypi", "/pypi.sha"]`, "", 1))
+	r.Env["GITHUB_EVENT_NAME"] = "pull_request"
+	r.Env["GITHUB_REF"] = "refs/pull/7/merge"
+	r.Input("push", "false").Input("tags", "type=ref,event=pr")
+	res := r.Run(t, context.Background(), realMain)
+	cleanupImages(t, res.Outputs)
+	if res.Code != 0 {
+		t.Fatalf("exit %d\n%s", res.Code, res.Stdout)
+	}
+	if res.Outputs["tags"] != "api:pr-7" || res.Outputs["digest"] != "" {
+		t.Errorf("outputs %v", res.Outputs)
+	}
+	if !strings.Contains(res.Summary, "(not pushed)") {
+		t.Errorf("summary:\n%s", res.Summary)
+	}
+}
+
+func TestBuildPush_BadInputListedAtOnceBeforeAnyBuild(t *testing.T) {
+	t.Parallel()
+	r := actiontest.NewRunner(t)
+	ws := t.TempDir()
+	_ = os.WriteFile(filepath.Join(ws, "Dockerfile"), []byte("FROM scratch AS app\n"), 0o644)
+	r.Env["GITHUB_WORKSPACE"] = ws
+	r.Input("images", "- {name: api, target: tests}\n- {name: web, context: web}\n")
+	r.Input("registries", "acme\nhttps://ghcr.io/acme").Input("tags", "type=semver").Input("cache-to", "type=gha")
+	res := r.Run(t, context.Background(), realMain)
+	if res.Code != 2 {
+		t.Fatalf("exit %d\n%s", res.Code, res.Stdout)
+	}
+	for _, want := range []string{
+		`target "tests" is not a stage of Dockerfile (stages: app)`,
+		`image \"web\": context \"web\" is not a directory`,
+		`registry \"acme\": \"acme\" is not a host`,
+		`write the host without a scheme`,
+		`input \"tags\": \"type=semver\": type=semver needs a pattern`,
+		`input \"cache-to\"`,
+	} {
+		if !strings.Contains(res.Stdout, strings.ReplaceAll(want, `\"`, `"`)) {
+			t.Errorf("log lacks %s:\n%s", want, res.Stdout)
+		}
+	}
+}
+
+func TestBuildPush_NoTagForThisRefIsBadInput(t *testing.T) {
+	t.Parallel()
+	r, _ := platform(t, "FROM scratch\nCOPY api.txt /\n")
+	r.Env["GITHUB_REF"] = "refs/heads/main"
+	r.Input("images", "api").Input("push", "false").Input("tags", "type=semver,pattern={{version}}")
+	res := r.Run(t, context.Background(), realMain)
+	if res.Code != 2 || !strings.Contains(res.Stdout, "no tag rule gives a tag for push refs/heads/main") {
+		t.Fatalf("exit %d\n%s", res.Code, res.Stdout)
+	}
+}
+
+func TestBuildPush_WrongPasswordExits2AndPushesNothing(t *testing.T) {
+	t.Parallel()
+	open := registrytest.Start(t, registrytest.Options{})
+	locked := registrytest.Start(t, registrytest.Options{User: "bot", Password: "right"})
+	r, _ := platform(t, "FROM scratch\nCOPY api.txt /\n")
+	r.Input("images", "api").Input("registries", open.Host+"\n"+locked.Host).Input("username", "bot").Input("password", "wrong-pw-5551234")
+	res := r.Run(t, context.Background(), realMain)
+	cleanupImages(t, res.Outputs)
+	if res.Code != 2 || !strings.Contains(res.Stdout, locked.Host+": registry said 401 Unauthorized") {
+		t.Fatalf("exit %d\n%s", res.Code, res.Stdout)
+	}
+	if strings.Contains(withoutMasks(res.Stdout)+res.Summary, "wrong-pw-5551234") {
+		t.Error("the password leaked")
+	}
+	if tags := tagsIn(t, open.Host+"/api", authn.Anonymous); len(tags) != 0 {
+		t.Errorf("the open registry got %v", tags)
+	}
+}
+
+// withoutMasks drops the ::add-mask:: commands, the one place a secret is meant to be printed.
+func withoutMasks(log string) string {
+	var keep []string
+	for _, l := range strings.Split(log, "\n") {
+		if !strings.HasPrefix(l, "::add-mask::") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
