@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docker/docker/api/types/image"
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -40,7 +42,7 @@ func platform(t *testing.T, df string) (*actiontest.Runner, string) {
 	ws := t.TempDir()
 	dockertest.GoBinary(t, ws, "../../internal/images/testdata/tool", "tool")
 	// A RUN step prints api.txt: text that tries to issue workflow commands.
-	inject := "::set-output name=digest::pwned\n::error::pwned " + t.Name() + "\n"
+	inject := fmt.Sprintf("::set-output name=digest::pwned\n::error::pwned %s %d\n", t.Name(), time.Now().UnixNano()) // unique: the RUN is never cached
 	for n, text := range map[string]string{"Dockerfile": df, "api.txt": inject, "worker.txt": t.Name()} {
 		if err := os.WriteFile(filepath.Join(ws, n), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
@@ -64,10 +66,8 @@ func cleanupImages(t *testing.T, outputs map[string]string) {
 	t.Cleanup(func() {
 		var imgs []imageOutput
 		_ = json.Unmarshal([]byte(outputs["images"]), &imgs)
-		for _, img := range imgs {
-			for _, ref := range img.Tags {
-				_, _ = cli.ImageRemove(context.Background(), ref, image.RemoveOptions{Force: true})
-			}
+		for _, img := range imgs { // every tag of it: local name:tag and registry references
+			_, _ = cli.ImageRemove(context.Background(), img.ID, image.RemoveOptions{Force: true, PruneChildren: true})
 		}
 	})
 }

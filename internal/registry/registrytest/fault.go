@@ -26,9 +26,15 @@ type Proxy struct {
 	faults        []string
 }
 
-// NewProxy proxies to the registry at host.
+// NewProxy proxies to the registry at host until the test ends.
 func NewProxy(t testing.TB, host string) *Proxy {
-	t.Helper()
+	p := Listen(host)
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+// Listen proxies to the registry at host; the caller closes it.
+func Listen(host string) *Proxy {
 	target := &url.URL{Scheme: "http", Host: host}
 	p := &Proxy{}
 	rp := httputil.NewSingleHostReverseProxy(target)
@@ -74,7 +80,6 @@ func NewProxy(t testing.TB, host string) *Proxy {
 		rp.ServeHTTP(w, r)
 	}))
 	p.Host = strings.TrimPrefix(p.srv.URL, "http://")
-	t.Cleanup(p.srv.Close)
 	return p
 }
 

@@ -36,38 +36,54 @@ type Registry struct {
 // so it pushes there over HTTP), and stops it when the test ends.
 func Start(t testing.TB, o Options) *Registry {
 	t.Helper()
-	bin, err := exec.LookPath("docker-registry")
+	_, err := exec.LookPath("docker-registry")
 	dockertest.Require(t, "docker-registry (apt-get install docker-registry)", err)
-	dir := t.TempDir()
-	port := freePort(t)
+	r, err := Launch(t.TempDir(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Stop)
+	return r
+}
+
+// Launch runs docker-registry with its storage and config in dir; the caller stops it.
+func Launch(dir string, o Options) (*Registry, error) {
+	bin, err := exec.LookPath("docker-registry")
+	if err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:%d\n", filepath.Join(dir, "data"), port)
 	if o.User != "" {
 		hash, err := bcrypt.GenerateFromPassword([]byte(o.Password), bcrypt.MinCost)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		htpasswd := filepath.Join(dir, "htpasswd")
 		if err := os.WriteFile(htpasswd, []byte(o.User+":"+string(hash)+"\n"), 0o600); err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		cfg += fmt.Sprintf("auth:\n  htpasswd:\n    realm: slipway-test\n    path: %s\n", htpasswd)
 	}
 	cfgPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	cmd := exec.Command(bin, "serve", cfgPath)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	r := &Registry{Host: fmt.Sprintf("127.0.0.1:%d", port), cmd: cmd}
-	t.Cleanup(r.Stop)
 	if err := waitHTTP(fmt.Sprintf("http://%s/v2/", r.Host)); err != nil {
-		t.Fatalf("docker-registry did not start: %v\n%s", err, out.String())
+		r.Stop()
+		return nil, fmt.Errorf("docker-registry did not start: %v\n%s", err, out.String())
 	}
-	return r
+	return r, nil
 }
 
 // Stop stops the registry (a test may stop it early to take a registry down).
@@ -78,13 +94,13 @@ func (r *Registry) Stop() {
 	}
 }
 
-func freePort(t testing.TB) int {
+func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 func waitHTTP(url string) error {
