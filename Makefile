@@ -14,6 +14,7 @@ check: setup
 	@out=$$(gofmt -l $(GO_FILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	go vet ./...
 	$(GOBIN)/actionlint
+	$(GOBIN)/actionlint examples/platform/.github/workflows/*.yml
 	shellcheck entrypoint.sh .ci/setup .ci/run $(wildcard bench/*.sh examples/*.sh)
 
 # unit: every Go test, with the race detector.
