@@ -55,7 +55,7 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 			return actionkit.Infra(err)
 		}
 	}
-	reportsDir, artifactsDir := filepath.Join(ws, cfg.ReportsDir), filepath.Join(ws, cfg.ArtifactsDir)
+	reportsDir, artifactsDir := inWorkspace(ws, cfg.ReportsDir), inWorkspace(ws, cfg.ArtifactsDir)
 	k.Infof("project %s: %d services, test service %s", p.Name, len(p.Services), cfg.TestService)
 	res, err := r.Run(ctx, p, compose.Options{TestService: cfg.TestService, WaitTimeout: cfg.WaitTimeout, Timeout: cfg.Timeout,
 		Reports: cfg.Reports, ReportsDir: reportsDir, ArtifactsDir: artifactsDir, LogsTail: cfg.LogsTail})
@@ -110,6 +110,14 @@ func sanitize(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// inWorkspace resolves a relative path against the workspace; an absolute one stays as it is.
+func inWorkspace(ws, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(ws, p)
 }
 
 func nonEmpty(s string) []string {
