@@ -15,7 +15,7 @@ check: setup
 	go vet ./...
 	$(GOBIN)/actionlint
 	$(GOBIN)/actionlint examples/platform/.github/workflows/*.yml
-	shellcheck entrypoint.sh .ci/setup .ci/run $(wildcard bench/*.sh examples/*.sh)
+	shellcheck entrypoint.sh .ci/setup .ci/run $(wildcard bench/*.sh examples/*.sh examples/local/*.sh examples/local/*/*.sh)
 
 # unit: every Go test, with the race detector.
 unit: setup
