@@ -25,16 +25,16 @@ type workflowFile struct {
 
 // triggers are the on: section's reusable and manual triggers (on: may also be a name or a list).
 type triggers struct {
-		WorkflowCall *struct {
-			Inputs  map[string]param `yaml:"inputs"`
-			Secrets map[string]param `yaml:"secrets"`
-			Outputs map[string]struct {
-				Value string `yaml:"value"`
-			} `yaml:"outputs"`
-		} `yaml:"workflow_call"`
-		WorkflowDispatch *struct {
-			Inputs map[string]param `yaml:"inputs"`
-		} `yaml:"workflow_dispatch"`
+	WorkflowCall *struct {
+		Inputs  map[string]param `yaml:"inputs"`
+		Secrets map[string]param `yaml:"secrets"`
+		Outputs map[string]struct {
+			Value string `yaml:"value"`
+		} `yaml:"outputs"`
+	} `yaml:"workflow_call"`
+	WorkflowDispatch *struct {
+		Inputs map[string]param `yaml:"inputs"`
+	} `yaml:"workflow_dispatch"`
 }
 
 type param struct {

@@ -10,9 +10,9 @@ import (
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	"github.com/docker/docker/client"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/engine"
 	"github.com/slipway-actions/slipway/internal/github"
 	"github.com/slipway-actions/slipway/internal/images"
 	"github.com/slipway-actions/slipway/internal/registry"
@@ -34,9 +34,9 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		k.Infof("%s", n)
 	}
 	k.Infof("tags for %s %s: %s", ref.Event, ref.Ref, strings.Join(tags.Tags, ", "))
-	cli, err := dockerClient(ctx)
+	cli, err := engine.Connect(ctx)
 	if err != nil {
-		return err
+		return actionkit.Infra(err)
 	}
 	defer cli.Close()
 
@@ -147,20 +147,6 @@ func repositoryFacts(ctx context.Context, k *actionkit.Kit, cfg config) (images.
 		k.Warningf("github-token: %v", err)
 	}
 	return o, releases
-}
-
-func dockerClient(ctx context.Context) (*client.Client, error) {
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err == nil {
-		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err = cli.Ping(pctx)
-		cli.NegotiateAPIVersion(pctx) // once, before the concurrent requests of the run
-		cancel()
-	}
-	if err != nil {
-		return nil, actionkit.Infra(fmt.Errorf("the Docker engine is not reachable: %w", err))
-	}
-	return cli, nil
 }
 
 func needsAWS(regs []registry.Registry) bool {

@@ -4,17 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/docker/docker/api/types/image"
 	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
 	"github.com/slipway-actions/slipway/internal/dockertest"
@@ -72,20 +71,6 @@ func cleanupImages(t *testing.T, outputs map[string]string) {
 	})
 }
 
-func tagsIn(t *testing.T, repo string, auth authn.Authenticator) []string {
-	t.Helper()
-	r, err := name.NewRepository(repo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tags, err := remote.List(r, remote.WithAuth(auth))
-	if err != nil {
-		return nil
-	}
-	sort.Strings(tags)
-	return tags
-}
-
 func TestBuildPush_ReleaseTagGoesToBothRegistriesWithSemverTags(t *testing.T) {
 	t.Parallel()
 	hub := registrytest.Start(t, registrytest.Options{User: "bot", Password: "hub-password-42"})
@@ -105,7 +90,7 @@ func TestBuildPush_ReleaseTagGoesToBothRegistriesWithSemverTags(t *testing.T) {
 	want := []string{"1", "1.2", "1.2.0", "latest", "sha-9f86d08"}
 	auth := authn.FromConfig(authn.AuthConfig{Username: "bot", Password: "hub-password-42"})
 	for _, repo := range []string{hub.Host + "/acme/api", hub.Host + "/acme/worker", mirror.Host + "/api", mirror.Host + "/worker"} {
-		if got := tagsIn(t, repo, auth); strings.Join(got, " ") != strings.Join(want, " ") {
+		if got := registrytest.Tags(t, repo, auth); strings.Join(slices.Sorted(maps.Keys(got)), " ") != strings.Join(want, " ") {
 			t.Errorf("%s has tags %v, want %v", repo, got, want)
 		}
 	}
@@ -122,7 +107,7 @@ func TestBuildPush_ReleaseTagGoesToBothRegistriesWithSemverTags(t *testing.T) {
 		t.Errorf("summary:\n%s", res.Summary)
 	}
 	for _, leak := range []string{"pypi-token-0123456789", "hub-password-42"} {
-		if strings.Contains(withoutMasks(res.Stdout)+res.Summary+res.Outputs["images"], leak) {
+		if strings.Contains(actiontest.WithoutMaskCommands(res.Stdout)+res.Summary+res.Outputs["images"], leak) {
 			t.Errorf("%q leaked into the log, summary or outputs", leak)
 		}
 	}
@@ -200,21 +185,10 @@ func TestBuildPush_WrongPasswordExits2AndPushesNothing(t *testing.T) {
 	if res.Code != 2 || !strings.Contains(res.Stdout, locked.Host+": registry said 401 Unauthorized") {
 		t.Fatalf("exit %d\n%s", res.Code, res.Stdout)
 	}
-	if strings.Contains(withoutMasks(res.Stdout)+res.Summary, "wrong-pw-5551234") {
+	if strings.Contains(actiontest.WithoutMaskCommands(res.Stdout)+res.Summary, "wrong-pw-5551234") {
 		t.Error("the password leaked")
 	}
-	if tags := tagsIn(t, open.Host+"/api", authn.Anonymous); len(tags) != 0 {
+	if tags := registrytest.Tags(t, open.Host+"/api", authn.Anonymous); len(tags) != 0 {
 		t.Errorf("the open registry got %v", tags)
 	}
-}
-
-// withoutMasks drops the ::add-mask:: commands, the one place a secret is meant to be printed.
-func withoutMasks(log string) string {
-	var keep []string
-	for _, l := range strings.Split(log, "\n") {
-		if !strings.HasPrefix(l, "::add-mask::") {
-			keep = append(keep, l)
-		}
-	}
-	return strings.Join(keep, "\n")
 }

@@ -76,14 +76,14 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	if cfg.Workspace == "" {
 		cfg.Workspace, _ = os.Getwd()
 	}
-	if dir, err := lint.Abs(cfg.Workspace, cfg.WorkingDirectory); err != nil {
+	if dir, err := actionkit.WorkspacePath(cfg.Workspace, cfg.WorkingDirectory); err != nil {
 		in.Invalid("working-directory", "%q is outside the workspace", cfg.WorkingDirectory)
 	} else if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		in.Invalid("working-directory", "%q is not a directory", cfg.WorkingDirectory)
 	} else {
 		cfg.Dir = dir
 		for _, p := range cfg.Paths {
-			abs, err := lint.Abs(cfg.Workspace, filepath.Join(dir, p))
+			abs, err := actionkit.WorkspacePath(cfg.Workspace, filepath.Join(dir, p))
 			if err != nil {
 				in.Invalid("paths", "%q is outside the workspace", p)
 			} else if _, err := os.Stat(abs); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/compose"
+	"github.com/slipway-actions/slipway/internal/engine"
 	"github.com/slipway-actions/slipway/internal/junit"
 )
 
@@ -38,15 +39,9 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	for _, u := range compose.Unsupported(p) {
 		k.Warningf("compose-file: %s", u)
 	}
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err == nil {
-		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err = cli.Ping(pctx)
-		cli.NegotiateAPIVersion(pctx) // once, before the concurrent requests of the run
-		cancel()
-	}
+	cli, err := engine.Connect(ctx)
 	if err != nil {
-		return actionkit.Infra(fmt.Errorf("the Docker engine is not reachable: %w", err))
+		return actionkit.Infra(err)
 	}
 	defer cli.Close()
 	r := &compose.Runner{Docker: cli, Infof: k.Infof, Workspace: ws, WorkspaceHost: workspaceOnHost(ctx, cli, ws)}

@@ -16,10 +16,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/docker/client"
-
 	"github.com/slipway-actions/slipway/internal/compose"
 	"github.com/slipway-actions/slipway/internal/compose/composetest"
+	"github.com/slipway-actions/slipway/internal/engine"
 )
 
 func main() {
@@ -64,12 +63,11 @@ func run(rounds int) error {
 	if err := os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte(composetest.Compose(img, composetest.Green)), 0o644); err != nil {
 		return err
 	}
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	ctx := context.Background()
+	cli, err := engine.Connect(ctx)
 	if err != nil {
 		return err
 	}
-	ctx := context.Background()
-	cli.NegotiateAPIVersion(ctx)
 	var ours, loop []time.Duration
 	var worstReady time.Duration
 	for i := range rounds {

@@ -21,6 +21,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 
+	"github.com/slipway-actions/slipway/internal/engine"
 	"github.com/slipway-actions/slipway/internal/registry"
 	"github.com/slipway-actions/slipway/internal/registry/registrytest"
 )
@@ -39,11 +40,10 @@ const nImages = 3
 
 func run(rounds, mib int) error {
 	ctx := context.Background()
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	cli, err := engine.Connect(ctx)
 	if err != nil {
 		return err
 	}
-	cli.NegotiateAPIVersion(ctx)
 	dir, err := os.MkdirTemp("", "bench-push")
 	if err != nil {
 		return err

@@ -25,6 +25,8 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
 	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/slipway-actions/slipway/internal/engine"
 )
 
 // Label marks every image and container a test makes, so leftovers can be found.
@@ -47,15 +49,7 @@ func Require(t testing.TB, what string, err error) {
 // 1.41), or skips/fails the test as Require does.
 func Client(t testing.TB) *client.Client {
 	t.Helper()
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_, err = cli.Ping(ctx)
-		// Negotiate now: the client negotiates lazily on its first request, and two first requests
-		// from different goroutines race on the version it stores.
-		cli.NegotiateAPIVersion(ctx)
-	}
+	cli, err := engine.Connect(context.Background())
 	Require(t, "the Docker engine", err)
 	t.Cleanup(func() { _ = cli.Close() })
 	return cli

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/slipway-actions/slipway/internal/actionkit"
 )
 
 // Spec is one image of the images input.
@@ -102,7 +104,7 @@ func ParseSpecs(text, workspace string) ([]Spec, error) {
 			fail("platforms %q: the engine's image store holds one platform per image; build one platform per image (e.g. %s-arm64), or use a registry builder", s.Platforms, s.Name)
 		}
 		s.Context = cmp.Or(s.Context, ".")
-		dir, err := inside(workspace, s.Context)
+		dir, err := actionkit.WorkspacePath(workspace, s.Context)
 		if err != nil {
 			fail("context: %v", err)
 			specs = append(specs, s)
@@ -160,20 +162,6 @@ func decodeSpecs(text string) ([]Spec, error) {
 	return specs, nil
 }
 
-// inside resolves p against the workspace and refuses a path that leaves it.
-func inside(workspace, p string) (string, error) {
-	abs := p
-	if !filepath.IsAbs(p) {
-		abs = filepath.Join(workspace, p)
-	}
-	abs = filepath.Clean(abs)
-	r, err := filepath.Rel(workspace, abs)
-	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
-		return "", fmt.Errorf("%q is outside the workspace %s", p, workspace)
-	}
-	return abs, nil
-}
-
 // findDockerfile looks for the Dockerfile relative to the context (as Compose does), then relative to
 // the workspace (as docker/build-push-action's file input does).
 func findDockerfile(workspace, contextDir, name string) (string, error) {
@@ -183,7 +171,7 @@ func findDockerfile(workspace, contextDir, name string) (string, error) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(base, name)
 		}
-		if _, err := inside(workspace, p); err != nil {
+		if _, err := actionkit.WorkspacePath(workspace, p); err != nil {
 			return "", fmt.Errorf("dockerfile: %v", err)
 		}
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
-	"path/filepath"
 	"strings"
 )
 
@@ -93,18 +92,4 @@ func git(ctx context.Context, dir string, args ...string) (string, error) {
 		return "", fmt.Errorf("git %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(errOut.String()))
 	}
 	return strings.TrimSpace(out.String()), nil
-}
-
-// Abs resolves a path given relative to the workspace, refusing one that leaves it.
-func Abs(workspace, p string) (string, error) {
-	abs := p
-	if !filepath.IsAbs(p) {
-		abs = filepath.Join(workspace, p)
-	}
-	abs = filepath.Clean(abs)
-	r, err := filepath.Rel(workspace, abs)
-	if err != nil || r == ".." || strings.HasPrefix(r, ".."+string(filepath.Separator)) {
-		return "", fmt.Errorf("%q is outside the workspace %s", p, workspace)
-	}
-	return abs, nil
 }

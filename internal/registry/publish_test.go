@@ -15,7 +15,6 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/slipway-actions/slipway/internal/awstest"
@@ -55,28 +54,6 @@ func newPublisher(t *testing.T, cli *client.Client) *Publisher {
 	return &Publisher{Docker: cli, Backoff: fastBackoff, Infof: t.Logf}
 }
 
-// tagsOf lists a repository's tags and their manifest digests.
-func tagsOf(t *testing.T, repo string, auth authn.Authenticator) map[string]string {
-	t.Helper()
-	r, err := name.NewRepository(repo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tags, err := remote.List(r, remote.WithAuth(auth))
-	if err != nil {
-		return map[string]string{}
-	}
-	out := map[string]string{}
-	for _, tag := range tags {
-		d, err := remote.Head(r.Tag(tag), remote.WithAuth(auth))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[tag] = d.Digest.String()
-	}
-	return out
-}
-
 func cleanupRefs(t *testing.T, cli *client.Client, results []Result) {
 	t.Cleanup(func() {
 		for _, r := range results {
@@ -114,7 +91,7 @@ func TestPublish_PushesOnceThenCopiesEveryTagToTheOtherRegistry(t *testing.T) {
 	}
 	auth := authn.FromConfig(authn.AuthConfig{Username: "ci", Password: "s3cret-pass"})
 	for _, repo := range []string{open.Host + "/acme/api", locked.Host + "/api"} {
-		got := tagsOf(t, repo, auth)
+		got := registrytest.Tags(t, repo, auth)
 		want := map[string]string{"1.2.3": res.Digest, "1.2": res.Digest, "latest": res.Digest}
 		if len(got) != 3 || got["1.2.3"] != want["1.2.3"] || got["1.2"] != want["1.2"] || got["latest"] != want["latest"] {
 			t.Errorf("%s holds %v, want every tag at %s", repo, got, res.Digest)
@@ -144,7 +121,7 @@ func TestCheck_WrongCredentialsNameTheRegistryAndPushNothing(t *testing.T) {
 	if strings.Contains(err.Error(), "wrong-password-123") {
 		t.Errorf("the password is in the error: %v", err)
 	}
-	if got := tagsOf(t, open.Host+"/api", authn.Anonymous); len(got) != 0 {
+	if got := registrytest.Tags(t, open.Host+"/api", authn.Anonymous); len(got) != 0 {
 		t.Errorf("the open registry got %v before every check passed", got)
 	}
 }
@@ -174,7 +151,7 @@ func TestPush_RetriesThrough429AndAResetMidUpload(t *testing.T) {
 	if len(faults) != 3 {
 		t.Errorf("faults injected: %v, want two 429s and a reset", faults)
 	}
-	if got := tagsOf(t, second.Host+"/api", authn.Anonymous); got["v1"] != results[0].Digest {
+	if got := registrytest.Tags(t, second.Host+"/api", authn.Anonymous); got["v1"] != results[0].Digest {
 		t.Errorf("second registry holds %v, want v1 at %s", got, results[0].Digest)
 	}
 }

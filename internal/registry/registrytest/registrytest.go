@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/slipway-actions/slipway/internal/dockertest"
@@ -119,4 +122,27 @@ func waitHTTP(url string) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// Tags lists a repository's tags and the manifest digest each holds; a repository that does not
+// exist has none.
+func Tags(t testing.TB, repo string, auth authn.Authenticator) map[string]string {
+	t.Helper()
+	r, err := name.NewRepository(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags, err := remote.List(r, remote.WithAuth(auth))
+	if err != nil {
+		return map[string]string{}
+	}
+	out := map[string]string{}
+	for _, tag := range tags {
+		d, err := remote.Head(r.Tag(tag), remote.WithAuth(auth))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[tag] = d.Digest.String()
+	}
+	return out
 }
