@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -97,6 +98,23 @@ func TestBuildPush_ReleaseTagGoesToBothRegistriesWithSemverTags(t *testing.T) {
 	if !strings.Contains(res.Stdout, "[api] | ::set-output name=digest::pwned") {
 		t.Errorf("the RUN output is not in the log:\n%s", res.Stdout)
 	}
+	inspect, err := dockertest.Client(t).ImageInspect(context.Background(), imgs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{
+		"org.opencontainers.image.version":  "1.2.0",
+		"org.opencontainers.image.revision": sha,
+		"org.opencontainers.image.source":   "https://github.com/acme/web",
+		"org.opencontainers.image.title":    "api",
+	} {
+		if got := inspect.Config.Labels[k]; got != want {
+			t.Errorf("label %s = %q, want %q", k, got, want)
+		}
+	}
+	if _, err := time.Parse(time.RFC3339, inspect.Config.Labels["org.opencontainers.image.created"]); err != nil {
+		t.Errorf("label created: %v", err)
+	}
 	if imgs[0].Name != "api" || len(imgs[0].Tags) != 10 || !strings.HasPrefix(imgs[0].Digest, "sha256:") {
 		t.Errorf("api output %+v", imgs[0])
 	}
@@ -190,5 +208,58 @@ func TestBuildPush_WrongPasswordExits2AndPushesNothing(t *testing.T) {
 	}
 	if tags := registrytest.Tags(t, open.Host+"/api", authn.Anonymous); len(tags) != 0 {
 		t.Errorf("the open registry got %v", tags)
+	}
+}
+
+func TestBuildPush_ARegistryFailingMidPushExits3AndSaysWhoHoldsWhat(t *testing.T) {
+	t.Parallel()
+	first := registrytest.Start(t, registrytest.Options{})
+	second := registrytest.Start(t, registrytest.Options{})
+	proxy := registrytest.NewProxy(t, second.Host)
+	proxy.FailManifests(100) // every manifest PUT: the copy's blobs land, its manifest never does
+	r, _ := platform(t, "FROM scratch\nCOPY api.txt /\n")
+	r.Input("images", "api").Input("registries", first.Host+"\n"+proxy.Host).Input("tags", "type=raw,value=v1")
+	res := r.Run(t, context.Background(), realMain)
+	cleanupImages(t, res.Outputs)
+	if res.Code != 3 {
+		t.Fatalf("exit %d\n%s", res.Code, res.Stdout)
+	}
+	for _, want := range []string{
+		first.Host + " holds " + first.Host + "/api:v1",
+		proxy.Host + " holds nothing of api",
+		"api → " + proxy.Host,
+	} {
+		if !strings.Contains(res.Stdout, want) {
+			t.Errorf("log lacks %q:\n%s", want, res.Stdout)
+		}
+	}
+	if !strings.Contains(res.Summary, proxy.Host+" — FAILED") {
+		t.Errorf("summary:\n%s", res.Summary)
+	}
+	if got := registrytest.Tags(t, second.Host+"/api", authn.Anonymous); len(got) != 0 {
+		t.Errorf("the failing registry holds %v", got)
+	}
+}
+
+// Without username/password, credentials come from the docker config that docker/login-action
+// writes (DOCKER_CONFIG).
+func TestBuildPush_LogsInWithTheDockerConfig(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir()) // not parallel: the keychain reads the process environment
+	locked := registrytest.Start(t, registrytest.Options{User: "bot", Password: "from-docker-config"})
+	auth := base64.StdEncoding.EncodeToString([]byte("bot:from-docker-config"))
+	cfg := fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, locked.Host, auth)
+	if err := os.WriteFile(filepath.Join(os.Getenv("DOCKER_CONFIG"), "config.json"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := platform(t, "FROM scratch\nCOPY api.txt /\n")
+	r.Input("images", "api").Input("registries", locked.Host).Input("tags", "type=raw,value=v1")
+	res := r.Run(t, context.Background(), realMain)
+	cleanupImages(t, res.Outputs)
+	if res.Code != 0 {
+		t.Fatalf("exit %d\n%s", res.Code, res.Stdout)
+	}
+	got := registrytest.Tags(t, locked.Host+"/api", authn.FromConfig(authn.AuthConfig{Username: "bot", Password: "from-docker-config"}))
+	if got["v1"] == "" || got["v1"] != res.Outputs["digest"] {
+		t.Errorf("tags %v, digest output %q", got, res.Outputs["digest"])
 	}
 }
