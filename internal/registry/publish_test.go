@@ -1,9 +1,12 @@
 package registry
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -22,20 +25,30 @@ import (
 	"github.com/slipway-actions/slipway/internal/registry/registrytest"
 )
 
-// testImage builds a FROM scratch image with a layer of random bytes and returns its ID.
+// testImage imports a one-layer image holding a file of random bytes and returns its ID. (An import,
+// not a build: the classic builder, run by many tests at once, has lost its own intermediate images.)
 func testImage(t *testing.T, cli *client.Client, size int) string {
 	t.Helper()
 	data := make([]byte, size)
 	_, _ = rand.Read(data)
+	var layer bytes.Buffer
+	tw := tar.NewWriter(&layer)
+	_ = tw.WriteHeader(&tar.Header{Name: "data", Mode: 0o644, Size: int64(size)})
+	_, _ = tw.Write(data)
+	_ = tw.Close()
 	ref := "slipway-test/" + dockertest.UniqueName(t, "img") + ":build"
-	dockertest.BuildImage(t, cli, ref, map[string]dockertest.File{
-		"Dockerfile": {Data: []byte("FROM scratch\nCOPY data /data\n")},
-		"data":       {Data: data},
-	})
-	img, err := cli.ImageInspect(context.Background(), ref)
+	ctx := context.Background()
+	rc, err := cli.ImageImport(ctx, image.ImportSource{Source: &layer, SourceName: "-"}, ref, image.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, _ = io.Copy(io.Discard, rc)
+	_ = rc.Close()
+	img, err := cli.ImageInspect(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = cli.ImageRemove(context.Background(), img.ID, image.RemoveOptions{Force: true}) })
 	return img.ID
 }
 
