@@ -202,7 +202,7 @@ func report(k *actionkit.Kit, cfg config, tags images.Tags, built []images.Built
 			for _, t := range tags.Tags {
 				o.Tags = append(o.Tags, b.Spec.Name+":"+t)
 			}
-			rows = append(rows, []string{b.Spec.Name, strings.Join(tags.Tags, " "), shortDigest(b.ID), size(b.Size), "(not pushed)", b.Took.Round(time.Millisecond).String()})
+			rows = append(rows, []string{b.Spec.Name, strings.Join(tags.Tags, " "), registry.ShortDigest(b.ID), size(b.Size), "(not pushed)", b.Took.Round(time.Millisecond).String()})
 		}
 		o.Digest = r.Digest
 		for _, d := range r.Destinations {
@@ -214,7 +214,7 @@ func report(k *actionkit.Kit, cfg config, tags images.Tags, built []images.Built
 			case len(d.Pushed) == 0:
 				state += " (already there)"
 			}
-			rows = append(rows, []string{b.Spec.Name, strings.Join(append(append([]string(nil), d.Kept...), d.Pushed...), " "), shortDigest(r.Digest), size(r.Size), state, (b.Took + r.Took).Round(time.Millisecond).String()})
+			rows = append(rows, []string{b.Spec.Name, strings.Join(append(append([]string(nil), d.Kept...), d.Pushed...), " "), registry.ShortDigest(r.Digest), size(r.Size), state, (b.Took + r.Took).Round(time.Millisecond).String()})
 		}
 		out = append(out, o)
 	}
@@ -246,13 +246,6 @@ func holdings(results []registry.Result) string {
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")
-}
-
-func shortDigest(d string) string {
-	if len(d) > 19 {
-		return d[:19]
-	}
-	return d
 }
 
 func size(n int64) string {

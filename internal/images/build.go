@@ -2,6 +2,7 @@ package images
 
 import (
 	"archive/tar"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"github.com/moby/go-archive"
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
+	"golang.org/x/sync/errgroup"
 )
 
 // Builder builds images on the Docker engine: BuildKit through the engine's /session and /build
@@ -61,27 +63,20 @@ type Built struct {
 // Build builds every request, several at once (BuildKit runs a stage shared by two targets once).
 // It returns every image that built and one error naming each image that did not.
 func (b *Builder) Build(ctx context.Context, reqs []Request, o Options) ([]Built, error) {
-	jobs := b.Jobs
-	if jobs <= 0 {
-		jobs = 2
-	}
 	out := make([]Built, len(reqs))
 	errs := make([]error, len(reqs))
-	sem := make(chan struct{}, jobs)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(cmp.Or(b.Jobs, 2))
 	for i, r := range reqs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		g.Go(func() error {
 			out[i], errs[i] = b.buildOne(ctx, r, o)
 			if errs[i] != nil {
 				errs[i] = fmt.Errorf("build %s: %w", r.Spec.Name, errs[i])
 			}
-		}()
+			return nil // every image is built or fails on its own; errs names each failure
+		})
 	}
-	wg.Wait()
+	_ = g.Wait()
 	var built []Built
 	for i := range out {
 		if errs[i] == nil {

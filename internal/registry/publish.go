@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"golang.org/x/sync/errgroup"
 )
 
 // Publisher pushes built images to registries: it checks everything first, then pushes each image
@@ -71,20 +73,19 @@ func (p *Publisher) Check(ctx context.Context, images []Image, regs []Registry) 
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	var mu sync.Mutex
-	p.each(len(images)*len(regs), func(k int) {
-		img, s := images[k/len(regs)], sessions[k%len(regs)]
-		t, err := p.checkTarget(ctx, img, s)
-		mu.Lock()
-		defer mu.Unlock()
+	// One check per image and registry, several at once; results and errors stay in input order.
+	targets := make([]*target, len(images)*len(regs))
+	errs = make([]error, len(targets))
+	p.each(len(targets), func(k int) {
+		img := images[k/len(regs)]
+		t, err := p.checkTarget(ctx, img, sessions[k%len(regs)])
+		targets[k] = t
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", img.Name, err))
+			errs[k] = fmt.Errorf("%s: %w", img.Name, err)
 		}
-		plan.targets[img.Name] = append(plan.targets[img.Name], t)
 	})
-	for _, img := range images { // each() finishes in any order: back to the registries' order
-		ts := plan.targets[img.Name]
-		slices.SortFunc(ts, func(a, b *target) int { return slices.Index(sessions, a.session) - slices.Index(sessions, b.session) })
+	for i, img := range images {
+		plan.targets[img.Name] = targets[i*len(regs) : (i+1)*len(regs)]
 	}
 	return plan, errors.Join(errs...)
 }
@@ -120,13 +121,13 @@ func (p *Publisher) checkTarget(ctx context.Context, img Image, s *session) (*ta
 		case held == img.ID:
 			t.have = append(t.have, tag)
 		case immutable:
-			conflicts = append(conflicts, fmt.Sprintf("%s holds image %s", tag, short(held)))
+			conflicts = append(conflicts, fmt.Sprintf("%s holds image %s", tag, ShortDigest(held)))
 		default:
 			t.push = append(t.push, tag) // a mutable tag moves to the new image
 		}
 	}
 	if len(conflicts) > 0 {
-		return t, fmt.Errorf("%s: the repository's tags are immutable and %s, not this build's %s — release under a new version", t.repo, joinAnd(conflicts), short(img.ID))
+		return t, fmt.Errorf("%s: the repository's tags are immutable and %s, not this build's %s — release under a new version", t.repo, joinAnd(conflicts), ShortDigest(img.ID))
 	}
 	return t, nil
 }
@@ -344,22 +345,12 @@ func (p *Publisher) backoff() remote.Backoff {
 
 // each runs f(0..n-1), Jobs at a time.
 func (p *Publisher) each(n int, f func(int)) {
-	jobs := p.Jobs
-	if jobs <= 0 {
-		jobs = 3
-	}
-	sem := make(chan struct{}, jobs)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(cmp.Or(p.Jobs, 3))
 	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			f(i)
-		}()
+		g.Go(func() error { f(i); return nil })
 	}
-	wg.Wait()
+	_ = g.Wait()
 }
 
 func (p *Publisher) infof(format string, args ...any) {
@@ -374,7 +365,8 @@ func (p *Publisher) mask(s string) {
 	}
 }
 
-func short(id string) string {
+// ShortDigest is a digest as people read it: sha256: and the first 12 hex digits.
+func ShortDigest(id string) string {
 	if h, err := v1.NewHash(id); err == nil && len(h.Hex) > 12 {
 		return h.Algorithm + ":" + h.Hex[:12]
 	}

@@ -287,7 +287,7 @@ func TestECR_CreatesMissingRepositoriesAndKeepsImmutableTags(t *testing.T) {
 
 	// Another image under the same version: refused before anything is pushed.
 	_, err = release(otherID)
-	if err == nil || !strings.Contains(err.Error(), "tags are immutable and 1.0.0 holds image "+short(apiID)+" and 1.0 holds image") {
+	if err == nil || !strings.Contains(err.Error(), "tags are immutable and 1.0.0 holds image "+ShortDigest(apiID)+" and 1.0 holds image") {
 		t.Fatalf("error = %v", err)
 	}
 }
