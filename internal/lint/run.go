@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -28,6 +29,9 @@ type Options struct {
 	Jobs     int // tools at once; 0 means one per CPU core
 	// Changed, when not nil, keeps only findings on these lines (pull-request mode).
 	Changed Changes
+	// StockDuplicateCode runs pylint's own duplicate-code computation instead of the plugin that
+	// computes the same findings faster (see slipway_similar.py).
+	StockDuplicateCode bool
 }
 
 // MissingToolError says a tool the user asked for is not installed.
@@ -82,6 +86,17 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	env := childEnv()
 	rel := relativeTo(o.Workspace, o.Dir)
+	var pylintArgs []string
+	pylintEnv := env
+	if slices.Contains(o.Tools, "pylint") && !o.StockDuplicateCode {
+		dir, err := writeSimilarPlugin()
+		if err != nil {
+			return nil, fmt.Errorf("pylint plugin: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		pylintArgs = []string{"--load-plugins=" + similarModule}
+		pylintEnv = withPythonPath(env, dir)
+	}
 
 	results := make([]ToolResult, len(o.Tools))
 	errs := make([]error, len(o.Tools))
@@ -105,10 +120,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			wg.Done()
 			continue
 		}
+		extra, toolEnv := []string(nil), env
+		if name == "pylint" {
+			extra, toolEnv = pylintArgs, pylintEnv
+		}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			results[i], errs[i] = runTool(ctx, name, specs[i], o.Dir, paths, jobs, env, rel)
+			results[i], errs[i] = runTool(ctx, name, specs[i], o.Dir, paths, jobs, toolEnv, extra, rel)
 		}()
 	}
 	wg.Wait()
@@ -147,7 +166,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
-func runTool(ctx context.Context, name string, spec toolSpec, dir string, paths []string, jobs int, env []string, rel func(string) string) (ToolResult, error) {
+// runTool runs one tool; extra arguments go before the tool's own.
+func runTool(ctx context.Context, name string, spec toolSpec, dir string, paths []string, jobs int, env, extra []string, rel func(string) string) (ToolResult, error) {
 	res := ToolResult{Tool: name, Findings: []Finding{}}
 	bin, err := exec.LookPath(spec.binary)
 	if err != nil {
@@ -158,7 +178,7 @@ func runTool(ctx context.Context, name string, spec toolSpec, dir string, paths 
 	if spec.parallel != nil && jobs > 1 && spec.parallel(ctx, bin, dir, env) {
 		toolJobs = jobs
 	}
-	args := spec.args(paths, toolJobs)
+	args := append(append([]string(nil), extra...), spec.args(paths, toolJobs)...)
 	res.Command = append([]string{spec.binary}, args...)
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
@@ -188,6 +208,22 @@ func runTool(ctx context.Context, name string, spec toolSpec, dir string, paths 
 	}
 	res.Findings = findings
 	return res, nil
+}
+
+// withPythonPath returns env with dir first on PYTHONPATH.
+func withPythonPath(env []string, dir string) []string {
+	out := make([]string, 0, len(env)+1)
+	path := dir
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PYTHONPATH="); ok {
+			if v != "" {
+				path += string(os.PathListSeparator) + v
+			}
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, "PYTHONPATH="+path)
 }
 
 func childEnv() []string {
