@@ -89,13 +89,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	var pylintArgs []string
 	pylintEnv := env
 	if slices.Contains(o.Tools, "pylint") && !o.StockDuplicateCode {
-		dir, err := writeSimilarPlugin()
-		if err != nil {
-			return nil, fmt.Errorf("pylint plugin: %w", err)
+		var cleanup func()
+		var err error
+		if pylintArgs, pylintEnv, cleanup, err = withSimilarPlugin(env); err != nil {
+			return nil, err
 		}
-		defer os.RemoveAll(dir)
-		pylintArgs = []string{"--load-plugins=" + similarModule}
-		pylintEnv = withPythonPath(env, dir)
+		defer cleanup()
 	}
 
 	results := make([]ToolResult, len(o.Tools))

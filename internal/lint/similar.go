@@ -2,6 +2,7 @@ package lint
 
 import (
 	_ "embed"
+	"fmt"
 	"os"
 	"path/filepath"
 )
@@ -15,6 +16,16 @@ var similarPlugin []byte
 
 // similarModule is the plugin's module name, as --load-plugins takes it.
 const similarModule = "slipway_similar"
+
+// withSimilarPlugin writes the plugin and returns what pylint needs to load it: the argument, env with
+// the plugin's directory first on PYTHONPATH, and a cleanup that removes the directory.
+func withSimilarPlugin(env []string) (args, pluginEnv []string, cleanup func(), err error) {
+	dir, err := writeSimilarPlugin()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("pylint plugin: %w", err)
+	}
+	return []string{"--load-plugins=" + similarModule}, withPythonPath(env, dir), func() { os.RemoveAll(dir) }, nil
+}
 
 // writeSimilarPlugin writes the plugin into a new temporary directory and returns the directory, to
 // be put first on pylint's PYTHONPATH. The caller removes the directory.

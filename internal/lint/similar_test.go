@@ -40,13 +40,13 @@ func pylintPython(t *testing.T) string {
 // similarPython runs Python code with the plugin importable, in the interpreter pylint uses.
 func similarPython(t *testing.T, code string) string {
 	t.Helper()
-	dir, err := writeSimilarPlugin()
+	_, env, cleanup, err := withSimilarPlugin(childEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer os.RemoveAll(dir)
+	defer cleanup()
 	cmd := exec.Command(pylintPython(t), "-c", code)
-	cmd.Env = withPythonPath(childEnv(), dir)
+	cmd.Env = env
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("python: %v\n%s", err, out)
@@ -110,13 +110,12 @@ func duplicateCode(t *testing.T, dir string, plugin bool) []string {
 	args := []string{"--disable=all", "--enable=duplicate-code", "--output-format=json", "--score=n", "--recursive=y", "--persistent=n", "."}
 	env := childEnv()
 	if plugin {
-		pdir, err := writeSimilarPlugin()
+		load, pluginEnv, cleanup, err := withSimilarPlugin(env)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer os.RemoveAll(pdir)
-		args = append([]string{"--load-plugins=" + similarModule}, args...)
-		env = withPythonPath(env, pdir)
+		defer cleanup()
+		args, env = append(load, args...), pluginEnv
 	}
 	cmd := exec.Command("pylint", args...)
 	cmd.Dir, cmd.Env = dir, env
