@@ -38,7 +38,6 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	rep, err := lint.Run(ctx, lint.Options{
 		Workspace: cfg.Workspace, Dir: cfg.Dir, Paths: cfg.Paths, Exclude: cfg.Exclude,
 		Tools: cfg.Linters, Explicit: cfg.Explicit, Jobs: cfg.Jobs, Changed: changed,
-		StockDuplicateCode: k.Getenv("SLIPWAY_STOCK_DUPLICATE_CODE") != "",
 	})
 	var missing *lint.MissingToolError
 	var crashed *lint.ToolError

@@ -145,22 +145,3 @@ func TestLintPython_CleanProjectPasses(t *testing.T) {
 		t.Errorf("exit %d, findings %q; log:\n%s", res.Code, res.Outputs["findings"], res.Stdout)
 	}
 }
-
-func TestLintPython_StockDuplicateCodeFromTheEnvironment(t *testing.T) {
-	t.Parallel()
-	requireLinters(t)
-	for _, stock := range []string{"", "1"} {
-		r, _ := workspace(t)
-		r.Input("working-directory", "api").Input("fail-on", "never").Input("linters", "pylint")
-		if stock != "" {
-			r.Env["SLIPWAY_STOCK_DUPLICATE_CODE"] = stock
-		}
-		res := r.Run(t, context.Background(), realMain)
-		if res.Code != 0 {
-			t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
-		}
-		if loaded := strings.Contains(res.Stdout, "$ pylint --load-plugins=slipway_similar "); loaded != (stock == "") {
-			t.Errorf("SLIPWAY_STOCK_DUPLICATE_CODE=%q: plugin loaded = %v; log:\n%s", stock, loaded, res.Stdout)
-		}
-	}
-}

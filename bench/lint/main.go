@@ -22,19 +22,16 @@ func main() {
 	flag.Parse()
 	fmt.Printf("lint: %d Python files, 5 linters, median of %d rounds, %d cores\n", *files, *rounds, runtime.NumCPU())
 	// pylint's duplicate-code check cannot run in pylint's worker processes, so lint-python keeps
-	// pylint in one process where it is on, and computes duplicate-code with its plugin (the same
-	// findings, faster). Measured: with the plugin, with pylint's own computation, and with
-	// duplicate-code disabled (pylint then uses its worker processes).
+	// pylint in one process where it is on. Measured with it on (pylint's default) and disabled
+	// (pylint then uses its worker processes).
 	for _, c := range []struct {
-		label          string
-		duplicateCode  bool
-		stockDuplicate bool
+		label         string
+		duplicateCode bool
 	}{
-		{"pylint duplicate-code on (default), slipway's plugin", true, false},
-		{"pylint duplicate-code on (default), pylint's own (SLIPWAY_STOCK_DUPLICATE_CODE=1)", true, true},
-		{"pylint duplicate-code disabled", false, false},
+		{"pylint duplicate-code on (default)", true},
+		{"pylint duplicate-code disabled", false},
 	} {
-		if err := run(*bin, *files, *rounds, c.label, c.duplicateCode, c.stockDuplicate); err != nil {
+		if err := run(*bin, *files, *rounds, c.label, c.duplicateCode); err != nil {
 			fmt.Fprintln(os.Stderr, "bench/lint:", err)
 			os.Exit(1)
 		}
@@ -49,7 +46,7 @@ var linters = [][]string{
 	{"mypy", "."},
 }
 
-func run(bin string, files, rounds int, label string, duplicateCode, stockDuplicate bool) error {
+func run(bin string, files, rounds int, label string, duplicateCode bool) error {
 	work, err := os.MkdirTemp("", "slipway-bench-lint-")
 	if err != nil {
 		return err
@@ -69,9 +66,6 @@ func run(bin string, files, rounds int, label string, duplicateCode, stockDuplic
 		cmd := exec.Command(bin, "--fail-on", "never", "--linters", "flake8,black,isort,pylint,mypy")
 		cmd.Dir = a
 		cmd.Env = benchEnv(a)
-		if stockDuplicate {
-			cmd.Env = append(cmd.Env, "SLIPWAY_STOCK_DUPLICATE_CODE=1")
-		}
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("lint-python: %v\n%s", err, tail(string(out)))
 		}

@@ -10,7 +10,6 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -29,9 +28,6 @@ type Options struct {
 	Jobs     int // tools at once; 0 means one per CPU core
 	// Changed, when not nil, keeps only findings on these lines (pull-request mode).
 	Changed Changes
-	// StockDuplicateCode runs pylint's own duplicate-code computation instead of the plugin that
-	// computes the same findings faster (see slipway_similar.py).
-	StockDuplicateCode bool
 }
 
 // MissingToolError says a tool the user asked for is not installed.
@@ -86,16 +82,6 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	env := childEnv()
 	rel := relativeTo(o.Workspace, o.Dir)
-	var pylintArgs []string
-	pylintEnv := env
-	if slices.Contains(o.Tools, "pylint") && !o.StockDuplicateCode {
-		var cleanup func()
-		var err error
-		if pylintArgs, pylintEnv, cleanup, err = withSimilarPlugin(env); err != nil {
-			return nil, err
-		}
-		defer cleanup()
-	}
 
 	results := make([]ToolResult, len(o.Tools))
 	errs := make([]error, len(o.Tools))
@@ -119,14 +105,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			wg.Done()
 			continue
 		}
-		extra, toolEnv := []string(nil), env
-		if name == "pylint" {
-			extra, toolEnv = pylintArgs, pylintEnv
-		}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			results[i], errs[i] = runTool(ctx, name, specs[i], o.Dir, paths, jobs, toolEnv, extra, rel)
+			results[i], errs[i] = runTool(ctx, name, specs[i], o.Dir, paths, jobs, env, nil, rel)
 		}()
 	}
 	wg.Wait()
@@ -207,22 +189,6 @@ func runTool(ctx context.Context, name string, spec toolSpec, dir string, paths 
 	}
 	res.Findings = findings
 	return res, nil
-}
-
-// withPythonPath returns env with dir first on PYTHONPATH.
-func withPythonPath(env []string, dir string) []string {
-	out := make([]string, 0, len(env)+1)
-	path := dir
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "PYTHONPATH="); ok {
-			if v != "" {
-				path += string(os.PathListSeparator) + v
-			}
-			continue
-		}
-		out = append(out, kv)
-	}
-	return append(out, "PYTHONPATH="+path)
 }
 
 func childEnv() []string {

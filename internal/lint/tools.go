@@ -77,7 +77,6 @@ var tools = map[string]toolSpec{
 		cost:   370,
 		// pylint is the long pole. Its own worker processes (--jobs) would spread it over the cores, but
 		// with --jobs > 1 pylint skips duplicate-code (R0801): so only where the project disables it.
-		// Where it is on, Run loads slipway_similar.py, which computes R0801 the same way, faster.
 		args: func(p []string, jobs int) []string {
 			return append([]string{"--output-format=json", "--score=n", "--recursive=y", "--persistent=n",
 				"--jobs=" + strconv.Itoa(jobs)}, p...)
