@@ -1,10 +1,8 @@
 package lint
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
 	"strings"
 )
 
@@ -44,11 +42,13 @@ func ChangedLines(ctx context.Context, dir, workspace, base string) (Changes, er
 	if err != nil {
 		return nil, err
 	}
+	top = strings.TrimSpace(top)
 	mergeBase, err := git(ctx, dir, "merge-base", base, "HEAD")
 	if err != nil {
 		return nil, fmt.Errorf("no merge base of %q and HEAD (fetch the history: actions/checkout with fetch-depth: 0): %w", base, err)
 	}
-	diff, err := git(ctx, dir, "diff", "--unified=0", "--no-color", "--no-ext-diff", "--find-renames", mergeBase, "HEAD", "--")
+	mergeBase = strings.TrimSpace(mergeBase)
+	diff, err := git(ctx, dir, "diff", "--unified=0", "--no-color", "--no-ext-diff", "--no-textconv", "--find-renames", mergeBase, "HEAD", "--")
 	if err != nil {
 		return nil, err
 	}
@@ -80,16 +80,4 @@ func PullRequestBase(ctx context.Context, dir, baseRef string) string {
 		return "HEAD^1"
 	}
 	return "origin/" + baseRef
-}
-
-func git(ctx context.Context, dir string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(childEnv(), "GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1")
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("git %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(errOut.String()))
-	}
-	return strings.TrimSpace(out.String()), nil
 }

@@ -1,32 +1,16 @@
 package lint
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
-	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
 	"gopkg.in/yaml.v3"
 )
-
-// Known lists the tools lint-python can run, in the order they are reported.
-var Known = []string{"ruff", "ruff-format", "flake8", "black", "isort", "pylint", "mypy"}
-
-// IsKnown reports whether name is a tool lint-python can run.
-func IsKnown(name string) bool {
-	for _, k := range Known {
-		if k == name {
-			return true
-		}
-	}
-	return false
-}
 
 // Detection is what a repository configures: each tool with the file that says so.
 type Detection struct {
@@ -34,123 +18,130 @@ type Detection struct {
 	Sources map[string]string // tool → file (relative to the project directory) that configures it
 }
 
-var iniSection = regexp.MustCompile(`^\s*\[([^\]]+)\]`)
-
-// Detect reads the project directory's config files and returns the tools they configure.
-// pyproject.toml is read for [tool.ruff|black|isort|mypy|pylint]; setup.cfg, tox.ini and .flake8 for
-// [flake8] (flake8 never reads pyproject.toml), [isort], [mypy] and [pylint.*]; .isort.cfg, mypy.ini,
-// .pylintrc, ruff.toml; and .pre-commit-config.yaml for the hooks a repository uses. A config file that
-// does not parse is an error naming it: the tools would fail on it too.
+// Detect reads the project directory's config files and returns the tools they configure: the
+// places each tool's entry in the table names (pyproject.toml's [tool.X], setup.cfg, tox.ini and
+// .flake8 sections, dedicated files; flake8 never reads pyproject.toml), and the hooks of
+// .pre-commit-config.yaml. A config file that does not parse is an error naming it: the tools
+// would fail on it too.
 func Detect(dir string) (Detection, error) {
 	d := Detection{Sources: map[string]string{}}
-	add := func(tool, source string) {
-		if _, ok := d.Sources[tool]; !ok {
-			d.Sources[tool] = source
-		}
-	}
-	var errs []error
-
-	if b, err := os.ReadFile(filepath.Join(dir, "pyproject.toml")); err == nil {
-		var doc struct {
-			Tool map[string]any `toml:"tool"`
-		}
-		if err := toml.Unmarshal(b, &doc); err != nil {
-			errs = append(errs, fmt.Errorf("pyproject.toml: %w", err))
-		}
-		for _, tool := range []string{"ruff", "black", "isort", "mypy", "pylint"} {
-			if section, ok := doc.Tool[tool]; ok {
-				add(tool, "pyproject.toml")
-				if m, ok := section.(map[string]any); ok && tool == "ruff" {
-					if _, ok := m["format"]; ok {
-						add("ruff-format", "pyproject.toml")
-					}
-				}
+	files := configFiles{dir: dir, toml: map[string]map[string]any{}, ini: map[string]map[string]map[string]string{}}
+	for _, t := range tools {
+		for _, c := range t.configs {
+			if files.has(c) {
+				d.Sources[t.name] = c.file
+				break
 			}
 		}
 	}
-	for _, name := range []string{"ruff.toml", ".ruff.toml"} {
-		if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
-			var v map[string]any
-			if err := toml.Unmarshal(b, &v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
-			}
-			add("ruff", name)
-			if _, ok := v["format"]; ok {
-				add("ruff-format", name)
-			}
-		}
+	hooks, err := preCommitHooks(dir)
+	if err != nil {
+		files.errs = append(files.errs, err)
 	}
-	for _, name := range []string{"setup.cfg", "tox.ini", ".flake8"} {
-		sections, err := readINISections(filepath.Join(dir, name))
-		if err != nil {
-			if !errors.Is(err, os.ErrNotExist) {
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
-			}
-			continue
-		}
-		for _, s := range sections {
-			switch {
-			case s == "flake8":
-				add("flake8", name)
-			case s == "isort" || s == "tool:isort":
-				add("isort", name)
-			case s == "mypy" || strings.HasPrefix(s, "mypy-"):
-				add("mypy", name)
-			case strings.HasPrefix(s, "pylint."):
-				add("pylint", name)
+	for _, h := range hooks {
+		for _, t := range tools {
+			if _, ok := d.Sources[t.name]; !ok && contains(t.hooks, h.ID) {
+				d.Sources[t.name] = preCommitConfig
 			}
 		}
 	}
-	for name, tool := range map[string]string{".isort.cfg": "isort", "mypy.ini": "mypy", ".mypy.ini": "mypy", ".pylintrc": "pylint", "pylintrc": "pylint"} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-			add(tool, name)
+	for _, t := range tools {
+		if _, ok := d.Sources[t.name]; ok {
+			d.Tools = append(d.Tools, t.name)
 		}
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, ".pre-commit-config.yaml")); err == nil {
-		var cfg struct {
-			Repos []struct {
-				Hooks []struct {
-					ID string `yaml:"id"`
-				} `yaml:"hooks"`
-			} `yaml:"repos"`
-		}
-		if err := yaml.Unmarshal(b, &cfg); err != nil {
-			errs = append(errs, fmt.Errorf(".pre-commit-config.yaml: %w", err))
-		}
-		for _, r := range cfg.Repos {
-			for _, h := range r.Hooks {
-				id := h.ID
-				if id == "ruff-check" {
-					id = "ruff"
-				}
-				if IsKnown(id) {
-					add(id, ".pre-commit-config.yaml")
-				}
-			}
-		}
-	}
-	for _, k := range Known {
-		if _, ok := d.Sources[k]; ok {
-			d.Tools = append(d.Tools, k)
-		}
-	}
-	return d, errors.Join(errs...)
+	return d, errors.Join(files.errs...)
 }
 
-// readINISections lists the [section] names of an INI file.
-func readINISections(path string) ([]string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+// configFiles reads each config file once.
+type configFiles struct {
+	dir  string
+	toml map[string]map[string]any
+	ini  map[string]map[string]map[string]string
+	errs []error
+}
+
+// has reports whether the file of c exists and holds its key.
+func (f *configFiles) has(c configKey) bool {
+	file := filepath.Join(f.dir, c.file)
+	if strings.HasSuffix(c.file, ".toml") {
+		doc, ok := f.toml[c.file]
+		if !ok {
+			b, err := os.ReadFile(file)
+			if err == nil {
+				doc = map[string]any{}
+				if err := toml.Unmarshal(b, &doc); err != nil {
+					f.errs = append(f.errs, fmt.Errorf("%s: %w", c.file, err))
+				}
+			}
+			f.toml[c.file] = doc
+		}
+		if doc == nil {
+			return false
+		}
+		var v any = doc
+		for _, k := range strings.Split(c.key, ".") {
+			if k == "" {
+				break
+			}
+			m, ok := v.(map[string]any)
+			if !ok {
+				return false
+			}
+			if v, ok = m[k]; !ok {
+				return false
+			}
+		}
+		return true
 	}
-	var sections []string
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
-		if m := iniSection.FindStringSubmatch(sc.Text()); m != nil {
-			sections = append(sections, strings.TrimSpace(m[1]))
+	if c.key == "" {
+		return exists(file)
+	}
+	sections, ok := f.ini[c.file]
+	if !ok {
+		sections, _ = readINI(file)
+		f.ini[c.file] = sections
+	}
+	for s := range sections {
+		if ok, _ := path.Match(c.key, s); ok {
+			return true
 		}
 	}
-	sort.Strings(sections)
-	return sections, sc.Err()
+	return false
+}
+
+// preCommitConfig is the file pre-commit reads.
+const preCommitConfig = ".pre-commit-config.yaml"
+
+// preCommitHook is one hook of .pre-commit-config.yaml, with its repository's rev.
+type preCommitHook struct {
+	Repo, Rev              string
+	ID                     string   `yaml:"id"`
+	AdditionalDependencies []string `yaml:"additional_dependencies"`
+}
+
+// preCommitHooks reads the hooks of the project's .pre-commit-config.yaml (none when it is missing).
+func preCommitHooks(dir string) ([]preCommitHook, error) {
+	b, err := os.ReadFile(filepath.Join(dir, preCommitConfig))
+	if err != nil {
+		return nil, nil
+	}
+	var cfg struct {
+		Repos []struct {
+			Repo  string          `yaml:"repo"`
+			Rev   string          `yaml:"rev"`
+			Hooks []preCommitHook `yaml:"hooks"`
+		} `yaml:"repos"`
+	}
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", preCommitConfig, err)
+	}
+	var hooks []preCommitHook
+	for _, r := range cfg.Repos {
+		for _, h := range r.Hooks {
+			h.Repo, h.Rev = r.Repo, r.Rev
+			hooks = append(hooks, h)
+		}
+	}
+	return hooks, nil
 }

@@ -75,9 +75,52 @@ func cleanDiffPath(p string, gitPrefixes bool, prefix string) string {
 		if p == "/dev/null" {
 			return ""
 		}
-		p = strings.TrimPrefix(p, prefix)
+		p = strings.TrimPrefix(unquoteGitPath(p), prefix)
 	}
 	return strings.TrimSpace(p)
+}
+
+// unquoteGitPath reads a path git quoted in C style ("b/caf\303\251.py"): git quotes a name with a
+// quote, a backslash or a control character, and, unless core.quotePath is false, any byte above
+// 0x7f. Anything else is returned as it is.
+func unquoteGitPath(p string) string {
+	if len(p) < 2 || p[0] != '"' || p[len(p)-1] != '"' {
+		return p
+	}
+	var b []byte
+	s := p[1 : len(p)-1]
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 == len(s) {
+			b = append(b, c)
+			continue
+		}
+		i++
+		switch e := s[i]; e {
+		case 'a':
+			b = append(b, '\a')
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'v':
+			b = append(b, '\v')
+		case '0', '1', '2', '3':
+			if i+2 < len(s) {
+				b = append(b, (e-'0')<<6|(s[i+1]-'0')<<3|(s[i+2]-'0'))
+				i += 2
+			}
+		default:
+			b = append(b, e)
+		}
+	}
+	return string(b)
 }
 
 func atoi(s string, def int) int {

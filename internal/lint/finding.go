@@ -46,8 +46,14 @@ type ToolResult struct {
 	Files    int           `json:"files"`   // distinct files with findings
 	Elapsed  time.Duration `json:"elapsed"` // wall time of the tool
 	Command  []string      `json:"command"`
+	// Version is the linter's version; From says where it came from: "image", or the project's file
+	// that pins it, or "project environment" (installed there as a dependency).
+	Version string `json:"version,omitempty"`
+	From    string `json:"from,omitempty"`
 	// Skipped says why an auto-detected tool did not run (not installed).
 	Skipped string `json:"skipped,omitempty"`
+	// Note says why a tool had nothing to do (only-changed: no changed file it lints).
+	Note string `json:"note,omitempty"`
 }
 
 // Report is the result of a lint run.

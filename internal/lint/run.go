@@ -1,11 +1,9 @@
 package lint
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
@@ -26,89 +24,62 @@ type Options struct {
 	// Explicit is true when the user named the tools: a missing one is an error, not a skip.
 	Explicit bool
 	Jobs     int // tools at once; 0 means one per CPU core
-	// Changed, when not nil, keeps only findings on these lines (pull-request mode).
+	// Changed, when not nil, is pull-request mode: each tool lints only the changed files (pylint
+	// and mypy: the changed modules), and only findings on the changed lines are kept.
 	Changed Changes
+	// Env is the project's environment (see Install); nil runs the linters found on PATH.
+	Env *Environment
+	// MypyCache is an absolute directory for mypy's cache; empty leaves mypy's own choice.
+	MypyCache string
+	// Getenv reads the environment the linters inherit from (PATH, HOME...); nil is os.Getenv.
+	Getenv func(string) string
 }
 
-// MissingToolError says a tool the user asked for is not installed.
-type MissingToolError struct{ Tool, Binary string }
-
-func (e *MissingToolError) Error() string {
-	return fmt.Sprintf("linter %q is not installed: %q is not on PATH", e.Tool, e.Binary)
+// execution is one tool's run, prepared: the command that runs it, where, with what.
+type execution struct {
+	tool    tool
+	command []string // the binary, or the project's python -m the module
+	dir     string
+	env     []string
+	inv     invocation
+	result  ToolResult
+	skip    bool // nothing to run: result says why
 }
-
-// ToolError says a tool crashed: an exit code that is neither success nor "findings", or a failure
-// exit with no finding in its output. That is never read as "0 findings".
-type ToolError struct {
-	Tool   string
-	Code   int
-	Stderr string // the end of what it printed, untrusted
-}
-
-func (e *ToolError) Error() string {
-	return fmt.Sprintf("%s crashed (exit %d): %s", e.Tool, e.Code, e.Stderr)
-}
-
-// allowedEnv is the part of the environment a linter sees: never tokens or INPUT_* values.
-var allowedEnv = []string{"PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV",
-	"XDG_CACHE_HOME", "MYPY_CACHE_DIR", "RUFF_CACHE_DIR", "PYLINTHOME", "PYTHONUTF8"}
 
 // Run runs the tools concurrently and returns their findings. A tool that is missing is an error when
 // Explicit (before anything runs), otherwise a skipped result; a crash of any tool is an error.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	start := time.Now()
-	specs := make([]toolSpec, len(o.Tools))
-	var missing []error
-	for i, name := range o.Tools {
-		spec, ok := tools[name]
-		if !ok {
-			return nil, fmt.Errorf("unknown linter %q (known: %s)", name, strings.Join(Known, ", "))
-		}
-		specs[i] = spec
-		if _, err := exec.LookPath(spec.binary); err != nil && o.Explicit {
-			missing = append(missing, &MissingToolError{Tool: name, Binary: spec.binary})
-		}
+	execs, err := prepare(ctx, o)
+	if err != nil {
+		return nil, err
 	}
-	if len(missing) > 0 {
-		return nil, errors.Join(missing...)
+	slots := o.Jobs
+	if slots <= 0 {
+		slots = runtime.NumCPU()
 	}
-	jobs := o.Jobs
-	if jobs <= 0 {
-		jobs = runtime.NumCPU()
-	}
-	paths := o.Paths
-	if len(paths) == 0 {
-		paths = []string{"."}
-	}
-	env := childEnv()
 	rel := relativeTo(o.Workspace, o.Dir)
-
-	results := make([]ToolResult, len(o.Tools))
-	errs := make([]error, len(o.Tools))
+	errs := make([]error, len(execs))
 	// Start the costliest first: with fewer slots than tools, a long tool queued behind short ones
-	// would set the wall time.
-	order := make([]int, len(o.Tools))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return specs[order[a]].cost > specs[order[b]].cost })
-	sem := make(chan struct{}, jobs)
+	// would set the wall time. Acquire in that order here, not in the goroutines, so the order holds.
+	sem := make(chan struct{}, slots)
 	var wg sync.WaitGroup
-	for _, i := range order {
-		name := o.Tools[i]
-		wg.Add(1)
-		// Acquire in cost order here, not in the goroutines, so the order holds.
+	for _, i := range costOrder(execs) {
+		x := execs[i]
+		if x.skip {
+			continue
+		}
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
 			errs[i] = ctx.Err()
-			wg.Done()
 			continue
 		}
+		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			results[i], errs[i] = runTool(ctx, name, specs[i], o.Dir, paths, jobs, env, nil, rel)
+			errs[i] = runTool(ctx, x, rel)
 		}()
 	}
 	wg.Wait()
@@ -116,18 +87,20 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 
-	rep := &Report{Tools: results}
-	for i := range rep.Tools {
-		kept := rep.Tools[i].Findings[:0]
-		for _, f := range rep.Tools[i].Findings {
+	rep := &Report{}
+	for _, x := range execs {
+		res := x.result
+		kept := res.Findings[:0]
+		for _, f := range res.Findings {
 			if excluded(f.File, o.Exclude) || (o.Changed != nil && !o.Changed.Touches(f)) {
 				rep.Filtered++
 				continue
 			}
 			kept = append(kept, f)
 		}
-		rep.Tools[i].Findings = kept
-		rep.Tools[i].Files = countFiles(kept)
+		res.Findings = kept
+		res.Files = countFiles(kept)
+		rep.Tools = append(rep.Tools, res)
 		rep.Findings = append(rep.Findings, kept...)
 	}
 	sort.SliceStable(rep.Findings, func(i, j int) bool {
@@ -147,58 +120,140 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
-// runTool runs one tool; extra arguments go before the tool's own.
-func runTool(ctx context.Context, name string, spec toolSpec, dir string, paths []string, jobs int, env, extra []string, rel func(string) string) (ToolResult, error) {
-	res := ToolResult{Tool: name, Findings: []Finding{}}
-	bin, err := exec.LookPath(spec.binary)
-	if err != nil {
-		res.Skipped = fmt.Sprintf("%s is not installed", spec.binary)
-		return res, nil
+// prepare resolves every tool to a command, its version and what it lints, and decides how many
+// processes each may use, before anything runs.
+func prepare(ctx context.Context, o Options) ([]*execution, error) {
+	getenv := environ(o.Getenv)
+	var execs []*execution
+	var missing []error
+	for _, name := range o.Tools {
+		t, ok := lookup(name)
+		if !ok {
+			return nil, &InputError{fmt.Errorf("unknown linter %q (known: %s)", name, strings.Join(Known, ", "))}
+		}
+		x := &execution{tool: t, dir: o.Dir, env: getenv.linter(o.Env.activate(getenv)...),
+			result: ToolResult{Tool: name, Findings: []Finding{}}}
+		x.command = o.Env.command(t, getenv)
+		if x.command == nil {
+			if o.Explicit {
+				missing = append(missing, &MissingToolError{Tool: name, Binary: t.binary})
+			}
+			x.skip, x.result.Skipped = true, t.binary+" is not installed"
+		}
+		execs = append(execs, x)
 	}
-	toolJobs := 1
-	if spec.parallel != nil && jobs > 1 && spec.parallel(ctx, bin, dir, env) {
-		toolJobs = jobs
+	if len(missing) > 0 {
+		return nil, errors.Join(missing...)
 	}
-	args := append(append([]string(nil), extra...), spec.args(paths, toolJobs)...)
-	res.Command = append([]string{spec.binary}, args...)
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = dir
-	cmd.Env = env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err = cmd.Run()
-	res.Elapsed = time.Since(start)
-	code := 0
-	var exitErr *exec.ExitError
+	describe(ctx, execs, o.Env, getenv)
+
+	paths := o.Paths
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	var targets changedTargets
+	if o.Changed != nil {
+		var err error
+		if targets, err = selectChanged(o); err != nil {
+			return nil, err
+		}
+	}
+	cores := runtime.NumCPU()
+	for _, x := range execs {
+		x.inv = invocation{paths: paths, mypyCache: o.MypyCache, jobs: 1}
+		if o.Changed != nil {
+			x.inv.changed = true
+			x.inv.paths = targets.forTool(x.tool)
+			if x.tool.perModule {
+				x.inv.roots = targets.roots
+			}
+			if len(x.inv.paths) == 0 && !x.skip {
+				x.skip, x.result.Note = true, "no changed file to lint"
+			}
+		}
+		if x.skip || x.tool.parallel == nil || cores < 2 || !x.tool.parallel(ctx, x) {
+			continue
+		}
+		x.inv.jobs = cores
+		if x.inv.changed { // a few files: starting workers costs more than it saves
+			x.inv.jobs = min(cores, max(1, len(x.inv.paths)/8))
+		}
+	}
+	// The long pole: when the costliest tool runs in one process, it keeps one core to itself and the
+	// others share the rest, so they do not slow it down.
+	order := costOrder(execs)
+	if first := execs[order[0]]; !first.skip && first.inv.jobs == 1 && cores > 1 {
+		for _, i := range order[1:] {
+			execs[i].inv.jobs = min(execs[i].inv.jobs, cores-1)
+		}
+	}
+	for _, x := range execs {
+		if x.tool.env != nil {
+			x.env = override(x.env, x.tool.env(x.inv))
+		}
+	}
+	return execs, nil
+}
+
+// costOrder lists the executions' indexes, costliest first.
+func costOrder(execs []*execution) []int {
+	order := make([]int, len(execs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return execs[order[a]].tool.cost > execs[order[b]].tool.cost })
+	return order
+}
+
+// runTool runs one prepared tool and fills in its result.
+func runTool(ctx context.Context, x *execution, rel func(string) string) error {
+	args := x.tool.args(x.inv)
+	x.result.Command = append(append([]string(nil), displayCommand(x.command)...), args...)
+	o, err := execute(ctx, process{argv: append(append([]string(nil), x.command...), args...), dir: x.dir, env: x.env})
+	x.result.Elapsed = o.elapsed
 	switch {
 	case ctx.Err() != nil:
-		return res, ctx.Err()
-	case errors.As(err, &exitErr):
-		code = exitErr.ExitCode()
+		return ctx.Err()
 	case err != nil:
-		return res, &ToolError{Tool: name, Code: -1, Stderr: err.Error()}
+		return &ToolError{Tool: x.tool.name, Code: -1, Stderr: err.Error()}
 	}
-	findings, perr := spec.parse(stdout.String(), rel)
-	if !spec.ranOK(code) || perr != nil || (code != 0 && len(findings) == 0) {
-		detail := tail(stderr.String(), 20)
+	findings, perr := x.tool.parse(o.stdout, rel)
+	if !x.tool.ranOK(o.code) || perr != nil || (o.code != 0 && len(findings) == 0) {
+		detail := tail(o.stderr, 20)
 		if perr != nil {
 			detail = perr.Error() + "; " + detail
 		}
-		return res, &ToolError{Tool: name, Code: code, Stderr: detail}
+		return &ToolError{Tool: x.tool.name, Code: o.code, Stderr: detail}
 	}
-	res.Findings = findings
-	return res, nil
+	x.result.Findings = findings
+	return nil
 }
 
-func childEnv() []string {
-	env := []string{"NO_COLOR=1"}
-	for _, k := range allowedEnv {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
+// displayCommand shortens the command for the log: the binary's name, or python -m module.
+func displayCommand(command []string) []string {
+	out := append([]string(nil), command...)
+	if len(out) > 0 {
+		out[0] = filepath.Base(out[0])
+	}
+	return out
+}
+
+// lookPath finds an executable on the PATH that getenv gives.
+func lookPath(getenv environ, name string) string {
+	if getenv == nil {
+		p, _ := exec.LookPath(name)
+		return p
+	}
+	for _, dir := range filepath.SplitList(getenv("PATH")) {
+		if dir == "" {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if st, err := statExecutable(p); err == nil && st {
+			return p
 		}
 	}
-	return env
+	return ""
 }
 
 // relativeTo returns a function that turns a path a tool printed (relative to dir, or absolute) into
@@ -241,12 +296,4 @@ func countFiles(fs []Finding) int {
 		seen[f.File] = true
 	}
 	return len(seen)
-}
-
-func tail(s string, lines int) string {
-	parts := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(parts) > lines {
-		parts = parts[len(parts)-lines:]
-	}
-	return strings.Join(parts, "\n")
 }

@@ -1,31 +1,203 @@
 package lint
 
 import (
-	"bytes"
 	"context"
-	"os/exec"
+	"encoding/json"
 	"strconv"
 	"strings"
 )
 
-// toolSpec says how to run one tool in check mode and read what it prints.
-type toolSpec struct {
-	binary string
+// tool is everything lint-python knows about one linter. Adding a linter is adding one entry to
+// tools: detection, pins, the command line, parsing and scheduling all read it from here.
+type tool struct {
+	name   string // as the linters input names it
+	binary string // the executable on PATH (the image's linter)
+	module string // python -m <module>, in the project's environment
+	dist   string // the distribution a pin names (PyPI)
+	// hooks are the pre-commit hook ids that run it; their rev pins dist.
+	hooks []string
+	// configs are the places where a project configures it: a TOML table (dotted), an INI section
+	// (a path.Match pattern), or, with an empty key, the file itself.
+	configs []configKey
+	// formatter: check mode prints a diff of what it would rewrite, and a finding spans lines.
+	formatter bool
 	// cost is the tool's relative run time on a typical tree (measured: pylint ≈ 10× black ≈ 18×
 	// flake8); the costliest start first, so the longest tool never waits behind short ones.
 	cost int
-	// args builds the command line; jobs is how many processes the tool may use itself.
-	args func(paths []string, jobs int) []string
-	// parallel, when set, says whether the tool may use its own worker processes on this project
-	// without changing its findings.
-	parallel func(ctx context.Context, bin, dir string, env []string) bool
+	// perModule: in only-changed mode it gets the changed modules and, to import the rest, the
+	// roots of the whole tree (pylint, mypy); otherwise it gets the changed files.
+	perModule bool
+	// args builds the command line (after the binary) for one invocation.
+	args func(inv invocation) []string
+	// env adds KEY=VALUE entries to the tool's environment for one invocation.
+	env func(inv invocation) []string
+	// parallel says whether the tool may use its own worker processes on this project without
+	// changing its findings; nil means it takes no process count.
+	parallel func(ctx context.Context, x *execution) bool
 	// ranOK reports whether an exit code means the tool ran (with or without findings); any other
 	// code, or a non-zero code with nothing parsed, is a crash.
 	ranOK func(code int) bool
 	parse func(stdout string, path func(string) string) ([]Finding, error)
 }
 
+// configKey is one place in one file where a tool's configuration lives.
+type configKey struct{ file, key string }
+
+// invocation is what one run of a tool is given.
+type invocation struct {
+	paths   []string // relative to the project directory: the tree, or the changed files
+	changed bool     // paths are the changed files of a pull request
+	jobs    int      // worker processes the tool may use itself
+	// mypyCache is mypy's cache directory ("" leaves mypy's own choice).
+	mypyCache string
+	// roots are the import roots of the whole tree (changed mode, perModule tools).
+	roots []string
+}
+
+// wholeTreeChecks are pylint's checks that compare modules with each other: they need every module
+// in one run, so only a full run reports them (see the README).
+const wholeTreeChecks = "duplicate-code,cyclic-import"
+
+var tools = []tool{
+	{
+		name: "ruff", binary: "ruff", module: "ruff", dist: "ruff",
+		hooks:   []string{"ruff", "ruff-check"},
+		configs: []configKey{{"pyproject.toml", "tool.ruff"}, {"ruff.toml", ""}, {".ruff.toml", ""}},
+		cost:    2,
+		args: func(inv invocation) []string {
+			return append(append([]string{"check", "--no-fix", "--output-format=json"}, forceExclude(inv)...), inv.paths...)
+		},
+		ranOK: zeroOrOne, parse: parseRuff,
+	},
+	{
+		name: "ruff-format", binary: "ruff", module: "ruff", dist: "ruff",
+		hooks:     []string{"ruff-format"},
+		configs:   []configKey{{"pyproject.toml", "tool.ruff.format"}, {"ruff.toml", "format"}, {".ruff.toml", "format"}},
+		formatter: true, cost: 2,
+		args: func(inv invocation) []string {
+			return append(append([]string{"format", "--diff"}, forceExclude(inv)...), inv.paths...)
+		},
+		ranOK: zeroOrOne, parse: formatter("ruff-format"),
+	},
+	{
+		name: "flake8", binary: "flake8", module: "flake8", dist: "flake8",
+		hooks:   []string{"flake8"},
+		configs: []configKey{{"setup.cfg", "flake8"}, {"tox.ini", "flake8"}, {".flake8", "flake8"}},
+		cost:    20,
+		// flake8 applies its exclude to files named on the command line too.
+		args: func(inv invocation) []string {
+			return append([]string{"--format=" + flake8Format, "--jobs=" + strconv.Itoa(inv.jobs)}, inv.paths...)
+		},
+		parallel: always,
+		ranOK:    zeroOrOne, parse: noError(parseFlake8),
+	},
+	{
+		name: "black", binary: "black", module: "black", dist: "black",
+		hooks:     []string{"black"},
+		configs:   []configKey{{"pyproject.toml", "tool.black"}},
+		formatter: true, cost: 65,
+		args: func(inv invocation) []string {
+			return append([]string{"--check", "--diff", "--no-color", "--quiet"}, inv.paths...)
+		},
+		env:      func(inv invocation) []string { return []string{"BLACK_NUM_WORKERS=" + strconv.Itoa(inv.jobs)} },
+		parallel: always,
+		ranOK:    zeroOrOne, parse: formatter("black"),
+	},
+	{
+		name: "isort", binary: "isort", module: "isort", dist: "isort",
+		hooks: []string{"isort"},
+		configs: []configKey{{"pyproject.toml", "tool.isort"}, {".isort.cfg", ""}, {"setup.cfg", "isort"},
+			{"setup.cfg", "tool:isort"}, {"tox.ini", "isort"}, {"tox.ini", "tool:isort"}},
+		formatter: true, cost: 4,
+		args: func(inv invocation) []string {
+			args := []string{"--check-only", "--diff", "--quiet"}
+			if inv.changed {
+				args = append(args, "--filter-files") // skip settings apply to named files too
+			}
+			return append(args, inv.paths...)
+		},
+		ranOK: zeroOrOne, parse: formatter("isort"),
+	},
+	{
+		name: "pylint", binary: "pylint", module: "pylint", dist: "pylint",
+		hooks: []string{"pylint"},
+		configs: []configKey{{"pyproject.toml", "tool.pylint"}, {".pylintrc", ""}, {"pylintrc", ""},
+			{"setup.cfg", "pylint.*"}, {"tox.ini", "pylint.*"}},
+		cost: 370, perModule: true,
+		args: func(inv invocation) []string {
+			args := []string{"--output-format=json", "--score=n", "--recursive=y", "--persistent=n",
+				"--jobs=" + strconv.Itoa(inv.jobs)}
+			if inv.changed {
+				// A full run puts the root of every module it finds on sys.path; the changed modules
+				// import the others through the same roots.
+				roots, _ := json.Marshal(inv.roots)
+				args = append(args, "--disable="+wholeTreeChecks, "--init-hook=import sys; sys.path.extend("+string(roots)+")")
+			}
+			return append(args, inv.paths...)
+		},
+		// pylint is the long pole. Its own worker processes (--jobs) would spread it over the cores, but
+		// with --jobs > 1 pylint skips duplicate-code (R0801): so only where that check is off.
+		parallel: pylintWithoutDuplicateCode,
+		// pylint's exit code is a bit mask of message kinds; 32 is a usage error.
+		ranOK: func(code int) bool { return code >= 0 && code&32 == 0 }, parse: parsePylint,
+	},
+	{
+		name: "mypy", binary: "mypy", module: "mypy", dist: "mypy",
+		hooks: []string{"mypy"},
+		configs: []configKey{{"pyproject.toml", "tool.mypy"}, {"mypy.ini", ""}, {".mypy.ini", ""},
+			{"setup.cfg", "mypy"}, {"setup.cfg", "mypy-*"}},
+		cost: 35, perModule: true,
+		args: func(inv invocation) []string {
+			args := []string{"--show-column-numbers", "--show-error-codes", "--no-error-summary",
+				"--no-color-output", "--no-pretty", "--hide-error-context"}
+			if inv.mypyCache != "" {
+				args = append(args, "--cache-dir="+inv.mypyCache)
+			}
+			return append(args, inv.paths...)
+		},
+		// The changed modules find the rest of the tree where a full run finds it: through the roots.
+		env: func(inv invocation) []string {
+			if !inv.changed || len(inv.roots) == 0 {
+				return nil
+			}
+			return []string{"MYPYPATH=" + strings.Join(inv.roots, ":")}
+		},
+		ranOK: zeroOrOne, parse: noError(parseMypy),
+	},
+}
+
+// Known lists the tools lint-python can run, in the order they are reported.
+var Known = func() []string {
+	names := make([]string, len(tools))
+	for i, t := range tools {
+		names[i] = t.name
+	}
+	return names
+}()
+
+// IsKnown reports whether name is a tool lint-python can run.
+func IsKnown(name string) bool { _, ok := lookup(name); return ok }
+
+func lookup(name string) (tool, bool) {
+	for _, t := range tools {
+		if t.name == name {
+			return t, true
+		}
+	}
+	return tool{}, false
+}
+
+// forceExclude makes ruff apply its exclude settings to the files named on its command line.
+func forceExclude(inv invocation) []string {
+	if inv.changed {
+		return []string{"--force-exclude"}
+	}
+	return nil
+}
+
 func zeroOrOne(code int) bool { return code == 0 || code == 1 }
+
+func always(context.Context, *execution) bool { return true }
 
 func noError(f func(string, func(string) string) []Finding) func(string, func(string) string) ([]Finding, error) {
 	return func(s string, p func(string) string) ([]Finding, error) { return f(s, p), nil }
@@ -35,77 +207,21 @@ func formatter(tool string) func(string, func(string) string) ([]Finding, error)
 	return func(s string, p func(string) string) ([]Finding, error) { return formatterFindings(tool, s, p), nil }
 }
 
-// tools: every tool runs with the repository's own configuration (found from the working directory,
-// as when a developer runs it) and in check mode: none of these commands writes a source file.
-var tools = map[string]toolSpec{
-	"ruff": {
-		binary: "ruff",
-		cost:   2,
-		args: func(p []string, _ int) []string {
-			return append([]string{"check", "--no-fix", "--output-format=json"}, p...)
-		},
-		ranOK: zeroOrOne, parse: parseRuff,
-	},
-	"ruff-format": {
-		binary: "ruff",
-		cost:   2,
-		args:   func(p []string, _ int) []string { return append([]string{"format", "--diff"}, p...) },
-		ranOK:  zeroOrOne, parse: formatter("ruff-format"),
-	},
-	"flake8": {
-		binary: "flake8",
-		cost:   20,
-		args:   func(p []string, _ int) []string { return append([]string{"--format=" + flake8Format}, p...) },
-		ranOK:  zeroOrOne, parse: noError(parseFlake8),
-	},
-	"black": {
-		binary: "black",
-		cost:   65,
-		args: func(p []string, _ int) []string {
-			return append([]string{"--check", "--diff", "--no-color", "--quiet"}, p...)
-		},
-		ranOK: zeroOrOne, parse: formatter("black"),
-	},
-	"isort": {
-		binary: "isort",
-		cost:   4,
-		args:   func(p []string, _ int) []string { return append([]string{"--check-only", "--diff", "--quiet"}, p...) },
-		ranOK:  zeroOrOne, parse: formatter("isort"),
-	},
-	"pylint": {
-		binary: "pylint",
-		cost:   370,
-		// pylint is the long pole. Its own worker processes (--jobs) would spread it over the cores, but
-		// with --jobs > 1 pylint skips duplicate-code (R0801): so only where the project disables it.
-		args: func(p []string, jobs int) []string {
-			return append([]string{"--output-format=json", "--score=n", "--recursive=y", "--persistent=n",
-				"--jobs=" + strconv.Itoa(jobs)}, p...)
-		},
-		parallel: pylintWithoutDuplicateCode,
-		// pylint's exit code is a bit mask of message kinds; 32 is a usage error.
-		ranOK: func(code int) bool { return code >= 0 && code&32 == 0 }, parse: parsePylint,
-	},
-	"mypy": {
-		binary: "mypy",
-		cost:   35,
-		args: func(p []string, _ int) []string {
-			return append([]string{"--show-column-numbers", "--show-error-codes", "--no-error-summary",
-				"--no-color-output", "--no-pretty", "--hide-error-context"}, p...)
-		},
-		ranOK: zeroOrOne, parse: noError(parseMypy),
-	},
-}
-
 // pylintWithoutDuplicateCode asks pylint, with the project's own config, whether duplicate-code is
 // enabled; only when it is not may pylint run with --jobs and still report what a plain run reports.
-func pylintWithoutDuplicateCode(ctx context.Context, bin, dir string, env []string) bool {
-	cmd := exec.CommandContext(ctx, bin, "--list-msgs-enabled")
-	cmd.Dir, cmd.Env = dir, env
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	if err := cmd.Run(); err != nil {
+// In only-changed mode duplicate-code is off (it needs the whole tree), so no need to ask. The answer
+// is asked only when the project's pylint config mentions the check: it is on by default.
+func pylintWithoutDuplicateCode(ctx context.Context, x *execution) bool {
+	if x.inv.changed {
+		return true
+	}
+	if !mentionsDuplicateCode(x.dir) {
 		return false
 	}
-	enabled, _, _ := strings.Cut(out.String(), "Disabled messages:")
-	return strings.Contains(out.String(), "Disabled messages:") && !strings.Contains(enabled, "(R0801)")
+	o, err := execute(ctx, process{argv: append(x.command, "--list-msgs-enabled"), dir: x.dir, env: x.env})
+	if err != nil || o.code != 0 {
+		return false
+	}
+	enabled, _, found := strings.Cut(o.stdout, "Disabled messages:")
+	return found && !strings.Contains(enabled, "(R0801)")
 }

@@ -1,0 +1,46 @@
+package lint
+
+import (
+	"context"
+	"regexp"
+)
+
+// describe fills in each tool's version and where it came from, asking each interpreter once: the
+// environment's, or the one a binary on PATH is a script of; a binary that is not a Python script
+// (ruff) is asked for --version.
+func describe(ctx context.Context, execs []*execution, env *Environment, getenv environ) {
+	byPython := map[string][]*execution{}
+	for _, x := range execs {
+		if x.command == nil {
+			continue
+		}
+		if env != nil && x.command[0] == env.Python {
+			d := env.dists[x.tool.dist]
+			x.result.Version, x.result.From = d.Version, env.origin(x.tool.dist)
+			continue
+		}
+		x.result.From = "image"
+		if py := scriptInterpreter(x.command[0], getenv); py != "" {
+			byPython[py] = append(byPython[py], x)
+			continue
+		}
+		if o, err := execute(ctx, process{argv: []string{x.command[0], "--version"}, env: x.env}); err == nil && o.code == 0 {
+			x.result.Version = versionIn.FindString(o.stdout)
+		}
+	}
+	for py, xs := range byPython {
+		var names []string
+		for _, x := range xs {
+			names = append(names, x.tool.dist)
+		}
+		dists, err := distributions(ctx, py, getenv, names)
+		if err != nil {
+			continue
+		}
+		for _, x := range xs {
+			x.result.Version = dists[x.tool.dist].Version
+		}
+	}
+}
+
+var versionIn = regexp.MustCompile(`\d+\.\d+(?:\.\d+)?[0-9A-Za-z.+-]*`)

@@ -1,0 +1,39 @@
+package lint
+
+import "fmt"
+
+// InputError is a problem with what the caller asked for; nothing was touched.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// MissingToolError says a tool the user asked for is not installed.
+type MissingToolError struct{ Tool, Binary string }
+
+func (e *MissingToolError) Error() string {
+	return fmt.Sprintf("linter %q is not installed: %q is not on PATH nor in the project's environment", e.Tool, e.Binary)
+}
+
+// ToolError says a tool crashed: an exit code that is neither success nor "findings", or a failure
+// exit with no finding in its output. That is never read as "0 findings".
+type ToolError struct {
+	Tool   string
+	Code   int
+	Stderr string // the end of what it printed, untrusted
+}
+
+func (e *ToolError) Error() string {
+	return fmt.Sprintf("%s crashed (exit %d): %s", e.Tool, e.Code, e.Stderr)
+}
+
+// InstallError says the project's environment could not be made: pip failed, or the interpreter
+// has no venv module. The linters did not run.
+type InstallError struct {
+	Step   string // what was being done
+	Detail string // the end of what it printed, untrusted
+}
+
+func (e *InstallError) Error() string {
+	return fmt.Sprintf("install: %s failed: %s (set install: none to lint with the image's linters only, or name the requirements file to install)", e.Step, e.Detail)
+}

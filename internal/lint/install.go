@@ -1,0 +1,294 @@
+package lint
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// Environment is the project's virtual environment: its dependencies and pinned linters, over the
+// image's packages (the environment sees them: a linter the project does not pin is the image's).
+type Environment struct {
+	Dir    string // the virtual environment
+	Python string // its interpreter; the linters run as python -m <module>
+	// Key is the hash of what it holds: the interpreter and every requirement (files' text included).
+	Key string
+	// How says where it came from: "reused" (already here), "restored" (from Archive), "installed".
+	How string
+	// Archive is the file in the cache directory that the next run restores it from.
+	Archive string
+	// Pins maps a distribution (normalised) to the file of the project that names it.
+	Pins map[string]string
+	// dists are the linters' distributions the interpreter imports: version and location.
+	dists map[string]distribution
+}
+
+// distribution is an installed distribution as importlib.metadata sees it.
+type distribution struct {
+	Version  string `json:"version"`
+	Location string `json:"location"`
+}
+
+// InstallOptions say where the environment lives.
+type InstallOptions struct {
+	// VenvRoot is where environments are unpacked and used, outside the tree the linters walk
+	// (HOME's cache in the container).
+	VenvRoot string
+	// CacheDir is a directory of the workspace that a workflow caches: the environment is archived
+	// there (one file, no Python file the linters could walk into) for the next run.
+	CacheDir string
+	Tools    []string // the linters that will run: the image's interpreter is theirs
+	Getenv   func(string) string
+	// Progress reports steps that take time; nil is quiet.
+	Progress func(format string, args ...any)
+}
+
+// keyVersion changes when the way environments are made changes.
+const keyVersion = "slipway-venv-1"
+
+// Install makes the environment the plan asks for, or finds it: in VenvRoot (reused), as an archive
+// in CacheDir (restored), or new from pip (installed, then archived). An empty plan needs none: nil.
+func Install(ctx context.Context, plan *InstallPlan, o InstallOptions) (*Environment, error) {
+	if plan.Empty() {
+		return nil, nil
+	}
+	progress := o.Progress
+	if progress == nil {
+		progress = func(string, ...any) {}
+	}
+	getenv := environ(o.Getenv)
+	base := baseInterpreter(getenv, o.Tools)
+	if base == "" {
+		return nil, &InstallError{Step: "finding Python", Detail: "no python3 on PATH and no linter with a Python interpreter"}
+	}
+	ident, err := execute(ctx, process{argv: []string{base, "-c", "import sys; print(sys.version); print(sys.prefix)"}, env: getenv.pip()})
+	if err != nil || ident.code != 0 {
+		return nil, &InstallError{Step: "running " + base, Detail: fmt.Sprint(err, tail(ident.stderr, 5))}
+	}
+	key := plan.key(base, ident.stdout)
+	env := &Environment{Dir: filepath.Join(o.VenvRoot, key), Key: key, Pins: plan.Pins,
+		Archive: filepath.Join(o.CacheDir, "venv", key+".tar")}
+	env.Python = filepath.Join(env.Dir, "bin", "python")
+	if err := os.MkdirAll(o.VenvRoot, 0o755); err != nil {
+		return nil, err
+	}
+	// One process makes a given environment at a time; the others wait, then reuse it.
+	unlock, err := lockFile(filepath.Join(o.VenvRoot, key+".lock"))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	complete := filepath.Join(env.Dir, ".slipway-complete")
+	switch {
+	case exists(complete):
+		env.How = "reused"
+	case exists(env.Archive):
+		progress("install: restoring the project's environment from %s", env.Archive)
+		os.RemoveAll(env.Dir)
+		if err := unpack(env.Archive, env.Dir); err != nil {
+			return nil, fmt.Errorf("install: restore %s (delete it to install afresh): %w", env.Archive, err)
+		}
+		env.How = "restored"
+	default:
+		progress("install: making the project's environment (%s)", strings.Join(plan.Requirements, " "))
+		if err := create(ctx, base, env.Dir, plan, getenv); err != nil {
+			os.RemoveAll(env.Dir)
+			return nil, err
+		}
+		if err := os.WriteFile(complete, []byte(key+"\n"), 0o644); err != nil {
+			return nil, err
+		}
+		if err := archive(env.Dir, env.Archive); err != nil {
+			return nil, fmt.Errorf("install: archive the environment in %s: %w", o.CacheDir, err)
+		}
+		env.How = "installed"
+	}
+	if env.dists, err = distributions(ctx, env.Python, getenv, toolDists()); err != nil {
+		return nil, &InstallError{Step: "reading the environment", Detail: err.Error()}
+	}
+	return env, nil
+}
+
+// create makes a virtual environment over the image's packages and has pip install the plan in it.
+func create(ctx context.Context, base, dir string, plan *InstallPlan, getenv environ) error {
+	args := []string{base, "-m", "venv", "--system-site-packages"}
+	// The image's pip serves the environment too (it sees the image's packages): no copy of pip.
+	if o, err := execute(ctx, process{argv: []string{base, "-c", "import pip"}, env: getenv.pip()}); err == nil && o.code == 0 {
+		args = append(args, "--without-pip")
+	}
+	if o, err := execute(ctx, process{argv: append(args, dir), env: getenv.pip()}); err != nil || o.code != 0 {
+		return &InstallError{Step: "python -m venv", Detail: fmt.Sprint(err, tail(o.stderr+o.stdout, 10))}
+	}
+	python := filepath.Join(dir, "bin", "python")
+	pip := append([]string{python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--progress-bar=off"}, plan.Requirements...)
+	o, err := execute(ctx, process{argv: pip, dir: filepath.Dir(dir), env: override(getenv.pip(), []string{"VIRTUAL_ENV=" + dir})})
+	if err != nil || o.code != 0 {
+		return &InstallError{Step: "pip install " + strings.Join(plan.Requirements, " "), Detail: fmt.Sprint(errText(err), tail(o.stderr+o.stdout, 15))}
+	}
+	return nil
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error() + ": "
+}
+
+// key hashes what makes the environment: the interpreter, and every requirement with the text of
+// the files pip reads.
+func (p *InstallPlan) key(base, ident string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%s\n", keyVersion, base, ident)
+	for _, r := range p.Requirements {
+		fmt.Fprintf(h, "req %s\n", r)
+	}
+	for _, f := range p.files {
+		b, _ := os.ReadFile(f)
+		fmt.Fprintf(h, "file %s %d\n", f, len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:20]
+}
+
+// activate is the environment a linter gets from it: VIRTUAL_ENV, and its bin first on PATH.
+func (e *Environment) activate(getenv environ) []string {
+	if e == nil {
+		return nil
+	}
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	return []string{"VIRTUAL_ENV=" + e.Dir, "PATH=" + filepath.Join(e.Dir, "bin") + string(os.PathListSeparator) + getenv("PATH")}
+}
+
+// command is how a tool runs: from the environment when its interpreter imports the tool (the
+// project's pin or the image's package), else the binary on PATH; nil when neither has it.
+func (e *Environment) command(t tool, getenv environ) []string {
+	if e != nil {
+		if _, ok := e.dists[t.dist]; ok {
+			return []string{e.Python, "-m", t.module}
+		}
+	}
+	if p := lookPath(getenv, t.binary); p != "" {
+		return []string{p}
+	}
+	return nil
+}
+
+// origin says where a distribution the environment imports comes from.
+func (e *Environment) origin(dist string) string {
+	d := e.dists[dist]
+	if !strings.HasPrefix(d.Location, e.Dir+string(os.PathSeparator)) {
+		return "image"
+	}
+	if src, ok := e.Pins[normaliseName(dist)]; ok {
+		return src
+	}
+	return "project environment"
+}
+
+// toolDists lists the distributions of every known tool, once each.
+func toolDists() []string {
+	var out []string
+	for _, t := range tools {
+		if !contains(out, t.dist) {
+			out = append(out, t.dist)
+		}
+	}
+	return out
+}
+
+// distributionsScript prints, as JSON, the version and location of each distribution named.
+const distributionsScript = `import importlib.metadata as m, json, sys
+out = {}
+for n in sys.argv[1:]:
+    try:
+        d = m.distribution(n)
+    except m.PackageNotFoundError:
+        continue
+    out[n] = {"version": d.version, "location": str(d.locate_file(""))}
+print(json.dumps(out))`
+
+// distributions asks an interpreter which of dists it imports.
+func distributions(ctx context.Context, python string, getenv environ, dists []string) (map[string]distribution, error) {
+	o, err := execute(ctx, process{argv: append([]string{python, "-c", distributionsScript}, dists...), env: getenv.pip()})
+	if err != nil {
+		return nil, err
+	}
+	if o.code != 0 {
+		return nil, fmt.Errorf("%s: %s", python, tail(o.stderr, 5))
+	}
+	out := map[string]distribution{}
+	if err := json.Unmarshal([]byte(o.stdout), &out); err != nil {
+		return nil, fmt.Errorf("%s: %w", python, err)
+	}
+	return out, nil
+}
+
+// baseInterpreter is the interpreter of the image's linters (the first one of tools found on PATH
+// that is a Python script), so that the environment sees their packages; else python3 on PATH.
+func baseInterpreter(getenv environ, toolNames []string) string {
+	for _, name := range toolNames {
+		t, _ := lookup(name)
+		if bin := lookPath(getenv, t.binary); bin != "" {
+			if py := scriptInterpreter(bin, getenv); py != "" {
+				return py
+			}
+		}
+	}
+	return lookPath(getenv, "python3")
+}
+
+// scriptInterpreter reads the Python interpreter of a script from its #! line: an absolute path, or
+// env python3; "" for a binary or any other script.
+func scriptInterpreter(file string, getenv environ) string {
+	f, err := os.Open(file)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	head := make([]byte, 256)
+	n, _ := io.ReadFull(f, head)
+	line, _, _ := strings.Cut(string(head[:n]), "\n")
+	fields := strings.Fields(strings.TrimPrefix(line, "#!"))
+	if !strings.HasPrefix(line, "#!") || len(fields) == 0 {
+		return ""
+	}
+	if filepath.Base(fields[0]) == "env" && len(fields) > 1 {
+		fields = []string{lookPath(getenv, fields[1])}
+	}
+	if !strings.HasPrefix(filepath.Base(fields[0]), "python") {
+		return ""
+	}
+	return fields[0]
+}
+
+// statExecutable reports whether p is an executable regular file.
+func statExecutable(p string) (bool, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return false, err
+	}
+	return st.Mode().IsRegular() && st.Mode()&0o111 != 0, nil
+}
+
+// lockFile takes an exclusive lock on file (made if missing) until the returned func is called.
+func lockFile(file string) (func(), error) {
+	f, err := os.OpenFile(file, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+}

@@ -1,0 +1,456 @@
+package lint
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// InstallPlan is what the install input asks for, read from the project before anything is touched:
+// the requirements pip gets and, for each distribution named, the file that names it.
+type InstallPlan struct {
+	Mode string // auto, none, a requirements file or a pyproject group
+	// Requirements are pip's arguments, in order: "-r <file>" pairs and requirement strings.
+	Requirements []string
+	// Pins maps a distribution (normalised name) to where the project names it.
+	Pins map[string]string
+	// Notes say what was read and what was left out, and why.
+	Notes []string
+	// files are the requirements files pip reads (and those they include): their text is part of
+	// the environment's key.
+	files []string
+}
+
+// Empty reports whether there is nothing to install: the linters on PATH run.
+func (p *InstallPlan) Empty() bool { return p == nil || len(p.Requirements) == 0 }
+
+// devNames are the group and extra names auto reads as development dependencies.
+var devNames = []string{"dev", "develop", "development", "lint", "linting", "linters", "test", "tests",
+	"testing", "typing", "types", "mypy", "style", "qa", "check", "checks"}
+
+// devRequirementFiles are the requirements files auto installs, besides requirements.txt.
+var devRequirementFiles = []string{"requirements-dev.txt", "requirements_dev.txt", "dev-requirements.txt",
+	"dev_requirements.txt", "requirements-lint.txt", "requirements_lint.txt", "requirements-test.txt",
+	"requirements_test.txt", "test-requirements.txt", "requirements/dev.txt", "requirements/development.txt",
+	"requirements/lint.txt", "requirements/test.txt", "requirements/tests.txt"}
+
+// PlanInstall reads what install asks for in the project directory dir, for the tools that will
+// run. auto: the pins of .pre-commit-config.yaml (each hook's rev for its linter, and its
+// additional_dependencies), requirements.txt and the development requirements files, and
+// pyproject.toml's dependencies with its development groups ([dependency-groups],
+// [project.optional-dependencies], Poetry's groups). A file name or a group name installs that alone.
+// A name that is neither is an *InputError.
+func PlanInstall(dir, mode string, toolNames []string) (*InstallPlan, error) {
+	p := &InstallPlan{Mode: mode, Pins: map[string]string{}}
+	switch {
+	case mode == "none" || mode == "":
+		return p, nil
+	case mode == "auto":
+		if err := p.addPreCommit(dir, toolNames); err != nil {
+			return nil, &InputError{fmt.Errorf("install: %w", err)}
+		}
+		for _, name := range append([]string{"requirements.txt"}, devRequirementFiles...) {
+			if exists(filepath.Join(dir, filepath.FromSlash(name))) {
+				p.addFile(dir, name)
+			}
+		}
+		py, err := readPyproject(dir)
+		if err != nil {
+			return nil, &InputError{fmt.Errorf("install: %w", err)}
+		}
+		if py != nil {
+			p.addPyproject(py, "")
+		}
+		return p, nil
+	case strings.HasSuffix(mode, ".txt") || strings.HasSuffix(mode, ".in") || strings.ContainsRune(mode, '/') || exists(filepath.Join(dir, mode)):
+		file := filepath.Join(dir, filepath.FromSlash(mode))
+		if r, err := filepath.Rel(dir, file); err != nil || !filepath.IsLocal(r) {
+			return nil, &InputError{fmt.Errorf("install: %q is outside the working directory", mode)}
+		}
+		if st, err := os.Stat(file); err != nil || !st.Mode().IsRegular() {
+			return nil, &InputError{fmt.Errorf("install: %q is not a requirements file in the working directory", mode)}
+		}
+		p.addFile(dir, mode)
+		return p, nil
+	}
+	py, err := readPyproject(dir)
+	if err != nil {
+		return nil, &InputError{fmt.Errorf("install: %w", err)}
+	}
+	if py == nil || !p.addPyproject(py, mode) {
+		groups := "none"
+		if py != nil {
+			groups = strings.Join(py.groupNames(), ", ")
+		}
+		return nil, &InputError{fmt.Errorf("install: %q is neither auto, none, a requirements file nor a group of pyproject.toml (its groups: %s)", mode, groups)}
+	}
+	return p, nil
+}
+
+// add appends requirement strings from source, remembering the first source of each name.
+func (p *InstallPlan) add(source string, reqs ...string) {
+	for _, r := range reqs {
+		r = strings.TrimSpace(r)
+		if r == "" {
+			continue
+		}
+		p.Requirements = append(p.Requirements, r)
+		p.pin(requirementName(r), source)
+	}
+}
+
+func (p *InstallPlan) pin(name, source string) {
+	if name == "" {
+		return
+	}
+	if _, ok := p.Pins[name]; !ok {
+		p.Pins[name] = source
+	}
+}
+
+// addPreCommit pins each linter that runs to its hook's rev, with the hook's additional_dependencies.
+func (p *InstallPlan) addPreCommit(dir string, toolNames []string) error {
+	hooks, err := preCommitHooks(dir)
+	if err != nil {
+		return err
+	}
+	for _, h := range hooks {
+		for _, t := range tools {
+			if !contains(t.hooks, h.ID) || !contains(toolNames, t.name) {
+				continue
+			}
+			if h.Repo != "local" && h.Repo != "meta" {
+				if v, ok := versionOfRev(h.Rev); ok {
+					p.add(preCommitConfig, t.dist+"=="+v)
+				} else {
+					p.Notes = append(p.Notes, fmt.Sprintf("%s: hook %s has rev %q, not a version: %s is not pinned", preCommitConfig, h.ID, h.Rev, t.dist))
+				}
+			}
+			p.add(preCommitConfig, h.AdditionalDependencies...)
+			break
+		}
+	}
+	return nil
+}
+
+var revVersion = regexp.MustCompile(`^v?(\d+(?:\.\d+)*(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?)$`)
+
+// versionOfRev reads a pre-commit rev as a version: v1.8.0 and 24.2.0 are; a SHA or a branch is not.
+func versionOfRev(rev string) (string, bool) {
+	m := revVersion.FindStringSubmatch(rev)
+	if m == nil || len(rev) >= 40 {
+		return "", false
+	}
+	return m[1], true
+}
+
+// addFile has pip read a requirements file, and notes the names in it and the files it includes.
+func (p *InstallPlan) addFile(dir, name string) {
+	file := filepath.Join(dir, filepath.FromSlash(name))
+	p.Requirements = append(p.Requirements, "-r", file)
+	p.readRequirements(file, filepath.ToSlash(name), map[string]bool{})
+}
+
+func (p *InstallPlan) readRequirements(file, source string, seen map[string]bool) {
+	if seen[file] {
+		return
+	}
+	seen[file] = true
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return // pip will say
+	}
+	p.files = append(p.files, file)
+	text := strings.ReplaceAll(string(b), "\\\n", "")
+	for _, line := range strings.Split(text, "\n") {
+		if i := strings.Index(line, " #"); i >= 0 {
+			line = line[:i]
+		}
+		line = strings.TrimSpace(line)
+		fields := strings.Fields(line)
+		switch {
+		case line == "" || line[0] == '#':
+		case fields[0] == "-r" || fields[0] == "--requirement" || fields[0] == "-c" || fields[0] == "--constraint":
+			if len(fields) > 1 {
+				inc := filepath.Join(filepath.Dir(file), fields[1])
+				if fields[0] == "-c" || fields[0] == "--constraint" {
+					p.readConstraints(inc, seen)
+				} else {
+					rel, _ := filepath.Rel(filepath.Dir(file), inc)
+					p.readRequirements(inc, filepath.ToSlash(filepath.Join(filepath.Dir(filepath.FromSlash(source)), rel)), seen)
+				}
+			}
+		case strings.HasPrefix(line, "-"):
+		default:
+			p.pin(requirementName(line), source)
+		}
+	}
+}
+
+// readConstraints keeps a constraints file's text in the key; it names no requirement.
+func (p *InstallPlan) readConstraints(file string, seen map[string]bool) {
+	if !seen[file] && exists(file) {
+		seen[file] = true
+		p.files = append(p.files, file)
+	}
+}
+
+var requirementNameRE = regexp.MustCompile(`^\s*([A-Za-z0-9][A-Za-z0-9._-]*)`)
+
+// requirementName is the normalised distribution name of a PEP 508 requirement (PEP 503).
+func requirementName(req string) string {
+	m := requirementNameRE.FindStringSubmatch(req)
+	if m == nil {
+		return ""
+	}
+	return normaliseName(m[1])
+}
+
+var nameSeparators = regexp.MustCompile(`[-_.]+`)
+
+func normaliseName(name string) string {
+	return strings.ToLower(nameSeparators.ReplaceAllString(name, "-"))
+}
+
+// pyproject is the part of pyproject.toml that lists dependencies.
+type pyproject struct {
+	Project struct {
+		Dependencies         []string            `toml:"dependencies"`
+		OptionalDependencies map[string][]string `toml:"optional-dependencies"`
+	} `toml:"project"`
+	DependencyGroups map[string][]any `toml:"dependency-groups"`
+	Tool             struct {
+		Poetry struct {
+			Dependencies    map[string]any `toml:"dependencies"`
+			DevDependencies map[string]any `toml:"dev-dependencies"`
+			Group           map[string]struct {
+				Dependencies map[string]any `toml:"dependencies"`
+			} `toml:"group"`
+		} `toml:"poetry"`
+	} `toml:"tool"`
+}
+
+// readPyproject reads dir's pyproject.toml; nil when there is none.
+func readPyproject(dir string) (*pyproject, error) {
+	file := filepath.Join(dir, "pyproject.toml")
+	if !exists(file) {
+		return nil, nil
+	}
+	var py pyproject
+	if !readTOML(file, &py) {
+		return nil, fmt.Errorf("pyproject.toml does not parse")
+	}
+	return &py, nil
+}
+
+// groupNames lists the groups and extras pyproject.toml declares.
+func (py *pyproject) groupNames() []string {
+	seen := map[string]bool{}
+	for g := range py.DependencyGroups {
+		seen[g] = true
+	}
+	for g := range py.Project.OptionalDependencies {
+		seen[g] = true
+	}
+	for g := range py.Tool.Poetry.Group {
+		seen[g] = true
+	}
+	if len(py.Tool.Poetry.DevDependencies) > 0 {
+		seen["dev"] = true
+	}
+	names := make([]string, 0, len(seen))
+	for g := range seen {
+		names = append(names, g)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return []string{"none"}
+	}
+	return names
+}
+
+// addPyproject adds group (or, when group is empty, the dependencies and every development group)
+// and reports whether anything named group was found.
+func (p *InstallPlan) addPyproject(py *pyproject, group string) bool {
+	wanted := func(name string) bool {
+		if group != "" {
+			return name == group
+		}
+		return contains(devNames, strings.ToLower(name))
+	}
+	found := false
+	if group == "" {
+		p.add("pyproject.toml [project] dependencies", py.Project.Dependencies...)
+		p.addPoetry("pyproject.toml [tool.poetry.dependencies]", py.Tool.Poetry.Dependencies)
+	}
+	for _, g := range sortedKeys(py.DependencyGroups) {
+		if wanted(g) {
+			found = true
+			p.add("pyproject.toml [dependency-groups] "+g, py.includeGroup(g, map[string]bool{})...)
+		}
+	}
+	for _, g := range sortedKeys(py.Project.OptionalDependencies) {
+		if wanted(g) {
+			found = true
+			p.add("pyproject.toml [project.optional-dependencies] "+g, py.Project.OptionalDependencies[g]...)
+		}
+	}
+	if len(py.Tool.Poetry.DevDependencies) > 0 && wanted("dev") {
+		found = true
+		p.addPoetry("pyproject.toml [tool.poetry.dev-dependencies]", py.Tool.Poetry.DevDependencies)
+	}
+	for _, g := range sortedKeys(py.Tool.Poetry.Group) {
+		if wanted(g) {
+			found = true
+			p.addPoetry("pyproject.toml [tool.poetry.group."+g+"]", py.Tool.Poetry.Group[g].Dependencies)
+		}
+	}
+	return found
+}
+
+// includeGroup expands a PEP 735 group: strings, and {include-group = "other"} tables.
+func (py *pyproject) includeGroup(name string, seen map[string]bool) []string {
+	if seen[name] {
+		return nil
+	}
+	seen[name] = true
+	var out []string
+	for _, item := range py.DependencyGroups[name] {
+		switch v := item.(type) {
+		case string:
+			out = append(out, v)
+		case map[string]any:
+			if inc, ok := v["include-group"].(string); ok {
+				out = append(out, py.includeGroup(inc, seen)...)
+			}
+		}
+	}
+	return out
+}
+
+// addPoetry adds Poetry dependencies, their constraints turned into PEP 440 (^1.2 → >=1.2,<2.0).
+// Path, git and URL dependencies, optional ones and python itself are left out.
+func (p *InstallPlan) addPoetry(source string, deps map[string]any) {
+	for _, name := range sortedKeys(deps) {
+		if strings.EqualFold(name, "python") {
+			continue
+		}
+		constraint, extras := "", ""
+		switch v := deps[name].(type) {
+		case string:
+			constraint = v
+		case map[string]any:
+			if opt, _ := v["optional"].(bool); opt {
+				continue
+			}
+			if _, ok := v["version"]; !ok {
+				p.Notes = append(p.Notes, fmt.Sprintf("%s: %s is not from an index (path, git or url): not installed", source, name))
+				continue
+			}
+			constraint, _ = v["version"].(string)
+			if list, ok := v["extras"].([]any); ok {
+				var names []string
+				for _, e := range list {
+					if s, ok := e.(string); ok {
+						names = append(names, s)
+					}
+				}
+				if len(names) > 0 {
+					extras = "[" + strings.Join(names, ",") + "]"
+				}
+			}
+		default:
+			continue
+		}
+		spec, ok := poetryConstraint(constraint)
+		if !ok {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s: %s %q is not a constraint slipway reads: installed unpinned", source, name, constraint))
+		}
+		p.add(source, name+extras+spec)
+	}
+}
+
+// poetryConstraint turns a Poetry version constraint into a PEP 440 specifier.
+func poetryConstraint(c string) (string, bool) {
+	c = strings.TrimSpace(c)
+	if c == "" || c == "*" {
+		return "", true
+	}
+	if strings.Contains(c, "||") {
+		return "", false
+	}
+	var parts []string
+	for _, part := range strings.Split(c, ",") {
+		part = strings.TrimSpace(part)
+		switch {
+		case strings.HasPrefix(part, "^"):
+			v := strings.TrimSpace(part[1:])
+			parts = append(parts, ">="+v, "<"+caretBound(v))
+		case strings.HasPrefix(part, "~") && !strings.HasPrefix(part, "~="):
+			v := strings.TrimSpace(part[1:])
+			parts = append(parts, ">="+v, "<"+tildeBound(v))
+		case strings.IndexAny(part, "<>=!~") == 0:
+			parts = append(parts, part)
+		default:
+			parts = append(parts, "=="+part)
+		}
+	}
+	return strings.Join(parts, ","), true
+}
+
+// caretBound: ^1.2.3 → 2.0.0, ^0.2.3 → 0.3.0, ^0.0.3 → 0.0.4 (the first non-zero part goes up).
+func caretBound(v string) string {
+	nums := versionParts(v)
+	for i, n := range nums {
+		if n != 0 || i == len(nums)-1 {
+			return bump(nums, i)
+		}
+	}
+	return bump(nums, 0)
+}
+
+// tildeBound: ~1.2.3 → 1.3.0, ~1.2 → 1.3, ~1 → 2.
+func tildeBound(v string) string {
+	nums := versionParts(v)
+	if len(nums) == 1 {
+		return bump(nums, 0)
+	}
+	return bump(nums, 1)
+}
+
+func versionParts(v string) []int {
+	var nums []int
+	for _, s := range strings.Split(v, ".") {
+		n := 0
+		fmt.Sscanf(s, "%d", &n)
+		nums = append(nums, n)
+	}
+	return nums
+}
+
+func bump(nums []int, i int) string {
+	out := make([]string, len(nums))
+	for j := range nums {
+		switch {
+		case j < i:
+			out[j] = fmt.Sprint(nums[j])
+		case j == i:
+			out[j] = fmt.Sprint(nums[j] + 1)
+		default:
+			out[j] = "0"
+		}
+	}
+	return strings.Join(out, ".")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,577 @@
+package lint
+
+import (
+	"bufio"
+	"bytes"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// changedTargets is what each tool lints in only-changed mode: the changed Python files that a full
+// run of that tool would have linted, and the import roots of the whole tree.
+type changedTargets struct {
+	byTool map[string][]string // tool → files relative to the project directory
+	roots  []string            // absolute
+}
+
+func (c changedTargets) forTool(t tool) []string { return c.byTool[t.name] }
+
+// selectChanged picks the files each tool gets in only-changed mode. A tool given a file by name
+// does not always apply its exclusions to it as it does when it walks the tree: flake8 does, isort
+// and ruff do when told (--filter-files, --force-exclude), and for black, mypy and pylint the walk's
+// rules are applied here, from their config. So a changed file the full run would skip is skipped.
+func selectChanged(o Options) (changedTargets, error) {
+	var files []string
+	for file, ranges := range o.Changed {
+		if len(ranges) == 0 || excluded(file, o.Exclude) {
+			continue
+		}
+		ext := path.Ext(file)
+		if ext != ".py" && ext != ".pyi" {
+			continue
+		}
+		r, err := filepath.Rel(o.Dir, filepath.Join(o.Workspace, filepath.FromSlash(file)))
+		if err != nil || !filepath.IsLocal(r) || !under(filepath.ToSlash(r), o.Paths) {
+			continue
+		}
+		if st, err := os.Stat(filepath.Join(o.Dir, r)); err != nil || !st.Mode().IsRegular() {
+			continue
+		}
+		files = append(files, filepath.ToSlash(r))
+	}
+	sort.Strings(files)
+	c := changedTargets{byTool: map[string][]string{}}
+	if len(files) == 0 {
+		return c, nil
+	}
+	rules := map[string]func(string) bool{
+		"flake8": flake8Skips(o.Dir),
+		"black":  blackSkips(o.Dir),
+		"mypy":   mypySkips(o.Dir),
+		"pylint": pylintSkips(o.Dir),
+	}
+	perModule := false
+	for _, name := range o.Tools {
+		t, _ := lookup(name)
+		perModule = perModule || t.perModule
+		skip := rules[name]
+		for _, f := range files {
+			if skip == nil || !skip(f) {
+				c.byTool[name] = append(c.byTool[name], f)
+			}
+		}
+	}
+	if perModule {
+		c.roots = importRoots(o.Dir, o.Paths)
+	}
+	return c, nil
+}
+
+// under reports whether a slash path relative to the project directory is in one of paths.
+func under(file string, paths []string) bool {
+	if len(paths) == 0 {
+		return true
+	}
+	for _, p := range paths {
+		p = path.Clean(filepath.ToSlash(p))
+		if p == "." || file == p || strings.HasPrefix(file, p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// ancestors lists the directories above a slash path, outermost first: "a/b/c.py" → a, a/b.
+func ancestors(file string) []string {
+	var dirs []string
+	for d := path.Dir(file); d != "." && d != "/"; d = path.Dir(d) {
+		dirs = append([]string{d}, dirs...)
+	}
+	return dirs
+}
+
+// flake8DefaultExclude is flake8's default exclude.
+var flake8DefaultExclude = []string{".svn", "CVS", ".bzr", ".hg", ".git", "__pycache__", ".tox", ".nox", ".eggs", "*.egg"}
+
+// flake8Skips is flake8's walk (flake8/discover_files.py): a directory whose name or absolute path
+// matches exclude or extend-exclude (fnmatch patterns; one with a slash is relative to the config
+// file) is not entered. flake8 matches a file named on its command line itself, not the directories
+// above it.
+func flake8Skips(dir string) func(string) bool {
+	patterns := append([]string(nil), flake8DefaultExclude...)
+	var extend []string
+	configDir := dir
+	for d := dir; ; d = filepath.Dir(d) {
+		found := false
+		for _, name := range []string{"setup.cfg", "tox.ini", ".flake8"} {
+			sections, ok := readINI(filepath.Join(d, name))
+			if s, has := sections["flake8"]; ok && has {
+				if v, ok := s["exclude"]; ok {
+					patterns = stringList(v, true)
+				}
+				for _, k := range []string{"extend-exclude", "extend_exclude"} {
+					if v, ok := s[k]; ok {
+						extend = stringList(v, true)
+					}
+				}
+				configDir, found = d, true
+				break
+			}
+		}
+		if found || filepath.Dir(d) == d {
+			break
+		}
+	}
+	var res []*regexp.Regexp
+	for _, p := range append(patterns, extend...) {
+		if strings.Contains(p, "/") {
+			p = filepath.Join(configDir, p)
+		}
+		res = append(res, compileAll(fnmatchRegexp(strings.TrimSuffix(p, "/")))...)
+	}
+	return func(file string) bool {
+		for _, d := range ancestors(file) {
+			if searchAny(res, path.Base(d)) || searchAny(res, filepath.Join(dir, filepath.FromSlash(d))) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// fnmatchRegexp translates a shell pattern as Python's fnmatch does: * and ? match a slash too.
+func fnmatchRegexp(pattern string) string {
+	var b strings.Builder
+	b.WriteString("^(?s:")
+	for i := 0; i < len(pattern); i++ {
+		switch c := pattern[i]; c {
+		case '*':
+			b.WriteString(".*")
+		case '?':
+			b.WriteString(".")
+		case '[':
+			j := strings.IndexByte(pattern[i+1:], ']')
+			if j < 0 {
+				b.WriteString(`\[`)
+				continue
+			}
+			class := pattern[i+1 : i+1+j]
+			if strings.HasPrefix(class, "!") {
+				class = "^" + class[1:]
+			}
+			b.WriteString("[" + strings.ReplaceAll(class, `\`, `\\`) + "]")
+			i += j + 1
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	b.WriteString(")$")
+	return b.String()
+}
+
+// blackDefaultExclude is black's DEFAULT_EXCLUDES (black 24).
+const blackDefaultExclude = `/(\.direnv|\.eggs|\.git|\.hg|\.ipynb_checkpoints|\.mypy_cache|\.nox|\.pytest_cache|\.ruff_cache|\.tox|\.svn|\.venv|\.vscode|__pypackages__|_build|buck-out|build|dist|venv)/`
+
+// blackSkips is black's walk: exclude (or its default) and extend-exclude, searched in "/"+the path
+// from the project root, with a trailing slash for a directory, at every level. black applies only
+// force-exclude to a file named on its command line (and it does so itself).
+func blackSkips(dir string) func(string) bool {
+	root := dir
+	for d := dir; ; d = filepath.Dir(d) {
+		if exists(filepath.Join(d, "pyproject.toml")) || exists(filepath.Join(d, ".git")) || exists(filepath.Join(d, ".hg")) {
+			root = d
+			break
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	var cfg struct {
+		Tool struct {
+			Black struct {
+				Exclude       *string `toml:"exclude"`
+				ExtendExclude string  `toml:"extend-exclude"`
+			} `toml:"black"`
+		} `toml:"tool"`
+	}
+	readTOML(filepath.Join(root, "pyproject.toml"), &cfg)
+	exclude := blackDefaultExclude
+	if cfg.Tool.Black.Exclude != nil {
+		exclude = *cfg.Tool.Black.Exclude
+	}
+	res := compileAll(pythonRegexp(exclude), pythonRegexp(cfg.Tool.Black.ExtendExclude))
+	prefix, _ := filepath.Rel(root, dir)
+	return func(file string) bool {
+		p := path.Join(filepath.ToSlash(prefix), file)
+		for _, d := range ancestors(p) {
+			if searchAny(res, "/"+d+"/") {
+				return true
+			}
+		}
+		return searchAny(res, "/"+p)
+	}
+}
+
+// mypySkips is mypy's walk (mypy/find_sources.py): names starting with a dot, __pycache__,
+// site-packages and node_modules are never entered; exclude is searched in the path relative to the
+// working directory, a directory's with a trailing slash; a .pyi beside a .py is the one checked.
+func mypySkips(dir string) func(string) bool {
+	res := compileAll(mypyExclude(dir)...)
+	return func(file string) bool {
+		parts := strings.Split(file, "/")
+		for _, name := range parts {
+			if strings.HasPrefix(name, ".") || name == "__pycache__" || name == "site-packages" || name == "node_modules" {
+				return true
+			}
+		}
+		for _, d := range ancestors(file) {
+			if searchAny(res, d+"/") {
+				return true
+			}
+		}
+		if strings.HasSuffix(file, ".py") && exists(filepath.Join(dir, filepath.FromSlash(file)+"i")) {
+			return true
+		}
+		return searchAny(res, file)
+	}
+}
+
+// mypyExclude reads exclude from the config file mypy would use (the first of mypy.ini, .mypy.ini,
+// pyproject.toml with [tool.mypy], setup.cfg with [mypy]).
+func mypyExclude(dir string) []string {
+	for _, name := range []string{"mypy.ini", ".mypy.ini", "pyproject.toml", "setup.cfg"} {
+		file := filepath.Join(dir, name)
+		if name == "pyproject.toml" {
+			var cfg struct {
+				Tool struct {
+					Mypy *struct {
+						Exclude any `toml:"exclude"`
+					} `toml:"mypy"`
+				} `toml:"tool"`
+			}
+			if readTOML(file, &cfg) && cfg.Tool.Mypy != nil {
+				return stringList(cfg.Tool.Mypy.Exclude, false)
+			}
+			continue
+		}
+		if sections, ok := readINI(file); ok {
+			if s, ok := sections["mypy"]; ok {
+				if v, ok := s["exclude"]; ok {
+					return []string{pythonRegexp(v)}
+				}
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// pylintSkips is pylint's recursive walk (pylint/lint/pylinter.py _discover_files, expand_modules):
+// above the first package, a directory whose name is in ignore or matches ignore-patterns, or whose
+// path matches ignore-paths, is not entered; inside a package only subpackages are (directories with
+// an __init__.py), less those named in ignore. pylint checks the file itself.
+func pylintSkips(dir string) func(string) bool {
+	ignore, patterns, paths := pylintIgnores(dir)
+	namePatterns, pathPatterns := compileAll(anchor(patterns)...), compileAll(anchor(paths)...)
+	top := exists(filepath.Join(dir, "__init__.py")) // pylint takes the whole directory as one package
+	return func(file string) bool {
+		inPackage := top
+		for _, d := range ancestors(file) {
+			base := path.Base(d)
+			isPackage := exists(filepath.Join(dir, filepath.FromSlash(d), "__init__.py"))
+			switch {
+			case inPackage && (!isPackage || contains(ignore, base)):
+				return true
+			case !inPackage && (contains(ignore, base) || searchAny(namePatterns, base) || searchAny(pathPatterns, d)):
+				return true
+			}
+			inPackage = inPackage || isPackage
+		}
+		return false
+	}
+}
+
+// pylintIgnores reads ignore, ignore-patterns and ignore-paths from the config file pylint would use
+// in dir, with pylint's defaults.
+func pylintIgnores(dir string) (ignore, patterns, paths []string) {
+	ignore, patterns = []string{"CVS"}, []string{`^\.#`}
+	var main map[string]any
+	for _, name := range []string{"pylintrc", ".pylintrc", "pyproject.toml", "setup.cfg", "tox.ini"} {
+		file := filepath.Join(dir, name)
+		if name == "pyproject.toml" {
+			var cfg struct {
+				Tool struct {
+					Pylint map[string]map[string]any `toml:"pylint"`
+				} `toml:"tool"`
+			}
+			if !readTOML(file, &cfg) || cfg.Tool.Pylint == nil {
+				continue
+			}
+			main = map[string]any{}
+			for section, values := range cfg.Tool.Pylint {
+				if s := strings.ToLower(section); s == "main" || s == "master" {
+					for k, v := range values {
+						main[k] = v
+					}
+				}
+			}
+			break
+		}
+		sections, ok := readINI(file)
+		if !ok {
+			continue
+		}
+		prefix := ""
+		if name == "setup.cfg" || name == "tox.ini" {
+			prefix = "pylint."
+			if !hasSectionPrefix(sections, prefix) {
+				continue
+			}
+		}
+		main = map[string]any{}
+		for section, values := range sections {
+			if s := strings.ToLower(strings.TrimPrefix(section, prefix)); s == "main" || s == "master" {
+				for k, v := range values {
+					main[k] = v
+				}
+			}
+		}
+		break
+	}
+	if v, ok := main["ignore"]; ok {
+		ignore = stringList(v, true)
+	}
+	if v, ok := main["ignore-patterns"]; ok {
+		patterns = stringList(v, true)
+	}
+	if v, ok := main["ignore-paths"]; ok {
+		paths = stringList(v, true)
+	}
+	return ignore, patterns, paths
+}
+
+// mentionsDuplicateCode reports whether a pylint config file in dir could turn duplicate-code off.
+func mentionsDuplicateCode(dir string) bool {
+	for _, name := range []string{"pylintrc", ".pylintrc", "pyproject.toml", "setup.cfg", "tox.ini"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err == nil && duplicateCodeSetting.Match(b) {
+			return true
+		}
+	}
+	return false
+}
+
+var duplicateCodeSetting = regexp.MustCompile(`(?i)duplicate-code|R0801|similarities|\ball\b`)
+
+// importRoots are the directories a full run puts on the import path: for every Python module of
+// the tree, the nearest directory above it that is not a package (pylint adds each one to sys.path;
+// mypy names the module from it).
+func importRoots(dir string, paths []string) []string {
+	seen := map[string]bool{}
+	isPackage := map[string]bool{}
+	pkg := func(d string) bool {
+		v, ok := isPackage[d]
+		if !ok {
+			v = exists(filepath.Join(d, "__init__.py")) || exists(filepath.Join(d, "__init__.pyi"))
+			isPackage[d] = v
+		}
+		return v
+	}
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	for _, p := range paths {
+		_ = filepath.WalkDir(filepath.Join(dir, p), func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			name := d.Name()
+			if d.IsDir() {
+				if p != dir && (strings.HasPrefix(name, ".") || name == "__pycache__" || name == "node_modules" || name == "site-packages") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !strings.HasSuffix(name, ".py") && !strings.HasSuffix(name, ".pyi") {
+				return nil
+			}
+			root := filepath.Dir(p)
+			for pkg(root) && filepath.Dir(root) != root {
+				root = filepath.Dir(root)
+			}
+			seen[root] = true
+			return nil
+		})
+	}
+	roots := make([]string, 0, len(seen))
+	for r := range seen {
+		roots = append(roots, r)
+	}
+	sort.Strings(roots)
+	return roots
+}
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// readTOML decodes a TOML file into v; false when it is missing or does not parse.
+func readTOML(file string, v any) bool {
+	b, err := os.ReadFile(file)
+	return err == nil && toml.Unmarshal(b, v) == nil
+}
+
+// readINI reads an INI file as Python's configparser does for these tools: [section] headers,
+// key = value or key: value, values continued on indented lines, # and ; comments. Keys are lower
+// case; false when the file is missing.
+func readINI(file string) (map[string]map[string]string, bool) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, false
+	}
+	sections := map[string]map[string]string{}
+	var cur map[string]string
+	key := ""
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := strings.TrimRight(sc.Text(), " \t\r")
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case trimmed == "" || trimmed[0] == '#' || trimmed[0] == ';':
+			continue
+		case line[0] == ' ' || line[0] == '\t':
+			if cur != nil && key != "" {
+				cur[key] += "\n" + trimmed
+			}
+			continue
+		}
+		if m := iniSection.FindStringSubmatch(line); m != nil {
+			name := strings.TrimSpace(m[1])
+			if sections[name] == nil {
+				sections[name] = map[string]string{}
+			}
+			cur, key = sections[name], ""
+			continue
+		}
+		if i := strings.IndexAny(line, "=:"); i > 0 && cur != nil {
+			key = strings.ToLower(strings.TrimSpace(line[:i]))
+			cur[key] = strings.TrimSpace(line[i+1:])
+		}
+	}
+	return sections, true
+}
+
+var iniSection = regexp.MustCompile(`^\s*\[([^\]]+)\]`)
+
+func hasSectionPrefix(sections map[string]map[string]string, prefix string) bool {
+	for s := range sections {
+		if strings.HasPrefix(s, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// stringList reads a TOML string or list (a string split at commas and lines when csv).
+func stringList(v any, csv bool) []string {
+	var out []string
+	switch v := v.(type) {
+	case string:
+		if !csv {
+			return []string{pythonRegexp(v)}
+		}
+		for _, s := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '\n' }) {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				out = append(out, pythonRegexp(s))
+			}
+		}
+	}
+	return out
+}
+
+// pythonRegexp turns a Python regular expression into one Go reads: a multi-line one is in verbose
+// mode (black's rule), whose spaces and comments are dropped.
+func pythonRegexp(re string) string {
+	if !strings.Contains(re, "\n") && !strings.HasPrefix(re, "(?x)") {
+		return re
+	}
+	re = strings.TrimPrefix(re, "(?x)")
+	var b strings.Builder
+	inClass, escaped, comment := false, false, false
+	for _, r := range re {
+		switch {
+		case comment:
+			comment = r != '\n'
+			continue
+		case escaped:
+			escaped = false
+		case r == '\\':
+			escaped = true
+		case r == '[':
+			inClass = true
+		case r == ']':
+			inClass = false
+		case !inClass && (r == ' ' || r == '\t' || r == '\n' || r == '\r'):
+			continue
+		case !inClass && r == '#':
+			comment = true
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// anchor makes each pattern match at the start only, as Python's re.match does.
+func anchor(patterns []string) []string {
+	out := make([]string, len(patterns))
+	for i, p := range patterns {
+		out[i] = "^(?:" + p + ")"
+	}
+	return out
+}
+
+// compileAll compiles the patterns Go can read; one it cannot (a look-behind) is left out, so a file
+// it would have excluded is linted rather than lost.
+func compileAll(patterns ...string) []*regexp.Regexp {
+	var out []*regexp.Regexp
+	for _, p := range patterns {
+		if p == "" {
+			continue
+		}
+		if re, err := regexp.Compile(p); err == nil {
+			out = append(out, re)
+		}
+	}
+	return out
+}
+
+func searchAny(res []*regexp.Regexp, s string) bool {
+	for _, re := range res {
+		if re.MatchString(s) {
+			return true
+		}
+	}
+	return false
+}
