@@ -94,7 +94,7 @@ func PlanInstall(dir, mode string, toolNames []string) (*InstallPlan, error) {
 func (p *InstallPlan) add(source string, reqs ...string) {
 	for _, r := range reqs {
 		r = strings.TrimSpace(r)
-		if r == "" {
+		if r == "" || contains(p.Requirements, r) {
 			continue
 		}
 		p.Requirements = append(p.Requirements, r)

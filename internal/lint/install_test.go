@@ -1,0 +1,156 @@
+package lint
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/slipway-actions/slipway/internal/lint/linttest"
+)
+
+// project is a project directory with files, and a getenv that has pip reach index (a PEP 503 index
+// on loopback; PyPI is out of reach).
+func project(t *testing.T, index string, files map[string]string) (string, func(string) string) {
+	t.Helper()
+	dir := t.TempDir()
+	writeFiles(t, dir, files)
+	home := t.TempDir()
+	env := map[string]string{"PATH": os.Getenv("PATH"), "HOME": home, "PIP_INDEX_URL": index, "LANG": "C.UTF-8"}
+	return dir, func(k string) string { return env[k] }
+}
+
+// install plans and makes the project's environment, with its archive in cache.
+func install(t *testing.T, dir, cache, venvs string, getenv func(string) string, tools []string) *Environment {
+	t.Helper()
+	plan, err := PlanInstall(dir, "auto", tools)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := Install(context.Background(), plan, InstallOptions{VenvRoot: venvs, CacheDir: cache, Tools: tools, Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+func resultOf(t *testing.T, rep *Report, tool string) ToolResult {
+	t.Helper()
+	for _, r := range rep.Tools {
+		if r.Tool == tool {
+			return r
+		}
+	}
+	t.Fatalf("no result for %s", tool)
+	return ToolResult{}
+}
+
+func codes(rep *Report) string {
+	var out []string
+	for _, f := range rep.Findings {
+		out = append(out, f.Tool+":"+f.Code)
+	}
+	return strings.Join(out, " ")
+}
+
+func TestInstall_DependencyPluginAndPinFromTheProject(t *testing.T) {
+	t.Parallel()
+	requireTools(t, "flake8", "black", "pylint", "mypy")
+	index := linttest.Index(t, linttest.TypedDependency, linttest.Flake8Plugin, linttest.StandInBlack("24.99.0"))
+	dir, getenv := project(t, index, map[string]string{
+		"pyproject.toml": "[project]\nname = \"p\"\ndependencies = [\"slipway-greeting==1.2.0\"]\n\n[tool.black]\n\n[tool.mypy]\n\n" +
+			"[tool.pylint.main]\ndisable = [\"missing-module-docstring\"]\n",
+		"requirements-dev.txt": "flake8-slipway==0.3.0\n",
+		preCommitConfig:        "repos:\n- repo: https://github.com/psf/black-pre-commit-mirror\n  rev: 24.99.0\n  hooks: [{id: black}]\n",
+		"setup.cfg":            "[flake8]\n",
+		"app/__init__.py":      "",
+		"app/hello.py":         "\"\"\"Hello.\"\"\"\nfrom slipway_greeting import greet\n\n\ndef count() -> int:\n    \"\"\"Count.\"\"\"\n    return greet(\"you\")\n",
+		"app/needs_black.py":   "x = {  'a':1 }\n",
+	})
+	tools := []string{"flake8", "black", "pylint", "mypy"}
+	ctx := context.Background()
+
+	// The image's linters alone: the dependency is missing, the plugin too, black is the image's.
+	bare, err := Run(ctx, Options{Workspace: dir, Dir: dir, Tools: tools, Explicit: true, Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"pylint:E0401", "mypy:import", "black:format"} {
+		if !strings.Contains(codes(bare)+" ", want) {
+			t.Errorf("without the environment, no %s: the test proves nothing (%s)", want, codes(bare))
+		}
+	}
+
+	cache, venvs := t.TempDir(), t.TempDir()
+	env := install(t, dir, cache, venvs, getenv, tools)
+	if env.How != "installed" || !exists(env.Archive) {
+		t.Fatalf("environment %+v, want installed and archived", env)
+	}
+	rep, err := Run(ctx, Options{Workspace: dir, Dir: dir, Tools: tools, Explicit: true, Env: env, Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := codes(rep)
+	if strings.Contains(got, "E0401") || strings.Contains(got, "mypy:import") {
+		t.Errorf("an installed dependency is still an import error: %s", got)
+	}
+	// mypy read the dependency's types: greet returns str, count promises int.
+	if !strings.Contains(got, "mypy:return-value") {
+		t.Errorf("mypy did not check the call against the installed types: %s", got)
+	}
+	if !strings.Contains(got, "flake8:SLW100") {
+		t.Errorf("the pinned flake8 plugin's code is not reported: %s", got)
+	}
+	if strings.Contains(got, "black:") {
+		t.Errorf("black findings from the image's black, not the pinned stand-in: %s", got)
+	}
+	for tool, want := range map[string][2]string{
+		"black":  {"24.99.0", preCommitConfig},
+		"flake8": {"", "image"},
+	} {
+		r := resultOf(t, rep, tool)
+		if (want[0] != "" && r.Version != want[0]) || r.Version == "" || r.From != want[1] {
+			t.Errorf("%s: version %q from %q, want %q from %q", tool, r.Version, r.From, want[0], want[1])
+		}
+	}
+
+	// The next run on this machine reuses it; on a fresh machine with the cache restored, the
+	// archive is unpacked, and it works the same.
+	if again := install(t, dir, cache, venvs, getenv, tools); again.How != "reused" || again.Key != env.Key {
+		t.Errorf("second install: %s with key %s, want reused %s", again.How, again.Key, env.Key)
+	}
+	fresh := install(t, dir, cache, t.TempDir(), getenv, tools)
+	if fresh.How != "restored" {
+		t.Fatalf("install with the cache on a fresh machine: %s, want restored", fresh.How)
+	}
+	rep, err = Run(ctx, Options{Workspace: dir, Dir: dir, Tools: []string{"flake8"}, Explicit: true, Env: fresh, Getenv: getenv})
+	if err != nil || !strings.Contains(codes(rep), "flake8:SLW100") {
+		t.Errorf("the restored environment lost the plugin: %v %s", err, codes(rep))
+	}
+	// A changed requirement is a new key, a new environment, and the old archive goes.
+	writeFiles(t, dir, map[string]string{"requirements-dev.txt": "flake8-slipway==0.3.0\n# changed\n"})
+	changed := install(t, dir, cache, venvs, getenv, tools)
+	if changed.Key == env.Key || changed.How != "installed" || exists(env.Archive) {
+		t.Errorf("after a requirements change: key %s (was %s), %s, old archive kept: %v", changed.Key, env.Key, changed.How, exists(env.Archive))
+	}
+	if archives, _ := filepath.Glob(filepath.Join(cache, "venv", "*.tar")); len(archives) != 1 {
+		t.Errorf("archives in the cache: %v, want one", archives)
+	}
+}
+
+func TestInstall_PipFailureSaysWhatToDo(t *testing.T) {
+	t.Parallel()
+	requireTools(t, "flake8")
+	index := linttest.Index(t)
+	dir, getenv := project(t, index, map[string]string{"requirements-dev.txt": "no-such-package-slipway==1.0\n"})
+	plan, err := PlanInstall(dir, "auto", []string{"flake8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Install(context.Background(), plan, InstallOptions{VenvRoot: t.TempDir(), CacheDir: t.TempDir(), Tools: []string{"flake8"}, Getenv: getenv})
+	var ie *InstallError
+	if !errorAs(err, &ie) || !strings.Contains(err.Error(), "no-such-package-slipway") || !strings.Contains(err.Error(), "install: none") {
+		t.Fatalf("err = %v, want an InstallError naming the package and the way out", err)
+	}
+}
