@@ -33,14 +33,16 @@ type config struct {
 	SuggestFixes     bool
 	GitHubToken      string
 	FailOn           string
-	SARIFFile        string
-	ReportFile       string
+	SARIFFile        string // absolute, inside the workspace; "" when not asked for
+	ReportFile       string // absolute, inside the workspace
+	CacheDir         string // absolute, inside the workspace
 	Jobs             int
 
 	Workspace string            // absolute workspace root
 	Dir       string            // absolute working directory
 	Explicit  bool              // linters were named, not detected
 	Sources   map[string]string // detected linter → the file that configures it
+	Install   *lint.InstallPlan // what install asks for
 }
 
 func parseConfig(k *actionkit.Kit) (config, error) {
@@ -55,10 +57,9 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		SuggestFixes:     in.Bool("suggest-fixes"),
 		GitHubToken:      in.Secret("github-token"),
 		FailOn:           in.Enum("fail-on", "error", "warning", "never"),
-		SARIFFile:        in.String("sarif-file"),
-		ReportFile:       in.String("report-file"),
 		Jobs:             in.Int("jobs", 0, 64),
 	}
+	install := in.String("install")
 	if cfg.SuggestFixes && cfg.GitHubToken == "" {
 		in.Invalid("suggest-fixes", "needs github-token to post review comments")
 	}
@@ -76,6 +77,13 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	if cfg.Workspace == "" {
 		cfg.Workspace, _ = os.Getwd()
 	}
+	// Where the run writes: checked now, so that a bad path stops the run before any linter starts.
+	cfg.ReportFile = outputFile(in, cfg.Workspace, "report-file")
+	cfg.SARIFFile = outputFile(in, cfg.Workspace, "sarif-file")
+	if cfg.SARIFFile != "" && cfg.SARIFFile == cfg.ReportFile {
+		in.Invalid("sarif-file", "is the same file as report-file")
+	}
+	cfg.CacheDir = outputDir(in, cfg.Workspace, "cache-dir")
 	if dir, err := actionkit.WorkspacePath(cfg.Workspace, cfg.WorkingDirectory); err != nil {
 		in.Invalid("working-directory", "%q is outside the workspace", cfg.WorkingDirectory)
 	} else if st, err := os.Stat(dir); err != nil || !st.IsDir() {
@@ -98,8 +106,67 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 			cfg.Linters, cfg.Sources = det.Tools, det.Sources
 		}
 		cfg.Explicit = !auto
+		plan, err := lint.PlanInstall(dir, install, cfg.Linters)
+		if err != nil {
+			in.Invalid("install", "%v", strings.TrimPrefix(err.Error(), "install: "))
+		}
+		cfg.Install = plan
 	}
 	return cfg, in.Err()
+}
+
+// outputFile resolves a path input the run writes to: inside the workspace, and not a directory nor
+// below a file. Empty stays empty.
+func outputFile(in *actionkit.Inputs, workspace, name string) string {
+	v := in.String(name)
+	if v == "" {
+		return ""
+	}
+	p, err := actionkit.WorkspacePath(workspace, v)
+	if err != nil {
+		in.Invalid(name, "%q is outside the workspace: the action can write only there (a container action sees nothing else of the runner)", v)
+		return ""
+	}
+	if st, err := os.Stat(p); err == nil && st.IsDir() {
+		in.Invalid(name, "%q is a directory; name a file", v)
+		return ""
+	}
+	if parent := existingAncestor(filepath.Dir(p)); parent != "" {
+		in.Invalid(name, "%q cannot be written: %s is a file", v, parent)
+		return ""
+	}
+	return p
+}
+
+// outputDir resolves a directory input the run writes into: inside the workspace, not a file.
+func outputDir(in *actionkit.Inputs, workspace, name string) string {
+	v := in.String(name)
+	p, err := actionkit.WorkspacePath(workspace, v)
+	if err != nil {
+		in.Invalid(name, "%q is outside the workspace", v)
+		return ""
+	}
+	if parent := existingAncestor(p); parent != "" {
+		in.Invalid(name, "%q cannot be a directory: %s is a file", v, parent)
+		return ""
+	}
+	return p
+}
+
+// existingAncestor returns the nearest existing path at or above dir when it is not a directory
+// (a file where a directory must be made), else "".
+func existingAncestor(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if st, err := os.Stat(d); err == nil {
+			if !st.IsDir() {
+				return d
+			}
+			return ""
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
 }
 
 func contains(list []string, s string) bool {

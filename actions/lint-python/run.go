@@ -19,12 +19,16 @@ import (
 func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if len(cfg.Linters) == 0 {
 		k.Warningf("auto found no linter configured in %s (pyproject.toml, setup.cfg, tox.ini, .flake8, .pre-commit-config.yaml...); set the linters input", cfg.WorkingDirectory)
-		return writeOutputs(k, cfg, &lint.Report{})
+		return writeOutputs(k, cfg, &lint.Report{}, nil)
 	}
 	for _, t := range cfg.Linters {
 		if src := cfg.Sources[t]; src != "" {
 			k.Infof("%s: configured in %s", t, src)
 		}
+	}
+	env, err := installEnvironment(ctx, k, cfg)
+	if err != nil {
+		return err
 	}
 	var changed lint.Changes
 	if base := changedBase(ctx, k, cfg); base != "" {
@@ -38,22 +42,30 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	rep, err := lint.Run(ctx, lint.Options{
 		Workspace: cfg.Workspace, Dir: cfg.Dir, Paths: cfg.Paths, Exclude: cfg.Exclude,
 		Tools: cfg.Linters, Explicit: cfg.Explicit, Jobs: cfg.Jobs, Changed: changed,
+		Env: env, MypyCache: filepath.Join(cfg.CacheDir, "mypy"), Getenv: k.Getenv,
 	})
 	var missing *lint.MissingToolError
 	var crashed *lint.ToolError
+	var bad *lint.InputError
 	switch {
+	case errors.As(err, &bad):
+		return actionkit.BadInput(err)
 	case errors.As(err, &missing), errors.As(err, &crashed):
 		return actionkit.Infra(err)
 	case err != nil:
-		return err
+		return actionkit.Infra(err)
 	}
 
 	for _, t := range rep.Tools {
-		if t.Skipped != "" {
+		switch {
+		case t.Skipped != "":
 			k.Warningf("%s was detected but not run: %s", t.Tool, t.Skipped)
 			continue
+		case t.Note != "":
+			k.Infof("%s: %s", t.Tool, t.Note)
+			continue
 		}
-		k.Group(fmt.Sprintf("%s: %d findings in %d files (%s)", t.Tool, len(t.Findings), t.Files, t.Elapsed.Round(time.Millisecond)))
+		k.Group(fmt.Sprintf("%s %s (%s): %d findings in %d files (%s)", t.Tool, t.Version, t.From, len(t.Findings), t.Files, t.Elapsed.Round(time.Millisecond)))
 		k.Infof("$ %s", strings.Join(t.Command, " "))
 		if !k.Local() { // locally every finding is printed below as file:line:col; on GitHub, annotations are capped
 			w := k.Untrusted()
@@ -70,8 +82,8 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 			Title: strings.TrimSpace(f.Tool + " " + f.Code), Message: f.Message,
 		})
 	}
-	summarise(k, cfg, rep)
-	if err := writeOutputs(k, cfg, rep); err != nil {
+	summarise(k, rep, env)
+	if err := writeOutputs(k, cfg, rep, env); err != nil {
 		return err
 	}
 	if cfg.SuggestFixes {
@@ -114,51 +126,99 @@ func level(s lint.Severity) actionkit.Level {
 	return actionkit.LevelNotice
 }
 
-func summarise(k *actionkit.Kit, cfg config, rep *lint.Report) {
+// installEnvironment makes or finds the project's environment that install asks for; nil when it
+// asks for nothing. pip's failure is infrastructure (exit 3) with advice.
+func installEnvironment(ctx context.Context, k *actionkit.Kit, cfg config) (*lint.Environment, error) {
+	for _, n := range cfg.Install.Notes {
+		k.Infof("install: %s", n)
+	}
+	if cfg.Install.Empty() {
+		if cfg.Install != nil && cfg.Install.Mode == "auto" {
+			k.Infof("install: auto found nothing to install (no pre-commit pin, requirements file or pyproject dependency); the image's linters run")
+		}
+		return nil, nil
+	}
+	k.Group("install: the project's environment")
+	defer k.EndGroup()
+	env, err := lint.Install(ctx, cfg.Install, lint.InstallOptions{
+		VenvRoot: venvRoot(k), CacheDir: cfg.CacheDir, Tools: cfg.Linters, Getenv: k.Getenv,
+		Progress: func(format string, args ...any) { k.Infof(format, args...) },
+	})
+	if err != nil {
+		return nil, actionkit.Infra(err)
+	}
+	k.Infof("install: %s environment %s (%s)", env.How, env.Key, relative(cfg.Workspace, env.Archive))
+	return env, nil
+}
+
+// venvRoot is where environments are unpacked: the user's cache (HOME is kept for the whole job in
+// a container action), outside the tree the linters walk.
+func venvRoot(k *actionkit.Kit) string {
+	base := k.Getenv("XDG_CACHE_HOME")
+	if base == "" && k.Getenv("HOME") != "" {
+		base = filepath.Join(k.Getenv("HOME"), ".cache")
+	}
+	if base == "" {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "slipway", "venvs")
+}
+
+func summarise(k *actionkit.Kit, rep *lint.Report, env *lint.Environment) {
 	s := k.Summary()
 	s.Heading(2, "lint-python")
 	rows := make([][]string, 0, len(rep.Tools))
 	for _, t := range rep.Tools {
 		status := strconv.Itoa(len(t.Findings))
-		if t.Skipped != "" {
+		switch {
+		case t.Skipped != "":
 			status = "not run: " + t.Skipped
+		case t.Note != "":
+			status = "not run: " + t.Note
 		}
-		rows = append(rows, []string{t.Tool, status, strconv.Itoa(t.Files), t.Elapsed.Round(time.Millisecond).String()})
+		rows = append(rows, []string{t.Tool, t.Version, t.From, status, strconv.Itoa(t.Files), t.Elapsed.Round(time.Millisecond).String()})
 	}
-	s.Table([]string{"linter", "findings", "files", "time"}, rows)
+	s.Table([]string{"linter", "version", "from", "findings", "files", "time"}, rows)
 	note := fmt.Sprintf("%d findings in %s (linters in parallel)", len(rep.Findings), rep.Elapsed.Round(time.Millisecond))
 	if rep.Filtered > 0 {
 		note += fmt.Sprintf("; %d more outside the changed lines or excluded", rep.Filtered)
 	}
+	if env != nil {
+		note += fmt.Sprintf("; the project's environment %s was %s", env.Key, env.How)
+	}
 	s.Paragraph(note + ".")
 }
 
-func writeOutputs(k *actionkit.Kit, cfg config, rep *lint.Report) error {
-	report := cfg.ReportFile
-	if report == "" {
-		dir := k.Getenv("RUNNER_TEMP")
-		if dir == "" {
-			dir = os.TempDir()
-		}
-		report = filepath.Join(dir, "slipway-lint-report.json")
-	} else if !filepath.IsAbs(report) {
-		report = filepath.Join(cfg.Workspace, report)
-	}
-	if err := rep.WriteJSON(report); err != nil {
+// writeOutputs writes the report (and SARIF) where the inputs say, inside the workspace, and sets
+// the outputs to their workspace-relative paths: a later step on the runner reads them from the
+// workspace, which is the one directory it shares with the action's container.
+func writeOutputs(k *actionkit.Kit, cfg config, rep *lint.Report, env *lint.Environment) error {
+	if err := rep.WriteJSON(cfg.ReportFile); err != nil {
 		return actionkit.Infra(fmt.Errorf("report-file: %w", err))
 	}
-	errs := []error{k.SetOutput("findings", strconv.Itoa(len(rep.Findings))), k.SetOutput("report", report)}
+	if filepath.Base(filepath.Dir(cfg.ReportFile)) == ".slipway" {
+		lint.EnsureIgnored(filepath.Dir(cfg.ReportFile))
+	}
+	errs := []error{k.SetOutput("findings", strconv.Itoa(len(rep.Findings))), k.SetOutput("report", relative(cfg.Workspace, cfg.ReportFile))}
 	if cfg.SARIFFile != "" {
-		sarif := cfg.SARIFFile
-		if !filepath.IsAbs(sarif) {
-			sarif = filepath.Join(cfg.Workspace, sarif)
-		}
-		if err := rep.WriteSARIF(sarif); err != nil {
+		if err := rep.WriteSARIF(cfg.SARIFFile); err != nil {
 			return actionkit.Infra(fmt.Errorf("sarif-file: %w", err))
 		}
-		errs = append(errs, k.SetOutput("sarif-file", sarif))
+		errs = append(errs, k.SetOutput("sarif-file", relative(cfg.Workspace, cfg.SARIFFile)))
+	}
+	if env != nil {
+		errs = append(errs, k.SetOutput("environment-key", env.Key))
 	}
 	return errors.Join(errs...)
+}
+
+// relative is p relative to the workspace, with slashes.
+func relative(workspace, p string) string {
+	r, err := filepath.Rel(workspace, p)
+	if err != nil {
+		return p
+	}
+	return filepath.ToSlash(r)
 }
 
 func location(f lint.Finding) string {

@@ -13,6 +13,7 @@ import (
 	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
 	"github.com/slipway-actions/slipway/internal/dockertest"
 	"github.com/slipway-actions/slipway/internal/lint"
+	"github.com/slipway-actions/slipway/internal/lint/linttest"
 )
 
 const planted = "../../internal/lint/testdata/planted"
@@ -25,16 +26,26 @@ func requireLinters(t *testing.T) {
 	}
 }
 
-// workspace is a fake runner whose workspace holds a copy of the planted project under api/.
+// workspace is a fake runner whose workspace holds a copy of the planted project under api/. The
+// linters are found on the runner's PATH, as the action finds them in its image.
 func workspace(t *testing.T) (*actiontest.Runner, string) {
 	t.Helper()
-	r := actiontest.NewRunner(t)
-	ws := t.TempDir()
+	r := runner(t)
+	ws := r.Env["GITHUB_WORKSPACE"]
 	if err := os.Rename(actiontest.CopyDir(t, planted), filepath.Join(ws, "api")); err != nil {
 		t.Fatal(err)
 	}
-	r.Env["GITHUB_WORKSPACE"] = ws
 	return r, ws
+}
+
+// runner is a fake runner with an empty workspace of its own, and the PATH and HOME the linters need.
+func runner(t *testing.T) *actiontest.Runner {
+	t.Helper()
+	r := actiontest.NewRunner(t)
+	r.Env["GITHUB_WORKSPACE"] = t.TempDir()
+	r.Env["PATH"] = os.Getenv("PATH")
+	r.Env["HOME"] = t.TempDir()
+	return r
 }
 
 func TestLintPython_PlantedProjectFailsWithExactAnnotations(t *testing.T) {
@@ -47,7 +58,10 @@ func TestLintPython_PlantedProjectFailsWithExactAnnotations(t *testing.T) {
 		t.Fatalf("exit %d, want 1 (findings); log:\n%s", res.Code, res.Stdout)
 	}
 	var rep lint.Report
-	b, err := os.ReadFile(res.Outputs["report"])
+	if res.Outputs["report"] != ".slipway/lint-report.json" {
+		t.Errorf("report output %q, want the default inside the workspace, relative to it", res.Outputs["report"])
+	}
+	b, err := os.ReadFile(filepath.Join(ws, res.Outputs["report"]))
 	if err != nil {
 		t.Fatalf("report output %q: %v", res.Outputs["report"], err)
 	}
@@ -86,7 +100,7 @@ func TestLintPython_PlantedProjectFailsWithExactAnnotations(t *testing.T) {
 	if !strings.Contains(res.Stdout, "TODO ::set-output name=findings::0") {
 		t.Errorf("the planted fixme finding is missing from the log")
 	}
-	if _, err := os.Stat(filepath.Join(ws, "out", "lint.sarif")); err != nil || res.Outputs["sarif-file"] == "" {
+	if _, err := os.Stat(filepath.Join(ws, "out", "lint.sarif")); err != nil || res.Outputs["sarif-file"] != "out/lint.sarif" {
 		t.Errorf("SARIF file not written: %v", err)
 	}
 	if len(res.Outputs) != 3 {
@@ -143,5 +157,155 @@ func TestLintPython_CleanProjectPasses(t *testing.T) {
 	res := r.Run(t, context.Background(), realMain)
 	if res.Code != 0 || res.Outputs["findings"] != "0" {
 		t.Errorf("exit %d, findings %q; log:\n%s", res.Code, res.Outputs["findings"], res.Stdout)
+	}
+}
+
+func TestLintPython_BadReportFileExitsBeforeAnyLinterStarts(t *testing.T) {
+	t.Parallel()
+	r, ws := workspace(t)
+	// A flake8 that leaves a mark if it ever runs.
+	bin := t.TempDir()
+	mark := filepath.Join(t.TempDir(), "flake8-ran")
+	if err := os.WriteFile(filepath.Join(bin, "flake8"), []byte("#!/bin/sh\ntouch "+mark+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r.Env["PATH"] = bin + string(os.PathListSeparator) + r.Env["PATH"]
+	if err := os.WriteFile(filepath.Join(ws, "a-file"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(filepath.Dir(ws), "escaped", "report.json")
+	r.Input("working-directory", "api").Input("linters", "flake8").
+		Input("report-file", "../escaped/report.json").Input("sarif-file", "a-file/lint.sarif").Input("cache-dir", "a-file")
+	res := r.Run(t, context.Background(), realMain)
+	if res.Code != 2 {
+		t.Fatalf("exit %d, want 2; log:\n%s", res.Code, res.Stdout)
+	}
+	for _, want := range []string{`input "report-file": "../escaped/report.json" is outside the workspace`,
+		`input "sarif-file": "a-file/lint.sarif" cannot be written`, `input "cache-dir": "a-file" cannot be a directory`} {
+		if !strings.Contains(res.Stdout, want) {
+			t.Errorf("log lacks %q:\n%s", want, res.Stdout)
+		}
+	}
+	if _, err := os.Stat(mark); err == nil {
+		t.Errorf("flake8 ran before the bad input was reported")
+	}
+	if _, err := os.Stat(filepath.Dir(outside)); err == nil {
+		t.Errorf("a directory was made outside the workspace: %s", filepath.Dir(outside))
+	}
+	if len(res.Outputs) != 0 {
+		t.Errorf("outputs on bad input: %v", res.Outputs)
+	}
+}
+
+func TestLintPython_RunsTheProjectsPinnedLintersAndDependencies(t *testing.T) {
+	t.Parallel()
+	requireLinters(t)
+	r := runner(t)
+	ws := r.Env["GITHUB_WORKSPACE"]
+	r.Env["PIP_INDEX_URL"] = linttest.Index(t, linttest.TypedDependency, linttest.Flake8Plugin, linttest.StandInBlack("24.99.0"))
+	files := map[string]string{
+		"pyproject.toml":          "[project]\nname = \"p\"\n\n[dependency-groups]\ndev = [\"slipway-greeting==1.2.0\", \"flake8-slipway==0.3.0\"]\n\n[tool.black]\n\n[tool.pylint.main]\ndisable = [\"missing-module-docstring\"]\n",
+		".pre-commit-config.yaml": "repos:\n- repo: https://github.com/psf/black-pre-commit-mirror\n  rev: 24.99.0\n  hooks: [{id: black}]\n",
+		"setup.cfg":               "[flake8]\n",
+		"app/__init__.py":         "",
+		"app/hello.py":            "\"\"\"Hello.\"\"\"\nfrom slipway_greeting import greet\n\n\ndef shout() -> str:\n    \"\"\"Shout.\"\"\"\n    return greet(\"you\").upper()\n",
+	}
+	for name, text := range files {
+		p := filepath.Join(ws, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Input("fail-on", "never")
+	res := r.Run(t, context.Background(), realMain)
+	if res.Code != 0 {
+		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
+	}
+	if strings.Contains(res.Stdout, "E0401") || strings.Contains(res.Stdout, "import-error") {
+		t.Errorf("an installed dependency is an import error:\n%s", res.Stdout)
+	}
+	if !strings.Contains(res.Stdout, "SLW100") {
+		t.Errorf("the pinned flake8 plugin's code is not reported:\n%s", res.Stdout)
+	}
+	if !strings.Contains(res.Summary, "| black | 24.99.0 | .pre-commit-config.yaml |") {
+		t.Errorf("the summary does not say black 24.99.0 came from .pre-commit-config.yaml:\n%s", res.Summary)
+	}
+	if !strings.Contains(res.Summary, "| flake8 | ") || !strings.Contains(res.Summary, " | image | ") {
+		t.Errorf("the summary does not say flake8 is the image's:\n%s", res.Summary)
+	}
+	key := res.Outputs["environment-key"]
+	if key == "" {
+		t.Fatalf("no environment-key output: %v", res.Outputs)
+	}
+	if _, err := os.Stat(filepath.Join(ws, ".slipway", "cache", "venv", key+".tar")); err != nil {
+		t.Errorf("the environment is not archived in the cache directory: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(ws, ".slipway", "cache", "mypy")); err == nil {
+		t.Errorf("mypy ran though the project does not configure it")
+	}
+}
+
+// A pull request as GitHub checks it out (the merge commit, fetch-depth 2), in a workspace owned by
+// the runner's user (uid 1001) while the action runs as root, with a non-ASCII file name.
+func TestLintPython_OnlyChangedOnAPullRequestCheckout(t *testing.T) {
+	t.Parallel()
+	requireLinters(t)
+	r := runner(t)
+	ws := r.Env["GITHUB_WORKSPACE"]
+	if err := (linttest.Tree{Modules: 4}).Write(ws); err != nil {
+		t.Fatal(err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(linttest.Commit(ws, "base"))
+	must(linttest.Git(ws, "checkout", "-q", "-b", "feature"))
+	_, err := linttest.Change(ws, []int{2})
+	must(err)
+	must(os.WriteFile(filepath.Join(ws, "app", "pkg00", "zürich.py"), []byte("\"\"\"Zürich.\"\"\"\nimport os\n"), 0o644))
+	must(linttest.Commit(ws, "feature"))
+	must(linttest.Git(ws, "checkout", "-q", "main"))
+	must(linttest.Git(ws, "merge", "-q", "--no-ff", "-m", "Merge feature into main", "feature"))
+	if os.Geteuid() == 0 {
+		must(filepath.Walk(ws, func(p string, _ os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			return os.Lchown(p, 1001, 1001)
+		}))
+	}
+	r.Env["GITHUB_EVENT_NAME"], r.Env["GITHUB_BASE_REF"] = "pull_request", "main"
+	r.Input("only-changed", "true").Input("install", "none")
+	res := r.Run(t, context.Background(), realMain)
+	if res.Code != 1 {
+		t.Fatalf("exit %d, want 1 (findings on the changed lines); log:\n%s", res.Code, res.Stdout)
+	}
+	if !strings.Contains(res.Stdout, "only-changed: reporting findings on the lines changed since HEAD^1") {
+		t.Errorf("the merge commit's first parent is not the base:\n%s", res.Stdout)
+	}
+	var rep lint.Report
+	b, err := os.ReadFile(filepath.Join(ws, res.Outputs["report"]))
+	must(err)
+	must(json.Unmarshal(b, &rep))
+	files := map[string]bool{}
+	for _, f := range rep.Findings {
+		files[f.File] = true
+	}
+	for _, want := range []string{"app/pkg00/zürich.py", linttest.ModulePath(2), "scripts/tool_1.py"} {
+		if !files[want] {
+			t.Errorf("no finding in %s; findings in %v", want, files)
+		}
+	}
+	if files[linttest.ModulePath(1)] || files["generated/gen_1.py"] {
+		t.Errorf("findings outside the change or in excluded code: %v", files)
+	}
+	if !strings.Contains(res.Stdout, "file=app/pkg00/zürich.py,line=2") {
+		t.Errorf("no annotation on the non-ASCII file:\n%s", res.Stdout)
 	}
 }

@@ -52,7 +52,7 @@ func TestLintPython_SuggestFixesPostsOneReviewOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := func() actiontest.Result {
-		r := actiontest.NewRunner(t)
+		r := runner(t)
 		r.Env["GITHUB_WORKSPACE"], r.Env["GITHUB_EVENT_NAME"], r.Env["GITHUB_EVENT_PATH"] = ws, "pull_request", event
 		r.Env["GITHUB_API_URL"], r.Env["GITHUB_REPOSITORY"] = srv.URL+"/api/v3", "acme/web"
 		r.Input("linters", "black").Input("suggest-fixes", "true").Input("github-token", "ghs_suggesttoken42").Input("base-ref", "main")
