@@ -22,6 +22,11 @@ func archive(dir, file string) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
+	// The cache step after the action runs as the runner's user, not as the container's root.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
 	tw := tar.NewWriter(tmp)
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

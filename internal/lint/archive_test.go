@@ -23,6 +23,9 @@ func TestArchive_RoundTripKeepsFilesModesAndLinks(t *testing.T) {
 	if err := archive(src, file); err != nil {
 		t.Fatal(err)
 	}
+	if st, err := os.Stat(file); err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("archive mode %v (%v), want 0644: the cache step reads it as another user", st.Mode(), err)
+	}
 	dst := filepath.Join(t.TempDir(), "venv")
 	if err := unpack(file, dst); err != nil {
 		t.Fatal(err)

@@ -159,6 +159,7 @@ func prepare(ctx context.Context, o Options) ([]*execution, error) {
 		}
 	}
 	cores := runtime.NumCPU()
+	total := 0
 	for _, x := range execs {
 		x.inv = invocation{paths: paths, mypyCache: o.MypyCache, jobs: 1}
 		if o.Changed != nil {
@@ -171,7 +172,12 @@ func prepare(ctx context.Context, o Options) ([]*execution, error) {
 				x.skip, x.result.Note = true, "no changed file to lint"
 			}
 		}
-		if x.skip || x.tool.parallel == nil || cores < 2 || !x.tool.parallel(ctx, x) {
+		if !x.skip {
+			total += x.tool.cost
+		}
+	}
+	for _, x := range execs {
+		if x.skip || x.tool.parallel == nil || cores < 2 || !x.tool.parallel(ctx, x, (total-x.tool.cost)/cores) {
 			continue
 		}
 		x.inv.jobs = cores

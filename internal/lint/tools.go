@@ -21,8 +21,9 @@ type tool struct {
 	configs []configKey
 	// formatter: check mode prints a diff of what it would rewrite, and a finding spans lines.
 	formatter bool
-	// cost is the tool's relative run time on a typical tree (measured: pylint ≈ 10× black ≈ 18×
-	// flake8); the costliest start first, so the longest tool never waits behind short ones.
+	// cost is the tool's CPU time on a typical tree, relative (measured on bench/lint's tree of 240
+	// modules with Debian's linters: pylint 37 s, black 15 s, mypy 4 s, flake8 3.5 s, isort 0.6 s);
+	// the costliest start first, so the longest tool never waits behind short ones.
 	cost int
 	// perModule: in only-changed mode it gets the changed modules and, to import the rest, the
 	// roots of the whole tree (pylint, mypy); otherwise it gets the changed files.
@@ -31,9 +32,10 @@ type tool struct {
 	args func(inv invocation) []string
 	// env adds KEY=VALUE entries to the tool's environment for one invocation.
 	env func(inv invocation) []string
-	// parallel says whether the tool may use its own worker processes on this project without
-	// changing its findings; nil means it takes no process count.
-	parallel func(ctx context.Context, x *execution) bool
+	// parallel says whether the tool should use its own worker processes: only the long pole gains
+	// from them (rest is what the other tools put on each core, in cost units; workers cost CPU the
+	// others need), and only where its findings stay the same. nil means it takes no process count.
+	parallel func(ctx context.Context, x *execution, rest int) bool
 	// ranOK reports whether an exit code means the tool ran (with or without findings); any other
 	// code, or a non-zero code with nothing parsed, is a crash.
 	ranOK func(code int) bool
@@ -83,24 +85,24 @@ var tools = []tool{
 		name: "flake8", binary: "flake8", module: "flake8", dist: "flake8",
 		hooks:   []string{"flake8"},
 		configs: []configKey{{"setup.cfg", "flake8"}, {"tox.ini", "flake8"}, {".flake8", "flake8"}},
-		cost:    20,
+		cost:    35,
 		// flake8 applies its exclude to files named on the command line too.
 		args: func(inv invocation) []string {
 			return append([]string{"--format=" + flake8Format, "--jobs=" + strconv.Itoa(inv.jobs)}, inv.paths...)
 		},
-		parallel: always,
+		parallel: longPole,
 		ranOK:    zeroOrOne, parse: noError(parseFlake8),
 	},
 	{
 		name: "black", binary: "black", module: "black", dist: "black",
 		hooks:     []string{"black"},
 		configs:   []configKey{{"pyproject.toml", "tool.black"}},
-		formatter: true, cost: 65,
+		formatter: true, cost: 150,
 		args: func(inv invocation) []string {
 			return append([]string{"--check", "--diff", "--no-color", "--quiet"}, inv.paths...)
 		},
 		env:      func(inv invocation) []string { return []string{"BLACK_NUM_WORKERS=" + strconv.Itoa(inv.jobs)} },
-		parallel: always,
+		parallel: longPole,
 		ranOK:    zeroOrOne, parse: formatter("black"),
 	},
 	{
@@ -108,7 +110,7 @@ var tools = []tool{
 		hooks: []string{"isort"},
 		configs: []configKey{{"pyproject.toml", "tool.isort"}, {".isort.cfg", ""}, {"setup.cfg", "isort"},
 			{"setup.cfg", "tool:isort"}, {"tox.ini", "isort"}, {"tox.ini", "tool:isort"}},
-		formatter: true, cost: 4,
+		formatter: true, cost: 6,
 		args: func(inv invocation) []string {
 			args := []string{"--check-only", "--diff", "--quiet"}
 			if inv.changed {
@@ -136,8 +138,9 @@ var tools = []tool{
 			return append(args, inv.paths...)
 		},
 		// pylint is the long pole. Its own worker processes (--jobs) would spread it over the cores, but
-		// with --jobs > 1 pylint skips duplicate-code (R0801): so only where that check is off.
-		parallel: pylintWithoutDuplicateCode,
+		// with --jobs > 1 pylint skips duplicate-code (R0801): so only where that check is off, and
+		// only if pylint is still the long pole without it (it costs 0.3 of a run with it).
+		parallel: pylintWorkers,
 		// pylint's exit code is a bit mask of message kinds; 32 is a usage error.
 		ranOK: func(code int) bool { return code >= 0 && code&32 == 0 }, parse: parsePylint,
 	},
@@ -146,7 +149,7 @@ var tools = []tool{
 		hooks: []string{"mypy"},
 		configs: []configKey{{"pyproject.toml", "tool.mypy"}, {"mypy.ini", ""}, {".mypy.ini", ""},
 			{"setup.cfg", "mypy"}, {"setup.cfg", "mypy-*"}},
-		cost: 35, perModule: true,
+		cost: 40, perModule: true,
 		args: func(inv invocation) []string {
 			args := []string{"--show-column-numbers", "--show-error-codes", "--no-error-summary",
 				"--no-color-output", "--no-pretty", "--hide-error-context"}
@@ -197,7 +200,11 @@ func forceExclude(inv invocation) []string {
 
 func zeroOrOne(code int) bool { return code == 0 || code == 1 }
 
-func always(context.Context, *execution) bool { return true }
+// longPole: a tool takes worker processes when it alone clearly outlasts what the others put on a
+// core (by half as much again: workers cost CPU of their own).
+func longPole(_ context.Context, x *execution, rest int) bool { return outlasts(x.tool.cost, rest) }
+
+func outlasts(cost, rest int) bool { return cost*2 > rest*3 }
 
 func noError(f func(string, func(string) string) []Finding) func(string, func(string) string) ([]Finding, error) {
 	return func(s string, p func(string) string) ([]Finding, error) { return f(s, p), nil }
@@ -207,15 +214,15 @@ func formatter(tool string) func(string, func(string) string) ([]Finding, error)
 	return func(s string, p func(string) string) ([]Finding, error) { return formatterFindings(tool, s, p), nil }
 }
 
-// pylintWithoutDuplicateCode asks pylint, with the project's own config, whether duplicate-code is
-// enabled; only when it is not may pylint run with --jobs and still report what a plain run reports.
-// In only-changed mode duplicate-code is off (it needs the whole tree), so no need to ask. The answer
-// is asked only when the project's pylint config mentions the check: it is on by default.
-func pylintWithoutDuplicateCode(ctx context.Context, x *execution) bool {
+// pylintWorkers decides pylint's --jobs. Without duplicate-code pylint costs about 0.3 of a run with
+// it; it takes workers if it is the long pole even so, and the project's config turns the check off:
+// pylint, with that config, is asked (only when the config mentions the check: it is on by default).
+// In only-changed mode duplicate-code is off (it needs the whole tree).
+func pylintWorkers(ctx context.Context, x *execution, rest int) bool {
 	if x.inv.changed {
 		return true
 	}
-	if !mentionsDuplicateCode(x.dir) {
+	if !outlasts(x.tool.cost*3/10, rest) || !mentionsDuplicateCode(x.dir) {
 		return false
 	}
 	o, err := execute(ctx, process{argv: append(x.command, "--list-msgs-enabled"), dir: x.dir, env: x.env})
