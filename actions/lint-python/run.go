@@ -37,6 +37,9 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 			return actionkit.Infra(fmt.Errorf("only-changed: %w", err))
 		}
 		k.Infof("only-changed: reporting findings on the lines changed since %s (%d files)", base, len(changed))
+		if contains(cfg.Linters, "pylint") {
+			k.Infof("only-changed: pylint's duplicate-code and cyclic-import compare the whole tree; they are left to full runs")
+		}
 	}
 
 	rep, err := lint.Run(ctx, lint.Options{
