@@ -38,10 +38,12 @@ func release(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		reads, writes := c.Requests()
 		k.Infof("done: %d reads, %d writes to Flagsmith", reads, writes)
 		return nil
-	case actionkit.IsBadInput(err), errors.As(err, &ge):
+	case actionkit.IsBadInput(err):
 		return err
+	case errors.As(err, &ge):
+		return actionkit.Failed(err)
 	default:
-		return actionkit.Infra(err)
+		return err
 	}
 }
 

@@ -11,12 +11,13 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/lint"
+	"github.com/slipway-actions/slipway/internal/workspace"
 )
 
 //go:embed action.yml
 var actionYML []byte
 
-func main() { os.Exit(realMain(context.Background())) }
+func main() { os.Exit(actionkit.Guard(func() int { return realMain(context.Background()) })) }
 
 func realMain(ctx context.Context, opts ...actionkit.Option) int {
 	return actionkit.Main(ctx, "lint-python", actionYML, opts, parseConfig, run)
@@ -73,10 +74,7 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		in.Invalid("linters", "auto cannot be combined with named linters")
 	}
 
-	cfg.Workspace = k.Getenv("GITHUB_WORKSPACE")
-	if cfg.Workspace == "" {
-		cfg.Workspace, _ = os.Getwd()
-	}
+	cfg.Workspace = workspace.Dir(k.Getenv)
 	// Where the run writes: checked now, so that a bad path stops the run before any linter starts.
 	cfg.ReportFile = outputFile(in, cfg.Workspace, "report-file")
 	cfg.SARIFFile = outputFile(in, cfg.Workspace, "sarif-file")
@@ -84,14 +82,14 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		in.Invalid("sarif-file", "is the same file as report-file")
 	}
 	cfg.CacheDir = outputDir(in, cfg.Workspace, "cache-dir")
-	if dir, err := actionkit.WorkspacePath(cfg.Workspace, cfg.WorkingDirectory); err != nil {
+	if dir, err := workspace.Resolve(cfg.Workspace, cfg.WorkingDirectory); err != nil {
 		in.Invalid("working-directory", "%q is outside the workspace", cfg.WorkingDirectory)
 	} else if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		in.Invalid("working-directory", "%q is not a directory", cfg.WorkingDirectory)
 	} else {
 		cfg.Dir = dir
 		for _, p := range cfg.Paths {
-			abs, err := actionkit.WorkspacePath(cfg.Workspace, filepath.Join(dir, p))
+			abs, err := workspace.Resolve(cfg.Workspace, filepath.Join(dir, p))
 			if err != nil {
 				in.Invalid("paths", "%q is outside the workspace", p)
 			} else if _, err := os.Stat(abs); err != nil {
@@ -117,12 +115,16 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 
 // outputFile resolves a path input the run writes to: inside the workspace, and not a directory nor
 // below a file. Empty stays empty.
-func outputFile(in *actionkit.Inputs, workspace, name string) string {
+func outputFile(in *actionkit.Inputs, ws, name string) string {
 	v := in.String(name)
 	if v == "" {
 		return ""
 	}
-	p, err := actionkit.WorkspacePath(workspace, v)
+	if parent := existingAncestor(filepath.Dir(lexical(ws, v))); parent != "" {
+		in.Invalid(name, "%q cannot be written: %s is a file", v, parent)
+		return ""
+	}
+	p, err := workspace.Resolve(ws, v)
 	if err != nil {
 		in.Invalid(name, "%q is outside the workspace: the action can write only there (a container action sees nothing else of the runner)", v)
 		return ""
@@ -131,26 +133,30 @@ func outputFile(in *actionkit.Inputs, workspace, name string) string {
 		in.Invalid(name, "%q is a directory; name a file", v)
 		return ""
 	}
-	if parent := existingAncestor(filepath.Dir(p)); parent != "" {
-		in.Invalid(name, "%q cannot be written: %s is a file", v, parent)
+	return p
+}
+
+// outputDir resolves a directory input the run writes into: inside the workspace, not a file.
+func outputDir(in *actionkit.Inputs, ws, name string) string {
+	v := in.String(name)
+	if parent := existingAncestor(lexical(ws, v)); parent != "" {
+		in.Invalid(name, "%q cannot be a directory: %s is a file", v, parent)
+		return ""
+	}
+	p, err := workspace.Resolve(ws, v)
+	if err != nil {
+		in.Invalid(name, "%q is outside the workspace", v)
 		return ""
 	}
 	return p
 }
 
-// outputDir resolves a directory input the run writes into: inside the workspace, not a file.
-func outputDir(in *actionkit.Inputs, workspace, name string) string {
-	v := in.String(name)
-	p, err := actionkit.WorkspacePath(workspace, v)
-	if err != nil {
-		in.Invalid(name, "%q is outside the workspace", v)
-		return ""
+// lexical is p joined to the workspace as written, before any link is followed.
+func lexical(ws, p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
 	}
-	if parent := existingAncestor(p); parent != "" {
-		in.Invalid(name, "%q cannot be a directory: %s is a file", v, parent)
-		return ""
-	}
-	return p
+	return filepath.Join(ws, p)
 }
 
 // existingAncestor returns the nearest existing path at or above dir when it is not a directory

@@ -12,6 +12,7 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/lint"
+	"github.com/slipway-actions/slipway/internal/workspace"
 )
 
 // run lints, reports and decides: findings at fail-on or above fail the step (exit 1); a missing or
@@ -34,7 +35,7 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if base := changedBase(ctx, k, cfg); base != "" {
 		var err error
 		if changed, err = lint.ChangedLines(ctx, cfg.Dir, cfg.Workspace, base); err != nil {
-			return actionkit.Infra(fmt.Errorf("only-changed: %w", err))
+			return fmt.Errorf("only-changed: %w", err)
 		}
 		k.Infof("only-changed: reporting findings on the lines changed since %s (%d files)", base, len(changed))
 		if contains(cfg.Linters, "pylint") {
@@ -47,16 +48,12 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		Tools: cfg.Linters, Explicit: cfg.Explicit, Jobs: cfg.Jobs, Changed: changed,
 		Env: env, MypyCache: filepath.Join(cfg.CacheDir, "mypy"), Getenv: k.Getenv,
 	})
-	var missing *lint.MissingToolError
-	var crashed *lint.ToolError
 	var bad *lint.InputError
-	switch {
-	case errors.As(err, &bad):
+	if errors.As(err, &bad) {
 		return actionkit.BadInput(err)
-	case errors.As(err, &missing), errors.As(err, &crashed):
-		return actionkit.Infra(err)
-	case err != nil:
-		return actionkit.Infra(err)
+	}
+	if err != nil {
+		return err // a missing or crashed linter: infrastructure
 	}
 
 	for _, t := range rep.Tools {
@@ -97,7 +94,7 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	}
 	threshold := lint.Severity(cfg.FailOn)
 	if n := rep.Count(threshold); n > 0 {
-		return fmt.Errorf("%d findings at level %s or above (fail-on: %s)", n, cfg.FailOn, cfg.FailOn)
+		return actionkit.Failed(fmt.Errorf("%d findings at level %s or above (fail-on: %s)", n, cfg.FailOn, cfg.FailOn))
 	}
 	return nil
 }
@@ -148,9 +145,9 @@ func installEnvironment(ctx context.Context, k *actionkit.Kit, cfg config) (*lin
 		Progress: func(format string, args ...any) { k.Infof(format, args...) },
 	})
 	if err != nil {
-		return nil, actionkit.Infra(err)
+		return nil, err // pip or the interpreter failed: infrastructure
 	}
-	k.Infof("install: %s environment %s (%s)", env.How, env.Key, relative(cfg.Workspace, env.Archive))
+	k.Infof("install: %s environment %s (%s)", env.How, env.Key, workspace.Rel(cfg.Workspace, env.Archive))
 	return env, nil
 }
 
@@ -197,31 +194,22 @@ func summarise(k *actionkit.Kit, rep *lint.Report, env *lint.Environment) {
 // workspace, which is the one directory it shares with the action's container.
 func writeOutputs(k *actionkit.Kit, cfg config, rep *lint.Report, env *lint.Environment) error {
 	if err := rep.WriteJSON(cfg.ReportFile); err != nil {
-		return actionkit.Infra(fmt.Errorf("report-file: %w", err))
+		return fmt.Errorf("report-file: %w", err)
 	}
 	if filepath.Base(filepath.Dir(cfg.ReportFile)) == ".slipway" {
 		lint.EnsureIgnored(filepath.Dir(cfg.ReportFile))
 	}
-	errs := []error{k.SetOutput("findings", strconv.Itoa(len(rep.Findings))), k.SetOutput("report", relative(cfg.Workspace, cfg.ReportFile))}
+	errs := []error{k.SetOutput("findings", strconv.Itoa(len(rep.Findings))), k.SetOutput("report", workspace.Rel(cfg.Workspace, cfg.ReportFile))}
 	if cfg.SARIFFile != "" {
 		if err := rep.WriteSARIF(cfg.SARIFFile); err != nil {
-			return actionkit.Infra(fmt.Errorf("sarif-file: %w", err))
+			return fmt.Errorf("sarif-file: %w", err)
 		}
-		errs = append(errs, k.SetOutput("sarif-file", relative(cfg.Workspace, cfg.SARIFFile)))
+		errs = append(errs, k.SetOutput("sarif-file", workspace.Rel(cfg.Workspace, cfg.SARIFFile)))
 	}
 	if env != nil {
 		errs = append(errs, k.SetOutput("environment-key", env.Key))
 	}
 	return errors.Join(errs...)
-}
-
-// relative is p relative to the workspace, with slashes.
-func relative(workspace, p string) string {
-	r, err := filepath.Rel(workspace, p)
-	if err != nil {
-		return p
-	}
-	return filepath.ToSlash(r)
 }
 
 func location(f lint.Finding) string {
