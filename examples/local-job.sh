@@ -35,7 +35,7 @@ export BASE_IMAGE=$base_image POSTGRES_IMAGE=$postgres_image
 
 cd examples/platform
 step "lint-python on api/ (linters detected from its config)"
-"$work/lint-python" --working-directory api --sarif-file "$work/lint.sarif"
+"$work/lint-python" --working-directory api --sarif-file .slipway/lint.sarif # inside the workspace, as in the action
 
 step "unit tests: the API's test image against PostgreSQL (run-e2e, test service unit)"
 "$work/run-e2e" --compose-file docker-compose.e2e.yml --test-service unit --services db \
