@@ -1,9 +1,18 @@
-// Command lint measures lint-python against the same linters run one after another (what
-// pre-commit/action does) on a generated tree of Python files, and prints the ratio of wall times.
-// Each round uses fresh copies of the tree and no mypy cache, so neither side is warm.
+// Command lint measures lint-python on a generated tree of Python modules (linttest.Tree), in two
+// parts, each side by side in one run:
+//
+//   - full tree: lint-python against the same five linters run one after another (what pre-commit
+//     does), stock linters, cold caches on both sides. Beside the ratio it prints the floor on this
+//     machine: no scheduler can beat the slowest linter alone, nor the total CPU seconds divided by the
+//     cores, whichever is larger, divided by the serial time. Goal: ratio within 1.1 times the floor.
+//   - pull request: a 5-file change (3 modules, a script, generated code), lint-python --only-changed
+//     against its full run on the same tree. Goal: at most 0.2 of the full run's wall time, and the
+//     same findings on the changed lines as the full run (pylint's whole-tree checks aside).
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -13,32 +22,40 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/slipway-actions/slipway/internal/lint"
+	"github.com/slipway-actions/slipway/internal/lint/linttest"
 )
 
 func main() {
-	files := flag.Int("files", 240, "Python files in the generated tree")
+	modules := flag.Int("files", 240, "Python modules in the generated tree")
 	rounds := flag.Int("rounds", 3, "measured rounds (the median is reported)")
 	bin := flag.String("bin", "", "path of the lint-python binary")
 	flag.Parse()
-	fmt.Printf("lint: %d Python files, 5 linters, median of %d rounds, %d cores\n", *files, *rounds, runtime.NumCPU())
+	fmt.Printf("lint: %d Python modules, 5 linters, median of %d rounds, %d cores\n", *modules, *rounds, runtime.NumCPU())
+	for _, v := range [][]string{{"flake8", "--version"}, {"black", "--version"}, {"isort", "--version-number"}, {"pylint", "--version"}, {"mypy", "--version"}} {
+		out, _ := exec.Command(v[0], v[1:]...).Output()
+		fmt.Printf("  %s %s\n", v[0], strings.Fields(strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(string(out)), v[0]+","), v[0]))[0])
+	}
 	// pylint's duplicate-code check cannot run in pylint's worker processes, so lint-python keeps
-	// pylint in one process where it is on. Measured with it on (pylint's default) and disabled
-	// (pylint then uses its worker processes).
-	for _, c := range []struct {
-		label         string
-		duplicateCode bool
-	}{
-		{"pylint duplicate-code on (default)", true},
-		{"pylint duplicate-code disabled", false},
-	} {
-		if err := run(*bin, *files, *rounds, c.label, c.duplicateCode); err != nil {
-			fmt.Fprintln(os.Stderr, "bench/lint:", err)
-			os.Exit(1)
+	// pylint in one process where it is on. Measured with it on (pylint's default) and disabled.
+	for _, dup := range []bool{true, false} {
+		if err := fullTree(*bin, linttest.Tree{Modules: *modules, DuplicateCode: dup}, *rounds); err != nil {
+			fail(err)
 		}
+	}
+	if err := pullRequest(*bin, linttest.Tree{Modules: *modules, DuplicateCode: true}, *rounds); err != nil {
+		fail(err)
 	}
 }
 
-var linters = [][]string{
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "bench/lint:", err)
+	os.Exit(1)
+}
+
+// serialLinters are the stock commands, as a developer or pre-commit runs them on the tree.
+var serialLinters = [][]string{
 	{"flake8", "."},
 	{"black", "--check", "--diff", "."},
 	{"isort", "--check-only", "--diff", "."},
@@ -46,117 +63,192 @@ var linters = [][]string{
 	{"mypy", "."},
 }
 
-func run(bin string, files, rounds int, label string, duplicateCode bool) error {
+// round is one measured round of the full-tree part.
+type round struct {
+	action, serial, slowest, cpu time.Duration
+}
+
+func (r round) ratio() float64 { return float64(r.action) / float64(r.serial) }
+
+func (r round) floor() float64 {
+	return float64(max(r.slowest, r.cpu/time.Duration(runtime.NumCPU()))) / float64(r.serial)
+}
+
+func fullTree(bin string, tree linttest.Tree, rounds int) error {
 	work, err := os.MkdirTemp("", "slipway-bench-lint-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
-	var action, serial []time.Duration
-	for r := 0; r < rounds; r++ {
+	var rs []round
+	for i := 0; i < rounds; i++ {
 		// Interleave the two sides so that drift on the machine hits both alike.
-		a := filepath.Join(work, fmt.Sprintf("action-%d", r))
-		s := filepath.Join(work, fmt.Sprintf("serial-%d", r))
+		a, s := filepath.Join(work, fmt.Sprintf("action-%d", i)), filepath.Join(work, fmt.Sprintf("serial-%d", i))
 		for _, dir := range []string{a, s} {
-			if err := generate(dir, files, duplicateCode); err != nil {
+			if err := tree.Write(dir); err != nil {
 				return err
 			}
 		}
-		start := time.Now()
-		cmd := exec.Command(bin, "--fail-on", "never", "--linters", "flake8,black,isort,pylint,mypy")
-		cmd.Dir = a
-		cmd.Env = benchEnv(a)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("lint-python: %v\n%s", err, tail(string(out)))
-		}
-		action = append(action, time.Since(start))
-
-		start = time.Now()
-		for _, l := range linters {
-			cmd := exec.Command(l[0], l[1:]...)
-			cmd.Dir = s
-			cmd.Env = benchEnv(s)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				if _, ok := err.(*exec.ExitError); !ok {
-					return fmt.Errorf("%s: %v\n%s", l[0], err, tail(string(out)))
-				}
-			}
-		}
-		serial = append(serial, time.Since(start))
-	}
-	ma, ms := median(action), median(serial)
-	fmt.Printf("%s:\n", label)
-	fmt.Printf("  lint-python (parallel):     %v\n", ma.Round(time.Millisecond))
-	fmt.Printf("  linters one after another:  %v\n", ms.Round(time.Millisecond))
-	fmt.Printf("  ratio action/serial: %.2f (goal <= 0.60)\n", float64(ma)/float64(ms))
-	return nil
-}
-
-func benchEnv(dir string) []string {
-	return append(os.Environ(), "MYPY_CACHE_DIR=/dev/null", "XDG_CACHE_HOME="+filepath.Join(dir, ".cache"), "PYLINTHOME="+filepath.Join(dir, ".pylint"))
-}
-
-// generate writes a package tree of Python modules with a typical mix of clean code and findings
-// for every linter, plus the config that makes lint-python's auto mode pick all five.
-func generate(dir string, files int, duplicateCode bool) error {
-	disable := `"missing-module-docstring"`
-	if !duplicateCode {
-		disable += `, "duplicate-code"`
-	}
-	cfg := map[string]string{
-		"setup.cfg":      "[flake8]\nmax-line-length = 100\n",
-		"pyproject.toml": "[tool.black]\nline-length = 100\n\n[tool.isort]\nprofile = \"black\"\n\n[tool.mypy]\nignore_missing_imports = true\n\n[tool.pylint.main]\ndisable = [" + disable + "]\n",
-	}
-	for name, text := range cfg {
-		if err := write(filepath.Join(dir, name), text); err != nil {
+		var r round
+		if r.action, err = lintPython(bin, a); err != nil {
 			return err
 		}
-	}
-	for i := 0; i < files; i++ {
-		pkg := filepath.Join(dir, "app", fmt.Sprintf("pkg%02d", i/20))
-		if i%20 == 0 {
-			if err := write(filepath.Join(pkg, "__init__.py"), ""); err != nil {
+		for _, l := range serialLinters {
+			wall, cpu, err := timed(s, l...)
+			if err != nil {
 				return err
 			}
+			r.serial += wall
+			r.cpu += cpu
+			r.slowest = max(r.slowest, wall)
 		}
-		if err := write(filepath.Join(pkg, fmt.Sprintf("mod%03d.py", i)), module(i)); err != nil {
-			return err
-		}
+		rs = append(rs, r)
 	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].ratio()/rs[i].floor() < rs[j].ratio()/rs[j].floor() })
+	m := rs[len(rs)/2]
+	label := "pylint duplicate-code on (default)"
+	if !tree.DuplicateCode {
+		label = "pylint duplicate-code disabled"
+	}
+	fmt.Printf("full tree, %s:\n", label)
+	fmt.Printf("  lint-python (parallel):     %v\n", m.action.Round(time.Millisecond))
+	fmt.Printf("  linters one after another:  %v (slowest alone %v, CPU %v)\n", m.serial.Round(time.Millisecond), m.slowest.Round(time.Millisecond), m.cpu.Round(time.Millisecond))
+	fmt.Printf("  ratio action/serial: %.2f, floor on this machine: %.2f, ratio/floor: %.2f (goal <= 1.10)\n", m.ratio(), m.floor(), m.ratio()/m.floor())
 	return nil
 }
 
-func module(i int) string {
-	var b strings.Builder
-	b.WriteString("import os, sys\nfrom typing import Dict, List\nimport json\n\n\n")
-	for f := 0; f < 8; f++ {
-		fmt.Fprintf(&b, "def func_%d_%d(items: List[int], table: Dict[str, int]) -> int:\n", i, f)
-		b.WriteString("    \"\"\"Sum the items and look up a key.\"\"\"\n    total = 0\n")
-		b.WriteString("    for index in range(len(items)):\n        total += items[index]\n")
-		if f%3 == 0 {
-			b.WriteString("    unused=1\n")
-		}
-		if f%4 == 0 {
-			b.WriteString("    return str(total)\n\n\n")
-		} else {
-			b.WriteString("    return total + table.get(\"k\", 0)\n\n\n")
-		}
-	}
-	fmt.Fprintf(&b, "class Model%d:\n    \"\"\"A model.\"\"\"\n\n    def __init__(self, name: str) -> None:\n        self.name = name\n\n    def label(self) -> str:\n        \"\"\"Label.\"\"\"\n        return self.name.upper()\n", i)
-	return b.String()
-}
-
-func write(path, text string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+func pullRequest(bin string, tree linttest.Tree, rounds int) error {
+	work, err := os.MkdirTemp("", "slipway-bench-lint-pr-")
+	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, []byte(text), 0o644)
+	defer os.RemoveAll(work)
+	type prRound struct{ full, pr, cold time.Duration }
+	var rs []prRound
+	var same string
+	for i := 0; i < rounds; i++ {
+		dir := filepath.Join(work, fmt.Sprintf("tree-%d", i))
+		if err := tree.Write(dir); err != nil {
+			return err
+		}
+		if err := linttest.Commit(dir, "base"); err != nil {
+			return err
+		}
+		// The base's run fills the mypy cache, as the reusable workflow restores it from main.
+		if _, err := lintPython(bin, dir, "--cache-dir", ".slipway/base"); err != nil {
+			return err
+		}
+		if err := linttest.Git(dir, "checkout", "-q", "-b", "feature"); err != nil {
+			return err
+		}
+		files, err := linttest.Change(dir, []int{3, tree.Modules / 2, tree.Modules - 1})
+		if err != nil {
+			return err
+		}
+		if err := linttest.Commit(dir, "change"); err != nil {
+			return err
+		}
+		var r prRound
+		if r.full, err = lintPython(bin, dir, "--cache-dir", ".slipway/full", "--report-file", ".slipway/full.json"); err != nil {
+			return err
+		}
+		if r.pr, err = lintPython(bin, dir, "--cache-dir", ".slipway/base", "--report-file", ".slipway/pr.json", "--only-changed", "--base-ref", "main"); err != nil {
+			return err
+		}
+		if r.cold, err = lintPython(bin, dir, "--cache-dir", ".slipway/cold", "--report-file", ".slipway/cold.json", "--only-changed", "--base-ref", "main"); err != nil {
+			return err
+		}
+		rs = append(rs, r)
+		if same, err = compare(dir, len(files)); err != nil {
+			return err
+		}
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].pr*rs[j].full < rs[j].pr*rs[i].full })
+	m := rs[len(rs)/2]
+	fmt.Printf("pull request, a 5-file change, only-changed:\n")
+	fmt.Printf("  full run on the tree:                     %v\n", m.full.Round(time.Millisecond))
+	fmt.Printf("  only-changed, mypy cache from the base:   %v, ratio %.2f (goal <= 0.20)\n", m.pr.Round(time.Millisecond), float64(m.pr)/float64(m.full))
+	fmt.Printf("  only-changed, cold mypy cache:            %v, ratio %.2f\n", m.cold.Round(time.Millisecond), float64(m.cold)/float64(m.full))
+	fmt.Printf("  findings on the changed lines: %s\n", same)
+	return nil
 }
 
-func median(ds []time.Duration) time.Duration {
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[len(s)/2]
+// compare checks that only-changed reported what the full run reports on the changed lines.
+func compare(dir string, changedFiles int) (string, error) {
+	changes, err := lint.ChangedLines(context.Background(), dir, dir, "main")
+	if err != nil {
+		return "", err
+	}
+	read := func(name string) ([]string, error) {
+		var rep lint.Report
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(b, &rep); err != nil {
+			return nil, err
+		}
+		var keys []string
+		for _, f := range rep.Findings {
+			if changes.Touches(f) && f.Code != "R0801" && f.Code != "R0401" {
+				keys = append(keys, fmt.Sprintf("%s %s:%d:%d %s %s", f.Tool, f.File, f.Line, f.Col, f.Code, f.Message))
+			}
+		}
+		sort.Strings(keys)
+		return keys, nil
+	}
+	full, err := read(".slipway/full.json")
+	if err != nil {
+		return "", err
+	}
+	for _, name := range []string{".slipway/pr.json", ".slipway/cold.json"} {
+		got, err := read(name)
+		if err != nil {
+			return "", err
+		}
+		if strings.Join(got, "\n") != strings.Join(full, "\n") {
+			return "", fmt.Errorf("%s differs from the full run on the changed lines:\n got %q\nwant %q", name, got, full)
+		}
+	}
+	return fmt.Sprintf("the same %d as the full run's, in %d changed files (pylint's duplicate-code and cyclic-import aside)", len(full), changedFiles), nil
+}
+
+// lintPython runs the binary in dir with the five linters and the stock linters of the machine.
+func lintPython(bin, dir string, args ...string) (time.Duration, error) {
+	args = append([]string{"--fail-on", "never", "--install", "none", "--linters", "flake8,black,isort,pylint,mypy"}, args...)
+	wall, _, err := timed(dir, append([]string{bin}, args...)...)
+	return wall, err
+}
+
+// ranOK says which exit codes mean "ran" (with or without findings); any other is a failure.
+func ranOK(name string, code int) bool {
+	switch name {
+	case "pylint":
+		return code&32 == 0 // a bit mask of message kinds; 32 is a usage error
+	case "flake8", "black", "isort", "mypy":
+		return code == 0 || code == 1
+	}
+	return code == 0 // lint-python with fail-on never
+}
+
+// timed runs a command in dir and returns its wall time and CPU time (its own and its children's).
+// Each command gets caches of its own, empty (black's, in XDG_CACHE_HOME), outside the tree.
+func timed(dir string, argv ...string) (time.Duration, time.Duration, error) {
+	home, err := os.MkdirTemp(filepath.Dir(dir), "cache-")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer os.RemoveAll(home)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+home, "PYLINTHOME="+home)
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	wall := time.Since(start)
+	if _, exited := err.(*exec.ExitError); err != nil && (!exited || !ranOK(filepath.Base(argv[0]), cmd.ProcessState.ExitCode())) {
+		return 0, 0, fmt.Errorf("%s: %v\n%s", argv[0], err, tail(string(out)))
+	}
+	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
 }
 
 func tail(s string) string {
