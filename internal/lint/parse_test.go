@@ -41,6 +41,7 @@ func FuzzParsers(f *testing.F) {
 		"--- a\n+++ b\n@@ -0,0 +1 @@\n+x\n",
 		"a.py:1:2: E1 m\n", "a.py:1: error: x  [c]\n", `[{"type":"error","line":1,"column":0,"path":"a"}]`,
 		"@@ -5 +5 @@\n", "--- \n+++ \n@@ -99999999999999999999,1 +1 @@\n",
+		"--- \"a/caf\\303\\251.py\"\n+++ \"b/caf\\303\\251.py\"\n@@ -1 +1 @@\n-x\n+y\n", "--- \"a/\\3\"\n+++ \"b/\\\"\n",
 	} {
 		f.Add(s)
 	}
@@ -62,5 +63,7 @@ func FuzzParsers(f *testing.F) {
 		for _, fd := range parseUnifiedDiff(text, true) {
 			_ = fd.NewPath
 		}
+		// Config values are the project's text: reading a regexp out of one never panics.
+		compileAll(pythonRegexp(text), fnmatchRegexp(text))
 	})
 }
