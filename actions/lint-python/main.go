@@ -76,12 +76,12 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 
 	cfg.Workspace = workspace.Dir(k.Getenv)
 	// Where the run writes: checked now, so that a bad path stops the run before any linter starts.
-	cfg.ReportFile = outputFile(in, cfg.Workspace, "report-file")
-	cfg.SARIFFile = outputFile(in, cfg.Workspace, "sarif-file")
+	cfg.ReportFile = outputPath(in, cfg.Workspace, "report-file", false)
+	cfg.SARIFFile = outputPath(in, cfg.Workspace, "sarif-file", false)
 	if cfg.SARIFFile != "" && cfg.SARIFFile == cfg.ReportFile {
 		in.Invalid("sarif-file", "is the same file as report-file")
 	}
-	cfg.CacheDir = outputDir(in, cfg.Workspace, "cache-dir")
+	cfg.CacheDir = outputPath(in, cfg.Workspace, "cache-dir", true)
 	if dir, err := workspace.Resolve(cfg.Workspace, cfg.WorkingDirectory); err != nil {
 		in.Invalid("working-directory", "%q is outside the workspace", cfg.WorkingDirectory)
 	} else if st, err := os.Stat(dir); err != nil || !st.IsDir() {
@@ -113,39 +113,28 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	return cfg, in.Err()
 }
 
-// outputFile resolves a path input the run writes to: inside the workspace, and not a directory nor
-// below a file. Empty stays empty.
-func outputFile(in *actionkit.Inputs, ws, name string) string {
+// outputPath resolves a path input the run writes to: inside the workspace, and makeable (nothing
+// on the way is a file; a file is not a directory). Empty stays empty.
+func outputPath(in *actionkit.Inputs, ws, name string, dir bool) string {
 	v := in.String(name)
 	if v == "" {
 		return ""
 	}
-	if parent := existingAncestor(filepath.Dir(lexical(ws, v))); parent != "" {
-		in.Invalid(name, "%q cannot be written: %s is a file", v, parent)
+	parent, what := filepath.Dir(lexical(ws, v)), "cannot be written"
+	if dir {
+		parent, what = lexical(ws, v), "cannot be a directory"
+	}
+	if file := existingAncestor(parent); file != "" {
+		in.Invalid(name, "%q %s: %s is a file", v, what, file)
 		return ""
 	}
 	p, err := workspace.Resolve(ws, v)
 	if err != nil {
-		in.Invalid(name, "%q is outside the workspace: the action can write only there (a container action sees nothing else of the runner)", v)
+		in.Invalid(name, "%q is outside the workspace: the action writes only there (a container action sees nothing else of the runner)", v)
 		return ""
 	}
-	if st, err := os.Stat(p); err == nil && st.IsDir() {
+	if st, err := os.Stat(p); err == nil && st.IsDir() && !dir {
 		in.Invalid(name, "%q is a directory; name a file", v)
-		return ""
-	}
-	return p
-}
-
-// outputDir resolves a directory input the run writes into: inside the workspace, not a file.
-func outputDir(in *actionkit.Inputs, ws, name string) string {
-	v := in.String(name)
-	if parent := existingAncestor(lexical(ws, v)); parent != "" {
-		in.Invalid(name, "%q cannot be a directory: %s is a file", v, parent)
-		return ""
-	}
-	p, err := workspace.Resolve(ws, v)
-	if err != nil {
-		in.Invalid(name, "%q is outside the workspace", v)
 		return ""
 	}
 	return p

@@ -210,15 +210,7 @@ func TestLintPython_RunsTheProjectsPinnedLintersAndDependencies(t *testing.T) {
 		"app/__init__.py":         "",
 		"app/hello.py":            "\"\"\"Hello.\"\"\"\nfrom slipway_greeting import greet\n\n\ndef shout() -> str:\n    \"\"\"Shout.\"\"\"\n    return greet(\"you\").upper()\n",
 	}
-	for name, text := range files {
-		p := filepath.Join(ws, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	linttest.WriteFiles(t, ws, files)
 	r.Input("fail-on", "never")
 	res := r.Run(t, context.Background(), realMain)
 	if res.Code != 0 {
@@ -273,12 +265,7 @@ func TestLintPython_OnlyChangedOnAPullRequestCheckout(t *testing.T) {
 	must(linttest.Git(ws, "checkout", "-q", "main"))
 	must(linttest.Git(ws, "merge", "-q", "--no-ff", "-m", "Merge feature into main", "feature"))
 	if os.Geteuid() == 0 {
-		must(filepath.Walk(ws, func(p string, _ os.FileInfo, err error) error {
-			if err != nil {
-				return err
-			}
-			return os.Lchown(p, 1001, 1001)
-		}))
+		linttest.GiveToRunnerUser(t, ws)
 	}
 	r.Env["GITHUB_EVENT_NAME"], r.Env["GITHUB_BASE_REF"] = "pull_request", "main"
 	r.Input("only-changed", "true").Input("install", "none")

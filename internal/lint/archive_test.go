@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/slipway-actions/slipway/internal/lint/linttest"
 )
 
 func TestArchive_RoundTripKeepsFilesModesAndLinks(t *testing.T) {
 	t.Parallel()
 	src := filepath.Join(t.TempDir(), "venv")
-	writeFiles(t, src, map[string]string{"bin/tool": "#!/bin/sh\n", "lib/site/m.py": "x = 1\n", "lib/site/__pycache__/m.pyc": "junk"})
+	linttest.WriteFiles(t, src, map[string]string{"bin/tool": "#!/bin/sh\n", "lib/site/m.py": "x = 1\n", "lib/site/__pycache__/m.pyc": "junk"})
 	if err := os.Chmod(filepath.Join(src, "bin/tool"), 0o755); err != nil {
 		t.Fatal(err)
 	}

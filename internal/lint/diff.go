@@ -80,6 +80,9 @@ func cleanDiffPath(p string, gitPrefixes bool, prefix string) string {
 	return strings.TrimSpace(p)
 }
 
+// cEscapes are the one-letter escapes of git's C-style quoting.
+var cEscapes = map[byte]byte{'a': '\a', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', 'v': '\v'}
+
 // unquoteGitPath reads a path git quoted in C style ("b/caf\303\251.py"): git quotes a name with a
 // quote, a backslash or a control character, and, unless core.quotePath is false, any byte above
 // 0x7f. Anything else is returned as it is.
@@ -96,26 +99,13 @@ func unquoteGitPath(p string) string {
 			continue
 		}
 		i++
-		switch e := s[i]; e {
-		case 'a':
-			b = append(b, '\a')
-		case 'b':
-			b = append(b, '\b')
-		case 'f':
-			b = append(b, '\f')
-		case 'n':
-			b = append(b, '\n')
-		case 'r':
-			b = append(b, '\r')
-		case 't':
-			b = append(b, '\t')
-		case 'v':
-			b = append(b, '\v')
-		case '0', '1', '2', '3':
-			if i+2 < len(s) {
-				b = append(b, (e-'0')<<6|(s[i+1]-'0')<<3|(s[i+2]-'0'))
-				i += 2
-			}
+		e := s[i]
+		switch c, ok := cEscapes[e]; {
+		case ok:
+			b = append(b, c)
+		case e >= '0' && e <= '3' && i+2 < len(s):
+			b = append(b, (e-'0')<<6|(s[i+1]-'0')<<3|(s[i+2]-'0'))
+			i += 2
 		default:
 			b = append(b, e)
 		}

@@ -15,7 +15,7 @@ import (
 func project(t *testing.T, index string, files map[string]string) (string, func(string) string) {
 	t.Helper()
 	dir := t.TempDir()
-	writeFiles(t, dir, files)
+	linttest.WriteFiles(t, dir, files)
 	home := t.TempDir()
 	env := map[string]string{"PATH": os.Getenv("PATH"), "HOME": home, "PIP_INDEX_URL": index, "LANG": "C.UTF-8"}
 	return dir, func(k string) string { return env[k] }
@@ -129,7 +129,7 @@ func TestInstall_DependencyPluginAndPinFromTheProject(t *testing.T) {
 		t.Errorf("the restored environment lost the plugin: %v %s", err, codes(rep))
 	}
 	// A changed requirement is a new key, a new environment, and the old archive goes.
-	writeFiles(t, dir, map[string]string{"requirements-dev.txt": "flake8-slipway==0.3.0\n# changed\n"})
+	linttest.WriteFiles(t, dir, map[string]string{"requirements-dev.txt": "flake8-slipway==0.3.0\n# changed\n"})
 	changed := install(t, dir, cache, venvs, getenv, tools)
 	if changed.Key == env.Key || changed.How != "installed" || exists(env.Archive) {
 		t.Errorf("after a requirements change: key %s (was %s), %s, old archive kept: %v", changed.Key, env.Key, changed.How, exists(env.Archive))

@@ -2,24 +2,12 @@ package lint
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, text := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+	"github.com/slipway-actions/slipway/internal/lint/linttest"
+)
 
 func TestPlanInstall(t *testing.T) {
 	t.Parallel()
@@ -102,7 +90,7 @@ sphinx = "*"
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			writeFiles(t, dir, tc.files)
+			linttest.WriteFiles(t, dir, tc.files)
 			p, err := PlanInstall(dir, tc.mode, tc.tools)
 			if tc.err != "" {
 				var ie *InputError
