@@ -1,8 +1,11 @@
-// Package lint runs Python linters the way lint-python promises: it detects which tools a repository
-// configures, runs them concurrently in check mode with the repository's own config, parses each
-// tool's machine output into Findings with workspace-relative paths, keeps the findings on changed
-// lines in pull-request mode, and writes JSON and SARIF reports.
+// Package lint runs Python linters the way lint-python promises. One table (tools.go) says everything
+// it knows about each tool. It detects which tools a project configures; makes the project's own
+// environment from its pins and dependencies (install: a virtual environment over the image's
+// packages, archived in a cache directory); runs the tools concurrently in check mode with the
+// project's config, each from that environment or from PATH; in pull-request mode gives each tool only
+// the changed files a full run of it would lint and keeps the findings on the changed lines; parses
+// each tool's output into Findings with workspace-relative paths; and writes JSON and SARIF reports.
 //
-// It does not print or annotate anything (the action's main does that through actionkit) and it never
-// modifies a file.
+// It does not print or annotate anything, nor decide exit codes (the action's main does both, from
+// the typed errors in errors.go), and it never modifies a source file.
 package lint
