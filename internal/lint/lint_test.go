@@ -2,6 +2,7 @@ package lint
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,8 +10,11 @@ import (
 	"regexp"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
 	"github.com/slipway-actions/slipway/internal/dockertest"
@@ -319,4 +323,52 @@ func TestRun_PylintUsesJobsOnlyWithoutDuplicateCode(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestRun_CancelledRunLeavesNoToolProcess(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "worker.pid")
+	// A tool with a worker process that keeps the output open, as black's and flake8's workers do.
+	fakeTool(t, "flake8", `sleep 300 & echo $! > `+pidFile+`; wait`)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for i := 0; i < 100; i++ {
+			if _, err := os.Stat(pidFile); err == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		cancel()
+	}()
+	start := time.Now()
+	_, err := Run(ctx, Options{Workspace: dir, Dir: dir, Tools: []string{"flake8"}, Explicit: true})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("Run returned %v after the cancel: it waited for the worker", d)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	// Killed, it is gone or a zombie until init reaps it; alive, it is sleeping.
+	for i := 0; i < 40 && running(pid); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if running(pid) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		t.Errorf("the tool's worker %d outlived the cancelled run", pid)
+	}
+}
+
+// running reports whether a process exists and is not a zombie.
+func running(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	return len(fields) > 0 && fields[0] != "Z"
 }
