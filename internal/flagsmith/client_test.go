@@ -143,3 +143,55 @@ func TestRequests_CountsReadsAndWrites(t *testing.T) {
 		t.Errorf("reads, writes = %d, %d; want 1, 1", r, w)
 	}
 }
+
+func TestDo_ServerErrorsAfterTheLastAttemptAreTheError(t *testing.T) {
+	t.Parallel()
+	f := flagsmithtest.New(t)
+	f.Fail(http.MethodGet, "/api/v1/projects/", http.StatusServiceUnavailable, -1)
+	_, err := fast(f.URL, f.Key, t).Project(context.Background(), "web")
+	var ae *flagsmith.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable || len(f.Requests()) != 3 {
+		t.Fatalf("err = %v after %d requests, want the 503 after 3", err, len(f.Requests()))
+	}
+}
+
+func TestDo_WaitsOutRetryAfter(t *testing.T) {
+	t.Parallel()
+	f := flagsmithtest.New(t)
+	f.AddProject("web")
+	f.Throttle(1, "1")
+	start := time.Now()
+	if _, err := fast(f.URL, f.Key, t).Project(context.Background(), "web"); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took < time.Second {
+		t.Errorf("took %s, want the second Retry-After asks for", took)
+	}
+}
+
+func TestDo_StillThrottledAfterTheLastAttempt(t *testing.T) {
+	t.Parallel()
+	f := flagsmithtest.New(t)
+	f.Throttle(5, "0")
+	_, err := fast(f.URL, f.Key, t).Project(context.Background(), "web")
+	var ae *flagsmith.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusTooManyRequests || !strings.Contains(err.Error(), "still rate limited after 3 attempts") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestDo_CancelledWhileWaiting(t *testing.T) {
+	t.Parallel()
+	f := flagsmithtest.New(t)
+	f.Throttle(1, "30")
+	c, err := flagsmith.New(f.URL, f.Key, flagsmith.WithRetry(3, time.Millisecond, time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := c.Project(ctx, "web"); !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
+		t.Fatalf("err = %v after %s, want the deadline at once", err, time.Since(start))
+	}
+}
