@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -19,6 +20,10 @@ type Client struct {
 	maxWait  time.Duration
 	reads    atomic.Int64
 	writes   atomic.Int64
+
+	mu     sync.Mutex
+	api    featureAPI             // how feature states are read and written; nil until the first call decides
+	stable map[stateKey]stableIDs // ids of the stable endpoints' objects, from the last read or write
 }
 
 // Option changes how a Client behaves; tests use them to go fast.
@@ -43,7 +48,7 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 		u.Path += "/"
 	}
 	c := &Client{base: u, key: apiKey, http: &http.Client{Timeout: 30 * time.Second},
-		attempts: 5, backoff: 500 * time.Millisecond, maxWait: 2 * time.Minute}
+		attempts: 5, backoff: 500 * time.Millisecond, maxWait: 2 * time.Minute, stable: map[stateKey]stableIDs{}}
 	for _, o := range opts {
 		o(c)
 	}

@@ -14,6 +14,7 @@ type APIError struct {
 	Method, Path string
 	Status       int
 	Detail       string // DRF's detail or field errors, flattened
+	Code         string // DRF's error code, when the body has one (e.g. change_requests_enabled)
 }
 
 func (e *APIError) Error() string {
@@ -21,11 +22,14 @@ func (e *APIError) Error() string {
 	if e.Detail != "" {
 		msg += ": " + e.Detail
 	}
-	switch e.Status {
-	case http.StatusUnauthorized:
+	switch {
+	case e.Status == http.StatusUnauthorized:
 		msg += ` — check that "api-key" is a valid Organisation API key`
-	case http.StatusForbidden:
+	case e.Status == http.StatusForbidden:
 		msg += ` — the "api-key" is valid but may not do this; an Organisation API key of the project's organisation can`
+	case e.Status == http.StatusConflict && e.Code == "change_requests_enabled":
+		msg += ` — the environment requires change requests ("4 Eyes" approvals, its minimum_change_request_approvals setting); ` +
+			`turn them off in the environment's settings or release this flag through a change request`
 	}
 	return msg
 }
@@ -63,6 +67,17 @@ func drfDetail(data []byte) string {
 		s = s[:200] + "…"
 	}
 	return s
+}
+
+// drfCode is the "code" beside a DRF detail, as Flagsmith's own exceptions send it.
+func drfCode(data []byte) string {
+	var body struct {
+		Code string `json:"code"`
+	}
+	if json.Unmarshal(data, &body) != nil {
+		return ""
+	}
+	return body.Code
 }
 
 func flatten(v any) string {

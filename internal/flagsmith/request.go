@@ -82,7 +82,7 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, payload
 	case status >= 200 && status < 300:
 		return data, nil
 	}
-	api := &APIError{Method: method, Path: u.Path, Status: status, Detail: drfDetail(data)}
+	api := &APIError{Method: method, Path: u.Path, Status: status, Detail: drfDetail(data), Code: drfCode(data)}
 	switch {
 	case status == http.StatusTooManyRequests && wait > c.maxWait:
 		api.Detail = fmt.Sprintf("Retry-After %s is longer than %s", wait, c.maxWait)

@@ -62,6 +62,7 @@ type runner struct {
 	progress func(format string, args ...any)
 	res      *Result
 	segName  string
+	env      flagsmith.Environment
 	others   []flagsmith.SegmentOverride // every override of the feature, for priorities
 }
 
@@ -116,6 +117,7 @@ func (r *runner) lookup(ctx context.Context) (State, error) {
 		return State{}, input(err)
 	}
 	env, err := c.Environment(ctx, p.ID, cfg.Environment)
+	r.env = env
 	if err != nil {
 		return State{}, input(fmt.Errorf("project %q: %w", p.Name, err))
 	}
@@ -127,22 +129,31 @@ func (r *runner) lookup(ctx context.Context) (State, error) {
 	if err != nil {
 		return State{}, input(err)
 	}
-	fs, err := c.FeatureState(ctx, env.APIKey, f.ID)
+	fs, err := c.ReadFeature(ctx, env, f.ID)
 	if err != nil {
 		return State{}, input(err)
 	}
+	r.progress("feature states through %s", c.Endpoints(env))
 	st := State{Project: p.ID, Environment: env.Name, EnvironmentKey: env.APIKey, Feature: f.Name, FeatureID: f.ID,
-		Default: fs.EnvironmentDefault, Segment: seg}
-	if seg != nil {
-		if o, ok := fs.Override(seg.ID); ok {
-			st.Override = &o
-		}
-	}
+		Default: fs.Default, Segment: seg}
+	st.Override = overrideOf(fs, seg)
 	if ps := cfg.PreviousState; ps != nil && (ps.FeatureID != f.ID || ps.EnvironmentKey != env.APIKey) {
 		return st, actionkit.BadInput(fmt.Errorf("previous-state is of feature %q in environment %q, not of %q in %q", ps.Feature, ps.Environment, f.Name, env.Name))
 	}
-	r.others = fs.SegmentOverrides
+	r.others = fs.Overrides
 	return st, nil
+}
+
+// overrideOf is the override of the rollout segment among the feature's, if there is one.
+func overrideOf(fs flagsmith.FeatureState, seg *flagsmith.Segment) *Override {
+	if seg == nil {
+		return nil
+	}
+	o, ok := fs.Override(seg.ID)
+	if !ok {
+		return nil
+	}
+	return &Override{Priority: o.Priority, Enabled: o.Enabled, Value: o.Value}
 }
 
 func (r *runner) apply(ctx context.Context, before State) error {
@@ -209,7 +220,7 @@ func (r *runner) target(cur State, pct *int) State {
 		seg.ID = cur.Segment.ID
 	}
 	want.Segment = &seg
-	o := flagsmith.SegmentOverride{Enabled: true, Value: r.value(cur), Priority: r.lowestPriority()}
+	o := Override{Enabled: true, Value: r.value(cur), Priority: r.lowestPriority()}
 	want.Override = &o
 	return want
 }
@@ -236,17 +247,12 @@ func (r *runner) lowestPriority() int {
 }
 
 func (r *runner) reread(ctx context.Context, cur State) (State, error) {
-	fs, err := r.client.FeatureState(ctx, cur.EnvironmentKey, cur.FeatureID)
+	fs, err := r.client.ReadFeature(ctx, r.env, cur.FeatureID)
 	if err != nil {
 		return cur, err
 	}
-	r.others = fs.SegmentOverrides
-	cur.Default, cur.Override = fs.EnvironmentDefault, nil
-	if cur.Segment != nil {
-		if o, ok := fs.Override(cur.Segment.ID); ok {
-			cur.Override = &o
-		}
-	}
+	r.others = fs.Overrides
+	cur.Default, cur.Override = fs.Default, overrideOf(fs, cur.Segment)
 	return cur, nil
 }
 

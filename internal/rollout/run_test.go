@@ -77,7 +77,7 @@ func TestRun_FirstStepCreatesSegmentAndOverride(t *testing.T) {
 	}
 	st := w.state()
 	o, ok := st.Override(segs[0].ID)
-	if !ok || !o.Enabled || st.EnvironmentDefault.Enabled {
+	if !ok || !o.Enabled || st.Default.Enabled {
 		t.Errorf("state = %+v, want the segment's override on and the default off", st)
 	}
 	if res.Before.Override != nil || res.Before.Segment != nil || res.Before.Default.Enabled {
@@ -86,7 +86,7 @@ func TestRun_FirstStepCreatesSegmentAndOverride(t *testing.T) {
 	if got := res.After.Describe(); got != "on for 10%, off for the rest" {
 		t.Errorf("after = %q", got)
 	}
-	want := []string{"POST /api/v1/projects/101/segments/", "PATCH /api/__future__/environments/" + envKey + "/features/106/"}
+	want := []string{"POST /api/v1/projects/101/segments/", "PATCH /api/__future__/environments/" + envKey + "/features/" + strconv.Itoa(w.feature) + "/"}
 	if got := writes(w.fake); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("writes = %q, want %q", got, want)
 	}
@@ -186,7 +186,7 @@ func TestRun_FailingGateRestoresTheStateBeforeTheRun(t *testing.T) {
 	if got := ruleText(w.fake.Segments(w.project)[0].Rules); got != beforeSeg {
 		t.Errorf("segment = %s, want it back at %s", got, beforeSeg)
 	}
-	if after := w.state(); len(after.SegmentOverrides) != len(before.SegmentOverrides) || after.EnvironmentDefault != before.EnvironmentDefault {
+	if after := w.state(); len(after.Overrides) != len(before.Overrides) || after.Default != before.Default {
 		t.Errorf("state = %+v, want %+v", after, before)
 	}
 }
@@ -203,7 +203,7 @@ func TestRun_ErrorMidRolloutRestoresTheStateBeforeTheRun(t *testing.T) {
 	if segs := w.fake.Segments(w.project); len(segs) != 0 || !res.RolledBack {
 		t.Errorf("segments = %+v, want the new segment deleted again", segs)
 	}
-	if st := w.state(); len(st.SegmentOverrides) != 0 || st.EnvironmentDefault.Enabled {
+	if st := w.state(); len(st.Overrides) != 0 || st.Default.Enabled {
 		t.Errorf("state = %+v, want untouched", st)
 	}
 }
@@ -219,7 +219,7 @@ func TestRun_FinalizeTurnsTheDefaultOnAndRemovesTheRollout(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := w.state()
-	if !st.EnvironmentDefault.Enabled || st.EnvironmentDefault.Value == nil || st.EnvironmentDefault.Value.Value != "v2" || len(st.SegmentOverrides) != 0 {
+	if !st.Default.Enabled || st.Default.Value == nil || st.Default.Value.Value != "v2" || len(st.Overrides) != 0 {
 		t.Errorf("state = %+v, want on for everyone with the rollout's value", st)
 	}
 	if len(w.fake.Segments(w.project)) != 0 {
@@ -255,14 +255,14 @@ func TestRun_RollbackRestoresPreviousState(t *testing.T) {
 	}
 	st := w.state()
 	segs := w.fake.Segments(w.project)
-	if len(segs) != 1 || st.EnvironmentDefault.Enabled || len(st.SegmentOverrides) != 1 || st.SegmentOverrides[0].SegmentID != segs[0].ID {
+	if len(segs) != 1 || st.Default.Enabled || len(st.Overrides) != 1 || st.Overrides[0].SegmentID != segs[0].ID {
 		t.Errorf("state = %+v with segments %+v, want the 10%% rollout back on a new segment", st, segs)
 	}
 	// Without previous-state, rollback removes the rollout and keeps the default.
 	if _, err := w.run(t, Config{Rollback: true}); err != nil {
 		t.Fatal(err)
 	}
-	if st := w.state(); len(st.SegmentOverrides) != 0 || len(w.fake.Segments(w.project)) != 0 || st.EnvironmentDefault.Enabled {
+	if st := w.state(); len(st.Overrides) != 0 || len(w.fake.Segments(w.project)) != 0 || st.Default.Enabled {
 		t.Errorf("state = %+v, want the rollout removed", st)
 	}
 }
@@ -286,7 +286,7 @@ func TestRun_OtherOverridesAreUntouchedAndKeepPriority(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, false)
 	blocked := w.fake.AddSegment(flagsmith.Segment{Name: "blocked-regions", Project: w.project, Rules: segmentRules([]string{"x"}, nil)})
-	w.fake.SetState(envKey, w.feature, flagsmith.FeatureState{SegmentOverrides: []flagsmith.SegmentOverride{{SegmentID: blocked, Priority: 0, Enabled: false}}})
+	w.fake.SetState(envKey, w.feature, flagsmith.FeatureState{Overrides: []flagsmith.SegmentOverride{{SegmentID: blocked, Priority: 0}}})
 	if _, err := w.run(t, Config{Percentage: pct(20)}); err != nil {
 		t.Fatal(err)
 	}
@@ -294,8 +294,8 @@ func TestRun_OtherOverridesAreUntouchedAndKeepPriority(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := w.state()
-	if len(st.SegmentOverrides) != 1 || st.SegmentOverrides[0].SegmentID != blocked {
-		t.Errorf("overrides = %+v, want only blocked-regions", st.SegmentOverrides)
+	if len(st.Overrides) != 1 || st.Overrides[0].SegmentID != blocked {
+		t.Errorf("overrides = %+v, want only blocked-regions", st.Overrides)
 	}
 }
 
@@ -303,7 +303,7 @@ func TestRun_NewOverrideGoesAfterExistingOnes(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, false)
 	blocked := w.fake.AddSegment(flagsmith.Segment{Name: "blocked-regions", Project: w.project, Rules: segmentRules([]string{"x"}, nil)})
-	w.fake.SetState(envKey, w.feature, flagsmith.FeatureState{SegmentOverrides: []flagsmith.SegmentOverride{{SegmentID: blocked, Priority: 3}}})
+	w.fake.SetState(envKey, w.feature, flagsmith.FeatureState{Overrides: []flagsmith.SegmentOverride{{SegmentID: blocked, Priority: 3}}})
 	res, err := w.run(t, Config{Percentage: pct(20)})
 	if err != nil {
 		t.Fatal(err)
@@ -326,7 +326,7 @@ func TestRun_VersionedEnvironment(t *testing.T) {
 	if v := w.fake.Versions(envKey, w.feature); v != 3 {
 		t.Errorf("versions = %d, want 3", v)
 	}
-	if st := w.state(); !st.EnvironmentDefault.Enabled {
+	if st := w.state(); !st.Default.Enabled {
 		t.Errorf("state = %+v, want on", st)
 	}
 }

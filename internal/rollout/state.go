@@ -14,14 +14,22 @@ import (
 // rollout segment and that segment's override. It is the previous-state output and what rollback
 // restores. Other segments' overrides are never touched.
 type State struct {
-	Project        int                        `json:"project"`
-	Environment    string                     `json:"environment"`
-	EnvironmentKey string                     `json:"environment_key"`
-	Feature        string                     `json:"feature"`
-	FeatureID      int                        `json:"feature_id"`
-	Default        flagsmith.FlagValue        `json:"default"`
-	Segment        *flagsmith.Segment         `json:"segment"`  // nil: no rollout segment
-	Override       *flagsmith.SegmentOverride `json:"override"` // nil: the segment has no override
+	Project        int                 `json:"project"`
+	Environment    string              `json:"environment"`
+	EnvironmentKey string              `json:"environment_key"`
+	Feature        string              `json:"feature"`
+	FeatureID      int                 `json:"feature_id"`
+	Default        flagsmith.FlagValue `json:"default"`
+	Segment        *flagsmith.Segment  `json:"segment"`  // nil: no rollout segment
+	Override       *Override           `json:"override"` // nil: the segment has no override
+}
+
+// Override is what the rollout segment's override serves, and where it stands among the
+// feature's overrides (lower priorities win).
+type Override struct {
+	Priority int              `json:"priority"`
+	Enabled  bool             `json:"enabled"`
+	Value    *flagsmith.Value `json:"value"`
 }
 
 // ParseState reads a previous-state output.
