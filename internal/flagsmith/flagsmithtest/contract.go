@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -32,6 +33,7 @@ var contractYAML []byte
 type Contract struct {
 	doc    *openapi3.T
 	router routers.Router
+	memo   sync.Map // exchange → its result: kin-openapi compiles a schema for every validation
 }
 
 // LoadContract returns the contract in testdata; it is loaded once.
@@ -59,6 +61,20 @@ func parseContract(data []byte) (*Contract, error) {
 // parameters, its body (req.Body is read; body is what it held) and its credentials. It returns
 // the operation's id.
 func (c *Contract) CheckRequest(req *http.Request, body []byte) (string, error) {
+	type result struct {
+		id  string
+		err error
+	}
+	key := requestKey(req, body)
+	if r, ok := c.memo.Load(key); ok {
+		return r.(result).id, r.(result).err
+	}
+	id, err := c.checkRequest(req, body)
+	c.memo.Store(key, result{id, err})
+	return id, err
+}
+
+func (c *Contract) checkRequest(req *http.Request, body []byte) (string, error) {
 	in, err := c.input(req, body)
 	if err != nil {
 		return "", err
@@ -73,6 +89,22 @@ func (c *Contract) CheckResponse(req *http.Request, reqBody []byte, status int, 
 	if status < 200 || status > 299 {
 		return nil
 	}
+	type result struct{ err error }
+	key := strings.Join([]string{requestKey(req, reqBody), strconv.Itoa(status), header.Get("Content-Type"), string(body)}, "\x00")
+	if r, ok := c.memo.Load(key); ok {
+		return r.(result).err
+	}
+	err := c.checkResponse(req, reqBody, status, header, body)
+	c.memo.Store(key, result{err})
+	return err
+}
+
+// requestKey is everything of a request that its checks depend on.
+func requestKey(req *http.Request, body []byte) string {
+	return strings.Join([]string{req.Method, req.URL.RequestURI(), req.Header.Get("Content-Type"), req.Header.Get("Authorization"), string(body)}, "\x00")
+}
+
+func (c *Contract) checkResponse(req *http.Request, reqBody []byte, status int, header http.Header, body []byte) error {
 	in, err := c.input(req, reqBody)
 	if err != nil {
 		return err

@@ -314,7 +314,8 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	f.log = append(f.log, Request{Method: r.Method, Path: r.URL.Path, Status: rec.status})
 	var lost *loss
 	if i := slices.IndexFunc(f.losses, func(l *loss) bool { return l.match(r.Method, r.URL.Path) }); i >= 0 && rec.status < 300 {
-		lost, f.losses = f.losses[i], slices.Delete(f.losses, i, i+1)
+		lost = f.losses[i]
+		f.losses = slices.Delete(f.losses, i, i+1)
 	}
 	f.mu.Unlock()
 	if lost != nil {
