@@ -31,6 +31,7 @@ func (r *runner) converge(ctx context.Context, cur, want State, dry bool) (State
 			say("create segment %q (%s)", seg.Name, ruleText(seg.Rules))
 			seg.ID = 0
 			if !dry {
+				r.wrote = true
 				created, err := c.CreateSegment(ctx, seg)
 				if err != nil {
 					return cur, err
@@ -42,6 +43,7 @@ func (r *runner) converge(ctx context.Context, cur, want State, dry bool) (State
 			say("update segment %q: %s → %s", seg.Name, ruleText(cur.Segment.Rules), ruleText(seg.Rules))
 			seg.ID = cur.Segment.ID
 			if !dry {
+				r.wrote = true
 				updated, err := c.UpdateSegment(ctx, seg)
 				if err != nil {
 					return cur, err
@@ -60,15 +62,19 @@ func (r *runner) converge(ctx context.Context, cur, want State, dry bool) (State
 		}
 		if cur.Override == nil || !sameFlag(cur.Override.Enabled, cur.Override.Value, o.Enabled, o.Value) {
 			say("set the override of segment %q to %s", cur.Segment.Name, onOff(o.Enabled, o.Value))
+			var was *flagsmith.Value
+			if cur.Override != nil {
+				was = cur.Override.Value
+			}
 			change.Set = []flagsmith.SegmentOverride{{SegmentID: cur.Segment.ID, Priority: o.Priority,
-				FlagValue: flagsmith.FlagValue{Enabled: o.Enabled, Value: o.Value}}}
+				FlagValue: flagsmith.FlagValue{Enabled: o.Enabled, Value: valueToWrite(o.Value, was)}}}
 			cur.Override = &o
 		}
 	}
 	if !sameFlag(cur.Default.Enabled, cur.Default.Value, want.Default.Enabled, want.Default.Value) {
 		say("set the environment default to %s", onOff(want.Default.Enabled, want.Default.Value))
 		d := want.Default
-		change.Default = &d
+		change.Default = &flagsmith.FlagValue{Enabled: d.Enabled, Value: valueToWrite(d.Value, cur.Default.Value)}
 		cur.Default = d
 	}
 	if want.Override == nil && cur.Override != nil {
@@ -76,7 +82,8 @@ func (r *runner) converge(ctx context.Context, cur, want State, dry bool) (State
 		change.Remove = []int{cur.Segment.ID}
 		cur.Override = nil
 	}
-	if !dry {
+	if !dry && !change.Empty() {
+		r.wrote = true
 		if err := c.WriteFeature(ctx, r.env, cur.FeatureID, change); err != nil {
 			return cur, err
 		}
@@ -84,6 +91,7 @@ func (r *runner) converge(ctx context.Context, cur, want State, dry bool) (State
 	if want.Segment == nil && cur.Segment != nil {
 		say("delete segment %q", cur.Segment.Name)
 		if !dry {
+			r.wrote = true
 			if err := c.DeleteSegment(ctx, cur.Project, cur.Segment.ID); err != nil {
 				return cur, err
 			}
@@ -91,6 +99,16 @@ func (r *runner) converge(ctx context.Context, cur, want State, dry bool) (State
 		cur.Segment = nil
 	}
 	return cur, nil
+}
+
+// valueToWrite is the value that makes a flag serve want where it serves was. A value left out
+// of a write is kept, and Flagsmith's `__future__` API has no null value to send, so a value is
+// taken away by writing an empty string, which flag-rollout reads as none.
+func valueToWrite(want, was *flagsmith.Value) *flagsmith.Value {
+	if want == nil && valueText(was) != "" {
+		return &flagsmith.Value{Type: flagsmith.TypeString, Value: ""}
+	}
+	return want
 }
 
 func sameFlag(aOn bool, a *flagsmith.Value, bOn bool, b *flagsmith.Value) bool {
