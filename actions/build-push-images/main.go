@@ -20,7 +20,7 @@ import (
 //go:embed action.yml
 var actionYML []byte
 
-func main() { os.Exit(realMain(context.Background())) }
+func main() { os.Exit(actionkit.Guard(func() int { return realMain(context.Background()) })) }
 
 func realMain(ctx context.Context, opts ...actionkit.Option) int {
 	return actionkit.Main(ctx, "build-push-images", actionYML, opts, parseConfig, buildPush)

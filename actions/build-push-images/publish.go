@@ -3,16 +3,18 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 
+	"github.com/docker/go-units"
+
 	"github.com/slipway-actions/slipway/internal/actionkit"
-	"github.com/slipway-actions/slipway/internal/engine"
+	"github.com/slipway-actions/slipway/internal/factory"
 	"github.com/slipway-actions/slipway/internal/github"
 	"github.com/slipway-actions/slipway/internal/images"
 	"github.com/slipway-actions/slipway/internal/registry"
@@ -24,8 +26,9 @@ import (
 // holds what.
 func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	start := time.Now()
-	ref := gitRef(ctx, k, cfg.Workspace)
-	origin, releases := repositoryFacts(ctx, k, cfg)
+	clients := factory.New(k.Getenv, k.Debugf)
+	ref := gitRef(ctx, k, clients, cfg.Workspace)
+	origin, releases := repositoryFacts(ctx, k, clients, cfg)
 	tags, err := images.ComputeTags(cfg.Rules, cfg.Flavor, ref, releases)
 	if err != nil {
 		return actionkit.BadInput(fmt.Errorf("input \"tags\": %w", err))
@@ -34,9 +37,9 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		k.Infof("%s", n)
 	}
 	k.Infof("tags for %s %s: %s", ref.Event, ref.Ref, strings.Join(tags.Tags, ", "))
-	cli, err := engine.Connect(ctx)
+	cli, err := clients.Docker(ctx)
 	if err != nil {
-		return actionkit.Infra(err)
+		return err
 	}
 	defer cli.Close()
 
@@ -55,6 +58,9 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	k.EndGroup()
 	if err != nil {
 		report(k, cfg, tags, built, nil, time.Since(start))
+		if errors.As(err, new(*images.BuildError)) {
+			return actionkit.Failed(err) // a Dockerfile step failed: the user's build, not ours
+		}
 		return err
 	}
 	if !cfg.Push {
@@ -68,7 +74,7 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		Infof: k.Infof, Mask: k.AddMask,
 	}
 	if needsAWS(cfg.Registries) {
-		if p.ECR, err = ecrClients(ctx, cfg.AWSRegion); err != nil {
+		if p.ECR, err = ecrClients(ctx, clients, cfg.AWSRegion); err != nil {
 			return err
 		}
 	}
@@ -86,18 +92,18 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	k.EndGroup()
 	report(k, cfg, tags, built, results, time.Since(start))
 	if err != nil {
-		return actionkit.Infra(fmt.Errorf("%w\n%s", err, holdings(results)))
+		return fmt.Errorf("%w\n%s", err, holdings(results))
 	}
 	return nil
 }
 
 // gitRef is the run's event and ref from GitHub's variables; a local run reads them from git.
-func gitRef(ctx context.Context, k *actionkit.Kit, ws string) images.GitRef {
+func gitRef(ctx context.Context, k *actionkit.Kit, clients *factory.Factory, ws string) images.GitRef {
 	ref := images.GitRef{Event: k.Getenv("GITHUB_EVENT_NAME"), Ref: k.Getenv("GITHUB_REF"), SHA: k.Getenv("GITHUB_SHA")}
-	if c, err := k.Context(); err == nil {
-		if repo, ok := c.Event["repository"].(map[string]any); ok {
-			ref.DefaultBranch, _ = repo["default_branch"].(string)
-		}
+	if ev, err := clients.Event(); err == nil {
+		ref.DefaultBranch = ev.DefaultBranch()
+	} else {
+		k.Warningf("%v", err)
 	}
 	if ref.Ref != "" {
 		return ref
@@ -123,7 +129,7 @@ func gitRef(ctx context.Context, k *actionkit.Kit, ws string) images.GitRef {
 
 // repositoryFacts reads the repository's tags (to decide latest) and its description and licence
 // (for the OCI labels): from all-tags when given, else from the GitHub API when there is a token.
-func repositoryFacts(ctx context.Context, k *actionkit.Kit, cfg config) (images.Origin, []string) {
+func repositoryFacts(ctx context.Context, k *actionkit.Kit, clients *factory.Factory, cfg config) (images.Origin, []string) {
 	run := github.RunFromEnv(k.Getenv)
 	o := images.Origin{Revision: run.SHA, Created: time.Now()}
 	if s := k.Getenv("GITHUB_SERVER_URL"); s != "" && run.Repository != "" {
@@ -133,7 +139,7 @@ func repositoryFacts(ctx context.Context, k *actionkit.Kit, cfg config) (images.
 	if cfg.GitHubToken == "" || run.Repository == "" {
 		return o, releases
 	}
-	c, err := github.NewClient(cfg.GitHubToken, run)
+	c, _, err := clients.GitHub(cfg.GitHubToken)
 	if err == nil {
 		var repo github.Repository
 		if repo, err = github.ReadRepository(ctx, c, run); err == nil {
@@ -160,15 +166,12 @@ func needsAWS(regs []registry.Registry) bool {
 
 // ecrClients loads the AWS SDK's default credential chain (env, the web identity of
 // configure-aws-credentials' OIDC, a profile) once, and makes a client per ECR region.
-func ecrClients(ctx context.Context, region string) (func(string) (registry.ECRAPI, error), error) {
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, actionkit.BadInput(fmt.Errorf("AWS configuration: %w", err))
-	}
-	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if _, err := cfg.Credentials.Retrieve(cctx); err != nil {
-		return nil, actionkit.BadInput(fmt.Errorf("no AWS credentials for ECR: %w — run aws-actions/configure-aws-credentials first (OIDC: permissions id-token: write)", err))
+func ecrClients(ctx context.Context, clients *factory.Factory, region string) (func(string) (registry.ECRAPI, error), error) {
+	cfg, err := clients.AWS(ctx, region)
+	if errors.As(err, new(*factory.ConfigError)) {
+		return nil, actionkit.BadInput(fmt.Errorf("ECR: %w", err))
+	} else if err != nil {
+		return nil, err
 	}
 	return func(hostRegion string) (registry.ECRAPI, error) {
 		r := hostRegion
@@ -248,13 +251,10 @@ func holdings(results []registry.Result) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
+// size is an image's size for the summary; empty when unknown.
 func size(n int64) string {
-	switch {
-	case n == 0:
+	if n == 0 {
 		return ""
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	default:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
+	return units.BytesSize(float64(n))
 }

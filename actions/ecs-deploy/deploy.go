@@ -8,38 +8,34 @@ import (
 	"strings"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/ecs"
+	"github.com/slipway-actions/slipway/internal/factory"
 	"github.com/slipway-actions/slipway/internal/github"
 )
 
 // deploy loads AWS credentials (the SDK's default chain: env, web identity from
 // configure-aws-credentials' OIDC, profile), then prepares, deploys and reports.
 func deploy(ctx context.Context, k *actionkit.Kit, cfg config) error {
-	var opts []func(*awsconfig.LoadOptions) error
-	if cfg.Region != "" {
-		opts = append(opts, awsconfig.WithRegion(cfg.Region))
-	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return actionkit.BadInput(fmt.Errorf("AWS configuration: %w", err))
+	clients := factory.New(k.Getenv, k.Debugf)
+	awsCfg, err := clients.AWS(ctx, cfg.Region)
+	if errors.As(err, new(*factory.ConfigError)) {
+		return actionkit.BadInput(err)
+	} else if err != nil {
+		return err
 	}
 	if awsCfg.Region == "" {
 		return actionkit.BadInput(errors.New(`input "region": no AWS region: set region, or AWS_REGION (aws-actions/configure-aws-credentials does)`))
 	}
-	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if _, err := awsCfg.Credentials.Retrieve(cctx); err != nil {
-		return actionkit.BadInput(fmt.Errorf("no AWS credentials: %w — run aws-actions/configure-aws-credentials first (OIDC: permissions id-token: write)", err))
-	}
 	d := &ecs.Deployer{ECS: awsecs.NewFromConfig(awsCfg), Logs: cloudwatchlogs.NewFromConfig(awsCfg), Infof: k.Infof}
 	start := time.Now()
 	rep, err := d.Prepare(ctx, cfg.Deploy)
-	if err != nil {
+	if errors.As(err, new(*ecs.InputError)) {
+		return actionkit.BadInput(err)
+	} else if err != nil {
 		return err
 	}
 	for _, r := range rep.Services {
@@ -53,7 +49,7 @@ func deploy(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		_ = w.Close()
 		k.EndGroup()
 	}
-	ghDep := startGitHubDeployment(ctx, k, cfg, rep)
+	ghDep := startGitHubDeployment(ctx, k, clients, cfg, rep)
 	w := k.Untrusted() // ECS events, stop reasons and the migration's log
 	d.Untrusted = w
 	err = d.Deploy(ctx, cfg.Deploy, rep)
@@ -72,20 +68,19 @@ func deploy(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	case err == nil:
 		return nil
 	case rep.Failed():
-		return err // the deploy failed: exit 1, even when the rollback worked
+		return actionkit.Failed(err) // the deploy failed: exit 1, even when the rollback worked
 	default:
-		return actionkit.Infra(err)
+		return err
 	}
 }
 
 // startGitHubDeployment records the deploy as a GitHub Deployment (environment: the cluster) when
 // a github-token is given. A failure to record it is a warning: the deploy itself goes on.
-func startGitHubDeployment(ctx context.Context, k *actionkit.Kit, cfg config, rep *ecs.Report) *github.Deployment {
+func startGitHubDeployment(ctx context.Context, k *actionkit.Kit, clients *factory.Factory, cfg config, rep *ecs.Report) *github.Deployment {
 	if cfg.GitHubToken == "" || cfg.Deploy.DryRun {
 		return nil
 	}
-	run := github.RunFromEnv(k.Getenv)
-	c, err := github.NewClient(cfg.GitHubToken, run)
+	c, run, err := clients.GitHub(cfg.GitHubToken)
 	if err == nil {
 		var names []string
 		for _, r := range rep.Services {

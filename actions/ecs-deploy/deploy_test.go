@@ -18,19 +18,20 @@ import (
 
 const apiTD = `{"family":"api","containerDefinitions":[{"name":"api","image":"acme/api:1.0.0","essential":true,"memory":512}]}`
 
-// runner points the SDK's default chain at the fake ECS through the standard environment
-// (AWS_ENDPOINT_URL, static keys), as a user's job would with configure-aws-credentials. The SDK
-// reads the process environment, so these tests do not run in parallel.
+// runner points the action at the fake ECS through the step's environment (AWS_ENDPOINT_URL, static
+// keys), as a user's job would with configure-aws-credentials. The action builds its clients from the
+// environment the Kit is given, so the tests run in parallel.
 func runner(t *testing.T) (*ecstest.Fake, *actiontest.Runner) {
+	t.Parallel()
 	f := ecstest.New(t)
 	f.AddService("api", apiTD, 2)
-	t.Setenv("AWS_ENDPOINT_URL", f.URL)
-	t.Setenv("AWS_REGION", "eu-west-2")
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	r := actiontest.NewRunner(t)
+	r.Env["AWS_ENDPOINT_URL"] = f.URL
+	r.Env["AWS_REGION"] = "eu-west-2"
+	r.Env["AWS_ACCESS_KEY_ID"] = "AKIDEXAMPLE"
+	r.Env["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"
+	r.Env["AWS_CONFIG_FILE"] = filepath.Join(t.TempDir(), "none")
+	r.Env["AWS_SHARED_CREDENTIALS_FILE"] = filepath.Join(t.TempDir(), "none")
 	ws := t.TempDir()
 	r.Env["GITHUB_WORKSPACE"] = ws
 	if err := os.WriteFile(filepath.Join(ws, "api.json"), []byte(apiTD), 0o644); err != nil {
@@ -111,9 +112,9 @@ func TestECSDeploy_BadInputTouchesNothing(t *testing.T) {
 
 func TestECSDeploy_NoCredentialsIsBadInput(t *testing.T) {
 	f, r := runner(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", "")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	delete(r.Env, "AWS_ACCESS_KEY_ID")
+	delete(r.Env, "AWS_SECRET_ACCESS_KEY")
+	r.Env["AWS_EC2_METADATA_DISABLED"] = "true"
 	res := r.Run(t, context.Background(), realMain)
 	if res.Code != 2 || !strings.Contains(res.Stdout, "no AWS credentials") {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)

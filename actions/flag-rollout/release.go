@@ -40,9 +40,9 @@ func release(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	case errors.As(err, new(*rollout.InputError)):
 		return actionkit.BadInput(err)
 	case errors.As(err, new(*rollout.GateError)):
-		return err // the checked thing failed: exit 1
+		return actionkit.Failed(err) // the checked thing failed: exit 1
 	default:
-		return actionkit.Infra(err)
+		return err
 	}
 }
 

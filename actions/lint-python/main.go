@@ -11,12 +11,13 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/lint"
+	"github.com/slipway-actions/slipway/internal/workspace"
 )
 
 //go:embed action.yml
 var actionYML []byte
 
-func main() { os.Exit(realMain(context.Background())) }
+func main() { os.Exit(actionkit.Guard(func() int { return realMain(context.Background()) })) }
 
 func realMain(ctx context.Context, opts ...actionkit.Option) int {
 	return actionkit.Main(ctx, "lint-python", actionYML, opts, parseConfig, run)
@@ -76,14 +77,14 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	if cfg.Workspace == "" {
 		cfg.Workspace, _ = os.Getwd()
 	}
-	if dir, err := actionkit.WorkspacePath(cfg.Workspace, cfg.WorkingDirectory); err != nil {
+	if dir, err := workspace.Resolve(cfg.Workspace, cfg.WorkingDirectory); err != nil {
 		in.Invalid("working-directory", "%q is outside the workspace", cfg.WorkingDirectory)
 	} else if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		in.Invalid("working-directory", "%q is not a directory", cfg.WorkingDirectory)
 	} else {
 		cfg.Dir = dir
 		for _, p := range cfg.Paths {
-			abs, err := actionkit.WorkspacePath(cfg.Workspace, filepath.Join(dir, p))
+			abs, err := workspace.Resolve(cfg.Workspace, filepath.Join(dir, p))
 			if err != nil {
 				in.Invalid("paths", "%q is outside the workspace", p)
 			} else if _, err := os.Stat(abs); err != nil {

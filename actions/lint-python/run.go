@@ -30,7 +30,7 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if base := changedBase(ctx, k, cfg); base != "" {
 		var err error
 		if changed, err = lint.ChangedLines(ctx, cfg.Dir, cfg.Workspace, base); err != nil {
-			return actionkit.Infra(fmt.Errorf("only-changed: %w", err))
+			return fmt.Errorf("only-changed: %w", err)
 		}
 		k.Infof("only-changed: reporting findings on the lines changed since %s (%d files)", base, len(changed))
 	}
@@ -40,13 +40,8 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		Tools: cfg.Linters, Explicit: cfg.Explicit, Jobs: cfg.Jobs, Changed: changed,
 		StockDuplicateCode: k.Getenv("SLIPWAY_STOCK_DUPLICATE_CODE") != "",
 	})
-	var missing *lint.MissingToolError
-	var crashed *lint.ToolError
-	switch {
-	case errors.As(err, &missing), errors.As(err, &crashed):
-		return actionkit.Infra(err)
-	case err != nil:
-		return err
+	if err != nil {
+		return err // a missing or crashed linter: infrastructure
 	}
 
 	for _, t := range rep.Tools {
@@ -83,7 +78,7 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	}
 	threshold := lint.Severity(cfg.FailOn)
 	if n := rep.Count(threshold); n > 0 {
-		return fmt.Errorf("%d findings at level %s or above (fail-on: %s)", n, cfg.FailOn, cfg.FailOn)
+		return actionkit.Failed(fmt.Errorf("%d findings at level %s or above (fail-on: %s)", n, cfg.FailOn, cfg.FailOn))
 	}
 	return nil
 }
@@ -146,7 +141,7 @@ func writeOutputs(k *actionkit.Kit, cfg config, rep *lint.Report) error {
 		report = filepath.Join(cfg.Workspace, report)
 	}
 	if err := rep.WriteJSON(report); err != nil {
-		return actionkit.Infra(fmt.Errorf("report-file: %w", err))
+		return fmt.Errorf("report-file: %w", err)
 	}
 	errs := []error{k.SetOutput("findings", strconv.Itoa(len(rep.Findings))), k.SetOutput("report", report)}
 	if cfg.SARIFFile != "" {
@@ -155,7 +150,7 @@ func writeOutputs(k *actionkit.Kit, cfg config, rep *lint.Report) error {
 			sarif = filepath.Join(cfg.Workspace, sarif)
 		}
 		if err := rep.WriteSARIF(sarif); err != nil {
-			return actionkit.Infra(fmt.Errorf("sarif-file: %w", err))
+			return fmt.Errorf("sarif-file: %w", err)
 		}
 		errs = append(errs, k.SetOutput("sarif-file", sarif))
 	}

@@ -25,8 +25,8 @@ func requireLinters(t *testing.T) {
 	}
 }
 
-// workspace is a fake runner whose workspace holds a copy of the planted project under api/.
-func workspace(t *testing.T) (*actiontest.Runner, string) {
+// plantedWorkspace is a fake runner whose workspace holds a copy of the planted project under api/.
+func plantedWorkspace(t *testing.T) (*actiontest.Runner, string) {
 	t.Helper()
 	r := actiontest.NewRunner(t)
 	ws := t.TempDir()
@@ -40,7 +40,7 @@ func workspace(t *testing.T) (*actiontest.Runner, string) {
 func TestLintPython_PlantedProjectFailsWithExactAnnotations(t *testing.T) {
 	t.Parallel()
 	requireLinters(t)
-	r, ws := workspace(t)
+	r, ws := plantedWorkspace(t)
 	r.Input("working-directory", "api").Input("sarif-file", "out/lint.sarif")
 	res := r.Run(t, context.Background(), realMain)
 	if res.Code != 1 {
@@ -97,7 +97,7 @@ func TestLintPython_PlantedProjectFailsWithExactAnnotations(t *testing.T) {
 func TestLintPython_FailOnNeverSucceedsAndExplicitLinters(t *testing.T) {
 	t.Parallel()
 	requireLinters(t)
-	r, _ := workspace(t)
+	r, _ := plantedWorkspace(t)
 	r.Input("working-directory", "api").Input("fail-on", "never").Input("linters", "flake8, mypy")
 	res := r.Run(t, context.Background(), realMain)
 	if res.Code != 0 {
@@ -110,7 +110,7 @@ func TestLintPython_FailOnNeverSucceedsAndExplicitLinters(t *testing.T) {
 
 func TestLintPython_BadInputTouchesNothing(t *testing.T) {
 	t.Parallel()
-	r, ws := workspace(t)
+	r, ws := plantedWorkspace(t)
 	if err := os.WriteFile(filepath.Join(ws, "api", "pyproject.toml"), []byte("[tool.black\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestLintPython_BadInputTouchesNothing(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, res.Stdout)
 		}
 	}
-	r2, _ := workspace(t)
+	r2, _ := plantedWorkspace(t)
 	r2.Input("linters", "flake8, eslint").Input("working-directory", "../outside")
 	res = r2.Run(t, context.Background(), realMain)
 	if res.Code != 2 || !strings.Contains(res.Stdout, `"eslint" is not a linter`) || !strings.Contains(res.Stdout, `input "working-directory"`) {
@@ -138,7 +138,7 @@ func TestLintPython_BadInputTouchesNothing(t *testing.T) {
 func TestLintPython_CleanProjectPasses(t *testing.T) {
 	t.Parallel()
 	requireLinters(t)
-	r, _ := workspace(t)
+	r, _ := plantedWorkspace(t)
 	r.Input("working-directory", "api").Input("paths", "app/clean.py")
 	res := r.Run(t, context.Background(), realMain)
 	if res.Code != 0 || res.Outputs["findings"] != "0" {
@@ -150,7 +150,7 @@ func TestLintPython_StockDuplicateCodeFromTheEnvironment(t *testing.T) {
 	t.Parallel()
 	requireLinters(t)
 	for _, stock := range []string{"", "1"} {
-		r, _ := workspace(t)
+		r, _ := plantedWorkspace(t)
 		r.Input("working-directory", "api").Input("fail-on", "never").Input("linters", "pylint")
 		if stock != "" {
 			r.Env["SLIPWAY_STOCK_DUPLICATE_CODE"] = stock

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/factory"
 	"github.com/slipway-actions/slipway/internal/github"
 	"github.com/slipway-actions/slipway/internal/lint"
 )
@@ -21,16 +22,14 @@ func suggestFixes(ctx context.Context, k *actionkit.Kit, cfg config, rep *lint.R
 		k.Infof("suggest-fixes: not a pull request (%s); nothing to post", ev)
 		return
 	}
-	ghctx, err := k.Context()
+	clients := factory.New(k.Getenv, k.Debugf)
+	event, err := clients.Event()
 	if err != nil {
-		k.Warningf("suggest-fixes: cannot read the event: %v", err)
+		k.Warningf("suggest-fixes: %v", err)
 		return
 	}
-	pr, _ := ghctx.Event["pull_request"].(map[string]any)
-	number, _ := pr["number"].(float64)
-	head, _ := pr["head"].(map[string]any)
-	sha, _ := head["sha"].(string)
-	if number == 0 || sha == "" {
+	number, sha, ok := event.PullRequest()
+	if !ok || number == 0 || sha == "" {
 		k.Warningf("suggest-fixes: the event has no pull_request number and head sha")
 		return
 	}
@@ -50,13 +49,12 @@ func suggestFixes(ctx context.Context, k *actionkit.Kit, cfg config, rep *lint.R
 		intro := fmt.Sprintf("**%s** would reformat %s:", s.Tool, lint.LineSpan(s.StartLine, s.EndLine))
 		comments = append(comments, github.ReviewComment{Path: s.File, StartLine: s.StartLine, Line: s.EndLine, Body: github.SuggestionBody(intro, s.Text)})
 	}
-	run := github.RunFromEnv(k.Getenv)
-	c, err := github.NewClient(cfg.GitHubToken, run)
+	c, run, err := clients.GitHub(cfg.GitHubToken)
 	if err != nil {
 		k.Warningf("suggest-fixes: %v", err)
 		return
 	}
-	res, err := github.SyncReview(ctx, c, run, int(number), sha, marker,
+	res, err := github.SyncReview(ctx, c, run, number, sha, marker,
 		fmt.Sprintf("slipway lint-python: %d formatter fixes as suggestions.", len(comments)), comments)
 	if err != nil {
 		k.Warningf("suggest-fixes: %v (a pull request from a fork gets a read-only token)", err)

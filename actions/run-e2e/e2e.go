@@ -14,7 +14,7 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/compose"
-	"github.com/slipway-actions/slipway/internal/engine"
+	"github.com/slipway-actions/slipway/internal/factory"
 	"github.com/slipway-actions/slipway/internal/junit"
 )
 
@@ -32,22 +32,24 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	env := os.Environ()
 	p, err := compose.Load(ctx, compose.Spec{Files: cfg.ComposeFiles, WorkDir: ws, ProjectName: name,
 		EnvFiles: nonEmpty(cfg.EnvFile), Env: env, TestService: cfg.TestService, Services: cfg.Services})
-	if err != nil {
+	if errors.As(err, new(*compose.InputError)) {
+		return actionkit.BadInput(err)
+	} else if err != nil {
 		return err
 	}
 	p = compose.Prepare(p, cfg.TestService, cfg.TestCommand, cfg.BaseURL)
 	for _, u := range compose.Unsupported(p) {
 		k.Warningf("compose-file: %s", u)
 	}
-	cli, err := engine.Connect(ctx)
+	cli, err := factory.New(k.Getenv, k.Debugf).Docker(ctx)
 	if err != nil {
-		return actionkit.Infra(err)
+		return err
 	}
 	defer cli.Close()
 	r := &compose.Runner{Docker: cli, Infof: k.Infof, Workspace: ws, WorkspaceHost: workspaceOnHost(ctx, cli, ws)}
 	if cfg.Build && cfg.BaseURL == "" {
 		if err := r.Build(ctx, p); err != nil {
-			return actionkit.Infra(err)
+			return err
 		}
 	}
 	reportsDir, artifactsDir := inWorkspace(ws, cfg.ReportsDir), inWorkspace(ws, cfg.ArtifactsDir)
@@ -78,11 +80,11 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	var nr *compose.NotReadyError
 	switch {
 	case errors.As(err, &nr):
-		return err // the platform under test did not come up: a failure of the checked thing
+		return actionkit.Failed(err) // the platform under test did not come up: a failure of the checked thing
 	case err != nil:
-		return actionkit.Infra(err)
+		return err
 	case res.ExitCode != 0:
-		return fmt.Errorf("test service %s exited %d", cfg.TestService, res.ExitCode)
+		return actionkit.Failed(fmt.Errorf("test service %s exited %d", cfg.TestService, res.ExitCode))
 	}
 	return nil
 }

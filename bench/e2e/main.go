@@ -18,7 +18,7 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/compose"
 	"github.com/slipway-actions/slipway/internal/compose/composetest"
-	"github.com/slipway-actions/slipway/internal/engine"
+	"github.com/slipway-actions/slipway/internal/docker"
 )
 
 func main() {
@@ -64,7 +64,7 @@ func run(rounds int) error {
 		return err
 	}
 	ctx := context.Background()
-	cli, err := engine.Connect(ctx)
+	cli, err := docker.Connect(ctx, "")
 	if err != nil {
 		return err
 	}

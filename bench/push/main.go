@@ -21,7 +21,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 
-	"github.com/slipway-actions/slipway/internal/engine"
+	"github.com/slipway-actions/slipway/internal/docker"
 	"github.com/slipway-actions/slipway/internal/registry"
 	"github.com/slipway-actions/slipway/internal/registry/registrytest"
 )
@@ -40,7 +40,7 @@ const nImages = 3
 
 func run(rounds, mib int) error {
 	ctx := context.Background()
-	cli, err := engine.Connect(ctx)
+	cli, err := docker.Connect(ctx, "")
 	if err != nil {
 		return err
 	}

@@ -103,18 +103,6 @@ func (k *Kit) Warningf(format string, args ...any) {
 	k.Annotate(Annotation{Level: LevelWarning, Message: fmt.Sprintf(format, args...)})
 }
 
-// Noticef reports a notice without a file.
-func (k *Kit) Noticef(format string, args ...any) {
-	k.Annotate(Annotation{Level: LevelNotice, Message: fmt.Sprintf(format, args...)})
-}
-
-// AnnotationCount is how many annotations of a level were reported, shown or not.
-func (k *Kit) AnnotationCount(l Level) int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.annotations.total[l]
-}
-
 // formatLocal renders an annotation the way compilers do, so terminals and editors can jump to it.
 func formatLocal(a Annotation) string {
 	var b strings.Builder

@@ -33,6 +33,8 @@ type Kit struct {
 	read        map[string]bool
 	undeclared  map[string]bool
 	outputs     []keyValue // local mode: printed by Finish
+	outputErrs  []error    // outputs that could not be written: Run exits 3
+	untrusted   []*untrustedWriter
 	annotations annotationLog
 	summary     *Summary
 }
@@ -87,9 +89,6 @@ func New(program string, actionYML []byte, opts ...Option) *Kit {
 // Local reports whether the program runs as a CLI rather than inside GitHub Actions.
 func (k *Kit) Local() bool { return k.local }
 
-// Metadata is the action's parsed action.yml.
-func (k *Kit) Metadata() *Metadata { return k.meta }
-
 // Getenv reads the environment the Kit was given (the real one, or a test's).
 func (k *Kit) Getenv(key string) string { return k.getenv(key) }
 
@@ -98,12 +97,6 @@ func (k *Kit) HelpRequested() bool { return k.help }
 
 // Help prints the CLI usage built from action.yml.
 func (k *Kit) Help() { k.meta.WriteHelp(k.out, k.program); _ = k.out.Flush() }
-
-// Context is the GitHub context of the run (event name, payload, repository, SHA...).
-func (k *Kit) Context() (*githubactions.GitHubContext, error) { return k.gha.Context() }
-
-// Stdout is the redacted standard output, for text of our own. Outside text goes through Untrusted.
-func (k *Kit) Stdout() io.Writer { return k.out }
 
 // Infof prints a line of progress. The text is neutralised: a line of ours can never issue a command,
 // whatever outside text was formatted into it.
@@ -156,7 +149,25 @@ func (k *Kit) Untrusted() io.WriteCloser {
 	if k.local {
 		return localUntrusted{k.out}
 	}
-	return &flushingCloser{newUntrustedWriter(k.out), k.out}
+	u := newUntrustedWriter(k.out)
+	k.mu.Lock()
+	k.untrusted = append(k.untrusted, u)
+	k.mu.Unlock()
+	return &flushingCloser{u, k.out}
+}
+
+// closeUntrusted ends every untrusted block still open (a panic, or a writer left unclosed by
+// mistake), so that the annotation saying why the run failed is read as a command.
+func (k *Kit) closeUntrusted() {
+	k.mu.Lock()
+	open := k.untrusted
+	k.untrusted = nil
+	k.mu.Unlock()
+	_ = k.out.Flush()
+	for _, u := range open {
+		_ = u.Close()
+	}
+	_ = k.out.Flush()
 }
 
 type flushingCloser struct {
@@ -205,10 +216,22 @@ func escapeCommandData(v string) string {
 var outputName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
 
 // SetOutput sets a step output. The value is written to GITHUB_OUTPUT as a heredoc with a random
-// delimiter, so no value can inject another output. A value that holds a secret is refused.
+// delimiter, so no value can inject another output. A value that holds a secret is refused. An output
+// that could not be written fails the run (exit 3, naming the output) when Run ends, whether or not
+// the caller looks at the error: the next job would otherwise act on a value that is not there.
 func (k *Kit) SetOutput(name, value string) error {
+	err := k.setOutput(name, value)
+	if err != nil {
+		k.mu.Lock()
+		k.outputErrs = append(k.outputErrs, err)
+		k.mu.Unlock()
+	}
+	return err
+}
+
+func (k *Kit) setOutput(name, value string) error {
 	if _, ok := k.meta.Outputs[name]; !ok {
-		return fmt.Errorf("output %q is not declared in action.yml", name)
+		return fmt.Errorf("output %q is not declared in action.yml (a bug in slipway)", name)
 	}
 	if err := k.checkFileCommand("output", name, value); err != nil {
 		return err

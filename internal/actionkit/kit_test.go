@@ -347,9 +347,11 @@ func TestExitCode_OneMapping(t *testing.T) {
 		want int
 	}{
 		{nil, 0},
-		{errors.New("3 findings"), 1},
+		{actionkit.Failed(errors.New("3 findings")), 1},
+		{fmt.Errorf("wrapped: %w", actionkit.Failed(errors.New("deploy failed"))), 1},
 		{actionkit.BadInput(errors.New("x")), 2},
-		{fmt.Errorf("wrapped: %w", actionkit.Infra(errors.New("docker down"))), 3},
+		{errors.New("docker down"), 3},
+		{fmt.Errorf("build: %w", errors.New("engine gone")), 3},
 		{context.Canceled, 3},
 	} {
 		if got := actionkit.ExitCode(tc.err); got != tc.want {

@@ -3,18 +3,19 @@ package actionkit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
-// ErrNotBuilt is returned by an action whose engine is not written yet: it exits 3 and says so, never 0.
-var ErrNotBuilt = errors.New("this action's engine is not built yet")
-
-// Run is the one body every slipway main shares: --help, cancellation on SIGINT/SIGTERM (GitHub sends
-// SIGTERM when a run is cancelled), the work, the reason for a failure, the summary, and the exit code.
-// work must read and validate all inputs before it touches anything, and return BadInput errors for
-// them.
+// Run is the one body every slipway main shares: --help, cancellation on SIGINT/SIGTERM (the runner
+// sends both when a run is cancelled), the work, the reason for a failure, the summary, and the exit
+// code. work must read and validate all inputs before it touches anything, and return BadInput errors
+// for them. A panic in work is a bug of ours: exit 3 with an error annotation, never Go's exit 2 (which
+// means bad input here). An output that could not be written is exit 3 too: a later job would act on
+// a value that is not there.
 func (k *Kit) Run(ctx context.Context, work func(ctx context.Context) error) int {
 	if k.help {
 		k.Help()
@@ -22,15 +23,19 @@ func (k *Kit) Run(ctx context.Context, work func(ctx context.Context) error) int
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := work(ctx)
-	switch {
-	case errors.Is(err, ErrNotBuilt):
-		err = Infra(err)
-	case IsBadInput(err):
+	err := k.protect(ctx, work)
+	k.closeUntrusted()
+	if IsBadInput(err) {
 		k.Infof("Run with --help, or see this action's README, for the inputs.")
 	}
 	if err != nil {
 		k.fail(err)
+	}
+	k.mu.Lock()
+	outErr := errors.Join(k.outputErrs...)
+	k.mu.Unlock()
+	if outErr != nil {
+		k.fail(outErr)
 	}
 	if ferr := k.Finish(); ferr != nil {
 		k.Errorf("%v", ferr)
@@ -38,7 +43,25 @@ func (k *Kit) Run(ctx context.Context, work func(ctx context.Context) error) int
 			return ExitInfra
 		}
 	}
+	if outErr != nil && !IsBadInput(err) {
+		return ExitInfra
+	}
 	return ExitCode(err)
+}
+
+// protect runs work and turns a panic into an error (exit 3), with the stack in the log for the bug
+// report.
+func (k *Kit) protect(ctx context.Context, work func(context.Context) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			k.closeUntrusted()
+			w := k.Untrusted()
+			_, _ = fmt.Fprintf(w, "panic: %v\n\n%s", r, debug.Stack())
+			_ = w.Close()
+			err = fmt.Errorf("internal error (a bug in slipway; the log holds its stack trace, please report it): %v", r)
+		}
+	}()
+	return work(ctx)
 }
 
 // fail reports why the run failed: as an error annotation while GitHub's cap leaves room, else as a

@@ -32,9 +32,6 @@ func (s *Summary) Heading(level int, text string) {
 // Paragraph adds escaped text.
 func (s *Summary) Paragraph(text string) { s.add(EscapeMarkdown(text) + "\n\n") }
 
-// Markdown adds Markdown written by slipway itself; never pass outside text here.
-func (s *Summary) Markdown(md string) { s.add(md) }
-
 // Table adds a table; every cell is escaped.
 func (s *Summary) Table(header []string, rows [][]string) {
 	var b strings.Builder

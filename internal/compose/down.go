@@ -1,6 +1,8 @@
 package compose
 
 import (
+	cerrdefs "github.com/containerd/errdefs"
+
 	"context"
 	"errors"
 	"fmt"
@@ -44,21 +46,21 @@ func down(ctx context.Context, cli client.APIClient, project string) error {
 	cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
 	errs = append(errs, err)
 	for _, c := range cs {
-		if err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !client.IsErrNotFound(err) {
+		if err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove container %s: %w", c.ID[:12], err))
 		}
 	}
 	ns, err := cli.NetworkList(ctx, network.ListOptions{Filters: f})
 	errs = append(errs, err)
 	for _, n := range ns {
-		if err := cli.NetworkRemove(ctx, n.ID); err != nil && !client.IsErrNotFound(err) {
+		if err := cli.NetworkRemove(ctx, n.ID); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
 		}
 	}
 	vs, err := cli.VolumeList(ctx, volume.ListOptions{Filters: f})
 	errs = append(errs, err)
 	for _, v := range vs.Volumes {
-		if err := cli.VolumeRemove(ctx, v.Name, true); err != nil && !client.IsErrNotFound(err) {
+		if err := cli.VolumeRemove(ctx, v.Name, true); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove volume %s: %w", v.Name, err))
 		}
 	}

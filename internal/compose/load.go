@@ -11,8 +11,6 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
-
-	"github.com/slipway-actions/slipway/internal/actionkit"
 )
 
 // Spec says which project to load and what to run.
@@ -41,7 +39,7 @@ func Load(ctx context.Context, s Spec) (*types.Project, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, actionkit.BadInput(errors.Join(errs...))
+		return nil, &InputError{errors.Join(errs...)}
 	}
 	opts, err := cli.NewProjectOptions(absAll(s.WorkDir, s.Files),
 		cli.WithWorkingDirectory(s.WorkDir),
@@ -52,11 +50,11 @@ func Load(ctx context.Context, s Spec) (*types.Project, error) {
 		cli.WithResolvedPaths(true),
 	)
 	if err != nil {
-		return nil, actionkit.BadInput(fmt.Errorf("compose-file: %w", err))
+		return nil, &InputError{fmt.Errorf("compose-file: %w", err)}
 	}
 	p, err := opts.LoadProject(ctx)
 	if err != nil {
-		return nil, actionkit.BadInput(fmt.Errorf("compose-file %s: %w", strings.Join(s.Files, ", "), err))
+		return nil, &InputError{fmt.Errorf("compose-file %s: %w", strings.Join(s.Files, ", "), err)}
 	}
 	names := p.ServiceNames()
 	if _, ok := p.Services[s.TestService]; !ok {
@@ -68,13 +66,13 @@ func Load(ctx context.Context, s Spec) (*types.Project, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, actionkit.BadInput(errors.Join(errs...))
+		return nil, &InputError{errors.Join(errs...)}
 	}
 	if len(s.Services) > 0 {
 		// The subset, the test service, and everything they depend on.
 		p, err = p.WithSelectedServices(append(slices.Clone(s.Services), s.TestService))
 		if err != nil {
-			return nil, actionkit.BadInput(fmt.Errorf("services: %w", err))
+			return nil, &InputError{fmt.Errorf("services: %w", err)}
 		}
 	}
 	return p, nil

@@ -2,12 +2,11 @@ package compose
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/slipway-actions/slipway/internal/actionkit"
 )
 
 func writeFiles(t *testing.T, files map[string]string) string {
@@ -64,15 +63,15 @@ func TestLoad_ListsEveryProblem(t *testing.T) {
 	t.Parallel()
 	dir := writeFiles(t, map[string]string{"compose.yml": platform, "broken.yml": "services: [\n"})
 	_, err := Load(context.Background(), Spec{Files: []string{"missing.yml"}, WorkDir: dir, ProjectName: "p", EnvFiles: []string{"none.env"}, TestService: "e2e"})
-	if !actionkit.IsBadInput(err) || !strings.Contains(err.Error(), "compose-file missing.yml") || !strings.Contains(err.Error(), "env-file none.env") {
+	if !isInputError(err) || !strings.Contains(err.Error(), "compose-file missing.yml") || !strings.Contains(err.Error(), "env-file none.env") {
 		t.Errorf("err = %v", err)
 	}
 	_, err = Load(context.Background(), Spec{Files: []string{"broken.yml"}, WorkDir: dir, ProjectName: "p", TestService: "e2e"})
-	if !actionkit.IsBadInput(err) || !strings.Contains(err.Error(), "compose-file broken.yml") {
+	if !isInputError(err) || !strings.Contains(err.Error(), "compose-file broken.yml") {
 		t.Errorf("err = %v", err)
 	}
 	_, err = Load(context.Background(), Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "p", TestService: "tests", Services: []string{"apii"}})
-	if !actionkit.IsBadInput(err) || !strings.Contains(err.Error(), `test-service "tests" is not a service of the project (services: api, db, e2e, migrate, web)`) ||
+	if !isInputError(err) || !strings.Contains(err.Error(), `test-service "tests" is not a service of the project (services: api, db, e2e, migrate, web)`) ||
 		!strings.Contains(err.Error(), `services: "apii" is not a service`) {
 		t.Errorf("err = %v", err)
 	}
@@ -106,3 +105,5 @@ func TestUnsupported_SaysWhatIsNotDone(t *testing.T) {
 		t.Errorf("Unsupported = %q", got)
 	}
 }
+
+func isInputError(err error) bool { return errors.As(err, new(*InputError)) }

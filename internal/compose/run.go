@@ -1,6 +1,8 @@
 package compose
 
 import (
+	cerrdefs "github.com/containerd/errdefs"
+
 	"archive/tar"
 	"bytes"
 	"context"
@@ -190,7 +192,7 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 func (r *Runner) copyReports(ctx context.Context, id, glob, dir string) ([]string, error) {
 	rc, _, err := r.Docker.CopyFromContainer(ctx, id, staticPrefix(glob))
 	if err != nil {
-		if client.IsErrNotFound(err) {
+		if cerrdefs.IsNotFound(err) {
 			return nil, nil // the tests wrote no reports
 		}
 		return nil, fmt.Errorf("copy reports %s: %w", glob, err)

@@ -26,7 +26,7 @@ import (
 	"github.com/docker/docker/pkg/jsonmessage"
 	"github.com/docker/docker/pkg/stdcopy"
 
-	"github.com/slipway-actions/slipway/internal/engine"
+	"github.com/slipway-actions/slipway/internal/docker"
 )
 
 // Label marks every image and container a test makes, so leftovers can be found.
@@ -49,7 +49,7 @@ func Require(t testing.TB, what string, err error) {
 // 1.41), or skips/fails the test as Require does.
 func Client(t testing.TB) *client.Client {
 	t.Helper()
-	cli, err := engine.Connect(context.Background())
+	cli, err := docker.Connect(context.Background(), "")
 	Require(t, "the Docker engine", err)
 	t.Cleanup(func() { _ = cli.Close() })
 	return cli

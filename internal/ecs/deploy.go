@@ -13,8 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-
-	"github.com/slipway-actions/slipway/internal/actionkit"
 )
 
 // Service is one service to deploy and the task definition file it gets.
@@ -138,7 +136,7 @@ func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return rep, actionkit.BadInput(errors.Join(errs...))
+		return rep, &InputError{errors.Join(errs...)}
 	}
 	// The services, in batches of ten (DescribeServices' limit).
 	found := map[string]types.Service{}
@@ -151,7 +149,7 @@ func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 		if err != nil {
 			var nf *types.ClusterNotFoundException
 			if errors.As(err, &nf) {
-				return rep, actionkit.BadInput(fmt.Errorf("cluster %q not found: %w", o.Cluster, err))
+				return rep, &InputError{fmt.Errorf("cluster %q not found: %w", o.Cluster, err)}
 			}
 			return rep, fmt.Errorf("describe services in %s: %w", o.Cluster, err)
 		}
@@ -173,7 +171,7 @@ func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return rep, actionkit.BadInput(errors.Join(errs...))
+		return rep, &InputError{errors.Join(errs...)}
 	}
 	for _, r := range rep.Services {
 		out, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(r.PreviousTaskDefinitionARN), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags}})

@@ -3,6 +3,7 @@ package ecs_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 
-	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/ecs"
 	"github.com/slipway-actions/slipway/internal/ecs/ecstest"
 )
@@ -290,7 +290,7 @@ func TestPrepare_ListsEveryProblemAndRegistersNothing(t *testing.T) {
 	o.Services = []ecs.Service{{Name: "api", File: filepath.Join(s.dir, "broken.json")}, {Name: "worker", File: filepath.Join(s.dir, "missing.json")},
 		{Name: "api", File: filepath.Join(s.dir, "typo.json")}}
 	_, err := s.dep.Prepare(context.Background(), o)
-	if !actionkit.IsBadInput(err) {
+	if !isInputError(err) {
 		t.Fatalf("err = %v, want bad input", err)
 	}
 	for _, want := range []string{"broken.json is not JSON", "missing.json: no such file", `unknown field "containerDefinition"`} {
@@ -302,17 +302,17 @@ func TestPrepare_ListsEveryProblemAndRegistersNothing(t *testing.T) {
 	s.write("nope.json", workerTD)
 	o.Images["frontend"] = "acme/web:1"
 	_, err = s.dep.Prepare(context.Background(), o)
-	if !actionkit.IsBadInput(err) || !strings.Contains(err.Error(), `container "frontend" is in no task definition (containers: api, worker)`) {
+	if !isInputError(err) || !strings.Contains(err.Error(), `container "frontend" is in no task definition (containers: api, worker)`) {
 		t.Errorf("err = %v", err)
 	}
 	delete(o.Images, "frontend")
 	_, err = s.dep.Prepare(context.Background(), o)
-	if !actionkit.IsBadInput(err) || !strings.Contains(err.Error(), `service "nope" is not an active service of cluster main`) {
+	if !isInputError(err) || !strings.Contains(err.Error(), `service "nope" is not an active service of cluster main`) {
 		t.Errorf("err = %v", err)
 	}
 	o.Cluster = "staging"
 	_, err = s.dep.Prepare(context.Background(), o)
-	if !actionkit.IsBadInput(err) || !strings.Contains(err.Error(), `cluster "staging" not found`) {
+	if !isInputError(err) || !strings.Contains(err.Error(), `cluster "staging" not found`) {
 		t.Errorf("err = %v", err)
 	}
 	if calls, _ := s.fake.Calls(); calls["RegisterTaskDefinition"] != 0 {
@@ -321,3 +321,5 @@ func TestPrepare_ListsEveryProblemAndRegistersNothing(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func isInputError(err error) bool { return errors.As(err, new(*ecs.InputError)) }

@@ -24,8 +24,8 @@ var (
 	toolDir  string
 )
 
-// workspace writes a build context holding the static test tool and the given files.
-func workspace(t *testing.T, files map[string]string) string {
+// writeWorkspace writes a build context holding the static test tool and the given files.
+func writeWorkspace(t *testing.T, files map[string]string) string {
 	t.Helper()
 	toolOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "slipway-tool")
@@ -109,7 +109,7 @@ func removeImages(t *testing.T, cli *client.Client, refs ...string) {
 func TestBuild_TargetsOfOneDockerfileShareTheirStages(t *testing.T) {
 	t.Parallel()
 	b, cli, log := newBuilder(t)
-	ws := workspace(t, map[string]string{"Dockerfile": multiStage, "api.txt": "api", "worker.txt": "worker"})
+	ws := writeWorkspace(t, map[string]string{"Dockerfile": multiStage, "api.txt": "api", "worker.txt": "worker"})
 	specs := specsFor(t, ws, "- {name: api, target: api}\n- {name: worker, target: worker}\n")
 	tag := dockertest.UniqueName(t, "share")
 	reqs := []Request{
@@ -154,7 +154,7 @@ func TestBuild_SecretsReachTheBuildButNotTheImage(t *testing.T) {
 	b, cli, log := newBuilder(t)
 	// BuildKit leaves secrets out of cache keys: a RUN of its own, so no other test's cache answers it.
 	df := strings.Replace(multiStage, `"/secret.sha"]`, `"/secret.sha", "`+t.Name()+`"]`, 1)
-	ws := workspace(t, map[string]string{"Dockerfile": df, "api.txt": "api", "worker.txt": "worker"})
+	ws := writeWorkspace(t, map[string]string{"Dockerfile": df, "api.txt": "api", "worker.txt": "worker"})
 	specs := specsFor(t, ws, "- {name: api, target: api}\n")
 	ref := "slipway-test/secret:" + dockertest.UniqueName(t, "s")
 	removeImages(t, cli, ref)
@@ -201,7 +201,7 @@ func TestBuild_SecretsReachTheBuildButNotTheImage(t *testing.T) {
 func TestBuild_FailureNamesTheImageAndKeepsTheStepOutput(t *testing.T) {
 	t.Parallel()
 	b, _, log := newBuilder(t)
-	ws := workspace(t, map[string]string{"Dockerfile": "FROM scratch\nCOPY tool /tool\nRUN [\"/tool\", \"fail\", \"::error::from the build\"]\n"})
+	ws := writeWorkspace(t, map[string]string{"Dockerfile": "FROM scratch\nCOPY tool /tool\nRUN [\"/tool\", \"fail\", \"::error::from the build\"]\n"})
 	specs := specsFor(t, ws, "web")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -221,7 +221,7 @@ func TestBuild_ClassicBuilderOnlyWhenTheDockerfileAllowsIt(t *testing.T) {
 	t.Parallel()
 	b, cli, log := newBuilder(t)
 	b.Force = "classic"
-	ws := workspace(t, map[string]string{
+	ws := writeWorkspace(t, map[string]string{
 		"plain/Dockerfile":  "FROM scratch AS app\nCOPY hello.txt /hello.txt\n",
 		"plain/hello.txt":   "hello",
 		"mounts/Dockerfile": "FROM scratch\nCOPY tool /tool\nRUN --mount=type=cache,target=/c [\"/tool\", \"rand\", \"/x\"]\n",

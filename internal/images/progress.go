@@ -2,7 +2,6 @@ package images
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -44,7 +43,7 @@ func (p *progress) read(r io.Reader) (string, error) {
 		}
 		if m.Error != nil {
 			p.flushLogs()
-			return id, errors.New(strings.TrimSpace(m.Error.Message))
+			return id, &BuildError{Message: strings.TrimSpace(m.Error.Message)}
 		}
 		switch {
 		case m.ID == "moby.buildkit.trace" && m.Aux != nil:

@@ -12,7 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/workspace"
 )
 
 // Spec is one image of the images input.
@@ -75,7 +75,7 @@ var repoName = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-
 // build-args, platforms, labels}, or lines of name or name=context — and checks every image against
 // the workspace: the context is a directory inside it, the Dockerfile exists and parses, the target
 // is one of its stages. Every problem is reported, each naming its image.
-func ParseSpecs(text, workspace string) ([]Spec, error) {
+func ParseSpecs(text, ws string) ([]Spec, error) {
 	raw, err := decodeSpecs(text)
 	if err != nil {
 		return nil, err
@@ -104,7 +104,7 @@ func ParseSpecs(text, workspace string) ([]Spec, error) {
 			fail("platforms %q: the engine's image store holds one platform per image; build one platform per image (e.g. %s-arm64), or use a registry builder", s.Platforms, s.Name)
 		}
 		s.Context = cmp.Or(s.Context, ".")
-		dir, err := actionkit.WorkspacePath(workspace, s.Context)
+		dir, err := workspace.Resolve(ws, s.Context)
 		if err != nil {
 			fail("context: %v", err)
 			specs = append(specs, s)
@@ -116,7 +116,7 @@ func ParseSpecs(text, workspace string) ([]Spec, error) {
 			continue
 		}
 		s.ContextDir = dir
-		s.DockerfilePath, err = findDockerfile(workspace, dir, cmp.Or(s.Dockerfile, "Dockerfile"))
+		s.DockerfilePath, err = findDockerfile(ws, dir, cmp.Or(s.Dockerfile, "Dockerfile"))
 		if err != nil {
 			fail("%v", err)
 			specs = append(specs, s)
@@ -126,7 +126,7 @@ func ParseSpecs(text, workspace string) ([]Spec, error) {
 		if err != nil {
 			fail("Dockerfile %s: %v", s.DockerfilePath, err)
 		} else if s.Target != "" && !s.Facts.HasStage(s.Target) {
-			fail("target %q is not a stage of %s (stages: %s)", s.Target, rel(workspace, s.DockerfilePath), cmp.Or(strings.Join(s.Facts.Stages, ", "), "none named"))
+			fail("target %q is not a stage of %s (stages: %s)", s.Target, rel(ws, s.DockerfilePath), cmp.Or(strings.Join(s.Facts.Stages, ", "), "none named"))
 		}
 		specs = append(specs, s)
 	}
@@ -164,21 +164,21 @@ func decodeSpecs(text string) ([]Spec, error) {
 
 // findDockerfile looks for the Dockerfile relative to the context (as Compose does), then relative to
 // the workspace (as docker/build-push-action's file input does).
-func findDockerfile(workspace, contextDir, name string) (string, error) {
+func findDockerfile(ws, contextDir, name string) (string, error) {
 	var tried []string
-	for _, base := range []string{contextDir, workspace} {
+	for _, base := range []string{contextDir, ws} {
 		p := name
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(base, name)
 		}
-		if _, err := actionkit.WorkspacePath(workspace, p); err != nil {
+		if _, err := workspace.Resolve(ws, p); err != nil {
 			return "", fmt.Errorf("dockerfile: %v", err)
 		}
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
 			return p, nil
 		}
-		if !slices.Contains(tried, rel(workspace, p)) {
-			tried = append(tried, rel(workspace, p))
+		if !slices.Contains(tried, rel(ws, p)) {
+			tried = append(tried, rel(ws, p))
 		}
 	}
 	return "", fmt.Errorf("dockerfile %q not found (looked for %s)", name, strings.Join(tried, " and "))

@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/pkg/jsonmessage"
@@ -25,24 +25,29 @@ func (p *Publisher) enginePush(ctx context.Context, s *session, imageID, ref str
 		return "", fmt.Errorf("tag %s: %w", ref, err)
 	}
 	b := p.backoff()
-	wait := b.Duration
-	for attempt := 1; ; attempt++ {
+	attempts := 0
+	digest, err := backoff.Retry(ctx, func() (string, error) {
+		attempts++
 		digest, err := p.pushOnce(ctx, s, ref)
-		if err == nil {
-			return digest, nil
+		if err != nil && !retryable(err) {
+			return "", backoff.Permanent(err)
 		}
-		if !retryable(err) || attempt >= b.Steps || ctx.Err() != nil {
-			return "", describePush(s.reg, ref, err, attempt)
-		}
-		d := time.Duration(float64(wait) * (1 + b.Jitter*(rand.Float64()*2-1)))
-		p.infof("push %s: %v; retrying in %s (attempt %d of %d)", ref, err, d.Round(time.Millisecond), attempt+1, b.Steps)
-		select {
-		case <-ctx.Done():
+		return digest, err
+	},
+		backoff.WithBackOff(&backoff.ExponentialBackOff{InitialInterval: b.Duration, Multiplier: b.Factor,
+			RandomizationFactor: b.Jitter, MaxInterval: time.Minute}),
+		backoff.WithMaxTries(uint(b.Steps)),
+		backoff.WithMaxElapsedTime(0),
+		backoff.WithNotify(func(err error, d time.Duration) {
+			p.infof("push %s: %v; retrying in %s (attempt %d of %d)", ref, err, d.Round(time.Millisecond), attempts+1, b.Steps)
+		}))
+	if err != nil {
+		if ctx.Err() != nil {
 			return "", ctx.Err()
-		case <-time.After(d):
 		}
-		wait = time.Duration(float64(wait) * b.Factor)
+		return "", describePush(s.reg, ref, err, attempts)
 	}
+	return digest, nil
 }
 
 func (p *Publisher) pushOnce(ctx context.Context, s *session, ref string) (string, error) {

@@ -1,0 +1,141 @@
+package actionkit_test
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// crashProgram builds testdata/crash, an action that fails in the way CRASH_MODE names.
+func crashProgram(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "crash")
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/crash").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// runCrash runs the program as the runner runs an action and returns its exit code, its log (stdout
+// and stderr) and its step summary.
+func runCrash(t *testing.T, bin, mode string) (int, string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	summary, output := filepath.Join(dir, "summary"), filepath.Join(dir, "output")
+	for _, f := range []string{summary, output} {
+		if err := os.WriteFile(f, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = []string{"CRASH_MODE=" + mode, "GITHUB_ACTIONS=true", "GITHUB_STEP_SUMMARY=" + summary,
+		"GITHUB_OUTPUT=" + output, "INPUT_TOKEN=s3cr3t-value", "PATH=" + os.Getenv("PATH")}
+	out, _ := cmd.CombinedOutput()
+	s, _ := os.ReadFile(summary)
+	return cmd.ProcessState.ExitCode(), string(out), string(s)
+}
+
+// commands are the workflow commands a runner would act on: lines outside ::stop-commands:: blocks.
+func commands(log string) []string {
+	var cmds []string
+	stop := ""
+	sc := bufio.NewScanner(strings.NewReader(log))
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case stop != "" && line == "::"+stop+"::":
+			stop = ""
+		case stop != "":
+		case strings.HasPrefix(line, "::stop-commands::"):
+			stop = strings.TrimPrefix(line, "::stop-commands::")
+		case strings.HasPrefix(line, "::"):
+			cmds = append(cmds, line)
+		}
+	}
+	return cmds
+}
+
+func hasErrorCommand(log, text string) bool {
+	for _, c := range commands(log) {
+		if strings.HasPrefix(c, "::error") && strings.Contains(c, text) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestGuard_CrashesAreExit3WithAnAnnotation(t *testing.T) {
+	t.Parallel()
+	bin := crashProgram(t)
+	for _, tc := range []struct {
+		mode, want string
+	}{
+		{"goroutine", "slipway crashed"},                    // Go's own crash: exit 2 without Guard
+		{"work", "internal error (a bug in slipway"},        // recovered by Run, after an open untrusted block
+		{"output", `output "value" would contain a secret`}, // a refused output is not silently lost
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			t.Parallel()
+			code, log, summary := runCrash(t, bin, tc.mode)
+			if code != 3 {
+				t.Errorf("exit %d, want 3\n%s", code, log)
+			}
+			if !hasErrorCommand(log, tc.want) {
+				t.Errorf("no ::error annotation the runner would read, saying %q:\n%s", tc.want, log)
+			}
+			if tc.mode == "goroutine" && !strings.Contains(summary, "slipway crashed") {
+				t.Errorf("summary lacks the crash: %q", summary)
+			}
+			for _, line := range strings.Split(log, "\n") {
+				if strings.Contains(line, "s3cr3t-value") && !strings.HasPrefix(line, "::add-mask::") {
+					t.Errorf("the secret reached the log: %q", line)
+				}
+			}
+		})
+	}
+}
+
+func TestGuard_PassesTheChildsExitCode(t *testing.T) {
+	t.Parallel()
+	bin := crashProgram(t)
+	for mode, want := range map[string]int{"none": 0, "failed": 1} {
+		if code, log, _ := runCrash(t, bin, mode); code != want {
+			t.Errorf("%s: exit %d, want %d\n%s", mode, code, want, log)
+		}
+	}
+}
+
+func TestGuard_PassesSIGTERMToTheChild(t *testing.T) {
+	t.Parallel()
+	bin := crashProgram(t)
+	cmd := exec.Command(bin)
+	cmd.Env = []string{"CRASH_MODE=wait", "PATH=" + os.Getenv("PATH")}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(stdout).ReadString('\n')
+	if !strings.Contains(line, "waiting") {
+		t.Fatalf("first line %q", line)
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("the guarded program did not end within 10 s of SIGTERM")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 3 {
+		t.Errorf("exit %d after SIGTERM, want 3 (cancelled)", code)
+	}
+}

@@ -1,0 +1,80 @@
+package factory
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func noDebug(string, ...any) {}
+
+func TestAWS_ReadsTheRunsEnvironmentNotTheProcesss(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	f := New(env(map[string]string{
+		"AWS_REGION": "eu-west-2", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret",
+		"AWS_SESSION_TOKEN": "session", "AWS_ENDPOINT_URL": "http://127.0.0.1:1",
+		"AWS_CONFIG_FILE": filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "none"),
+	}), noDebug)
+	cfg, err := f.AWS(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Region != "eu-west-2" || cfg.BaseEndpoint == nil || *cfg.BaseEndpoint != "http://127.0.0.1:1" {
+		t.Errorf("region %q, endpoint %v", cfg.Region, cfg.BaseEndpoint)
+	}
+	creds, err := cfg.Credentials.Retrieve(context.Background())
+	if err != nil || creds.AccessKeyID != "AKIDEXAMPLE" || creds.SessionToken != "session" {
+		t.Errorf("credentials %+v, %v", creds, err)
+	}
+	if cfg, _ := f.AWS(context.Background(), "us-east-1"); cfg.Region != "us-east-1" {
+		t.Errorf("the region given wins: %q", cfg.Region)
+	}
+}
+
+func TestAWS_NoCredentialsIsAConfigError(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	f := New(env(map[string]string{
+		"AWS_REGION": "eu-west-2", "AWS_EC2_METADATA_DISABLED": "true",
+		"AWS_CONFIG_FILE": filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "none"),
+	}), noDebug)
+	_, err := f.AWS(context.Background(), "")
+	if !errors.As(err, new(*ConfigError)) {
+		t.Fatalf("error %v (%T), want a *ConfigError", err, err)
+	}
+}
+
+func TestGitHub_EnterpriseURLAndToken(t *testing.T) {
+	t.Parallel()
+	f := New(env(map[string]string{"GITHUB_API_URL": "https://ghe.example/api/v3", "GITHUB_REPOSITORY": "acme/web"}), noDebug)
+	c, run, err := f.GitHub("t0ken")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BaseURL.String() != "https://ghe.example/api/v3/" || run.Repository != "acme/web" {
+		t.Errorf("base %s, run %+v", c.BaseURL, run)
+	}
+	if _, _, err := f.GitHub(""); !errors.As(err, new(*ConfigError)) {
+		t.Errorf("no token: %v", err)
+	}
+}
+
+func TestDockerConfigDir(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"DOCKER_CONFIG": "/cfg", "HOME": "/github/home"}, "/cfg"},
+		{map[string]string{"HOME": "/github/home"}, "/github/home/.docker"},
+		{map[string]string{}, ""},
+	} {
+		if got := New(env(tc.env), noDebug).DockerConfigDir(); got != tc.want {
+			t.Errorf("DockerConfigDir(%v) = %q, want %q", tc.env, got, tc.want)
+		}
+	}
+}

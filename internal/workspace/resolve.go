@@ -1,0 +1,71 @@
+package workspace
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Resolve turns a path an input gives, relative to the workspace or absolute, into an absolute path
+// inside the workspace, and refuses one that leaves it, by ".." or through a symbolic link: inputs may
+// name files of the checkout, never files beside it (a task definition input of "../../etc/passwd").
+func Resolve(workspace, p string) (string, error) {
+	abs := p
+	if !filepath.IsAbs(p) {
+		abs = filepath.Join(workspace, p)
+	}
+	abs = filepath.Clean(abs)
+	if !within(workspace, abs) {
+		return "", fmt.Errorf("%q is outside the workspace %s", p, workspace)
+	}
+	// The lexical check passed; a link inside the workspace may still point out of it.
+	real, err := filepath.EvalSymlinks(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return abs, nil // not there (yet): the caller reports a missing file in its own words
+	case err != nil:
+		return "", fmt.Errorf("%q: %w", p, err)
+	}
+	realWS, err := filepath.EvalSymlinks(workspace)
+	if err != nil {
+		realWS = workspace
+	}
+	if !within(realWS, real) {
+		return "", fmt.Errorf("%q is a link to %s, outside the workspace %s", p, real, workspace)
+	}
+	return abs, nil
+}
+
+// within reports whether p is dir or below it; both are clean absolute paths.
+func within(dir, p string) bool {
+	r, err := filepath.Rel(dir, p)
+	return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator))
+}
+
+// Rel is how an output names a file inside the workspace: relative to it, so that the next step of the
+// job finds the file whether it runs on the host or in a container action, where the same checkout is
+// mounted at another path (/github/workspace). A path outside the workspace is returned as it is.
+func Rel(workspace, p string) string {
+	if !filepath.IsAbs(p) {
+		return filepath.ToSlash(filepath.Clean(p))
+	}
+	if r, err := filepath.Rel(workspace, p); err == nil && within(workspace, filepath.Clean(p)) {
+		return filepath.ToSlash(r)
+	}
+	return p
+}
+
+// Dir is the workspace of a run: GITHUB_WORKSPACE, or the working directory when run as a local CLI.
+func Dir(getenv func(string) string) string {
+	if ws := getenv("GITHUB_WORKSPACE"); ws != "" {
+		return ws
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "."
+	}
+	return wd
+}
