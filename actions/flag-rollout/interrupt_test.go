@@ -16,11 +16,12 @@ import (
 	"github.com/slipway-actions/slipway/internal/rollout"
 )
 
-// TestMain lets a test start this package's test binary as the action itself (a process of its
-// own, which can be sent SIGTERM as the runner sends it to a cancelled step).
+// TestMain lets a test start this package's test binary as the action itself, as main does
+// (actionkit.Guard and a child of its own), so that it can be sent SIGTERM as the runner sends it
+// to a cancelled step.
 func TestMain(m *testing.M) {
 	if os.Getenv("SLIPWAY_TEST_AS_ACTION") == "1" {
-		os.Exit(realMain(context.Background(), actionkit.WithArgs(nil)))
+		os.Exit(actionkit.Guard(func() int { return realMain(context.Background(), actionkit.WithArgs(nil)) }))
 	}
 	os.Exit(m.Run())
 }

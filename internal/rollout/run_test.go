@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -511,4 +512,45 @@ func TestRun_PreviewMatchesTheHash(t *testing.T) {
 	if len(res.Preview) != 3 {
 		t.Errorf("preview = %+v", res.Preview)
 	}
+}
+
+// Every call path of a rollout — lookup, create and update the segment, set and remove the
+// override, finalize, rollback — goes through Flagsmith's document on every kind of server: the
+// client's transport and the fake check each request and answer, and these are the operations.
+func TestRun_EveryCallPathIsOneTheDocumentHas(t *testing.T) {
+	t.Parallel()
+	onEveryServer(t, func(t *testing.T, s server) {
+		w := newWorld(t, s)
+		for _, cfg := range []Config{{Users: []string{"alice"}, Percentage: pct(10)}, {Percentage: pct(50)}, {Finalize: true}} {
+			if _, err := w.run(t, cfg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.fake.SetState(envKey, w.feature, flagsmith.FeatureState{})
+		first, err := w.run(t, Config{Percentage: pct(5)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.run(t, Config{Rollback: true, PreviousState: &first.Before}); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"api_v1_projects_list", "list_environments", "list_project_features", "list_project_segments",
+			"create_project_segment", "update_project_segment", "api_v1_projects_segments_destroy"}
+		switch {
+		case s.future:
+			want = append(want, "api___future___environments_features_retrieve", "api___future___environments_features_partial_update",
+				"api___future___environments_features_segment_overrides_destroy")
+		case s.versioned:
+			want = append(want, "api_v1_features_featurestates_list", "list_feature_segments", "create_environment_feature_version")
+		default:
+			want = append(want, "api_v1_features_featurestates_list", "list_feature_segments", "create_segment_override",
+				"api_v1_features_featurestates_partial_update", "delete_feature_segment")
+		}
+		got := w.fake.Operations()
+		for _, op := range want {
+			if !slices.Contains(got, op) {
+				t.Errorf("no %s among %q", op, got)
+			}
+		}
+	})
 }
