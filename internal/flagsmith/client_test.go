@@ -55,6 +55,29 @@ var servers = []server{
 		"list_feature_segments"}},
 }
 
+// onEveryServer runs test on each kind of server, in parallel.
+func onEveryServer(t *testing.T, test func(t *testing.T, s server)) {
+	for _, s := range servers {
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, s)
+		})
+	}
+}
+
+// flag is a fake of the server's kind with feature "x" in Production, and a checked client that
+// has resolved the environment.
+func (s server) flag(t *testing.T) (*flagsmithtest.Fake, *flagsmith.Client, flagsmith.Environment, int) {
+	f, p := s.fake(t)
+	id := f.AddFeature(p, "x", false)
+	c := fast(t, f.URL, f.Key)
+	env, err := c.Environment(context.Background(), p, "prodKey")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, c, env, id
+}
+
 func (s server) fake(t *testing.T) (*flagsmithtest.Fake, int) {
 	f := flagsmithtest.New(t)
 	if !s.future {
@@ -71,98 +94,101 @@ func (s server) fake(t *testing.T) (*flagsmithtest.Fake, int) {
 // deleted), and a rollback's removal of an override that is gone.
 func TestClient_EveryCallPathFollowsTheContract(t *testing.T) {
 	t.Parallel()
-	for _, s := range servers {
-		t.Run(s.name, func(t *testing.T) {
-			t.Parallel()
-			f, _ := s.fake(t)
-			featureID := f.AddFeature(101, "new-checkout", false)
-			c, k := checked(t, f.URL, f.Key)
-			ctx := context.Background()
+	onEveryServer(t, func(t *testing.T, s server) {
+		f, _ := s.fake(t)
+		featureID := f.AddFeature(101, "new-checkout", false)
+		c, k := checked(t, f.URL, f.Key)
+		ctx := context.Background()
 
-			p, err := c.Project(ctx, "web")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := c.Project(ctx, "101"); err != nil {
-				t.Fatal(err)
-			}
-			env, err := c.Environment(ctx, p.ID, "Production")
-			if err != nil || env.Versioned != s.versioned {
-				t.Fatalf("Environment = %+v, %v", env, err)
-			}
-			ft, err := c.Feature(ctx, p.ID, "new-checkout")
-			if err != nil || ft.ID != featureID {
-				t.Fatalf("Feature = %+v, %v", ft, err)
-			}
-			if seg, err := c.Segment(ctx, p.ID, "rollout"); err != nil || seg != nil {
-				t.Fatalf("Segment = %+v, %v; want none", seg, err)
-			}
-			seg, err := c.CreateSegment(ctx, flagsmith.Segment{Name: "rollout", Project: p.ID, Rules: percent("10")})
-			if err != nil {
-				t.Fatal(err)
-			}
-			seg.Rules = percent("50")
-			if seg, err = c.UpdateSegment(ctx, seg); err != nil {
-				t.Fatal(err)
-			}
-			if found, err := c.Segment(ctx, p.ID, "rollout"); err != nil || found == nil || found.ID != seg.ID {
-				t.Fatalf("Segment = %+v, %v", found, err)
-			}
+		p, err := c.Project(ctx, "web")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Project(ctx, "101"); err != nil {
+			t.Fatal(err)
+		}
+		env, err := c.Environment(ctx, p.ID, "Production")
+		if err != nil || env.Versioned != s.versioned {
+			t.Fatalf("Environment = %+v, %v", env, err)
+		}
+		ft, err := c.Feature(ctx, p.ID, "new-checkout")
+		if err != nil || ft.ID != featureID {
+			t.Fatalf("Feature = %+v, %v", ft, err)
+		}
+		if seg, err := c.Segment(ctx, p.ID, "rollout"); err != nil || seg != nil {
+			t.Fatalf("Segment = %+v, %v; want none", seg, err)
+		}
+		seg, err := c.CreateSegment(ctx, flagsmith.Segment{Name: "rollout", Project: p.ID, Rules: percent("10")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seg.Rules = percent("50")
+		if seg, err = c.UpdateSegment(ctx, seg); err != nil {
+			t.Fatal(err)
+		}
+		if found, err := c.Segment(ctx, p.ID, "rollout"); err != nil || found == nil || found.ID != seg.ID {
+			t.Fatalf("Segment = %+v, %v", found, err)
+		}
 
-			st, err := c.ReadFeature(ctx, env, ft.ID)
-			if err != nil || st.Default.Enabled || len(st.Overrides) != 0 {
-				t.Fatalf("ReadFeature = %+v, %v", st, err)
-			}
-			if got := c.Endpoints(env); s.future != strings.Contains(got, "__future__") || s.versioned != strings.Contains(got, "version") && !s.future {
-				t.Errorf("Endpoints = %q", got)
-			}
-			blue := &flagsmith.Value{Type: flagsmith.TypeString, Value: "blue"}
-			on := flagsmith.SegmentOverride{SegmentID: seg.ID, Priority: 0, FlagValue: flagsmith.FlagValue{Enabled: true, Value: blue}}
-			if err := c.WriteFeature(ctx, env, ft.ID, flagsmith.FeatureChange{Set: []flagsmith.SegmentOverride{on}}); err != nil {
-				t.Fatal(err)
-			}
-			on.Value = &flagsmith.Value{Type: flagsmith.TypeInteger, Value: "7"}
-			if err := c.WriteFeature(ctx, env, ft.ID, flagsmith.FeatureChange{Set: []flagsmith.SegmentOverride{on}}); err != nil {
-				t.Fatal(err)
-			}
-			if got := f.State("prodKey", ft.ID); len(got.Overrides) != 1 || !got.Overrides[0].Enabled || *got.Overrides[0].Value != *on.Value {
-				t.Fatalf("after setting the override: %+v", got)
-			}
-			if st, err := c.ReadFeature(ctx, env, ft.ID); err != nil || !reflect.DeepEqual(st, f.State("prodKey", ft.ID)) {
-				t.Fatalf("ReadFeature = %+v, %v; the fake holds %+v", st, err, f.State("prodKey", ft.ID))
-			}
+		st, err := c.ReadFeature(ctx, env, ft.ID)
+		if err != nil || st.Default.Enabled || len(st.Overrides) != 0 {
+			t.Fatalf("ReadFeature = %+v, %v", st, err)
+		}
+		if got := c.Endpoints(env); s.future != strings.Contains(got, "__future__") || s.versioned != strings.Contains(got, "version") && !s.future {
+			t.Errorf("Endpoints = %q", got)
+		}
+		blue := &flagsmith.Value{Type: flagsmith.TypeString, Value: "blue"}
+		on := flagsmith.SegmentOverride{SegmentID: seg.ID, Priority: 0, FlagValue: flagsmith.FlagValue{Enabled: true, Value: blue}}
+		if err := c.WriteFeature(ctx, env, ft.ID, flagsmith.FeatureChange{Set: []flagsmith.SegmentOverride{on}}); err != nil {
+			t.Fatal(err)
+		}
+		on.Value = &flagsmith.Value{Type: flagsmith.TypeInteger, Value: "7"}
+		if err := c.WriteFeature(ctx, env, ft.ID, flagsmith.FeatureChange{Set: []flagsmith.SegmentOverride{on}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.State("prodKey", ft.ID); len(got.Overrides) != 1 || !got.Overrides[0].Enabled || *got.Overrides[0].Value != *on.Value {
+			t.Fatalf("after setting the override: %+v", got)
+		}
+		if st, err := c.ReadFeature(ctx, env, ft.ID); err != nil || !reflect.DeepEqual(st, f.State("prodKey", ft.ID)) {
+			t.Fatalf("ReadFeature = %+v, %v; the fake holds %+v", st, err, f.State("prodKey", ft.ID))
+		}
 
-			finalize := flagsmith.FeatureChange{Default: &flagsmith.FlagValue{Enabled: true, Value: blue}, Remove: []int{seg.ID}}
-			if err := c.WriteFeature(ctx, env, ft.ID, finalize); err != nil {
-				t.Fatal(err)
-			}
-			if err := c.DeleteSegment(ctx, p.ID, seg.ID); err != nil {
-				t.Fatal(err)
-			}
-			got := f.State("prodKey", ft.ID)
-			if !got.Default.Enabled || got.Default.Value == nil || got.Default.Value.Value != "blue" || len(got.Overrides) != 0 || len(f.Segments(p.ID)) != 0 {
-				t.Fatalf("after finalize: %+v, segments %+v", got, f.Segments(p.ID))
-			}
-			if err := c.WriteFeature(ctx, env, ft.ID, flagsmith.FeatureChange{Remove: []int{seg.ID}}); err != nil {
-				t.Errorf("removing an override that is gone: %v", err)
-			}
-			if err := c.DeleteSegment(ctx, p.ID, seg.ID); err != nil {
-				t.Errorf("deleting a segment that is gone: %v", err)
-			}
+		finalize := flagsmith.FeatureChange{Default: &flagsmith.FlagValue{Enabled: true, Value: blue}, Remove: []int{seg.ID}}
+		if err := c.WriteFeature(ctx, env, ft.ID, finalize); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.DeleteSegment(ctx, p.ID, seg.ID); err != nil {
+			t.Fatal(err)
+		}
+		got := f.State("prodKey", ft.ID)
+		if !got.Default.Enabled || got.Default.Value == nil || got.Default.Value.Value != "blue" || len(got.Overrides) != 0 || len(f.Segments(p.ID)) != 0 {
+			t.Fatalf("after finalize: %+v, segments %+v", got, f.Segments(p.ID))
+		}
+		if err := c.WriteFeature(ctx, env, ft.ID, flagsmith.FeatureChange{Remove: []int{seg.ID}}); err != nil {
+			t.Errorf("removing an override that is gone: %v", err)
+		}
+		if err := c.DeleteSegment(ctx, p.ID, seg.ID); err != nil {
+			t.Errorf("deleting a segment that is gone: %v", err)
+		}
 
-			ops := k.Operations()
-			for _, want := range append([]string{"api_v1_projects_list", "get_project", "list_environments", "list_project_features",
-				"list_project_segments", "create_project_segment", "update_project_segment", "api_v1_projects_segments_destroy"}, s.wantOperations...) {
-				if !slices.Contains(ops, want) {
-					t.Errorf("the client never called %s; it called %q", want, ops)
-				}
+		ops := k.Operations()
+		for _, want := range append([]string{"api_v1_projects_list", "get_project", "list_environments", "list_project_features",
+			"list_project_segments", "create_project_segment", "update_project_segment", "api_v1_projects_segments_destroy"}, s.wantOperations...) {
+			if !slices.Contains(ops, want) {
+				t.Errorf("the client never called %s; it called %q", want, ops)
 			}
-			// One version per write request: __future__ writes finalize's default and removal in two.
-			if want := map[bool]int{true: 4, false: 3}[s.future]; s.versioned && f.Versions("prodKey", ft.ID) != want {
-				t.Errorf("versions = %d, want %d", f.Versions("prodKey", ft.ID), want)
-			}
-		})
-	}
+		}
+		// One version per write request: __future__ writes finalize's default and removal in two.
+		if want := map[bool]int{true: 4, false: 3}[s.future]; s.versioned && f.Versions("prodKey", ft.ID) != want {
+			t.Errorf("versions = %d, want %d", f.Versions("prodKey", ft.ID), want)
+		}
+	})
+}
+
+// isAPIError reports whether err is Flagsmith's answer with that status, saying what it should.
+func isAPIError(err error, status int, says string) bool {
+	var ae *flagsmith.APIError
+	return errors.As(err, &ae) && ae.Status == status && strings.Contains(err.Error(), says)
 }
 
 func percent(p string) []flagsmith.Rule {
@@ -174,59 +200,44 @@ func percent(p string) []flagsmith.Rule {
 // override set beside it.
 func TestWriteFeature_PrioritiesAndOtherOverrides(t *testing.T) {
 	t.Parallel()
-	for _, s := range servers {
-		t.Run(s.name, func(t *testing.T) {
-			t.Parallel()
-			f, p := s.fake(t)
-			id := f.AddFeature(p, "x", false)
-			blocked := f.AddSegment(flagsmith.Segment{Name: "blocked", Project: p, Rules: percent("1")})
-			mine := f.AddSegment(flagsmith.Segment{Name: "mine", Project: p, Rules: percent("1")})
-			f.SetState("prodKey", id, flagsmith.FeatureState{Overrides: []flagsmith.SegmentOverride{{SegmentID: blocked, Priority: 0}}})
-			c := fast(t, f.URL, f.Key)
-			ctx := context.Background()
-			env, err := c.Environment(ctx, p, "prodKey")
-			if err != nil {
+	onEveryServer(t, func(t *testing.T, s server) {
+		f, c, env, id := s.flag(t)
+		blocked := f.AddSegment(flagsmith.Segment{Name: "blocked", Project: env.Project, Rules: percent("1")})
+		mine := f.AddSegment(flagsmith.Segment{Name: "mine", Project: env.Project, Rules: percent("1")})
+		f.SetState("prodKey", id, flagsmith.FeatureState{Overrides: []flagsmith.SegmentOverride{{SegmentID: blocked, Priority: 0}}})
+		ctx := context.Background()
+		if _, err := c.ReadFeature(ctx, env, id); err != nil {
+			t.Fatal(err)
+		}
+		set := flagsmith.FeatureChange{Set: []flagsmith.SegmentOverride{{SegmentID: mine, Priority: 1, FlagValue: flagsmith.FlagValue{Enabled: true}}}}
+		for range 2 {
+			if err := c.WriteFeature(ctx, env, id, set); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := c.ReadFeature(ctx, env, id); err != nil {
-				t.Fatal(err)
-			}
-			set := flagsmith.FeatureChange{Set: []flagsmith.SegmentOverride{{SegmentID: mine, Priority: 1, FlagValue: flagsmith.FlagValue{Enabled: true}}}}
-			for range 2 {
-				if err := c.WriteFeature(ctx, env, id, set); err != nil {
-					t.Fatal(err)
-				}
-			}
-			got := f.State("prodKey", id)
-			if len(got.Overrides) != 2 || got.Overrides[0].SegmentID != blocked || got.Overrides[1].SegmentID != mine || got.Overrides[1].Priority != 1 {
-				t.Errorf("overrides = %+v, want blocked-regions first, then mine at 1", got.Overrides)
-			}
-		})
-	}
+		}
+		got := f.State("prodKey", id)
+		if len(got.Overrides) != 2 || got.Overrides[0].SegmentID != blocked || got.Overrides[1].SegmentID != mine || got.Overrides[1].Priority != 1 {
+			t.Errorf("overrides = %+v, want blocked-regions first, then mine at 1", got.Overrides)
+		}
+	})
 }
 
 // A flag's value keeps its type through every kind of server.
 func TestWriteFeature_ValuesKeepTheirType(t *testing.T) {
 	t.Parallel()
-	for _, s := range servers {
-		t.Run(s.name, func(t *testing.T) {
-			t.Parallel()
-			f, p := s.fake(t)
-			id := f.AddFeature(p, "x", false)
-			c := fast(t, f.URL, f.Key)
-			ctx := context.Background()
-			env, _ := c.Environment(ctx, p, "Production")
-			for _, v := range []flagsmith.Value{{Type: "integer", Value: "42"}, {Type: "boolean", Value: "true"}, {Type: "string", Value: "a b"}, {Type: "string", Value: ""}} {
-				if err := c.WriteFeature(ctx, env, id, flagsmith.FeatureChange{Default: &flagsmith.FlagValue{Enabled: true, Value: &v}}); err != nil {
-					t.Fatal(err)
-				}
-				st, err := c.ReadFeature(ctx, env, id)
-				if err != nil || st.Default.Value == nil || *st.Default.Value != v {
-					t.Errorf("wrote %+v, read %+v, %v", v, st.Default.Value, err)
-				}
+	onEveryServer(t, func(t *testing.T, s server) {
+		_, c, env, id := s.flag(t)
+		ctx := context.Background()
+		for _, v := range []flagsmith.Value{{Type: "integer", Value: "42"}, {Type: "boolean", Value: "true"}, {Type: "string", Value: "a b"}, {Type: "string", Value: ""}} {
+			if err := c.WriteFeature(ctx, env, id, flagsmith.FeatureChange{Default: &flagsmith.FlagValue{Enabled: true, Value: &v}}); err != nil {
+				t.Fatal(err)
 			}
-		})
-	}
+			st, err := c.ReadFeature(ctx, env, id)
+			if err != nil || st.Default.Value == nil || *st.Default.Value != v {
+				t.Errorf("wrote %+v, read %+v, %v", v, st.Default.Value, err)
+			}
+		}
+	})
 }
 
 // The client settles on the stable endpoints at the first 404 of `__future__` and asks it no more.
@@ -271,8 +282,7 @@ func TestWriteFeature_ChangeRequestsAreAClearError(t *testing.T) {
 		t.Errorf("environment = %+v, want its change request setting", env)
 	}
 	err := c.WriteFeature(context.Background(), env, id, flagsmith.FeatureChange{Default: &flagsmith.FlagValue{Enabled: true}})
-	var ae *flagsmith.APIError
-	if !errors.As(err, &ae) || ae.Status != http.StatusConflict || !strings.Contains(err.Error(), "minimum_change_request_approvals") {
+	if !isAPIError(err, http.StatusConflict, "minimum_change_request_approvals") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -348,8 +358,7 @@ func TestDo_RetriesServerErrorsButNotAPost(t *testing.T) {
 	}
 	f.Fail(http.MethodPost, "/api/v1/projects/", http.StatusBadGateway, 1)
 	_, err := c.CreateSegment(context.Background(), flagsmith.Segment{Name: "s", Project: p, Rules: percent("1")})
-	var ae *flagsmith.APIError
-	if !errors.As(err, &ae) || ae.Status != http.StatusBadGateway {
+	if !isAPIError(err, http.StatusBadGateway, "") {
 		t.Fatalf("POST after a 502: %v, want the 502 (a retry could create it twice)", err)
 	}
 	if n := len(f.Segments(p)); n != 0 {
@@ -362,8 +371,7 @@ func TestDo_ServerErrorsAfterTheLastAttemptAreTheError(t *testing.T) {
 	f := flagsmithtest.New(t)
 	f.Fail(http.MethodGet, "/api/v1/projects/", http.StatusServiceUnavailable, -1)
 	_, err := fast(t, f.URL, f.Key).Project(context.Background(), "web")
-	var ae *flagsmith.APIError
-	if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable || len(f.Requests()) != 3 {
+	if !isAPIError(err, http.StatusServiceUnavailable, "") || len(f.Requests()) != 3 {
 		t.Fatalf("err = %v after %d requests, want the 503 after 3", err, len(f.Requests()))
 	}
 }
@@ -392,24 +400,23 @@ func TestDo_WaitsOutRetryAfter(t *testing.T) {
 	}
 }
 
-func TestDo_RetryAfterLongerThanTheLimitIsAnError(t *testing.T) {
+// A 429 is waited out as long as Retry-After is within the limit and attempts are left.
+func TestDo_ThrottledToTheEnd(t *testing.T) {
 	t.Parallel()
-	f := flagsmithtest.New(t)
-	f.Throttle(1, "3600")
-	_, err := fast(t, f.URL, f.Key).Project(context.Background(), "web")
-	if err == nil || !strings.Contains(err.Error(), "Retry-After 1h0m0s is longer than 1s") {
-		t.Fatalf("err = %v", err)
-	}
-}
-
-func TestDo_StillThrottledAfterTheLastAttempt(t *testing.T) {
-	t.Parallel()
-	f := flagsmithtest.New(t)
-	f.Throttle(5, "0")
-	_, err := fast(t, f.URL, f.Key).Project(context.Background(), "web")
-	var ae *flagsmith.APIError
-	if !errors.As(err, &ae) || ae.Status != http.StatusTooManyRequests || !strings.Contains(err.Error(), "still rate limited after 3 attempts") {
-		t.Fatalf("err = %v", err)
+	for _, tc := range []struct {
+		times      int
+		retryAfter string
+		want       string
+	}{
+		{1, "3600", "Retry-After 1h0m0s is longer than 1s"},
+		{5, "0", "still rate limited after 3 attempts"},
+	} {
+		f := flagsmithtest.New(t)
+		f.Throttle(tc.times, tc.retryAfter)
+		_, err := fast(t, f.URL, f.Key).Project(context.Background(), "web")
+		if !isAPIError(err, http.StatusTooManyRequests, tc.want) {
+			t.Errorf("Retry-After %s: err = %v, want %q", tc.retryAfter, err, tc.want)
+		}
 	}
 }
 

@@ -53,11 +53,7 @@ func (futureAPI) read(ctx context.Context, c *Client, env Environment, featureID
 	}
 	out := FeatureState{Default: FlagValue(s.EnvironmentDefault)}
 	for _, o := range s.SegmentOverrides {
-		p := 0
-		if o.Priority != nil {
-			p = *o.Priority
-		}
-		out.Overrides = append(out.Overrides, SegmentOverride{SegmentID: o.Segment.ID, Priority: p, FlagValue: FlagValue{Enabled: o.Enabled, Value: o.Value}})
+		out.Overrides = append(out.Overrides, SegmentOverride{SegmentID: o.Segment.ID, Priority: deref(o.Priority), FlagValue: FlagValue{Enabled: o.Enabled, Value: o.Value}})
 	}
 	return out, nil
 }

@@ -26,23 +26,17 @@ type stableState struct {
 	Identity       *int        `json:"identity"`
 }
 
-// stableFeatureSegment is FeatureSegmentList: which segment an override is for, and its priority.
-type stableFeatureSegment struct {
-	ID       int `json:"id"`
-	Segment  int `json:"segment"`
-	Priority int `json:"priority"`
-}
-
 // stableWrite is the body of a feature-state write (WritableNestedFeatureState and
 // CustomEnvironmentFeatureVersionFeatureState share these fields).
 type stableWrite struct {
-	Enabled        bool                `json:"enabled"`
-	Value          *stableValue        `json:"feature_state_value,omitempty"`
-	FeatureSegment *stableSegmentWrite `json:"feature_segment,omitempty"`
+	Enabled        bool                  `json:"enabled"`
+	Value          *stableValue          `json:"feature_state_value,omitempty"`
+	FeatureSegment *stableFeatureSegment `json:"feature_segment,omitempty"`
 }
 
-// stableSegmentWrite is CustomCreateSegmentOverrideFeatureSegment.
-type stableSegmentWrite struct {
+// stableFeatureSegment is which segment an override is for, and its priority: FeatureSegmentList
+// as read, CustomCreateSegmentOverrideFeatureSegment as written (where the id is read-only).
+type stableFeatureSegment struct {
 	ID       int  `json:"id,omitempty"`
 	Segment  int  `json:"segment"`
 	Priority *int `json:"priority,omitempty"`
@@ -94,7 +88,7 @@ func (stableAPI) read(ctx context.Context, c *Client, env Environment, featureID
 				return FeatureState{}, fmt.Errorf("flagsmith: feature state %d is an override of feature segment %d, which the feature-segments list lacks; try again", s.ID, *s.FeatureSegment)
 			}
 			fs := segments[i]
-			ids.state.Overrides = append(ids.state.Overrides, SegmentOverride{SegmentID: fs.Segment, Priority: fs.Priority, FlagValue: flag})
+			ids.state.Overrides = append(ids.state.Overrides, SegmentOverride{SegmentID: fs.Segment, Priority: deref(fs.Priority), FlagValue: flag})
 			ids.overrides[fs.Segment] = stableObjects{state: s.ID, featureSegment: fs.ID}
 		}
 	}
@@ -146,15 +140,11 @@ func (stableAPI) publish(ctx context.Context, c *Client, env Environment, featur
 		v.Update = append(v.Update, w)
 	}
 	for _, o := range ch.Set {
-		cur, exists := ids.state.Override(o.SegmentID)
-		if !exists {
-			cur.FlagValue = ids.state.Default
-		}
-		w, err := stableFlag(o.FlagValue, cur.Value)
+		w, exists, err := ids.overrideWrite(o)
 		if err != nil {
 			return err
 		}
-		w.FeatureSegment = &stableSegmentWrite{Segment: o.SegmentID}
+		w.FeatureSegment = &stableFeatureSegment{Segment: o.SegmentID}
 		if exists {
 			v.Update = append(v.Update, w)
 		} else {
@@ -182,11 +172,7 @@ func (stableAPI) writeObjects(ctx context.Context, c *Client, env Environment, f
 		}
 	}
 	for _, o := range ch.Set {
-		cur, exists := ids.state.Override(o.SegmentID)
-		if !exists {
-			cur.FlagValue = ids.state.Default
-		}
-		w, err := stableFlag(o.FlagValue, cur.Value)
+		w, _, err := ids.overrideWrite(o)
 		if err != nil {
 			return err
 		}
@@ -196,10 +182,10 @@ func (stableAPI) writeObjects(ctx context.Context, c *Client, env Environment, f
 			}
 			continue
 		}
-		w.FeatureSegment = &stableSegmentWrite{Segment: o.SegmentID, Priority: &o.Priority}
+		w.FeatureSegment = &stableFeatureSegment{Segment: o.SegmentID, Priority: &o.Priority}
 		var created struct {
-			ID             int                `json:"id"`
-			FeatureSegment stableSegmentWrite `json:"feature_segment"`
+			ID             int                  `json:"id"`
+			FeatureSegment stableFeatureSegment `json:"feature_segment"`
 		}
 		path := "environments/" + env.APIKey + "/features/" + strconv.Itoa(featureID) + "/create-segment-override/"
 		if err := c.do(ctx, http.MethodPost, path, w, &created); err != nil {
@@ -221,6 +207,16 @@ func (stableAPI) writeObjects(ctx context.Context, c *Client, env Environment, f
 	return nil
 }
 
+// overrideWrite is the body that sets o, and whether the override exists (as last read).
+func (ids stableIDs) overrideWrite(o SegmentOverride) (stableWrite, bool, error) {
+	cur, exists := ids.state.Override(o.SegmentID)
+	if !exists {
+		cur.FlagValue = ids.state.Default
+	}
+	w, err := stableFlag(o.FlagValue, cur.Value)
+	return w, exists, err
+}
+
 // stableFlag is the body that writes flag; a nil value keeps the one there is (cur: the
 // override's, or the default's for a new override), as the `__future__` API does when a value is
 // left out.
@@ -234,6 +230,13 @@ func stableFlag(flag FlagValue, cur *Value) (stableWrite, error) {
 		return stableWrite{}, err
 	}
 	return stableWrite{Enabled: flag.Enabled, Value: &sv}, nil
+}
+
+func deref(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 func (stableAPI) endpoints(env Environment) string {

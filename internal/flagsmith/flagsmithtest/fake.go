@@ -422,6 +422,19 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
+// flagOf finds the environment a path names (by API key, or by id where byID) and the feature of
+// its project, answering 404 as Flagsmith does when either is not there.
+func (f *Fake) flagOf(w http.ResponseWriter, env, featureID string, byID bool) (flagsmith.Environment, flagKey, bool) {
+	ei := f.envIndex(env)
+	feature, _ := strconv.Atoi(featureID)
+	if ei < 0 || (byID && strconv.Itoa(f.envs[ei].ID) != env) || (!byID && f.envs[ei].APIKey != env) ||
+		f.featureIndex(f.envs[ei].Project, feature) < 0 {
+		detail(w, http.StatusNotFound, "Not found.")
+		return flagsmith.Environment{}, flagKey{}, false
+	}
+	return f.envs[ei], flagKey{f.envs[ei].ID, feature}, true
+}
+
 func (f *Fake) envIndex(keyOrID string) int {
 	return slices.IndexFunc(f.envs, func(e flagsmith.Environment) bool { return e.APIKey == keyOrID || strconv.Itoa(e.ID) == keyOrID })
 }

@@ -59,13 +59,10 @@ func (fl *flagState) future() futureState {
 
 // future serves /api/__future__/environments/{key}/features/{id}/ and its segment-overrides/{id}/.
 func (f *Fake) future(w http.ResponseWriter, r *http.Request, envKey string, p []string) {
-	ei := f.envIndex(envKey)
-	featureID, _ := strconv.Atoi(p[0])
-	if ei < 0 || f.envs[ei].APIKey != envKey || f.featureIndex(f.envs[ei].Project, featureID) < 0 {
-		detail(w, http.StatusNotFound, "Not found.")
+	env, k, ok := f.flagOf(w, envKey, p[0], false)
+	if !ok {
 		return
 	}
-	env, k := f.envs[ei], flagKey{f.envs[ei].ID, featureID}
 	fl := f.flags[k]
 	write := r.Method != http.MethodGet
 	if write && env.ChangeRequestApprovals != nil {

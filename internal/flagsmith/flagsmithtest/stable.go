@@ -108,13 +108,8 @@ func (f *Fake) featureStates(w http.ResponseWriter, r *http.Request, p []string)
 			}
 			target = &fl.overrides[i].FlagValue
 		}
-		env := f.envs[f.envIndex(strconv.Itoa(k.env))]
-		if env.Versioned {
-			directWriteRefused(w)
-			return
-		}
-		var body stateWrite
-		if !decode(w, r, &body) {
+		body, ok := directWrite(w, r, f.envs[f.envIndex(strconv.Itoa(k.env))])
+		if !ok {
 			return
 		}
 		body.apply(target)
@@ -124,10 +119,15 @@ func (f *Fake) featureStates(w http.ResponseWriter, r *http.Request, p []string)
 	detail(w, http.StatusNotFound, "No FeatureState matches the given query.")
 }
 
-// directWriteRefused is Flagsmith's answer to a feature-state write that bypasses versioning
-// (DirectFeatureStateWriteNotAllowedError, since 2026-05).
-func directWriteRefused(w http.ResponseWriter) {
-	detail(w, http.StatusBadRequest, "This environment uses v2 feature versioning. Use the environment feature version endpoint instead.")
+// directWrite reads the body of a feature-state write that bypasses versioning, which a versioned
+// environment refuses (DirectFeatureStateWriteNotAllowedError, since 2026-05).
+func directWrite(w http.ResponseWriter, r *http.Request, env flagsmith.Environment) (stateWrite, bool) {
+	var body stateWrite
+	if env.Versioned {
+		detail(w, http.StatusBadRequest, "This environment uses v2 feature versioning. Use the environment feature version endpoint instead.")
+		return body, false
+	}
+	return body, decode(w, r, &body)
 }
 
 // featureSegments serves features/feature-segments/ (an environment's overrides of a feature, in
@@ -169,19 +169,12 @@ func (f *Fake) featureSegments(w http.ResponseWriter, r *http.Request, p []strin
 // createSegmentOverride serves environments/{key}/features/{id}/create-segment-override/: a
 // feature segment and its feature state in one request, refused in a versioned environment.
 func (f *Fake) createSegmentOverride(w http.ResponseWriter, r *http.Request, envKey, featureID string) {
-	ei := f.envIndex(envKey)
-	feature, _ := strconv.Atoi(featureID)
-	if ei < 0 || f.envs[ei].APIKey != envKey || f.featureIndex(f.envs[ei].Project, feature) < 0 {
-		detail(w, http.StatusNotFound, "Not found.")
+	env, k, ok := f.flagOf(w, envKey, featureID, false)
+	if !ok {
 		return
 	}
-	env, k := f.envs[ei], flagKey{f.envs[ei].ID, feature}
-	if env.Versioned {
-		directWriteRefused(w)
-		return
-	}
-	var body stateWrite
-	if !decode(w, r, &body) {
+	body, ok := directWrite(w, r, env)
+	if !ok {
 		return
 	}
 	fl := f.flags[k]
@@ -192,7 +185,7 @@ func (f *Fake) createSegmentOverride(w http.ResponseWriter, r *http.Request, env
 	}
 	fl.overrides = append(fl.overrides, o)
 	fl.sort()
-	reply(w, http.StatusCreated, map[string]any{"id": o.state, "feature": feature, "environment": env.ID, "identity": nil,
+	reply(w, http.StatusCreated, map[string]any{"id": o.state, "feature": k.feature, "environment": env.ID, "identity": nil,
 		"enabled": o.Enabled, "feature_state_value": stableValue(o.Value),
 		"feature_segment": map[string]int{"id": o.featureSegment, "segment": o.segment, "priority": o.priority}})
 }
@@ -228,13 +221,10 @@ type versionRequest struct {
 // from the live one with the changes the request lists, published at once when it asks; only a
 // versioned environment has versions.
 func (f *Fake) createVersion(w http.ResponseWriter, r *http.Request, envID, featureID string) {
-	ei := f.envIndex(envID)
-	feature, _ := strconv.Atoi(featureID)
-	if ei < 0 || strconv.Itoa(f.envs[ei].ID) != envID || f.featureIndex(f.envs[ei].Project, feature) < 0 {
-		detail(w, http.StatusNotFound, "Not found.")
+	env, k, ok := f.flagOf(w, envID, featureID, true)
+	if !ok {
 		return
 	}
-	env, k := f.envs[ei], flagKey{f.envs[ei].ID, feature}
 	var req versionRequest
 	if !decode(w, r, &req) {
 		return
@@ -275,6 +265,6 @@ func (f *Fake) createVersion(w http.ResponseWriter, r *http.Request, envID, feat
 		f.changed(k)
 	}
 	now := "2026-08-21T10:00:00Z"
-	reply(w, http.StatusCreated, map[string]any{"uuid": *fl.versionUUID(env, feature), "published": req.Publish, "is_live": req.Publish,
+	reply(w, http.StatusCreated, map[string]any{"uuid": *fl.versionUUID(env, k.feature), "published": req.Publish, "is_live": req.Publish,
 		"live_from": now, "created_at": now, "updated_at": now, "published_by": nil, "created_by": nil, "description": nil})
 }
