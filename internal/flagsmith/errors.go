@@ -28,8 +28,8 @@ func (e *APIError) Error() string {
 	case e.Status == http.StatusForbidden:
 		msg += ` — the "api-key" is valid but may not do this; an Organisation API key of the project's organisation can`
 	case e.Status == http.StatusConflict && e.Code == "change_requests_enabled":
-		msg += ` — the environment requires change requests ("4 Eyes" approvals, its minimum_change_request_approvals setting); ` +
-			`turn them off in the environment's settings or release this flag through a change request`
+		msg += ` — the environment requires change requests (its minimum_change_request_approvals setting): ` +
+			`turn them off in the environment's settings, or release this flag through a change request`
 	}
 	return msg
 }

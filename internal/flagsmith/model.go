@@ -20,8 +20,8 @@ type Environment struct {
 	APIKey    string `json:"api_key"`
 	Project   int    `json:"project"`
 	Versioned bool   `json:"use_v2_feature_versioning"`
-	// ChangeRequestApprovals is set when the environment requires change requests ("4 eyes"):
-	// Flagsmith then refuses direct flag changes there.
+	// ChangeRequestApprovals is set when the environment requires change requests: Flagsmith then
+	// refuses direct flag changes there (409 from `__future__`).
 	ChangeRequestApprovals *int `json:"minimum_change_request_approvals"`
 }
 
