@@ -156,21 +156,34 @@ func ensureBases(ctx context.Context, root string) error {
 	return nil
 }
 
-// copyContext copies into dir the files of root that the root .dockerignore lets into the build
-// context, so the build sees what `docker build .` at the root would, except bin/ (built afresh).
-func copyContext(root, dir string) error {
+// ContextAdmits reads the root .dockerignore and reports whether a path (relative to the root, with
+// slashes) enters the build context of `docker build .` at the root.
+func ContextAdmits(root string) (func(rel string) bool, error) {
 	f, err := os.Open(filepath.Join(root, ".dockerignore"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	patterns, err := ignorefile.ReadAll(f)
 	_ = f.Close()
 	if err != nil {
-		return fmt.Errorf(".dockerignore: %w", err)
+		return nil, fmt.Errorf(".dockerignore: %w", err)
 	}
 	pm, err := patternmatcher.New(patterns)
 	if err != nil {
-		return fmt.Errorf(".dockerignore: %w", err)
+		return nil, fmt.Errorf(".dockerignore: %w", err)
+	}
+	return func(rel string) bool {
+		skip, err := pm.MatchesOrParentMatches(rel)
+		return err == nil && !skip
+	}, nil
+}
+
+// copyContext copies into dir the files of root that the root .dockerignore lets into the build
+// context, so the build sees what `docker build .` at the root would, except bin/ (built afresh).
+func copyContext(root, dir string) error {
+	admits, err := ContextAdmits(root)
+	if err != nil {
+		return err
 	}
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -183,11 +196,8 @@ func copyContext(root, dir string) error {
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() {
+		if !d.Type().IsRegular() || !admits(filepath.ToSlash(rel)) {
 			return nil
-		}
-		if skip, err := pm.MatchesOrParentMatches(filepath.ToSlash(rel)); err != nil || skip {
-			return err
 		}
 		return copyFile(p, filepath.Join(dir, rel))
 	})
