@@ -41,19 +41,21 @@ type Job struct {
 	Context   map[string]string // GITHUB_* and RUNNER_* variables of the github and runner contexts
 	Event     any               // the event payload, written to GITHUB_EVENT_PATH before each step
 
-	t     testing.TB
-	cli   *client.Client
-	root  string
-	steps int
+	t      testing.TB
+	cli    *client.Client
+	root   string
+	asRoot bool // files are given to the runner's user and run: steps switch to it
+	steps  int
 }
 
-// NewJob lays out a job's directories, owned by RunnerUID, with a push event on main. It needs root
-// (to give files to the runner's user); without it the test skips, or fails under
-// SLIPWAY_REQUIRE_DOCKER=1.
+// NewJob lays out a job's directories, owned by RunnerUID, with a push event on main. It runs as
+// root (which gives the files to the runner's user) or as RunnerUID itself (a GitHub-hosted runner);
+// as anyone else the test skips, or fails under SLIPWAY_REQUIRE_DOCKER=1.
 func NewJob(t testing.TB) *Job {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		dockertest.Require(t, "root (to lay out a workspace owned by the runner's uid 1001)", errors.New("not root"))
+	asRoot := os.Geteuid() == 0
+	if !asRoot && os.Geteuid() != RunnerUID {
+		dockertest.Require(t, "root or uid 1001 (to lay out a workspace owned by the runner's user)", errors.New("neither"))
 	}
 	cli := dockertest.Client(t)
 	root, err := os.MkdirTemp("", "slipway-runner-")
@@ -71,7 +73,7 @@ func NewJob(t testing.TB) *Job {
 		Workspace: filepath.Join(work, "app", "app"),
 		Env:       map[string]string{},
 		Event:     map[string]any{"ref": "refs/heads/main", "repository": map[string]any{"full_name": "acme/app", "default_branch": "main"}},
-		t:         t, cli: cli, root: root,
+		t:         t, cli: cli, root: root, asRoot: asRoot,
 	}
 	for _, d := range []string{j.Home, j.Workspace, j.homeDir(), j.workflowDir(), j.fileCommandsDir()} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -102,6 +104,9 @@ func (j *Job) fileCommandsDir() string { return filepath.Join(j.Temp, "_runner_f
 // chown gives a tree to the runner's user, as files the runner and actions/checkout make are.
 func (j *Job) chown(dir string) {
 	j.t.Helper()
+	if !j.asRoot {
+		return // the runner's user made them
+	}
 	err := filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -156,9 +161,7 @@ func (j *Job) newFileCommands() map[string]string {
 		if err := os.WriteFile(p, nil, 0o644); err != nil {
 			j.t.Fatal(err)
 		}
-		if err := os.Lchown(p, RunnerUID, RunnerUID); err != nil {
-			j.t.Fatal(err)
-		}
+		j.chown(p)
 		files[name] = p
 	}
 	return files
@@ -175,7 +178,7 @@ func (j *Job) writeEvent() {
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		j.t.Fatal(err)
 	}
-	_ = os.Lchown(p, RunnerUID, RunnerUID)
+	j.chown(p)
 }
 
 // Result is what one step left: its exit code, its log, and the file commands as the runner reads them.
@@ -229,7 +232,9 @@ func (j *Job) Run(script string, env map[string]string) *Result {
 	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: j.runnerCredential()}
+	if j.asRoot {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: j.runnerCredential()}
+	}
 	out, err := cmd.CombinedOutput()
 	res := &Result{Log: string(out)}
 	var exit *exec.ExitError
