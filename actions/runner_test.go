@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -185,6 +186,8 @@ func TestRunner_RunE2EReportsAndArtifactsReachTheNextStep(t *testing.T) {
 // advice works: DOCKER_CONFIG under $RUNNER_TEMP/_github_home, which the runner translates.
 func TestRunner_BuildPushImagesLogsInThroughDockerLoginActionsConfig(t *testing.T) {
 	t.Parallel()
+	_, err := exec.LookPath("docker")
+	dockertest.Require(t, "the docker CLI (docker/login-action runs docker login)", err)
 	img := runnertest.Image(t)
 	reg := registrytest.Start(t, registrytest.Options{User: "bot", Password: "login-action-pass"})
 	j := runnertest.NewJob(t)
@@ -226,6 +229,9 @@ func TestRunner_BuildPushImagesLogsInThroughDockerLoginActionsConfig(t *testing.
 	}
 	if got := registrytest.Tags(t, reg.Host+"/api", auth); got["v1"] == "" || got["v1"] != res.Outputs["digest"] {
 		t.Errorf("registry holds %v, digest output %q", got, res.Outputs["digest"])
+	}
+	if strings.Contains(res.Log+res.Summary, "login-action-pass") {
+		t.Errorf("the password reached the log or the summary:\n%s", res.Log)
 	}
 }
 
