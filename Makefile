@@ -13,11 +13,13 @@ IMAGE ?= slipway:dev
 setup:
 	@.ci/setup
 
-# check: no tracked build outputs, formatting, vet, workflow and shell lint.
+# check: no tracked build outputs, formatting, vet, staticcheck, dead code, workflow and shell lint.
 check: setup
 	.ci/tracked-files
 	@out=$$(gofmt -l $(GO_FILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	go vet ./...
+	$(GOBIN)/staticcheck ./...
+	@out=$$($(GOBIN)/deadcode -test ./...); if [ -n "$$out" ]; then echo "deadcode: unreachable functions:"; echo "$$out"; exit 1; fi
 	$(GOBIN)/actionlint
 	$(GOBIN)/actionlint examples/platform/.github/workflows/*.yml
 	shellcheck entrypoint.sh $(wildcard .ci/* bench/*.sh examples/*.sh examples/local/*.sh examples/local/*/*.sh)
