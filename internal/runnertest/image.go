@@ -130,7 +130,7 @@ func ensureBases(ctx context.Context, root string) error {
 	}
 	res, err := parser.Parse(bytes.NewReader(data))
 	if err != nil {
-		return fmt.Errorf("Dockerfile: %w", err)
+		return fmt.Errorf("the root Dockerfile: %w", err)
 	}
 	stages := map[string]bool{}
 	for _, n := range res.AST.Children {
@@ -138,15 +138,16 @@ func ensureBases(ctx context.Context, root string) error {
 			continue
 		}
 		base := n.Next.Value
+		isStage := stages[strings.ToLower(base)]
 		if next := n.Next.Next; next != nil && strings.EqualFold(next.Value, "as") && next.Next != nil {
 			stages[strings.ToLower(next.Next.Value)] = true
 		}
-		if base == "scratch" || stages[strings.ToLower(base)] {
+		if base == "scratch" || isStage {
 			continue
 		}
 		m := debianBase.FindStringSubmatch(base)
 		if m == nil {
-			return fmt.Errorf("Dockerfile: base %s: runnertest can make only debian:<suite>[-slim] bases on a machine that pulls nothing", base)
+			return fmt.Errorf("base %s of the root Dockerfile: runnertest can make only debian:<suite>[-slim] bases on a machine that pulls nothing", base)
 		}
 		cmd := exec.CommandContext(ctx, filepath.Join(root, ".ci", "debian-image"), "--pull", base, m[1])
 		if out, err := cmd.CombinedOutput(); err != nil {
