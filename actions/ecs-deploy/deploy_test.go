@@ -16,6 +16,8 @@ import (
 	"github.com/slipway-actions/slipway/internal/ecs/ecstest"
 )
 
+const digest = "sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"
+
 const apiTD = `{"family":"api","containerDefinitions":[{"name":"api","image":"acme/api:1.0.0","essential":true,"memory":512}]}`
 
 // runner points the action at the fake ECS through the step's environment (AWS_ENDPOINT_URL, static
@@ -43,7 +45,7 @@ func runner(t *testing.T) (*ecstest.Fake, *actiontest.Runner) {
 
 func TestECSDeploy_DeploysAndReports(t *testing.T) {
 	f, r := runner(t)
-	r.Input("images", `[{"name":"api","tags":["registry.example:5000/acme/api:2.0.0"],"digest":"sha256:abc"}]`)
+	r.Input("images", `[{"name":"api","tags":["registry.example:5000/acme/api:2.0.0"],"digest":"`+digest+`"}]`)
 	res := r.Run(t, context.Background(), realMain)
 	if res.Code != 0 {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
@@ -56,7 +58,7 @@ func TestECSDeploy_DeploysAndReports(t *testing.T) {
 		t.Errorf("results = %s (%v)", res.Outputs["results"], err)
 	}
 	img := f.TaskDefinition(res.Outputs["task-definition-arn"])["containerDefinitions"].([]any)[0].(map[string]any)["image"]
-	if img != "registry.example:5000/acme/api@sha256:abc" {
+	if img != "registry.example:5000/acme/api@"+digest {
 		t.Errorf("image = %v, want the pushed digest", img)
 	}
 	if !strings.Contains(res.Summary, "| api | COMPLETED | api:2 | api:1 |") || !strings.Contains(res.Summary, "Task definition diff: api") {

@@ -37,7 +37,7 @@ func setup(dir string) (*ecstest.Fake, *ecs.Deployer, ecs.Options) {
 		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")})
 	d := &ecs.Deployer{ECS: client, Infof: func(string, ...any) {}}
 	o := ecs.Options{Cluster: "main", Services: []ecs.Service{{Name: "api", File: filepath.Join(dir, "api.json")}},
-		Images: map[string]string{"api": "acme/api:2"}, Wait: true, Timeout: time.Minute}
+		Images: map[string]string{"api": "acme/api:2"}, Waiting: ecs.Waiting{Wait: true, Timeout: time.Minute, PollInterval: time.Second}}
 	return f, d, o
 }
 

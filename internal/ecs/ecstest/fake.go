@@ -97,7 +97,12 @@ type Fake struct {
 	logs       map[string][]string
 	calls      map[string]int
 	requests   []Request
-	refusals   map[string]apiErr
+	refusals   map[string]refusal
+}
+
+type refusal struct {
+	apiErr
+	after int // calls answered before the refusals start
 }
 
 type taskDef struct {
@@ -158,7 +163,7 @@ type Cleaner interface{ Cleanup(func()) }
 // as in a benchmark program).
 func New(t Cleaner) *Fake {
 	f := &Fake{clusters: map[string]*cluster{}, scripts: map[string][]Scenario{}, logs: map[string][]string{}, calls: map[string]int{},
-		refusals: map[string]apiErr{}}
+		refusals: map[string]refusal{}}
 	f.clusters["main"] = &cluster{arn: account + "cluster/main", services: map[string]*service{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	if t != nil {
@@ -271,12 +276,13 @@ func (f *Fake) Requests(ops ...string) []Request {
 	return out
 }
 
-// Refuse makes every later call of op fail with an AWS error of that type (HTTP 400), as ECS
-// answers a caller without permission (AccessDeniedException) or an invalid request (ClientException).
-func (f *Fake) Refuse(op, errType, message string) {
+// Refuse makes the calls of op, after the next `after` of them, fail with an AWS error of that type
+// (HTTP 400), as ECS answers a caller without permission (AccessDeniedException) or a request it
+// will not take (ClientException).
+func (f *Fake) Refuse(op string, after int, errType, message string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.refusals[op] = apiErr{errType, message}
+	f.refusals[op] = refusal{apiErr{errType, message}, f.calls[op] + after}
 }
 
 // Tasks lists every task of the cluster "main", oldest first.
@@ -321,7 +327,7 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		awsErrorBody(w, "MissingAuthenticationTokenException", "Missing Authentication Token")
 		return
 	}
-	if e, ok := f.refusals[op]; ok {
+	if e, ok := f.refusals[op]; ok && f.calls[op] > e.after {
 		awsError(w, e.Type, e.Message)
 		return
 	}

@@ -134,7 +134,7 @@ func TestFake_RefuseAnswersTheErrorTheSDKReads(t *testing.T) {
 	t.Parallel()
 	f := ecstest.New(t)
 	c := client(t, f)
-	f.Refuse("RegisterTaskDefinition", "ClientException", "Too many concurrent attempts to create a new revision of the specified family.")
+	f.Refuse("RegisterTaskDefinition", 0, "ClientException", "Too many concurrent attempts to create a new revision of the specified family.")
 	_, err := c.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{Family: aws.String("api"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("api"), Image: aws.String("acme/api:1")}}})
 	var ce *types.ClientException
