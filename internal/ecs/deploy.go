@@ -166,6 +166,8 @@ type Deployer struct {
 	Logs      LogsAPI                          // nil: migration logs are not read
 	Infof     func(format string, args ...any) // progress lines
 	Untrusted io.Writer                        // ECS events, stop reasons and logs: text we do not control
+
+	seen map[string]bool // service events printed already, by id: a rollback's wait does not repeat the deploy's
 }
 
 func (d *Deployer) untrusted(format string, args ...any) {

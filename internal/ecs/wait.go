@@ -45,7 +45,9 @@ func (d *Deployer) wait(ctx context.Context, cluster string, o Waiting, ws []*wa
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	start := time.Now()
-	seen := map[string]bool{}
+	if d.seen == nil {
+		d.seen = map[string]bool{}
+	}
 	ticker := time.NewTicker(o.PollInterval)
 	defer ticker.Stop()
 	failures := 0
@@ -77,7 +79,7 @@ func (d *Deployer) wait(ctx context.Context, cluster string, o Waiting, ws []*wa
 				if w == nil {
 					continue
 				}
-				d.events(svc, start, seen)
+				d.events(svc, start)
 				judge(w, svc)
 				if w.progress != w.shown && !w.done {
 					w.shown = w.progress
@@ -171,14 +173,14 @@ func judge(w *watch, svc types.Service) {
 }
 
 // events prints the service's events since the wait started, oldest first, once each.
-func (d *Deployer) events(svc types.Service, since time.Time, seen map[string]bool) {
+func (d *Deployer) events(svc types.Service, since time.Time) {
 	for i := len(svc.Events) - 1; i >= 0; i-- {
 		e := svc.Events[i]
 		id := aws.ToString(e.Id)
-		if seen[id] || (e.CreatedAt != nil && e.CreatedAt.Before(since.Add(-time.Second))) {
+		if d.seen[id] || (e.CreatedAt != nil && e.CreatedAt.Before(since.Add(-time.Second))) {
 			continue
 		}
-		seen[id] = true
+		d.seen[id] = true
 		d.untrusted("%s: %s", aws.ToString(svc.ServiceName), aws.ToString(e.Message))
 	}
 }
