@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -106,11 +107,12 @@ func deploy(ctx context.Context, k *actionkit.Kit, clients *factory.Factory, d *
 }
 
 // maskEnvironment masks the values of the environment input before anything of the deploy is
-// printed, unless show-environment-values asks for them. Not masked, since masking would redact the
-// same characters inside revisions, ids and counts and none is a secret: values shorter than four
-// characters, whole numbers, true and false. Nor a value found inside a name this run prints and
-// outputs anyway (the cluster, the region, services, families, containers, images, ARNs): it cannot
-// be hidden, and masking it would refuse the outputs that hold it.
+// printed, unless show-environment-values asks for them. Slipway never prints them itself (diffs
+// hide them, errors do not echo them); the mask keeps them out of what ECS and the migration's log
+// echo. Not masked, since masking would redact ordinary text (and refuse any output holding it)
+// while none is a secret: values shorter than four characters, numbers, single words of at most
+// ten letters (true, start, production), and values found inside a name the run prints and
+// outputs anyway (the cluster, the region, services, families, containers, images, ARNs).
 func maskEnvironment(k *actionkit.Kit, o ecs.Options, public []string) {
 	if o.ShowValues {
 		return
@@ -119,13 +121,16 @@ func maskEnvironment(k *actionkit.Kit, o ecs.Options, public []string) {
 		for _, v := range vars {
 			v = strings.TrimSpace(v)
 			_, numErr := strconv.ParseFloat(v, 64)
-			if len(v) < 4 || numErr == nil || strings.EqualFold(v, "true") || strings.EqualFold(v, "false") || within(v, public) {
+			if len(v) < 4 || numErr == nil || plainWord.MatchString(v) || within(v, public) {
 				continue
 			}
 			k.AddMask(v)
 		}
 	}
 }
+
+// plainWord is a value too ordinary to mask: a single word of at most ten letters.
+var plainWord = regexp.MustCompile(`^[A-Za-z]{1,10}$`)
 
 func within(v string, names []string) bool {
 	for _, n := range names {

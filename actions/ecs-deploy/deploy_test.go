@@ -27,13 +27,7 @@ func runner(t *testing.T) (*ecstest.Fake, *actiontest.Runner) {
 	t.Parallel()
 	f := ecstest.New(t)
 	f.AddService("api", apiTD, 2)
-	r := actiontest.NewRunner(t)
-	r.Env["AWS_ENDPOINT_URL"] = f.URL
-	r.Env["AWS_REGION"] = "eu-west-2"
-	r.Env["AWS_ACCESS_KEY_ID"] = "AKIDEXAMPLE"
-	r.Env["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"
-	r.Env["AWS_CONFIG_FILE"] = filepath.Join(t.TempDir(), "none")
-	r.Env["AWS_SHARED_CREDENTIALS_FILE"] = filepath.Join(t.TempDir(), "none")
+	r := stepOn(t, f)
 	ws := t.TempDir()
 	r.Env["GITHUB_WORKSPACE"] = ws
 	if err := os.WriteFile(filepath.Join(ws, "api.json"), []byte(apiTD), 0o644); err != nil {
@@ -41,6 +35,18 @@ func runner(t *testing.T) (*ecstest.Fake, *actiontest.Runner) {
 	}
 	r.Input("cluster", "main").Input("services", "api=api.json").Input("poll-interval", "1ms")
 	return f, r
+}
+
+// stepOn is a step whose job reaches the fake ECS with static keys.
+func stepOn(t *testing.T, f *ecstest.Fake) *actiontest.Runner {
+	r := actiontest.NewRunner(t)
+	r.Env["AWS_ENDPOINT_URL"] = f.URL
+	r.Env["AWS_REGION"] = "eu-west-2"
+	r.Env["AWS_ACCESS_KEY_ID"] = "AKIDEXAMPLE"
+	r.Env["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"
+	r.Env["AWS_CONFIG_FILE"] = filepath.Join(t.TempDir(), "none")
+	r.Env["AWS_SHARED_CREDENTIALS_FILE"] = filepath.Join(t.TempDir(), "none")
+	return r
 }
 
 func TestECSDeploy_DeploysAndReports(t *testing.T) {

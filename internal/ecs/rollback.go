@@ -49,7 +49,7 @@ func (d *Deployer) rollback(ctx context.Context, o Options, updated []*ServiceRe
 			r.Status = StatusRolledBack
 		case !w.done || w.failure == interrupted:
 			r.Status = StatusRollbackStarted
-			r.Reason += fmt.Sprintf("; rollback to %s started (deployment %s), not followed to the end", lastPart(w.arn), w.id)
+			r.Reason += "; rollback to " + lastPart(w.arn) + " started" + parenthesised("deployment ", w.id) + ", not followed to the end"
 		default:
 			r.Status, r.Reason = StatusRollbackFailed, r.Reason+"; rollback: "+w.reason
 		}
@@ -57,6 +57,13 @@ func (d *Deployer) rollback(ctx context.Context, o Options, updated []*ServiceRe
 			r.failure = w.failure
 		}
 	}
+}
+
+func parenthesised(label, v string) string {
+	if v == "" {
+		return ""
+	}
+	return " (" + label + v + ")"
 }
 
 // revert issues the UpdateService that puts r's service on arn and returns the watch that follows it.

@@ -16,10 +16,14 @@ import (
 
 const td = `{"family":"api","containerDefinitions":[{"name":"api","image":"acme/api:1","essential":true,"memory":512}]}`
 
-func client(t *testing.T, f *ecstest.Fake) *ecs.Client {
+// start is a fake with the service api on its first revision, and the SDK's client of it.
+func start(t *testing.T) (*ecstest.Fake, *ecs.Client, string) {
 	t.Helper()
-	return ecs.New(ecs.Options{Region: "eu-west-2", BaseEndpoint: aws.String(f.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secretExample", "")})
+	t.Parallel()
+	f := ecstest.New(t)
+	arn := f.AddService("api", td, 1)
+	return f, ecs.New(ecs.Options{Region: "eu-west-2", BaseEndpoint: aws.String(f.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secretExample", "")}), arn
 }
 
 func describe(t *testing.T, c *ecs.Client, arn string) types.Task {
@@ -35,10 +39,7 @@ func describe(t *testing.T, c *ecs.Client, arn string) types.Task {
 // lastStatus through STOPPING/DEPROVISIONING to STOPPED; the reason as stoppedReason, stopCode
 // UserInitiated; exit codes only once STOPPED. Every answer is read through the SDK's model.
 func TestFake_StopTaskStopsARunningTaskAsTheAPIReferenceSays(t *testing.T) {
-	t.Parallel()
-	f := ecstest.New(t)
-	arn := f.AddService("api", td, 1)
-	c := client(t, f)
+	f, c, arn := start(t)
 	ctx := context.Background()
 	f.ScriptMigration(ecstest.Migration{Forever: true, StopTicks: 3, StopExitCode: aws.Int(137)})
 	run, err := c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("main"), TaskDefinition: aws.String(arn), StartedBy: aws.String("test")})
@@ -93,10 +94,7 @@ func TestFake_StopTaskStopsARunningTaskAsTheAPIReferenceSays(t *testing.T) {
 // ListTasks filters as the API reference says: RUNNING unless desiredStatus says otherwise,
 // startedBy, family; DescribeTasks answers an unknown task with a MISSING failure.
 func TestFake_ListTasksDefaultsToRunning(t *testing.T) {
-	t.Parallel()
-	f := ecstest.New(t)
-	arn := f.AddService("api", td, 1)
-	c := client(t, f)
+	f, c, arn := start(t)
 	ctx := context.Background()
 	f.ScriptMigration(ecstest.Migration{Forever: true})
 	f.ScriptMigration(ecstest.Migration{Ticks: 1, ExitCode: aws.Int(0)})
@@ -131,9 +129,7 @@ func TestFake_ListTasksDefaultsToRunning(t *testing.T) {
 
 // A refused call is an AWS error the SDK reads by its type; the fake records what it answered.
 func TestFake_RefuseAnswersTheErrorTheSDKReads(t *testing.T) {
-	t.Parallel()
-	f := ecstest.New(t)
-	c := client(t, f)
+	f, c, _ := start(t)
 	f.Refuse("RegisterTaskDefinition", 0, "ClientException", "Too many concurrent attempts to create a new revision of the specified family.")
 	_, err := c.RegisterTaskDefinition(context.Background(), &ecs.RegisterTaskDefinitionInput{Family: aws.String("api"),
 		ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("api"), Image: aws.String("acme/api:1")}}})
