@@ -54,7 +54,7 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	switch {
 	case waiting.PollInterval <= 0:
 		in.Invalid("poll-interval", "must be more than 0")
-	case waiting.Wait && waiting.Timeout <= 0:
+	case waiting.Timeout <= 0:
 		in.Invalid("timeout", "must be more than 0: it bounds each deployment and each rollback's, and without it the job's timeout-minutes would end the run with nothing rolled back")
 	case waiting.Wait && waiting.PollInterval > waiting.Timeout:
 		in.Invalid("poll-interval", "%s is longer than timeout (%s)", waiting.PollInterval, waiting.Timeout)

@@ -46,7 +46,7 @@ func (w Waiting) check() []error {
 	if w.PollInterval <= 0 {
 		errs = append(errs, errors.New("the poll interval must be more than 0"))
 	}
-	if w.Wait && w.Timeout <= 0 {
+	if w.Timeout <= 0 {
 		errs = append(errs, errors.New("the timeout must be more than 0: it bounds each deployment and each rollback"))
 	}
 	return errs

@@ -22,13 +22,14 @@ func (d *Deployer) rollback(ctx context.Context, o Options, updated []*ServiceRe
 	var ws []*watch
 	for _, r := range updated {
 		if r.superseded {
-			r.Reason += "; not rolled back: another deploy owns the service now"
+			r.note("not rolled back: another deploy owns the service now")
 			continue
 		}
 		d.Infof("rolling back %s to %s", r.Service, r.PreviousTaskDefinitionARN)
 		w, err := d.revert(ctx, o.Cluster, r, r.PreviousTaskDefinitionARN)
 		if err != nil {
-			r.Status, r.Reason = StatusRollbackFailed, r.Reason+"; rollback: "+err.Error()
+			r.Status = StatusRollbackFailed
+			r.note("rollback: " + err.Error())
 			if r.failure == notFailed {
 				r.failure = unreadable
 			}
@@ -49,14 +50,23 @@ func (d *Deployer) rollback(ctx context.Context, o Options, updated []*ServiceRe
 			r.Status = StatusRolledBack
 		case !w.done || w.failure == interrupted:
 			r.Status = StatusRollbackStarted
-			r.Reason += "; rollback to " + lastPart(w.arn) + " started" + parenthesised("deployment ", w.id) + ", not followed to the end"
+			r.note("rollback to " + lastPart(w.arn) + " started" + parenthesised("deployment ", w.id) + ", not followed to the end")
 		default:
-			r.Status, r.Reason = StatusRollbackFailed, r.Reason+"; rollback: "+w.reason
+			r.Status = StatusRollbackFailed
+			r.note("rollback: " + w.reason)
 		}
 		if !w.ok && r.failure == notFailed {
 			r.failure = w.failure
 		}
 	}
+}
+
+// note adds to the result's reason.
+func (r *ServiceResult) note(s string) {
+	if r.Reason != "" {
+		s = r.Reason + "; " + s
+	}
+	r.Reason = s
 }
 
 func parenthesised(label, v string) string {
