@@ -9,11 +9,13 @@ GO_FILES := $(shell git ls-files '*.go' 2>/dev/null)
 setup:
 	@.ci/setup
 
-# check: no tracked build outputs, formatting, vet, workflow and shell lint.
+# check: no tracked build outputs, formatting, vet, staticcheck, dead code, workflow and shell lint.
 check: setup
 	.ci/tracked-files
 	@out=$$(gofmt -l $(GO_FILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	go vet ./...
+	$(GOBIN)/staticcheck ./...
+	@out=$$($(GOBIN)/deadcode -test ./...); if [ -n "$$out" ]; then echo "deadcode: unreachable functions:"; echo "$$out"; exit 1; fi
 	$(GOBIN)/actionlint
 	$(GOBIN)/actionlint examples/platform/.github/workflows/*.yml
 	shellcheck entrypoint.sh .ci/setup .ci/run .ci/tracked-files $(wildcard bench/*.sh examples/*.sh examples/local/*.sh examples/local/*/*.sh)
