@@ -12,24 +12,23 @@ import (
 )
 
 // cancelWhile cancels the deploy once the fake has answered n DescribeServices while it waits.
-func (s *setup) cancelWhile(t *testing.T, o ecs.Options, n int) (*ecs.Report, error, time.Time) {
+func (s *setup) cancelWhile(t *testing.T, o ecs.Options, n int) (rep *ecs.Report, cancelled time.Time, err error) {
 	t.Helper()
-	rep, err := s.dep.Prepare(context.Background(), o)
+	rep, err = s.dep.Prepare(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := len(s.fake.Requests("DescribeServices"))
 	ctx, cancel := context.WithCancel(context.Background())
-	var at time.Time
 	go func() {
 		for len(s.fake.Requests("DescribeServices")) < before+n {
 			time.Sleep(time.Millisecond)
 		}
-		at = time.Now()
+		cancelled = time.Now()
 		cancel()
 	}()
 	err = s.dep.Deploy(ctx, o, rep)
-	return rep, err, at
+	return rep, cancelled, err
 }
 
 func TestDeploy_CancelStartsTheRollbackBeforeAnyDiagnostics(t *testing.T) {
@@ -40,7 +39,7 @@ func TestDeploy_CancelStartsTheRollbackBeforeAnyDiagnostics(t *testing.T) {
 	o.Services[0].Name = "big"
 	s.fake.Script("big", ecstest.Scenario{Kind: ecstest.CrashLoop, Ticks: 1000})
 	o.PollInterval = 20 * time.Millisecond
-	rep, err, cancelled := s.cancelWhile(t, o, 3)
+	rep, cancelled, err := s.cancelWhile(t, o, 3)
 	if err == nil || errors.As(err, new(*ecs.FailedError)) {
 		t.Fatalf("err = %v, want a cancelled run, not a failed deploy", err)
 	}
@@ -64,7 +63,7 @@ func TestDeploy_CancelGraceBoundsTheRollback(t *testing.T) {
 	o := s.options()
 	o.PollInterval, o.CancelGrace = 10*time.Millisecond, 300*time.Millisecond
 	start := time.Now()
-	rep, err, cancelled := s.cancelWhile(t, o, 2)
+	rep, cancelled, err := s.cancelWhile(t, o, 2)
 	if took := time.Since(cancelled); took > time.Second {
 		t.Errorf("the run went on %s after the cancel, with a grace of 300ms", took)
 	}
