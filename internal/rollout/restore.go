@@ -13,7 +13,7 @@ func (r *runner) restore(ctx context.Context, want State) (State, error) {
 	for attempt := 0; attempt < 3; attempt++ {
 		now, ok := r.readBack(ctx)
 		if !ok {
-			return last, fmt.Errorf("Flagsmith could not be read: %w", context.Cause(ctx))
+			return last, fmt.Errorf("could not read Flagsmith: %w", context.Cause(ctx))
 		}
 		if same(now, want) {
 			return now, nil
