@@ -162,10 +162,10 @@ func TestDeploy_TimesOutWhenTasksNeverGetHealthy(t *testing.T) {
 	s := newSetup(t)
 	s.fake.Script("api", ecstest.Scenario{Kind: ecstest.NeverHealthy})
 	o := s.options()
-	o.Timeout, o.PollInterval = 100*time.Millisecond, 10*time.Millisecond
+	o.Timeout, o.PollInterval = 300*time.Millisecond, 10*time.Millisecond
 	rep, err := s.deploy(t, o)
 	r := rep.Services[0]
-	if err == nil || r.Status != ecs.StatusRolledBack || !strings.Contains(r.Reason, "not complete after 100ms (0/2 tasks running, 2 pending, 0 failed, rollout IN_PROGRESS)") {
+	if err == nil || r.Status != ecs.StatusRolledBack || !strings.Contains(r.Reason, "not complete after 300ms (0/2 tasks running, 2 pending, 0 failed, rollout IN_PROGRESS)") {
 		t.Fatalf("err = %v, result = %+v", err, r)
 	}
 	if got := s.fake.ServiceTaskDefinition("api"); got != s.previous["api"] {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -17,8 +18,9 @@ import (
 // reads why the failed deployments' tasks stopped, while time remains, and follows the rollbacks
 // with the same judgement as a deploy. A superseded service is left alone: another deploy owns it.
 func (d *Deployer) rollback(ctx context.Context, o Options, updated []*ServiceResult, failed []*watch) {
-	ctx, cancel := detached(ctx, o.Timeout, o.grace())
+	ctx, cancel := detached(ctx, o.Timeout+rollbackSlack, o.grace())
 	defer cancel()
+	issued := time.Now()
 	var ws []*watch
 	for _, r := range updated {
 		if r.superseded {
@@ -39,7 +41,7 @@ func (d *Deployer) rollback(ctx context.Context, o Options, updated []*ServiceRe
 	}
 	d.diagnose(ctx, o.Cluster, failed)
 	if o.Wait {
-		d.wait(ctx, o.Cluster, o.Waiting, ws)
+		d.follow(ctx, o.Cluster, o.Waiting, ws, issued)
 	}
 	for _, w := range ws {
 		r := w.r
@@ -59,6 +61,18 @@ func (d *Deployer) rollback(ctx context.Context, o Options, updated []*ServiceRe
 			r.failure = w.failure
 		}
 	}
+}
+
+// rollbackSlack is what a rollback's own context allows beyond its deployments' timeout: issuing
+// the UpdateServices and reading why the failed tasks stopped.
+const rollbackSlack = diagnosticsBound + 30*time.Second
+
+// follow waits for rollback deployments issued at issued: the timeout counts from their
+// UpdateService, not from the end of the diagnostics read meanwhile.
+func (d *Deployer) follow(ctx context.Context, cluster string, o Waiting, ws []*watch, issued time.Time) {
+	ctx, cancel := context.WithDeadline(ctx, issued.Add(o.Timeout))
+	defer cancel()
+	d.wait(ctx, cluster, o, ws)
 }
 
 // note adds to the result's reason.
@@ -175,8 +189,9 @@ func (d *Deployer) RollBack(ctx context.Context, o RollbackOptions) (*Report, er
 
 // undo starts every rollback of move, then follows them.
 func (d *Deployer) undo(ctx context.Context, o RollbackOptions, move []*ServiceResult) {
-	ctx, cancel := detached(ctx, o.Timeout, o.grace())
+	ctx, cancel := detached(ctx, o.Timeout+rollbackSlack, o.grace())
 	defer cancel()
+	issued := time.Now()
 	var ws []*watch
 	for _, r := range move {
 		d.Infof("rolling back %s from %s to %s", r.Service, lastPart(r.PreviousTaskDefinitionARN), lastPart(r.TaskDefinitionARN))
@@ -191,7 +206,7 @@ func (d *Deployer) undo(ctx context.Context, o RollbackOptions, move []*ServiceR
 	if !o.Wait {
 		return
 	}
-	d.wait(ctx, o.Cluster, o.Waiting, ws)
+	d.follow(ctx, o.Cluster, o.Waiting, ws, issued)
 	for _, w := range ws {
 		w.r.DeploymentID = w.id
 		switch {
