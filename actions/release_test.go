@@ -60,6 +60,19 @@ func script(t *testing.T, dir, name string, args ...string) (int, string) {
 	return cmd.ProcessState.ExitCode(), string(out)
 }
 
+// gitIn runs git in dir as a committer of its own and returns its trimmed output.
+func gitIn(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 const (
 	digestA = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	digestB = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -104,14 +117,7 @@ func TestRelease_CheckFailsUnlessEveryActionNamesTheSameDigest(t *testing.T) {
 func TestRelease_MajorTagMovesOnlyWithinItsMajor(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	git := func(args ...string) {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	git := func(args ...string) { gitIn(t, dir, args...) }
 	git("init", "-q")
 	git("commit", "-q", "--allow-empty", "-m", "x")
 	for _, tag := range []string{"v0.9.0", "v0.10.0", "v1.0.0", "v1.2.0"} {
@@ -134,5 +140,90 @@ func TestRelease_MajorTagMovesOnlyWithinItsMajor(t *testing.T) {
 	}
 	if code, _ := script(t, dir, "release-version", "v1.2"); code != 2 {
 		t.Errorf("v1.2: exit %d, want 2", code)
+	}
+}
+
+// The guard of publish.yml: a re-run of a released tag is told apart from a new release by what
+// origin's tag names now, against the commit the run was started for (github.sha).
+func TestRelease_GuardTellsAReRunFromANewRelease(t *testing.T) {
+	t.Parallel()
+	origin := filepath.Join(t.TempDir(), "origin.git")
+	gitIn(t, ".", "init", "-q", "--bare", origin)
+	dir := releaseTree(t)
+	git := func(args ...string) string { return gitIn(t, dir, args...) }
+	git("init", "-q", "-b", "main")
+	git("remote", "add", "origin", origin)
+	git("add", ".")
+	git("commit", "-q", "-m", "main, on the major's image tag")
+	git("push", "-q", "origin", "main")
+	tagged := git("rev-parse", "HEAD")
+	git("tag", "-a", "v1.2.3", "-m", "v1.2.3") // annotated: origin's ref is the tag object, not the commit
+	git("push", "-q", "origin", "v1.2.3")
+	tagObject := git("rev-parse", "v1.2.3")
+
+	released := func(tag, commit string) (int, map[string]string, string) {
+		code, out := script(t, dir, "released", tag, commit)
+		kv := map[string]string{}
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			if k, v, ok := strings.Cut(l, "="); ok {
+				kv[k] = v
+			}
+		}
+		return code, kv, out
+	}
+	// The first run: publish, leasing the tag as origin has it.
+	if code, kv, out := released("v1.2.3", tagged); code != 0 || kv["released"] != "false" || kv["lease"] != tagObject {
+		t.Errorf("first run: exit %d, want released=false lease=%s\n%s", code, tagObject, out)
+	}
+
+	// The release as publish.yml makes it: the release commit, the tag moved to it.
+	if code, out := script(t, dir, "pin-image", "ghcr.io/slipway-actions/slipway@"+digestA); code != 0 {
+		t.Fatalf("pin-image: exit %d\n%s", code, out)
+	}
+	git("commit", "-q", "-am", "release v1.2.3: the actions run ghcr.io/slipway-actions/slipway@"+digestA)
+	release := git("rev-parse", "HEAD")
+	git("tag", "-f", "-a", "v1.2.3", "-m", "v1.2.3")
+	git("push", "-q", "--force-with-lease=refs/tags/v1.2.3:"+tagObject, "origin", "refs/tags/v1.2.3")
+	// A re-run starts from the original commit (checkout fetches github.sha), whose own files are
+	// not pinned, so the old guard (check-pinned on the checkout) rebuilt and re-released: origin's
+	// tag says it is released, and by which image.
+	git("tag", "-f", "v1.2.3", tagged)
+	git("checkout", "-q", tagged)
+	if code, _ := script(t, dir, "check-pinned"); code != 1 {
+		t.Errorf("the re-run's checkout passes check-pinned (exit %d); want it unpinned, as on GitHub", code)
+	}
+	code, kv, out := released("v1.2.3", tagged)
+	if code != 0 || kv["released"] != "true" || kv["commit"] != release || kv["digest"] != digestA {
+		t.Errorf("re-run: exit %d, want released=true commit=%s digest=%s\n%s", code, release, digestA, out)
+	}
+
+	// A release commit merged back to main and tagged is a new release (the old guard skipped it).
+	git("checkout", "-q", "main")
+	git("merge", "-q", "--ff-only", release)
+	git("push", "-q", "origin", "main")
+	git("tag", "v1.3.0")
+	git("push", "-q", "origin", "v1.3.0")
+	if code, kv, out := released("v1.3.0", release); code != 0 || kv["released"] != "false" || kv["lease"] != release {
+		t.Errorf("a tag on a merged-back release commit: exit %d, want released=false\n%s", code, out)
+	}
+
+	// A tag moved since the run started, here to a child of the run's commit that is pinned (as every
+	// commit of main is after the merge) but is no release commit: stop, touch nothing.
+	git("commit", "-q", "--allow-empty", "-m", "later")
+	later := git("rev-parse", "HEAD")
+	git("tag", "-f", "v1.3.0")
+	git("push", "-q", "-f", "origin", "v1.3.0")
+	if code, _, out := released("v1.3.0", release); code != 1 || !strings.Contains(out, "its subject is 'later'") || !strings.Contains(out, "the tag was moved since the run started") {
+		t.Errorf("a moved tag: exit %d, want 1 saying it moved\n%s", code, out)
+	}
+	// A re-run of a run started for another commit than the release commit's parent.
+	if code, _, out := released("v1.2.3", later); code != 1 || !strings.Contains(out, "its parent is not "+later) {
+		t.Errorf("a release commit of another commit: exit %d, want 1\n%s", code, out)
+	}
+	if code, _, out := released("v9.9.9", tagged); code != 1 || !strings.Contains(out, "origin has no tag v9.9.9") {
+		t.Errorf("a deleted tag: exit %d, want 1\n%s", code, out)
+	}
+	if code, _, _ := released("v1.2.3", "HEAD"); code != 2 {
+		t.Errorf("a commit that is not 40 hex digits: exit %d, want 2", code)
 	}
 }
