@@ -1,11 +1,19 @@
 package actions_test
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/slipway-actions/slipway/internal/dockertest"
+	"github.com/slipway-actions/slipway/internal/registry/registrytest"
 )
 
 // Between releases the actions run the image of their major line; a release commit names it by
@@ -226,4 +234,64 @@ func TestRelease_GuardTellsAReRunFromANewRelease(t *testing.T) {
 	if code, _, _ := released("v1.2.3", "HEAD"); code != 2 {
 		t.Errorf("a commit that is not 40 hex digits: exit %d, want 2", code)
 	}
+}
+
+// The release pushes the image its tests ran and nothing else, and pins the digest the registry holds.
+func TestRelease_PushImagePushesOnlyTheTestedImage(t *testing.T) {
+	t.Parallel()
+	cli := dockertest.Client(t)
+	reg := registrytest.Start(t, registrytest.Options{})
+	repo := reg.Host + "/slipway-actions/slipway"
+	ref := repo + ":1.2.3"
+	build := func(tag, content string) string {
+		dockertest.BuildImage(t, cli, tag, map[string]dockertest.File{
+			"Dockerfile": {Data: []byte("FROM scratch\nCOPY release /release\n")},
+			"release":    {Data: []byte(content)},
+		})
+		img, err := cli.ImageInspect(context.Background(), tag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return img.ID
+	}
+	tested := build(ref, "the image the tests ran")
+	other := build(dockertest.UniqueName(t, "slipway-other")+":x", "another build")
+	dir := t.TempDir()
+
+	// Another image than the tested one under the tag: nothing reaches the registry.
+	if code, out := script(t, dir, "push-image", ref, other); code != 1 || !strings.Contains(out, "not "+other+" that the tests ran") {
+		t.Errorf("an untested image: exit %d, want 1\n%s", code, out)
+	}
+	if tags := registrytest.Tags(t, repo, authn.Anonymous); len(tags) != 0 {
+		t.Errorf("the registry holds %v after a refused push", tags)
+	}
+
+	code, out := script(t, dir, "push-image", ref, tested)
+	digest := out[strings.LastIndex(out, "digest=")+len("digest="):]
+	digest = strings.TrimSpace(digest)
+	if code != 0 || !strings.HasPrefix(digest, "sha256:") {
+		t.Fatalf("push-image: exit %d\n%s", code, out)
+	}
+	if tags := registrytest.Tags(t, repo, authn.Anonymous); tags["1.2.3"] != digest || len(tags) != 1 {
+		t.Errorf("the registry holds %v, want 1.2.3 at %s", tags, digest)
+	}
+	img, err := remote.Image(mustDigest(t, repo+"@"+digest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := img.ConfigName(); err != nil || cfg.String() != tested {
+		t.Errorf("the pushed manifest's config is %v (%v), want the tested image %s", cfg, err, tested)
+	}
+	if code, _ := script(t, dir, "push-image", repo+"@"+digest, tested); code != 2 {
+		t.Errorf("a reference without a tag: exit %d, want 2", code)
+	}
+}
+
+func mustDigest(t *testing.T, s string) name.Digest {
+	t.Helper()
+	d, err := name.NewDigest(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
