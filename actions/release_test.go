@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"gopkg.in/yaml.v3"
 
 	"github.com/slipway-actions/slipway/internal/dockertest"
 	"github.com/slipway-actions/slipway/internal/registry/registrytest"
@@ -294,4 +295,88 @@ func mustDigest(t *testing.T, s string) name.Digest {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// publish.yml's order is what keeps an unreleased image or commit away from users: nothing is pushed
+// before the tests ran in the image that is then pushed, the major tags move last, and a re-run or a
+// newer tag never cancels or repeats a release.
+func TestRelease_PublishPushesTheTestedImageAndMovesTheMajorLast(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../.github/workflows/publish.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf struct {
+		Defaults struct {
+			Run struct {
+				Shell string `yaml:"shell"`
+			} `yaml:"run"`
+		} `yaml:"defaults"`
+		Concurrency struct {
+			Group string `yaml:"group"`
+		} `yaml:"concurrency"`
+		Jobs map[string]struct {
+			Steps []struct {
+				ID   string            `yaml:"id"`
+				Uses string            `yaml:"uses"`
+				Run  string            `yaml:"run"`
+				Env  map[string]string `yaml:"env"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal(data, &wf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(wf.Concurrency.Group, "${{ github.ref }}") {
+		t.Errorf("concurrency group %q: one group for all tags cancels a pending release; want one per tag", wf.Concurrency.Group)
+	}
+	if wf.Defaults.Run.Shell != "bash" {
+		t.Errorf("defaults.run.shell %q: without shell: bash a run step has no pipefail, and `script | tee` hides a failure", wf.Defaults.Run.Shell)
+	}
+	if len(wf.Jobs) != 1 {
+		t.Fatalf("%d jobs: the image is built, tested and pushed in one job (one engine holds it)", len(wf.Jobs))
+	}
+	at := map[string]int{}
+	for _, job := range wf.Jobs {
+		for i, s := range job.Steps {
+			if strings.Contains(s.Uses, "build-push-action") || strings.Contains(s.Uses, "setup-buildx-action") {
+				t.Errorf("step %d uses %s: a second build, not the tested image", i, s.Uses)
+			}
+			for what, marker := range map[string]string{
+				"guard": `.ci/released "$TAG"`, "build": "make image", "test": ".ci/run", "push": ".ci/push-image",
+				"tag": "git push --force-with-lease", "major": "imagetools create",
+			} {
+				if strings.Contains(s.Run, marker) {
+					if _, dup := at[what]; dup {
+						t.Errorf("%q in two steps", marker)
+					}
+					at[what] = i
+				}
+			}
+			if strings.Contains(s.Run, "imagetools") || strings.Contains(s.Run, "docker push") || strings.Contains(s.Run, "docker tag") {
+				if !strings.Contains(s.Run, "imagetools create") || !strings.Contains(s.Run, "[[ $move == true ]]") {
+					t.Errorf("step %d pushes an image outside .ci/push-image and the major step:\n%s", i, s.Run)
+				}
+			}
+			if strings.Contains(s.Run, ".ci/run") && s.Env["SLIPWAY_TEST_IMAGE"] != "${{ steps.build.outputs.id }}" {
+				t.Errorf("the tests run with SLIPWAY_TEST_IMAGE=%q, want the build step's image ID", s.Env["SLIPWAY_TEST_IMAGE"])
+			}
+			if strings.Contains(s.Run, ".ci/push-image") && (s.Env["ID"] != "${{ steps.build.outputs.id }}" || !strings.Contains(s.Run, `"$ID"`)) {
+				t.Errorf("push-image is not given the tested image ID: env %v, run %s", s.Env, s.Run)
+			}
+			// .ci/released knows the release commit by its subject.
+			if strings.Contains(s.Run, "git commit") && !strings.Contains(s.Run, `git commit -q -am "release $TAG: `) {
+				t.Errorf("the release commit's subject is not the one .ci/released looks for:\n%s", s.Run)
+			}
+		}
+	}
+	order := []string{"guard", "build", "test", "push", "tag", "major"}
+	for i, what := range order {
+		if _, ok := at[what]; !ok {
+			t.Fatalf("no %s step (found %v)", what, at)
+		}
+		if i > 0 && at[what] <= at[order[i-1]] {
+			t.Errorf("the %s step (%d) comes before the %s step (%d); want %v", what, at[what], order[i-1], at[order[i-1]], order)
+		}
+	}
 }
