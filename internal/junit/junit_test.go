@@ -1,6 +1,8 @@
 package junit
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -90,4 +92,36 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestLocator_MapsContainerPathsToTheRepository(t *testing.T) {
+	t.Parallel()
+	ws := t.TempDir()
+	for _, f := range []string{"api/tests/test_main.py", "e2e/test_platform.py", "web/tests/test_main.py", "tools/only_here.py", "api/conftest.py"} {
+		if err := os.MkdirAll(filepath.Join(ws, filepath.Dir(f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(ws, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := &Locator{Workspace: ws, WorkingDir: "/srv", Roots: []Root{
+		{Container: "/srv", Host: filepath.Join(ws, "api")},     // the image's WORKDIR, built from api/
+		{Container: "/mnt/e2e", Host: filepath.Join(ws, "e2e")}, // a bind mount
+	}}
+	for in, want := range map[string]string{
+		"tests/test_main.py":        "api/tests/test_main.py", // relative to the working directory
+		"/srv/tests/test_main.py":   "api/tests/test_main.py",
+		"conftest.py":               "api/conftest.py",
+		"/mnt/e2e/test_platform.py": "e2e/test_platform.py",
+		"e2e/test_platform.py":      "e2e/test_platform.py",    // already a path of the workspace
+		"/app/tools/only_here.py":   "tools/only_here.py",      // a unique suffix
+		"/app/tests/test_main.py":   "/app/tests/test_main.py", // two files end so: left as it is
+		"/nowhere/missing.py":       "/nowhere/missing.py",
+		"":                          "",
+	} {
+		if got := l.Find(in); got != want {
+			t.Errorf("Find(%q) = %q, want %q", in, got, want)
+		}
+	}
 }
