@@ -17,8 +17,8 @@ import (
 	"github.com/slipway-actions/slipway/internal/dockertest"
 )
 
-// workspace writes the test platform's compose file (with edits) into a fresh workspace.
-func workspace(t *testing.T, edits ...string) (*actiontest.Runner, string) {
+// platformWorkspace writes the test platform's compose file (with edits) into a fresh workspace.
+func platformWorkspace(t *testing.T, edits ...string) (*actiontest.Runner, string) {
 	t.Helper()
 	cli := dockertest.Client(t)
 	img := composetest.PlatformImage(t, cli)
@@ -40,7 +40,7 @@ func workspace(t *testing.T, edits ...string) (*actiontest.Runner, string) {
 
 func TestRunE2E_GreenRunPasses(t *testing.T) {
 	t.Parallel()
-	r, ws := workspace(t)
+	r, ws := platformWorkspace(t)
 	res := r.Run(t, context.Background(), realMain)
 	if res.Code != 0 {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
@@ -60,7 +60,7 @@ func TestRunE2E_GreenRunPasses(t *testing.T) {
 // output (which tries to set an output) is printed as untrusted text.
 func TestRunE2E_FailingTestsAnnotateAndCannotIssueCommands(t *testing.T) {
 	t.Parallel()
-	r, ws := workspace(t, `-reports, /reports]`, `-reports, /reports, -fail]`)
+	r, ws := platformWorkspace(t, `-reports, /reports]`, `-reports, /reports, -fail]`)
 	res := r.Run(t, context.Background(), realMain)
 	if res.Code != 1 || res.Outputs["result"] != "failed" || res.Outputs["failures"] != "1" {
 		t.Fatalf("exit %d, outputs %v; log:\n%s", res.Code, res.Outputs, res.Stdout)
@@ -87,8 +87,8 @@ func TestRunE2E_FailingTestsAnnotateAndCannotIssueCommands(t *testing.T) {
 
 func TestRunE2E_NeverHealthyExits1WithLogs(t *testing.T) {
 	t.Parallel()
-	r, _ := workspace(t, "[serve, -delay, 1s]", "[serve, -delay, 1h]")
-	r.Input("wait-timeout", "2s")
+	r, _ := platformWorkspace(t, "[serve, -delay, 1s]", "[serve, -delay, 1h]")
+	r.Input("wait-timeout", "10s")
 	res := r.Run(t, context.Background(), realMain)
 	if res.Code != 1 || !strings.Contains(res.Stdout, "service api never met service_healthy") || !strings.Contains(res.Stdout, "log of api") {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
@@ -97,7 +97,7 @@ func TestRunE2E_NeverHealthyExits1WithLogs(t *testing.T) {
 
 func TestRunE2E_BadComposeInputIsExit2(t *testing.T) {
 	t.Parallel()
-	r, _ := workspace(t)
+	r, _ := platformWorkspace(t)
 	r.Input("test-service", "tests").Input("compose-file", "docker-compose.yml,missing.yml")
 	res := r.Run(t, context.Background(), realMain)
 	if res.Code != 2 || !strings.Contains(res.Stdout, "compose-file missing.yml") {
