@@ -22,7 +22,10 @@ import (
 // tWriter logs build output to the test's log.
 type tWriter struct{ t *testing.T }
 
-func (w tWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimRight(string(p), "\n")); return len(p), nil }
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
 
 // project writes the green platform with edits (old, new pairs) and returns a runner and spec for it.
 func project(t *testing.T, edits ...string) (*Runner, Spec) {
