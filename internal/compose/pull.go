@@ -191,6 +191,11 @@ func (r *Runner) pullOne(ctx context.Context, w pullWant, platform string, prog 
 		}
 		ip.update(m)
 	}
+	// The engine leaves LastTagTime zero for an image it had no layer of: tag it to itself, so the
+	// interval policies (daily, every_…) of the next run know when it was pulled.
+	if err := r.Docker.ImageTag(ctx, w.image, w.image); err != nil {
+		r.infof("pulled %s, but could not record when: %v", w.image, err)
+	}
 	res.Took, res.Bytes = time.Since(start), prog.finish(w.image)
 	r.infof("pulled %s in %s (%s downloaded)", w.image, res.Took.Round(100*time.Millisecond), units.HumanSize(float64(res.Bytes)))
 	return res, nil
@@ -265,7 +270,7 @@ func (p *pullProgress) finish(img string) int64 {
 	return n
 }
 
-// lines is one line per image still being pulled: "pulling db: 3/7 layers, 45.2MB of 130.1MB".
+// lines is one line per image still being pulled: "pulling db: 45.2MB of 130.1MB, 3/7 layers done".
 func (p *pullProgress) lines() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -281,11 +286,16 @@ func (p *pullProgress) lines() []string {
 			cur += l.current
 			total += l.total
 		}
-		line := fmt.Sprintf("pulling %s: %d/%d layers", img, done, len(ip.layers))
-		if total > 0 {
-			line += fmt.Sprintf(", %s of %s", units.HumanSize(float64(cur)), units.HumanSize(float64(total)))
+		line := fmt.Sprintf("pulling %s: ", img)
+		switch {
+		case total == 0:
+			line += "starting"
+		case cur < total:
+			line += fmt.Sprintf("%s of %s", units.HumanSize(float64(cur)), units.HumanSize(float64(total)))
+		default:
+			line += fmt.Sprintf("%s downloaded, extracting", units.HumanSize(float64(total)))
 		}
-		out = append(out, line)
+		out = append(out, line+fmt.Sprintf(", %d/%d layers done", done, len(ip.layers)))
 	}
 	return out
 }
