@@ -138,11 +138,7 @@ func buildRequest(p *types.Project, s types.ServiceConfig) (images.Request, map[
 	spec.Labels[labelProject], spec.Labels[labelService] = p.Name, s.Name
 	secrets := map[string][]byte{}
 	for _, sec := range b.Secrets {
-		def := types.FileObjectConfig(p.Secrets[sec.Source])
-		if def.Content != "" {
-			return images.Request{}, nil, inline, fail("secret %s: build secrets come from a file or an environment variable", sec.Source)
-		}
-		data, err := fileContent(p, def)
+		data, err := fileContent(p, types.FileObjectConfig(p.Secrets[sec.Source]))
 		if err != nil {
 			return images.Request{}, nil, inline, fail("secret %s: %v", sec.Source, err)
 		}

@@ -158,9 +158,14 @@ func facts(name, out, get string) error {
 		}
 	}
 	f.Mounts = read("/proc/self/mounts")
-	var rl syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) == nil {
-		f.NofileSoft, f.NofileHard = rl.Cur, rl.Max
+	// Go raises its own soft limit of open files at start: PID 1's limits are the container's.
+	for _, line := range strings.Split(read("/proc/1/limits"), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Max open files"); ok {
+			if v := strings.Fields(rest); len(v) >= 2 {
+				f.NofileSoft, _ = strconv.ParseUint(v[0], 10, 64)
+				f.NofileHard, _ = strconv.ParseUint(v[1], 10, 64)
+			}
+		}
 	}
 	f.PID1 = strings.ReplaceAll(read("/proc/1/cmdline"), "\x00", " ")
 	f.Somaxconn = strings.TrimSpace(read("/proc/sys/net/core/somaxconn"))
