@@ -112,6 +112,7 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 	defer stopWatch()
 	t.watch(wctx, r.Docker, p.Name)
 	ids := &sync.Map{}
+	var inflight sync.WaitGroup // creates and starts the engine is still working on
 	defer func() {
 		// A cancelled step is killed by the runner about 10 s after its first signal: then everything
 		// is removed first, and no time is spent on logs. Otherwise the logs of what failed are kept
@@ -125,6 +126,10 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 			}
 			r.collectLogs(ctx, p, o, t, ids, res, culprit)
 		}
+		_ = Down(ctx, r.Docker, p.Name)
+		// A create the engine was still working on lands after that first sweep: sweep again once
+		// it has (a few list calls when nothing is left).
+		waitGroup(&inflight, downTimeout)
 		if derr := Down(ctx, r.Docker, p.Name); derr != nil {
 			err = errors.Join(err, fmt.Errorf("teardown: %w", derr))
 		}
@@ -166,19 +171,37 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		// A cancelled request does not stop the engine from creating the container: let create and
-		// start finish under their own limit, so teardown always knows what exists.
-		octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-		defer cancel()
-		id, err := r.create(octx, p, s)
-		if id != "" {
-			ids.Store(name, id)
+		// A cancelled request does not stop the engine from creating the container, so create and
+		// start run to their end under their own limit, tracked in inflight. A cancel does not wait
+		// for them: teardown starts at once, and sweeps again once they have landed.
+		type started struct {
+			id  string
+			err error
 		}
-		if err != nil {
-			return err
-		}
-		if err := r.Docker.ContainerStart(octx, id, container.StartOptions{}); err != nil {
-			return fmt.Errorf("service %s: start: %w", name, err)
+		done := make(chan started, 1)
+		inflight.Go(func() {
+			octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+			defer cancel()
+			id, err := r.create(octx, p, s)
+			if id != "" {
+				ids.Store(name, id)
+			}
+			if err == nil {
+				if err = r.Docker.ContainerStart(octx, id, container.StartOptions{}); err != nil {
+					err = fmt.Errorf("service %s: start: %w", name, err)
+				}
+			}
+			done <- started{id, err}
+		})
+		var id string
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case st := <-done:
+			if st.err != nil {
+				return st.err
+			}
+			id = st.id
 		}
 		if err := r.postStart(ctx, s, id); err != nil {
 			return err
@@ -227,6 +250,16 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 		}
 	}
 	return res, nil
+}
+
+// waitGroup waits for wg, at most d.
+func waitGroup(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
 }
 
 // copyReports copies the files matching glob out of the (stopped) test container.
