@@ -224,8 +224,9 @@ func report(k *actionkit.Kit, files []string, loc *junit.Locator) *junit.Report 
 		if c.Status != junit.Failed && c.Status != junit.Errored {
 			continue
 		}
-		rep.Cases[i].File = loc.Find(c.File)
-		k.Annotate(actionkit.Annotation{Level: actionkit.LevelError, File: rep.Cases[i].File, Line: c.Line,
+		loc.Place(&rep.Cases[i])
+		c = rep.Cases[i]
+		k.Annotate(actionkit.Annotation{Level: actionkit.LevelError, File: c.File, Line: c.Line,
 			Title: strings.TrimSpace(c.Class + " " + c.Name), Message: c.Message + "\n" + c.Detail})
 	}
 	return rep
@@ -254,7 +255,8 @@ func summarise(k *actionkit.Kit, cfg config, p *types.Project, imgs *compose.Ima
 			rows = append(rows, []string{pl.Image, strings.Join(pl.Services, ", "), "pulled (" + units.HumanSize(float64(pl.Bytes)) + ")", pl.Took.Round(100 * time.Millisecond).String()})
 		}
 		for _, b := range imgs.Built {
-			rows = append(rows, []string{b.Spec.Name, b.Spec.Name, fmt.Sprintf("built (%d steps, %d cached)", b.Steps, b.Cached), b.Took.Round(100 * time.Millisecond).String()})
+			ref := cmpOr(p.Services[b.Spec.Name].Image, p.Name+"-"+b.Spec.Name)
+			rows = append(rows, []string{ref, b.Spec.Name, fmt.Sprintf("built (%d steps, %d cached)", b.Steps, b.Cached), b.Took.Round(100 * time.Millisecond).String()})
 		}
 		s.Table([]string{"Image", "Services", "How", "Time"}, rows)
 		s.Paragraph(fmt.Sprintf("Pulling took %s, building %s.", imgs.PullTook.Round(100*time.Millisecond), imgs.BuildTook.Round(100*time.Millisecond)))

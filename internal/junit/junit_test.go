@@ -125,3 +125,34 @@ func TestLocator_MapsContainerPathsToTheRepository(t *testing.T) {
 		}
 	}
 }
+
+// A traceback that ends in a library is annotated at its last frame in the repository.
+func TestLocator_PlacesAFailureAtItsLastFrameInTheRepository(t *testing.T) {
+	t.Parallel()
+	ws := t.TempDir()
+	for _, f := range []string{"api/tests/test_main.py", "api/app/db.py"} {
+		if err := os.MkdirAll(filepath.Join(ws, filepath.Dir(f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(ws, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var r Report
+	err := r.Parse(strings.NewReader(`<testsuite><testcase classname="tests.test_main.PostgresTest" name="test_total"><failure message="OperationalError">
+tests/test_main.py:50: 
+app/db.py:39: in __init__
+    self._conn = psycopg2.connect(url)
+/usr/lib/python3/dist-packages/psycopg2/__init__.py:122: OperationalError</failure></testcase></testsuite>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.Cases[0]
+	if c.File != "/usr/lib/python3/dist-packages/psycopg2/__init__.py" || len(c.Frames) != 3 {
+		t.Fatalf("case = %+v", c)
+	}
+	(&Locator{Workspace: ws, WorkingDir: "/srv", Roots: []Root{{Container: "/srv", Host: filepath.Join(ws, "api")}}}).Place(&c)
+	if c.File != "api/app/db.py" || c.Line != 39 {
+		t.Errorf("placed at %s:%d, want api/app/db.py:39", c.File, c.Line)
+	}
+}

@@ -37,31 +37,49 @@ const maxFiles = 200_000
 // skipDirs are never searched: they hold no test sources of the repository.
 var skipDirs = map[string]bool{".git": true, "node_modules": true, ".venv": true, "__pycache__": true, ".mypy_cache": true, ".tox": true}
 
+// Place moves a failing case's file and line to the repository: the last frame of its traceback
+// that is a file of the workspace (a library's frame, such as /usr/lib/python3/…, is passed over),
+// or its own file when no frame is.
+func (l *Locator) Place(c *Case) {
+	for i := len(c.Frames) - 1; i >= 0; i-- {
+		if f, ok := l.find(c.Frames[i].File); ok {
+			c.File, c.Line = f, c.Frames[i].Line
+			return
+		}
+	}
+	c.File = l.Find(c.File)
+}
+
 // Find returns file as a path relative to the workspace, or file unchanged when it cannot be placed.
 func (l *Locator) Find(file string) string {
+	f, _ := l.find(file)
+	return f
+}
+
+func (l *Locator) find(file string) (string, bool) {
 	if file == "" || l.Workspace == "" {
-		return file
+		return file, false
 	}
 	in := path.Clean(filepath.ToSlash(file))
 	abs := in
 	if !path.IsAbs(abs) {
 		abs = path.Join(cmpOr(l.WorkingDir, "/"), in)
 	}
-	best := ""
+	best, found := "", ""
 	for _, r := range l.Roots {
 		c := path.Clean(r.Container)
 		if rest, ok := strings.CutPrefix(abs, strings.TrimSuffix(c, "/")+"/"); ok && len(c) > len(best) {
 			if rel, ok := l.existing(filepath.Join(r.Host, filepath.FromSlash(rest))); ok {
-				best, file = c, rel
+				best, found = c, rel
 			}
 		}
 	}
 	if best != "" {
-		return file
+		return found, true
 	}
 	if !path.IsAbs(in) && !strings.HasPrefix(in, "../") {
 		if rel, ok := l.existing(filepath.Join(l.Workspace, filepath.FromSlash(in))); ok {
-			return rel
+			return rel, true
 		}
 	}
 	return l.bySuffix(strings.TrimPrefix(abs, "/"), file)
@@ -80,10 +98,12 @@ func (l *Locator) existing(p string) (string, bool) {
 }
 
 // bySuffix looks for the one workspace file whose path ends with the longest suffix of p.
-func (l *Locator) bySuffix(p, fallback string) string {
+func (l *Locator) bySuffix(p, fallback string) (string, bool) {
 	l.once.Do(l.walk)
 	parts := strings.Split(p, "/")
-	for i := range parts {
+	// A bare file name stands for itself; a longer path keeps a directory, so that a library's
+	// /usr/lib/python3.11/unittest/case.py is never taken for a repository's only case.py.
+	for i := range max(1, len(parts)-1) {
 		suffix := strings.Join(parts[i:], "/")
 		var match string
 		n := 0
@@ -95,12 +115,12 @@ func (l *Locator) bySuffix(p, fallback string) string {
 		}
 		switch {
 		case n == 1:
-			return match
+			return match, true
 		case n > 1:
-			return fallback // ambiguous: a shorter suffix would only be more so
+			return fallback, false // ambiguous: a shorter suffix would only be more so
 		}
 	}
-	return fallback
+	return fallback, false
 }
 
 func (l *Locator) walk() {
