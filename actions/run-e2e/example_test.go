@@ -99,4 +99,3 @@ func lineOf(t *testing.T, text, s string) int {
 	t.Fatalf("%q is not in the file", s)
 	return 0
 }
-
