@@ -74,9 +74,7 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if err != nil {
 		var pe *compose.PullError
 		if errors.As(err, &pe) && (pe.Reason == compose.PullRefused || pe.Reason == compose.PullAmbiguous) {
-			k.Infof("run-e2e logs in to registries with the docker config in %s (docker/login-action writes one; "+
-				"in this container action HOME is /github/home), or with registry-username and registry-password for the registry input.",
-				cmpOr(clients.DockerConfigDir(), "$HOME/.docker"))
+			k.Infof("%s", loginAdvice(k, clients.DockerConfigDir(), pe.Registry))
 		}
 		summarise(k, cfg, p, imgs, &compose.Result{}, &junit.Report{}, err)
 		return classify(err)
@@ -119,6 +117,19 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		return actionkit.Failed(fmt.Errorf("test service %s exited %d", cfg.TestService, res.ExitCode))
 	}
 	return nil
+}
+
+// loginAdvice says where run-e2e looked for a login and how to give one. In a container action HOME
+// is /github/home (the runner's $RUNNER_TEMP/_github_home), so the login docker/login-action writes
+// to the runner user's ~/.docker is not there unless DOCKER_CONFIG points under _github_home.
+func loginAdvice(k *actionkit.Kit, configDir, host string) string {
+	where := "the docker config in " + cmpOr(configDir, "$HOME/.docker") + " has no login for " + host
+	if k.Getenv("HOME") == "/github/home" && k.Getenv("DOCKER_CONFIG") == "" {
+		return where + ". This action runs in a container, which cannot read the runner's ~/.docker/config.json where " +
+			"docker/login-action logs in: give registry, registry-username and registry-password, or before docker/login-action add " +
+			`run: echo "DOCKER_CONFIG=$RUNNER_TEMP/_github_home/.docker" >> "$GITHUB_ENV"` + " (the runner passes it to this container as /github/home/.docker)."
+	}
+	return where + ": log in first (docker login " + host + "), or give registry, registry-username and registry-password."
 }
 
 // classify marks what the core packages typed: the project or its images asked for something that
