@@ -151,10 +151,16 @@ func containerConfig(p *types.Project, s types.ServiceConfig) (*container.Config
 	cfg := &container.Config{
 		Image: imageName(p, s), Cmd: strslice.StrSlice(s.Command),
 		WorkingDir: s.WorkingDir, User: s.User, Hostname: s.Hostname, Domainname: s.DomainName,
-		Tty: s.Tty, OpenStdin: s.StdinOpen, StopSignal: s.StopSignal, MacAddress: s.MacAddress, //nolint:staticcheck // the field engines before API 1.44 read
+		Tty: s.Tty, OpenStdin: s.StdinOpen, StopSignal: s.StopSignal,
 		Labels: map[string]string{labelProject: p.Name, labelService: s.Name, "com.docker.compose.oneoff": "False",
 			"com.docker.compose.container-number": "1", labelSlipway: "1"},
 		ExposedPorts: nat.PortSet{},
+	}
+	if s.MacAddress != "" {
+		// Engines before API 1.44 (20.10 is 1.41) read the address here only; later ones from the
+		// endpoint too.
+		//lint:ignore SA1019 the engines slipway meets start at API 1.41
+		cfg.MacAddress = s.MacAddress
 	}
 	if s.Entrypoint != nil {
 		// `entrypoint: []` clears the image's entrypoint: the engine reads an empty list as "unset".
