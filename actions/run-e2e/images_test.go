@@ -23,11 +23,7 @@ import (
 // container). run-e2e pulls them and the tests pass; the password is never printed.
 func TestRunE2E_PullsWithTheDockerConfigInHome(t *testing.T) {
 	t.Parallel()
-	cli := dockertest.Client(t)
-	reg := registrytest.Start(t, registrytest.Options{User: "ci", Password: "pull-s3cret"})
-	login := &registry.AuthConfig{Username: "ci", Password: "pull-s3cret", ServerAddress: reg.Host}
-	img := composetest.RegistryImage(t, cli, reg.Host, "slipway-test/platform:"+strings.ToLower(dockertest.UniqueName(t, "home")), login)
-	composetest.Absent(t, cli, img)
+	reg, img := privateImage(t, "pull-s3cret")
 	r, ws := platformWorkspace(t)
 	writeCompose(t, ws, composetest.Compose(img, composetest.Green))
 	home := t.TempDir()
@@ -55,10 +51,7 @@ func TestRunE2E_PullsWithTheDockerConfigInHome(t *testing.T) {
 // the login inputs for that registry the pull works.
 func TestRunE2E_RefusedPullIsExit2AndTheLoginInputsFixIt(t *testing.T) {
 	t.Parallel()
-	cli := dockertest.Client(t)
-	reg := registrytest.Start(t, registrytest.Options{User: "ci", Password: "input-s3cret"})
-	login := &registry.AuthConfig{Username: "ci", Password: "input-s3cret", ServerAddress: reg.Host}
-	img := composetest.RegistryImage(t, cli, reg.Host, "slipway-test/platform:"+strings.ToLower(dockertest.UniqueName(t, "in")), login)
+	reg, img := privateImage(t, "input-s3cret")
 	r, ws := platformWorkspace(t)
 	writeCompose(t, ws, composetest.Compose(img, composetest.Green))
 	r.Env["HOME"] = t.TempDir() // no docker config
@@ -120,7 +113,7 @@ func TestRunE2E_URLModeFromAnEmptyEngine(t *testing.T) {
     depends_on: [db]
 `)
 			if c.name == "built" {
-				writeBuildContext(t, filepath.Join(ws, "e2e"))
+				composetest.BuildContext(t, filepath.Join(ws, "e2e"), "FROM scratch\nCOPY platform /platform\nENTRYPOINT [\"/platform\"]\n")
 				project := r.Env["INPUT_PROJECT-NAME"]
 				t.Cleanup(func() {
 					_, _ = cli.ImageRemove(context.Background(), project+"-e2e", image.RemoveOptions{Force: true})
@@ -138,6 +131,18 @@ func TestRunE2E_URLModeFromAnEmptyEngine(t *testing.T) {
 	}
 }
 
+// privateImage starts a docker-registry whose user ci has the password given and puts the platform
+// image there only: the engine holds nothing of it.
+func privateImage(t *testing.T, password string) (*registrytest.Registry, string) {
+	t.Helper()
+	cli := dockertest.Client(t)
+	reg := registrytest.Start(t, registrytest.Options{User: "ci", Password: password})
+	login := &registry.AuthConfig{Username: "ci", Password: password, ServerAddress: reg.Host}
+	img := composetest.RegistryImage(t, cli, reg.Host, "slipway-test/platform:"+strings.ToLower(dockertest.UniqueName(t, "private")), login)
+	composetest.Absent(t, cli, img)
+	return reg, img
+}
+
 func writeCompose(t *testing.T, ws, text string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(ws, "docker-compose.yml"), []byte(text), 0o644); err != nil {
@@ -152,24 +157,6 @@ func writeDockerConfig(t *testing.T, dir, host, userPass string) {
 	}
 	cfg := `{"auths":{"` + host + `":{"auth":"` + base64.StdEncoding.EncodeToString([]byte(userPass)) + `"}}}`
 	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// writeBuildContext writes a build context of the platform program, FROM scratch.
-func writeBuildContext(t *testing.T, dir string) {
-	t.Helper()
-	data, err := os.ReadFile(composetest.PlatformBinary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "platform"), data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY platform /platform\nENTRYPOINT [\"/platform\"]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/docker/go-units"
 
 	"github.com/slipway-actions/slipway/internal/images"
 )
@@ -145,15 +144,8 @@ func buildRequest(p *types.Project, s types.ServiceConfig) (images.Request, map[
 		secrets[cmp.Or(sec.Target, sec.Source)] = data
 	}
 	req := images.Request{Spec: spec, Tags: append([]string{imageName(p, s)}, b.Tags...), Labels: spec.Labels,
-		NoCache: b.NoCache, Pull: b.Pull, Network: b.Network, ExtraHosts: extraHosts(b.ExtraHosts), ShmSize: int64(b.ShmSize)}
-	for _, name := range slices.Sorted(maps.Keys(b.Ulimits)) {
-		u := b.Ulimits[name]
-		soft, hard := int64(u.Soft), int64(u.Hard)
-		if u.Single != 0 {
-			soft, hard = int64(u.Single), int64(u.Single)
-		}
-		req.Ulimits = append(req.Ulimits, &units.Ulimit{Name: name, Soft: soft, Hard: hard})
-	}
+		NoCache: b.NoCache, Pull: b.Pull, Network: b.Network, ExtraHosts: extraHosts(b.ExtraHosts), ShmSize: int64(b.ShmSize),
+		Ulimits: ulimits(b.Ulimits)}
 	return req, secrets, inline, nil
 }
 

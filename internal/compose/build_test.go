@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipway-actions/slipway/internal/compose/composetest"
 	"github.com/slipway-actions/slipway/internal/dockertest"
 )
 
@@ -34,7 +35,7 @@ secrets:
 	}
 	r, _, s := oneService(t, service("1"))
 	s.Env = []string{"SLIPWAY_TEST_TOKEN=t0ken-from-env"}
-	writeContext(t, filepath.Join(s.WorkDir, "ctx"), `FROM scratch AS tools
+	composetest.BuildContext(t, filepath.Join(s.WorkDir, "ctx"), `FROM scratch AS tools
 COPY platform /platform
 FROM tools AS unused
 RUN ["/platform", "copy", "/does-not-exist", "/x"]

@@ -20,24 +20,27 @@ import (
 	"github.com/slipway-actions/slipway/internal/dockertest"
 )
 
-// facts is what testdata/platform's facts command writes.
-type facts struct {
-	Args       []string `json:"args"`
-	UID        int      `json:"uid"`
-	GID        int      `json:"gid"`
-	Cwd        string   `json:"cwd"`
-	Arch       string   `json:"arch"`
-	ShmBytes   uint64   `json:"shm_bytes"`
-	Hosts      string   `json:"hosts"`
-	CapEff     uint64   `json:"cap_eff"`
-	Mounts     string   `json:"mounts"`
-	NofileSoft uint64   `json:"nofile_soft"`
-	NofileHard uint64   `json:"nofile_hard"`
-	PID1       string   `json:"pid1"`
-	Somaxconn  string   `json:"somaxconn"`
-	IPCNS      string   `json:"ipc_ns"`
-	Interfaces []string `json:"interfaces"`
-	Get        string   `json:"get"`
+// facts is what testdata/platform's facts command writes, by its JSON names.
+type facts map[string]any
+
+func (f facts) str(k string) string {
+	s, _ := f[k].(string)
+	return s
+}
+
+func (f facts) num(k string) uint64 {
+	n, _ := f[k].(float64)
+	return uint64(n)
+}
+
+func (f facts) list(k string) []string {
+	var out []string
+	items, _ := f[k].([]any)
+	for _, it := range items {
+		s, _ := it.(string)
+		out = append(out, s)
+	}
+	return out
 }
 
 // Capability bits of CapEff (linux/capability.h).
@@ -152,25 +155,25 @@ volumes:
 	}
 	e2e := read("e2e")
 	for key, ok := range map[string]bool{
-		"shm_size 96m":                       e2e.ShmBytes == 96<<20,
-		"ipc service:db":                     read("ipcpeer").Get == "200 "+read("ipcpeer").IPCNS,
-		"extra_hosts":                        strings.Contains(e2e.Hosts, "10.1.2.3\tregistry.test"),
-		"cap_add NET_ADMIN":                  e2e.CapEff&(1<<capNetAdmin) != 0,
-		"cap_drop CHOWN":                     e2e.CapEff&(1<<capChown) == 0,
-		"tmpfs /scratch:size=8m":             hasMount(e2e.Mounts, "/scratch", "tmpfs", "size=8192k"),
-		"ulimits nofile 1234/2345":           e2e.NofileSoft == 1234 && e2e.NofileHard == 2345,
-		"init: docker-init is PID 1":         strings.Contains(e2e.PID1, "docker-init") || strings.HasPrefix(e2e.PID1, "/sbin/init"),
-		"user 0:1234":                        e2e.UID == 0 && e2e.GID == 1234,
-		"working_dir /work":                  e2e.Cwd == "/work",
-		"entrypoint":                         slices.Equal(e2e.Args[:3], []string{"/platform", "facts", "-name"}),
-		"sysctls net.core.somaxconn":         e2e.Somaxconn == "1024",
-		"platform linux/" + runtime.GOARCH:   e2e.Arch == runtime.GOARCH,
-		"network_mode none: loopback only":   slices.Equal(read("netnone").Interfaces, []string{"lo"}),
-		"network_mode host: host's loopback": read("nethost").Get == "200 host",
-		"network_mode service:db":            strings.HasPrefix(read("netsvc").Get, "200 ipc:"), // db answers on netsvc's own loopback
+		"shm_size 96m":                       e2e.num("shm_bytes") == 96<<20,
+		"ipc service:db":                     read("ipcpeer").str("get") == "200 "+read("ipcpeer").str("ipc_ns"),
+		"extra_hosts":                        strings.Contains(e2e.str("hosts"), "10.1.2.3\tregistry.test"),
+		"cap_add NET_ADMIN":                  e2e.num("cap_eff")&(1<<capNetAdmin) != 0,
+		"cap_drop CHOWN":                     e2e.num("cap_eff")&(1<<capChown) == 0,
+		"tmpfs /scratch:size=8m":             hasMount(e2e.str("mounts"), "/scratch", "tmpfs", "size=8192k"),
+		"ulimits nofile 1234/2345":           e2e.num("nofile_soft") == 1234 && e2e.num("nofile_hard") == 2345,
+		"init: docker-init is PID 1":         strings.Contains(e2e.str("pid1"), "docker-init"),
+		"user 0:1234":                        e2e.num("uid") == 0 && e2e.num("gid") == 1234,
+		"working_dir /work":                  e2e.str("cwd") == "/work",
+		"entrypoint":                         slices.Equal(e2e.list("args")[:3], []string{"/platform", "facts", "-name"}),
+		"sysctls net.core.somaxconn":         e2e.str("somaxconn") == "1024",
+		"platform linux/" + runtime.GOARCH:   e2e.str("arch") == runtime.GOARCH,
+		"network_mode none: loopback only":   slices.Equal(read("netnone").list("interfaces"), []string{"lo"}),
+		"network_mode host: host's loopback": read("nethost").str("get") == "200 host",
+		"network_mode service:db":            strings.HasPrefix(read("netsvc").str("get"), "200 ipc:"), // db answers on netsvc's own loopback
 	} {
 		if !ok {
-			t.Errorf("%s: not seen inside the container; e2e saw %+v", key, e2e)
+			t.Errorf("%s: not seen inside the container; e2e saw %v", key, e2e)
 		}
 	}
 }

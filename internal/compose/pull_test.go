@@ -179,7 +179,7 @@ func TestEnsureImages_HonoursEachPullPolicy(t *testing.T) {
 		t.Parallel()
 		img := fresh(t)
 		r, _, s := oneService(t, "    image: "+img+"\n    pull_policy: build\n    build: ./ctx\n")
-		writeContext(t, filepath.Join(s.WorkDir, "ctx"), "FROM scratch\nCOPY platform /platform\nENTRYPOINT [\"/platform\"]\n")
+		composetest.BuildContext(t, filepath.Join(s.WorkDir, "ctx"), "FROM scratch\nCOPY platform /platform\nENTRYPOINT [\"/platform\"]\n")
 		imgs, err := ensure(t, r, s, false) // even without the build input
 		if err != nil || pulls(imgs) != 0 || len(imgs.Built) != 1 {
 			t.Fatalf("imgs = %+v, %v; want one build and no pull", imgs, err)
@@ -189,7 +189,7 @@ func TestEnsureImages_HonoursEachPullPolicy(t *testing.T) {
 		t.Parallel()
 		img := reg.Host + "/slipway-test/never-pushed:" + strings.ToLower(dockertest.UniqueName(t, "b"))
 		r, log, s := oneService(t, "    image: "+img+"\n    build: ./ctx\n")
-		writeContext(t, filepath.Join(s.WorkDir, "ctx"), "FROM scratch\nCOPY platform /platform\nENTRYPOINT [\"/platform\"]\n")
+		composetest.BuildContext(t, filepath.Join(s.WorkDir, "ctx"), "FROM scratch\nCOPY platform /platform\nENTRYPOINT [\"/platform\"]\n")
 		t.Cleanup(func() { removeImage(cli, img) })
 		imgs, err := ensure(t, r, s, false)
 		if err != nil || len(imgs.Built) != 1 || !strings.Contains(log.String(), "the image does not exist") || !strings.Contains(log.String(), "building it instead") {
@@ -222,23 +222,6 @@ func waitOlder(t *testing.T, cli *client.Client, img string, d time.Duration) {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Until(ins.Metadata.LastTagTime.Add(d + 100*time.Millisecond)))
-}
-
-func writeContext(t *testing.T, dir, dockerfile string) {
-	t.Helper()
-	data, err := os.ReadFile(composetest.PlatformBinary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "platform"), data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // A registry with htpasswd: the login comes from the docker config (as docker/login-action writes

@@ -369,14 +369,7 @@ func resources(s types.ServiceConfig, res *container.Resources) error {
 		res.BlkioDeviceReadBps, res.BlkioDeviceWriteBps = rate(b.DeviceReadBps), rate(b.DeviceWriteBps)
 		res.BlkioDeviceReadIOps, res.BlkioDeviceWriteIOps = rate(b.DeviceReadIOps), rate(b.DeviceWriteIOps)
 	}
-	for _, name := range slices.Sorted(maps.Keys(s.Ulimits)) {
-		u := s.Ulimits[name]
-		soft, hard := int64(u.Soft), int64(u.Hard)
-		if u.Single != 0 {
-			soft, hard = int64(u.Single), int64(u.Single)
-		}
-		res.Ulimits = append(res.Ulimits, &units.Ulimit{Name: name, Soft: soft, Hard: hard})
-	}
+	res.Ulimits = ulimits(s.Ulimits)
 	if s.Deploy != nil {
 		if l := s.Deploy.Resources.Limits; l != nil {
 			if res.NanoCPUs == 0 {
@@ -399,6 +392,20 @@ func resources(s types.ServiceConfig, res *container.Resources) error {
 		}
 	}
 	return nil
+}
+
+// ulimits is the engine's form of Compose's ulimits (a single number sets both limits), by name.
+func ulimits(m map[string]*types.UlimitsConfig) []*units.Ulimit {
+	var out []*units.Ulimit
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		u := m[name]
+		soft, hard := int64(u.Soft), int64(u.Hard)
+		if u.Single != 0 {
+			soft, hard = int64(u.Single), int64(u.Single)
+		}
+		out = append(out, &units.Ulimit{Name: name, Soft: soft, Hard: hard})
+	}
+	return out
 }
 
 func deviceRequest(d types.DeviceRequest, capability string) container.DeviceRequest {

@@ -120,6 +120,25 @@ func RegistryImage(t testing.TB, cli *client.Client, host, repo string, login *r
 	return ref
 }
 
+// BuildContext writes a build context holding the platform program and the Dockerfile given (FROM
+// scratch, since no base image can be pulled here).
+func BuildContext(t testing.TB, dir, dockerfile string) {
+	t.Helper()
+	data, err := os.ReadFile(PlatformBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "platform"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Absent fails the test when the engine holds img.
 func Absent(t testing.TB, cli *client.Client, img string) {
 	t.Helper()
