@@ -176,60 +176,66 @@ func TestRunE2E_BadComposeInputIsExit2(t *testing.T) {
 	}
 }
 
-// GitHub cancels a step as the runner does (SIGINT, SIGTERM 7.5 s later, SIGKILL 2.5 s after that):
-// the real binary, stopped mid-run, has removed every container, network and volume of the project
-// (checked through the engine) before the kill, and exits 3.
+// GitHub cancels a step as the runner does (SIGINT, SIGTERM 7.5 s later, SIGKILL 2.5 s after that);
+// `docker stop` and other supervisors start with SIGTERM. Either way the real binary, stopped mid-run,
+// has removed every container, network and volume of the project (checked through the engine) before
+// the kill 10 s after the first signal, and exits 3.
 func TestRunE2E_CancelLeavesNothingWithinTheRunnersWindow(t *testing.T) {
 	t.Parallel()
 	cli := dockertest.Client(t)
 	img := composetest.PlatformImage(t, cli)
-	ws := t.TempDir()
-	if err := os.WriteFile(filepath.Join(ws, "docker-compose.yml"), []byte(composetest.Compose(img, composetest.Green,
-		`[e2e, -url, "http://api:8080/health", -reports, /reports]`, `[sleep]`,
-		"  db:\n", "  db:\n    volumes: [data:/data]\n")+"volumes:\n  data:\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	bin := dockertest.GoBinary(t, t.TempDir(), ".", "run-e2e")
-	name := strings.ToLower(dockertest.UniqueName(t, "cancel"))
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "GITHUB_WORKSPACE="+ws, "INPUT_TEST-SERVICE=e2e", "INPUT_PROJECT-NAME="+name, "INPUT_BUILD=false")
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	// Cancel once the test service runs: 4 containers, 1 network, 1 volume.
-	deadline := time.Now().Add(2 * time.Minute)
-	for n := 0; n < 6 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		n, _ = compose.Leftovers(context.Background(), cli, name)
-	}
-	time.Sleep(500 * time.Millisecond) // let the test service start
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	var err error
-	select {
-	case err = <-done:
-	case <-time.After(7500 * time.Millisecond):
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err = <-done:
-		case <-time.After(2500 * time.Millisecond):
-			_ = cmd.Process.Kill()
-			err = <-done
-			t.Errorf("still running 10 s after SIGINT: the runner would have killed it")
-		}
-	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
-		t.Errorf("exit: %v, want 3; output:\n%s", err, out.String())
-	}
-	if n, err := compose.Leftovers(context.Background(), cli, name); err != nil || n != 0 {
-		t.Errorf("%d containers, networks and volumes left after the cancel (%v); output:\n%s", n, err, out.String())
-	}
-	if !strings.Contains(out.String(), "removed first") {
-		t.Errorf("the log does not say what was done:\n%s", out.String())
+	for _, first := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		t.Run(first.String(), func(t *testing.T) {
+			t.Parallel()
+			ws := t.TempDir()
+			if err := os.WriteFile(filepath.Join(ws, "docker-compose.yml"), []byte(composetest.Compose(img, composetest.Green,
+				`[e2e, -url, "http://api:8080/health", -reports, /reports]`, `[sleep]`,
+				"  db:\n", "  db:\n    volumes: [data:/data]\n")+"volumes:\n  data:\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			name := strings.ToLower(dockertest.UniqueName(t, "cancel"))
+			cmd := exec.Command(bin)
+			cmd.Env = append(os.Environ(), "GITHUB_WORKSPACE="+ws, "INPUT_TEST-SERVICE=e2e", "INPUT_PROJECT-NAME="+name, "INPUT_BUILD=false")
+			var out strings.Builder
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			// Cancel once the test service runs: 4 containers, 1 network, 1 volume.
+			deadline := time.Now().Add(2 * time.Minute)
+			for n := 0; n < 6 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+				n, _ = compose.Leftovers(context.Background(), cli, name)
+			}
+			time.Sleep(500 * time.Millisecond) // let the test service start
+			if err := cmd.Process.Signal(first); err != nil {
+				t.Fatal(err)
+			}
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(7500 * time.Millisecond):
+				_ = cmd.Process.Signal(syscall.SIGTERM)
+				select {
+				case err = <-done:
+				case <-time.After(2500 * time.Millisecond):
+					_ = cmd.Process.Kill()
+					err = <-done
+					t.Errorf("still running 10 s after the first signal: the runner would have killed it")
+				}
+			}
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+				t.Errorf("exit: %v, want 3; output:\n%s", err, out.String())
+			}
+			if n, err := compose.Leftovers(context.Background(), cli, name); err != nil || n != 0 {
+				t.Errorf("%d containers, networks and volumes left after the cancel (%v); output:\n%s", n, err, out.String())
+			}
+			if !strings.Contains(out.String(), "removed first") {
+				t.Errorf("the log does not say what was done:\n%s", out.String())
+			}
+		})
 	}
 }
