@@ -7,10 +7,13 @@ package composetest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -72,12 +75,22 @@ func imageFiles(t testing.TB, extra map[string]string) map[string]dockertest.Fil
 	return files
 }
 
-// PlatformImage builds the platform image once per test binary and returns its tag.
+// PlatformImage returns the tag of the platform image, built once per version of the program: the
+// tag is the digest of its build context, so test binaries share it and leave one image, not one
+// each.
 func PlatformImage(t testing.TB, cli *client.Client) string {
 	t.Helper()
 	once.Do(func() {
-		name := fmt.Sprintf("slipway-test/platform:%d", time.Now().UnixNano())
-		dockertest.BuildImage(keep{t}, cli, name, imageFiles(t, nil))
+		files := imageFiles(t, nil)
+		h := sha256.New()
+		for _, name := range slices.Sorted(maps.Keys(files)) {
+			fmt.Fprintf(h, "%s %o %d\n", name, files[name].Mode, len(files[name].Data))
+			h.Write(files[name].Data)
+		}
+		name := fmt.Sprintf("slipway-test/platform:%x", h.Sum(nil)[:8])
+		if _, err := cli.ImageInspect(context.Background(), name); err != nil {
+			dockertest.BuildImage(keep{t}, cli, name, files)
+		}
 		tag = name
 	})
 	if tag == "" {
