@@ -29,8 +29,8 @@ import (
 )
 
 // ImageEnv names the variable that gives the tests a prebuilt image instead of one Image builds:
-// SLIPWAY_TEST_IMAGE=<tag or image ID>, which the engine must hold. The release builds the image it
-// ships once, runs the tests in it, then pushes that very image; CI does the same with its build.
+// SLIPWAY_TEST_IMAGE=<tag or image ID>, which the engine must hold. The release (publish.yml) builds
+// the image it ships once, runs the tests in it, then pushes that very image.
 const ImageEnv = "SLIPWAY_TEST_IMAGE"
 
 // shipped is the image of this test binary, resolved once by Image; Main removes it if Image built it.

@@ -138,7 +138,8 @@ func TestUses_ExitCodeAndStepsInOrder(t *testing.T) {
 }
 
 // With SLIPWAY_TEST_IMAGE set, Image builds nothing: the tests run the image it names (the release's
-// build), by ID, and Main leaves it in the engine. Not parallel: it sets the variable.
+// build), by ID, and Main leaves it in the engine. Not parallel: it sets the variable; no other test
+// of this package calls Image, so the probe it resolves to is seen by this test alone.
 func TestImage_RunsTheImageSlipwayTestImageNames(t *testing.T) {
 	cli := dockertest.Client(t)
 	img := probeImage(t)
