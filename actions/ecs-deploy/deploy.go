@@ -90,7 +90,7 @@ func deploy(ctx context.Context, k *actionkit.Kit, clients *factory.Factory, d *
 	if ghDep != nil {
 		desc := "deployed"
 		if err != nil {
-			desc = "failed: " + err.Error()
+			desc = "failed: " + k.Redact(err.Error()) // shown in the repository's Deployments page
 		}
 		// Bounded: after a cancel the runner kills the step about 10 s after SIGINT.
 		bound := 10 * time.Second
