@@ -4,19 +4,25 @@
 GOBIN := $(shell go env GOPATH)/bin
 GO_FILES := $(shell git ls-files '*.go' 2>/dev/null)
 
-.PHONY: setup test check unit local bench
+.PHONY: setup test check unit local bench binaries image
+
+# The actions: every directory under actions/ with an action.yml.
+ACTIONS := $(patsubst actions/%/action.yml,%,$(wildcard actions/*/action.yml))
+IMAGE ?= slipway:dev
 
 setup:
 	@.ci/setup
 
-# check: no tracked build outputs, formatting, vet, workflow and shell lint.
+# check: no tracked build outputs, formatting, vet, staticcheck, dead code, workflow and shell lint.
 check: setup
 	.ci/tracked-files
 	@out=$$(gofmt -l $(GO_FILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	go vet ./...
+	$(GOBIN)/staticcheck ./...
+	@out=$$($(GOBIN)/deadcode -test ./...); if [ -n "$$out" ]; then echo "deadcode: unreachable functions:"; echo "$$out"; exit 1; fi
 	$(GOBIN)/actionlint
 	$(GOBIN)/actionlint examples/platform/.github/workflows/*.yml
-	shellcheck entrypoint.sh .ci/setup .ci/run .ci/tracked-files $(wildcard bench/*.sh examples/*.sh examples/local/*.sh examples/local/*/*.sh)
+	shellcheck entrypoint.sh $(wildcard .ci/* bench/*.sh examples/*.sh examples/local/*.sh examples/local/*/*.sh)
 
 # unit: every Go test, with the race detector.
 unit: setup
@@ -30,3 +36,17 @@ local: setup
 
 bench: setup
 	@bash bench/run.sh
+
+# binaries: the actions as static linux binaries in bin/, what the Dockerfile copies.
+binaries:
+	@mkdir -p bin
+	@for a in $(ACTIONS); do \
+	  CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags='-s -w' -o bin/$$a ./actions/$$a || exit 1; \
+	done
+
+# image: the shipped image from the root Dockerfile, tagged $(IMAGE). Its base is pulled, or made from
+# Debian's packages where nothing can be pulled (.ci/debian-image). DOCKER_BUILD_FLAGS adds to the
+# build (the release: --iidfile, labels). SLIPWAY_TEST_IMAGE=$(IMAGE) make test runs the tests in it.
+image: binaries
+	.ci/debian-image --pull debian:trixie-slim trixie
+	docker build $(DOCKER_BUILD_FLAGS) -t $(IMAGE) .

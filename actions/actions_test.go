@@ -90,8 +90,22 @@ func rootActionYML(t *testing.T) string {
 		q, _ := yaml.Marshal(strings.Join(outs[o], " | "))
 		fmt.Fprintf(&b, "  %s:\n    description: %s", o, q)
 	}
-	b.WriteString("runs:\n  using: docker\n  image: docker://ghcr.io/slipway-actions/slipway:v0\n  entrypoint: /usr/local/bin/slipway\n")
+	b.WriteString("runs:\n  using: docker\n  image: " + actionsImage(t) + "\n  entrypoint: /usr/local/bin/slipway\n")
 	return b.String()
+}
+
+// actionsImage is the image the five actions run (a release pins it by digest in all six files).
+func actionsImage(t *testing.T) string {
+	t.Helper()
+	image := ""
+	for _, n := range actionNames(t) {
+		m := loadMetadata(t, filepath.Join(n, "action.yml"))
+		if image != "" && m.Runs.Image != image {
+			t.Fatalf("%s/action.yml runs %s, another action %s: every action runs one image", n, m.Runs.Image, image)
+		}
+		image = m.Runs.Image
+	}
+	return image
 }
 
 func TestRootAction_ForwardsEveryInputOfTheFiveActions(t *testing.T) {
@@ -115,20 +129,23 @@ func TestRootAction_ForwardsEveryInputOfTheFiveActions(t *testing.T) {
 	}
 }
 
-var argActions = regexp.MustCompile(`(?m)^ARG ACTIONS="([^"]*)"`)
+var copyBinaries = regexp.MustCompile(`(?m)^COPY ((?:bin/\S+ )+)/usr/local/bin/$`)
 
-// dockerfileActions reads the ACTIONS build argument of the root Dockerfile: the binaries it builds.
+// dockerfileActions reads the root Dockerfile's COPY of the prebuilt binaries: the actions it ships.
 func dockerfileActions(t *testing.T) []string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := argActions.FindSubmatch(b)
+	m := copyBinaries.FindSubmatch(b)
 	if m == nil {
-		t.Fatal(`Dockerfile has no ARG ACTIONS="..." line`)
+		t.Fatal("Dockerfile has no COPY bin/<action>... /usr/local/bin/ line")
 	}
-	names := strings.Fields(string(m[1]))
+	var names []string
+	for _, f := range strings.Fields(string(m[1])) {
+		names = append(names, strings.TrimPrefix(f, "bin/"))
+	}
 	sort.Strings(names)
 	return names
 }

@@ -8,41 +8,55 @@ import (
 	"testing"
 
 	"github.com/slipway-actions/slipway/internal/dockertest"
+	"github.com/slipway-actions/slipway/internal/runnertest"
 )
 
-// TestImage_ScratchVariantRunsEveryEntrypoint builds the image's "binaries" stage as this machine can
-// (no base image can be pulled: the binaries are built here, static, and copied FROM scratch to the
-// paths the Dockerfile uses) and runs each action.yml's entrypoint with --help inside it.
-func TestImage_ScratchVariantRunsEveryEntrypoint(t *testing.T) {
+// TestImage_RunsEveryEntrypoint runs each action.yml's entrypoint with --help in the image built from
+// the root Dockerfile, the image CI ships.
+func TestImage_RunsEveryEntrypoint(t *testing.T) {
 	t.Parallel()
+	img := runnertest.Image(t)
 	cli := dockertest.Client(t)
-	dir := t.TempDir()
-	files := map[string]dockertest.File{
-		"Dockerfile": {Data: []byte("FROM scratch\nCOPY bin/ /usr/local/bin/\n")},
-	}
-	for _, name := range dockerfileActions(t) {
-		bin := dockertest.GoBinary(t, dir, "./"+name, name)
-		data, err := os.ReadFile(bin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files["bin/"+name] = dockertest.File{Data: data, Mode: 0o755}
-	}
-	tag := dockertest.UniqueName(t, "slipway-scratch") + ":test"
-	dockertest.BuildImage(t, cli, tag, files)
-
 	for _, name := range actionNames(t) {
 		m := loadMetadata(t, filepath.Join(name, "action.yml"))
-		code, out := dockertest.Run(t, cli, tag, []string{m.Runs.Entrypoint}, "--help")
-		if code != 0 {
+		code, out := dockertest.Run(t, cli, img, []string{m.Runs.Entrypoint}, "--help")
+		if code != 0 || !strings.Contains(out, "Usage: "+name) {
 			t.Errorf("%s --help in the image: exit %d\n%s", m.Runs.Entrypoint, code, out)
 		}
-		if !strings.Contains(out, "Usage: "+name) {
-			t.Errorf("%s --help printed no usage:\n%s", name, out)
-		}
 		// With GITHUB_ACTIONS unset and no inputs it is a CLI run with bad input: exit 2, not a crash.
-		if code, out := dockertest.Run(t, cli, tag, []string{m.Runs.Entrypoint}, "--no-such-flag"); code != 2 {
+		if code, out := dockertest.Run(t, cli, img, []string{m.Runs.Entrypoint}, "--no-such-flag"); code != 2 {
 			t.Errorf("%s --no-such-flag: exit %d, want 2\n%s", name, code, out)
+		}
+	}
+	// What lint-python and its install feature run: Debian's Python, venv, pip, git and linters.
+	code, out := dockertest.Run(t, cli, img, []string{"sh", "-c"},
+		"set -e; for c in git flake8 black isort pylint mypy; do command -v $c; done; python3 -m venv /tmp/v; /tmp/v/bin/pip --version")
+	if code != 0 {
+		t.Errorf("the image lacks a tool lint-python needs: exit %d\n%s", code, out)
+	}
+}
+
+// TestDockerignore_ContextIsWhatTheImageNeeds: the build context holds the Dockerfile, the root
+// action's entrypoint and the five prebuilt binaries, nothing else of the repository.
+func TestDockerignore_ContextIsWhatTheImageNeeds(t *testing.T) {
+	t.Parallel()
+	admits, err := runnertest.ContextAdmits("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range dockerfileActions(t) {
+		if !admits("bin/" + a) {
+			t.Errorf("bin/%s is kept out of the build context", a)
+		}
+	}
+	for _, p := range []string{"Dockerfile", "entrypoint.sh"} {
+		if !admits(p) {
+			t.Errorf("%s is kept out of the build context", p)
+		}
+	}
+	for _, p := range []string{"go.mod", "actions/lint-python/main.go", "internal/lint/run.go", ".git/config", "bin/other", "examples/platform/docker-compose.e2e.yml", "README.md"} {
+		if admits(p) {
+			t.Errorf("%s enters the build context", p)
 		}
 	}
 }

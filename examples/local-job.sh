@@ -20,6 +20,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 start=$SECONDS
 step() { printf '\n== %s (%ss)\n' "$1" "$((SECONDS - start))"; }
 
@@ -100,7 +102,8 @@ PY
 web=deploy/web-task.json" --images "$images" --dry-run true
 
 step "flag rollout plan (dry run) against the fake Flagsmith"
-coproc FLAGSMITH { "$work/flagsmith"; }
+# exec: the coprocess is the server itself, so killing its PID stops it (a subshell would leave it running)
+coproc FLAGSMITH { exec "$work/flagsmith"; }
 pids+=("$FLAGSMITH_PID")
 read -r flagsmith_url flagsmith_key <&"${FLAGSMITH[0]}"
 "$work/flag-rollout" --api-url "$flagsmith_url" --api-key "$flagsmith_key" --project example-platform \

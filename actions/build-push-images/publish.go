@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"time"
@@ -70,6 +71,7 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 
 	p := &registry.Publisher{
 		Docker: cli, Credentials: registry.Credentials{Username: cfg.Username, Password: cfg.Password},
+		DockerConfig:       clients.DockerConfigDir(),
 		CreateRepositories: cfg.CreateRepositories, LifecyclePolicy: cfg.ECRLifecyclePolicy,
 		Infof: k.Infof, Mask: k.AddMask,
 	}
@@ -85,7 +87,7 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	plan, err := p.Check(ctx, imgs, cfg.Registries)
 	if err != nil {
 		report(k, cfg, tags, built, nil, time.Since(start))
-		return actionkit.BadInput(fmt.Errorf("nothing was pushed: %w", err))
+		return actionkit.BadInput(fmt.Errorf("nothing was pushed: %w%s", err, loginAdvice(k.Getenv, err)))
 	}
 	k.Group("push")
 	results, err := p.Push(ctx, plan)
@@ -95,6 +97,37 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		return fmt.Errorf("%w\n%s", err, holdings(results))
 	}
 	return nil
+}
+
+// containerHome is HOME inside a container action: the runner mounts $RUNNER_TEMP/_github_home there.
+const containerHome = "/github/home"
+
+// loginAdvice says how to give credentials to a registry that asked for them where there were none.
+// In a container action that is the usual case after docker/login-action: it writes the runner user's
+// ~/.docker/config.json on the host, which the action's container cannot see (actions/runner's
+// ContainerActionHandler mounts only the workspace, $RUNNER_TEMP/_github_home as HOME,
+// _github_workflow and _runner_file_commands, and translates environment values under them).
+func loginAdvice(getenv func(string) string, err error) string {
+	var nc *registry.NoCredentialsError
+	if !errors.As(err, &nc) {
+		return ""
+	}
+	var b strings.Builder
+	if d := getenv("DOCKER_CONFIG"); d != "" {
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			fmt.Fprintf(&b, "\nDOCKER_CONFIG is %s, which does not exist here.", d)
+		}
+	}
+	if getenv("HOME") != containerHome {
+		fmt.Fprintf(&b, "\nLog in first (docker login %s) or give \"username\" and \"password\".", nc.Registry.Host)
+		return b.String()
+	}
+	b.WriteString("\nThis action runs in a container, which cannot read the runner's ~/.docker/config.json, where" +
+		" docker/login-action logs in. Give \"username\" and \"password\", or let docker/login-action write" +
+		" where the container sees it: before that step, add" +
+		` run: echo "DOCKER_CONFIG=$RUNNER_TEMP/_github_home/.docker" >> "$GITHUB_ENV"` +
+		" ($RUNNER_TEMP/_github_home is this container's HOME, " + containerHome + ").")
+	return b.String()
 }
 
 // gitRef is the run's event and ref from GitHub's variables; a local run reads them from git.

@@ -242,16 +242,18 @@ func TestBuildPush_ARegistryFailingMidPushExits3AndSaysWhoHoldsWhat(t *testing.T
 }
 
 // Without username/password, credentials come from the docker config that docker/login-action
-// writes (DOCKER_CONFIG).
+// writes: DOCKER_CONFIG of the step's environment (not the test process's), so this runs in parallel.
 func TestBuildPush_LogsInWithTheDockerConfig(t *testing.T) {
-	t.Setenv("DOCKER_CONFIG", t.TempDir()) // not parallel: the keychain reads the process environment
+	t.Parallel()
 	locked := registrytest.Start(t, registrytest.Options{User: "bot", Password: "from-docker-config"})
+	dir := t.TempDir()
 	auth := base64.StdEncoding.EncodeToString([]byte("bot:from-docker-config"))
 	cfg := fmt.Sprintf(`{"auths":{%q:{"auth":%q}}}`, locked.Host, auth)
-	if err := os.WriteFile(filepath.Join(os.Getenv("DOCKER_CONFIG"), "config.json"), []byte(cfg), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	r, _ := platform(t, "FROM scratch\nCOPY api.txt /\n")
+	r.Env["DOCKER_CONFIG"] = dir
 	r.Input("images", "api").Input("registries", locked.Host).Input("tags", "type=raw,value=v1")
 	res := r.Run(t, context.Background(), realMain)
 	cleanupImages(t, res.Outputs)
@@ -261,5 +263,34 @@ func TestBuildPush_LogsInWithTheDockerConfig(t *testing.T) {
 	got := registrytest.Tags(t, locked.Host+"/api", authn.FromConfig(authn.AuthConfig{Username: "bot", Password: "from-docker-config"}))
 	if got["v1"] == "" || got["v1"] != res.Outputs["digest"] {
 		t.Errorf("tags %v, digest output %q", got, res.Outputs["digest"])
+	}
+}
+
+// In a container action (HOME is /github/home) a registry that asks for a login where there is none
+// is bad input whose message says how docker/login-action's login reaches the container; the in-runner
+// test (actions/runner_test.go) follows that advice.
+func TestBuildPush_NoLoginInAContainerActionSaysHowToPassIt(t *testing.T) {
+	t.Parallel()
+	locked := registrytest.Start(t, registrytest.Options{User: "bot", Password: "unseen"})
+	r, _ := platform(t, "FROM scratch\nCOPY api.txt /\n")
+	r.Env["HOME"] = "/github/home" // as the runner sets it; nothing is there on this machine
+	r.Input("images", "api").Input("registries", locked.Host).Input("tags", "type=raw,value=v1")
+	res := r.Run(t, context.Background(), realMain)
+	cleanupImages(t, res.Outputs)
+	if res.Code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", res.Code, res.Stdout)
+	}
+	for _, want := range []string{
+		locked.Host + ": registry said 401 Unauthorized for " + locked.Host + "/api, and there were no credentials for it",
+		"/github/home/.docker/config.json has no login for it",
+		"cannot read the runner's ~/.docker/config.json",
+		`echo "DOCKER_CONFIG=$RUNNER_TEMP/_github_home/.docker" >> "$GITHUB_ENV"`,
+	} {
+		if !strings.Contains(res.Stdout, want) {
+			t.Errorf("log lacks %q:\n%s", want, res.Stdout)
+		}
+	}
+	if got := registrytest.Tags(t, locked.Host+"/api", authn.FromConfig(authn.AuthConfig{Username: "bot", Password: "unseen"})); len(got) != 0 {
+		t.Errorf("pushed %v", got)
 	}
 }

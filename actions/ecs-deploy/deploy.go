@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,9 +19,9 @@ import (
 	"github.com/slipway-actions/slipway/internal/github"
 )
 
-// deploy loads AWS credentials (the SDK's default chain: env, web identity from
-// configure-aws-credentials' OIDC, profile), then prepares, deploys and reports.
-func deploy(ctx context.Context, k *actionkit.Kit, cfg config) error {
+// run loads AWS credentials (the SDK's default chain: env, web identity from
+// configure-aws-credentials' OIDC, profile), then deploys or rolls back, and reports.
+func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	clients := factory.New(k.Getenv, k.Debugf)
 	awsCfg, err := clients.AWS(ctx, cfg.Region)
 	if errors.As(err, new(*factory.ConfigError)) {
@@ -32,11 +34,42 @@ func deploy(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	}
 	d := &ecs.Deployer{ECS: awsecs.NewFromConfig(awsCfg), Logs: cloudwatchlogs.NewFromConfig(awsCfg), Infof: k.Infof}
 	start := time.Now()
-	rep, err := d.Prepare(ctx, cfg.Deploy)
-	if errors.As(err, new(*ecs.InputError)) {
+	var rep *ecs.Report
+	if cfg.Rollback {
+		w := k.Untrusted() // ECS events and stop reasons
+		d.Untrusted = w
+		rep, err = d.RollBack(ctx, cfg.Undo)
+		_ = w.Close()
+	} else {
+		rep, err = deploy(ctx, k, clients, d, cfg, awsCfg.Region)
+	}
+	if rep != nil {
+		report(k, cfg, rep, time.Since(start))
+	}
+	return exitError(err)
+}
+
+// exitError maps what ecs returned to the exit code: bad input 2, a deployment, rollback or
+// migration that ran and failed 1, anything else (ECS unreachable or refusing, a cancel) 3.
+func exitError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, new(*ecs.InputError)):
 		return actionkit.BadInput(err)
-	} else if err != nil {
-		return err
+	case errors.As(err, new(*ecs.FailedError)):
+		return actionkit.Failed(err)
+	}
+	return err
+}
+
+// deploy prepares (every problem at once, nothing touched), masks the environment's values, prints
+// the diffs, records a GitHub Deployment and deploys.
+func deploy(ctx context.Context, k *actionkit.Kit, clients *factory.Factory, d *ecs.Deployer, cfg config, region string) (*ecs.Report, error) {
+	rep, err := d.Prepare(ctx, cfg.Deploy)
+	maskEnvironment(k, cfg.Deploy, append(rep.PublicNames(), cfg.Deploy.Cluster, region))
+	if err != nil {
+		return rep, err
 	}
 	for _, r := range rep.Services {
 		if r.Diff == "" {
@@ -50,28 +83,62 @@ func deploy(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		k.EndGroup()
 	}
 	ghDep := startGitHubDeployment(ctx, k, clients, cfg, rep)
-	w := k.Untrusted() // ECS events, stop reasons and the migration's log
+	w := k.Untrusted() // ECS events, stop reasons and the migration's log; no command while it is open
 	d.Untrusted = w
 	err = d.Deploy(ctx, cfg.Deploy, rep)
 	_ = w.Close()
 	if ghDep != nil {
 		desc := "deployed"
 		if err != nil {
-			desc = "failed: " + err.Error()
+			desc = "failed: " + k.Redact(err.Error()) // shown in the repository's Deployments page
 		}
-		if ferr := ghDep.Finish(context.WithoutCancel(ctx), err == nil, cfg.EnvironmentURL, desc); ferr != nil {
+		// Bounded: after a cancel the runner kills the step about 10 s after SIGINT.
+		bound := 10 * time.Second
+		if ctx.Err() != nil {
+			bound = 2 * time.Second
+		}
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bound)
+		if ferr := ghDep.Finish(fctx, err == nil, cfg.EnvironmentURL, desc); ferr != nil {
 			k.Warningf("github-token: %v", ferr)
 		}
+		cancel()
 	}
-	report(k, cfg, rep, time.Since(start))
-	switch {
-	case err == nil:
-		return nil
-	case rep.Failed():
-		return actionkit.Failed(err) // the deploy failed: exit 1, even when the rollback worked
-	default:
-		return err
+	return rep, err
+}
+
+// maskEnvironment masks the values of the environment input before anything of the deploy is
+// printed, unless show-environment-values asks for them. Slipway never prints them itself (diffs
+// hide them, errors do not echo them); the mask keeps them out of what ECS and the migration's log
+// echo. Not masked, since masking would redact ordinary text (and refuse any output holding it)
+// while none is a secret: values shorter than four characters, numbers, single words of at most
+// ten letters (true, start, production), and values found inside a name the run prints and
+// outputs anyway (the cluster, the region, services, families, containers, images, ARNs).
+func maskEnvironment(k *actionkit.Kit, o ecs.Options, public []string) {
+	if o.ShowValues {
+		return
 	}
+	for _, vars := range o.Env {
+		for _, v := range vars {
+			v = strings.TrimSpace(v)
+			_, numErr := strconv.ParseFloat(v, 64)
+			if len(v) < 4 || numErr == nil || plainWord.MatchString(v) || within(v, public) {
+				continue
+			}
+			k.AddMask(v)
+		}
+	}
+}
+
+// plainWord is a value too ordinary to mask: a single word of at most ten letters.
+var plainWord = regexp.MustCompile(`^[A-Za-z]{1,10}$`)
+
+func within(v string, names []string) bool {
+	for _, n := range names {
+		if strings.Contains(n, v) {
+			return true
+		}
+	}
+	return false
 }
 
 // startGitHubDeployment records the deploy as a GitHub Deployment (environment: the cluster) when
@@ -108,12 +175,25 @@ func report(k *actionkit.Kit, cfg config, rep *ecs.Report, took time.Duration) {
 	}
 	s := k.Summary()
 	title := "ecs-deploy to " + cfg.Deploy.Cluster
+	if rep.Rollback {
+		title = "ecs-deploy rollback in " + cfg.Deploy.Cluster
+	}
 	if cfg.Deploy.DryRun {
 		title += " (dry run)"
 	}
 	s.Heading(2, title)
 	if m := rep.Migration; m != nil {
-		s.Paragraph(fmt.Sprintf("Migration: exit %d in %s. %s", m.ExitCode, m.Took.Round(time.Second), m.Reason))
+		exit := "no exit code"
+		if m.ExitCode != nil {
+			exit = fmt.Sprintf("exit %d", *m.ExitCode)
+		}
+		line := fmt.Sprintf("Migration: %s in %s.", exit, m.Took.Round(time.Second))
+		for _, more := range []string{m.Reason, m.Stopped} {
+			if more != "" {
+				line += " " + more + "."
+			}
+		}
+		s.Paragraph(line)
 		if len(m.Log) > 0 {
 			s.Details("Migration log (last lines)", strings.Join(m.Log, "\n"))
 		}

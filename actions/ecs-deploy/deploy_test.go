@@ -16,6 +16,8 @@ import (
 	"github.com/slipway-actions/slipway/internal/ecs/ecstest"
 )
 
+const digest = "sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945"
+
 const apiTD = `{"family":"api","containerDefinitions":[{"name":"api","image":"acme/api:1.0.0","essential":true,"memory":512}]}`
 
 // runner points the action at the fake ECS through the step's environment (AWS_ENDPOINT_URL, static
@@ -25,13 +27,7 @@ func runner(t *testing.T) (*ecstest.Fake, *actiontest.Runner) {
 	t.Parallel()
 	f := ecstest.New(t)
 	f.AddService("api", apiTD, 2)
-	r := actiontest.NewRunner(t)
-	r.Env["AWS_ENDPOINT_URL"] = f.URL
-	r.Env["AWS_REGION"] = "eu-west-2"
-	r.Env["AWS_ACCESS_KEY_ID"] = "AKIDEXAMPLE"
-	r.Env["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"
-	r.Env["AWS_CONFIG_FILE"] = filepath.Join(t.TempDir(), "none")
-	r.Env["AWS_SHARED_CREDENTIALS_FILE"] = filepath.Join(t.TempDir(), "none")
+	r := stepOn(t, f)
 	ws := t.TempDir()
 	r.Env["GITHUB_WORKSPACE"] = ws
 	if err := os.WriteFile(filepath.Join(ws, "api.json"), []byte(apiTD), 0o644); err != nil {
@@ -41,9 +37,21 @@ func runner(t *testing.T) (*ecstest.Fake, *actiontest.Runner) {
 	return f, r
 }
 
+// stepOn is a step whose job reaches the fake ECS with static keys.
+func stepOn(t *testing.T, f *ecstest.Fake) *actiontest.Runner {
+	r := actiontest.NewRunner(t)
+	r.Env["AWS_ENDPOINT_URL"] = f.URL
+	r.Env["AWS_REGION"] = "eu-west-2"
+	r.Env["AWS_ACCESS_KEY_ID"] = "AKIDEXAMPLE"
+	r.Env["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"
+	r.Env["AWS_CONFIG_FILE"] = filepath.Join(t.TempDir(), "none")
+	r.Env["AWS_SHARED_CREDENTIALS_FILE"] = filepath.Join(t.TempDir(), "none")
+	return r
+}
+
 func TestECSDeploy_DeploysAndReports(t *testing.T) {
 	f, r := runner(t)
-	r.Input("images", `[{"name":"api","tags":["registry.example:5000/acme/api:2.0.0"],"digest":"sha256:abc"}]`)
+	r.Input("images", `[{"name":"api","tags":["registry.example:5000/acme/api:2.0.0"],"digest":"`+digest+`"}]`)
 	res := r.Run(t, context.Background(), realMain)
 	if res.Code != 0 {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
@@ -56,7 +64,7 @@ func TestECSDeploy_DeploysAndReports(t *testing.T) {
 		t.Errorf("results = %s (%v)", res.Outputs["results"], err)
 	}
 	img := f.TaskDefinition(res.Outputs["task-definition-arn"])["containerDefinitions"].([]any)[0].(map[string]any)["image"]
-	if img != "registry.example:5000/acme/api@sha256:abc" {
+	if img != "registry.example:5000/acme/api@"+digest {
 		t.Errorf("image = %v, want the pushed digest", img)
 	}
 	if !strings.Contains(res.Summary, "| api | COMPLETED | api:2 | api:1 |") || !strings.Contains(res.Summary, "Task definition diff: api") {

@@ -1,17 +1,17 @@
 // Command ecs-deploy renders task definitions, runs a migration, deploys ECS services and waits until
-// it knows whether each deployment worked, rolling back when not. It is the ecs-deploy action's
-// entrypoint and a local CLI with the same flags.
+// it knows whether each deployment worked, rolling back when not; with rollback: true it undoes a
+// deploy, guarded. It is the ecs-deploy action's entrypoint and a local CLI with the same flags.
 package main
 
 import (
 	"context"
 	_ "embed"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/ecs"
+	"github.com/slipway-actions/slipway/internal/workspace"
 )
 
 //go:embed action.yml
@@ -20,12 +20,14 @@ var actionYML []byte
 func main() { os.Exit(actionkit.Guard(func() int { return realMain(context.Background()) })) }
 
 func realMain(ctx context.Context, opts ...actionkit.Option) int {
-	return actionkit.Main(ctx, "ecs-deploy", actionYML, opts, parseConfig, deploy)
+	return actionkit.Main(ctx, "ecs-deploy", actionYML, opts, parseConfig, run)
 }
 
 // config is every input of the action, typed and validated.
 type config struct {
+	Rollback       bool // a rollback run: Undo, not Deploy
 	Deploy         ecs.Options
+	Undo           ecs.RollbackOptions
 	Region         string
 	GitHubToken    string
 	EnvironmentURL string
@@ -33,62 +35,118 @@ type config struct {
 
 func parseConfig(k *actionkit.Kit) (config, error) {
 	in := k.Inputs()
+	waiting := ecs.Waiting{Wait: in.Bool("wait"), Timeout: in.Duration("timeout"), PollInterval: in.Duration("poll-interval")}
 	cfg := config{
+		Rollback: in.Bool("rollback"),
 		Deploy: ecs.Options{
 			Cluster:       in.String("cluster"),
-			Wait:          in.Bool("wait"),
-			Timeout:       in.Duration("timeout"),
-			PollInterval:  in.Duration("poll-interval"),
 			Rollback:      in.Bool("rollback-on-failure"),
 			KeepRevisions: in.Int("keep-revisions", 0, 1000),
 			DryRun:        in.Bool("dry-run"),
+			ShowValues:    in.Bool("show-environment-values"),
+			Waiting:       waiting,
 		},
 		Region:         in.String("region"),
 		GitHubToken:    in.Secret("github-token"),
 		EnvironmentURL: in.URL("environment-url"),
 	}
 	o := &cfg.Deploy
-	if o.PollInterval <= 0 {
+	switch {
+	case waiting.PollInterval <= 0:
 		in.Invalid("poll-interval", "must be more than 0")
-	} else if o.Timeout > 0 && o.PollInterval > o.Timeout {
-		in.Invalid("poll-interval", "%s is longer than timeout (%s)", o.PollInterval, o.Timeout)
+	case waiting.Timeout <= 0:
+		in.Invalid("timeout", "must be more than 0: it bounds each deployment and each rollback's, and without it the job's timeout-minutes would end the run with nothing rolled back")
+	case waiting.Wait && waiting.PollInterval > waiting.Timeout:
+		in.Invalid("poll-interval", "%s is longer than timeout (%s)", waiting.PollInterval, waiting.Timeout)
 	}
+	services, results := in.Multiline("services"), in.String("results")
 	shared := in.String("task-definition")
+	images, err := ecs.ParseImages(in.Multiline("images"))
+	if err != nil {
+		in.Invalid("images", "%v", err)
+	}
+	env, err := ecs.ParseEnvironment(in.Multiline("environment"))
+	if err != nil {
+		in.Invalid("environment", "%v", err)
+	}
+	secrets, err := ecs.ParseSecrets(in.Multiline("secrets"))
+	if err != nil {
+		in.Invalid("secrets", "%v", err)
+	}
+	container, command := in.String("migration-container"), in.Multiline("migration-command")
+	migrationTimeout := in.Duration("migration-timeout")
+	if cfg.Rollback {
+		cfg.Undo = ecs.RollbackOptions{Cluster: o.Cluster, DryRun: o.DryRun, Waiting: waiting}
+		for _, deployOnly := range []struct {
+			name  string
+			given bool
+		}{{"task-definition", shared != ""}, {"images", len(images) > 0}, {"environment", len(env) > 0}, {"secrets", len(secrets) > 0},
+			{"migration-container", container != ""}, {"migration-command", len(command) > 0},
+			{"github-token", cfg.GitHubToken != ""}, {"environment-url", cfg.EnvironmentURL != ""}} {
+			if deployOnly.given {
+				in.Invalid(deployOnly.name, "is for a deploy; a rollback moves services back to revisions that exist")
+			}
+		}
+		switch {
+		case results != "" && len(services) > 0:
+			in.Invalid("results", "give results or services, not both")
+		case results != "":
+			targets, err := ecs.ParseResults(results)
+			if err != nil {
+				in.Invalid("results", "%v", err)
+			}
+			cfg.Undo.Targets = targets
+		case len(services) > 0:
+			targets, err := ecs.ParseExpected(services)
+			if err != nil {
+				in.Invalid("services", "%v", err)
+			}
+			cfg.Undo.Targets = targets
+		default:
+			in.Invalid("results", "a rollback needs the results output of the deploy to undo, or services as name=family:revision")
+		}
+		return cfg, in.Err()
+	}
+	if results != "" {
+		in.Invalid("results", "is for rollback: true")
+	}
+	if len(services) == 0 {
+		in.Invalid("services", "is required to deploy: name=task-definition-file per line")
+	}
 	ws := k.Getenv("GITHUB_WORKSPACE")
-	for _, line := range in.Multiline("services") {
+	if ws == "" { // a local run: the working directory is the checkout
+		ws, _ = os.Getwd()
+	}
+	for _, line := range services {
 		name, file, _ := strings.Cut(line, "=")
 		name, file = strings.TrimSpace(name), strings.TrimSpace(file)
+		input := "services"
 		if file == "" {
-			file = shared
+			file, input = shared, "task-definition"
 		}
 		if name == "" || file == "" {
 			in.Invalid("services", "%q names no task definition file, and task-definition is empty", line)
 			continue
 		}
-		if !filepath.IsAbs(file) && ws != "" {
-			file = filepath.Join(ws, file)
+		path, err := workspace.Resolve(ws, file)
+		if err != nil {
+			in.Invalid(input, "%v: task definition files are read from the workspace only", err)
+			continue
 		}
-		o.Services = append(o.Services, ecs.Service{Name: name, File: file})
+		o.Services = append(o.Services, ecs.Service{Name: name, File: path})
 	}
-	images, err := ecs.ParseImages(in.Multiline("images"))
-	if err != nil {
-		in.Invalid("images", "%v", err)
-	}
-	o.Images = images
-	env, err := ecs.ParseEnvironment(in.Multiline("environment"))
-	if err != nil {
-		in.Invalid("environment", "%v", err)
-	}
-	o.Env = env
-	container, command := in.String("migration-container"), in.Multiline("migration-command")
+	o.Images, o.Env, o.Secrets = images, env, secrets
 	switch {
 	case (container == "") != (len(command) == 0):
 		in.Invalid("migration-container", "migration-container and migration-command go together")
 	case container != "":
-		o.Migration = &ecs.Migration{Container: container, Command: command}
-	}
-	if o.Migration != nil && !o.Wait {
-		in.Invalid("wait", "a migration is always waited for; wait: false would update services before knowing they work")
+		o.Migration = &ecs.Migration{Container: container, Command: command, Timeout: migrationTimeout}
+		if migrationTimeout <= 0 {
+			in.Invalid("migration-timeout", "must be more than 0: a migration that never ends is stopped then")
+		}
+		if !o.Wait {
+			in.Invalid("wait", "a migration is always waited for; wait: false would update services before knowing they work")
+		}
 	}
 	if cfg.EnvironmentURL != "" && cfg.GitHubToken == "" {
 		in.Invalid("environment-url", "is shown on the GitHub Deployment, which needs github-token")

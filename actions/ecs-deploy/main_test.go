@@ -15,7 +15,7 @@ func TestAction_Contract(t *testing.T) {
 		BadInputs: map[string]string{"poll-interval": "0s", "migration-container": "api", "keep-revisions": "x"},
 		WantErrors: []string{
 			`input "cluster" is required`,
-			`input "services" is required`,
+			`input "services": is required to deploy`,
 			`input "poll-interval": must be more than 0`,
 			`input "migration-container": migration-container and migration-command go together`,
 			`input "keep-revisions": "x" is not a whole number`,

@@ -30,18 +30,17 @@ func release(ctx context.Context, k *actionkit.Kit, cfg config) error {
 			b, _ := json.Marshal(res.Preview)
 			_ = k.SetOutput("preview", string(b))
 		}
-		summarise(k, cfg, res, time.Since(start), err)
+		summarise(ctx, k, cfg, res, time.Since(start), err)
 	}
-	var ge *rollout.GateError
+	reads, writes := c.Requests()
+	k.Infof("%d reads, %d writes to Flagsmith", reads, writes)
 	switch {
 	case err == nil:
-		reads, writes := c.Requests()
-		k.Infof("done: %d reads, %d writes to Flagsmith", reads, writes)
 		return nil
-	case actionkit.IsBadInput(err):
-		return err
-	case errors.As(err, &ge):
-		return actionkit.Failed(err)
+	case errors.As(err, new(*rollout.InputError)):
+		return actionkit.BadInput(err)
+	case errors.As(err, new(*rollout.GateError)):
+		return actionkit.Failed(err) // the checked thing failed: exit 1
 	default:
 		return err
 	}
@@ -68,21 +67,35 @@ func stepName(s rollout.StepResult) string {
 	return strconv.Itoa(*s.Percentage) + "%"
 }
 
-func summarise(k *actionkit.Kit, cfg config, res *rollout.Result, took time.Duration, err error) {
+// outcome says how the run ended and, when it failed after writing, where Flagsmith was left, as
+// read back: the state before the run, or the target of the step that failed.
+func outcome(ctx context.Context, res *rollout.Result, err error) string {
+	failed := "failed"
+	if ctx.Err() != nil {
+		failed = "cancelled"
+	}
+	switch {
+	case err == nil:
+		return "done"
+	case res.Left == rollout.LeftNothingWritten:
+		return failed + " before any change"
+	case res.Left == rollout.LeftPrevious:
+		return failed + "; restored to the state before the run (read back from Flagsmith)"
+	}
+	return failed + "; the flag is at " + res.Left.String()
+}
+
+func summarise(ctx context.Context, k *actionkit.Kit, cfg config, res *rollout.Result, took time.Duration, err error) {
 	s := k.Summary()
 	title := "flag-rollout: " + res.Before.Feature + " in " + res.Before.Environment
 	if cfg.Rollout.DryRun {
 		title += " (dry run)"
 	}
 	s.Heading(2, title)
-	outcome := "done"
-	switch {
-	case err != nil && res.RolledBack:
-		outcome = "failed, restored to the state before the run"
-	case err != nil:
-		outcome = "failed"
+	s.Table([]string{"Before", "After", "Outcome", "Time"}, [][]string{{res.Before.Describe(), res.After.Describe(), outcome(ctx, res, err), took.Round(time.Millisecond).String()}})
+	if res.Endpoints != "" {
+		s.Paragraph("Feature states went through " + res.Endpoints + ".")
 	}
-	s.Table([]string{"Before", "After", "Outcome", "Time"}, [][]string{{res.Before.Describe(), res.After.Describe(), outcome, took.Round(time.Millisecond).String()}})
 	if len(res.Steps) > 0 {
 		var rows [][]string
 		for _, st := range res.Steps {

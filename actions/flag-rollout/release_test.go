@@ -68,10 +68,10 @@ func TestFlagRollout_FailingGateExits1AndRestores(t *testing.T) {
 	if len(f.Segments(101)) != 0 {
 		t.Errorf("the rollout segment was left behind")
 	}
-	if !strings.Contains(res.Stdout, "gate-command exited 3; the flag was restored to its state before the run") {
+	if !strings.Contains(res.Stdout, "gate-command exited 3; the flag was restored to its state before the run (read back from Flagsmith)") {
 		t.Errorf("log lacks the reason:\n%s", res.Stdout)
 	}
-	if !strings.Contains(res.Summary, "failed, restored to the state before the run") {
+	if !strings.Contains(res.Summary, "| failed; restored to the state before the run (read back from Flagsmith) |") {
 		t.Errorf("summary:\n%s", res.Summary)
 	}
 }

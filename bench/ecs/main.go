@@ -1,6 +1,7 @@
 // Command ecs measures ecs-deploy on the fake ECS: how long after a deployment turns FAILED the
-// deploy notices (goal: within one poll interval), and how many API calls a successful deploy of
-// one service makes.
+// deploy notices (goal: within one poll interval), how many API calls a successful deploy of one
+// service makes, and how long after a cancel the rollback is issued and the deploy returns (goal:
+// well inside the runner's 10 s between SIGINT and the kill).
 package main
 
 import (
@@ -37,7 +38,7 @@ func setup(dir string) (*ecstest.Fake, *ecs.Deployer, ecs.Options) {
 		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", "")})
 	d := &ecs.Deployer{ECS: client, Infof: func(string, ...any) {}}
 	o := ecs.Options{Cluster: "main", Services: []ecs.Service{{Name: "api", File: filepath.Join(dir, "api.json")}},
-		Images: map[string]string{"api": "acme/api:2"}, Wait: true, Timeout: time.Minute}
+		Images: map[string]string{"api": "acme/api:2"}, Waiting: ecs.Waiting{Wait: true, Timeout: time.Minute, PollInterval: time.Second}}
 	return f, d, o
 }
 
@@ -98,6 +99,41 @@ func run() error {
 	fmt.Printf("  fixed cost beyond the polls: %d calls\n", total-calls["DescribeServices"]+1)
 	if worst > poll {
 		return fmt.Errorf("a FAILED deployment was noticed %s late, more than one poll interval", worst)
+	}
+	return cancelled(ctx, dir)
+}
+
+// cancelled cancels deploys whose tasks keep crashing while they are waited on (poll interval 2 s,
+// the cancel at a random moment of it) and measures when the rollback's UpdateService reaches ECS
+// and when Deploy returns (the rollback followed until it completes, one poll later).
+func cancelled(ctx context.Context, dir string) error {
+	var worstIssued, worstReturned time.Duration
+	for i := range 5 {
+		f, d, o := setup(dir)
+		defer f.Close()
+		o.PollInterval, o.Rollback = 2*time.Second, true
+		f.Script("api", ecstest.Scenario{Kind: ecstest.CrashLoop, Ticks: 1000}) // 2 tasks, threshold 3: 3 polls
+		rep, err := d.Prepare(ctx, o)
+		if err != nil {
+			return err
+		}
+		cctx, cancel := context.WithCancel(ctx)
+		var at time.Time
+		time.AfterFunc(time.Duration(300+i*350)*time.Millisecond, func() { at = time.Now(); cancel() })
+		err = d.Deploy(cctx, o, rep)
+		returned := time.Since(at)
+		cancel()
+		updates := f.Requests("UpdateService")
+		if err == nil || len(updates) != 2 || rep.Services[0].Status != ecs.StatusRolledBack {
+			return fmt.Errorf("a cancelled deploy was not rolled back: %v, %d updates, %+v", err, len(updates), rep.Services[0])
+		}
+		issued := updates[1].At.Sub(at)
+		worstIssued, worstReturned = max(worstIssued, issued), max(worstReturned, returned)
+	}
+	fmt.Printf("  cancel while waiting (poll interval 2s), worst of 5: rollback issued %s after the cancel, deploy returned after %s (goal ≤ 1s; the runner kills 10s after SIGINT)\n",
+		worstIssued.Round(time.Millisecond), worstReturned.Round(time.Millisecond))
+	if worstIssued > time.Second {
+		return fmt.Errorf("the rollback was issued %s after a cancel", worstIssued)
 	}
 	return nil
 }

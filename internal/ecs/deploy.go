@@ -23,6 +23,33 @@ type Service struct{ Name, File string }
 type Migration struct {
 	Container string
 	Command   []string
+	Timeout   time.Duration // how long the task may run; then it is stopped and the deploy fails
+}
+
+// Waiting is how a run follows its deployments; a deploy and a rollback share it.
+type Waiting struct {
+	Wait         bool          // follow each deployment until it is known to have completed or failed
+	Timeout      time.Duration // how long each deployment, a rollback's too, may take from its UpdateService
+	PollInterval time.Duration // one DescribeServices for all services per interval
+	CancelGrace  time.Duration // once the run is cancelled, how long a rollback or a migration's stop may go on; 0 is DefaultCancelGrace
+}
+
+func (w Waiting) grace() time.Duration {
+	if w.CancelGrace > 0 {
+		return w.CancelGrace
+	}
+	return DefaultCancelGrace
+}
+
+func (w Waiting) check() []error {
+	var errs []error
+	if w.PollInterval <= 0 {
+		errs = append(errs, errors.New("the poll interval must be more than 0"))
+	}
+	if w.Timeout <= 0 {
+		errs = append(errs, errors.New("the timeout must be more than 0: it bounds each deployment and each rollback"))
+	}
+	return errs
 }
 
 // Options is one deploy.
@@ -31,27 +58,30 @@ type Options struct {
 	Services      []Service
 	Images        map[string]string            // container → image
 	Env           map[string]map[string]string // container → name → value
+	Secrets       map[string]map[string]string // container → name → ARN of a Secrets Manager secret or SSM parameter
+	ShowValues    bool                         // diffs print environment values
 	Migration     *Migration
-	Wait          bool
-	Timeout       time.Duration
-	PollInterval  time.Duration
 	Rollback      bool
 	KeepRevisions int
 	DryRun        bool
+	Waiting
 }
 
-// Statuses of a service's deploy.
+// Statuses of a service's deploy or rollback.
 const (
-	StatusCompleted      = "COMPLETED"
-	StatusFailed         = "FAILED"
-	StatusRolledBack     = "ROLLED_BACK"
-	StatusRollbackFailed = "ROLLBACK_FAILED"
-	StatusInProgress     = "IN_PROGRESS" // not waited for
-	StatusDryRun         = "DRY_RUN"
-	StatusNotStarted     = "NOT_STARTED"
+	StatusCompleted       = "COMPLETED"
+	StatusFailed          = "FAILED"
+	StatusRolledBack      = "ROLLED_BACK"
+	StatusRollbackFailed  = "ROLLBACK_FAILED"
+	StatusRollbackStarted = "ROLLBACK_STARTED" // issued, not followed to the end (wait: false, or the run was cancelled)
+	StatusSkipped         = "SKIPPED"          // a rollback left it alone: it no longer runs the revision the deploy set
+	StatusInProgress      = "IN_PROGRESS"      // not waited for
+	StatusDryRun          = "DRY_RUN"
+	StatusNotStarted      = "NOT_STARTED"
 )
 
-// ServiceResult is what happened to one service.
+// ServiceResult is what happened to one service. TaskDefinitionARN is what the run moved it to (a
+// rollback: the revision it goes back to) and PreviousTaskDefinitionARN what it ran before.
 type ServiceResult struct {
 	Service                   string        `json:"service"`
 	TaskDefinitionARN         string        `json:"task-definition-arn"`
@@ -64,13 +94,14 @@ type ServiceResult struct {
 	Took                      time.Duration `json:"-"`
 
 	next       *ecs.RegisterTaskDefinitionInput
-	previous   *types.TaskDefinition
 	family     string
 	superseded bool
+	failure    failure
 }
 
-// Report is what a deploy did.
+// Report is what a deploy or a rollback did.
 type Report struct {
+	Rollback  bool // a rollback run, not a deploy
 	Services  []*ServiceResult
 	Migration *MigrationResult
 	Pruned    []string
@@ -78,14 +109,55 @@ type Report struct {
 	described map[string]types.Service
 }
 
-// Failed reports whether any service did not complete.
+// Failed reports whether anything of the run failed.
 func (r *Report) Failed() bool {
 	for _, s := range r.Services {
-		if s.Status != StatusCompleted && s.Status != StatusDryRun && s.Status != StatusInProgress {
+		if s.failure != notFailed {
 			return true
 		}
 	}
-	return r.Migration != nil && r.Migration.ExitCode != 0
+	return r.Migration != nil && r.Migration.failure != notFailed
+}
+
+// PublicNames lists the names this run prints and outputs anyway: services and their ARNs, task
+// definition ARNs and families, containers and images. A value found inside one of them cannot be
+// hidden from the log, and masking it would refuse the outputs that name it.
+func (r *Report) PublicNames() []string {
+	var names []string
+	for _, s := range r.Services {
+		names = append(names, s.Service, s.family, s.TaskDefinitionARN, s.PreviousTaskDefinitionARN)
+		if s.next != nil {
+			for _, c := range s.next.ContainerDefinitions {
+				names = append(names, aws.ToString(c.Name), aws.ToString(c.Image))
+			}
+		}
+	}
+	for _, s := range r.described {
+		names = append(names, aws.ToString(s.ServiceArn), aws.ToString(s.ClusterArn))
+	}
+	return slices.DeleteFunc(names, func(s string) bool { return s == "" })
+}
+
+// err is the run's error: nil when nothing failed, a FailedError when a deployment, rollback or
+// migration ran and failed, else a plain error (ECS could not be read or refused a call, the run was
+// cancelled). It lists every service whose status is not one of good.
+func (r *Report) err(what string, good ...string) error {
+	if !r.Failed() {
+		return nil
+	}
+	var why []string
+	ran := r.Migration != nil && r.Migration.failure == judged
+	for _, s := range r.Services {
+		ran = ran || s.failure == judged
+		if !slices.Contains(good, s.Status) {
+			why = append(why, s.Service+" "+strings.ToLower(strings.ReplaceAll(s.Status, "_", " "))+reasonSuffix(s.Reason))
+		}
+	}
+	err := fmt.Errorf("%s failed: %s", what, strings.Join(why, "; "))
+	if ran {
+		return &FailedError{err}
+	}
+	return err
 }
 
 // Deployer deploys with one ECS client.
@@ -94,6 +166,8 @@ type Deployer struct {
 	Logs      LogsAPI                          // nil: migration logs are not read
 	Infof     func(format string, args ...any) // progress lines
 	Untrusted io.Writer                        // ECS events, stop reasons and logs: text we do not control
+
+	seen map[string]bool // service events printed already, by id: a rollback's wait does not repeat the deploy's
 }
 
 func (d *Deployer) untrusted(format string, args ...any) {
@@ -106,7 +180,7 @@ func (d *Deployer) untrusted(format string, args ...any) {
 // Every problem is reported at once, as bad input, before anything is registered.
 func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 	rep := &Report{}
-	var errs []error
+	errs := o.check()
 	used := map[string]bool{}
 	readAll := true
 	for _, s := range o.Services {
@@ -119,15 +193,22 @@ func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 			continue
 		}
 		// A container missing here may be another service's: checked across all of them below.
-		r.next, _ = Render(td, o.Images, o.Env)
+		r.next, _ = Render(td, o.Images, o.Env, o.Secrets)
 		r.family = aws.ToString(td.Family)
 		for _, c := range Containers(td) {
 			used[c] = true
 		}
 	}
-	for _, n := range slices.Concat(keys(o.Images), keys(o.Env)) {
+	for _, n := range slices.Sorted(maps.Keys(setOf(slices.Concat(keys(o.Images), keys(o.Env), keys(o.Secrets))))) {
 		if readAll && !used[n] {
 			errs = append(errs, fmt.Errorf("container %q is in no task definition (containers: %s)", n, strings.Join(keys(used), ", ")))
+		}
+	}
+	for _, c := range keys(o.Env) {
+		for _, name := range keys(o.Env[c]) {
+			if _, ok := o.Secrets[c][name]; ok {
+				errs = append(errs, fmt.Errorf("container %s: %s is in both environment and secrets; keep one", c, name))
+			}
 		}
 	}
 	if m := o.Migration; m != nil && len(rep.Services) > 0 && rep.Services[0].next != nil {
@@ -138,24 +219,9 @@ func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 	if len(errs) > 0 {
 		return rep, &InputError{errors.Join(errs...)}
 	}
-	// The services, in batches of ten (DescribeServices' limit).
-	found := map[string]types.Service{}
-	for i := 0; i < len(o.Services); i += 10 {
-		var names []string
-		for _, s := range o.Services[i:min(i+10, len(o.Services))] {
-			names = append(names, s.Name)
-		}
-		out, err := d.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(o.Cluster), Services: names})
-		if err != nil {
-			var nf *types.ClusterNotFoundException
-			if errors.As(err, &nf) {
-				return rep, &InputError{fmt.Errorf("cluster %q not found: %w", o.Cluster, err)}
-			}
-			return rep, fmt.Errorf("describe services in %s: %w", o.Cluster, err)
-		}
-		for _, s := range out.Services {
-			found[aws.ToString(s.ServiceName)] = s
-		}
+	found, err := d.describe(ctx, o.Cluster, o.Services)
+	if err != nil {
+		return rep, err
 	}
 	for _, r := range rep.Services {
 		s, ok := found[r.Service]
@@ -163,12 +229,7 @@ func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 			errs = append(errs, fmt.Errorf("service %q is not an active service of cluster %s", r.Service, o.Cluster))
 			continue
 		}
-		r.PreviousTaskDefinitionARN = aws.ToString(s.TaskDefinition)
-		for _, dep := range s.Deployments {
-			if aws.ToString(dep.Status) == "PRIMARY" {
-				r.PreviousTaskDefinitionARN = aws.ToString(dep.TaskDefinition)
-			}
-		}
+		r.PreviousTaskDefinitionARN = running(s)
 	}
 	if len(errs) > 0 {
 		return rep, &InputError{errors.Join(errs...)}
@@ -178,20 +239,72 @@ func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 		if err != nil {
 			return rep, fmt.Errorf("service %s: describe its task definition: %w", r.Service, err)
 		}
-		r.previous = out.TaskDefinition
 		current := FromDescribed(out.TaskDefinition)
 		current.Tags = out.Tags
-		r.Diff = Diff(current, r.next, r.PreviousTaskDefinitionARN, "rendered "+r.family)
+		r.Diff = Diff(current, r.next, r.PreviousTaskDefinitionARN, "rendered "+r.family, o.ShowValues)
 	}
 	rep.described = found
 	return rep, nil
 }
 
+func (o Options) check() []error {
+	errs := o.Waiting.check()
+	if o.Migration != nil && o.Migration.Timeout <= 0 {
+		errs = append(errs, errors.New("the migration timeout must be more than 0"))
+	}
+	if len(o.Services) == 0 {
+		errs = append(errs, errors.New("no service to deploy"))
+	}
+	return errs
+}
+
+// describe reads the named services, in batches of ten (DescribeServices' limit).
+func (d *Deployer) describe(ctx context.Context, cluster string, services []Service) (map[string]types.Service, error) {
+	found := map[string]types.Service{}
+	for batch := range slices.Chunk(services, 10) {
+		var names []string
+		for _, s := range batch {
+			names = append(names, s.Name)
+		}
+		out, err := d.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: names})
+		if err != nil {
+			if errors.As(err, new(*types.ClusterNotFoundException)) {
+				return nil, &InputError{fmt.Errorf("cluster %q not found: %w", cluster, err)}
+			}
+			return nil, fmt.Errorf("describe services in %s: %w", cluster, err)
+		}
+		for _, s := range out.Services {
+			found[aws.ToString(s.ServiceName)] = s
+		}
+	}
+	return found, nil
+}
+
+// running is the task definition of the service's PRIMARY deployment: the one it runs, or is moving to.
+func running(s types.Service) string {
+	for _, dep := range s.Deployments {
+		if aws.ToString(dep.Status) == "PRIMARY" {
+			return aws.ToString(dep.TaskDefinition)
+		}
+	}
+	return aws.ToString(s.TaskDefinition)
+}
+
 func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+func setOf(names []string) map[string]bool {
+	set := map[string]bool{}
+	for _, n := range names {
+		set[n] = true
+	}
+	return set
+}
 
 // Deploy registers the rendered task definitions, runs the migration, updates every service and,
 // with Wait, follows each deployment until it is known to have completed or failed. When one fails
-// and Rollback is set, every service that was updated goes back to its previous task definition.
+// and Rollback is set, every service that was updated goes back to its previous task definition:
+// the rollback starts first, on its own context, even when the run was cancelled; why the failed
+// tasks stopped is read after it, while time remains.
 func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 	if o.DryRun {
 		for _, r := range rep.Services {
@@ -199,13 +312,8 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 		}
 		return nil
 	}
-	for _, r := range rep.Services {
-		out, err := d.ECS.RegisterTaskDefinition(ctx, r.next)
-		if err != nil {
-			return fmt.Errorf("service %s: register task definition %s: %w", r.Service, r.family, err)
-		}
-		r.TaskDefinitionARN = aws.ToString(out.TaskDefinition.TaskDefinitionArn)
-		d.Infof("registered %s for %s", r.TaskDefinitionARN, r.Service)
+	if err := d.register(ctx, o, rep); err != nil {
+		return err
 	}
 	if o.Migration != nil {
 		m, err := d.migrate(ctx, o, rep)
@@ -218,47 +326,52 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 	for _, r := range rep.Services {
 		out, err := d.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(o.Cluster), Service: aws.String(r.Service), TaskDefinition: aws.String(r.TaskDefinitionARN)})
 		if err != nil {
-			r.Status, r.Reason = StatusFailed, err.Error()
+			r.Status, r.Reason, r.failure = StatusFailed, "update service: "+err.Error(), unreadable
+			if ctx.Err() != nil {
+				r.failure = interrupted
+			}
 			break
 		}
 		updated = append(updated, r)
 		r.Status = StatusInProgress
-		for _, dep := range out.Service.Deployments {
-			if aws.ToString(dep.Status) == "PRIMARY" && aws.ToString(dep.TaskDefinition) == r.TaskDefinitionARN {
-				r.DeploymentID = aws.ToString(dep.Id)
-			}
-		}
+		r.DeploymentID = deploymentOf(out.Service, r.TaskDefinitionARN)
 		d.Infof("updated %s to %s (deployment %s)", r.Service, r.TaskDefinitionARN, r.DeploymentID)
 	}
+	var ws []*watch
 	if o.Wait && len(updated) > 0 {
-		var ws []*watch
 		for _, r := range updated {
 			ws = append(ws, &watch{r: r, id: r.DeploymentID, arn: r.TaskDefinitionARN})
 		}
-		d.wait(ctx, o, ws)
+		d.wait(ctx, o.Cluster, o.Waiting, ws)
 		for _, w := range ws {
 			w.r.Status = StatusCompleted
 			if !w.ok {
-				w.r.Status, w.r.Reason = StatusFailed, w.reason
+				w.r.Status, w.r.Reason, w.r.failure = StatusFailed, w.reason, w.failure
 			}
 		}
 	}
-	if rep.Failed() && o.Rollback {
-		d.rollback(ctx, o, updated)
-	}
-	if !rep.Failed() && o.Wait && o.KeepRevisions > 0 {
+	switch {
+	case rep.Failed() && o.Rollback:
+		d.rollback(ctx, o, updated, ws)
+	case rep.Failed():
+		d.diagnose(ctx, o.Cluster, ws)
+	case o.Wait && o.KeepRevisions > 0:
 		rep.Pruned = d.prune(ctx, o, rep)
 	}
-	if rep.Failed() {
-		var why []string
-		for _, r := range rep.Services {
-			if r.Status != StatusCompleted {
-				why = append(why, r.Service+" "+strings.ToLower(strings.ReplaceAll(r.Status, "_", " "))+reasonSuffix(r.Reason))
-			}
-		}
-		return fmt.Errorf("deploy failed: %s", strings.Join(why, "; "))
+	return rep.err("deploy", StatusCompleted, StatusDryRun, StatusInProgress)
+}
+
+// deploymentOf is the id of the service's PRIMARY deployment of arn, "" when there is none yet.
+func deploymentOf(s *types.Service, arn string) string {
+	if s == nil {
+		return ""
 	}
-	return nil
+	for _, dep := range s.Deployments {
+		if aws.ToString(dep.Status) == "PRIMARY" && aws.ToString(dep.TaskDefinition) == arn {
+			return aws.ToString(dep.Id)
+		}
+	}
+	return ""
 }
 
 func reasonSuffix(r string) string {

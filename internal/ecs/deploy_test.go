@@ -38,6 +38,7 @@ const describedAPI = `{"taskDefinition": {"taskDefinitionArn":"arn:aws:ecs:eu-we
 
 type setup struct {
 	fake     *ecstest.Fake
+	client   *awsecs.Client
 	dep      *ecs.Deployer
 	log      *bytes.Buffer
 	events   *bytes.Buffer
@@ -51,7 +52,7 @@ func newSetup(t *testing.T) *setup {
 	creds := credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secretExample", "")
 	client := awsecs.New(awsecs.Options{Region: "eu-west-2", BaseEndpoint: aws.String(f.URL), Credentials: creds})
 	logs := cloudwatchlogs.New(cloudwatchlogs.Options{Region: "eu-west-2", BaseEndpoint: aws.String(f.URL), Credentials: creds})
-	s := &setup{fake: f, log: &bytes.Buffer{}, events: &bytes.Buffer{}, dir: t.TempDir(), previous: map[string]string{}}
+	s := &setup{fake: f, client: client, log: &bytes.Buffer{}, events: &bytes.Buffer{}, dir: t.TempDir(), previous: map[string]string{}}
 	s.previous["api"] = f.AddService("api", apiTD, 2)
 	s.previous["worker"] = f.AddService("worker", workerTD, 1)
 	s.dep = &ecs.Deployer{ECS: client, Logs: logs, Untrusted: s.events,
@@ -70,8 +71,8 @@ func (s *setup) write(name, content string) string {
 }
 
 func (s *setup) options(services ...string) ecs.Options {
-	o := ecs.Options{Cluster: "main", Images: map[string]string{"api": "acme/api:2.0.0"}, Wait: true, Rollback: true,
-		Timeout: 10 * time.Second, PollInterval: time.Millisecond}
+	o := ecs.Options{Cluster: "main", Images: map[string]string{"api": "acme/api:2.0.0"}, Rollback: true,
+		Waiting: ecs.Waiting{Wait: true, Timeout: 10 * time.Second, PollInterval: time.Millisecond}}
 	if len(services) == 0 {
 		services = []string{"api"}
 	}
@@ -161,10 +162,10 @@ func TestDeploy_TimesOutWhenTasksNeverGetHealthy(t *testing.T) {
 	s := newSetup(t)
 	s.fake.Script("api", ecstest.Scenario{Kind: ecstest.NeverHealthy})
 	o := s.options()
-	o.Timeout, o.PollInterval = 100*time.Millisecond, 10*time.Millisecond
+	o.Timeout, o.PollInterval = 300*time.Millisecond, 10*time.Millisecond
 	rep, err := s.deploy(t, o)
 	r := rep.Services[0]
-	if err == nil || r.Status != ecs.StatusRolledBack || !strings.Contains(r.Reason, "not complete after 100ms (0/2 tasks running, 2 pending, 0 failed, rollout IN_PROGRESS)") {
+	if err == nil || r.Status != ecs.StatusRolledBack || !strings.Contains(r.Reason, "not complete after 300ms (0/2 tasks running, 2 pending, 0 failed, rollout IN_PROGRESS)") {
 		t.Fatalf("err = %v, result = %+v", err, r)
 	}
 	if got := s.fake.ServiceTaskDefinition("api"); got != s.previous["api"] {
@@ -213,7 +214,7 @@ func TestDeploy_FailedMigrationLeavesServicesUntouched(t *testing.T) {
 	s := newSetup(t)
 	s.fake.ScriptMigration(ecstest.Migration{Ticks: 2, ExitCode: ptr(1), Log: []string{"applying 0042_orders", "relation \"orders\" already exists"}})
 	o := s.options()
-	o.Migration = &ecs.Migration{Container: "api", Command: []string{"python", "manage.py", "migrate"}}
+	o.Migration = &ecs.Migration{Container: "api", Command: []string{"python", "manage.py", "migrate"}, Timeout: time.Minute}
 	rep, err := s.deploy(t, o)
 	if err == nil || !strings.Contains(err.Error(), "migration failed, no service was updated: container api exited 1") {
 		t.Fatalf("err = %v", err)
@@ -221,7 +222,7 @@ func TestDeploy_FailedMigrationLeavesServicesUntouched(t *testing.T) {
 	if n := s.fake.Updates(); n != 0 {
 		t.Errorf("%d services updated", n)
 	}
-	if rep.Migration.ExitCode != 1 || len(rep.Migration.Log) != 2 || !strings.Contains(s.events.String(), `migration: relation "orders" already exists`) {
+	if rep.Migration.ExitCode == nil || *rep.Migration.ExitCode != 1 || len(rep.Migration.Log) != 2 || !strings.Contains(s.events.String(), `migration: relation "orders" already exists`) {
 		t.Errorf("migration = %+v, events:\n%s", rep.Migration, s.events)
 	}
 	if revs := s.fake.ActiveRevisions("api"); len(revs) != 1 || revs[0] != 1 {
@@ -234,9 +235,9 @@ func TestDeploy_MigrationRunsFirstThenServices(t *testing.T) {
 	s := newSetup(t)
 	s.fake.ScriptMigration(ecstest.Migration{Ticks: 2, ExitCode: ptr(0)})
 	o := s.options()
-	o.Migration = &ecs.Migration{Container: "api", Command: []string{"migrate"}}
+	o.Migration = &ecs.Migration{Container: "api", Command: []string{"migrate"}, Timeout: time.Minute}
 	rep, err := s.deploy(t, o)
-	if err != nil || rep.Migration.ExitCode != 0 || rep.Services[0].Status != ecs.StatusCompleted {
+	if err != nil || rep.Migration.ExitCode == nil || *rep.Migration.ExitCode != 0 || rep.Services[0].Status != ecs.StatusCompleted {
 		t.Fatalf("err = %v, report = %+v", err, rep)
 	}
 }
@@ -317,6 +318,23 @@ func TestPrepare_ListsEveryProblemAndRegistersNothing(t *testing.T) {
 	}
 	if calls, _ := s.fake.Calls(); calls["RegisterTaskDefinition"] != 0 {
 		t.Errorf("registered %d task definitions", calls["RegisterTaskDefinition"])
+	}
+}
+
+func TestDeploy_RefusedRegistrationLeavesNothingBehindAndIsNotAFailedDeploy(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	s.fake.Refuse("RegisterTaskDefinition", 1, "AccessDeniedException", "User: arn:aws:sts::123456789012:assumed-role/ci is not authorized to perform: ecs:RegisterTaskDefinition")
+	o := s.options("api", "worker")
+	rep, err := s.deploy(t, o)
+	if err == nil || errors.As(err, new(*ecs.FailedError)) || isInputError(err) || !strings.Contains(err.Error(), "service worker: register task definition worker") || !strings.Contains(err.Error(), "iam:PassRole") {
+		t.Fatalf("err = %v, want an infrastructure error naming the refusal", err)
+	}
+	if revs := s.fake.ActiveRevisions("api"); len(revs) != 1 || revs[0] != 1 {
+		t.Errorf("active api revisions = %v: the revision registered before the refusal was left behind", revs)
+	}
+	if n := s.fake.Updates(); n != 0 || rep.Services[0].Status != ecs.StatusNotStarted {
+		t.Errorf("%d updates, api = %+v", n, rep.Services[0])
 	}
 }
 

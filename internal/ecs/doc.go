@@ -1,9 +1,17 @@
 // Package ecs deploys services on Amazon ECS and finds out for certain whether the deployment
-// worked: it renders task definitions from files with new images and environment, runs a
-// migration as a one-off task and checks its exit code, updates services, follows each new
-// deployment by id until it completes or fails (streaming service events), prints why tasks
-// stopped, rolls back, and prunes old revisions.
+// worked: it renders task definitions from files with new images, environment and secrets
+// (references: valueFrom ARNs, never read), runs a migration as a one-off task and checks its exit
+// code (stopping it with StopTask when it outlives its timeout or the run is cancelled), updates
+// services, follows each new deployment by id until it completes or fails (streaming service
+// events), rolls back, says why tasks stopped, and prunes old revisions. RollBack undoes a deploy
+// later, guarded: a service moves back only while it still runs the revision that deploy set.
+//
+// A cancelled run (ctx) still rolls back and stops its migration, first and on a fresh context,
+// within Waiting.CancelGrace; diagnostics come after, while time remains. Errors are typed for the
+// caller: InputError (nothing touched), FailedError (a deployment, rollback or migration ran and
+// failed); anything else is infrastructure or a cancel.
 //
 // It owns the ECS API calls and their meaning; credentials and the SDK's retryer come from the
-// caller's aws.Config. It does not build or push images (package images) nor talk to GitHub.
+// caller's aws.Config. It does not build or push images (package images), nor talk to GitHub, nor
+// know about the Actions runner (package actionkit).
 package ecs

@@ -2,48 +2,263 @@ package ecs
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
-// rollback puts every updated service back on its previous task definition and waits for that
-// too. It runs even when the run was cancelled (GitHub sends SIGTERM on cancel), within its own
-// time limit. A superseded service is left alone: another deploy owns it now.
-func (d *Deployer) rollback(ctx context.Context, o Options, updated []*ServiceResult) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), max(o.Timeout, time.Minute))
+// rollback puts every updated service back on its previous task definition after a failed deploy.
+// It starts first, on its own context: not cancelled with ctx, bounded by the timeout, and by the
+// cancel grace once the run is cancelled (GitHub sends SIGINT, then SIGTERM, on cancel). Then it
+// reads why the failed deployments' tasks stopped, while time remains, and follows the rollbacks
+// with the same judgement as a deploy. A superseded service is left alone: another deploy owns it.
+func (d *Deployer) rollback(ctx context.Context, o Options, updated []*ServiceResult, failed []*watch) {
+	ctx, cancel := detached(ctx, o.Timeout+rollbackSlack, o.grace())
 	defer cancel()
+	issued := time.Now()
 	var ws []*watch
 	for _, r := range updated {
 		if r.superseded {
-			r.Reason += "; not rolled back: another deploy owns the service now"
+			r.note("not rolled back: another deploy owns the service now")
 			continue
 		}
 		d.Infof("rolling back %s to %s", r.Service, r.PreviousTaskDefinitionARN)
-		out, err := d.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(o.Cluster), Service: aws.String(r.Service), TaskDefinition: aws.String(r.PreviousTaskDefinitionARN)})
+		w, err := d.revert(ctx, o.Cluster, r, r.PreviousTaskDefinitionARN)
 		if err != nil {
-			r.Status, r.Reason = StatusRollbackFailed, r.Reason+"; rollback: "+err.Error()
-			continue
-		}
-		w := &watch{r: r, arn: r.PreviousTaskDefinitionARN, rollback: true}
-		for _, dep := range out.Service.Deployments {
-			if aws.ToString(dep.Status) == "PRIMARY" && aws.ToString(dep.TaskDefinition) == w.arn {
-				w.id = aws.ToString(dep.Id)
+			r.Status = StatusRollbackFailed
+			r.note("rollback: " + err.Error())
+			if r.failure == notFailed {
+				r.failure = unreadable
 			}
+			continue
 		}
 		ws = append(ws, w)
 	}
-	d.wait(ctx, o, ws)
+	d.diagnose(ctx, o.Cluster, failed)
+	if o.Wait {
+		d.follow(ctx, o.Cluster, o.Waiting, ws, issued)
+	}
 	for _, w := range ws {
 		r := w.r
 		switch {
-		case !w.ok:
-			r.Status, r.Reason = StatusRollbackFailed, r.Reason+"; rollback: "+w.reason
-		case r.Status == StatusCompleted:
+		case w.ok && r.Status == StatusCompleted:
 			r.Status, r.Reason = StatusRolledBack, "rolled back because another service failed"
-		default:
+		case w.ok:
 			r.Status = StatusRolledBack
+		case !w.done || w.failure == interrupted:
+			r.Status = StatusRollbackStarted
+			r.note("rollback to " + lastPart(w.arn) + " started" + parenthesised("deployment ", w.id) + ", not followed to the end")
+		default:
+			r.Status = StatusRollbackFailed
+			r.note("rollback: " + w.reason)
+		}
+		if !w.ok && r.failure == notFailed {
+			r.failure = w.failure
 		}
 	}
+}
+
+// rollbackSlack is what a rollback's own context allows beyond its deployments' timeout: issuing
+// the UpdateServices and reading why the failed tasks stopped.
+const rollbackSlack = diagnosticsBound + 30*time.Second
+
+// follow waits for rollback deployments issued at issued: the timeout counts from their
+// UpdateService, not from the end of the diagnostics read meanwhile.
+func (d *Deployer) follow(ctx context.Context, cluster string, o Waiting, ws []*watch, issued time.Time) {
+	ctx, cancel := context.WithDeadline(ctx, issued.Add(o.Timeout))
+	defer cancel()
+	d.wait(ctx, cluster, o, ws)
+}
+
+// note adds to the result's reason.
+func (r *ServiceResult) note(s string) {
+	if r.Reason != "" {
+		s = r.Reason + "; " + s
+	}
+	r.Reason = s
+}
+
+func parenthesised(label, v string) string {
+	if v == "" {
+		return ""
+	}
+	return " (" + label + v + ")"
+}
+
+// revert issues the UpdateService that puts r's service on arn and returns the watch that follows it.
+func (d *Deployer) revert(ctx context.Context, cluster string, r *ServiceResult, arn string) (*watch, error) {
+	out, err := d.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(cluster), Service: aws.String(r.Service), TaskDefinition: aws.String(arn)})
+	if err != nil {
+		return nil, err
+	}
+	return &watch{r: r, arn: arn, rollback: true, id: deploymentOf(out.Service, arn)}, nil
+}
+
+// Target is one service for RollBack: it goes back to Previous only while it still runs Expected,
+// the revision the deploy being undone set.
+type Target struct {
+	Service  string
+	Expected string // task definition ARN or family:revision; "" when the deploy set none (the service is skipped)
+	Previous string // where it goes back; "" is the ACTIVE revision of Expected's family just before Expected
+}
+
+// RollbackOptions is one rollback run.
+type RollbackOptions struct {
+	Cluster string
+	Targets []Target
+	DryRun  bool
+	Waiting
+}
+
+// RollBack undoes a deploy: each target service goes back to its previous task definition, but only
+// while it still runs the revision that deploy set. A service a newer deploy moved is skipped, saying
+// which revision runs now. Every target is checked before anything moves; then the rollbacks start
+// together and are followed with the same judgement as a deploy (and the same cancel grace).
+func (d *Deployer) RollBack(ctx context.Context, o RollbackOptions) (*Report, error) {
+	rep := &Report{Rollback: true}
+	errs := o.Waiting.check()
+	var services []Service
+	for _, t := range o.Targets {
+		rep.Services = append(rep.Services, &ServiceResult{Service: t.Service, Status: StatusNotStarted})
+		services = append(services, Service{Name: t.Service})
+	}
+	if len(o.Targets) == 0 {
+		errs = append(errs, errors.New("no service to roll back"))
+	}
+	if len(errs) > 0 {
+		return rep, &InputError{errors.Join(errs...)}
+	}
+	found, err := d.describe(ctx, o.Cluster, services)
+	if err != nil {
+		return rep, err
+	}
+	rep.described = found
+	var move []*ServiceResult
+	for i, t := range o.Targets {
+		r := rep.Services[i]
+		s, ok := found[t.Service]
+		if !ok || aws.ToString(s.Status) != "ACTIVE" {
+			errs = append(errs, fmt.Errorf("service %q is not an active service of cluster %s", t.Service, o.Cluster))
+			continue
+		}
+		now := running(s)
+		r.PreviousTaskDefinitionARN, r.TaskDefinitionARN = now, now
+		switch {
+		case t.Expected == "":
+			r.Status, r.Reason = StatusSkipped, "the deploy set no revision for it; it runs "+lastPart(now)
+			continue
+		case t.Previous != "" && lastPart(now) == lastPart(t.Previous):
+			r.Status, r.Reason = StatusSkipped, "it runs "+lastPart(now)+" already, the revision before the deploy"
+			continue
+		case lastPart(now) != lastPart(t.Expected):
+			r.Status, r.Reason = StatusSkipped, fmt.Sprintf("it runs %s now, not %s that the deploy set: a newer deploy owns it, left alone", lastPart(now), lastPart(t.Expected))
+			continue
+		}
+		previous, err := d.previous(ctx, t, now)
+		if errors.As(err, new(*InputError)) {
+			errs = append(errs, fmt.Errorf("service %s: %w", t.Service, err))
+			continue
+		} else if err != nil {
+			return rep, fmt.Errorf("service %s: %w", t.Service, err)
+		}
+		r.TaskDefinitionARN = previous
+		move = append(move, r)
+	}
+	if len(errs) > 0 {
+		return rep, &InputError{errors.Join(errs...)}
+	}
+	for _, r := range rep.Services {
+		if r.Status == StatusSkipped {
+			d.Infof("%s: skipped: %s", r.Service, r.Reason)
+		}
+	}
+	if o.DryRun {
+		for _, r := range move {
+			r.Status, r.Reason = StatusDryRun, "would go back from "+lastPart(r.PreviousTaskDefinitionARN)+" to "+lastPart(r.TaskDefinitionARN)
+		}
+		return rep, nil
+	}
+	d.undo(ctx, o, move)
+	return rep, rep.err("rollback", StatusRolledBack, StatusSkipped, StatusRollbackStarted)
+}
+
+// undo starts every rollback of move, then follows them.
+func (d *Deployer) undo(ctx context.Context, o RollbackOptions, move []*ServiceResult) {
+	ctx, cancel := detached(ctx, o.Timeout+rollbackSlack, o.grace())
+	defer cancel()
+	issued := time.Now()
+	var ws []*watch
+	for _, r := range move {
+		d.Infof("rolling back %s from %s to %s", r.Service, lastPart(r.PreviousTaskDefinitionARN), lastPart(r.TaskDefinitionARN))
+		w, err := d.revert(ctx, o.Cluster, r, r.TaskDefinitionARN)
+		if err != nil {
+			r.Status, r.Reason, r.failure = StatusRollbackFailed, "update service: "+err.Error(), unreadable
+			continue
+		}
+		r.Status, r.DeploymentID = StatusRollbackStarted, w.id
+		ws = append(ws, w)
+	}
+	if !o.Wait {
+		return
+	}
+	d.follow(ctx, o.Cluster, o.Waiting, ws, issued)
+	for _, w := range ws {
+		w.r.DeploymentID = w.id
+		switch {
+		case w.ok:
+			w.r.Status = StatusRolledBack
+		case w.failure == interrupted:
+			w.r.failure, w.r.Reason = interrupted, "started, not followed to the end: "+w.reason
+		default:
+			w.r.Status, w.r.Reason, w.r.failure = StatusRollbackFailed, w.reason, w.failure
+		}
+	}
+	d.diagnose(ctx, o.Cluster, ws)
+}
+
+// previous is the task definition a target goes back to: its Previous, else the ACTIVE revision of
+// its family just before the one it runs (as ecspresso's rollback finds it). It must be ACTIVE: ECS
+// cannot start a deregistered revision. A revision that is not there is an InputError.
+func (d *Deployer) previous(ctx context.Context, t Target, now string) (string, error) {
+	if t.Previous == "" {
+		family, rev, err := familyRevision(now)
+		if err != nil {
+			return "", err
+		}
+		p := ecs.NewListTaskDefinitionsPaginator(d.ECS, &ecs.ListTaskDefinitionsInput{
+			FamilyPrefix: aws.String(family), Status: types.TaskDefinitionStatusActive, Sort: types.SortOrderDesc,
+		})
+		for p.HasMorePages() && t.Previous == "" {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return "", fmt.Errorf("list the revisions of %s: %w", family, err)
+			}
+			// The prefix also matches other families ("api" and "api-worker").
+			i := slices.IndexFunc(page.TaskDefinitionArns, func(arn string) bool {
+				f, n, err := familyRevision(arn)
+				return err == nil && f == family && n < rev
+			})
+			if i >= 0 {
+				t.Previous = page.TaskDefinitionArns[i]
+			}
+		}
+		if t.Previous == "" {
+			return "", &InputError{fmt.Errorf("no ACTIVE revision of %s before %s to go back to", family, lastPart(now))}
+		}
+	}
+	out, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(t.Previous)})
+	if errors.As(err, new(*types.ClientException)) {
+		return "", &InputError{fmt.Errorf("the revision to go back to, %s, does not exist: %w", t.Previous, err)}
+	} else if err != nil {
+		return "", fmt.Errorf("describe %s: %w", t.Previous, err)
+	}
+	if out.TaskDefinition.Status != types.TaskDefinitionStatusActive {
+		return "", &InputError{fmt.Errorf("the revision to go back to, %s, is %s: ECS cannot start it", lastPart(t.Previous), out.TaskDefinition.Status)}
+	}
+	return aws.ToString(out.TaskDefinition.TaskDefinitionArn), nil
 }

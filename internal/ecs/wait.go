@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ type watch struct {
 	rollback bool
 	done     bool
 	ok       bool
+	failure  failure
 	reason   string
 	progress string
 	shown    string // the progress last printed
@@ -32,42 +34,41 @@ func FailureThreshold(desired int32) int32 {
 }
 
 // wait polls the services of ws (one DescribeServices call per poll for all of them) until each
-// deployment is known to have completed or failed, or the timeout passes. The SDK's
-// ServicesStable waiter does not fit: it does not know which deployment is ours, cannot tell a
-// superseded deployment from a finished one, and shows no events.
-func (d *Deployer) wait(ctx context.Context, o Options, ws []*watch) {
-	if o.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
-		defer cancel()
+// deployment is known to have completed or failed, the timeout passes or ctx ends. It reads no
+// diagnostics: after a failure the rollback comes first. The SDK's ServicesStable waiter does not
+// fit: it does not know which deployment is ours, cannot tell a superseded deployment from a
+// finished one, and shows no events.
+func (d *Deployer) wait(ctx context.Context, cluster string, o Waiting, ws []*watch) {
+	if len(ws) == 0 {
+		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
 	start := time.Now()
-	seen := map[string]bool{}
+	if d.seen == nil {
+		d.seen = map[string]bool{}
+	}
 	ticker := time.NewTicker(o.PollInterval)
 	defer ticker.Stop()
 	failures := 0
 	for {
-		var names []string
 		byName := map[string]*watch{}
 		for _, w := range ws {
 			if !w.done {
-				names = append(names, w.r.Service)
 				byName[w.r.Service] = w
 			}
 		}
-		if len(names) == 0 {
-			return
-		}
-		for i := 0; i < len(names); i += 10 {
-			out, err := d.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(o.Cluster), Services: names[i:min(i+10, len(names))]})
+		for batch := range slices.Chunk(keys(byName), 10) {
+			out, err := d.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: batch})
 			if err != nil {
 				if ctx.Err() != nil {
 					break
 				}
 				// The SDK's retryer has retried already; three polls in a row failing ends the wait.
 				if failures++; failures >= 3 {
-					for _, w := range byName {
-						w.done, w.reason = true, "cannot read the service: "+err.Error()
+					for _, name := range batch {
+						w := byName[name]
+						w.done, w.failure, w.reason = true, unreadable, "cannot read the service: "+err.Error()
 					}
 				}
 				continue
@@ -78,7 +79,7 @@ func (d *Deployer) wait(ctx context.Context, o Options, ws []*watch) {
 				if w == nil {
 					continue
 				}
-				d.events(svc, start, seen)
+				d.events(svc, start)
 				judge(w, svc)
 				if w.progress != w.shown && !w.done {
 					w.shown = w.progress
@@ -88,9 +89,6 @@ func (d *Deployer) wait(ctx context.Context, o Options, ws []*watch) {
 					}
 					d.Infof("waiting for %s %s: %s (%s)", w.r.Service, what, w.progress, time.Since(start).Round(time.Second))
 				}
-				if w.done && !w.ok {
-					w.r.StoppedTasks = d.stoppedTasks(context.WithoutCancel(ctx), o.Cluster, w.r.Service, w.arn)
-				}
 			}
 		}
 		if allDone(ws) {
@@ -99,13 +97,13 @@ func (d *Deployer) wait(ctx context.Context, o Options, ws []*watch) {
 		select {
 		case <-ctx.Done():
 			for _, w := range ws {
-				if !w.done {
-					w.done = true
-					w.reason = fmt.Sprintf("not complete after %s (%s)", o.Timeout, w.progress)
-					if ctx.Err() == context.Canceled {
-						w.reason = "the run was cancelled while waiting (" + w.progress + ")"
-					}
-					w.r.StoppedTasks = d.stoppedTasks(context.WithoutCancel(ctx), o.Cluster, w.r.Service, w.arn)
+				if w.done {
+					continue
+				}
+				w.done, w.failure = true, judged
+				w.reason = fmt.Sprintf("not complete after %s (%s)", o.Timeout, w.progress)
+				if wasCancelled(ctx) {
+					w.failure, w.reason = interrupted, "the run was cancelled while waiting ("+w.progress+")"
 				}
 			}
 			return
@@ -127,17 +125,13 @@ func allDone(ws []*watch) bool {
 func judge(w *watch, svc types.Service) {
 	if w.id == "" {
 		// UpdateService's answer did not show the new deployment yet (moto never does): find it.
-		for _, d := range svc.Deployments {
-			if aws.ToString(d.Status) == "PRIMARY" && aws.ToString(d.TaskDefinition) == w.arn {
-				w.id = aws.ToString(d.Id)
-				if !w.rollback {
-					w.r.DeploymentID = w.id
-				}
-			}
-		}
+		w.id = deploymentOf(&svc, w.arn)
 		if w.id == "" {
 			w.progress = "no deployment of " + lastPart(w.arn) + " has started"
 			return
+		}
+		if !w.rollback {
+			w.r.DeploymentID = w.id
 		}
 	}
 	var dep *types.Deployment
@@ -146,7 +140,7 @@ func judge(w *watch, svc types.Service) {
 			dep = &svc.Deployments[i]
 		}
 	}
-	fail := func(reason string) { w.done, w.ok, w.reason = true, false, reason }
+	fail := func(reason string) { w.done, w.ok, w.failure, w.reason = true, false, judged, reason }
 	if dep == nil {
 		fail(fmt.Sprintf("deployment %s is gone from the service (replaced or rolled back by ECS)", w.id))
 		return
@@ -179,60 +173,16 @@ func judge(w *watch, svc types.Service) {
 }
 
 // events prints the service's events since the wait started, oldest first, once each.
-func (d *Deployer) events(svc types.Service, since time.Time, seen map[string]bool) {
+func (d *Deployer) events(svc types.Service, since time.Time) {
 	for i := len(svc.Events) - 1; i >= 0; i-- {
 		e := svc.Events[i]
 		id := aws.ToString(e.Id)
-		if seen[id] || (e.CreatedAt != nil && e.CreatedAt.Before(since.Add(-time.Second))) {
+		if d.seen[id] || (e.CreatedAt != nil && e.CreatedAt.Before(since.Add(-time.Second))) {
 			continue
 		}
-		seen[id] = true
+		d.seen[id] = true
 		d.untrusted("%s: %s", aws.ToString(svc.ServiceName), aws.ToString(e.Message))
 	}
-}
-
-// stoppedTasks says why the deployment's tasks stopped: the stop reason and each container's exit
-// code, for the most recent few.
-func (d *Deployer) stoppedTasks(ctx context.Context, cluster, service, arn string) []string {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	list, err := d.ECS.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: aws.String(service), DesiredStatus: types.DesiredStatusStopped})
-	if err != nil || len(list.TaskArns) == 0 {
-		return nil
-	}
-	out, err := d.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: list.TaskArns[:min(len(list.TaskArns), 100)]})
-	if err != nil {
-		return nil
-	}
-	var lines []string
-	for _, t := range out.Tasks {
-		if arn != "" && aws.ToString(t.TaskDefinitionArn) != arn {
-			continue
-		}
-		var cs []string
-		for _, c := range t.Containers {
-			s := aws.ToString(c.Name)
-			if c.ExitCode != nil {
-				s += fmt.Sprintf(" exited %d", *c.ExitCode)
-			}
-			if c.Reason != nil {
-				s += " (" + aws.ToString(c.Reason) + ")"
-			}
-			cs = append(cs, s)
-		}
-		line := fmt.Sprintf("task %s: %s", lastPart(aws.ToString(t.TaskArn)), aws.ToString(t.StoppedReason))
-		if len(cs) > 0 {
-			line += "; " + strings.Join(cs, ", ")
-		}
-		lines = append(lines, line)
-		if len(lines) == 5 {
-			break
-		}
-	}
-	for _, l := range lines {
-		d.untrusted("%s: stopped %s", service, l)
-	}
-	return lines
 }
 
 func lastPart(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }

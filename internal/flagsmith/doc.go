@@ -1,12 +1,19 @@
 // Package flagsmith is a client for the parts of the Flagsmith Admin API that a rollout needs:
 // looking up projects, environments, features and segments by name, writing segments, and reading
-// and writing a feature's state in one environment through the `__future__` endpoints, which work
-// the same with and without feature versioning.
+// and writing what a flag serves in one environment.
+//
+// Feature states go through Flagsmith's `__future__` endpoint where the server has it (2026-08 and
+// later; one shape with and without feature versioning) and through the stable endpoints where the
+// server answers that route with 404: featurestates and feature-segments, and in an environment
+// with feature versioning v2 a new published version per change. The client decides on its first
+// read and says which in Endpoints.
 //
 // It owns the wire: the `Authorization: Api-Key` header, pagination, retries on 429 (Retry-After)
-// and 5xx, and turning Django REST framework error bodies into errors that say what to do. It also
-// owns the flag engine's percentage hashing, so a preview agrees with what Flagsmith serves.
-// It does not decide what to change; that is package rollout.
+// and 5xx through cenkalti/backoff, and turning Django REST framework error bodies into errors that
+// say what to do. It also owns the flag engine's percentage hashing, so a preview agrees with what
+// Flagsmith serves. It does not decide what to change; that is package rollout.
 //
-// API reference: https://docs.flagsmith.com/integrating-with-flagsmith/flagsmith-api-overview/admin-api
+// Contract: Flagsmith's OpenAPI document (openapi.yaml of Flagsmith/flagsmith, commit
+// 1ad8487ba7aabedd3cdfbcf3e7d772784d3e1aae); the tests check every request and answer against it
+// (flagsmithtest.Contract).
 package flagsmith

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -30,7 +31,7 @@ func (e *NotFoundError) Error() string {
 func (c *Client) Project(ctx context.Context, idOrName string) (Project, error) {
 	if id, err := strconv.Atoi(idOrName); err == nil {
 		var p Project
-		err := c.do(ctx, "GET", "projects/"+strconv.Itoa(id)+"/", nil, &p)
+		err := c.do(ctx, http.MethodGet, "projects/"+strconv.Itoa(id)+"/", nil, &p)
 		if IsNotFound(err) {
 			return p, &NotFoundError{Kind: "project", Name: idOrName}
 		}
@@ -43,12 +44,22 @@ func (c *Client) Project(ctx context.Context, idOrName string) (Project, error) 
 	return pick("project", idOrName, all, func(p Project) []string { return []string{p.Name} })
 }
 
+// Environments lists the environments of the project.
+func (c *Client) Environments(ctx context.Context, projectID int) ([]Environment, error) {
+	return list[Environment](ctx, c, "environments/?project="+strconv.Itoa(projectID))
+}
+
 // Environment finds an environment of the project by API key or exact name.
 func (c *Client) Environment(ctx context.Context, projectID int, keyOrName string) (Environment, error) {
-	all, err := list[Environment](ctx, c, "environments/?project="+strconv.Itoa(projectID))
+	all, err := c.Environments(ctx, projectID)
 	if err != nil {
 		return Environment{}, err
 	}
+	return FindEnvironment(all, keyOrName)
+}
+
+// FindEnvironment picks an environment by API key or exact name.
+func FindEnvironment(all []Environment, keyOrName string) (Environment, error) {
 	return pick("environment", keyOrName, all, func(e Environment) []string { return []string{e.APIKey, e.Name} })
 }
 

@@ -5,9 +5,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/docker/cli/cli/config"
+	"github.com/docker/cli/cli/config/types"
 	dockerregistry "github.com/docker/docker/api/types/registry"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -24,15 +29,19 @@ type Credentials struct {
 
 // session is a logged-in registry: how go-containerregistry and the engine authenticate to it.
 type session struct {
-	reg    Registry
-	auth   authn.Authenticator
-	engine string // the engine's X-Registry-Auth header
+	reg       Registry
+	auth      authn.Authenticator
+	engine    string // the engine's X-Registry-Auth header
+	anonymous bool   // no credentials were found: a refusal then means "log in", not "wrong password"
+	configDir string // the docker config looked in, for the advice
 }
 
 // login gets credentials for a registry: an ECR token through the AWS SDK's credential chain, the
-// username/password inputs, or else the runner's docker config (docker/login-action writes it).
+// username/password inputs, or else the docker config in DockerConfig (docker/login-action writes
+// one); without any of them the registry is tried anonymously.
 func (p *Publisher) login(ctx context.Context, r Registry) (*session, error) {
 	var cfg authn.AuthConfig
+	anonymous := false
 	switch {
 	case r.Kind == ECR:
 		api, err := p.ecr(r)
@@ -59,19 +68,11 @@ func (p *Publisher) login(ctx context.Context, r Registry) (*session, error) {
 	case p.Credentials.Username != "":
 		cfg = authn.AuthConfig{Username: p.Credentials.Username, Password: p.Credentials.Password}
 	default:
-		reg, err := name.NewRegistry(r.Host)
+		c, found, err := dockerLogin(p.DockerConfig, r)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("log in to %s: %w", r.Host, err)
 		}
-		a, err := authn.DefaultKeychain.Resolve(reg)
-		if err != nil {
-			return nil, fmt.Errorf("log in to %s: docker config: %w", r.Host, err)
-		}
-		c, err := a.Authorization()
-		if err != nil {
-			return nil, fmt.Errorf("log in to %s: docker config: %w", r.Host, err)
-		}
-		cfg = *c
+		cfg, anonymous = c, !found
 	}
 	server := r.Host
 	if r.Kind == DockerHub {
@@ -84,7 +85,45 @@ func (p *Publisher) login(ctx context.Context, r Registry) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &session{reg: r, auth: authn.FromConfig(cfg), engine: engine}, nil
+	a := authn.FromConfig(cfg)
+	if anonymous {
+		a = authn.Anonymous
+	}
+	return &session{reg: r, auth: a, engine: engine, anonymous: anonymous, configDir: p.DockerConfig}, nil
+}
+
+// dockerLogin looks a registry up in dir/config.json as the docker CLI does: its auths, or the
+// credsStore / credHelpers it names. found is false when there is no such file or no login in it.
+func dockerLogin(dir string, r Registry) (cfg authn.AuthConfig, found bool, err error) {
+	if dir == "" {
+		return cfg, false, nil
+	}
+	path := filepath.Join(dir, "config.json")
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return cfg, false, nil
+	} else if err != nil {
+		return cfg, false, fmt.Errorf("docker config: %w", err)
+	}
+	defer f.Close()
+	cf, err := config.LoadFromReader(f)
+	if err != nil {
+		return cfg, false, fmt.Errorf("docker config %s: %w", path, err)
+	}
+	key := r.Host
+	if r.Kind == DockerHub {
+		key = authn.DefaultAuthKey
+	}
+	ac, err := cf.GetAuthConfig(key)
+	if err != nil {
+		return cfg, false, fmt.Errorf("docker config %s: %w", path, err)
+	}
+	ac.ServerAddress = "" // set by GetAuthConfig whether or not it found a login
+	if ac == (types.AuthConfig{}) {
+		return cfg, false, nil
+	}
+	return authn.AuthConfig{Username: ac.Username, Password: ac.Password, Auth: ac.Auth,
+		IdentityToken: ac.IdentityToken, RegistryToken: ac.RegistryToken}, true, nil
 }
 
 // oneKeychain answers every resource with one authenticator.
@@ -101,17 +140,37 @@ func (p *Publisher) checkPush(ctx context.Context, s *session, repo string) erro
 	}
 	_ = ctx // CheckPushPermission takes no context; the transport's timeout bounds it
 	if err := remote.CheckPushPermission(ref, oneKeychain{s.auth}, p.transport()); err != nil {
-		return describe(s.reg, repo, err)
+		return describe(s, repo, err)
 	}
 	return nil
 }
 
+// NoCredentialsError is a registry that asked for credentials (401) where slipway had none: no
+// username/password, and no login in the docker config.
+type NoCredentialsError struct {
+	Registry   Registry
+	Repository string
+	ConfigDir  string // where the docker config was looked for; "" when nowhere
+}
+
+func (e *NoCredentialsError) Error() string {
+	where := "no docker config was given"
+	if e.ConfigDir != "" {
+		where = filepath.Join(e.ConfigDir, "config.json") + " has no login for it"
+	}
+	return fmt.Sprintf("%s: registry said 401 Unauthorized for %s, and there were no credentials for it: no \"username\" and \"password\", and %s", e.Registry.Host, e.Repository, where)
+}
+
 // describe turns a registry's answer into advice that names the registry and never a password.
-func describe(r Registry, repo string, err error) error {
+func describe(s *session, repo string, err error) error {
+	r := s.reg
 	var te *transport.Error
 	if errors.As(err, &te) {
 		switch te.StatusCode {
 		case http.StatusUnauthorized:
+			if s.anonymous {
+				return &NoCredentialsError{Registry: r, Repository: repo, ConfigDir: s.configDir}
+			}
 			what := `"username" and "password"`
 			if r.Kind == ECR {
 				what = "the AWS role (ecr:InitiateLayerUpload, ecr:PutImage …)"

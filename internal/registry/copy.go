@@ -24,7 +24,7 @@ func (p *Publisher) copyTo(ctx context.Context, src *remote.Descriptor, t *targe
 			return err
 		}
 		if err := remote.WriteIndex(first, idx, opts...); err != nil {
-			return describe(t.session.reg, first.String(), err)
+			return describe(t.session, first.String(), err)
 		}
 	} else {
 		img, err := src.Image()
@@ -32,7 +32,7 @@ func (p *Publisher) copyTo(ctx context.Context, src *remote.Descriptor, t *targe
 			return err
 		}
 		if err := remote.Write(first, img, opts...); err != nil {
-			return describe(t.session.reg, first.String(), err)
+			return describe(t.session, first.String(), err)
 		}
 	}
 	for _, tag := range t.push[1:] {
@@ -41,12 +41,12 @@ func (p *Publisher) copyTo(ctx context.Context, src *remote.Descriptor, t *targe
 			return err
 		}
 		if err := remote.Tag(ref, src, opts...); err != nil {
-			return describe(t.session.reg, ref.String(), err)
+			return describe(t.session, ref.String(), err)
 		}
 	}
 	got, err := remote.Head(first, opts...)
 	if err != nil {
-		return describe(t.session.reg, first.String(), err)
+		return describe(t.session, first.String(), err)
 	}
 	if got.Digest != src.Digest {
 		return fmt.Errorf("%s holds %s after the copy, not %s", first, got.Digest, src.Digest)

@@ -25,6 +25,7 @@ type Publisher struct {
 	Docker             *client.Client
 	ECR                func(region string) (ECRAPI, error) // nil when no registry is ECR
 	Credentials        Credentials
+	DockerConfig       string // directory of the docker config (config.json) to log in from; "" for none
 	CreateRepositories bool
 	LifecyclePolicy    string               // JSON text for repositories slipway creates
 	Transport          http.RoundTripper    // for go-containerregistry; nil means its default
@@ -145,7 +146,7 @@ func (p *Publisher) heldImage(ctx context.Context, s *session, ref string) (stri
 		return "", nil
 	}
 	if err != nil {
-		return "", describe(s.reg, ref, err)
+		return "", describe(s, ref, err)
 	}
 	if desc.MediaType.IsIndex() {
 		return "index:" + desc.Digest.String(), nil // a multi-platform index is never this build
@@ -303,7 +304,7 @@ func (p *Publisher) get(ctx context.Context, s *session, ref string) (*remote.De
 	}
 	desc, err := remote.Get(r, p.remoteOptions(ctx, s)...)
 	if err != nil {
-		return nil, describe(s.reg, ref, err)
+		return nil, describe(s, ref, err)
 	}
 	return desc, nil
 }
@@ -323,7 +324,7 @@ func (p *Publisher) tagMore(ctx context.Context, s *session, repo, digest string
 			return err
 		}
 		if err := remote.Tag(tag, desc, p.remoteOptions(ctx, s)...); err != nil {
-			return describe(s.reg, tag.String(), err)
+			return describe(s, tag.String(), err)
 		}
 	}
 	return nil

@@ -12,7 +12,7 @@ import (
 // converge changes the flag from cur to want, writing only what differs, and returns the state
 // reached (on error: the state reached so far). With dry set it writes nothing and only lists
 // the changes. Order matters: the segment exists before its override; the override goes before
-// its segment.
+// its segment. The feature-state changes are one write (see flagsmith.Client.WriteFeature).
 func (r *runner) converge(ctx context.Context, cur, want State, dry bool) (State, error) {
 	say := func(format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
@@ -31,6 +31,7 @@ func (r *runner) converge(ctx context.Context, cur, want State, dry bool) (State
 			say("create segment %q (%s)", seg.Name, ruleText(seg.Rules))
 			seg.ID = 0
 			if !dry {
+				r.wrote = true
 				created, err := c.CreateSegment(ctx, seg)
 				if err != nil {
 					return cur, err
@@ -42,6 +43,7 @@ func (r *runner) converge(ctx context.Context, cur, want State, dry bool) (State
 			say("update segment %q: %s → %s", seg.Name, ruleText(cur.Segment.Rules), ruleText(seg.Rules))
 			seg.ID = cur.Segment.ID
 			if !dry {
+				r.wrote = true
 				updated, err := c.UpdateSegment(ctx, seg)
 				if err != nil {
 					return cur, err
@@ -52,42 +54,44 @@ func (r *runner) converge(ctx context.Context, cur, want State, dry bool) (State
 		}
 	}
 
-	var patch flagsmith.FeatureStatePatch
+	var change flagsmith.FeatureChange
 	if want.Override != nil {
 		o := *want.Override
-		o.SegmentID, o.SegmentName = cur.Segment.ID, cur.Segment.Name
 		if cur.Override != nil {
 			o.Priority = cur.Override.Priority // a priority someone set in the dashboard stays
 		}
 		if cur.Override == nil || !sameFlag(cur.Override.Enabled, cur.Override.Value, o.Enabled, o.Value) {
-			say("set the override of segment %q to %s", o.SegmentName, onOff(o.Enabled, o.Value))
-			patch.SegmentOverrides = []flagsmith.SegmentOverride{o}
+			say("set the override of segment %q to %s", cur.Segment.Name, onOff(o.Enabled, o.Value))
+			var was *flagsmith.Value
+			if cur.Override != nil {
+				was = cur.Override.Value
+			}
+			change.Set = []flagsmith.SegmentOverride{{SegmentID: cur.Segment.ID, Priority: o.Priority,
+				FlagValue: flagsmith.FlagValue{Enabled: o.Enabled, Value: valueToWrite(o.Value, was)}}}
 			cur.Override = &o
 		}
 	}
 	if !sameFlag(cur.Default.Enabled, cur.Default.Value, want.Default.Enabled, want.Default.Value) {
 		say("set the environment default to %s", onOff(want.Default.Enabled, want.Default.Value))
 		d := want.Default
-		patch.EnvironmentDefault = &d
+		change.Default = &flagsmith.FlagValue{Enabled: d.Enabled, Value: valueToWrite(d.Value, cur.Default.Value)}
 		cur.Default = d
-	}
-	if (patch.EnvironmentDefault != nil || len(patch.SegmentOverrides) > 0) && !dry {
-		if _, err := c.PatchFeatureState(ctx, cur.EnvironmentKey, cur.FeatureID, patch); err != nil {
-			return cur, err
-		}
 	}
 	if want.Override == nil && cur.Override != nil {
 		say("remove the override of segment %q", cur.Segment.Name)
-		if !dry {
-			if err := c.DeleteOverride(ctx, cur.EnvironmentKey, cur.FeatureID, cur.Override.SegmentID); err != nil {
-				return cur, err
-			}
-		}
+		change.Remove = []int{cur.Segment.ID}
 		cur.Override = nil
+	}
+	if !dry && !change.Empty() {
+		r.wrote = true
+		if err := c.WriteFeature(ctx, r.env, cur.FeatureID, change); err != nil {
+			return cur, err
+		}
 	}
 	if want.Segment == nil && cur.Segment != nil {
 		say("delete segment %q", cur.Segment.Name)
 		if !dry {
+			r.wrote = true
 			if err := c.DeleteSegment(ctx, cur.Project, cur.Segment.ID); err != nil {
 				return cur, err
 			}
@@ -95,6 +99,16 @@ func (r *runner) converge(ctx context.Context, cur, want State, dry bool) (State
 		cur.Segment = nil
 	}
 	return cur, nil
+}
+
+// valueToWrite is the value that makes a flag serve want where it serves was. A value left out
+// of a write is kept, and Flagsmith's `__future__` API has no null value to send, so a value is
+// taken away by writing an empty string, which flag-rollout reads as none.
+func valueToWrite(want, was *flagsmith.Value) *flagsmith.Value {
+	if want == nil && valueText(was) != "" {
+		return &flagsmith.Value{Type: flagsmith.TypeString, Value: ""}
+	}
+	return want
 }
 
 func sameFlag(aOn bool, a *flagsmith.Value, bOn bool, b *flagsmith.Value) bool {

@@ -1,8 +1,11 @@
 // Package rollout releases one Flagsmith feature in one environment step by step: named users,
-// then a growing percentage of identities through a segment with a PERCENTAGE_SPLIT condition,
-// with a gate after each step, and finally on for everyone. It records the flag's state before a
-// run so that a failing gate, an error or a later `rollback` restores it exactly.
+// then a growing percentage of identities through the environment's own segment with a
+// PERCENTAGE_SPLIT condition, with a gate after each step, and finally on for everyone. It records
+// the flag's state before a run so that a failing gate, an error, a cancelled run or a later
+// `rollback` restores it, reading Flagsmith back until it is there.
 //
 // It decides what to change and changes only what differs, so a re-run of the same step writes
-// nothing. The wire is package flagsmith's.
+// nothing; before its first write it refuses a segment that serves other environments and an
+// environment that requires change requests (InputError). The wire, and which of Flagsmith's
+// endpoints carry it, is package flagsmith's; exit codes are the action's.
 package rollout

@@ -2,13 +2,10 @@ package rollout
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
-	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/flagsmith"
 )
 
@@ -16,7 +13,7 @@ import (
 // the rollout segment already has, so runs compose: users first, then 10%, then 50%.
 type Config struct {
 	Project, Environment, Feature string
-	SegmentName                   string // default "slipway-rollout-<feature>"
+	SegmentName                   string // default SegmentName(feature, environment)
 	Users                         []string
 	Percentage                    *int
 	Steps                         []int
@@ -28,14 +25,45 @@ type Config struct {
 	Preview                       []string
 }
 
+// changes reports whether the run asks for changes (a preview alone does not); a dry run that
+// asks for them is checked as the run itself would be.
+func (c Config) changes() bool {
+	return c.Finalize || c.Rollback || c.Percentage != nil || len(c.Steps) > 0 || len(c.Users) > 0
+}
+
+// SegmentName is the rollout segment's default name. A segment belongs to the project and serves
+// every environment with an override of it, so each environment gets its own.
+func SegmentName(feature, environment string) string {
+	return "slipway-rollout-" + feature + " (" + environment + ")"
+}
+
 // Result is what a run did.
 type Result struct {
 	Before, After State
 	Steps         []StepResult
 	Changes       []string // every change made (in a dry run: that would be made)
-	RolledBack    bool     // the state before the run was restored after a failure
+	RolledBack    bool     // the state before the run was restored after a failure (re-read from Flagsmith)
+	Left          Left     // where a failed run left the flag
+	Endpoints     string   // the Flagsmith endpoints feature states went through
 	Preview       []PreviewEntry
 	PreviewNote   string
+}
+
+// Left says where a run that failed after writing left the flag, as read back from Flagsmith.
+type Left int
+
+// Where a failed run can leave the flag.
+const (
+	LeftNothingWritten Left = iota // the run failed before its first write
+	LeftPrevious                   // the state before the run: restored, and read back
+	LeftTarget                     // the state the failed step aimed for: restoring failed after it was reached
+	LeftOther                      // neither: restoring failed half-way (see the state output)
+	LeftUnknown                    // Flagsmith could not be read
+)
+
+func (l Left) String() string {
+	return [...]string{"", "the state before the run", "the target of the failed step",
+		"neither the state before the run nor the step's target", "unknown (Flagsmith could not be read)"}[l]
 }
 
 // StepResult is one step of the rollout.
@@ -46,32 +74,24 @@ type StepResult struct {
 	Took       time.Duration
 }
 
-// GateError is a gate that said no; the run restored the state before it.
-type GateError struct {
-	Step   string
-	Result GateResult
-}
-
-func (e *GateError) Error() string {
-	return fmt.Sprintf("gate failed after %s: %s; the flag was restored to its state before the run", e.Step, e.Result.Detail)
-}
-
 type runner struct {
 	client   *flagsmith.Client
 	cfg      Config
 	progress func(format string, args ...any)
 	res      *Result
 	segName  string
+	env      flagsmith.Environment
 	others   []flagsmith.SegmentOverride // every override of the feature, for priorities
+	wrote    bool                        // a write was sent (its answer may not have arrived)
+	target   *State                      // what the current step aims for
 }
 
-// Run carries out cfg against Flagsmith. Lookups come first; nothing is written until every name
-// is resolved, and a name that resolves to nothing (or a key Flagsmith refuses) is bad input. Any failure after the first write restores the state before the run.
+// Run carries out cfg against Flagsmith. Lookups and checks come first: nothing is written until
+// every name resolves, the environment takes direct changes and the rollout segment serves no
+// other environment; a problem there is an *InputError. Any failure after the first write
+// (a gate, an error, a cancelled run) re-reads Flagsmith and restores the state before the run.
 func Run(ctx context.Context, c *flagsmith.Client, cfg Config, progress func(format string, args ...any)) (*Result, error) {
-	r := &runner{client: c, cfg: cfg, progress: progress, res: &Result{}, segName: cfg.SegmentName}
-	if r.segName == "" {
-		r.segName = "slipway-rollout-" + cfg.Feature
-	}
+	r := &runner{client: c, cfg: cfg, progress: progress, res: &Result{}}
 	before, err := r.lookup(ctx)
 	if err != nil {
 		return r.res, err
@@ -80,74 +100,47 @@ func Run(ctx context.Context, c *flagsmith.Client, cfg Config, progress func(for
 	progress("%s in %s is %s", cfg.Feature, before.Environment, before.Describe())
 
 	err = r.apply(ctx, before)
-	if err != nil && !r.cfg.DryRun && r.res.After.JSON() != before.JSON() {
-		// Put back what the run changed, even when it was cancelled.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-		defer cancel()
-		progress("restoring the state before the run: %s", before.Describe())
-		after, rerr := r.converge(rctx, r.res.After, before, false)
-		r.res.After = after
-		if rerr != nil {
-			return r.res, fmt.Errorf("%w; restoring the state before the run failed too: %v — previous-state holds it for a rollback run", err, rerr)
-		}
-		r.res.RolledBack = true
-		var ge *GateError
-		if !errors.As(err, &ge) {
-			err = fmt.Errorf("%w; the flag was restored to its state before the run", err)
-		}
+	if err != nil && r.wrote {
+		err = r.restoreAfter(ctx, err, before)
 	}
 	r.preview()
 	return r.res, err
 }
 
-// lookup resolves the names and reads the flag's state.
-func (r *runner) lookup(ctx context.Context) (State, error) {
-	c, cfg := r.client, r.cfg
-	input := func(err error) error {
-		var nf *flagsmith.NotFoundError
-		var ae *flagsmith.APIError
-		if errors.As(err, &nf) || (errors.As(err, &ae) && (ae.Status == 401 || ae.Status == 403)) {
-			return actionkit.BadInput(err)
-		}
-		return err
+// restoreAfter puts back the state before the run after err, even when the run was cancelled,
+// and says where the flag was left.
+func (r *runner) restoreAfter(ctx context.Context, err error, before State) error {
+	limit := 2 * time.Minute
+	if ctx.Err() != nil {
+		limit = 7 * time.Second // a cancelled step is killed a few seconds after its SIGTERM
 	}
-	p, err := c.Project(ctx, cfg.Project)
-	if err != nil {
-		return State{}, input(err)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), limit)
+	defer cancel()
+	r.progress("restoring the state before the run: %s", before.Describe())
+	after, rerr := r.restore(rctx, before)
+	if rerr == nil {
+		r.res.After, r.res.RolledBack, r.res.Left = after, true, LeftPrevious
+		return fmt.Errorf("%w; the flag was restored to its state before the run (read back from Flagsmith)", err)
 	}
-	env, err := c.Environment(ctx, p.ID, cfg.Environment)
-	if err != nil {
-		return State{}, input(fmt.Errorf("project %q: %w", p.Name, err))
-	}
-	f, err := c.Feature(ctx, p.ID, cfg.Feature)
-	if err != nil {
-		return State{}, input(fmt.Errorf("project %q: %w", p.Name, err))
-	}
-	seg, err := c.Segment(ctx, p.ID, r.segName)
-	if err != nil {
-		return State{}, input(err)
-	}
-	fs, err := c.FeatureState(ctx, env.APIKey, f.ID)
-	if err != nil {
-		return State{}, input(err)
-	}
-	st := State{Project: p.ID, Environment: env.Name, EnvironmentKey: env.APIKey, Feature: f.Name, FeatureID: f.ID,
-		Default: fs.EnvironmentDefault, Segment: seg}
-	if seg != nil {
-		if o, ok := fs.Override(seg.ID); ok {
-			st.Override = &o
+	r.res.Left = LeftUnknown
+	if now, ok := r.readBack(rctx); ok {
+		r.res.After, r.res.Left = now, LeftOther
+		switch {
+		case same(now, before):
+			r.res.Left = LeftPrevious
+		case r.target != nil && same(now, *r.target):
+			r.res.Left = LeftTarget
 		}
 	}
-	if ps := cfg.PreviousState; ps != nil && (ps.FeatureID != f.ID || ps.EnvironmentKey != env.APIKey) {
-		return st, actionkit.BadInput(fmt.Errorf("previous-state is of feature %q in environment %q, not of %q in %q", ps.Feature, ps.Environment, f.Name, env.Name))
-	}
-	r.others = fs.SegmentOverrides
-	return st, nil
+	return fmt.Errorf("%w; restoring the state before the run failed: %v — the flag is at %s; "+
+		"run flag-rollout again with rollback: true and this run's previous-state output", err, rerr, r.res.Left)
 }
 
 func (r *runner) apply(ctx context.Context, before State) error {
 	cfg := r.cfg
 	switch {
+	case !cfg.changes(): // a preview alone
+		return nil
 	case cfg.Rollback:
 		want := before
 		want.Override, want.Segment = nil, nil
@@ -166,7 +159,7 @@ func (r *runner) apply(ctx context.Context, before State) error {
 		steps = []int{*cfg.Percentage}
 	}
 	if len(steps) == 0 { // users only, or keep what there is
-		return r.step(ctx, "users", nil, r.target(before, nil), true)
+		return r.step(ctx, "users", nil, r.stepTarget(before, nil), true)
 	}
 	cur := before.Percentage()
 	for i, pct := range steps {
@@ -183,16 +176,16 @@ func (r *runner) apply(ctx context.Context, before State) error {
 			}
 			r.res.After = fresh
 		}
-		if err := r.step(ctx, strconv.Itoa(pct)+"%", &steps[i], r.target(r.res.After, &steps[i]), true); err != nil {
+		if err := r.step(ctx, strconv.Itoa(pct)+"%", &steps[i], r.stepTarget(r.res.After, &steps[i]), true); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// target is the state a percentage step aims for: the segment with the users and percentage
+// stepTarget is the state a percentage step aims for: the segment with the users and percentage
 // (those not given are kept from the segment), its override on, the default untouched.
-func (r *runner) target(cur State, pct *int) State {
+func (r *runner) stepTarget(cur State, pct *int) State {
 	users := r.cfg.Users
 	if len(users) == 0 {
 		users = cur.Users()
@@ -204,12 +197,13 @@ func (r *runner) target(cur State, pct *int) State {
 		}
 	}
 	want := cur
-	seg := flagsmith.Segment{Name: r.segName, Description: "Managed by slipway flag-rollout for " + cur.Feature + "; changes here are overwritten by the next step.", Rules: segmentRules(users, pct)}
+	seg := flagsmith.Segment{Name: r.segName, Description: "Managed by slipway flag-rollout for " + cur.Feature + " in " + cur.Environment +
+		"; changes here are overwritten by the next step.", Rules: segmentRules(users, pct)}
 	if cur.Segment != nil {
 		seg.ID = cur.Segment.ID
 	}
 	want.Segment = &seg
-	o := flagsmith.SegmentOverride{Enabled: true, Value: r.value(cur), Priority: r.lowestPriority()}
+	o := Override{Enabled: true, Value: r.value(cur), Priority: r.lowestPriority()}
 	want.Override = &o
 	return want
 }
@@ -235,18 +229,14 @@ func (r *runner) lowestPriority() int {
 	return p
 }
 
+// reread reads the feature state again between steps (the segment is the run's own).
 func (r *runner) reread(ctx context.Context, cur State) (State, error) {
-	fs, err := r.client.FeatureState(ctx, cur.EnvironmentKey, cur.FeatureID)
+	fs, err := r.client.ReadFeature(ctx, r.env, cur.FeatureID)
 	if err != nil {
 		return cur, err
 	}
-	r.others = fs.SegmentOverrides
-	cur.Default, cur.Override = fs.EnvironmentDefault, nil
-	if cur.Segment != nil {
-		if o, ok := fs.Override(cur.Segment.ID); ok {
-			cur.Override = &o
-		}
-	}
+	r.others = fs.Overrides
+	cur.Default, cur.Override = fs.Default, overrideOf(fs, cur.Segment)
 	return cur, nil
 }
 
@@ -255,6 +245,7 @@ func (r *runner) step(ctx context.Context, name string, pct *int, want State, ga
 	start := time.Now()
 	sr := StepResult{Percentage: pct}
 	defer func() { sr.Took = time.Since(start); r.res.Steps = append(r.res.Steps, sr) }()
+	r.target = &want
 	after, err := r.converge(ctx, r.res.After, want, r.cfg.DryRun)
 	r.res.After = after
 	if err != nil {
@@ -291,32 +282,4 @@ func wait(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-// PreviewEntry says whether a sample identifier gets the feature from the rollout segment.
-type PreviewEntry struct {
-	Identifier string  `json:"identifier"`
-	Inside     bool    `json:"inside"`
-	Named      bool    `json:"named"`      // listed in users
-	Hash       float64 `json:"percentile"` // the identity's hashed percentage for this segment
-}
-
-// preview computes, for the sample identifiers, what the flag engine would decide for edge and
-// local evaluation: identity key "<environment key>_<identifier>" hashed with the segment id.
-func (r *runner) preview() {
-	if len(r.cfg.Preview) == 0 {
-		return
-	}
-	st := r.res.After
-	if st.Segment == nil || st.Segment.ID == 0 {
-		r.res.PreviewNote = "the rollout segment does not exist yet; its id is part of the hash, so the preview is known once it is created"
-		return
-	}
-	pct, users := st.Percentage(), st.Users()
-	for _, id := range r.cfg.Preview {
-		h := flagsmith.HashedPercentage(strconv.Itoa(st.Segment.ID), flagsmith.IdentityKey(st.EnvironmentKey, id))
-		named := slices.Contains(users, id)
-		r.res.Preview = append(r.res.Preview, PreviewEntry{Identifier: id, Named: named, Hash: h, Inside: named || (pct >= 0 && h <= pct)})
-	}
-	r.res.PreviewNote = "computed as edge and local evaluation do (identity key <environment key>_<identifier>); identities evaluated by Flagsmith's core API are hashed by their numeric id instead"
 }

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -14,17 +15,26 @@ import (
 // rollout segment and that segment's override. It is the previous-state output and what rollback
 // restores. Other segments' overrides are never touched.
 type State struct {
-	Project        int                        `json:"project"`
-	Environment    string                     `json:"environment"`
-	EnvironmentKey string                     `json:"environment_key"`
-	Feature        string                     `json:"feature"`
-	FeatureID      int                        `json:"feature_id"`
-	Default        flagsmith.FlagValue        `json:"default"`
-	Segment        *flagsmith.Segment         `json:"segment"`  // nil: no rollout segment
-	Override       *flagsmith.SegmentOverride `json:"override"` // nil: the segment has no override
+	Project        int                 `json:"project"`
+	Environment    string              `json:"environment"`
+	EnvironmentKey string              `json:"environment_key"`
+	Feature        string              `json:"feature"`
+	FeatureID      int                 `json:"feature_id"`
+	Default        flagsmith.FlagValue `json:"default"`
+	Segment        *flagsmith.Segment  `json:"segment"`  // nil: no rollout segment
+	Override       *Override           `json:"override"` // nil: the segment has no override
 }
 
-// ParseState reads a previous-state output.
+// Override is what the rollout segment's override serves, and where it stands among the
+// feature's overrides (lower priorities win).
+type Override struct {
+	Priority int              `json:"priority"`
+	Enabled  bool             `json:"enabled"`
+	Value    *flagsmith.Value `json:"value"`
+}
+
+// ParseState reads a previous-state output and checks all of it, listing every problem: it is
+// what a rollback writes to Flagsmith.
 func ParseState(s string) (*State, error) {
 	var st State
 	dec := json.NewDecoder(strings.NewReader(s))
@@ -32,10 +42,100 @@ func ParseState(s string) (*State, error) {
 	if err := dec.Decode(&st); err != nil {
 		return nil, fmt.Errorf("not a previous-state output of flag-rollout: %w", err)
 	}
-	if st.FeatureID == 0 || st.EnvironmentKey == "" {
-		return nil, fmt.Errorf("not a previous-state output of flag-rollout: feature_id and environment_key are missing")
+	if dec.More() {
+		return nil, errors.New("not a previous-state output of flag-rollout: more than one JSON value")
+	}
+	if err := st.validate(); err != nil {
+		return nil, fmt.Errorf("not a previous-state output of flag-rollout: %w", err)
 	}
 	return &st, nil
+}
+
+// validate lists what makes the state one flag-rollout cannot have recorded or restore.
+func (s State) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	switch {
+	case s.Project <= 0:
+		bad("project is missing")
+	case s.Segment != nil && s.Segment.Project != 0 && s.Segment.Project != s.Project:
+		bad("segment.project %d is not project %d", s.Segment.Project, s.Project)
+	}
+	if s.FeatureID <= 0 || s.Feature == "" {
+		bad("feature and feature_id are missing")
+	}
+	if s.EnvironmentKey == "" || s.Environment == "" {
+		bad("environment and environment_key are missing")
+	}
+	if err := validValue(s.Default.Value); err != nil {
+		bad("default.value: %v", err)
+	}
+	if s.Segment != nil {
+		if strings.TrimSpace(s.Segment.Name) == "" {
+			bad("segment.name is missing")
+		}
+		if len(s.Segment.Rules) == 0 {
+			bad("segment.rules is empty")
+		}
+		for _, err := range validRules(s.Segment.Rules) {
+			bad("segment.rules: %v", err)
+		}
+	}
+	if o := s.Override; o != nil {
+		if s.Segment == nil {
+			bad("override without a segment: an override belongs to the rollout segment")
+		}
+		if o.Priority < 0 {
+			bad("override.priority %d is negative", o.Priority)
+		}
+		if err := validValue(o.Value); err != nil {
+			bad("override.value: %v", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// validValue checks a remote-config value as Flagsmith would take it.
+func validValue(v *flagsmith.Value) error {
+	if v == nil {
+		return nil
+	}
+	switch v.Type {
+	case flagsmith.TypeString:
+	case flagsmith.TypeInteger:
+		if _, err := strconv.ParseInt(v.Value, 10, 32); err != nil {
+			return fmt.Errorf("%q is not an integer", v.Value)
+		}
+	case flagsmith.TypeBoolean:
+		if v.Value != "true" && v.Value != "false" {
+			return fmt.Errorf("%q is not true or false", v.Value)
+		}
+	default:
+		return fmt.Errorf("type %q is not string, integer or boolean", v.Type)
+	}
+	return nil
+}
+
+// validRules checks segment rules as Flagsmith's serializer would.
+func validRules(rules []flagsmith.Rule) []error {
+	var errs []error
+	for _, r := range rules {
+		if !slices.Contains([]string{flagsmith.RuleAll, flagsmith.RuleAny, flagsmith.RuleNone}, r.Type) {
+			errs = append(errs, fmt.Errorf("rule type %q is not ALL, ANY or NONE", r.Type))
+		}
+		for _, c := range r.Conditions {
+			if !slices.Contains(flagsmith.Operators, c.Operator) {
+				errs = append(errs, fmt.Errorf("operator %q is not one of Flagsmith's", c.Operator))
+			}
+			if c.Operator == flagsmith.OpPercentSplit {
+				if v, err := strconv.ParseFloat(c.Value, 64); err != nil || v < 0 || v > 100 {
+					errs = append(errs, fmt.Errorf("percentage %q is not a number from 0 to 100", c.Value))
+				}
+			}
+		}
+		errs = append(errs, validRules(r.Rules)...)
+	}
+	return errs
 }
 
 // JSON is the state as the previous-state and state outputs carry it.
@@ -109,8 +209,11 @@ func (s State) Describe() string {
 	if u := s.Users(); len(u) > 0 {
 		who = append(who, fmt.Sprintf("%d named users", len(u)))
 	}
-	if len(who) == 0 {
+	if len(who) == 0 && s.Segment != nil {
 		who = append(who, "segment "+strconv.Quote(s.Segment.Name))
+	}
+	if len(who) == 0 {
+		who = append(who, "an unnamed segment")
 	}
 	state := "off"
 	if s.Override.Enabled {
@@ -128,7 +231,7 @@ func valueSuffix(v *flagsmith.Value) string {
 
 // segmentRules are the rules of a rollout segment: ALL of (ANY of: the named users, the percentage).
 func segmentRules(users []string, percentage *int) []flagsmith.Rule {
-	var conds []flagsmith.Condition
+	conds := []flagsmith.Condition{}
 	if len(users) > 0 {
 		prop := flagsmith.IdentifierTrait
 		conds = append(conds, flagsmith.Condition{Operator: flagsmith.OpIn, Property: &prop, Value: strings.Join(users, ",")})

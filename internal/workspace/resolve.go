@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -56,16 +55,4 @@ func Rel(workspace, p string) string {
 		return filepath.ToSlash(r)
 	}
 	return p
-}
-
-// Dir is the workspace of a run: GITHUB_WORKSPACE, or the working directory when run as a local CLI.
-func Dir(getenv func(string) string) string {
-	if ws := getenv("GITHUB_WORKSPACE"); ws != "" {
-		return ws
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "."
-	}
-	return wd
 }

@@ -3,7 +3,19 @@
 // deployments move: PRIMARY and ACTIVE deployments, rolloutState IN_PROGRESS → COMPLETED or FAILED,
 // running and failed task counts, service events, stopped tasks with reasons and exit codes, a
 // deployment superseded by another, and one-off tasks (RunTask) that exit with a scripted code and
-// write a CloudWatch log.
+// write a CloudWatch log, or run until StopTask stops them.
+//
+// Shapes follow aws-sdk-go-v2's ECS model (service/ecs v1.104.2): the tests in this package read
+// every answer through the real SDK client. Behaviour follows the Amazon ECS API Reference:
+//   - API_Deployment.html and API_UpdateService.html: a new deployment is PRIMARY, the others
+//     ACTIVE; rolloutState IN_PROGRESS, then COMPLETED or FAILED.
+//   - API_StopTask.html: desiredStatus turns STOPPED at once and the answer is the task; the reason
+//     given appears as stoppedReason in later DescribeTasks answers; stopCode is UserInitiated.
+//   - API_DescribeTasks.html and the Developer Guide's "Amazon ECS task lifecycle"
+//     (task-lifecycle-explanation.html): a stopping task's lastStatus goes through STOPPING and
+//     DEPROVISIONING to STOPPED, and only then do its containers have exit codes; a task the
+//     cluster does not know is a failure with reason MISSING, not an error.
+//   - API_ListTasks.html: desiredStatus defaults to RUNNING; startedBy, serviceName and family filter.
 //
 // Time moves by polls, not by the clock: each DescribeServices advances every deployment it
 // returns by one tick, each DescribeTasks every task it returns; tests script outcomes in ticks.
@@ -43,12 +55,30 @@ type Scenario struct {
 }
 
 // Migration scripts one RunTask: it stops after Ticks polls with ExitCode (nil: no exit code, as
-// when the image cannot be pulled) and writes Log to its CloudWatch stream.
+// when the image cannot be pulled) and writes Log to its CloudWatch stream. A Forever task never
+// stops by itself; StopTask stops any task: STOPPING, then DEPROVISIONING, STOPPED after StopTicks
+// polls (default 2), its containers exiting StopExitCode (default 143, a process ended by SIGTERM;
+// 137 is one that ignored it and was killed).
 type Migration struct {
-	Ticks    int
-	ExitCode *int
-	Reason   string
-	Log      []string
+	Ticks        int
+	Forever      bool
+	ExitCode     *int
+	Reason       string
+	Log          []string
+	StopTicks    int
+	StopExitCode *int
+}
+
+// Request is one call the fake answered.
+type Request struct {
+	Op    string
+	At    time.Time
+	Input map[string]any
+}
+
+// Task is what the fake holds of one task, for tests' checks (reading it advances nothing).
+type Task struct {
+	ARN, TaskDefinition, LastStatus, DesiredStatus, StartedBy, StoppedReason, StopCode string
 }
 
 const account = "arn:aws:ecs:eu-west-2:123456789012:"
@@ -66,6 +96,13 @@ type Fake struct {
 	migrations []Migration
 	logs       map[string][]string
 	calls      map[string]int
+	requests   []Request
+	refusals   map[string]refusal
+}
+
+type refusal struct {
+	apiErr
+	after int // calls answered before the refusals start
 }
 
 type taskDef struct {
@@ -106,9 +143,11 @@ type event struct {
 
 type task struct {
 	ARN, TaskDef, LastStatus, Desired, StoppedReason, StartedBy, Group string
+	StopCode                                                           string
 	Containers                                                         []container
+	Created, Stopping, Stopped                                         time.Time
 	migration                                                          *Migration
-	age                                                                int
+	age, stopAge                                                       int
 }
 
 type container struct {
@@ -123,7 +162,8 @@ type Cleaner interface{ Cleanup(func()) }
 // New starts a fake with one cluster, "main", closed when the test ends (or by Close when t is nil,
 // as in a benchmark program).
 func New(t Cleaner) *Fake {
-	f := &Fake{clusters: map[string]*cluster{}, scripts: map[string][]Scenario{}, logs: map[string][]string{}, calls: map[string]int{}}
+	f := &Fake{clusters: map[string]*cluster{}, scripts: map[string][]Scenario{}, logs: map[string][]string{}, calls: map[string]int{},
+		refusals: map[string]refusal{}}
 	f.clusters["main"] = &cluster{arn: account + "cluster/main", services: map[string]*service{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	if t != nil {
@@ -223,6 +263,40 @@ func (f *Fake) Calls() (map[string]int, int) {
 // Updates counts UpdateService calls, i.e. deploys and rollbacks started.
 func (f *Fake) Updates() int { c, _ := f.Calls(); return c["UpdateService"] }
 
+// Requests lists the calls answered, in order; with ops, only the calls of those operations.
+func (f *Fake) Requests(ops ...string) []Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Request
+	for _, r := range f.requests {
+		if len(ops) == 0 || slices.Contains(ops, r.Op) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Refuse makes the calls of op, after the next `after` of them, fail with an AWS error of that type
+// (HTTP 400), as ECS answers a caller without permission (AccessDeniedException) or a request it
+// will not take (ClientException).
+func (f *Fake) Refuse(op string, after int, errType, message string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refusals[op] = refusal{apiErr{errType, message}, f.calls[op] + after}
+}
+
+// Tasks lists every task of the cluster "main", oldest first.
+func (f *Fake) Tasks() []Task {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Task
+	for _, t := range f.clusters["main"].tasks {
+		out = append(out, Task{ARN: t.ARN, TaskDefinition: t.TaskDef, LastStatus: t.LastStatus, DesiredStatus: t.Desired,
+			StartedBy: t.StartedBy, StoppedReason: t.StoppedReason, StopCode: t.StopCode})
+	}
+	return out
+}
+
 func (f *Fake) register(body map[string]any) *taskDef {
 	family, _ := body["family"].(string)
 	rev := 1
@@ -247,9 +321,14 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls[op]++
+	f.requests = append(f.requests, Request{Op: op, At: time.Now(), Input: in})
 	if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") {
 		w.WriteHeader(http.StatusForbidden)
 		awsErrorBody(w, "MissingAuthenticationTokenException", "Missing Authentication Token")
+		return
+	}
+	if e, ok := f.refusals[op]; ok && f.calls[op] > e.after {
+		awsError(w, e.Type, e.Message)
 		return
 	}
 	var out any
@@ -273,6 +352,8 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		out, err = f.describeTasks(in)
 	case "ListTasks":
 		out, err = f.listTasks(in)
+	case "StopTask":
+		out, err = f.stopTask(in)
 	case "GetLogEvents":
 		out, err = f.getLogEvents(in)
 	default:
@@ -463,8 +544,8 @@ func (f *Fake) tick(c *cluster, s *service) {
 	case CrashLoop:
 		d.Failed++
 		t := &task{ARN: account + "task/main/" + f.id(), TaskDef: d.TaskDef, LastStatus: "STOPPED", Desired: "STOPPED",
-			StoppedReason: "Essential container in task exited", Group: "service:" + s.Name,
-			Containers: []container{{Name: "api", ExitCode: ptr(1), Reason: ""}}}
+			StoppedReason: "Essential container in task exited", StopCode: "EssentialContainerExited", Group: "service:" + s.Name,
+			Created: time.Now(), Stopped: time.Now(), Containers: []container{{Name: "api", ExitCode: ptr(1), Reason: ""}}}
 		c.tasks = append(c.tasks, t)
 		f.event(s, "has started 1 tasks: (task %s).", lastPart(t.ARN))
 		f.event(s, "has stopped 1 running tasks: (task %s).", lastPart(t.ARN))
@@ -543,7 +624,8 @@ func (f *Fake) runTask(in map[string]any) (any, *apiErr) {
 	if len(f.migrations) > 0 {
 		m, f.migrations = f.migrations[0], f.migrations[1:]
 	}
-	t := &task{ARN: account + "task/main/" + f.id(), TaskDef: td.ARN, LastStatus: "PROVISIONING", Desired: "RUNNING", StartedBy: str(in, "startedBy"), migration: &m}
+	t := &task{ARN: account + "task/main/" + f.id(), TaskDef: td.ARN, LastStatus: "PROVISIONING", Desired: "RUNNING",
+		StartedBy: str(in, "startedBy"), Group: "family:" + td.Family, Created: time.Now(), migration: &m}
 	cds, _ := td.Body["containerDefinitions"].([]any)
 	for _, cd := range cds {
 		name, _ := cd.(map[string]any)["name"].(string)
@@ -572,14 +654,30 @@ func (t *task) view(c *cluster) map[string]any {
 		cs = append(cs, cv)
 	}
 	v := map[string]any{"taskArn": t.ARN, "taskDefinitionArn": t.TaskDef, "clusterArn": c.arn, "lastStatus": t.LastStatus,
-		"desiredStatus": t.Desired, "containers": cs, "group": t.Group}
+		"desiredStatus": t.Desired, "containers": cs, "group": t.Group, "launchType": "FARGATE"}
+	for k, at := range map[string]time.Time{"createdAt": t.Created, "stoppingAt": t.Stopping, "stoppedAt": t.Stopped} {
+		if !at.IsZero() {
+			v[k] = epoch(at)
+		}
+	}
 	if t.StoppedReason != "" {
 		v["stoppedReason"] = t.StoppedReason
+	}
+	if t.StopCode != "" {
+		v["stopCode"] = t.StopCode
 	}
 	if t.StartedBy != "" {
 		v["startedBy"] = t.StartedBy
 	}
 	return v
+}
+
+func (c *cluster) task(ref string) *task {
+	i := slices.IndexFunc(c.tasks, func(t *task) bool { return t.ARN == ref || lastPart(t.ARN) == ref })
+	if i < 0 {
+		return nil
+	}
+	return c.tasks[i]
 }
 
 func (f *Fake) describeTasks(in map[string]any) (any, *apiErr) {
@@ -590,29 +688,73 @@ func (f *Fake) describeTasks(in map[string]any) (any, *apiErr) {
 	ids, _ := in["tasks"].([]any)
 	tasks, failures := []any{}, []any{}
 	for _, id := range ids {
-		i := slices.IndexFunc(c.tasks, func(t *task) bool { return t.ARN == id.(string) || lastPart(t.ARN) == id.(string) })
-		if i < 0 {
+		t := c.task(id.(string))
+		if t == nil {
 			failures = append(failures, map[string]any{"arn": id, "reason": "MISSING"})
 			continue
 		}
-		t := c.tasks[i]
-		if m := t.migration; m != nil && t.LastStatus != "STOPPED" {
-			t.age++
-			t.LastStatus = "RUNNING"
-			if t.age >= m.Ticks {
-				t.LastStatus, t.Desired = "STOPPED", "STOPPED"
-				t.StoppedReason = "Essential container in task exited"
-				if m.Reason != "" {
-					t.StoppedReason = m.Reason
-				}
-				for i := range t.Containers {
-					t.Containers[i].ExitCode = m.ExitCode
-				}
-			}
-		}
+		t.tick()
 		tasks = append(tasks, t.view(c))
 	}
 	return map[string]any{"tasks": tasks, "failures": failures}, nil
+}
+
+// tick moves a one-off task one poll along: a stopping task towards STOPPED, a running one along
+// its script.
+func (t *task) tick() {
+	m := t.migration
+	if m == nil || t.LastStatus == "STOPPED" {
+		return
+	}
+	now := time.Now()
+	if !t.Stopping.IsZero() {
+		t.stopAge++
+		t.LastStatus = "STOPPING"
+		switch {
+		case t.stopAge >= max(m.StopTicks, 2):
+			code := 143
+			if m.StopExitCode != nil {
+				code = *m.StopExitCode
+			}
+			t.stop(now, &code)
+		case t.stopAge >= max(m.StopTicks, 2)-1:
+			t.LastStatus = "DEPROVISIONING"
+		}
+		return
+	}
+	t.age++
+	t.LastStatus = "RUNNING"
+	if !m.Forever && t.age >= m.Ticks {
+		t.StoppedReason = "Essential container in task exited"
+		if m.Reason != "" {
+			t.StoppedReason = m.Reason
+		}
+		t.StopCode = "EssentialContainerExited"
+		t.stop(now, m.ExitCode)
+	}
+}
+
+func (t *task) stop(at time.Time, exitCode *int) {
+	t.LastStatus, t.Desired, t.Stopped = "STOPPED", "STOPPED", at
+	for i := range t.Containers {
+		t.Containers[i].ExitCode = exitCode
+	}
+}
+
+func (f *Fake) stopTask(in map[string]any) (any, *apiErr) {
+	c, err := f.cluster(in)
+	if err != nil {
+		return nil, err
+	}
+	t := c.task(str(in, "task"))
+	if t == nil {
+		return nil, &apiErr{"InvalidParameterException", "The referenced task was not found."}
+	}
+	if t.Desired != "STOPPED" {
+		t.Desired, t.StopCode, t.Stopping = "STOPPED", "UserInitiated", time.Now()
+		t.StoppedReason = str(in, "reason")
+	}
+	return map[string]any{"task": t.view(c)}, nil
 }
 
 func (f *Fake) listTasks(in map[string]any) (any, *apiErr) {
@@ -620,11 +762,16 @@ func (f *Fake) listTasks(in map[string]any) (any, *apiErr) {
 	if err != nil {
 		return nil, err
 	}
+	desired := str(in, "desiredStatus")
+	if desired == "" {
+		desired = "RUNNING"
+	}
 	arns := []string{}
 	for i := len(c.tasks) - 1; i >= 0; i-- { // newest first
 		t := c.tasks[i]
-		if (str(in, "serviceName") == "" || t.Group == "service:"+str(in, "serviceName")) &&
-			(str(in, "desiredStatus") == "" || str(in, "desiredStatus") == t.Desired) {
+		if t.Desired == desired && (str(in, "serviceName") == "" || t.Group == "service:"+str(in, "serviceName")) &&
+			(str(in, "startedBy") == "" || t.StartedBy == str(in, "startedBy")) &&
+			(str(in, "family") == "" || t.Group == "family:"+str(in, "family")) {
 			arns = append(arns, t.ARN)
 		}
 	}

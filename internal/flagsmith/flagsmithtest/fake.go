@@ -1,17 +1,22 @@
 // Package flagsmithtest is a fake Flagsmith Admin API for tests: the endpoints package flagsmith
-// calls, with Flagsmith's authentication, pagination, Django REST framework error shapes, versioned
-// and unversioned environments, and injected 429s and failures. It records every request so tests
-// can assert what was (not) written.
+// calls, with Flagsmith's authentication, pagination, Django REST framework error shapes,
+// versioned and unversioned environments, environments that require change requests, servers
+// with and without the `__future__` endpoints, and injected 429s, failures and lost answers. It
+// records every request so tests can assert what was (not) written.
 //
-// The shapes follow the public Admin API docs
-// (https://docs.flagsmith.com/integrating-with-flagsmith/flagsmith-api-overview/admin-api):
-// projects and environments are listed as plain arrays; features and segments are paginated as
-// {count, next, previous, results} with absolute next links; a feature's state in an environment is
-// read and patched at /api/__future__/environments/{env_api_key}/features/{feature_id}/.
+// Contract: Flagsmith's own OpenAPI document, openapi.yaml of Flagsmith/flagsmith at commit
+// 1ad8487ba7aabedd3cdfbcf3e7d772784d3e1aae (2026-08-21); testdata/flagsmith-openapi.yaml holds the
+// parts the fake serves. Every request the fake is asked and every answer it gives is checked
+// against it with kin-openapi (Checker.Handler), and a violation fails the test. What the document
+// leaves open follows the server's source at that commit: api/features/future/ (PATCH upserts
+// overrides, priorities are unique, 409 where change requests are required),
+// api/features/versioning/ (a change is a new version; no direct feature-state writes in a
+// versioned environment) and api/features/feature_segments/.
 package flagsmithtest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -34,24 +39,46 @@ type Fake struct {
 	Key      string // the Organisation API key it accepts
 	PageSize int
 
-	mu       sync.Mutex
-	srv      *httptest.Server
-	nextID   int
-	projects []flagsmith.Project
-	envs     []flagsmith.Environment
-	features []feature
-	segments []flagsmith.Segment
-	states   map[string]*flagsmith.FeatureState // env key + "/" + feature id
-	versions map[string]int
-	log      []Request
-	throttle int
-	retry    string
-	faults   []*fault
+	mu         sync.Mutex
+	srv        *httptest.Server
+	checker    *Checker
+	report     func(error)
+	violations []error
+	noFuture   bool
+	nextID     int
+	projects   []flagsmith.Project
+	envs       []flagsmith.Environment
+	features   []feature
+	segments   []flagsmith.Segment
+	flags      map[flagKey]*flagState
+	log        []Request
+	throttle   int
+	retry      string
+	faults     []*fault
+	losses     []*loss
 }
 
 type feature struct {
 	flagsmith.Feature
 	project int
+}
+
+// flagKey is a feature in an environment, by ids.
+type flagKey struct{ env, feature int }
+
+// flagState is what a feature serves in one environment, as Flagsmith stores it: the default's feature
+// state and one feature segment and feature state per override.
+type flagState struct {
+	stateID   int
+	def       flagsmith.FlagValue
+	overrides []override
+	versions  int // published versions, in a versioned environment
+}
+
+type override struct {
+	featureSegment, state int
+	segment, priority     int
+	flagsmith.FlagValue
 }
 
 type fault struct {
@@ -60,15 +87,36 @@ type fault struct {
 	times  int
 }
 
-// Cleaner is what New needs of a test: somewhere to close the server (testing.TB, or a benchmark's own).
+// loss is a write whose answer never arrives: it is applied, then the connection is cut.
+type loss struct {
+	match   func(method, path string) bool
+	applied chan struct{}
+	wait    bool // until the client gives up, rather than at once
+}
+
+// Cleaner is what New needs of a test: somewhere to close the server (testing.TB, or a benchmark's
+// own). If it can also Errorf (testing.TB can), every contract violation fails the test.
 type Cleaner interface{ Cleanup(func()) }
 
-// New starts a fake that accepts one Organisation key; it is closed when the test ends (or by Close
-// when t is nil, as in a benchmark program).
+// New starts a fake that accepts one Organisation key and plays the Flagsmith of the contract
+// (with `__future__`); it is closed when the test ends (or by Close when t is nil, as in a
+// benchmark program, which then reads Violations).
 func New(t Cleaner) *Fake {
-	f := &Fake{Key: "ser.fake-org-key", PageSize: 2, nextID: 100,
-		states: map[string]*flagsmith.FeatureState{}, versions: map[string]int{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	f := &Fake{Key: "ser.fake-org-key", PageSize: 2, nextID: 100, flags: map[flagKey]*flagState{}}
+	f.report = func(err error) {
+		f.mu.Lock()
+		f.violations = append(f.violations, err)
+		f.mu.Unlock()
+	}
+	if e, ok := t.(interface{ Errorf(string, ...any) }); ok {
+		f.report = func(err error) { e.Errorf("fake Flagsmith: %v", err) }
+	}
+	checker, err := NewChecker(func(err error) { f.report(err) })
+	if err != nil {
+		panic(err) // the embedded contract is broken: every test would be wrong
+	}
+	f.checker = checker
+	f.srv = httptest.NewServer(checker.Handler(http.HandlerFunc(f.serve)))
 	if t != nil {
 		t.Cleanup(f.srv.Close)
 	}
@@ -78,6 +126,27 @@ func New(t Cleaner) *Fake {
 
 // Close stops the server.
 func (f *Fake) Close() { f.srv.Close() }
+
+// WithoutFuture makes the fake a Flagsmith from before 2026-08, whose router has no
+// /api/__future__/ routes: they answer 404 with Django's page, and the stable endpoints are
+// the only way to read and write feature states.
+func (f *Fake) WithoutFuture() *Fake {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.noFuture = true
+	return f
+}
+
+// Violations returns what the fake was asked or answered that Flagsmith's document does not
+// allow, when New had no test to report them to.
+func (f *Fake) Violations() []error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.violations)
+}
+
+// Operations returns the ids of the document's operations the fake was asked, sorted.
+func (f *Fake) Operations() []string { return f.checker.Operations() }
 
 func (f *Fake) id() int { f.nextID++; return f.nextID }
 
@@ -90,17 +159,27 @@ func (f *Fake) AddProject(name string) int {
 	return p.ID
 }
 
-// AddEnvironment adds an environment of the project with its client API key; versioned
-// environments publish a new version on every change of a feature state.
-func (f *Fake) AddEnvironment(project int, name, key string, versioned bool) {
+// AddEnvironment adds an environment of the project with its client API key and returns its
+// id; versioned environments (feature versioning v2) publish a new version on every change.
+func (f *Fake) AddEnvironment(project int, name, key string, versioned bool) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.envs = append(f.envs, flagsmith.Environment{ID: f.id(), Name: name, APIKey: key, Project: project, Versioned: versioned})
+	e := flagsmith.Environment{ID: f.id(), Name: name, APIKey: key, Project: project, Versioned: versioned}
+	f.envs = append(f.envs, e)
 	for _, ft := range f.features {
 		if ft.project == project {
-			f.states[key+"/"+strconv.Itoa(ft.ID)] = &flagsmith.FeatureState{Feature: ft.Feature, EnvironmentDefault: flagsmith.FlagValue{Enabled: ft.DefaultEnabled}}
+			f.flags[flagKey{e.ID, ft.ID}] = &flagState{stateID: f.id(), def: flagsmith.FlagValue{Enabled: ft.DefaultEnabled}}
 		}
 	}
+	return e.ID
+}
+
+// RequireChangeRequests sets the environment's minimum_change_request_approvals, as turning on
+// change requests in its settings does.
+func (f *Fake) RequireChangeRequests(envKey string, approvals int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.envs[f.envIndex(envKey)].ChangeRequestApprovals = &approvals
 }
 
 // AddFeature adds a feature to a project, with its default state in every environment of it.
@@ -111,7 +190,7 @@ func (f *Fake) AddFeature(project int, name string, enabled bool) int {
 	f.features = append(f.features, ft)
 	for _, e := range f.envs {
 		if e.Project == project {
-			f.states[e.APIKey+"/"+strconv.Itoa(ft.ID)] = &flagsmith.FeatureState{Feature: ft.Feature, EnvironmentDefault: flagsmith.FlagValue{Enabled: enabled}}
+			f.flags[flagKey{e.ID, ft.ID}] = &flagState{stateID: f.id(), def: flagsmith.FlagValue{Enabled: enabled}}
 		}
 	}
 	return ft.ID
@@ -126,21 +205,27 @@ func (f *Fake) AddSegment(s flagsmith.Segment) int {
 	return s.ID
 }
 
-// SetState replaces a feature's state in an environment, as a dashboard user would.
+// SetState replaces what a feature serves in an environment, as a dashboard user would.
 func (f *Fake) SetState(envKey string, featureID int, s flagsmith.FeatureState) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	cur := f.states[envKey+"/"+strconv.Itoa(featureID)]
-	s.Feature = cur.Feature
-	*cur = s
+	fl := f.flags[flagKey{f.envs[f.envIndex(envKey)].ID, featureID}]
+	fl.def, fl.overrides = s.Default, nil
+	for _, o := range s.Overrides {
+		fl.overrides = append(fl.overrides, override{featureSegment: f.id(), state: f.id(), segment: o.SegmentID, priority: o.Priority, FlagValue: o.FlagValue})
+	}
+	fl.sort()
 }
 
-// State returns a feature's state in an environment.
+// State returns what a feature serves in an environment.
 func (f *Fake) State(envKey string, featureID int) flagsmith.FeatureState {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := *f.states[envKey+"/"+strconv.Itoa(featureID)]
-	s.SegmentOverrides = slices.Clone(s.SegmentOverrides)
+	fl := f.flags[flagKey{f.envs[f.envIndex(envKey)].ID, featureID}]
+	s := flagsmith.FeatureState{Default: fl.def}
+	for _, o := range fl.overrides {
+		s.Overrides = append(s.Overrides, flagsmith.SegmentOverride{SegmentID: o.segment, Priority: o.priority, FlagValue: o.FlagValue})
+	}
 	return s
 }
 
@@ -161,7 +246,7 @@ func (f *Fake) Segments(project int) []flagsmith.Segment {
 func (f *Fake) Versions(envKey string, featureID int) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.versions[envKey+"/"+strconv.Itoa(featureID)]
+	return f.flags[flagKey{f.envs[f.envIndex(envKey)].ID, featureID}].versions
 }
 
 // Requests returns every request answered so far.
@@ -194,17 +279,52 @@ func (f *Fake) Throttle(n int, retryAfter string) {
 func (f *Fake) Fail(method, pathPrefix string, status, times int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.faults = append(f.faults, &fault{func(m, p string) bool {
-		return (method == "" || m == method) && strings.HasPrefix(p, pathPrefix)
-	}, status, times})
+	f.faults = append(f.faults, &fault{matcher(method, pathPrefix), status, times})
+}
+
+// Hold applies the next request that matches method and a path prefix, then sends no answer
+// until the client gives up (its context is cancelled, as a SIGTERM cancels a run): a write
+// Flagsmith made whose answer never arrived. The channel is closed once the write is applied.
+func (f *Fake) Hold(method, pathPrefix string) <-chan struct{} {
+	return f.addLoss(method, pathPrefix, true)
+}
+
+// Drop applies the next request that matches method and a path prefix and cuts the connection
+// at once, as a proxy that drops an answer does. The channel is closed once the write is applied.
+func (f *Fake) Drop(method, pathPrefix string) <-chan struct{} {
+	return f.addLoss(method, pathPrefix, false)
+}
+
+func (f *Fake) addLoss(method, pathPrefix string, wait bool) <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l := &loss{match: matcher(method, pathPrefix), applied: make(chan struct{}), wait: wait}
+	f.losses = append(f.losses, l)
+	return l.applied
+}
+
+func matcher(method, pathPrefix string) func(m, p string) bool {
+	return func(m, p string) bool { return (method == "" || m == method) && strings.HasPrefix(p, pathPrefix) }
 }
 
 func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	f.route(rec, r)
 	f.log = append(f.log, Request{Method: r.Method, Path: r.URL.Path, Status: rec.status})
+	var lost *loss
+	if i := slices.IndexFunc(f.losses, func(l *loss) bool { return l.match(r.Method, r.URL.Path) }); i >= 0 && rec.status < 300 {
+		lost = f.losses[i]
+		f.losses = slices.Delete(f.losses, i, i+1)
+	}
+	f.mu.Unlock()
+	if lost != nil {
+		close(lost.applied)
+		if lost.wait {
+			<-r.Context().Done()
+		}
+		panic(http.ErrAbortHandler) // net/http cuts the connection without an answer
+	}
 }
 
 type recorder struct {
@@ -224,6 +344,18 @@ func reply(w http.ResponseWriter, status int, v any) {
 
 func detail(w http.ResponseWriter, status int, msg string) {
 	reply(w, status, map[string]string{"detail": msg})
+}
+
+// fieldError answers 400 with DRF's field errors: {"field": ["message"]}.
+func fieldError(w http.ResponseWriter, field, msg string) {
+	reply(w, http.StatusBadRequest, map[string][]string{field: {msg}})
+}
+
+// notFoundPage is Django's answer for a path no route matches.
+func notFoundPage(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	_, _ = w.Write([]byte("<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n</body>\n</html>\n"))
 }
 
 func (f *Fake) route(w http.ResponseWriter, r *http.Request) {
@@ -253,56 +385,10 @@ func (f *Fake) route(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case len(parts) >= 2 && parts[0] == "api" && parts[1] == "v1":
 		f.v1(w, r, parts[2:])
-	case len(parts) >= 5 && parts[0] == "api" && parts[1] == "__future__" && parts[2] == "environments" && parts[4] == "features":
+	case len(parts) >= 6 && parts[0] == "api" && parts[1] == "__future__" && parts[2] == "environments" && parts[4] == "features" && !f.noFuture:
 		f.future(w, r, parts[3], parts[5:])
 	default:
-		detail(w, http.StatusNotFound, "Not found.")
-	}
-}
-
-func (f *Fake) v1(w http.ResponseWriter, r *http.Request, p []string) {
-	switch {
-	case len(p) == 1 && p[0] == "projects" && r.Method == http.MethodGet:
-		reply(w, http.StatusOK, f.projects)
-	case len(p) == 1 && p[0] == "environments" && r.Method == http.MethodGet:
-		project, err := strconv.Atoi(r.URL.Query().Get("project"))
-		if err != nil {
-			reply(w, http.StatusBadRequest, map[string][]string{"project": {"This field is required."}})
-			return
-		}
-		out := []flagsmith.Environment{}
-		for _, e := range f.envs {
-			if e.Project == project {
-				out = append(out, e)
-			}
-		}
-		reply(w, http.StatusOK, out)
-	case len(p) >= 2 && p[0] == "projects":
-		id, _ := strconv.Atoi(p[1])
-		i := slices.IndexFunc(f.projects, func(x flagsmith.Project) bool { return x.ID == id })
-		if i < 0 {
-			detail(w, http.StatusNotFound, "Not found.")
-			return
-		}
-		switch {
-		case len(p) == 2 && r.Method == http.MethodGet:
-			reply(w, http.StatusOK, f.projects[i])
-		case len(p) == 3 && p[2] == "features" && r.Method == http.MethodGet:
-			q := r.URL.Query().Get("search")
-			var out []flagsmith.Feature
-			for _, ft := range f.features {
-				if ft.project == id && strings.Contains(strings.ToLower(ft.Name), strings.ToLower(q)) {
-					out = append(out, ft.Feature)
-				}
-			}
-			page(f, w, r, out)
-		case len(p) >= 3 && p[2] == "segments":
-			f.segmentsAPI(w, r, id, p[3:])
-		default:
-			detail(w, http.StatusNotFound, "Not found.")
-		}
-	default:
-		detail(w, http.StatusNotFound, "Not found.")
+		notFoundPage(w)
 	}
 }
 
@@ -327,190 +413,77 @@ func page[T any](f *Fake, w http.ResponseWriter, r *http.Request, items []T) {
 	reply(w, http.StatusOK, map[string]any{"count": len(items), "next": link(n + 1), "previous": link(n - 1), "results": results})
 }
 
-var operators = []string{"EQUAL", "GREATER_THAN", "LESS_THAN", "LESS_THAN_INCLUSIVE", "CONTAINS",
-	"GREATER_THAN_INCLUSIVE", "NOT_CONTAINS", "NOT_EQUAL", "REGEX", "PERCENTAGE_SPLIT", "MODULO",
-	"IS_SET", "IS_NOT_SET", "IN"}
-
-// validSegment checks a segment body the way Flagsmith's serializer does, in DRF's error shape.
-func validSegment(s flagsmith.Segment) map[string]any {
-	errs := map[string]any{}
-	if strings.TrimSpace(s.Name) == "" {
-		errs["name"] = []string{"This field may not be blank."}
+// decode reads a JSON body, answering 400 as DRF does when it is not JSON.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		reply(w, http.StatusBadRequest, map[string]string{"detail": fmt.Sprintf("JSON parse error - %v", err)})
+		return false
 	}
-	if len(s.Rules) == 0 {
-		errs["rules"] = []string{"Segment cannot be created without any rules."}
-	}
-	var walk func([]flagsmith.Rule)
-	walk = func(rules []flagsmith.Rule) {
-		for _, rule := range rules {
-			if !slices.Contains([]string{"ALL", "ANY", "NONE"}, rule.Type) {
-				errs["rules"] = []map[string][]string{{"type": {`"` + rule.Type + `" is not a valid choice.`}}}
-			}
-			for _, c := range rule.Conditions {
-				if !slices.Contains(operators, c.Operator) {
-					errs["rules"] = []map[string][]string{{"operator": {`"` + c.Operator + `" is not a valid choice.`}}}
-				}
-				if c.Operator == flagsmith.OpPercentSplit {
-					v, err := strconv.ParseFloat(c.Value, 64)
-					if err != nil || v < 0 || v > 100 {
-						errs["rules"] = []map[string][]string{{"value": {"Percentage split value must be a number from 0 to 100."}}}
-					}
-				}
-			}
-			walk(rule.Rules)
-		}
-	}
-	walk(s.Rules)
-	if len(errs) == 0 {
-		return nil
-	}
-	return errs
+	return true
 }
 
-// readSegment decodes and validates a segment body, answering 400 when it is not one.
-func readSegment(w http.ResponseWriter, r *http.Request) (flagsmith.Segment, bool) {
-	var s flagsmith.Segment
-	if err := json.NewDecoder(r.Body).Decode(&s); err != nil {
-		reply(w, http.StatusBadRequest, map[string][]string{"non_field_errors": {"Invalid data."}})
-		return s, false
+// flagOf finds the environment a path names (by API key, or by id where byID) and the feature of
+// its project, answering 404 as Flagsmith does when either is not there.
+func (f *Fake) flagOf(w http.ResponseWriter, env, featureID string, byID bool) (flagsmith.Environment, flagKey, bool) {
+	ei := f.envIndex(env)
+	feature, _ := strconv.Atoi(featureID)
+	if ei < 0 || (byID && strconv.Itoa(f.envs[ei].ID) != env) || (!byID && f.envs[ei].APIKey != env) ||
+		f.featureIndex(f.envs[ei].Project, feature) < 0 {
+		detail(w, http.StatusNotFound, "Not found.")
+		return flagsmith.Environment{}, flagKey{}, false
 	}
-	if errs := validSegment(s); errs != nil {
-		reply(w, http.StatusBadRequest, errs)
-		return s, false
-	}
-	return s, true
+	return f.envs[ei], flagKey{f.envs[ei].ID, feature}, true
 }
 
-func (f *Fake) segmentsAPI(w http.ResponseWriter, r *http.Request, project int, p []string) {
-	if len(p) == 0 {
-		switch r.Method {
-		case http.MethodGet:
-			q := strings.ToLower(r.URL.Query().Get("q"))
-			out := []flagsmith.Segment{}
-			for _, s := range f.segments {
-				if s.Project == project && strings.Contains(strings.ToLower(s.Name), q) {
-					out = append(out, s)
-				}
-			}
-			page(f, w, r, out)
-		case http.MethodPost:
-			s, ok := readSegment(w, r)
-			if !ok {
-				return
-			}
-			s.ID, s.Project = f.id(), project
-			f.segments = append(f.segments, s)
-			reply(w, http.StatusCreated, s)
-		default:
-			detail(w, http.StatusMethodNotAllowed, `Method "`+r.Method+`" not allowed.`)
-		}
+func (f *Fake) envIndex(keyOrID string) int {
+	return slices.IndexFunc(f.envs, func(e flagsmith.Environment) bool { return e.APIKey == keyOrID || strconv.Itoa(e.ID) == keyOrID })
+}
+
+func (f *Fake) featureIndex(project, id int) int {
+	return slices.IndexFunc(f.features, func(ft feature) bool { return ft.ID == id && ft.project == project })
+}
+
+func (f *Fake) segmentIndex(project, id int) int {
+	return slices.IndexFunc(f.segments, func(s flagsmith.Segment) bool { return s.ID == id && s.Project == project })
+}
+
+// changed records a change of the flag: in a versioned environment it is a new published
+// version, whose feature states and feature segments are new objects.
+func (f *Fake) changed(k flagKey) {
+	i := slices.IndexFunc(f.envs, func(e flagsmith.Environment) bool { return e.ID == k.env })
+	if i < 0 || !f.envs[i].Versioned {
 		return
 	}
-	id, _ := strconv.Atoi(p[0])
-	i := slices.IndexFunc(f.segments, func(s flagsmith.Segment) bool { return s.ID == id && s.Project == project })
+	fl := f.flags[k]
+	fl.versions++
+	fl.stateID = f.id()
+	for j := range fl.overrides {
+		fl.overrides[j].featureSegment, fl.overrides[j].state = f.id(), f.id()
+	}
+}
+
+func (fl *flagState) sort() {
+	slices.SortStableFunc(fl.overrides, func(a, b override) int {
+		if a.priority != b.priority {
+			return a.priority - b.priority
+		}
+		return a.segment - b.segment
+	})
+}
+
+// remove deletes the override of a segment; as Flagsmith's ordered feature segments do, every
+// greater priority moves up by one. It reports whether there was one.
+func (fl *flagState) remove(segment int) bool {
+	i := slices.IndexFunc(fl.overrides, func(o override) bool { return o.segment == segment })
 	if i < 0 {
-		detail(w, http.StatusNotFound, "Not found.")
-		return
+		return false
 	}
-	switch r.Method {
-	case http.MethodGet:
-		reply(w, http.StatusOK, f.segments[i])
-	case http.MethodPut:
-		s, ok := readSegment(w, r)
-		if !ok {
-			return
-		}
-		s.ID, s.Project = id, project
-		f.segments[i] = s
-		reply(w, http.StatusOK, s)
-	case http.MethodDelete:
-		f.segments = slices.Delete(f.segments, i, i+1)
-		// Deleting a segment deletes its overrides in every environment.
-		for key, st := range f.states {
-			n := len(st.SegmentOverrides)
-			st.SegmentOverrides = slices.DeleteFunc(st.SegmentOverrides, func(o flagsmith.SegmentOverride) bool { return o.SegmentID == id })
-			if len(st.SegmentOverrides) != n {
-				f.bump(key)
-			}
-		}
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		detail(w, http.StatusMethodNotAllowed, `Method "`+r.Method+`" not allowed.`)
-	}
-}
-
-// bump publishes a new version when the environment of the state key is versioned.
-func (f *Fake) bump(key string) {
-	envKey, _, _ := strings.Cut(key, "/")
-	for _, e := range f.envs {
-		if e.APIKey == envKey && e.Versioned {
-			f.versions[key]++
+	p := fl.overrides[i].priority
+	fl.overrides = slices.Delete(fl.overrides, i, i+1)
+	for j := range fl.overrides {
+		if fl.overrides[j].priority > p {
+			fl.overrides[j].priority--
 		}
 	}
-}
-
-func (f *Fake) future(w http.ResponseWriter, r *http.Request, envKey string, p []string) {
-	if len(p) == 0 {
-		detail(w, http.StatusNotFound, "Not found.")
-		return
-	}
-	key := envKey + "/" + p[0]
-	st, ok := f.states[key]
-	if !ok {
-		detail(w, http.StatusNotFound, "Not found.")
-		return
-	}
-	switch {
-	case len(p) == 1 && r.Method == http.MethodGet:
-		reply(w, http.StatusOK, st)
-	case len(p) == 1 && r.Method == http.MethodPatch:
-		var patch flagsmith.FeatureStatePatch
-		if err := json.NewDecoder(r.Body).Decode(&patch); err != nil {
-			reply(w, http.StatusBadRequest, map[string][]string{"non_field_errors": {"Invalid data."}})
-			return
-		}
-		var project int
-		for _, e := range f.envs {
-			if e.APIKey == envKey {
-				project = e.Project
-			}
-		}
-		for _, o := range patch.SegmentOverrides {
-			i := slices.IndexFunc(f.segments, func(s flagsmith.Segment) bool { return s.ID == o.SegmentID && s.Project == project })
-			if i < 0 {
-				reply(w, http.StatusBadRequest, map[string]any{"segment_overrides": []map[string][]string{{"segment_id": {"Segment " + strconv.Itoa(o.SegmentID) + " does not exist in this project."}}}})
-				return
-			}
-		}
-		if patch.EnvironmentDefault != nil {
-			st.EnvironmentDefault = *patch.EnvironmentDefault
-		}
-		for _, o := range patch.SegmentOverrides {
-			for _, s := range f.segments {
-				if s.ID == o.SegmentID {
-					o.SegmentName = s.Name
-				}
-			}
-			if i := slices.IndexFunc(st.SegmentOverrides, func(x flagsmith.SegmentOverride) bool { return x.SegmentID == o.SegmentID }); i >= 0 {
-				st.SegmentOverrides[i] = o
-			} else {
-				st.SegmentOverrides = append(st.SegmentOverrides, o)
-			}
-		}
-		slices.SortStableFunc(st.SegmentOverrides, func(a, b flagsmith.SegmentOverride) int { return a.Priority - b.Priority })
-		f.bump(key)
-		reply(w, http.StatusOK, st)
-	case len(p) == 3 && p[1] == "segment-overrides" && r.Method == http.MethodDelete:
-		id, _ := strconv.Atoi(p[2])
-		i := slices.IndexFunc(st.SegmentOverrides, func(o flagsmith.SegmentOverride) bool { return o.SegmentID == id })
-		if i < 0 {
-			detail(w, http.StatusNotFound, "Not found.")
-			return
-		}
-		st.SegmentOverrides = slices.Delete(st.SegmentOverrides, i, i+1)
-		f.bump(key)
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		detail(w, http.StatusMethodNotAllowed, `Method "`+r.Method+`" not allowed.`)
-	}
+	return true
 }

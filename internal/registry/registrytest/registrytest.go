@@ -76,6 +76,7 @@ func Launch(dir string, o Options) (*Registry, error) {
 		return nil, err
 	}
 	cmd := exec.Command(bin, "serve", cfgPath)
+	dockertest.DieWithTest(cmd)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

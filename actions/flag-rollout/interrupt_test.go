@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
+	"github.com/slipway-actions/slipway/internal/rollout"
+)
+
+// TestMain lets a test start this package's test binary as the action itself, as main does
+// (actionkit.Guard and a child of its own), so that it can be sent SIGTERM as the runner sends it
+// to a cancelled step.
+func TestMain(m *testing.M) {
+	if os.Getenv("SLIPWAY_TEST_AS_ACTION") == "1" {
+		os.Exit(actionkit.Guard(func() int { return realMain(context.Background(), actionkit.WithArgs(nil)) }))
+	}
+	os.Exit(m.Run())
+}
+
+// A step cancelled between a write and its answer (SIGTERM, as the runner sends it) ends in the
+// state before the run: the action reads Flagsmith back, undoes the write, says so in the summary
+// and exits 3.
+func TestFlagRollout_SIGTERMBetweenAWriteAndItsAnswer(t *testing.T) {
+	t.Parallel()
+	f, r := fakeFlagsmith(t)
+	first := r.Input("percentage", "10").Input("value", "blue").Run(t, context.Background(), realMain)
+	if first.Code != 0 {
+		t.Fatalf("first step: exit %d\n%s", first.Code, first.Stdout)
+	}
+	before := f.State("prodKey", 103)
+
+	r = actiontest.NewRunner(t)
+	r.Input("api-url", f.URL).Input("api-key", f.Key).Input("project", "web").
+		Input("environment", "Production").Input("feature", "new-checkout").Input("finalize", "true")
+	applied := f.Hold(http.MethodPatch, "/api/__future__/environments/prodKey/features/103/")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = []string{"SLIPWAY_TEST_AS_ACTION=1", "PATH=" + os.Getenv("PATH")}
+	for k, v := range r.Env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-applied:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("the default was never written:\n%s", out.String())
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 3 {
+		t.Errorf("exit %d (%v), want 3", code, err)
+	}
+	log := out.String()
+	if got := f.State("prodKey", 103); got.Default.Enabled || len(got.Overrides) != len(before.Overrides) || !got.Overrides[0].Enabled {
+		t.Errorf("Flagsmith holds %+v, want %+v back\n%s", got, before, log)
+	}
+	summary, _ := os.ReadFile(r.SummaryFile)
+	if !strings.Contains(string(summary), "| cancelled; restored to the state before the run (read back from Flagsmith) |") {
+		t.Errorf("summary:\n%s\nlog:\n%s", summary, log)
+	}
+	outputs, _ := os.ReadFile(r.OutputFile)
+	parsed, _ := actiontest.ParseFileCommands(string(outputs))
+	if st, err := rollout.ParseState(parsed["state"]); err != nil || st.Describe() != `on for 10% (value "blue"), off for the rest` {
+		t.Errorf("state output = %q, %v", parsed["state"], err)
+	}
+	if !strings.Contains(log, "::error::step finalize") || !strings.Contains(log, "terminated signal received; the flag was restored to its state before the run") {
+		t.Errorf("log lacks the error annotation:\n%s", log)
+	}
+}
+
+// The rollout segment is the environment's own; one that serves another environment is refused
+// before any write (exit 2), naming it.
+func TestFlagRollout_SegmentOfAnotherEnvironmentExits2(t *testing.T) {
+	t.Parallel()
+	f, r := fakeFlagsmith(t)
+	f.AddEnvironment(101, "Development", "devKey", false)
+	dev := r.Input("environment", "Development").Input("segment-name", "checkout").Input("percentage", "50").Run(t, context.Background(), realMain)
+	if dev.Code != 0 {
+		t.Fatalf("Development: exit %d\n%s", dev.Code, dev.Stdout)
+	}
+	n := len(f.Writes())
+	prod := r.Input("environment", "Production").Input("percentage", "5").Run(t, context.Background(), realMain)
+	if prod.Code != 2 || !strings.Contains(prod.Stdout, `also serves`) || !strings.Contains(prod.Stdout, "Development") {
+		t.Errorf("Production: exit %d\n%s", prod.Code, prod.Stdout)
+	}
+	if len(f.Writes()) != n {
+		t.Errorf("wrote %+v", f.Writes()[n:])
+	}
+}
+
+// A previous-state that names an override but no segment (it used to panic) is bad input, named.
+func TestFlagRollout_InvalidPreviousStateExits2(t *testing.T) {
+	t.Parallel()
+	f, r := fakeFlagsmith(t)
+	prev := `{"project":101,"environment":"Production","environment_key":"prodKey","feature":"new-checkout","feature_id":103,` +
+		`"default":{"enabled":false,"value":null},"segment":null,"override":{"priority":0,"enabled":true,"value":{"type":"integer","value":"x"}}}`
+	res := r.Input("rollback", "true").Input("previous-state", prev).Run(t, context.Background(), realMain)
+	if res.Code != 2 || !strings.Contains(res.Stdout, `input "previous-state"`) || !strings.Contains(res.Stdout, "override without a segment") ||
+		!strings.Contains(res.Stdout, `override.value: \"x\" is not an integer`) && !strings.Contains(res.Stdout, `override.value: "x" is not an integer`) {
+		t.Errorf("exit %d\n%s", res.Code, res.Stdout)
+	}
+	if len(f.Requests()) != 0 {
+		t.Errorf("asked Flagsmith %d times before the inputs were valid", len(f.Requests()))
+	}
+}
+
+// The log says which endpoints a run used: __future__, or the stable ones on an older Flagsmith.
+func TestFlagRollout_LogSaysWhichEndpoints(t *testing.T) {
+	t.Parallel()
+	for _, future := range []bool{true, false} {
+		f, r := fakeFlagsmith(t)
+		if !future {
+			f.WithoutFuture()
+		}
+		res := r.Input("percentage", "5").Run(t, context.Background(), realMain)
+		want := map[bool]string{true: "feature states through the __future__ feature-state endpoint", false: "feature states through the stable endpoints"}[future]
+		if res.Code != 0 || !strings.Contains(res.Stdout, want) {
+			t.Errorf("future=%s: exit %d, log lacks %q:\n%s", strconv.FormatBool(future), res.Code, want, res.Stdout)
+		}
+	}
+}

@@ -1,0 +1,74 @@
+package ecs_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slipway-actions/slipway/internal/ecs"
+	"github.com/slipway-actions/slipway/internal/ecs/ecstest"
+)
+
+// cancelWhile cancels the deploy once the fake has answered n DescribeServices while it waits.
+func (s *setup) cancelWhile(t *testing.T, o ecs.Options, n int) (rep *ecs.Report, cancelled time.Time, err error) {
+	t.Helper()
+	rep, err = s.dep.Prepare(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(s.fake.Requests("DescribeServices"))
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for len(s.fake.Requests("DescribeServices")) < before+n {
+			time.Sleep(time.Millisecond)
+		}
+		cancelled = time.Now()
+		cancel()
+	}()
+	err = s.dep.Deploy(ctx, o, rep)
+	return rep, cancelled, err
+}
+
+func TestDeploy_CancelStartsTheRollbackBeforeAnyDiagnostics(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	s.fake.AddService("big", apiTD, 40) // a threshold of 20 failed tasks: the deploy fails slowly
+	o := s.options()
+	o.Services[0].Name = "big"
+	s.fake.Script("big", ecstest.Scenario{Kind: ecstest.CrashLoop, Ticks: 1000})
+	o.PollInterval = 20 * time.Millisecond
+	rep, cancelled, err := s.cancelWhile(t, o, 3)
+	if err == nil || errors.As(err, new(*ecs.FailedError)) {
+		t.Fatalf("err = %v, want a cancelled run, not a failed deploy", err)
+	}
+	calls := s.fake.Requests("UpdateService", "ListTasks", "DescribeTasks")
+	if len(calls) < 2 || calls[1].Op != "UpdateService" {
+		t.Fatalf("calls after the deploy's update: %+v, want the rollback's UpdateService first", calls)
+	}
+	if took := calls[1].At.Sub(cancelled); took > time.Second {
+		t.Errorf("the rollback was issued %s after the cancel", took)
+	}
+	r := rep.Services[0]
+	if r.Status != ecs.StatusRolledBack || !strings.Contains(r.Reason, "cancelled") || len(r.StoppedTasks) == 0 {
+		t.Errorf("result = %+v", r)
+	}
+}
+
+func TestDeploy_CancelGraceBoundsTheRollback(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	s.fake.Script("api", ecstest.Scenario{Kind: ecstest.NeverHealthy}, ecstest.Scenario{Kind: ecstest.NeverHealthy})
+	o := s.options()
+	o.PollInterval, o.CancelGrace = 10*time.Millisecond, 300*time.Millisecond
+	start := time.Now()
+	rep, cancelled, err := s.cancelWhile(t, o, 2)
+	if took := time.Since(cancelled); took > time.Second {
+		t.Errorf("the run went on %s after the cancel, with a grace of 300ms", took)
+	}
+	r := rep.Services[0]
+	if err == nil || r.Status != ecs.StatusRollbackStarted || !strings.Contains(r.Reason, "rollback to api:1 started") {
+		t.Errorf("err = %v, result = %+v (after %s)", err, r, time.Since(start))
+	}
+}

@@ -1,0 +1,51 @@
+package ecs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+)
+
+// deregisterTime bounds deregistering what a failed run registered.
+const deregisterTime = 30 * time.Second
+
+// register registers every rendered task definition. When ECS refuses one, the revisions this run
+// registered already are deregistered again: nothing is left half-done.
+func (d *Deployer) register(ctx context.Context, o Options, rep *Report) error {
+	for _, r := range rep.Services {
+		out, err := d.ECS.RegisterTaskDefinition(ctx, r.next)
+		if err != nil {
+			d.deregisterNew(ctx, o, rep)
+			hint := ""
+			var coded interface{ ErrorCode() string } // smithy.APIError
+			if errors.As(err, &coded) && coded.ErrorCode() == "AccessDeniedException" {
+				hint = " — the role needs ecs:RegisterTaskDefinition, and iam:PassRole for the task's roles"
+			}
+			return fmt.Errorf("service %s: register task definition %s: %w%s", r.Service, r.family, err, hint)
+		}
+		r.TaskDefinitionARN = aws.ToString(out.TaskDefinition.TaskDefinitionArn)
+		d.Infof("registered %s for %s", r.TaskDefinitionARN, r.Service)
+	}
+	return nil
+}
+
+// deregisterNew deregisters the revisions this run registered, when no service was moved to them.
+// It goes on after a cancel, within the cancel grace.
+func (d *Deployer) deregisterNew(ctx context.Context, o Options, rep *Report) {
+	ctx, cancel := detached(ctx, deregisterTime, o.grace())
+	defer cancel()
+	for _, r := range rep.Services {
+		if r.TaskDefinitionARN == "" {
+			continue
+		}
+		if _, err := d.ECS.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(r.TaskDefinitionARN)}); err != nil {
+			d.Infof("could not deregister %s: %v", r.TaskDefinitionARN, err)
+			continue
+		}
+		d.Infof("deregistered %s again", r.TaskDefinitionARN)
+	}
+}

@@ -1,0 +1,283 @@
+package runnertest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/client"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
+
+	"github.com/slipway-actions/slipway/internal/docker"
+	"github.com/slipway-actions/slipway/internal/dockertest"
+	"github.com/slipway-actions/slipway/internal/images"
+)
+
+// ImageEnv names the variable that gives the tests a prebuilt image instead of one Image builds:
+// SLIPWAY_TEST_IMAGE=<tag or image ID>, which the engine must hold. The release (publish.yml) builds
+// the image it ships once, runs the tests in it, then pushes that very image.
+const ImageEnv = "SLIPWAY_TEST_IMAGE"
+
+// shipped is the image of this test binary, resolved once by Image; Main removes it if Image built it.
+var shipped struct {
+	once  sync.Once
+	ref   string
+	built bool
+	how   string
+	err   error
+}
+
+// Image returns the image the tests run the actions in: the one ImageEnv names, else the image built
+// from the repository's root Dockerfile, what CI ships. Either is resolved once per test binary
+// (BuildKit's cache keeps the Debian packages' layer from one build to the next).
+func Image(t testing.TB) string {
+	t.Helper()
+	cli := dockertest.Client(t)
+	shipped.once.Do(func() {
+		shipped.ref, shipped.built, shipped.how, shipped.err = shippedImage(context.Background(), cli, os.Getenv(ImageEnv), buildShipped)
+	})
+	if shipped.err != nil {
+		t.Fatal(shipped.err)
+	}
+	t.Logf("image %s, %s", shipped.ref, shipped.how)
+	return shipped.ref
+}
+
+// shippedImage resolves the image of the tests: given (ImageEnv's value) as the image ID the engine
+// holds under that reference, never rebuilt; else what build makes, which the caller then owns.
+func shippedImage(ctx context.Context, cli *client.Client, given string, build func(context.Context, *client.Client) (string, error)) (ref string, built bool, how string, err error) {
+	if given != "" {
+		img, err := cli.ImageInspect(ctx, given)
+		if err != nil {
+			return "", false, "", fmt.Errorf("%s=%s: the engine has no such image (%v); build it first (make image IMAGE=%s), or unset %s to have the tests build the root Dockerfile", ImageEnv, given, err, given, ImageEnv)
+		}
+		// The ID, not the reference: every test runs this image even if the tag moves meanwhile.
+		return img.ID, false, fmt.Sprintf("given by %s=%s", ImageEnv, given), nil
+	}
+	start := time.Now()
+	tag, err := build(ctx, cli)
+	if err != nil {
+		return "", false, "", fmt.Errorf("build the image from the root Dockerfile: %w", err)
+	}
+	return tag, true, fmt.Sprintf("built from the root Dockerfile in %s", time.Since(start).Round(time.Millisecond)), nil
+}
+
+// Main runs a test binary's tests, then removes the image if Image built it (an image ImageEnv names
+// is left as it was). Call it from TestMain.
+func Main(m *testing.M) int {
+	code := m.Run()
+	if shipped.built {
+		if cli, err := docker.Connect(context.Background(), ""); err == nil {
+			_, _ = cli.ImageRemove(context.Background(), shipped.ref, image.RemoveOptions{Force: true, PruneChildren: true})
+			_ = cli.Close()
+		}
+	}
+	return code
+}
+
+// RepoRoot is the directory of the repository's go.mod, found upwards from the working directory.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+func buildShipped(ctx context.Context, cli *client.Client) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Minute)
+	defer cancel()
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	if err := ensureBases(ctx, root); err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "slipway-image-context-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	if err := copyContext(root, dir); err != nil {
+		return "", err
+	}
+	if err := buildBinaries(ctx, root, filepath.Join(dir, "bin")); err != nil {
+		return "", err
+	}
+	specs, err := images.ParseSpecs("slipway=.", dir)
+	if err != nil {
+		return "", err
+	}
+	tag := fmt.Sprintf("slipway-test/slipway:%d-%d", os.Getpid(), time.Now().UnixNano()%1e9)
+	var log bytes.Buffer
+	b := &images.Builder{Docker: cli, Log: &log, Infof: func(string, ...any) {}}
+	_, err = b.Build(ctx, []images.Request{{Spec: specs[0], Tags: []string{tag}, Labels: map[string]string{dockertest.Label: "1"}}}, images.Options{})
+	if err != nil {
+		return "", fmt.Errorf("%w\n%s", err, tail(log.String(), 60))
+	}
+	return tag, nil
+}
+
+// debianBase is a base image .ci/debian-image can make: debian:<suite> or debian:<suite>-slim.
+var debianBase = regexp.MustCompile(`^(?:docker\.io/)?(?:library/)?debian:([a-z]+)(?:-slim)?$`)
+
+// ensureBases makes sure the engine holds every base image of the root Dockerfile: pulled where a
+// registry is reachable, else a Debian base made from Debian's packages under the same name.
+func ensureBases(ctx context.Context, root string) error {
+	data, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
+	if err != nil {
+		return err
+	}
+	res, err := parser.Parse(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("the root Dockerfile: %w", err)
+	}
+	stages := map[string]bool{}
+	for _, n := range res.AST.Children {
+		if !strings.EqualFold(n.Value, "from") || n.Next == nil {
+			continue
+		}
+		base := n.Next.Value
+		isStage := stages[strings.ToLower(base)]
+		if next := n.Next.Next; next != nil && strings.EqualFold(next.Value, "as") && next.Next != nil {
+			stages[strings.ToLower(next.Next.Value)] = true
+		}
+		if base == "scratch" || isStage {
+			continue
+		}
+		m := debianBase.FindStringSubmatch(base)
+		if m == nil {
+			return fmt.Errorf("base %s of the root Dockerfile: runnertest can make only debian:<suite>[-slim] bases on a machine that pulls nothing", base)
+		}
+		cmd := exec.CommandContext(ctx, filepath.Join(root, ".ci", "debian-image"), "--pull", base, m[1])
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf(".ci/debian-image %s: %v\n%s", base, err, out)
+		}
+	}
+	return nil
+}
+
+// ContextAdmits reads the root .dockerignore and reports whether a path (relative to the root, with
+// slashes) enters the build context of `docker build .` at the root.
+func ContextAdmits(root string) (func(rel string) bool, error) {
+	f, err := os.Open(filepath.Join(root, ".dockerignore"))
+	if err != nil {
+		return nil, err
+	}
+	patterns, err := ignorefile.ReadAll(f)
+	_ = f.Close()
+	if err != nil {
+		return nil, fmt.Errorf(".dockerignore: %w", err)
+	}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		return nil, fmt.Errorf(".dockerignore: %w", err)
+	}
+	return func(rel string) bool {
+		skip, err := pm.MatchesOrParentMatches(rel)
+		return err == nil && !skip
+	}, nil
+}
+
+// copyContext copies into dir the files of root that the root .dockerignore lets into the build
+// context, so the build sees what `docker build .` at the root would, except bin/ (built afresh).
+func copyContext(root, dir string) error {
+	admits, err := ContextAdmits(root)
+	if err != nil {
+		return err
+	}
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if d.IsDir() {
+			if rel == ".git" || rel == "bin" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() || !admits(filepath.ToSlash(rel)) {
+			return nil
+		}
+		return copyFile(p, filepath.Join(dir, rel))
+	})
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	fi, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, fi.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		_ = out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// buildBinaries builds every action (a directory of actions/ with an action.yml) as a static linux
+// binary into dir, as `make binaries` does.
+func buildBinaries(ctx context.Context, root, dir string) error {
+	ymls, err := filepath.Glob(filepath.Join(root, "actions", "*", "action.yml"))
+	if err != nil || len(ymls) == 0 {
+		return fmt.Errorf("no actions/*/action.yml under %s", root)
+	}
+	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", dir + string(filepath.Separator)}
+	for _, y := range ymls {
+		args = append(args, "./actions/"+filepath.Base(filepath.Dir(y)))
+	}
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// tail keeps the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
