@@ -31,7 +31,13 @@ func main() {
 	modules := flag.Int("files", 240, "Python modules in the generated tree")
 	rounds := flag.Int("rounds", 3, "measured rounds (the median is reported)")
 	bin := flag.String("bin", "", "path of the lint-python binary")
+	spin := flag.Duration("spin", 0, "internal: burn CPU for this long (the capacity probe)")
 	flag.Parse()
+	if *spin > 0 {
+		for deadline := time.Now().Add(*spin); time.Now().Before(deadline); {
+		}
+		return
+	}
 	fmt.Printf("lint: %d Python modules, 5 linters, median of %d rounds, %d cores\n", *modules, *rounds, runtime.NumCPU())
 	for _, v := range [][]string{{"flake8", "--version"}, {"black", "--version"}, {"isort", "--version-number"}, {"pylint", "--version"}, {"mypy", "--version"}} {
 		out, _ := exec.Command(v[0], v[1:]...).Output()
@@ -66,12 +72,43 @@ var serialLinters = [][]string{
 // round is one measured round of the full-tree part.
 type round struct {
 	action, serial, slowest, cpu time.Duration
+	// capacity is how many cores the round had: on a shared machine, fewer than it has.
+	capacity float64
 }
 
 func (r round) ratio() float64 { return float64(r.action) / float64(r.serial) }
 
-func (r round) floor() float64 {
-	return float64(max(r.slowest, r.cpu/time.Duration(runtime.NumCPU()))) / float64(r.serial)
+// floor is the best any scheduler could do: the slowest linter alone, or the CPU seconds of all
+// spread over the cores, whichever is longer, over the serial time.
+func (r round) floor(cores float64) float64 {
+	return max(float64(r.slowest), float64(r.cpu)/cores) / float64(r.serial)
+}
+
+// capacity measures how many cores this process gets now: one spinner per core for a second, and the
+// CPU seconds they got per second of wall time. On a machine shared with other work it is below
+// runtime.NumCPU(), and the floor is computed with it too.
+func capacity() (float64, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	const d = time.Second
+	cmds := make([]*exec.Cmd, runtime.NumCPU())
+	start := time.Now()
+	for i := range cmds {
+		cmds[i] = exec.Command(self, "--spin", d.String())
+		if err := cmds[i].Start(); err != nil {
+			return 0, err
+		}
+	}
+	var cpu time.Duration
+	for _, c := range cmds {
+		if err := c.Wait(); err != nil {
+			return 0, err
+		}
+		cpu += c.ProcessState.UserTime() + c.ProcessState.SystemTime()
+	}
+	return float64(cpu) / float64(time.Since(start)), nil
 }
 
 func fullTree(bin string, tree linttest.Tree, rounds int) error {
@@ -90,6 +127,10 @@ func fullTree(bin string, tree linttest.Tree, rounds int) error {
 			}
 		}
 		var r round
+		before, err := capacity()
+		if err != nil {
+			return err
+		}
 		if r.action, err = lintPython(bin, a); err != nil {
 			return err
 		}
@@ -102,9 +143,15 @@ func fullTree(bin string, tree linttest.Tree, rounds int) error {
 			r.cpu += cpu
 			r.slowest = max(r.slowest, wall)
 		}
+		after, err := capacity()
+		if err != nil {
+			return err
+		}
+		r.capacity = (before + after) / 2
 		rs = append(rs, r)
 	}
-	sort.Slice(rs, func(i, j int) bool { return rs[i].ratio()/rs[i].floor() < rs[j].ratio()/rs[j].floor() })
+	cores := float64(runtime.NumCPU())
+	sort.Slice(rs, func(i, j int) bool { return rs[i].ratio()/rs[i].floor(cores) < rs[j].ratio()/rs[j].floor(cores) })
 	m := rs[len(rs)/2]
 	label := "pylint duplicate-code on (default)"
 	if !tree.DuplicateCode {
@@ -113,7 +160,9 @@ func fullTree(bin string, tree linttest.Tree, rounds int) error {
 	fmt.Printf("full tree, %s:\n", label)
 	fmt.Printf("  lint-python (parallel):     %v\n", m.action.Round(time.Millisecond))
 	fmt.Printf("  linters one after another:  %v (slowest alone %v, CPU %v)\n", m.serial.Round(time.Millisecond), m.slowest.Round(time.Millisecond), m.cpu.Round(time.Millisecond))
-	fmt.Printf("  ratio action/serial: %.2f, floor on this machine: %.2f, ratio/floor: %.2f (goal <= 1.10)\n", m.ratio(), m.floor(), m.ratio()/m.floor())
+	fmt.Printf("  ratio action/serial: %.2f, floor on this machine: %.2f, ratio/floor: %.2f (goal <= 1.10)\n", m.ratio(), m.floor(cores), m.ratio()/m.floor(cores))
+	fmt.Printf("  cores the round had (measured before and after it): %.2f of %d; floor with them: %.2f, ratio/floor: %.2f\n",
+		m.capacity, runtime.NumCPU(), m.floor(m.capacity), m.ratio()/m.floor(m.capacity))
 	return nil
 }
 
