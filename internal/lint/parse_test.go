@@ -67,3 +67,14 @@ func FuzzParsers(f *testing.F) {
 		compileAll(pythonRegexp(text), fnmatchRegexp(text))
 	})
 }
+
+func TestBlackWorkersOnlyWhereBlackHasTheOption(t *testing.T) {
+	t.Parallel()
+	black, _ := lookup("black")
+	for version, want := range map[string]bool{"23.1.0": true, "24.2.0": true, "22.12.0": false, "": false, "23.1a1": true} {
+		args := strings.Join(black.args(invocation{paths: []string{"."}, jobs: 1, version: version}), " ")
+		if got := strings.Contains(args, "--workers=1"); got != want {
+			t.Errorf("black %q: %s", version, args)
+		}
+	}
+}

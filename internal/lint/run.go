@@ -161,7 +161,7 @@ func prepare(ctx context.Context, o Options) ([]*execution, error) {
 	cores := runtime.NumCPU()
 	total := 0
 	for _, x := range execs {
-		x.inv = invocation{paths: paths, mypyCache: o.MypyCache, jobs: 1}
+		x.inv = invocation{paths: paths, mypyCache: o.MypyCache, jobs: 1, version: x.result.Version}
 		if o.Changed != nil {
 			x.inv.changed = true
 			x.inv.paths = targets.forTool(x.tool)

@@ -3,6 +3,7 @@ package lint
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -54,6 +55,8 @@ type invocation struct {
 	mypyCache string
 	// roots are the import roots of the whole tree (changed mode, perModule tools).
 	roots []string
+	// version is the tool's version ("" when unknown), for options older versions lack.
+	version string
 }
 
 // wholeTreeChecks are pylint's checks that compare modules with each other: they need every module
@@ -99,7 +102,11 @@ var tools = []tool{
 		configs:   []configKey{{"pyproject.toml", "tool.black"}},
 		formatter: true, cost: 150,
 		args: func(inv invocation) []string {
-			return append([]string{"--check", "--diff", "--no-color", "--quiet"}, inv.paths...)
+			args := []string{"--check", "--diff", "--no-color", "--quiet"}
+			if versionAtLeast(inv.version, 23, 1) { // --workers: black 23.1 has it (Debian bookworm's)
+				args = append(args, "--workers="+strconv.Itoa(inv.jobs))
+			}
+			return append(args, inv.paths...)
 		},
 		env:      func(inv invocation) []string { return []string{"BLACK_NUM_WORKERS=" + strconv.Itoa(inv.jobs)} },
 		parallel: longPole,
@@ -199,6 +206,16 @@ func forceExclude(inv invocation) []string {
 }
 
 func zeroOrOne(code int) bool { return code == 0 || code == 1 }
+
+// versionAtLeast reports whether a version string (24.1.0, 23.1a1) is major.minor or later; an
+// unknown version is not.
+func versionAtLeast(version string, major, minor int) bool {
+	var ma, mi int
+	if n, _ := fmt.Sscanf(version, "%d.%d", &ma, &mi); n < 2 {
+		return false
+	}
+	return ma > major || ma == major && mi >= minor
+}
 
 // longPole: a tool takes worker processes when it alone clearly outlasts what the others put on a
 // core (by half as much again: workers cost CPU of their own).
