@@ -267,6 +267,9 @@ func (r *runner) step(ctx context.Context, name string, pct *int, want State, ga
 	g := r.cfg.Gate.Check(ctx, r.res.After)
 	sr.Gate = &g
 	r.progress("step %s: gate %s", name, g.Detail)
+	if ctx.Err() != nil { // a cancel is never the gate's verdict
+		return fmt.Errorf("step %s: the run was cancelled while the gate ran: %w", name, context.Cause(ctx))
+	}
 	if !g.OK {
 		return &GateError{Step: "step " + name, Result: g}
 	}
