@@ -101,6 +101,59 @@ func TestFlagRollout_SIGINTWhileTheGateRunsExits3AndRestores(t *testing.T) {
 	}
 }
 
+// A cancelled run ends within the window it has after the first signal, outputs and summary
+// written, even when its gate lingers after the cancel (a process that left the gate's group holds
+// the output pipe) and Flagsmith stops answering during the restore: the restore's time counts
+// from the SIGINT, not from when the restore starts.
+func TestFlagRollout_SIGINTEndsWithinTheWindowWhenFlagsmithHangs(t *testing.T) {
+	t.Parallel()
+	f, r := fakeFlagsmith(t)
+	started := filepath.Join(t.TempDir(), "gate-started")
+	r.Input("percentage", "10").Input("gate-command", `setsid sh -c 'touch "$0"; exec sleep 3' '`+started+`' & wait`)
+	cmd, out := startAsAction(t, r)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(started); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			<-exited
+			t.Fatalf("the gate never started:\n%s", out.String())
+		}
+	}
+	f.Hold("", "/api/") // Flagsmith stops answering: the restore's first read hangs
+	sent := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		<-exited
+		t.Fatalf("still running 10 s after SIGINT (the runner would kill it):\n%s", out.String())
+	}
+	took := time.Since(sent)
+	log := out.String()
+	if window := 7 * time.Second; took > window+500*time.Millisecond {
+		t.Errorf("ended %s after SIGINT, want within %s", took.Round(time.Millisecond), window)
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 3 {
+		t.Errorf("exit %d, want 3\n%s", code, log)
+	}
+	outputs, _ := os.ReadFile(r.OutputFile)
+	parsed, _ := actiontest.ParseFileCommands(string(outputs))
+	if parsed["previous-state"] == "" || parsed["state"] == "" {
+		t.Errorf("outputs = %v\n%s", parsed, log)
+	}
+	summary, _ := os.ReadFile(r.SummaryFile)
+	if !strings.Contains(string(summary), "| cancelled; the flag is at unknown (Flagsmith could not be read) |") {
+		t.Errorf("summary:\n%s\nlog:\n%s", summary, log)
+	}
+}
+
 // A step cancelled between a write and its answer (SIGTERM, as the runner sends it) ends in the
 // state before the run: the action reads Flagsmith back, undoes the write, says so in the summary
 // and exits 3.
