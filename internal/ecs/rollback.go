@@ -18,7 +18,7 @@ import (
 // reads why the failed deployments' tasks stopped, while time remains, and follows the rollbacks
 // with the same judgement as a deploy. A superseded service is left alone: another deploy owns it.
 func (d *Deployer) rollback(ctx context.Context, o Options, updated []*ServiceResult, failed []*watch) {
-	ctx, cancel := detached(ctx, o.Timeout+rollbackSlack, o.grace())
+	ctx, cancel := o.window.detached(o.Timeout+rollbackSlack, 0)
 	defer cancel()
 	issued := time.Now()
 	var ws []*watch
@@ -183,13 +183,16 @@ func (d *Deployer) RollBack(ctx context.Context, o RollbackOptions) (*Report, er
 		}
 		return rep, nil
 	}
-	d.undo(ctx, o, move)
+	var closeWindow func() bool
+	o.Waiting, closeWindow = o.Waiting.opened(ctx)
+	defer closeWindow()
+	d.undo(o, move)
 	return rep, rep.err("rollback", StatusRolledBack, StatusSkipped, StatusRollbackStarted)
 }
 
-// undo starts every rollback of move, then follows them.
-func (d *Deployer) undo(ctx context.Context, o RollbackOptions, move []*ServiceResult) {
-	ctx, cancel := detached(ctx, o.Timeout+rollbackSlack, o.grace())
+// undo starts every rollback of move, then follows them, within the run's cancel window.
+func (d *Deployer) undo(o RollbackOptions, move []*ServiceResult) {
+	ctx, cancel := o.window.detached(o.Timeout+rollbackSlack, 0)
 	defer cancel()
 	issued := time.Now()
 	var ws []*watch
