@@ -364,7 +364,7 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 	}
 	switch {
 	case rep.Failed() && o.Rollback:
-		d.rollback(ctx, o, updated, ws)
+		d.rollback(o, updated, ws)
 	case rep.Failed():
 		d.diagnose(ctx, o.Cluster, ws)
 	case o.Wait && o.KeepRevisions > 0:
