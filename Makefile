@@ -45,7 +45,8 @@ binaries:
 	done
 
 # image: the shipped image from the root Dockerfile, tagged $(IMAGE). Its base is pulled, or made from
-# Debian's packages where nothing can be pulled (.ci/debian-image).
+# Debian's packages where nothing can be pulled (.ci/debian-image). DOCKER_BUILD_FLAGS adds to the
+# build (the release: --iidfile, labels). SLIPWAY_TEST_IMAGE=$(IMAGE) make test runs the tests in it.
 image: binaries
 	.ci/debian-image --pull debian:trixie-slim trixie
-	docker build -t $(IMAGE) .
+	docker build $(DOCKER_BUILD_FLAGS) -t $(IMAGE) .

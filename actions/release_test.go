@@ -1,11 +1,20 @@
 package actions_test
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"gopkg.in/yaml.v3"
+
+	"github.com/slipway-actions/slipway/internal/dockertest"
+	"github.com/slipway-actions/slipway/internal/registry/registrytest"
 )
 
 // Between releases the actions run the image of their major line; a release commit names it by
@@ -60,6 +69,19 @@ func script(t *testing.T, dir, name string, args ...string) (int, string) {
 	return cmd.ProcessState.ExitCode(), string(out)
 }
 
+// gitIn runs git in dir as a committer of its own and returns its trimmed output.
+func gitIn(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 const (
 	digestA = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	digestB = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -104,14 +126,7 @@ func TestRelease_CheckFailsUnlessEveryActionNamesTheSameDigest(t *testing.T) {
 func TestRelease_MajorTagMovesOnlyWithinItsMajor(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	git := func(args ...string) {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	git := func(args ...string) { gitIn(t, dir, args...) }
 	git("init", "-q")
 	git("commit", "-q", "--allow-empty", "-m", "x")
 	for _, tag := range []string{"v0.9.0", "v0.10.0", "v1.0.0", "v1.2.0"} {
@@ -134,5 +149,234 @@ func TestRelease_MajorTagMovesOnlyWithinItsMajor(t *testing.T) {
 	}
 	if code, _ := script(t, dir, "release-version", "v1.2"); code != 2 {
 		t.Errorf("v1.2: exit %d, want 2", code)
+	}
+}
+
+// The guard of publish.yml: a re-run of a released tag is told apart from a new release by what
+// origin's tag names now, against the commit the run was started for (github.sha).
+func TestRelease_GuardTellsAReRunFromANewRelease(t *testing.T) {
+	t.Parallel()
+	origin := filepath.Join(t.TempDir(), "origin.git")
+	gitIn(t, ".", "init", "-q", "--bare", origin)
+	dir := releaseTree(t)
+	git := func(args ...string) string { return gitIn(t, dir, args...) }
+	git("init", "-q", "-b", "main")
+	git("remote", "add", "origin", origin)
+	git("add", ".")
+	git("commit", "-q", "-m", "main, on the major's image tag")
+	git("push", "-q", "origin", "main")
+	tagged := git("rev-parse", "HEAD")
+	git("tag", "-a", "v1.2.3", "-m", "v1.2.3") // annotated: origin's ref is the tag object, not the commit
+	git("push", "-q", "origin", "v1.2.3")
+	tagObject := git("rev-parse", "v1.2.3")
+
+	released := func(tag, commit string) (int, map[string]string, string) {
+		code, out := script(t, dir, "released", tag, commit)
+		kv := map[string]string{}
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			if k, v, ok := strings.Cut(l, "="); ok {
+				kv[k] = v
+			}
+		}
+		return code, kv, out
+	}
+	// The first run: publish, leasing the tag as origin has it.
+	if code, kv, out := released("v1.2.3", tagged); code != 0 || kv["released"] != "false" || kv["lease"] != tagObject {
+		t.Errorf("first run: exit %d, want released=false lease=%s\n%s", code, tagObject, out)
+	}
+
+	// The release as publish.yml makes it: the release commit, the tag moved to it.
+	if code, out := script(t, dir, "pin-image", "ghcr.io/slipway-actions/slipway@"+digestA); code != 0 {
+		t.Fatalf("pin-image: exit %d\n%s", code, out)
+	}
+	git("commit", "-q", "-am", "release v1.2.3: the actions run ghcr.io/slipway-actions/slipway@"+digestA)
+	release := git("rev-parse", "HEAD")
+	git("tag", "-f", "-a", "v1.2.3", "-m", "v1.2.3")
+	git("push", "-q", "--force-with-lease=refs/tags/v1.2.3:"+tagObject, "origin", "refs/tags/v1.2.3")
+	// A re-run starts from the original commit (checkout fetches github.sha), whose own files are
+	// not pinned, so the old guard (check-pinned on the checkout) rebuilt and re-released: origin's
+	// tag says it is released, and by which image.
+	git("tag", "-f", "v1.2.3", tagged)
+	git("checkout", "-q", tagged)
+	if code, _ := script(t, dir, "check-pinned"); code != 1 {
+		t.Errorf("the re-run's checkout passes check-pinned (exit %d); want it unpinned, as on GitHub", code)
+	}
+	code, kv, out := released("v1.2.3", tagged)
+	if code != 0 || kv["released"] != "true" || kv["commit"] != release || kv["digest"] != digestA {
+		t.Errorf("re-run: exit %d, want released=true commit=%s digest=%s\n%s", code, release, digestA, out)
+	}
+
+	// A release commit merged back to main and tagged is a new release (the old guard skipped it).
+	git("checkout", "-q", "main")
+	git("merge", "-q", "--ff-only", release)
+	git("push", "-q", "origin", "main")
+	git("tag", "v1.3.0")
+	git("push", "-q", "origin", "v1.3.0")
+	if code, kv, out := released("v1.3.0", release); code != 0 || kv["released"] != "false" || kv["lease"] != release {
+		t.Errorf("a tag on a merged-back release commit: exit %d, want released=false\n%s", code, out)
+	}
+
+	// A tag moved since the run started, here to a child of the run's commit that is pinned (as every
+	// commit of main is after the merge) but is no release commit: stop, touch nothing.
+	git("commit", "-q", "--allow-empty", "-m", "later")
+	later := git("rev-parse", "HEAD")
+	git("tag", "-f", "v1.3.0")
+	git("push", "-q", "-f", "origin", "v1.3.0")
+	if code, _, out := released("v1.3.0", release); code != 1 || !strings.Contains(out, "its subject is 'later'") || !strings.Contains(out, "the tag was moved since the run started") {
+		t.Errorf("a moved tag: exit %d, want 1 saying it moved\n%s", code, out)
+	}
+	// A re-run of a run started for another commit than the release commit's parent.
+	if code, _, out := released("v1.2.3", later); code != 1 || !strings.Contains(out, "its parent is not "+later) {
+		t.Errorf("a release commit of another commit: exit %d, want 1\n%s", code, out)
+	}
+	if code, _, out := released("v9.9.9", tagged); code != 1 || !strings.Contains(out, "origin has no tag v9.9.9") {
+		t.Errorf("a deleted tag: exit %d, want 1\n%s", code, out)
+	}
+	if code, _, _ := released("v1.2.3", "HEAD"); code != 2 {
+		t.Errorf("a commit that is not 40 hex digits: exit %d, want 2", code)
+	}
+}
+
+// The release pushes the image its tests ran and nothing else, and pins the digest the registry holds.
+func TestRelease_PushImagePushesOnlyTheTestedImage(t *testing.T) {
+	t.Parallel()
+	cli := dockertest.Client(t)
+	reg := registrytest.Start(t, registrytest.Options{})
+	repo := reg.Host + "/slipway-actions/slipway"
+	ref := repo + ":1.2.3"
+	build := func(tag, content string) string {
+		dockertest.BuildImage(t, cli, tag, map[string]dockertest.File{
+			"Dockerfile": {Data: []byte("FROM scratch\nCOPY release /release\n")},
+			"release":    {Data: []byte(content)},
+		})
+		img, err := cli.ImageInspect(context.Background(), tag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return img.ID
+	}
+	tested := build(ref, "the image the tests ran")
+	other := build(dockertest.UniqueName(t, "slipway-other")+":x", "another build")
+	dir := t.TempDir()
+
+	// Another image than the tested one under the tag: nothing reaches the registry.
+	if code, out := script(t, dir, "push-image", ref, other); code != 1 || !strings.Contains(out, "not "+other+" that the tests ran") {
+		t.Errorf("an untested image: exit %d, want 1\n%s", code, out)
+	}
+	if tags := registrytest.Tags(t, repo, authn.Anonymous); len(tags) != 0 {
+		t.Errorf("the registry holds %v after a refused push", tags)
+	}
+
+	code, out := script(t, dir, "push-image", ref, tested)
+	digest := out[strings.LastIndex(out, "digest=")+len("digest="):]
+	digest = strings.TrimSpace(digest)
+	if code != 0 || !strings.HasPrefix(digest, "sha256:") {
+		t.Fatalf("push-image: exit %d\n%s", code, out)
+	}
+	if tags := registrytest.Tags(t, repo, authn.Anonymous); tags["1.2.3"] != digest || len(tags) != 1 {
+		t.Errorf("the registry holds %v, want 1.2.3 at %s", tags, digest)
+	}
+	img, err := remote.Image(mustDigest(t, repo+"@"+digest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := img.ConfigName(); err != nil || cfg.String() != tested {
+		t.Errorf("the pushed manifest's config is %v (%v), want the tested image %s", cfg, err, tested)
+	}
+	if code, _ := script(t, dir, "push-image", repo+"@"+digest, tested); code != 2 {
+		t.Errorf("a reference without a tag: exit %d, want 2", code)
+	}
+}
+
+func mustDigest(t *testing.T, s string) name.Digest {
+	t.Helper()
+	d, err := name.NewDigest(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// publish.yml's order is what keeps an unreleased image or commit away from users: nothing is pushed
+// before the tests ran in the image that is then pushed, the major tags move last, and a re-run or a
+// newer tag never cancels or repeats a release.
+func TestRelease_PublishPushesTheTestedImageAndMovesTheMajorLast(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../.github/workflows/publish.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf struct {
+		Defaults struct {
+			Run struct {
+				Shell string `yaml:"shell"`
+			} `yaml:"run"`
+		} `yaml:"defaults"`
+		Concurrency struct {
+			Group string `yaml:"group"`
+		} `yaml:"concurrency"`
+		Jobs map[string]struct {
+			Steps []struct {
+				ID   string            `yaml:"id"`
+				Uses string            `yaml:"uses"`
+				Run  string            `yaml:"run"`
+				Env  map[string]string `yaml:"env"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal(data, &wf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(wf.Concurrency.Group, "${{ github.ref }}") {
+		t.Errorf("concurrency group %q: one group for all tags cancels a pending release; want one per tag", wf.Concurrency.Group)
+	}
+	if wf.Defaults.Run.Shell != "bash" {
+		t.Errorf("defaults.run.shell %q: without shell: bash a run step has no pipefail, and `script | tee` hides a failure", wf.Defaults.Run.Shell)
+	}
+	if len(wf.Jobs) != 1 {
+		t.Fatalf("%d jobs: the image is built, tested and pushed in one job (one engine holds it)", len(wf.Jobs))
+	}
+	at := map[string]int{}
+	for _, job := range wf.Jobs {
+		for i, s := range job.Steps {
+			if strings.Contains(s.Uses, "build-push-action") || strings.Contains(s.Uses, "setup-buildx-action") {
+				t.Errorf("step %d uses %s: a second build, not the tested image", i, s.Uses)
+			}
+			for what, marker := range map[string]string{
+				"guard": `.ci/released "$TAG"`, "build": "make image", "test": ".ci/run", "push": ".ci/push-image",
+				"tag": "git push --force-with-lease", "major": "imagetools create",
+			} {
+				if strings.Contains(s.Run, marker) {
+					if _, dup := at[what]; dup {
+						t.Errorf("%q in two steps", marker)
+					}
+					at[what] = i
+				}
+			}
+			if strings.Contains(s.Run, "imagetools") || strings.Contains(s.Run, "docker push") || strings.Contains(s.Run, "docker tag") {
+				if !strings.Contains(s.Run, "imagetools create") || !strings.Contains(s.Run, "[[ $move == true ]]") {
+					t.Errorf("step %d pushes an image outside .ci/push-image and the major step:\n%s", i, s.Run)
+				}
+			}
+			if strings.Contains(s.Run, ".ci/run") && s.Env["SLIPWAY_TEST_IMAGE"] != "${{ steps.build.outputs.id }}" {
+				t.Errorf("the tests run with SLIPWAY_TEST_IMAGE=%q, want the build step's image ID", s.Env["SLIPWAY_TEST_IMAGE"])
+			}
+			if strings.Contains(s.Run, ".ci/push-image") && (s.Env["ID"] != "${{ steps.build.outputs.id }}" || !strings.Contains(s.Run, `"$ID"`)) {
+				t.Errorf("push-image is not given the tested image ID: env %v, run %s", s.Env, s.Run)
+			}
+			// .ci/released knows the release commit by its subject.
+			if strings.Contains(s.Run, "git commit") && !strings.Contains(s.Run, `git commit -q -am "release $TAG: `) {
+				t.Errorf("the release commit's subject is not the one .ci/released looks for:\n%s", s.Run)
+			}
+		}
+	}
+	order := []string{"guard", "build", "test", "push", "tag", "major"}
+	for i, what := range order {
+		if _, ok := at[what]; !ok {
+			t.Fatalf("no %s step (found %v)", what, at)
+		}
+		if i > 0 && at[what] <= at[order[i-1]] {
+			t.Errorf("the %s step (%d) comes before the %s step (%d); want %v", what, at[what], order[i-1], at[order[i-1]], order)
+		}
 	}
 }

@@ -90,7 +90,7 @@ func deploy(ctx context.Context, k *actionkit.Kit, clients *factory.Factory, d *
 	if ghDep != nil {
 		desc := "deployed"
 		if err != nil {
-			desc = "failed: " + err.Error()
+			desc = "failed: " + k.Redact(err.Error()) // shown in the repository's Deployments page
 		}
 		// Bounded, and once the run is cancelled (before or meanwhile) by githubStatusTime: the
 		// runner kills a cancelled step 10 s after its first signal.

@@ -10,60 +10,90 @@ import (
 	"strings"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/docker/client"
+	"github.com/docker/go-units"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/compose"
 	"github.com/slipway-actions/slipway/internal/factory"
+	"github.com/slipway-actions/slipway/internal/images"
 	"github.com/slipway-actions/slipway/internal/junit"
+	"github.com/slipway-actions/slipway/internal/workspace"
 )
 
-// runE2E loads the project, brings it up, lets the test service decide and reports. A failed test
-// run, or a platform that never got ready, exits 1; a broken engine exits 3.
+// runE2E loads the project, gives every service its image (pulled or built), brings it up, lets the
+// test service decide and reports. A failed test run, a build that failed, or a platform that never
+// got ready exits 1; a project run-e2e cannot run as written, an image that does not exist or a
+// registry that refused us exits 2; a broken engine exits 3.
 func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
-	ws := k.Getenv("GITHUB_WORKSPACE")
-	if ws == "" {
-		ws, _ = os.Getwd()
-	}
+	ws := cfg.Workspace
 	name := cfg.ProjectName
 	if name == "" {
 		name = defaultProjectName(k)
 	}
 	env := os.Environ()
+	if v := k.Getenv("COMPOSE_PROFILES"); v != "" {
+		env = append(env, "COMPOSE_PROFILES="+v)
+	}
 	p, err := compose.Load(ctx, compose.Spec{Files: cfg.ComposeFiles, WorkDir: ws, ProjectName: name,
-		EnvFiles: nonEmpty(cfg.EnvFile), Env: env, TestService: cfg.TestService, Services: cfg.Services})
-	if errors.As(err, new(*compose.InputError)) {
-		return actionkit.BadInput(err)
-	} else if err != nil {
-		return err
+		EnvFiles: nonEmpty(cfg.EnvFile), Env: env, TestService: cfg.TestService, Services: cfg.Services, Profiles: cfg.Profiles})
+	if err != nil {
+		return classify(err)
 	}
 	p = compose.Prepare(p, cfg.TestService, cfg.TestCommand, cfg.BaseURL)
-	for _, u := range compose.Unsupported(p) {
-		k.Warningf("compose-file: %s", u)
+	notes, err := compose.Check(p)
+	if len(notes) > 0 {
+		k.Warningf("compose-file: run-e2e leaves out: %s", strings.Join(notes, "; "))
 	}
-	cli, err := factory.New(k.Getenv, k.Debugf).Docker(ctx)
+	if err != nil {
+		return classify(err)
+	}
+	clients := factory.New(k.Getenv, k.Debugf)
+	var given map[string]compose.Login
+	if cfg.Login.Username != "" {
+		given = map[string]compose.Login{cfg.Registry: cfg.Login}
+	}
+	logins, err := compose.NewLogins(clients.DockerConfigDir(), given)
+	if err != nil {
+		return classify(err)
+	}
+	cli, err := clients.Docker(ctx)
 	if err != nil {
 		return err
 	}
 	defer cli.Close()
-	r := &compose.Runner{Docker: cli, Infof: k.Infof, Workspace: ws, WorkspaceHost: workspaceOnHost(ctx, cli, ws)}
-	if cfg.Build && cfg.BaseURL == "" {
-		if err := r.Build(ctx, p); err != nil {
-			return err
+	r := &compose.Runner{Docker: cli, Infof: k.Infof, Workspace: ws, WorkspaceHost: workspaceOnHost(ctx, cli, ws), Logins: logins}
+
+	k.Group(fmt.Sprintf("images of %d services", len(p.Services)))
+	log := k.Untrusted() // RUN output of the user's Dockerfiles
+	r.Builder = &images.Builder{Docker: cli, Log: log, Infof: k.Infof}
+	imgs, err := r.EnsureImages(ctx, p, cfg.Build)
+	_ = log.Close()
+	k.EndGroup()
+	if err != nil {
+		var pe *compose.PullError
+		if errors.As(err, &pe) && (pe.Reason == compose.PullRefused || pe.Reason == compose.PullAmbiguous) {
+			k.Infof("%s", loginAdvice(k, clients.DockerConfigDir(), pe.Registry))
 		}
+		summarise(k, cfg, p, imgs, &compose.Result{}, &junit.Report{}, err)
+		return classify(err)
 	}
-	reportsDir, artifactsDir := inWorkspace(ws, cfg.ReportsDir), inWorkspace(ws, cfg.ArtifactsDir)
+
 	k.Infof("project %s: %d services, test service %s", p.Name, len(p.Services), cfg.TestService)
 	res, err := r.Run(ctx, p, compose.Options{TestService: cfg.TestService, WaitTimeout: cfg.WaitTimeout, Timeout: cfg.Timeout,
-		Reports: cfg.Reports, ReportsDir: reportsDir, ArtifactsDir: artifactsDir, LogsTail: cfg.LogsTail})
-	for svc, log := range res.Logs {
-		k.Group("log of " + svc + " (last " + strconv.Itoa(cfg.LogsTail) + " lines)")
+		Reports: cfg.Reports, ReportsDir: cfg.ReportsDir, ArtifactsDir: cfg.ArtifactsDir, LogsTail: cfg.LogsTail})
+	for _, l := range res.Logs {
+		k.Group("log of " + l.Service + " (last " + strconv.Itoa(cfg.LogsTail) + " lines)")
 		w := k.Untrusted()
-		_, _ = w.Write([]byte(strings.TrimRight(log, "\n") + "\n"))
+		_, _ = w.Write([]byte(strings.TrimRight(l.Text, "\n") + "\n"))
 		_ = w.Close()
 		k.EndGroup()
 	}
-	rep := report(k, res.Reports)
+	if res.Cancelled {
+		k.Infof("cancelled: the project's containers, networks and volumes were removed first; no logs were kept")
+	}
+	rep := report(k, res.Reports, locator(ws, p.Services[cfg.TestService], res.WorkingDir))
 	outcome := "passed"
 	if err != nil || res.ExitCode != 0 {
 		outcome = "failed"
@@ -72,21 +102,69 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	_ = k.SetOutput("tests", strconv.Itoa(rep.Tests))
 	_ = k.SetOutput("failures", strconv.Itoa(rep.Failures+rep.Errors))
 	_ = k.SetOutput("skipped", strconv.Itoa(rep.Skipped))
-	_ = k.SetOutput("reports-dir", reportsDir)
+	_ = k.SetOutput("reports-dir", workspace.Rel(ws, cfg.ReportsDir))
 	if len(res.Logs) > 0 {
-		_ = k.SetOutput("artifacts-dir", artifactsDir)
+		_ = k.SetOutput("artifacts-dir", workspace.Rel(ws, cfg.ArtifactsDir))
 	}
-	summarise(k, cfg, p.Name, res, rep, err)
+	summarise(k, cfg, p, imgs, res, rep, err)
 	var nr *compose.NotReadyError
 	switch {
 	case errors.As(err, &nr):
 		return actionkit.Failed(err) // the platform under test did not come up: a failure of the checked thing
 	case err != nil:
-		return err
+		return classify(err)
 	case res.ExitCode != 0:
 		return actionkit.Failed(fmt.Errorf("test service %s exited %d", cfg.TestService, res.ExitCode))
 	}
 	return nil
+}
+
+// loginAdvice says where run-e2e looked for a login and how to give one. In a container action HOME
+// is /github/home (the runner's $RUNNER_TEMP/_github_home), so the login docker/login-action writes
+// to the runner user's ~/.docker is not there unless DOCKER_CONFIG points under _github_home.
+func loginAdvice(k *actionkit.Kit, configDir, host string) string {
+	where := "the docker config in " + cmpOr(configDir, "$HOME/.docker") + " has no login for " + host
+	if k.Getenv("HOME") == "/github/home" && k.Getenv("DOCKER_CONFIG") == "" {
+		return where + ". This action runs in a container, which cannot read the runner's ~/.docker/config.json where " +
+			"docker/login-action logs in: give registry, registry-username and registry-password, or before docker/login-action add " +
+			`run: echo "DOCKER_CONFIG=$RUNNER_TEMP/_github_home/.docker" >> "$GITHUB_ENV"` + " (the runner passes it to this container as /github/home/.docker)."
+	}
+	return where + ": log in first (docker login " + host + "), or give registry, registry-username and registry-password."
+}
+
+// classify marks what the core packages typed: the project or its images asked for something that
+// cannot be (exit 2), a Dockerfile of the platform that failed to build (exit 1); the rest is
+// infrastructure (exit 3).
+func classify(err error) error {
+	switch {
+	case errors.As(err, new(*compose.InputError)):
+		return actionkit.BadInput(err)
+	case errors.As(err, new(*images.BuildError)):
+		return actionkit.Failed(err)
+	}
+	return err
+}
+
+// locator maps the files the test service's reports name back to the repository: through its bind
+// mounts, and through its build context, copied to its working directory.
+func locator(ws string, s types.ServiceConfig, workingDir string) *junit.Locator {
+	l := &junit.Locator{Workspace: ws, WorkingDir: cmpOr(workingDir, s.WorkingDir)}
+	for _, v := range s.Volumes {
+		if v.Type == types.VolumeTypeBind {
+			l.Roots = append(l.Roots, junit.Root{Container: v.Target, Host: v.Source})
+		}
+	}
+	if s.Build != nil && l.WorkingDir != "" {
+		l.Roots = append(l.Roots, junit.Root{Container: l.WorkingDir, Host: s.Build.Context})
+	}
+	return l
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // defaultProjectName is unique per run and attempt, so parallel jobs and re-runs never share one.
@@ -107,14 +185,6 @@ func sanitize(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// inWorkspace resolves a relative path against the workspace; an absolute one stays as it is.
-func inWorkspace(ws, p string) string {
-	if filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(ws, p)
 }
 
 func nonEmpty(s string) []string {
@@ -147,8 +217,9 @@ func workspaceOnHost(ctx context.Context, cli client.APIClient, ws string) strin
 	return ""
 }
 
-// report reads the JUnit reports and annotates every failing test case.
-func report(k *actionkit.Kit, files []string) *junit.Report {
+// report reads the JUnit reports and annotates every failing test case on its file of the
+// repository.
+func report(k *actionkit.Kit, files []string, loc *junit.Locator) *junit.Report {
 	rep := &junit.Report{}
 	for _, f := range files {
 		fh, err := os.Open(f)
@@ -160,17 +231,19 @@ func report(k *actionkit.Kit, files []string) *junit.Report {
 		}
 		_ = fh.Close()
 	}
-	for _, c := range rep.Cases {
+	for i, c := range rep.Cases {
 		if c.Status != junit.Failed && c.Status != junit.Errored {
 			continue
 		}
+		loc.Place(&rep.Cases[i])
+		c = rep.Cases[i]
 		k.Annotate(actionkit.Annotation{Level: actionkit.LevelError, File: c.File, Line: c.Line,
 			Title: strings.TrimSpace(c.Class + " " + c.Name), Message: c.Message + "\n" + c.Detail})
 	}
 	return rep
 }
 
-func summarise(k *actionkit.Kit, cfg config, project string, res *compose.Result, rep *junit.Report, err error) {
+func summarise(k *actionkit.Kit, cfg config, p *types.Project, imgs *compose.Images, res *compose.Result, rep *junit.Report, err error) {
 	s := k.Summary()
 	title := "run-e2e: " + cfg.TestService
 	if cfg.BaseURL != "" {
@@ -185,8 +258,20 @@ func summarise(k *actionkit.Kit, cfg config, project string, res *compose.Result
 		verdict = "failed: exit " + strconv.Itoa(res.ExitCode)
 	}
 	s.Table([]string{"Project", "Result", "Passed", "Failed", "Skipped", "Test time", "Wall time"}, [][]string{{
-		project, verdict, strconv.Itoa(rep.Passed()), strconv.Itoa(rep.Failures + rep.Errors), strconv.Itoa(rep.Skipped),
+		p.Name, verdict, strconv.Itoa(rep.Passed()), strconv.Itoa(rep.Failures + rep.Errors), strconv.Itoa(rep.Skipped),
 		rep.Time.Round(time.Millisecond).String(), res.Took.Round(time.Second).String()}})
+	if imgs != nil && len(imgs.Pulled)+len(imgs.Built) > 0 {
+		var rows [][]string
+		for _, pl := range imgs.Pulled {
+			rows = append(rows, []string{pl.Image, strings.Join(pl.Services, ", "), "pulled (" + units.HumanSize(float64(pl.Bytes)) + ")", pl.Took.Round(100 * time.Millisecond).String()})
+		}
+		for _, b := range imgs.Built {
+			ref := cmpOr(p.Services[b.Spec.Name].Image, p.Name+"-"+b.Spec.Name)
+			rows = append(rows, []string{ref, b.Spec.Name, fmt.Sprintf("built (%d steps, %d cached)", b.Steps, b.Cached), b.Took.Round(100 * time.Millisecond).String()})
+		}
+		s.Table([]string{"Image", "Services", "How", "Time"}, rows)
+		s.Paragraph(fmt.Sprintf("Pulling took %s, building %s.", imgs.PullTook.Round(100*time.Millisecond), imgs.BuildTook.Round(100*time.Millisecond)))
+	}
 	var rows [][]string
 	for _, c := range rep.Cases {
 		if c.Status == junit.Failed || c.Status == junit.Errored {
@@ -200,7 +285,7 @@ func summarise(k *actionkit.Kit, cfg config, project string, res *compose.Result
 	if len(rows) > 0 {
 		s.Table([]string{"Failed test", "Where", "Message"}, rows)
 	}
-	for svc, log := range res.Logs {
-		s.Details("Log of "+svc, log)
+	for _, l := range res.Logs {
+		s.Details("Log of "+l.Service, l.Text)
 	}
 }

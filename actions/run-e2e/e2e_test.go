@@ -17,8 +17,8 @@ import (
 	"github.com/slipway-actions/slipway/internal/dockertest"
 )
 
-// workspace writes the test platform's compose file (with edits) into a fresh workspace.
-func workspace(t *testing.T, edits ...string) (*actiontest.Runner, string) {
+// platformWorkspace writes the test platform's compose file (with edits) into a fresh workspace.
+func platformWorkspace(t *testing.T, edits ...string) (*actiontest.Runner, string) {
 	t.Helper()
 	cli := dockertest.Client(t)
 	img := composetest.PlatformImage(t, cli)
@@ -40,13 +40,17 @@ func workspace(t *testing.T, edits ...string) (*actiontest.Runner, string) {
 
 func TestRunE2E_GreenRunPasses(t *testing.T) {
 	t.Parallel()
-	r, ws := workspace(t)
+	r, ws := platformWorkspace(t)
 	res := r.Run(t, context.Background(), realMain)
 	if res.Code != 0 {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}
 	if res.Outputs["result"] != "passed" || res.Outputs["tests"] != "2" || res.Outputs["failures"] != "0" {
 		t.Errorf("outputs = %v", res.Outputs)
+	}
+	// A later step, on the host or in another container action, finds it relative to its workspace.
+	if res.Outputs["reports-dir"] != "e2e-reports" {
+		t.Errorf("reports-dir = %q, want e2e-reports", res.Outputs["reports-dir"])
 	}
 	if _, err := os.Stat(filepath.Join(ws, "e2e-reports", "junit.xml")); err != nil {
 		t.Errorf("report not copied: %v", err)
@@ -60,7 +64,7 @@ func TestRunE2E_GreenRunPasses(t *testing.T) {
 // output (which tries to set an output) is printed as untrusted text.
 func TestRunE2E_FailingTestsAnnotateAndCannotIssueCommands(t *testing.T) {
 	t.Parallel()
-	r, ws := workspace(t, `-reports, /reports]`, `-reports, /reports, -fail]`)
+	r, ws := platformWorkspace(t, `-reports, /reports]`, `-reports, /reports, -fail]`)
 	res := r.Run(t, context.Background(), realMain)
 	if res.Code != 1 || res.Outputs["result"] != "failed" || res.Outputs["failures"] != "1" {
 		t.Fatalf("exit %d, outputs %v; log:\n%s", res.Code, res.Outputs, res.Stdout)
@@ -83,12 +87,79 @@ func TestRunE2E_FailingTestsAnnotateAndCannotIssueCommands(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(ws, "e2e-artifacts", "e2e.log")); err != nil {
 		t.Errorf("the test service's log was not kept: %v", err)
 	}
+	if res.Outputs["artifacts-dir"] != "e2e-artifacts" {
+		t.Errorf("artifacts-dir = %q, want e2e-artifacts", res.Outputs["artifacts-dir"])
+	}
+}
+
+// Directories whose paths become outputs must be in the workspace, where the next step reads them.
+func TestRunE2E_OutputDirectoryOutsideTheWorkspaceIsExit2(t *testing.T) {
+	t.Parallel()
+	r, _ := platformWorkspace(t)
+	r.Input("reports-dir", "/tmp/elsewhere").Input("artifacts-dir", "../logs")
+	res := r.Run(t, context.Background(), realMain)
+	if res.Code != 2 || !strings.Contains(res.Stdout, `input "reports-dir": "/tmp/elsewhere" is outside the workspace`) ||
+		!strings.Contains(res.Stdout, `input "artifacts-dir": "../logs" is outside the workspace`) {
+		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
+	}
+}
+
+// A test service behind a profile runs when named; the profiles input, or else COMPOSE_PROFILES,
+// enables the others.
+func TestRunE2E_Profiles(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, input, env string
+		extra            bool
+	}{
+		{name: "none", extra: false},
+		{name: "input", input: "extra", extra: true},
+		{name: "COMPOSE_PROFILES", env: "other,extra", extra: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			img := composetest.PlatformImage(t, dockertest.Client(t))
+			r, _ := platformWorkspace(t, "  e2e:\n", "  extra:\n    image: "+img+"\n    command: [migrate]\n    profiles: [extra]\n  e2e:\n    profiles: [test]\n")
+			r.Input("profiles", c.input)
+			r.Env["COMPOSE_PROFILES"] = c.env
+			res := r.Run(t, context.Background(), realMain)
+			if res.Code != 0 || strings.Contains(res.Stdout, "started extra") != c.extra || !strings.Contains(res.Stdout, "started e2e") {
+				t.Fatalf("exit %d, extra started: %v, want %v; log:\n%s", res.Code, !c.extra, c.extra, res.Stdout)
+			}
+		})
+	}
+}
+
+// A key run-e2e cannot honour and whose absence would change the result stops the run before
+// anything starts (exit 2, naming it); the keys it leaves out are one warning.
+func TestRunE2E_UnsupportedKeysAreNamed(t *testing.T) {
+	t.Parallel()
+	r, _ := platformWorkspace(t, "    command: [serve, -delay, 500ms]", "    command: [serve, -delay, 500ms]\n    develop: {watch: [{path: ., action: rebuild}]}\n    credential_spec: {file: x.json}")
+	res := r.Run(t, context.Background(), realMain)
+	if res.Code != 0 {
+		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
+	}
+	var warnings []string
+	for _, c := range actiontest.Commands(res.Stdout) {
+		if c.Name == "warning" {
+			warnings = append(warnings, c.Message)
+		}
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "service db: develop (") || !strings.Contains(warnings[0], "credential_spec (") {
+		t.Errorf("warnings = %q", warnings)
+	}
+	r, _ = platformWorkspace(t, "    command: [serve, -delay, 500ms]", "    command: [serve, -delay, 500ms]\n    use_api_socket: true")
+	res = r.Run(t, context.Background(), realMain)
+	if res.Code != 2 || !strings.Contains(res.Stdout, "service db: use_api_socket is not supported: mount /var/run/docker.sock as a volume instead") ||
+		strings.Contains(res.Stdout, "started db") {
+		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
+	}
 }
 
 func TestRunE2E_NeverHealthyExits1WithLogs(t *testing.T) {
 	t.Parallel()
-	r, _ := workspace(t, "[serve, -delay, 1s]", "[serve, -delay, 1h]")
-	r.Input("wait-timeout", "2s")
+	r, _ := platformWorkspace(t, "[serve, -delay, 1s]", "[serve, -delay, 1h]")
+	r.Input("wait-timeout", "10s")
 	res := r.Run(t, context.Background(), realMain)
 	if res.Code != 1 || !strings.Contains(res.Stdout, "service api never met service_healthy") || !strings.Contains(res.Stdout, "log of api") {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
@@ -97,7 +168,7 @@ func TestRunE2E_NeverHealthyExits1WithLogs(t *testing.T) {
 
 func TestRunE2E_BadComposeInputIsExit2(t *testing.T) {
 	t.Parallel()
-	r, _ := workspace(t)
+	r, _ := platformWorkspace(t)
 	r.Input("test-service", "tests").Input("compose-file", "docker-compose.yml,missing.yml")
 	res := r.Run(t, context.Background(), realMain)
 	if res.Code != 2 || !strings.Contains(res.Stdout, "compose-file missing.yml") {
@@ -105,40 +176,66 @@ func TestRunE2E_BadComposeInputIsExit2(t *testing.T) {
 	}
 }
 
-// GitHub cancels a run with SIGTERM: the real binary, stopped mid-run, leaves no container, network
-// or volume of the project behind (checked through the engine) and exits 3.
-func TestRunE2E_SIGTERMMidRunLeavesNothing(t *testing.T) {
+// GitHub cancels a step as the runner does (SIGINT, SIGTERM 7.5 s later, SIGKILL 2.5 s after that);
+// `docker stop` and other supervisors start with SIGTERM. Either way the real binary, stopped mid-run,
+// has removed every container, network and volume of the project (checked through the engine) before
+// the kill 10 s after the first signal, and exits 3.
+func TestRunE2E_CancelLeavesNothingWithinTheRunnersWindow(t *testing.T) {
 	t.Parallel()
 	cli := dockertest.Client(t)
 	img := composetest.PlatformImage(t, cli)
-	ws := t.TempDir()
-	if err := os.WriteFile(filepath.Join(ws, "docker-compose.yml"), []byte(composetest.Compose(img, composetest.Green,
-		`[e2e, -url, "http://api:8080/health", -reports, /reports]`, `[sleep]`)), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	bin := dockertest.GoBinary(t, t.TempDir(), ".", "run-e2e")
-	name := strings.ToLower(dockertest.UniqueName(t, "sigterm"))
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "GITHUB_WORKSPACE="+ws, "INPUT_TEST-SERVICE=e2e", "INPUT_PROJECT-NAME="+name, "INPUT_BUILD=false")
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(time.Minute)
-	for n := 0; n < 5 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) { // 4 containers + 1 network
-		n, _ = compose.Leftovers(context.Background(), cli, name)
-	}
-	time.Sleep(500 * time.Millisecond) // let the test service start
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
-		t.Errorf("exit: %v, want 3; output:\n%s", err, out.String())
-	}
-	if n, err := compose.Leftovers(context.Background(), cli, name); err != nil || n != 0 {
-		t.Errorf("%d leftovers after SIGTERM (%v); output:\n%s", n, err, out.String())
+	for _, first := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		t.Run(first.String(), func(t *testing.T) {
+			t.Parallel()
+			ws := t.TempDir()
+			if err := os.WriteFile(filepath.Join(ws, "docker-compose.yml"), []byte(composetest.Compose(img, composetest.Green,
+				`[e2e, -url, "http://api:8080/health", -reports, /reports]`, `[sleep]`,
+				"  db:\n", "  db:\n    volumes: [data:/data]\n")+"volumes:\n  data:\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			name := strings.ToLower(dockertest.UniqueName(t, "cancel"))
+			cmd := exec.Command(bin)
+			cmd.Env = append(os.Environ(), "GITHUB_WORKSPACE="+ws, "INPUT_TEST-SERVICE=e2e", "INPUT_PROJECT-NAME="+name, "INPUT_BUILD=false")
+			var out strings.Builder
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			// Cancel once the test service runs: 4 containers, 1 network, 1 volume.
+			deadline := time.Now().Add(2 * time.Minute)
+			for n := 0; n < 6 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+				n, _ = compose.Leftovers(context.Background(), cli, name)
+			}
+			time.Sleep(500 * time.Millisecond) // let the test service start
+			if err := cmd.Process.Signal(first); err != nil {
+				t.Fatal(err)
+			}
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(7500 * time.Millisecond):
+				_ = cmd.Process.Signal(syscall.SIGTERM)
+				select {
+				case err = <-done:
+				case <-time.After(2500 * time.Millisecond):
+					_ = cmd.Process.Kill()
+					err = <-done
+					t.Errorf("still running 10 s after the first signal: the runner would have killed it")
+				}
+			}
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+				t.Errorf("exit: %v, want 3; output:\n%s", err, out.String())
+			}
+			if n, err := compose.Leftovers(context.Background(), cli, name); err != nil || n != 0 {
+				t.Errorf("%d containers, networks and volumes left after the cancel (%v); output:\n%s", n, err, out.String())
+			}
+			if !strings.Contains(out.String(), "removed first") {
+				t.Errorf("the log does not say what was done:\n%s", out.String())
+			}
+		})
 	}
 }

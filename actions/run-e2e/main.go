@@ -6,9 +6,12 @@ import (
 	"context"
 	_ "embed"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/compose"
+	"github.com/slipway-actions/slipway/internal/workspace"
 )
 
 //go:embed action.yml
@@ -22,42 +25,82 @@ func realMain(ctx context.Context, opts ...actionkit.Option) int {
 
 // config is every input of the action, typed and validated.
 type config struct {
+	Workspace    string
 	ComposeFiles []string
 	ProjectName  string
 	TestService  string
 	Services     []string
+	Profiles     []string
 	EnvFile      string
 	Build        bool
 	WaitTimeout  time.Duration
 	Timeout      time.Duration
 	Reports      string
-	ReportsDir   string
-	ArtifactsDir string
+	ReportsDir   string // absolute
+	ArtifactsDir string // absolute
 	LogsTail     int
 	BaseURL      string
 	TestCommand  []string
+	Registry     string // the registry the login inputs are for
+	Login        compose.Login
 }
 
 func parseConfig(k *actionkit.Kit) (config, error) {
 	in := k.Inputs()
 	cfg := config{
+		Workspace:    workspaceDir(k),
 		ComposeFiles: in.List("compose-file"),
 		ProjectName:  in.String("project-name"),
 		TestService:  in.String("test-service"),
 		Services:     in.List("services"),
+		Profiles:     in.List("profiles"),
 		EnvFile:      in.String("env-file"),
 		Build:        in.Bool("build"),
 		WaitTimeout:  in.Duration("wait-timeout"),
 		Timeout:      in.Duration("timeout"),
 		Reports:      in.String("reports"),
-		ReportsDir:   in.String("reports-dir"),
-		ArtifactsDir: in.String("artifacts-dir"),
 		LogsTail:     in.Int("logs-tail", 1, 100000),
 		BaseURL:      in.URL("base-url"),
 		TestCommand:  in.Multiline("test-command"),
+		Registry:     compose.RegistryHost(in.String("registry")),
+		Login:        compose.Login{Username: in.String("registry-username"), Password: in.Secret("registry-password")},
 	}
 	if cfg.Timeout > 0 && cfg.WaitTimeout > cfg.Timeout {
 		in.Invalid("wait-timeout", "%s is longer than timeout (%s)", cfg.WaitTimeout, cfg.Timeout)
 	}
+	if (cfg.Login.Username == "") != (cfg.Login.Password == "") {
+		in.Invalid("registry-username", "give registry-username and registry-password together")
+	}
+	cfg.ReportsDir = outputDir(k, in, cfg.Workspace, "reports-dir")
+	cfg.ArtifactsDir = outputDir(k, in, cfg.Workspace, "artifacts-dir")
 	return cfg, in.Err()
+}
+
+// workspaceDir is the run's workspace: GITHUB_WORKSPACE, or the working directory of a local run.
+func workspaceDir(k *actionkit.Kit) string {
+	if ws := k.Getenv("GITHUB_WORKSPACE"); ws != "" {
+		return ws
+	}
+	if wd, err := os.Getwd(); err == nil {
+		return wd
+	}
+	return "."
+}
+
+// outputDir reads a directory input whose path becomes an output. In a workflow it must lie in the
+// workspace: the next step of the job reads it there, and in this container action anything else
+// vanishes with the container. A local run may write anywhere.
+func outputDir(k *actionkit.Kit, in *actionkit.Inputs, ws, name string) string {
+	v := in.String(name)
+	if k.Local() {
+		if filepath.IsAbs(v) {
+			return v
+		}
+		return filepath.Join(ws, v)
+	}
+	dir, err := workspace.Resolve(ws, v)
+	if err != nil {
+		in.Invalid(name, "%v: the next step of the job reads it from the workspace", err)
+	}
+	return dir
 }

@@ -194,6 +194,29 @@ func TestOutputs_UndeclaredOrSecretRefused(t *testing.T) {
 	}
 }
 
+// A value too short to be a secret ("1", "ab", "true") is not masked: masking it would star out every
+// such sequence in the log and refuse an output that happens to hold it (a digest with a "1" in it),
+// failing a run that worked.
+func TestMask_ValuesTooShortToBeSecretsAreNotMasked(t *testing.T) {
+	t.Parallel()
+	const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	for _, short := range []string{"1", "ab", "true"} {
+		res := run(t, actiontest.NewRunner(t).Input("password", short), nil, func(k *actionkit.Kit) {
+			k.Inputs().Secret("password")
+			if err := k.SetOutput("result", digest+" true"); err != nil {
+				t.Errorf("password %q: SetOutput: %v", short, err)
+			}
+			k.Infof("pushed %s", digest)
+		})
+		if res.Outputs["result"] != digest+" true" {
+			t.Errorf("password %q: outputs %v", short, res.Outputs)
+		}
+		if strings.Contains(res.Stdout, "::add-mask::") || strings.Contains(res.Stdout, "***") {
+			t.Errorf("password %q was masked:\n%s", short, res.Stdout)
+		}
+	}
+}
+
 func TestMask_SecretNeverWrittenAnywhere(t *testing.T) {
 	t.Parallel()
 	const secret = "s3cr3t-Pa55word"

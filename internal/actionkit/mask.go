@@ -70,18 +70,27 @@ func (s *secrets) longest() int {
 	return len(s.values[0])
 }
 
+// minSecretLength is the shortest text treated as a secret. A shorter value ("1", "ab"), or a word of
+// configuration ("true", "false"), is no secret anyone can keep, and masking it would star out every
+// such sequence in the log and refuse any output that happens to contain it (a digest holding "1"),
+// failing a run that worked.
+const minSecretLength = 4
+
+// notSecrets are the words of configuration a secret input may be set to by mistake.
+var notSecrets = map[string]bool{"true": true, "false": true, "yes": true, "null": true, "none": true}
+
 // maskForms lists what must be masked for a secret: the value, each of its lines (the runner masks
 // line by line) and its base64 form, which is how it shows up in an Authorization header or a
-// docker config.
+// docker config. Forms shorter than minSecretLength are left out.
 func maskForms(v string) []string {
 	v = strings.TrimSpace(v)
-	if v == "" {
+	if len(v) < minSecretLength || notSecrets[strings.ToLower(v)] {
 		return nil
 	}
 	forms := []string{v, base64.StdEncoding.EncodeToString([]byte(v))}
 	if strings.ContainsAny(v, "\r\n") {
 		for _, line := range strings.FieldsFunc(v, func(r rune) bool { return r == '\n' || r == '\r' }) {
-			if line = strings.TrimSpace(line); line != "" {
+			if line = strings.TrimSpace(line); len(line) >= minSecretLength {
 				forms = append(forms, line)
 			}
 		}

@@ -1,69 +1,159 @@
 package compose
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/docker/docker/api/types/build"
-	"github.com/docker/docker/pkg/jsonmessage"
-	"github.com/moby/go-archive"
+
+	"github.com/slipway-actions/slipway/internal/images"
 )
 
-// Build builds every service with a build: section, with the engine's classic builder, tagged
-// with the service's image (or <project>-<service>, as Compose names it).
-func (r *Runner) Build(ctx context.Context, p *types.Project) error {
-	for _, name := range p.ServiceNames() {
+// build builds the named services' images with the one builder slipway has (package images:
+// BuildKit through the engine, so cache mounts, secrets and multi-stage targets work), tagged as
+// Compose names them. Services whose build secrets differ are built in separate batches, since
+// a batch shares one session.
+func (r *Runner) build(ctx context.Context, p *types.Project, names []string) ([]images.Built, error) {
+	if r.Builder == nil {
+		return nil, errors.New("no image builder: set Runner.Builder")
+	}
+	type batch struct {
+		reqs []images.Request
+		opts images.Options
+	}
+	batches := map[string]*batch{}
+	var keys []string
+	var errs []error
+	var cleanup []string
+	defer func() {
+		for _, f := range cleanup {
+			_ = os.Remove(f)
+		}
+	}()
+	for _, name := range names {
 		s := p.Services[name]
-		if s.Build == nil {
+		req, secrets, inline, err := buildRequest(p, s)
+		if inline != "" {
+			cleanup = append(cleanup, inline)
+		}
+		if err != nil {
+			errs = append(errs, err)
 			continue
 		}
-		tag := s.Image
-		if tag == "" {
-			tag = p.Name + "-" + name
+		key := secretsKey(secrets)
+		b, ok := batches[key]
+		if !ok {
+			b = &batch{opts: images.Options{Secrets: secrets}}
+			batches[key] = b
+			keys = append(keys, key)
 		}
-		r.Infof("building %s from %s", tag, s.Build.Context)
-		tarball, err := archive.TarWithOptions(s.Build.Context, &archive.TarOptions{})
-		if err != nil {
-			return fmt.Errorf("service %s: build context %s: %w", name, s.Build.Context, err)
-		}
-		args := map[string]*string{}
-		for k, v := range s.Build.Args {
-			args[k] = v
-		}
-		resp, err := r.Docker.ImageBuild(ctx, tarball, build.ImageBuildOptions{
-			Tags: []string{tag}, Dockerfile: s.Build.Dockerfile, Target: s.Build.Target, BuildArgs: args,
-			Remove: true, ForceRemove: true, Labels: map[string]string{labelProject: p.Name, labelService: name},
-		})
-		_ = tarball.Close()
-		if err != nil {
-			return fmt.Errorf("service %s: build: %w", name, err)
-		}
-		err = readBuild(resp.Body)
-		_ = resp.Body.Close()
-		if err != nil {
-			return fmt.Errorf("service %s: build: %w", name, err)
-		}
+		b.reqs = append(b.reqs, req)
+		b.opts.CacheFrom = append(b.opts.CacheFrom, s.Build.CacheFrom...)
+		b.opts.InlineCache = b.opts.InlineCache || slices.Contains(s.Build.CacheTo, "type=inline")
 	}
-	return nil
+	if len(errs) > 0 {
+		return nil, &InputError{errors.Join(errs...)}
+	}
+	var built []images.Built
+	for _, k := range keys {
+		b := batches[k]
+		r.infof("building %s (BuildKit)", strings.Join(specNames(b.reqs), ", "))
+		out, err := r.Builder.Build(ctx, b.reqs, b.opts)
+		built = append(built, out...)
+		errs = append(errs, err)
+	}
+	return built, errors.Join(errs...)
 }
 
-// readBuild reads the engine's JSON stream to its end: a failed build still answers 200 and says
-// so in an errorDetail message.
-func readBuild(r io.Reader) error {
-	dec := json.NewDecoder(r)
-	for {
-		var m jsonmessage.JSONMessage
-		if err := dec.Decode(&m); err == io.EOF {
-			return nil
-		} else if err != nil {
-			return err
+func specNames(reqs []images.Request) []string {
+	var out []string
+	for _, r := range reqs {
+		out = append(out, r.Spec.Name)
+	}
+	return out
+}
+
+// buildRequest turns a service's build section into a request of the images builder, and its
+// build secrets into their values. An inline Dockerfile is written to a temporary file, returned
+// for removal.
+func buildRequest(p *types.Project, s types.ServiceConfig) (images.Request, map[string][]byte, string, error) {
+	b := s.Build
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("service %s: build: %s", s.Name, fmt.Sprintf(format, args...))
+	}
+	spec := images.Spec{Name: s.Name, Context: b.Context, ContextDir: b.Context, Target: b.Target,
+		BuildArgs: map[string]string{}, Labels: map[string]string{}}
+	if fi, err := os.Stat(b.Context); err != nil || !fi.IsDir() {
+		return images.Request{}, nil, "", fail("context %s is not a directory", b.Context)
+	}
+	inline := ""
+	switch {
+	case b.DockerfileInline != "":
+		f, err := os.CreateTemp("", "slipway-"+s.Name+"-*.Dockerfile")
+		if err != nil {
+			return images.Request{}, nil, "", err
 		}
-		if m.Error != nil {
-			return errors.New(m.Error.Message)
+		inline = f.Name()
+		_, err = f.WriteString(b.DockerfileInline)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return images.Request{}, nil, inline, err
+		}
+		spec.DockerfilePath = inline
+	case filepath.IsAbs(b.Dockerfile):
+		spec.DockerfilePath = b.Dockerfile
+	default:
+		spec.DockerfilePath = filepath.Join(b.Context, cmp.Or(b.Dockerfile, "Dockerfile"))
+	}
+	facts, err := images.ReadDockerfile(spec.DockerfilePath)
+	if err != nil {
+		return images.Request{}, nil, inline, fail("Dockerfile %s: %v", spec.DockerfilePath, err)
+	}
+	spec.Facts = facts
+	if b.Target != "" && !facts.HasStage(b.Target) {
+		return images.Request{}, nil, inline, fail("target %q is not a stage of %s (stages: %s)", b.Target, spec.DockerfilePath,
+			cmp.Or(strings.Join(facts.Stages, ", "), "none named"))
+	}
+	for k, v := range b.Args {
+		if v != nil {
+			spec.BuildArgs[k] = *v
 		}
 	}
+	if pl := cmp.Or(s.Platform, p.Environment["DOCKER_DEFAULT_PLATFORM"]); len(b.Platforms) == 1 {
+		spec.Platforms = []string{b.Platforms[0]}
+	} else if pl != "" {
+		spec.Platforms = []string{pl}
+	}
+	maps.Copy(spec.Labels, b.Labels)
+	spec.Labels[labelProject], spec.Labels[labelService] = p.Name, s.Name
+	secrets := map[string][]byte{}
+	for _, sec := range b.Secrets {
+		data, err := fileContent(p, types.FileObjectConfig(p.Secrets[sec.Source]))
+		if err != nil {
+			return images.Request{}, nil, inline, fail("secret %s: %v", sec.Source, err)
+		}
+		secrets[cmp.Or(sec.Target, sec.Source)] = data
+	}
+	req := images.Request{Spec: spec, Tags: append([]string{imageName(p, s)}, b.Tags...), Labels: spec.Labels,
+		NoCache: b.NoCache, Pull: b.Pull, Network: b.Network, ExtraHosts: extraHosts(b.ExtraHosts), ShmSize: int64(b.ShmSize),
+		Ulimits: ulimits(b.Ulimits)}
+	return req, secrets, inline, nil
+}
+
+// secretsKey identifies a set of build secrets: services with the same set share a batch.
+func secretsKey(secrets map[string][]byte) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(secrets)) {
+		fmt.Fprintf(&b, "%s=%x;", k, secrets[k])
+	}
+	return b.String()
 }

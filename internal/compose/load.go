@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,6 +23,7 @@ type Spec struct {
 	Env         []string // the environment interpolation sees (KEY=value)
 	TestService string
 	Services    []string // to start besides the test service and what it depends on; empty: all
+	Profiles    []string // profiles to enable; empty: COMPOSE_PROFILES of Env (or of the .env file)
 }
 
 // Load reads the project as docker compose would and checks the test service and the subset. Every
@@ -46,6 +48,7 @@ func Load(ctx context.Context, s Spec) (*types.Project, error) {
 		cli.WithEnv(s.Env),
 		cli.WithEnvFiles(absAll(s.WorkDir, s.EnvFiles)...),
 		cli.WithDotEnv,
+		cli.WithDefaultProfiles(s.Profiles...),
 		cli.WithName(s.ProjectName),
 		cli.WithResolvedPaths(true),
 	)
@@ -56,8 +59,10 @@ func Load(ctx context.Context, s Spec) (*types.Project, error) {
 	if err != nil {
 		return nil, &InputError{fmt.Errorf("compose-file %s: %w", strings.Join(s.Files, ", "), err)}
 	}
-	names := p.ServiceNames()
-	if _, ok := p.Services[s.TestService]; !ok {
+	// Services behind a profile that is not enabled are known too: naming one enables it, as
+	// `docker compose run` does.
+	names := slices.Sorted(maps.Keys(p.AllServices()))
+	if _, ok := p.AllServices()[s.TestService]; !ok {
 		errs = append(errs, fmt.Errorf("test-service %q is not a service of the project (services: %s)", s.TestService, strings.Join(names, ", ")))
 	}
 	for _, n := range s.Services {
@@ -68,12 +73,27 @@ func Load(ctx context.Context, s Spec) (*types.Project, error) {
 	if len(errs) > 0 {
 		return nil, &InputError{errors.Join(errs...)}
 	}
+	wanted := append(slices.Clone(s.Services), s.TestService)
+	if p, err = p.WithServicesEnabled(wanted...); err != nil {
+		return nil, &InputError{fmt.Errorf("profiles: %w", err)}
+	}
 	if len(s.Services) > 0 {
 		// The subset, the test service, and everything they depend on.
-		p, err = p.WithSelectedServices(append(slices.Clone(s.Services), s.TestService))
+		p, err = p.WithSelectedServices(wanted)
 		if err != nil {
 			return nil, &InputError{fmt.Errorf("services: %w", err)}
 		}
+	}
+	for _, name := range p.ServiceNames() {
+		for dep, d := range p.Services[name].DependsOn {
+			if _, ok := p.Services[dep]; !ok && d.Required {
+				errs = append(errs, fmt.Errorf("service %s depends on %s, which is behind a profile that is not enabled (profiles: %s)",
+					name, dep, strings.Join(p.AllServices()[dep].Profiles, ", ")))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, &InputError{errors.Join(errs...)}
 	}
 	return p, nil
 }
@@ -112,23 +132,4 @@ func Prepare(p *types.Project, test string, command []string, baseURL string) *t
 	}
 	p.Services[test] = s
 	return p
-}
-
-// Unsupported lists what the project asks for that run-e2e does not do, so it can be said rather
-// than silently dropped: more than one replica, secrets, configs.
-func Unsupported(p *types.Project) []string {
-	var out []string
-	for _, name := range p.ServiceNames() {
-		s := p.Services[name]
-		if n := s.GetScale(); n > 1 {
-			out = append(out, fmt.Sprintf("service %s: %d replicas (run-e2e starts one)", name, n))
-		}
-		if len(s.Secrets) > 0 {
-			out = append(out, fmt.Sprintf("service %s: secrets are not mounted", name))
-		}
-		if len(s.Configs) > 0 {
-			out = append(out, fmt.Sprintf("service %s: configs are not mounted", name))
-		}
-	}
-	return out
 }

@@ -5,8 +5,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/compose-spec/compose-go/v2/types"
 )
 
 func writeFiles(t *testing.T, files map[string]string) string {
@@ -94,15 +98,55 @@ func TestPrepare_URLModeRunsOnlyTheTestServiceAgainstTheURL(t *testing.T) {
 	}
 }
 
-func TestUnsupported_SaysWhatIsNotDone(t *testing.T) {
+func TestCheck_NotesWhatIsLeftOutAndRefusesWhatWouldChangeTheResult(t *testing.T) {
 	t.Parallel()
-	dir := writeFiles(t, map[string]string{"compose.yml": "services:\n  api:\n    image: x\n    scale: 3\n  e2e:\n    image: y\n"})
+	dir := writeFiles(t, map[string]string{"compose.yml": `services:
+  api:
+    image: x
+    scale: 3
+    develop: {watch: [{path: ., action: rebuild}]}
+  e2e:
+    image: y
+    pre_start: [{command: [seed]}]
+    build: {context: ., ssh: [default]}
+`})
 	p, err := Load(context.Background(), Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "p", TestService: "e2e"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := Unsupported(p); len(got) != 1 || got[0] != "service api: 3 replicas (run-e2e starts one)" {
-		t.Errorf("Unsupported = %q", got)
+	notes, err := Check(p)
+	want := []string{"service api: develop (watch and sync are for development; the images run as built); 3 replicas (run-e2e starts one)"}
+	if strings.Join(notes, "\n") != strings.Join(want, "\n") {
+		t.Errorf("notes = %q, want %q", notes, want)
+	}
+	for _, w := range []string{
+		"service e2e: pre_start is not supported: run-e2e does not run pre_start init containers",
+		"service e2e: build.ssh is not supported",
+	} {
+		if !isInputError(err) || !strings.Contains(err.Error(), w) {
+			t.Errorf("err = %v, want it to say %q", err, w)
+		}
+	}
+}
+
+// A compose-go upgrade that parses a new key fails here until run-e2e decides what to do with it.
+func TestServiceKeys_EveryKeyIsDecided(t *testing.T) {
+	t.Parallel()
+	for typ, table := range map[reflect.Type]map[string]rule{
+		reflect.TypeFor[types.ServiceConfig](): serviceKeys,
+		reflect.TypeFor[types.BuildConfig]():   buildKeys,
+	} {
+		keys := yamlKeys(typ)
+		for _, k := range keys {
+			if _, ok := table[k]; !ok {
+				t.Errorf("%s: key %q is parsed by compose-go but neither honoured nor named by run-e2e", typ.Name(), k)
+			}
+		}
+		for k := range table {
+			if !slices.Contains(keys, k) {
+				t.Errorf("%s: key %q is decided but compose-go has no such key", typ.Name(), k)
+			}
+		}
 	}
 }
 

@@ -22,14 +22,25 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/slipway-actions/slipway/internal/images"
 )
 
 // Runner runs projects on one engine.
 type Runner struct {
 	Docker        client.APIClient
 	Infof         func(format string, args ...any)
-	Workspace     string // the workspace as this process sees it
-	WorkspaceHost string // the same directory as the engine sees it; empty outside a container
+	Workspace     string          // the workspace as this process sees it
+	WorkspaceHost string          // the same directory as the engine sees it; empty outside a container
+	Builder       *images.Builder // builds the services' build sections (the builder build-push-images uses)
+	Logins        *Logins         // registry credentials for pulls; nil pulls anonymously
+	ProgressEvery time.Duration   // how often a pull under way is reported; 0 means every 5 s
+}
+
+func (r *Runner) infof(format string, args ...any) {
+	if r.Infof != nil {
+		r.Infof(format, args...)
+	}
 }
 
 // Options is one E2E run.
@@ -45,11 +56,28 @@ type Options struct {
 
 // Result is what a run found.
 type Result struct {
-	ExitCode int
-	Reports  []string          // copied report files
-	Logs     map[string]string // service → log tail, for the test service and every failed service
-	Ready    []Readiness
-	Took     time.Duration
+	ExitCode   int
+	Reports    []string     // copied report files
+	Logs       []ServiceLog // the test service's and every failed service's, dependencies first
+	Ready      []Readiness  // dependencies first
+	WorkingDir string       // the test container's working directory, where its relative paths start
+	Cancelled  bool         // the caller cancelled: everything was removed first, no logs were kept
+	Took       time.Duration
+}
+
+// ServiceLog is the last lines of one service's output.
+type ServiceLog struct {
+	Service, Text string
+}
+
+// Log returns the log kept for svc, or "".
+func (r *Result) Log(svc string) string {
+	for _, l := range r.Logs {
+		if l.Service == svc {
+			return l.Text
+		}
+	}
+	return ""
 }
 
 // Readiness is how soon a service started after the last of its dependencies was ready.
@@ -72,7 +100,8 @@ func (e *NotReadyError) Error() string {
 // happened, including a cancel (SIGTERM).
 func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Result, err error) {
 	start := time.Now()
-	res = &Result{ExitCode: -1, Logs: map[string]string{}}
+	res = &Result{ExitCode: -1}
+	caller := ctx
 	if o.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
@@ -83,8 +112,13 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 	defer stopWatch()
 	t.watch(wctx, r.Docker, p.Name)
 	ids := &sync.Map{}
+	var inflight sync.WaitGroup // creates and starts the engine is still working on
 	defer func() {
-		if err != nil || res.ExitCode != 0 {
+		// A cancelled step is killed by the runner about 10 s after its first signal: then everything
+		// is removed first, and no time is spent on logs. Otherwise the logs of what failed are kept
+		// before the containers go.
+		res.Cancelled = caller.Err() != nil
+		if !res.Cancelled && (err != nil || res.ExitCode != 0) {
 			var nr *NotReadyError
 			culprit := ""
 			if errors.As(err, &nr) {
@@ -92,9 +126,15 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 			}
 			r.collectLogs(ctx, p, o, t, ids, res, culprit)
 		}
+		_ = Down(ctx, r.Docker, p.Name)
+		// A create the engine was still working on lands after that first sweep: sweep again once
+		// it has (a few list calls when nothing is left).
+		waitGroup(&inflight, downTimeout)
 		if derr := Down(ctx, r.Docker, p.Name); derr != nil {
 			err = errors.Join(err, fmt.Errorf("teardown: %w", derr))
 		}
+		order := rank(Order(p))
+		slices.SortStableFunc(res.Ready, func(a, b Readiness) int { return order(a.Service) - order(b.Service) })
 		res.Took = time.Since(start)
 	}()
 	if err := r.createResources(ctx, p); err != nil {
@@ -114,7 +154,7 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 				wait, cancel = context.WithTimeout(ctx, o.WaitTimeout)
 			}
 			st, werr := t.waitFor(wait, dep, d.Condition, func(st state) {
-				r.Infof("waiting for %s (%s): %s, %s", dep, d.Condition, st, time.Since(start).Round(time.Second))
+				r.infof("waiting for %s (%s): %s, %s", dep, d.Condition, st, time.Since(start).Round(time.Second))
 			})
 			cancel()
 			if werr != nil {
@@ -131,19 +171,40 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		// A cancelled request does not stop the engine from creating the container: let create and
-		// start finish under their own limit, so teardown always knows what exists.
-		octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-		defer cancel()
-		id, err := r.create(octx, p, s)
-		if id != "" {
-			ids.Store(name, id)
+		// A cancelled request does not stop the engine from creating the container, so create and
+		// start run to their end under their own limit, tracked in inflight. A cancel does not wait
+		// for them: teardown starts at once, and sweeps again once they have landed.
+		type started struct {
+			id  string
+			err error
 		}
-		if err != nil {
+		done := make(chan started, 1)
+		inflight.Go(func() {
+			octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+			defer cancel()
+			id, err := r.create(octx, p, s)
+			if id != "" {
+				ids.Store(name, id)
+			}
+			if err == nil {
+				if err = r.Docker.ContainerStart(octx, id, container.StartOptions{}); err != nil {
+					err = fmt.Errorf("service %s: start: %w", name, err)
+				}
+			}
+			done <- started{id, err}
+		})
+		var id string
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case st := <-done:
+			if st.err != nil {
+				return st.err
+			}
+			id = st.id
+		}
+		if err := r.postStart(ctx, s, id); err != nil {
 			return err
-		}
-		if err := r.Docker.ContainerStart(octx, id, container.StartOptions{}); err != nil {
-			return fmt.Errorf("service %s: start: %w", name, err)
 		}
 		if err := ctx.Err(); err != nil {
 			return err
@@ -154,7 +215,7 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 			res.Ready = append(res.Ready, last)
 			mu.Unlock()
 		}
-		r.Infof("started %s", name)
+		r.infof("started %s", name)
 		return nil
 	}
 	if err := graph.InDependencyOrder(ctx, p, startOne); err != nil {
@@ -178,7 +239,10 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 		}
 		return res, fmt.Errorf("wait for test service %s: %w", o.TestService, werr)
 	}
-	r.Infof("test service %s exited %d", o.TestService, res.ExitCode)
+	r.infof("test service %s exited %d", o.TestService, res.ExitCode)
+	if c, ierr := r.Docker.ContainerInspect(ctx, id); ierr == nil && c.Config != nil {
+		res.WorkingDir = c.Config.WorkingDir
+	}
 	if o.Reports != "" {
 		res.Reports, err = r.copyReports(ctx, id, o.Reports, o.ReportsDir)
 		if err != nil {
@@ -186,6 +250,16 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 		}
 	}
 	return res, nil
+}
+
+// waitGroup waits for wg, at most d.
+func waitGroup(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
 }
 
 // copyReports copies the files matching glob out of the (stopped) test container.
@@ -246,37 +320,57 @@ func staticPrefix(glob string) string {
 	return path.Dir(glob[:i] + "x")
 }
 
+// logsTimeout bounds the collection of logs after a failure.
+const logsTimeout = 30 * time.Second
+
 // collectLogs keeps the last lines of the test service, of the service that never got ready, and of
-// every service that is unhealthy or exited non-zero, and writes them to the artifacts directory.
+// every service that is unhealthy or exited non-zero, in dependency order, and writes them to the
+// artifacts directory.
 func (r *Runner) collectLogs(ctx context.Context, p *types.Project, o Options, t *tracker, ids *sync.Map, res *Result, culprit string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logsTimeout)
 	defer cancel()
 	tail := o.LogsTail
 	if tail <= 0 {
 		tail = 200
 	}
-	ids.Range(func(k, v any) bool {
-		name := k.(string)
+	for _, name := range Order(p) {
+		v, ok := ids.Load(name)
+		if !ok {
+			continue
+		}
 		st, _, _ := t.get(name)
 		failed := st.unhealthy || (st.exited && st.code != 0) || !st.started && !st.exited
 		if name != o.TestService && name != culprit && !failed {
-			return true
+			continue
 		}
-		rc, err := r.Docker.ContainerLogs(ctx, v.(string), container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: fmt.Sprint(tail)})
+		text, err := r.logs(ctx, v.(string), p.Services[name].Tty, tail)
 		if err != nil {
-			return true
+			r.infof("log of %s: %v", name, err)
+			continue
 		}
-		defer rc.Close()
-		var buf bytes.Buffer
-		if _, err := stdcopy.StdCopy(&buf, &buf, io.LimitReader(rc, 8<<20)); err != nil {
-			return true
-		}
-		res.Logs[name] = buf.String()
+		res.Logs = append(res.Logs, ServiceLog{Service: name, Text: text})
 		if o.ArtifactsDir != "" {
 			if os.MkdirAll(o.ArtifactsDir, 0o755) == nil {
-				_ = os.WriteFile(filepath.Join(o.ArtifactsDir, name+".log"), buf.Bytes(), 0o644)
+				_ = os.WriteFile(filepath.Join(o.ArtifactsDir, name+".log"), []byte(text), 0o644)
 			}
 		}
-		return true
-	})
+	}
+}
+
+// logs reads the last lines of a container's output: multiplexed stdout and stderr, or the raw
+// stream of a container with a TTY.
+func (r *Runner) logs(ctx context.Context, id string, tty bool, tail int) (string, error) {
+	rc, err := r.Docker.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: fmt.Sprint(tail)})
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	var buf bytes.Buffer
+	body := io.LimitReader(rc, 8<<20)
+	if tty {
+		_, err = io.Copy(&buf, body)
+	} else {
+		_, err = stdcopy.StdCopy(&buf, &buf, body)
+	}
+	return buf.String(), err
 }

@@ -16,7 +16,16 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/compose/composetest"
 	"github.com/slipway-actions/slipway/internal/dockertest"
+	"github.com/slipway-actions/slipway/internal/images"
 )
+
+// tWriter logs build output to the test's log.
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
 
 // project writes the green platform with edits (old, new pairs) and returns a runner and spec for it.
 func project(t *testing.T, edits ...string) (*Runner, Spec) {
@@ -29,7 +38,7 @@ func project(t *testing.T, edits ...string) (*Runner, Spec) {
 	}
 	name := strings.ToLower(dockertest.UniqueName(t, "e2e"))
 	t.Cleanup(func() { _ = Down(context.Background(), cli, name) })
-	r := &Runner{Docker: cli, Infof: t.Logf}
+	r := &Runner{Docker: cli, Infof: t.Logf, Builder: &images.Builder{Docker: cli, Log: tWriter{t}, Infof: t.Logf}}
 	return r, Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: name, TestService: "e2e"}
 }
 
@@ -80,7 +89,7 @@ func TestRun_FailingTestsKeepTheirLogsAndReports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.ExitCode != 1 || len(res.Reports) != 1 || !strings.Contains(res.Logs["e2e"], "e2e: ok") {
+	if res.ExitCode != 1 || len(res.Reports) != 1 || !strings.Contains(res.Log("e2e"), "e2e: ok") {
 		t.Errorf("result = %+v", res)
 	}
 	if b, err := os.ReadFile(filepath.Join(arts, "e2e.log")); err != nil || !strings.Contains(string(b), "::set-output") {
@@ -91,12 +100,12 @@ func TestRun_FailingTestsKeepTheirLogsAndReports(t *testing.T) {
 func TestRun_ServiceNeverHealthyTimesOutWithItsLogs(t *testing.T) {
 	t.Parallel()
 	r, s := project(t, "[serve, -delay, 1s]", "[serve, -delay, 1h]")
-	res, err := run(t, r, s, Options{WaitTimeout: 3 * time.Second, ArtifactsDir: t.TempDir()})
+	res, err := run(t, r, s, Options{WaitTimeout: 10 * time.Second, ArtifactsDir: t.TempDir()})
 	var nr *NotReadyError
-	if !errors.As(err, &nr) || nr.Service != "api" || !strings.Contains(nr.Why, "not after 3s (running)") {
+	if !errors.As(err, &nr) || nr.Service != "api" || !strings.Contains(nr.Why, "not after 10s (running)") {
 		t.Fatalf("err = %v", err)
 	}
-	if !strings.Contains(res.Logs["api"], "healthy in 1h0m0s") {
+	if !strings.Contains(res.Log("api"), "healthy in 1h0m0s") {
 		t.Errorf("logs = %v", res.Logs)
 	}
 }
@@ -109,7 +118,7 @@ func TestRun_FailedMigrationStopsThePlatform(t *testing.T) {
 	if !errors.As(err, &nr) || nr.Service != "migrate" || nr.Why != "exited 3" {
 		t.Fatalf("err = %v", err)
 	}
-	if !strings.Contains(res.Logs["migrate"], "migrating") {
+	if !strings.Contains(res.Log("migrate"), "migrating") {
 		t.Errorf("logs = %v", res.Logs)
 	}
 }
@@ -168,7 +177,7 @@ func TestRun_PortClashIsAClearError(t *testing.T) {
 	}
 }
 
-// build: sections are built with the engine before the run, tagged as Compose names them.
+// build: sections are built (BuildKit) before the run, tagged as Compose names them.
 func TestBuild_BuildsServicesWithABuildSection(t *testing.T) {
 	t.Parallel()
 	r, s := project(t)
@@ -188,7 +197,7 @@ func TestBuild_BuildsServicesWithABuildSection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Build(context.Background(), p); err != nil {
+	if _, err := r.EnsureImages(context.Background(), p, true); err != nil {
 		t.Fatal(err)
 	}
 	tag := s.ProjectName + "-api"

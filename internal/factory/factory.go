@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 	"time"
 
@@ -47,8 +48,8 @@ const credentialsTimeout = 30 * time.Second
 // given, or AWS_REGION / AWS_DEFAULT_REGION (the region may stay empty: ECR takes it from the
 // registry's host), and checks once that credentials can be had. The
 // variables are read through the run's environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-// AWS_SESSION_TOKEN, AWS_ENDPOINT_URL, AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE and
-// AWS_EC2_METADATA_DISABLED.
+// AWS_SESSION_TOKEN, AWS_ENDPOINT_URL, AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE,
+// AWS_EC2_METADATA_SERVICE_ENDPOINT and AWS_EC2_METADATA_DISABLED.
 func (f *Factory) AWS(ctx context.Context, region string) (aws.Config, error) {
 	if region == "" {
 		region = f.getenv("AWS_REGION")
@@ -72,6 +73,9 @@ func (f *Factory) AWS(ctx context.Context, region string) (aws.Config, error) {
 	if p := f.getenv("AWS_SHARED_CREDENTIALS_FILE"); p != "" {
 		opts = append(opts, awsconfig.WithSharedCredentialsFiles([]string{p}))
 	}
+	if u := f.getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT"); u != "" {
+		opts = append(opts, awsconfig.WithEC2IMDSEndpoint(u))
+	}
 	if f.getenv("AWS_EC2_METADATA_DISABLED") == "true" {
 		opts = append(opts, awsconfig.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	}
@@ -82,6 +86,12 @@ func (f *Factory) AWS(ctx context.Context, region string) (aws.Config, error) {
 	cctx, cancel := context.WithTimeout(ctx, credentialsTimeout)
 	defer cancel()
 	if _, err := cfg.Credentials.Retrieve(cctx); err != nil {
+		// A provider that could not be reached (STS, the instance metadata service) is not a missing
+		// configuration: the same job may work on a retry.
+		var netErr net.Error
+		if errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+			return cfg, fmt.Errorf("AWS credentials could not be fetched: %w", err)
+		}
 		return cfg, &ConfigError{fmt.Errorf("no AWS credentials: %w — run aws-actions/configure-aws-credentials first (OIDC: permissions id-token: write)", err)}
 	}
 	f.debugf("AWS: region %q, credentials from %s, endpoint %s", cfg.Region, source, cmp.Or(f.getenv("AWS_ENDPOINT_URL"), "the service's own"))

@@ -78,3 +78,18 @@ func TestDockerConfigDir(t *testing.T) {
 		}
 	}
 }
+
+// A credentials provider that cannot be reached (here: an instance metadata service that refuses the
+// connection) is infrastructure, not missing configuration: exit 3, not 2.
+func TestAWS_UnreachableCredentialsProviderIsNotAConfigError(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	f := New(env(map[string]string{
+		"AWS_REGION": "eu-west-2", "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:1",
+		"AWS_CONFIG_FILE": filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "none"),
+	}), noDebug)
+	_, err := f.AWS(context.Background(), "")
+	if err == nil || errors.As(err, new(*ConfigError)) {
+		t.Fatalf("error %v (%T), want an error that is not a *ConfigError", err, err)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
@@ -40,6 +41,14 @@ type Request struct {
 	Spec   Spec
 	Tags   []string // local references, e.g. api:1.2.3
 	Labels map[string]string
+
+	// What a Compose build section may add (run-e2e builds those with this builder too).
+	NoCache    bool                // build every step afresh
+	Pull       bool                // pull newer base images first
+	Network    string              // network mode of RUN steps (default, host, none)
+	ExtraHosts []string            // host:ip lines added to /etc/hosts of RUN steps
+	ShmSize    int64               // bytes of /dev/shm for RUN steps
+	Ulimits    []*container.Ulimit // ulimits of RUN steps
 }
 
 // Options apply to every build of a run.
@@ -148,6 +157,8 @@ func (b *Builder) run(ctx context.Context, r Request, o Options, buildkit bool, 
 	opts := build.ImageBuildOptions{
 		Tags: r.Tags, Dockerfile: dockerfile, Target: r.Spec.Target, BuildArgs: args, Labels: r.Labels,
 		CacheFrom: o.CacheFrom, Remove: true, ForceRemove: true, Version: build.BuilderV1,
+		NoCache: r.NoCache, PullParent: r.Pull, NetworkMode: r.Network, ExtraHosts: r.ExtraHosts,
+		ShmSize: r.ShmSize, Ulimits: r.Ulimits,
 	}
 	if len(r.Spec.Platforms) == 1 {
 		opts.Platform = r.Spec.Platforms[0]

@@ -2,7 +2,8 @@
 // Dockerfile, target, build args, labels), the facts read from a Dockerfile (its stages and the
 // features only BuildKit has), the tags computed as docker/metadata-action computes them, the OCI
 // labels, and the build itself — BuildKit through the engine with a session for build secrets, or the
-// classic builder where the engine has no BuildKit and the Dockerfile needs none.
+// classic builder where the engine has no BuildKit and the Dockerfile needs none. run-e2e builds the
+// build sections of a Compose project with the same Builder.
 //
 // It does not push: package registry moves built images to registries.
 package images

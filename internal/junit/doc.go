@@ -1,5 +1,7 @@
 // Package junit reads JUnit XML test reports (pytest, Playwright, Go's gotestsum, Jest…) into test
 // cases with their outcome and, where the report or the failure text tells, the file and line of
-// the failure. run-e2e and the pull-request workflow's unit tests turn them into annotations and a
-// summary. Reports are untrusted input: the parser never panics and bounds what it keeps.
+// the failure; Locator maps a file named inside a test container back to the repository's file, so
+// an annotation lands on the pull request's diff. run-e2e and the pull-request workflow's unit tests
+// turn them into annotations and a summary. Reports are untrusted input: the parser never panics and
+// bounds what it keeps.
 package junit

@@ -29,8 +29,15 @@ type Case struct {
 	Line               int
 	Time               time.Duration
 	Status             Status
-	Message            string // the failure's message attribute, or the first line of its text
-	Detail             string // the failure's text (traceback), cut to maxDetail
+	Message            string  // the failure's message attribute, or the first line of its text
+	Detail             string  // the failure's text (traceback), cut to maxDetail
+	Frames             []Frame // every source location the failure's text names, in its order
+}
+
+// Frame is a file and line a traceback names.
+type Frame struct {
+	File string
+	Line int
 }
 
 // Report is every case of one or more report files, with totals.
@@ -142,9 +149,11 @@ func (r *Report) add(s suite, file string) {
 			if c.Message == "" {
 				c.Message = p.Type
 			}
-			if c.Status != Skipped && (c.File == "" || c.Line == 0) {
-				if f, l := location(c.Detail); f != "" {
-					c.File, c.Line = f, l
+			if c.Status != Skipped {
+				c.Frames = frames(c.Detail)
+				if n := len(c.Frames); n > 0 && (c.File == "" || c.Line == 0) {
+					// pytest prints the failing line last ("tests/test_api.py:12: AssertionError").
+					c.File, c.Line = c.Frames[n-1].File, c.Frames[n-1].Line
 				}
 			}
 		}
@@ -157,16 +166,21 @@ func (r *Report) add(s suite, file string) {
 // frame is a "path.py:12: Error" or "path.ts:12:5" line of a traceback.
 var frame = regexp.MustCompile(`(?m)^\s*(?:at (?:.*\()?)?([\w./@-]+\.(?:py|js|ts|tsx|jsx|go)):(\d+)`)
 
-// location is the last source location a failure's text names: pytest prints the failing line
-// last ("tests/test_api.py:12: AssertionError").
-func location(text string) (string, int) {
+// maxFrames bounds what is kept of a deep traceback.
+const maxFrames = 64
+
+// frames lists the source locations a failure's text names, the last maxFrames of them.
+func frames(text string) []Frame {
 	ms := frame.FindAllStringSubmatch(text, -1)
-	if len(ms) == 0 {
-		return "", 0
+	if len(ms) > maxFrames {
+		ms = ms[len(ms)-maxFrames:]
 	}
-	m := ms[len(ms)-1]
-	n, _ := strconv.Atoi(m[2])
-	return m[1], n
+	var out []Frame
+	for _, m := range ms {
+		n, _ := strconv.Atoi(m[2])
+		out = append(out, Frame{File: m[1], Line: n})
+	}
+	return out
 }
 
 func cut(s string, n int) string {

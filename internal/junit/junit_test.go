@@ -1,6 +1,8 @@
 package junit
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -90,4 +92,67 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestLocator_MapsContainerPathsToTheRepository(t *testing.T) {
+	t.Parallel()
+	ws := t.TempDir()
+	for _, f := range []string{"api/tests/test_main.py", "e2e/test_platform.py", "web/tests/test_main.py", "tools/only_here.py", "api/conftest.py"} {
+		if err := os.MkdirAll(filepath.Join(ws, filepath.Dir(f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(ws, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := &Locator{Workspace: ws, WorkingDir: "/srv", Roots: []Root{
+		{Container: "/srv", Host: filepath.Join(ws, "api")},     // the image's WORKDIR, built from api/
+		{Container: "/mnt/e2e", Host: filepath.Join(ws, "e2e")}, // a bind mount
+	}}
+	for in, want := range map[string]string{
+		"tests/test_main.py":        "api/tests/test_main.py", // relative to the working directory
+		"/srv/tests/test_main.py":   "api/tests/test_main.py",
+		"conftest.py":               "api/conftest.py",
+		"/mnt/e2e/test_platform.py": "e2e/test_platform.py",
+		"e2e/test_platform.py":      "e2e/test_platform.py",    // already a path of the workspace
+		"/app/tools/only_here.py":   "tools/only_here.py",      // a unique suffix
+		"/app/tests/test_main.py":   "/app/tests/test_main.py", // two files end so: left as it is
+		"/nowhere/missing.py":       "/nowhere/missing.py",
+		"":                          "",
+	} {
+		if got := l.Find(in); got != want {
+			t.Errorf("Find(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A traceback that ends in a library is annotated at its last frame in the repository.
+func TestLocator_PlacesAFailureAtItsLastFrameInTheRepository(t *testing.T) {
+	t.Parallel()
+	ws := t.TempDir()
+	for _, f := range []string{"api/tests/test_main.py", "api/app/db.py"} {
+		if err := os.MkdirAll(filepath.Join(ws, filepath.Dir(f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(ws, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var r Report
+	err := r.Parse(strings.NewReader(`<testsuite><testcase classname="tests.test_main.PostgresTest" name="test_total"><failure message="OperationalError">
+tests/test_main.py:50: 
+app/db.py:39: in __init__
+    self._conn = psycopg2.connect(url)
+/usr/lib/python3/dist-packages/psycopg2/__init__.py:122: OperationalError</failure></testcase></testsuite>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.Cases[0]
+	if c.File != "/usr/lib/python3/dist-packages/psycopg2/__init__.py" || len(c.Frames) != 3 {
+		t.Fatalf("case = %+v", c)
+	}
+	(&Locator{Workspace: ws, WorkingDir: "/srv", Roots: []Root{{Container: "/srv", Host: filepath.Join(ws, "api")}}}).Place(&c)
+	if c.File != "api/app/db.py" || c.Line != 39 {
+		t.Errorf("placed at %s:%d, want api/app/db.py:39", c.File, c.Line)
+	}
 }

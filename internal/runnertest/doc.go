@@ -26,5 +26,7 @@
 //
 // Image builds the repository's root Dockerfile once per test binary (its base made from Debian's
 // packages by .ci/debian-image where nothing can be pulled, the binaries built static beforehand);
-// Main removes it when the binary's tests end.
+// Main removes it when the binary's tests end. With SLIPWAY_TEST_IMAGE=<tag or image ID> (ImageEnv)
+// Image builds nothing and returns that image, which the engine must hold and which stays: the
+// release runs the tests in the very image it then pushes.
 package runnertest

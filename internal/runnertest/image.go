@@ -28,37 +28,62 @@ import (
 	"github.com/slipway-actions/slipway/internal/images"
 )
 
-// shipped is the image of this test binary, built once by Image and removed by Main.
+// ImageEnv names the variable that gives the tests a prebuilt image instead of one Image builds:
+// SLIPWAY_TEST_IMAGE=<tag or image ID>, which the engine must hold. The release (publish.yml) builds
+// the image it ships once, runs the tests in it, then pushes that very image.
+const ImageEnv = "SLIPWAY_TEST_IMAGE"
+
+// shipped is the image of this test binary, resolved once by Image; Main removes it if Image built it.
 var shipped struct {
-	once sync.Once
-	tag  string
-	took time.Duration
-	err  error
+	once  sync.Once
+	ref   string
+	built bool
+	how   string
+	err   error
 }
 
-// Image returns the image built from the repository's root Dockerfile: what CI ships. It is built
-// once per test binary (BuildKit's cache keeps the Debian packages' layer from one run to the next).
+// Image returns the image the tests run the actions in: the one ImageEnv names, else the image built
+// from the repository's root Dockerfile, what CI ships. Either is resolved once per test binary
+// (BuildKit's cache keeps the Debian packages' layer from one build to the next).
 func Image(t testing.TB) string {
 	t.Helper()
 	cli := dockertest.Client(t)
 	shipped.once.Do(func() {
-		start := time.Now()
-		shipped.tag, shipped.err = buildShipped(context.Background(), cli)
-		shipped.took = time.Since(start)
+		shipped.ref, shipped.built, shipped.how, shipped.err = shippedImage(context.Background(), cli, os.Getenv(ImageEnv), buildShipped)
 	})
 	if shipped.err != nil {
-		t.Fatalf("build the image from the root Dockerfile: %v", shipped.err)
+		t.Fatal(shipped.err)
 	}
-	t.Logf("image %s, built from the root Dockerfile in %s", shipped.tag, shipped.took.Round(time.Millisecond))
-	return shipped.tag
+	t.Logf("image %s, %s", shipped.ref, shipped.how)
+	return shipped.ref
 }
 
-// Main runs a test binary's tests, then removes the image Image built. Call it from TestMain.
+// shippedImage resolves the image of the tests: given (ImageEnv's value) as the image ID the engine
+// holds under that reference, never rebuilt; else what build makes, which the caller then owns.
+func shippedImage(ctx context.Context, cli *client.Client, given string, build func(context.Context, *client.Client) (string, error)) (ref string, built bool, how string, err error) {
+	if given != "" {
+		img, err := cli.ImageInspect(ctx, given)
+		if err != nil {
+			return "", false, "", fmt.Errorf("%s=%s: the engine has no such image (%v); build it first (make image IMAGE=%s), or unset %s to have the tests build the root Dockerfile", ImageEnv, given, err, given, ImageEnv)
+		}
+		// The ID, not the reference: every test runs this image even if the tag moves meanwhile.
+		return img.ID, false, fmt.Sprintf("given by %s=%s", ImageEnv, given), nil
+	}
+	start := time.Now()
+	tag, err := build(ctx, cli)
+	if err != nil {
+		return "", false, "", fmt.Errorf("build the image from the root Dockerfile: %w", err)
+	}
+	return tag, true, fmt.Sprintf("built from the root Dockerfile in %s", time.Since(start).Round(time.Millisecond)), nil
+}
+
+// Main runs a test binary's tests, then removes the image if Image built it (an image ImageEnv names
+// is left as it was). Call it from TestMain.
 func Main(m *testing.M) int {
 	code := m.Run()
-	if shipped.tag != "" {
+	if shipped.built {
 		if cli, err := docker.Connect(context.Background(), ""); err == nil {
-			_, _ = cli.ImageRemove(context.Background(), shipped.tag, image.RemoveOptions{Force: true, PruneChildren: true})
+			_, _ = cli.ImageRemove(context.Background(), shipped.ref, image.RemoveOptions{Force: true, PruneChildren: true})
 			_ = cli.Close()
 		}
 	}

@@ -1,12 +1,16 @@
 package runnertest
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/docker/docker/client"
 
 	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
 	"github.com/slipway-actions/slipway/internal/dockertest"
@@ -130,5 +134,54 @@ func TestUses_ExitCodeAndStepsInOrder(t *testing.T) {
 	}
 	if fail := j.Run("exit 4", nil); fail.ExitCode != 4 {
 		t.Errorf("host step exit %d, want 4", fail.ExitCode)
+	}
+}
+
+// With SLIPWAY_TEST_IMAGE set, Image builds nothing: the tests run the image it names (the release's
+// build), by ID, and Main leaves it in the engine. Not parallel: it sets the variable; no other test
+// of this package calls Image, so the probe it resolves to is seen by this test alone.
+func TestImage_RunsTheImageSlipwayTestImageNames(t *testing.T) {
+	cli := dockertest.Client(t)
+	img := probeImage(t)
+	want, err := cli.ImageInspect(context.Background(), img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(ImageEnv, img)
+	got := Image(t)
+	if got != want.ID || shipped.built {
+		t.Fatalf("Image() = %s (built here: %v), want the ID of %s, %s, not built", got, shipped.built, img, want.ID)
+	}
+	res := NewJob(t).Uses(Step{Action: "testdata/probe", Image: got, With: map[string]string{"exit-code": "0"}})
+	if res.ExitCode != 0 || res.Outputs["report"] == "" {
+		t.Errorf("the probe in the named image: %v", res)
+	}
+}
+
+func TestShippedImage_BuildsOnlyWhenNoImageIsNamed(t *testing.T) {
+	t.Parallel()
+	cli := dockertest.Client(t)
+	img := probeImage(t)
+	ctx := context.Background()
+	neverBuild := func(context.Context, *client.Client) (string, error) {
+		t.Error("built an image though SLIPWAY_TEST_IMAGE names one")
+		return "", errors.New("not to be built")
+	}
+	ref, built, how, err := shippedImage(ctx, cli, img, neverBuild)
+	if err != nil || built || !strings.HasPrefix(ref, "sha256:") || !strings.Contains(how, ImageEnv+"="+img) {
+		t.Errorf("named image: %q built=%v (%s), %v", ref, built, how, err)
+	}
+	missing := "slipway-test/no-such-image:" + dockertest.UniqueName(t, "x")
+	if _, built, _, err := shippedImage(ctx, cli, missing, neverBuild); err == nil || built ||
+		!strings.Contains(err.Error(), ImageEnv+"="+missing+": the engine has no such image") || !strings.Contains(err.Error(), "make image IMAGE="+missing) {
+		t.Errorf("an image the engine lacks: built=%v, %v; want an error naming %s and how to build it", built, err, ImageEnv)
+	}
+	builds := 0
+	ref, built, _, err = shippedImage(ctx, cli, "", func(context.Context, *client.Client) (string, error) {
+		builds++
+		return "slipway-test/slipway:built", nil
+	})
+	if err != nil || !built || ref != "slipway-test/slipway:built" || builds != 1 {
+		t.Errorf("no image named: %q built=%v after %d builds, %v; want one build, owned", ref, built, builds, err)
 	}
 }

@@ -7,8 +7,10 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   mkdir -p "$PGDATA" /run/postgresql
   chown -R postgres:postgres "$PGDATA" /run/postgresql
   runuser -u postgres -- initdb -D "$PGDATA" -U postgres --auth=trust >/dev/null
-  runuser -u postgres -- pg_ctl -D "$PGDATA" -o "-c listen_addresses=127.0.0.1" -w start >/dev/null
-  psql -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres -q \
+  # Set up over the Unix socket only, as the postgres image does: a server on a TCP address here would
+  # answer the healthcheck before the real one is up.
+  runuser -u postgres -- pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
+  psql -v ON_ERROR_STOP=1 -h /run/postgresql -U postgres -q \
     -c "CREATE USER \"$POSTGRES_USER\" WITH PASSWORD '$POSTGRES_PASSWORD'" \
     -c "CREATE DATABASE \"$POSTGRES_DB\" OWNER \"$POSTGRES_USER\""
   runuser -u postgres -- pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null

@@ -1,56 +1,163 @@
 // Package composetest gives tests a small platform to run under Compose on the real engine: one
 // static Go program (testdata/platform) in a FROM scratch image that plays API, DB, migration and
-// test runner, and a compose file wiring them with healthchecks and depends_on conditions.
+// test runner, a compose file wiring them with healthchecks and depends_on conditions, and images
+// that exist only in a registry, for the pulls a fresh runner makes.
 package composetest
 
 import (
+	"bytes"
+	"context"
+	"crypto/sha256"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/registry"
 	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/jsonmessage"
 
 	"github.com/slipway-actions/slipway/internal/dockertest"
 )
 
 var (
-	once sync.Once
-	tag  string
+	binOnce sync.Once
+	binPath string
+	once    sync.Once
+	tag     string
 )
 
-// keep is a testing.TB whose cleanups are dropped: the image is shared by every test of the binary.
+// keep is a testing.TB whose cleanups are dropped: what it makes is shared by every test of the binary.
 type keep struct{ testing.TB }
 
 func (keep) Cleanup(func()) {}
 
-// PlatformImage builds the platform image once per test binary and returns its tag.
-func PlatformImage(t testing.TB, cli *client.Client) string {
+// PlatformBinary builds the platform program (testdata/platform) once per test binary, as a static
+// linux binary for FROM scratch images and build contexts, and returns its path.
+func PlatformBinary(t testing.TB) string {
 	t.Helper()
-	once.Do(func() {
+	binOnce.Do(func() {
 		_, self, _, _ := runtime.Caller(0)
 		src := filepath.Join(filepath.Dir(self), "..", "testdata", "platform")
-		dir := t.TempDir()
-		data, err := os.ReadFile(dockertest.GoBinary(t, dir, src, "platform"))
+		dir, err := os.MkdirTemp("", "slipway-platform")
 		if err != nil {
 			t.Fatal(err)
 		}
-		name := fmt.Sprintf("slipway-test/platform:%d", time.Now().UnixNano())
-		dockertest.BuildImage(keep{t}, cli, name, map[string]dockertest.File{
-			"Dockerfile": {Data: []byte("FROM scratch\nCOPY platform /platform\nCOPY tmp /tmp\nENTRYPOINT [\"/platform\"]\n")},
-			"platform":   {Data: data, Mode: 0o755},
-			"tmp/.keep":  {},
-		})
+		binPath = dockertest.GoBinary(t, dir, src, "platform")
+	})
+	if binPath == "" {
+		t.Fatal("the platform program was not built")
+	}
+	return binPath
+}
+
+// imageFiles is the build context of a FROM scratch image of the platform program; extra files are
+// added (a layer of its own makes an image that shares no layer with another).
+func imageFiles(t testing.TB, extra map[string]string) map[string]dockertest.File {
+	data, err := os.ReadFile(PlatformBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dockerfile := "FROM scratch\n"
+	files := map[string]dockertest.File{"platform": {Data: data, Mode: 0o755}, "tmp/.keep": {}}
+	for name, text := range extra {
+		files[name] = dockertest.File{Data: []byte(text)}
+		dockerfile += "COPY " + name + " /" + name + "\n"
+	}
+	files["Dockerfile"] = dockertest.File{Data: []byte(dockerfile + "COPY platform /platform\nCOPY tmp /tmp\nENTRYPOINT [\"/platform\"]\n")}
+	return files
+}
+
+// PlatformImage returns the tag of the platform image, built once per version of the program: the
+// tag is the digest of its build context, so test binaries share it and leave one image, not one
+// each.
+func PlatformImage(t testing.TB, cli *client.Client) string {
+	t.Helper()
+	once.Do(func() {
+		files := imageFiles(t, nil)
+		h := sha256.New()
+		for _, name := range slices.Sorted(maps.Keys(files)) {
+			fmt.Fprintf(h, "%s %o %d\n", name, files[name].Mode, len(files[name].Data))
+			h.Write(files[name].Data)
+		}
+		name := fmt.Sprintf("slipway-test/platform:%x", h.Sum(nil)[:8])
+		if _, err := cli.ImageInspect(context.Background(), name); err != nil {
+			dockertest.BuildImage(keep{t}, cli, name, files)
+		}
 		tag = name
 	})
 	if tag == "" {
 		t.Fatal("the platform image was not built")
 	}
 	return tag
+}
+
+// RegistryImage puts an image of the platform program into the registry at host as repo (a
+// repository path and tag) and nothing of it on the engine: it is built with a layer of its own, so
+// it shares no layer with any image the engine holds, pushed with login (nil: anonymously), and
+// removed. The code under test must pull it, as on a fresh runner. What was pulled is removed when
+// the test ends.
+func RegistryImage(t testing.TB, cli *client.Client, host, repo string, login *registry.AuthConfig) string {
+	t.Helper()
+	ref := host + "/" + repo
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dockertest.BuildImage(t, cli, ref, imageFiles(t, map[string]string{"id": fmt.Sprintf("%s %d", ref, time.Now().UnixNano())}))
+	auth := ""
+	if login != nil {
+		var err error
+		if auth, err = registry.EncodeAuthConfig(*login); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rc, err := cli.ImagePush(ctx, ref, image.PushOptions{RegistryAuth: auth})
+	if err != nil {
+		t.Fatalf("push %s: %v", ref, err)
+	}
+	var log bytes.Buffer
+	err = jsonmessage.DisplayJSONMessagesStream(rc, &log, 0, false, nil)
+	_ = rc.Close()
+	if err != nil {
+		t.Fatalf("push %s: %v\n%s", ref, err, log.String())
+	}
+	if _, err := cli.ImageRemove(ctx, ref, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil {
+		t.Fatalf("remove %s from the engine: %v", ref, err)
+	}
+	return ref
+}
+
+// BuildContext writes a build context holding the platform program and the Dockerfile given (FROM
+// scratch, since no base image can be pulled here).
+func BuildContext(t testing.TB, dir, dockerfile string) {
+	t.Helper()
+	data, err := os.ReadFile(PlatformBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "platform"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Absent fails the test when the engine holds img.
+func Absent(t testing.TB, cli *client.Client, img string) {
+	t.Helper()
+	if _, err := cli.ImageInspect(context.Background(), img); err == nil {
+		t.Fatalf("the engine holds %s before the run", img)
+	}
 }
 
 const healthy = `

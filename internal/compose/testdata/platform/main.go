@@ -1,20 +1,34 @@
 // Command platform plays every part of a small platform in the compose tests, from one static
 // binary in a FROM scratch image:
 //
-//	platform serve -delay 2s      an API (or DB) that becomes healthy after the delay
+//	platform serve -delay 2s      an API (or DB) that becomes healthy after the delay; GET /ns
+//	                               answers its IPC namespace
 //	platform check                 the healthcheck: exit 0 once healthy
 //	platform migrate -exit 0       a migration that exits with the code
 //	platform e2e -url http://api:8080/health -reports /reports -fail
-//	                               a test runner: writes JUnit XML, exits 1 with -fail
+//	                               a test runner: writes JUnit XML, exits 1 with -fail; without
+//	                               -url it tests $BASE_URL/health (URL mode)
 //	platform sleep                 a test that never ends
+//	platform facts -name x -out /facts [-get URL]
+//	                               writes what the container sees (capabilities, /dev/shm, hosts,
+//	                               ulimits, namespaces, mounts…) to /facts/x.json
+//	platform count FILE OUT        adds one to the number in FILE (a cache mount) and copies it to OUT
+//	platform copy FROM TO          copies a file (a build secret, a built file into the reports)
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 )
 
@@ -28,6 +42,9 @@ func main() {
 	url := fs.String("url", "", "")
 	reports := fs.String("reports", "/reports", "")
 	fail := fs.Bool("fail", false, "")
+	name := fs.String("name", "facts", "")
+	out := fs.String("out", "/facts", "")
+	get := fs.String("get", "", "")
 	_ = fs.Parse(os.Args[2:])
 	switch os.Args[1] {
 	case "serve":
@@ -38,6 +55,10 @@ func main() {
 				w.WriteHeader(http.StatusServiceUnavailable)
 			}
 		})
+		http.HandleFunc("/ns", func(w http.ResponseWriter, _ *http.Request) {
+			ns, _ := os.Readlink("/proc/self/ns/ipc")
+			_, _ = io.WriteString(w, ns)
+		})
 		_ = http.ListenAndServe(":8080", nil)
 	case "check":
 		if _, err := os.Stat("/tmp/healthy"); err != nil {
@@ -47,26 +68,134 @@ func main() {
 		fmt.Println("migrating")
 		os.Exit(*code)
 	case "e2e":
-		status := "ok"
-		resp, err := http.Get(*url)
-		if err != nil || resp.StatusCode != 200 {
-			status = fmt.Sprintf("api not healthy: %v", err)
-			*fail = true
-		}
-		fmt.Println("::set-output name=result::pwned")
-		failure := ""
-		if *fail {
-			failure = `<failure message="expected 200">tests/test_checkout.py:42: AssertionError</failure>`
-		}
-		xml := `<testsuites><testsuite name="e2e"><testcase classname="tests.test_health" name="test_health" time="0.1"/>` +
-			`<testcase classname="tests.test_checkout" name="test_checkout" time="0.2">` + failure + `</testcase></testsuite></testsuites>`
-		_ = os.MkdirAll(*reports, 0o755)
-		_ = os.WriteFile(filepath.Join(*reports, "junit.xml"), []byte(xml), 0o644)
-		fmt.Println("e2e:", status)
-		if *fail {
-			os.Exit(1)
-		}
+		e2e(*url, *reports, *fail)
 	case "sleep":
 		time.Sleep(time.Hour)
+	case "facts":
+		if err := facts(*name, *out, *get); err != nil {
+			fmt.Println("facts:", err)
+			os.Exit(1)
+		}
+	case "count":
+		n, _ := os.ReadFile(fs.Arg(0))
+		i, _ := strconv.Atoi(strings.TrimSpace(string(n)))
+		i++
+		must(os.WriteFile(fs.Arg(0), []byte(strconv.Itoa(i)), 0o644))
+		must(os.WriteFile(fs.Arg(1), []byte(strconv.Itoa(i)), 0o644))
+	case "copy":
+		data, err := os.ReadFile(fs.Arg(0))
+		must(err)
+		must(os.MkdirAll(filepath.Dir(fs.Arg(1)), 0o755))
+		must(os.WriteFile(fs.Arg(1), data, 0o644))
 	}
+}
+
+func must(err error) {
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+}
+
+func e2e(url, reports string, fail bool) {
+	if url == "" {
+		url = strings.TrimRight(os.Getenv("BASE_URL"), "/") + "/health"
+	}
+	status := "ok"
+	resp, err := http.Get(url)
+	if err != nil || resp.StatusCode != 200 {
+		status = fmt.Sprintf("api not healthy: %v", err)
+		fail = true
+	}
+	fmt.Println("::set-output name=result::pwned")
+	failure := ""
+	if fail {
+		failure = `<failure message="expected 200">tests/test_checkout.py:42: AssertionError</failure>`
+	}
+	xml := `<testsuites><testsuite name="e2e"><testcase classname="tests.test_health" name="test_health" time="0.1"/>` +
+		`<testcase classname="tests.test_checkout" name="test_checkout" time="0.2">` + failure + `</testcase></testsuite></testsuites>`
+	_ = os.MkdirAll(reports, 0o755)
+	_ = os.WriteFile(filepath.Join(reports, "junit.xml"), []byte(xml), 0o644)
+	fmt.Println("e2e:", status, "("+url+")")
+	if fail {
+		os.Exit(1)
+	}
+}
+
+// Facts is what a container sees of its own settings.
+type Facts struct {
+	Args       []string `json:"args"`
+	UID        int      `json:"uid"`
+	GID        int      `json:"gid"`
+	Cwd        string   `json:"cwd"`
+	Hostname   string   `json:"hostname"`
+	Arch       string   `json:"arch"`
+	ShmBytes   uint64   `json:"shm_bytes"`
+	Hosts      string   `json:"hosts"`
+	CapEff     uint64   `json:"cap_eff"`
+	Mounts     string   `json:"mounts"`
+	NofileSoft uint64   `json:"nofile_soft"`
+	NofileHard uint64   `json:"nofile_hard"`
+	PID1       string   `json:"pid1"`
+	Somaxconn  string   `json:"somaxconn"`
+	IPCNS      string   `json:"ipc_ns"`
+	Interfaces []string `json:"interfaces"`
+	Get        string   `json:"get"` // the body of -get URL, or the error
+}
+
+func facts(name, out, get string) error {
+	f := Facts{Args: os.Args, UID: os.Getuid(), GID: os.Getgid(), Arch: runtime.GOARCH}
+	f.Cwd, _ = os.Getwd()
+	f.Hostname, _ = os.Hostname()
+	var st syscall.Statfs_t
+	if syscall.Statfs("/dev/shm", &st) == nil {
+		f.ShmBytes = st.Blocks * uint64(st.Bsize)
+	}
+	f.Hosts = read("/etc/hosts")
+	for _, line := range strings.Split(read("/proc/self/status"), "\n") {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			f.CapEff, _ = strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+		}
+	}
+	f.Mounts = read("/proc/self/mounts")
+	// Go raises its own soft limit of open files at start: PID 1's limits are the container's.
+	for _, line := range strings.Split(read("/proc/1/limits"), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Max open files"); ok {
+			if v := strings.Fields(rest); len(v) >= 2 {
+				f.NofileSoft, _ = strconv.ParseUint(v[0], 10, 64)
+				f.NofileHard, _ = strconv.ParseUint(v[1], 10, 64)
+			}
+		}
+	}
+	f.PID1 = strings.ReplaceAll(read("/proc/1/cmdline"), "\x00", " ")
+	f.Somaxconn = strings.TrimSpace(read("/proc/sys/net/core/somaxconn"))
+	f.IPCNS, _ = os.Readlink("/proc/self/ns/ipc")
+	ifs, _ := net.Interfaces()
+	for _, i := range ifs {
+		f.Interfaces = append(f.Interfaces, i.Name)
+	}
+	if get != "" {
+		c := http.Client{Timeout: 10 * time.Second}
+		if resp, err := c.Get(get); err != nil {
+			f.Get = "error: " + err.Error()
+		} else {
+			b, _ := io.ReadAll(resp.Body)
+			_ = resp.Body.Close()
+			f.Get = strings.TrimSpace(fmt.Sprintf("%d %s", resp.StatusCode, b))
+		}
+	}
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(out, 0o777); err != nil {
+		return err
+	}
+	fmt.Printf("%s\n", data)
+	return os.WriteFile(filepath.Join(out, name+".json"), data, 0o644)
+}
+
+func read(p string) string {
+	b, _ := os.ReadFile(p)
+	return string(b)
 }

@@ -1,0 +1,193 @@
+package compose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	cerrdefs "github.com/containerd/errdefs"
+
+	"github.com/slipway-actions/slipway/internal/images"
+)
+
+// Images is what EnsureImages did to give every service its image.
+type Images struct {
+	Pulled    []Pulled
+	Built     []images.Built
+	PullTook  time.Duration // wall time of the pulls, which run at once
+	BuildTook time.Duration
+}
+
+// EnsureImages gives every service its image, as `docker compose up` does on a fresh runner. It pulls
+// what pull_policy asks for: a missing image (the default, missing or if_not_present), always, never,
+// or when the local one was pulled longer ago than an interval (daily, weekly, every_<duration>,
+// refresh). It builds the services with a build section that need it: with build, every one (as
+// `up --build`); otherwise those with pull_policy build and those whose image is still missing (a
+// failed pull of a buildable image is a warning, as in Compose). Every image it could neither pull
+// nor build is named in one error; one that does not exist, or that its registry refused, is bad
+// input.
+func (r *Runner) EnsureImages(ctx context.Context, p *types.Project, build bool) (*Images, error) {
+	res := &Images{}
+	type need struct {
+		services  []string
+		buildable []string // services with a build section for this image
+		pull      bool
+		platform  string
+	}
+	needs := map[string]*need{}
+	for _, name := range p.ServiceNames() {
+		s := p.Services[name]
+		img := imageName(p, s)
+		n := needs[img]
+		if n == nil {
+			n = &need{}
+			needs[img] = n
+		}
+		n.services = append(n.services, name)
+		if s.Build != nil {
+			n.buildable = append(n.buildable, name)
+		}
+		n.platform = cmpOr(n.platform, cmpOr(s.Platform, p.Environment["DOCKER_DEFAULT_PLATFORM"]))
+	}
+	var errs []error
+	for _, name := range p.ServiceNames() {
+		s := p.Services[name]
+		img := imageName(p, s)
+		n := needs[img]
+		policy, every, err := s.GetPullPolicy()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("service %s: pull_policy: %w", name, err))
+			continue
+		}
+		if build && len(n.buildable) > 0 || policy == types.PullPolicyBuild || policy == types.PullPolicyNever {
+			continue // built, or never pulled
+		}
+		if policy == types.PullPolicyRefresh && s.PullRefreshAfter != "" {
+			if d, err := time.ParseDuration(s.PullRefreshAfter); err == nil {
+				every = d
+			}
+		}
+		tagged, present, err := r.localImage(ctx, img)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		switch policy {
+		case types.PullPolicyAlways:
+			n.pull = true
+		case types.PullPolicyRefresh:
+			n.pull = n.pull || !present || time.Since(tagged) > every
+		default:
+			n.pull = n.pull || !present
+		}
+	}
+	if len(errs) > 0 {
+		return res, &InputError{errors.Join(errs...)}
+	}
+
+	// Pull, all at once.
+	var wants []pullWant
+	platforms := map[string]string{}
+	for _, img := range slices.Sorted(maps.Keys(needs)) {
+		if n := needs[img]; n.pull {
+			wants = append(wants, pullWant{image: img, services: n.services})
+			platforms[img] = n.platform
+		}
+	}
+	if len(wants) > 0 {
+		start := time.Now()
+		pulled, failed := r.pull(ctx, wants, platforms)
+		res.Pulled, res.PullTook = pulled, time.Since(start)
+		if ctx.Err() != nil {
+			return res, fmt.Errorf("run-e2e stopped while pulling: %w", context.Cause(ctx))
+		}
+		for _, err := range failed {
+			var pe *PullError
+			if errors.As(err, &pe) && len(needs[pe.Image].buildable) > 0 {
+				r.infof("%v; building it instead", err)
+				continue
+			}
+			errs = append(errs, err)
+		}
+	}
+
+	// Build what must be built, and what is still missing and can be.
+	var toBuild []string
+	for _, img := range slices.Sorted(maps.Keys(needs)) {
+		n := needs[img]
+		if len(n.buildable) == 0 {
+			continue
+		}
+		rebuild := build
+		for _, svc := range n.buildable {
+			if policy, _, _ := p.Services[svc].GetPullPolicy(); policy == types.PullPolicyBuild {
+				rebuild = true
+			}
+		}
+		if !rebuild {
+			_, present, err := r.localImage(ctx, img)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			if err != nil || present {
+				continue
+			}
+		}
+		toBuild = append(toBuild, n.buildable[0]) // one build per image, as Compose does
+	}
+	if len(errs) > 0 {
+		return res, pullErrors(errs)
+	}
+	if len(toBuild) > 0 {
+		start := time.Now()
+		built, err := r.build(ctx, p, toBuild)
+		res.Built, res.BuildTook = built, time.Since(start)
+		if err != nil {
+			return res, err
+		}
+	}
+
+	// What is still missing now can be neither pulled nor built: pull_policy never.
+	for _, img := range slices.Sorted(maps.Keys(needs)) {
+		if _, ok, err := r.localImage(ctx, img); err != nil {
+			errs = append(errs, err)
+		} else if !ok {
+			errs = append(errs, fmt.Errorf("image %s (service %s) is not on the engine and pull_policy never forbids pulling it",
+				img, strings.Join(needs[img].services, ", ")))
+		}
+	}
+	if len(errs) > 0 {
+		return res, &InputError{errors.Join(errs...)}
+	}
+	return res, nil
+}
+
+// pullErrors joins failed pulls: bad input when each one is an image that does not exist or a
+// registry that refused us (nothing of the project was started), else as they are.
+func pullErrors(errs []error) error {
+	all := errors.Join(errs...)
+	for _, err := range errs {
+		var pe *PullError
+		if !errors.As(err, &pe) || pe.Reason == PullFailed || pe.Reason == PullUnreachable {
+			return all
+		}
+	}
+	return &InputError{all}
+}
+
+// localImage reports whether the engine holds img, and when it was last tagged there (pulled or built).
+func (r *Runner) localImage(ctx context.Context, img string) (time.Time, bool, error) {
+	ins, err := r.Docker.ImageInspect(ctx, img)
+	switch {
+	case cerrdefs.IsNotFound(err):
+		return time.Time{}, false, nil
+	case err != nil:
+		return time.Time{}, false, fmt.Errorf("inspect image %s: %w", img, err)
+	}
+	return ins.Metadata.LastTagTime, true, nil
+}
