@@ -44,6 +44,41 @@ func startAsAction(t *testing.T, r *actiontest.Runner) (*exec.Cmd, *strings.Buil
 	return cmd, out
 }
 
+// interruptGate starts the action (startAsAction) and, once its gate command has made the file
+// marker, calls then, sends SIGINT (the runner's first signal) and waits at most 10 s, as the
+// runner would before its kill. It returns the log, the exit code and how long the run went on
+// after the SIGINT.
+func interruptGate(t *testing.T, r *actiontest.Runner, marker string, then func()) (log string, code int, took time.Duration) {
+	t.Helper()
+	cmd, out := startAsAction(t, r)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	kill := func(why string) {
+		_ = cmd.Process.Kill()
+		<-exited
+		t.Fatalf("%s:\n%s", why, out.String())
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(marker); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			kill("the gate never started")
+		}
+	}
+	then()
+	sent := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		kill("still running 10 s after SIGINT (the runner would kill it)")
+	}
+	return out.String(), cmd.ProcessState.ExitCode(), time.Since(sent)
+}
+
 // A step cancelled while its gate runs (SIGINT, the runner's first signal) is a cancel, not a
 // failed gate: exit 3, the flag restored, the summary saying so. The gate command's whole process
 // group is killed, so no child of its shell (here sleep, holding the output pipe) holds the run
@@ -53,38 +88,11 @@ func TestFlagRollout_SIGINTWhileTheGateRunsExits3AndRestores(t *testing.T) {
 	f, r := fakeFlagsmith(t)
 	started := filepath.Join(t.TempDir(), "gate-started")
 	r.Input("percentage", "10").Input("gate-command", "echo checking; sleep 60 & echo $! >'"+started+"'; wait; echo done")
-	cmd, out := startAsAction(t, r)
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := os.Stat(started); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			<-exited
-			t.Fatalf("the gate never started:\n%s", out.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	sent := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		<-exited
-		t.Fatalf("still running 10 s after SIGINT (the runner would kill it):\n%s", out.String())
-	}
-	took := time.Since(sent)
-	log := out.String()
+	log, code, took := interruptGate(t, r, started, func() {})
 	if took > 3*time.Second {
 		t.Errorf("ended %s after SIGINT; the gate's children held it up", took.Round(time.Millisecond))
 	}
-	if code := cmd.ProcessState.ExitCode(); code != 3 {
+	if code != 3 {
 		t.Errorf("exit %d, want 3: a cancel is not a failed gate\n%s", code, log)
 	}
 	if strings.Contains(log, "gate failed") || strings.Contains(log, "done") {
@@ -110,37 +118,13 @@ func TestFlagRollout_SIGINTEndsWithinTheWindowWhenFlagsmithHangs(t *testing.T) {
 	f, r := fakeFlagsmith(t)
 	started := filepath.Join(t.TempDir(), "gate-started")
 	r.Input("percentage", "10").Input("gate-command", `setsid sh -c 'touch "$0"; exec sleep 3' '`+started+`' & wait`)
-	cmd, out := startAsAction(t, r)
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if _, err := os.Stat(started); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			<-exited
-			t.Fatalf("the gate never started:\n%s", out.String())
-		}
-	}
-	f.Hold("", "/api/") // Flagsmith stops answering: the restore's first read hangs
-	sent := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		<-exited
-		t.Fatalf("still running 10 s after SIGINT (the runner would kill it):\n%s", out.String())
-	}
-	took := time.Since(sent)
-	log := out.String()
+	log, code, took := interruptGate(t, r, started, func() {
+		f.Hold("", "/api/") // Flagsmith stops answering: the restore's first read hangs
+	})
 	if window := 7 * time.Second; took > window+500*time.Millisecond {
 		t.Errorf("ended %s after SIGINT, want within %s", took.Round(time.Millisecond), window)
 	}
-	if code := cmd.ProcessState.ExitCode(); code != 3 {
+	if code != 3 {
 		t.Errorf("exit %d, want 3\n%s", code, log)
 	}
 	outputs, _ := os.ReadFile(r.OutputFile)
