@@ -105,3 +105,17 @@ func TestRun_CancelWhileTheGateRunsIsNoFailedGate(t *testing.T) {
 		t.Errorf("state = %+v, want the state before the run", st)
 	}
 }
+
+// A gate command that exits 0 passes, even when a process it started in the background still holds
+// its output: its exit code is the verdict, and the check does not wait for that process.
+func TestGate_ABackgroundProcessHoldingTheOutputDoesNotFailAPassingGate(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	res := Gate{Command: "sleep 3 & echo checked"}.Check(context.Background(), State{})
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the check returned %s after it started", took.Round(time.Millisecond))
+	}
+	if !res.OK || !strings.Contains(res.Output, "checked") {
+		t.Errorf("result = %+v, want passed", res)
+	}
+}
