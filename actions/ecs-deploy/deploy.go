@@ -92,15 +92,14 @@ func deploy(ctx context.Context, k *actionkit.Kit, clients *factory.Factory, d *
 		if err != nil {
 			desc = "failed: " + k.Redact(err.Error()) // shown in the repository's Deployments page
 		}
-		// Bounded: after a cancel the runner kills the step about 10 s after SIGINT.
-		bound := 10 * time.Second
-		if ctx.Err() != nil {
-			bound = 2 * time.Second
-		}
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bound)
+		// Bounded, and once the run is cancelled (before or meanwhile) by githubStatusTime: the
+		// runner kills a cancelled step 10 s after its first signal.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		stop := context.AfterFunc(ctx, func() { time.AfterFunc(githubStatusTime, cancel) })
 		if ferr := ghDep.Finish(fctx, err == nil, cfg.EnvironmentURL, desc); ferr != nil {
 			k.Warningf("github-token: %v", ferr)
 		}
+		stop()
 		cancel()
 	}
 	return rep, err

@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/ecs"
@@ -23,6 +24,16 @@ func realMain(ctx context.Context, opts ...actionkit.Option) int {
 	return actionkit.Main(ctx, "ecs-deploy", actionYML, opts, parseConfig, run)
 }
 
+// A cancelled step gets SIGINT, SIGTERM 7.5 s later and a kill 2.5 s after that. ecs-deploy ends
+// within cancelWindow of the first signal: the work on ECS (rollback, stopping the migration,
+// deregistering) within cancelGrace of it, the GitHub Deployment's status in githubStatusTime
+// after that, then the outputs and the summary (local writes).
+const (
+	cancelWindow     = 7 * time.Second
+	githubStatusTime = 2 * time.Second
+	cancelGrace      = cancelWindow - githubStatusTime
+)
+
 // config is every input of the action, typed and validated.
 type config struct {
 	Rollback       bool // a rollback run: Undo, not Deploy
@@ -35,7 +46,7 @@ type config struct {
 
 func parseConfig(k *actionkit.Kit) (config, error) {
 	in := k.Inputs()
-	waiting := ecs.Waiting{Wait: in.Bool("wait"), Timeout: in.Duration("timeout"), PollInterval: in.Duration("poll-interval")}
+	waiting := ecs.Waiting{Wait: in.Bool("wait"), Timeout: in.Duration("timeout"), PollInterval: in.Duration("poll-interval"), CancelGrace: cancelGrace}
 	cfg := config{
 		Rollback: in.Bool("rollback"),
 		Deploy: ecs.Options{

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -126,6 +128,67 @@ func TestECSDeploy_MigrationThatNeverEndsIsStoppedAtMigrationTimeout(t *testing.
 		t.Errorf("%d services updated, status %q", f.Updates(), res.Outputs["status"])
 	}
 }
+
+// A run cancelled during its migration ends within the runner's window, outputs and summary
+// written: it stops the task first, at once, and the wait for STOPPED (on ECS a stop takes the
+// containers' stopTimeout, 30 s by default), deregistering each service's new revision (slow here)
+// and the GitHub Deployment's status (GitHub slow too) share one window from the cancel.
+func TestECSDeploy_CancelDuringTheMigrationEndsWithinTheWindow(t *testing.T) {
+	f, r := runner(t)
+	f.AddService("web", webTD, 1)
+	if err := os.WriteFile(filepath.Join(r.Env["GITHUB_WORKSPACE"], "web.json"), []byte(webTD), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.ScriptMigration(ecstest.Migration{Forever: true, StopTicks: 1 << 30}) // never STOPPED
+	f.Slow("DeregisterTaskDefinition", 2500*time.Millisecond)
+	gh := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var body map[string]any
+		_ = json.NewDecoder(req.Body).Decode(&body)
+		if strings.HasSuffix(req.URL.Path, "/statuses") && body["state"] != "in_progress" {
+			<-req.Context().Done() // GitHub does not take the final status in time
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"id": 7}`))
+	}))
+	defer gh.Close()
+	r.Env["GITHUB_API_URL"], r.Env["GITHUB_REPOSITORY"], r.Env["GITHUB_SHA"] = gh.URL+"/api/v3", "acme/web", "abc"
+	r.Input("services", "api=api.json\nweb=web.json").Input("images", "api=acme/api:2.0.0").Input("github-token", "ghs_deploytoken987").
+		Input("migration-container", "api").Input("migration-command", "python\nmanage.py\nmigrate").Input("migration-timeout", "1h").
+		Input("poll-interval", "50ms")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cancelled := make(chan time.Time, 1)
+	go func() {
+		for len(f.Requests("DescribeTasks")) < 2 {
+			time.Sleep(time.Millisecond)
+		}
+		cancelled <- time.Now()
+		cancel()
+	}()
+	res := r.Run(t, ctx, realMain)
+	at := <-cancelled
+	took := time.Since(at)
+	t.Logf("ended %s after the cancel", took.Round(time.Millisecond))
+	if took > 8*time.Second {
+		t.Errorf("ended %s after the cancel; the runner kills the step 10 s after its first signal", took.Round(time.Millisecond))
+	}
+	if res.Code != 3 {
+		t.Errorf("exit %d, want 3 (cancelled); log:\n%s", res.Code, res.Stdout)
+	}
+	calls := f.Requests("StopTask", "DeregisterTaskDefinition")
+	if len(calls) == 0 || calls[0].Op != "StopTask" || calls[0].At.Sub(at) > time.Second {
+		t.Errorf("after the cancel: %+v, want StopTask first, at once", calls)
+	}
+	if res.Outputs["status"] != ecs.StatusNotStarted || res.Outputs["results"] == "" {
+		t.Errorf("outputs = %v", res.Outputs)
+	}
+	if !strings.Contains(res.Summary, "slipway ecs-deploy stopped the migration: the run was cancelled") || !strings.Contains(res.Summary, `| web | NOT\_STARTED |`) {
+		t.Errorf("summary:\n%s", res.Summary)
+	}
+}
+
+const webTD = `{"family":"web","containerDefinitions":[{"name":"web","image":"acme/web:1.0.0","essential":true,"memory":512}]}`
 
 func TestECSDeploy_UnreachableAWSExits3(t *testing.T) {
 	_, r := runner(t)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -26,6 +27,117 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// startAsAction starts this test binary as the action itself (Guard and its child), in r's
+// environment. Read its output only once it has ended.
+func startAsAction(t *testing.T, r *actiontest.Runner) (*exec.Cmd, *strings.Builder) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = []string{"SLIPWAY_TEST_AS_ACTION=1", "PATH=" + os.Getenv("PATH")}
+	for k, v := range r.Env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out := &strings.Builder{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, out
+}
+
+// interruptGate starts the action (startAsAction) and, once its gate command has made the file
+// marker, calls then, sends SIGINT (the runner's first signal) and waits at most 10 s, as the
+// runner would before its kill. It returns the log, the exit code and how long the run went on
+// after the SIGINT.
+func interruptGate(t *testing.T, r *actiontest.Runner, marker string, then func()) (log string, code int, took time.Duration) {
+	t.Helper()
+	cmd, out := startAsAction(t, r)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	kill := func(why string) {
+		_ = cmd.Process.Kill()
+		<-exited
+		t.Fatalf("%s:\n%s", why, out.String())
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(marker); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			kill("the gate never started")
+		}
+	}
+	then()
+	sent := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		kill("still running 10 s after SIGINT (the runner would kill it)")
+	}
+	return out.String(), cmd.ProcessState.ExitCode(), time.Since(sent)
+}
+
+// A step cancelled while its gate runs (SIGINT, the runner's first signal) is a cancel, not a
+// failed gate: exit 3, the flag restored, the summary saying so. The gate command's whole process
+// group is killed, so no child of its shell (here sleep, holding the output pipe) holds the run
+// up: it ends long before the runner's kill, 10 s after the SIGINT.
+func TestFlagRollout_SIGINTWhileTheGateRunsExits3AndRestores(t *testing.T) {
+	t.Parallel()
+	f, r := fakeFlagsmith(t)
+	started := filepath.Join(t.TempDir(), "gate-started")
+	r.Input("percentage", "10").Input("gate-command", "echo checking; sleep 60 & echo $! >'"+started+"'; wait; echo done")
+	log, code, took := interruptGate(t, r, started, func() {})
+	if took > 3*time.Second {
+		t.Errorf("ended %s after SIGINT; the gate's children held it up", took.Round(time.Millisecond))
+	}
+	if code != 3 {
+		t.Errorf("exit %d, want 3: a cancel is not a failed gate\n%s", code, log)
+	}
+	if strings.Contains(log, "gate failed") || strings.Contains(log, "done") {
+		t.Errorf("log:\n%s", log)
+	}
+	if st := f.State("prodKey", 103); st.Default.Enabled || len(st.Overrides) != 0 || len(f.Segments(101)) != 0 {
+		t.Errorf("Flagsmith holds %+v and segments %+v, want the state before the run\n%s", st, f.Segments(101), log)
+	}
+	summary, _ := os.ReadFile(r.SummaryFile)
+	for _, want := range []string{"| cancelled; restored to the state before the run (read back from Flagsmith) |", "| 10% | cancelled: "} {
+		if !strings.Contains(string(summary), want) {
+			t.Errorf("summary lacks %q:\n%s\nlog:\n%s", want, summary, log)
+		}
+	}
+}
+
+// A cancelled run ends within the window it has after the first signal, outputs and summary
+// written, even when its gate lingers after the cancel (a process that left the gate's group holds
+// the output pipe) and Flagsmith stops answering during the restore: the restore's time counts
+// from the SIGINT, not from when the restore starts.
+func TestFlagRollout_SIGINTEndsWithinTheWindowWhenFlagsmithHangs(t *testing.T) {
+	t.Parallel()
+	f, r := fakeFlagsmith(t)
+	started := filepath.Join(t.TempDir(), "gate-started")
+	r.Input("percentage", "10").Input("gate-command", `setsid sh -c 'touch "$0"; exec sleep 3' '`+started+`' & wait`)
+	log, code, took := interruptGate(t, r, started, func() {
+		f.Hold("", "/api/") // Flagsmith stops answering: the restore's first read hangs
+	})
+	if window := 7 * time.Second; took > window+500*time.Millisecond {
+		t.Errorf("ended %s after SIGINT, want within %s", took.Round(time.Millisecond), window)
+	}
+	if code != 3 {
+		t.Errorf("exit %d, want 3\n%s", code, log)
+	}
+	outputs, _ := os.ReadFile(r.OutputFile)
+	parsed, _ := actiontest.ParseFileCommands(string(outputs))
+	if parsed["previous-state"] == "" || parsed["state"] == "" {
+		t.Errorf("outputs = %v\n%s", parsed, log)
+	}
+	summary, _ := os.ReadFile(r.SummaryFile)
+	if !strings.Contains(string(summary), "| cancelled; the flag is at unknown (Flagsmith could not be read) |") {
+		t.Errorf("summary:\n%s\nlog:\n%s", summary, log)
+	}
+}
+
 // A step cancelled between a write and its answer (SIGTERM, as the runner sends it) ends in the
 // state before the run: the action reads Flagsmith back, undoes the write, says so in the summary
 // and exits 3.
@@ -42,16 +154,7 @@ func TestFlagRollout_SIGTERMBetweenAWriteAndItsAnswer(t *testing.T) {
 	r.Input("api-url", f.URL).Input("api-key", f.Key).Input("project", "web").
 		Input("environment", "Production").Input("feature", "new-checkout").Input("finalize", "true")
 	applied := f.Hold(http.MethodPatch, "/api/__future__/environments/prodKey/features/103/")
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = []string{"SLIPWAY_TEST_AS_ACTION=1", "PATH=" + os.Getenv("PATH")}
-	for k, v := range r.Env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, out := startAsAction(t, r)
 	select {
 	case <-applied:
 	case <-time.After(30 * time.Second):

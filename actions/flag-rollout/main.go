@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/rollout"
@@ -21,6 +22,14 @@ func main() { os.Exit(actionkit.Guard(func() int { return realMain(context.Backg
 func realMain(ctx context.Context, opts ...actionkit.Option) int {
 	return actionkit.Main(ctx, "flag-rollout", actionYML, opts, parseConfig, release)
 }
+
+// A cancelled step gets SIGINT, SIGTERM 7.5 s later and a kill 2.5 s after that. flag-rollout ends
+// within cancelWindow of the first signal: restoring the flag within cancelGrace of it, then the
+// outputs and the summary (local writes) in the rest.
+const (
+	cancelWindow = 7 * time.Second
+	cancelGrace  = cancelWindow - time.Second
+)
 
 // config is every input of the action, typed and validated.
 type config struct {
@@ -48,11 +57,12 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 				Dir:     k.Getenv("GITHUB_WORKSPACE"),
 				Env:     k.Getenv,
 			},
-			Value:    in.String("value"),
-			Finalize: in.Bool("finalize"),
-			Rollback: in.Bool("rollback"),
-			Preview:  in.List("preview"),
-			DryRun:   in.Bool("dry-run"),
+			Value:       in.String("value"),
+			Finalize:    in.Bool("finalize"),
+			Rollback:    in.Bool("rollback"),
+			Preview:     in.List("preview"),
+			DryRun:      in.Bool("dry-run"),
+			CancelGrace: cancelGrace,
 		},
 	}
 	r := &cfg.Rollout

@@ -103,6 +103,8 @@ func summarise(ctx context.Context, k *actionkit.Kit, cfg config, res *rollout.R
 			switch {
 			case st.Skipped != "":
 				gate = "skipped: " + st.Skipped
+			case st.Gate != nil && st.Gate.Cancelled:
+				gate = "cancelled: " + st.Gate.Detail
 			case st.Gate != nil:
 				gate = map[bool]string{true: "passed", false: "failed"}[st.Gate.OK] + ": " + st.Gate.Detail
 			}

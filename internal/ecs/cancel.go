@@ -3,32 +3,72 @@ package ecs
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 )
 
-// DefaultCancelGrace is how long a cancelled run may still work to roll back or to stop its
-// migration. The runner sends SIGINT, SIGTERM 7.5 s later and kills the step 2.5 s after that; 6 s
-// leaves the action time to write its outputs, its summary and the GitHub Deployment's status.
-const DefaultCancelGrace = 6 * time.Second
+// DefaultCancelGrace is how long a cancelled Deploy or RollBack may still work, counted from the
+// cancel: to roll back, to stop its migration, to deregister what it registered. The caller's own
+// reporting (outputs, a summary, a GitHub Deployment's status) comes after it, and the Actions
+// runner kills a cancelled step 10 s after its first signal.
+const DefaultCancelGrace = 5 * time.Second
 
 // diagnosticsTime is the least time that must be left to read why tasks stopped: after a cancel,
 // diagnostics never hold up the rollback nor the report.
 const diagnosticsTime = 2 * time.Second
 
+// deregisterReserve is the part of the grace after a cancel that waiting for a stopped migration
+// to reach STOPPED leaves to deregistering the revisions the run registered.
+const deregisterReserve = time.Second
+
 // errCancelled ends the work that goes on after a cancel when its grace has passed.
 var errCancelled = errors.New("the run was cancelled")
 
-// detached returns a context for work that must go on when ctx is cancelled (a rollback, the stop of
-// a migration, deregistering what this run registered). It has its own bound, limit; once ctx is
-// cancelled, at once if it already is, it ends grace later at the latest, with errCancelled as cause.
-func detached(ctx context.Context, limit, grace time.Duration) (context.Context, context.CancelFunc) {
-	base := context.WithoutCancel(ctx)
-	if ctx.Err() != nil {
-		return context.WithTimeoutCause(base, min(grace, limit), errCancelled)
+// cancelWindow is the time a cancelled run may still work: one deadline, the grace after the
+// moment the run's context was cancelled, that everything going on after the cancel shares (a
+// rollback, the stop of a migration and the wait for it, deregistering). Each piece of work gets
+// what is left of it, never a grace of its own.
+type cancelWindow struct {
+	run   context.Context
+	grace time.Duration
+	once  sync.Once
+	end   time.Time
+}
+
+// openCancelWindow starts watching the run's context for its cancel; stop ends the watch.
+func openCancelWindow(run context.Context, grace time.Duration) (w *cancelWindow, stop func() bool) {
+	w = &cancelWindow{run: run, grace: grace}
+	return w, context.AfterFunc(run, func() { w.deadline() })
+}
+
+// deadline is the end of the window, once the run is cancelled: the grace after the moment of
+// the cancel.
+func (w *cancelWindow) deadline() (time.Time, bool) {
+	if w.run.Err() == nil {
+		return time.Time{}, false
+	}
+	w.once.Do(func() { w.end = time.Now().Add(w.grace) })
+	return w.end, true
+}
+
+// detached returns a context for work that must go on when the run is cancelled. It has its own
+// bound, limit; once the run is cancelled, at once if it already is, it ends at the latest reserve
+// before the end of the window (the time kept for what comes after this work), with errCancelled
+// as cause. Made after the cancel, its deadline shows that end.
+func (w *cancelWindow) detached(limit, reserve time.Duration) (context.Context, context.CancelFunc) {
+	base := context.WithoutCancel(w.run)
+	if end, ok := w.deadline(); ok {
+		if end = end.Add(-reserve); end.Before(time.Now().Add(limit)) {
+			return context.WithDeadlineCause(base, end, errCancelled)
+		}
+		return context.WithTimeout(base, limit)
 	}
 	c, cancelCause := context.WithCancelCause(base)
 	c, cancelTimeout := context.WithTimeout(c, limit)
-	stop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, func() { cancelCause(errCancelled) }) })
+	stop := context.AfterFunc(w.run, func() {
+		end, _ := w.deadline()
+		time.AfterFunc(time.Until(end.Add(-reserve)), func() { cancelCause(errCancelled) })
+	})
 	return c, func() {
 		stop()
 		cancelTimeout()

@@ -72,3 +72,45 @@ func TestDeploy_CancelGraceBoundsTheRollback(t *testing.T) {
 		t.Errorf("err = %v, result = %+v (after %s)", err, r, time.Since(start))
 	}
 }
+
+// After a cancel, a deploy has one grace, counted from the cancel, for all it still does: stopping
+// its migration (StopTask first, at once), waiting for the task to stop, deregistering the revisions
+// it registered. A task that never reaches STOPPED (on ECS a stop takes the containers' stopTimeout,
+// 30 s by default) and a slow DeregisterTaskDefinition per service do not add up past it.
+func TestDeploy_CancelledMigrationEndsWithinOneGraceFromTheCancel(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	s.fake.ScriptMigration(ecstest.Migration{Forever: true, StopTicks: 1 << 30}) // never STOPPED
+	s.fake.Slow("DeregisterTaskDefinition", 1500*time.Millisecond)
+	o := s.options("api", "worker")
+	o.Migration = &ecs.Migration{Container: "api", Command: []string{"migrate"}, Timeout: time.Hour}
+	o.PollInterval, o.CancelGrace = 10*time.Millisecond, 1500*time.Millisecond
+	rep, err := s.dep.Prepare(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancelled := make(chan time.Time, 1)
+	go func() {
+		for len(s.fake.Requests("DescribeTasks")) < 2 {
+			time.Sleep(time.Millisecond)
+		}
+		cancelled <- time.Now()
+		cancel()
+	}()
+	err = s.dep.Deploy(ctx, o, rep)
+	at := <-cancelled
+	if took := time.Since(at); took > o.CancelGrace+500*time.Millisecond {
+		t.Errorf("Deploy returned %s after the cancel, with a grace of %s", took.Round(time.Millisecond), o.CancelGrace)
+	}
+	if err == nil || errors.As(err, new(*ecs.FailedError)) || !strings.Contains(err.Error(), "the run was cancelled") {
+		t.Errorf("err = %v, want a cancelled run", err)
+	}
+	calls := s.fake.Requests("StopTask", "DeregisterTaskDefinition")
+	if len(calls) == 0 || calls[0].Op != "StopTask" || calls[0].At.Sub(at) > 500*time.Millisecond {
+		t.Errorf("calls after the cancel: %+v, want StopTask first, at once", calls)
+	}
+	if m := rep.Migration; m == nil || !strings.Contains(m.Stopped, "still") {
+		t.Errorf("migration = %+v, want it stopped and not yet STOPPED", m)
+	}
+}

@@ -31,7 +31,16 @@ type Waiting struct {
 	Wait         bool          // follow each deployment until it is known to have completed or failed
 	Timeout      time.Duration // how long each deployment, a rollback's too, may take from its UpdateService
 	PollInterval time.Duration // one DescribeServices for all services per interval
-	CancelGrace  time.Duration // once the run is cancelled, how long a rollback or a migration's stop may go on; 0 is DefaultCancelGrace
+	CancelGrace  time.Duration // once the run is cancelled, how long it may still work (rollback, stopping a migration, deregistering), from the cancel; 0 is DefaultCancelGrace
+
+	window *cancelWindow // the run's, from Deploy or RollBack
+}
+
+// opened returns w with the run's cancel window open on ctx, and the function that closes it.
+func (w Waiting) opened(ctx context.Context) (Waiting, func() bool) {
+	var stop func() bool
+	w.window, stop = openCancelWindow(ctx, w.grace())
+	return w, stop
 }
 
 func (w Waiting) grace() time.Duration {
@@ -312,6 +321,9 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 		}
 		return nil
 	}
+	var closeWindow func() bool
+	o.Waiting, closeWindow = o.Waiting.opened(ctx)
+	defer closeWindow()
 	if err := d.register(ctx, o, rep); err != nil {
 		return err
 	}
@@ -352,7 +364,7 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 	}
 	switch {
 	case rep.Failed() && o.Rollback:
-		d.rollback(ctx, o, updated, ws)
+		d.rollback(o, updated, ws)
 	case rep.Failed():
 		d.diagnose(ctx, o.Cluster, ws)
 	case o.Wait && o.KeepRevisions > 0:

@@ -7,7 +7,9 @@
 // later, guarded: a service moves back only while it still runs the revision that deploy set.
 //
 // A cancelled run (ctx) still rolls back and stops its migration, first and on a fresh context,
-// within Waiting.CancelGrace; diagnostics come after, while time remains. Errors are typed for the
+// within Waiting.CancelGrace counted from the cancel: one window that all the work after the cancel
+// shares (the stop, the wait for it, deregistering, the rollback); diagnostics come after, while
+// time remains. Errors are typed for the
 // caller: InputError (nothing touched), FailedError (a deployment, rollback or migration ran and
 // failed); anything else is infrastructure or a cancel.
 //

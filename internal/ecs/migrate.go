@@ -62,7 +62,7 @@ func (d *Deployer) migrate(ctx context.Context, o Options, rep *Report) (*Migrat
 	m := &MigrationResult{}
 	fail := func(f failure, format string, args ...any) (*MigrationResult, error) {
 		m.failure, m.Reason, m.Took = f, fmt.Sprintf(format, args...), time.Since(start)
-		d.deregisterNew(ctx, o, rep)
+		d.deregisterNew(o, rep)
 		err := fmt.Errorf("migration failed, no service was updated: %s", m.Reason)
 		if f == judged {
 			return m, &FailedError{err}
@@ -91,7 +91,7 @@ func (d *Deployer) migrate(ctx context.Context, o Options, rep *Report) (*Migrat
 		case !errors.Is(err, errNotStopped):
 			why, f = "its status could not be read: "+err.Error(), unreadable
 		}
-		d.stopMigration(ctx, o, m, why)
+		d.stopMigration(o, m, why)
 		if hasTime(ctx, diagnosticsTime) {
 			m.Log = d.migrationLog(ctx, first, mig.Container, m.TaskARN)
 		}
@@ -128,7 +128,7 @@ func (d *Deployer) waitStopped(ctx context.Context, cluster, taskARN string, pol
 	case err == nil:
 		return &out.Tasks[0], nil
 	case ctx.Err() != nil:
-		return nil, ctx.Err()
+		return nil, context.Cause(ctx)
 	case readErr != nil && !errors.Is(readErr, context.DeadlineExceeded):
 		return nil, readErr
 	}
@@ -136,9 +136,10 @@ func (d *Deployer) waitStopped(ctx context.Context, cluster, taskARN string, pol
 }
 
 // stopMigration stops the migration task with StopTask and a reason, on its own context (it must
-// happen after a cancel too, within the cancel grace), and waits, bounded, until it is STOPPED.
-func (d *Deployer) stopMigration(ctx context.Context, o Options, m *MigrationResult, why string) {
-	ctx, cancel := detached(ctx, stopWait, o.grace())
+// happen after a cancel too, within the run's cancel window), and waits, bounded, until it is
+// STOPPED. After a cancel the wait leaves deregisterReserve of the window to deregistering.
+func (d *Deployer) stopMigration(o Options, m *MigrationResult, why string) {
+	ctx, cancel := o.window.detached(stopWait, 0)
 	defer cancel()
 	m.Stopped = "slipway ecs-deploy stopped the migration: " + why
 	d.Infof("stopping the migration task %s: %s", lastPart(m.TaskARN), why)
@@ -148,7 +149,9 @@ func (d *Deployer) stopMigration(ctx context.Context, o Options, m *MigrationRes
 		return
 	}
 	m.Status = aws.ToString(out.Task.LastStatus)
-	task, err := d.waitStopped(ctx, o.Cluster, m.TaskARN, o.PollInterval, stopWait)
+	wctx, cancelWait := o.window.detached(stopWait, deregisterReserve)
+	defer cancelWait()
+	task, err := d.waitStopped(wctx, o.Cluster, m.TaskARN, o.PollInterval, stopWait)
 	if err != nil {
 		m.Stopped += fmt.Sprintf("; still %s when slipway stopped waiting (%v)", m.Status, err)
 		return

@@ -19,7 +19,7 @@ func (d *Deployer) register(ctx context.Context, o Options, rep *Report) error {
 	for _, r := range rep.Services {
 		out, err := d.ECS.RegisterTaskDefinition(ctx, r.next)
 		if err != nil {
-			d.deregisterNew(ctx, o, rep)
+			d.deregisterNew(o, rep)
 			hint := ""
 			var coded interface{ ErrorCode() string } // smithy.APIError
 			if errors.As(err, &coded) && coded.ErrorCode() == "AccessDeniedException" {
@@ -34,16 +34,19 @@ func (d *Deployer) register(ctx context.Context, o Options, rep *Report) error {
 }
 
 // deregisterNew deregisters the revisions this run registered, when no service was moved to them.
-// It goes on after a cancel, within the cancel grace.
-func (d *Deployer) deregisterNew(ctx context.Context, o Options, rep *Report) {
-	ctx, cancel := detached(ctx, deregisterTime, o.grace())
+// It goes on after a cancel, within the run's cancel window.
+func (d *Deployer) deregisterNew(o Options, rep *Report) {
+	ctx, cancel := o.window.detached(deregisterTime, 0)
 	defer cancel()
 	for _, r := range rep.Services {
 		if r.TaskDefinitionARN == "" {
 			continue
 		}
 		if _, err := d.ECS.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(r.TaskDefinitionARN)}); err != nil {
-			d.Infof("could not deregister %s: %v", r.TaskDefinitionARN, err)
+			if wasCancelled(ctx) {
+				err = errors.New("no time was left after the cancel")
+			}
+			d.Infof("could not deregister %s (%v): it stays ACTIVE, unused; deregister it by hand", r.TaskDefinitionARN, err)
 			continue
 		}
 		d.Infof("deregistered %s again", r.TaskDefinitionARN)

@@ -13,12 +13,12 @@ import (
 )
 
 // rollback puts every updated service back on its previous task definition after a failed deploy.
-// It starts first, on its own context: not cancelled with ctx, bounded by the timeout, and by the
-// cancel grace once the run is cancelled (GitHub sends SIGINT, then SIGTERM, on cancel). Then it
+// It starts first, on its own context: not cancelled with the run, bounded by the timeout, and by
+// the run's cancel window once it is cancelled (GitHub sends SIGINT, then SIGTERM, on cancel). Then it
 // reads why the failed deployments' tasks stopped, while time remains, and follows the rollbacks
 // with the same judgement as a deploy. A superseded service is left alone: another deploy owns it.
-func (d *Deployer) rollback(ctx context.Context, o Options, updated []*ServiceResult, failed []*watch) {
-	ctx, cancel := detached(ctx, o.Timeout+rollbackSlack, o.grace())
+func (d *Deployer) rollback(o Options, updated []*ServiceResult, failed []*watch) {
+	ctx, cancel := o.window.detached(o.Timeout+rollbackSlack, 0)
 	defer cancel()
 	issued := time.Now()
 	var ws []*watch
@@ -183,13 +183,16 @@ func (d *Deployer) RollBack(ctx context.Context, o RollbackOptions) (*Report, er
 		}
 		return rep, nil
 	}
-	d.undo(ctx, o, move)
+	var closeWindow func() bool
+	o.Waiting, closeWindow = o.Waiting.opened(ctx)
+	defer closeWindow()
+	d.undo(o, move)
 	return rep, rep.err("rollback", StatusRolledBack, StatusSkipped, StatusRollbackStarted)
 }
 
-// undo starts every rollback of move, then follows them.
-func (d *Deployer) undo(ctx context.Context, o RollbackOptions, move []*ServiceResult) {
-	ctx, cancel := detached(ctx, o.Timeout+rollbackSlack, o.grace())
+// undo starts every rollback of move, then follows them, within the run's cancel window.
+func (d *Deployer) undo(o RollbackOptions, move []*ServiceResult) {
+	ctx, cancel := o.window.detached(o.Timeout+rollbackSlack, 0)
 	defer cancel()
 	issued := time.Now()
 	var ws []*watch

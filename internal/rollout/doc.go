@@ -2,7 +2,8 @@
 // then a growing percentage of identities through the environment's own segment with a
 // PERCENTAGE_SPLIT condition, with a gate after each step, and finally on for everyone. It records
 // the flag's state before a run so that a failing gate, an error, a cancelled run or a later
-// `rollback` restores it, reading Flagsmith back until it is there.
+// `rollback` restores it, reading Flagsmith back until it is there. A cancelled run kills its gate
+// command's process group and restores within Config.CancelGrace counted from the cancel.
 //
 // It decides what to change and changes only what differs, so a re-run of the same step writes
 // nothing; before its first write it refuses a segment that serves other environments and an

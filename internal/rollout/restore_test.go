@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -139,5 +140,66 @@ func TestRun_FailedRestoreSaysWhereTheFlagIs(t *testing.T) {
 	}
 	if res.Left != LeftTarget || res.RolledBack {
 		t.Errorf("left = %v, rolled back %v; want the target of 50%%", res.Left, res.RolledBack)
+	}
+}
+
+// A cancelled run's time to restore counts from the cancel, not from the start of the restore: a
+// gate that lingers after the cancel (a process that left its group holds the output pipe) and a
+// Flagsmith that stops answering end the run CancelGrace after the cancel, not a grace after the
+// gate gave up.
+func TestRun_RestoreAfterACancelHasTheGraceCountedFromTheCancel(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, unversioned)
+	marker := filepath.Join(t.TempDir(), "started")
+	gate := Gate{Command: `setsid sh -c 'touch "$0"; exec sleep 3' '` + marker + `' & wait`}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cancelled := make(chan time.Time, 1)
+	go func() {
+		waitForFile(t, marker)
+		w.fake.Hold("", "/api/") // Flagsmith stops answering: the restore's first read hangs
+		cancelled <- time.Now()
+		cancel()
+	}()
+	const grace = 1500 * time.Millisecond
+	res, err := w.runCtx(ctx, t, Config{Percentage: pct(10), Gate: gate, CancelGrace: grace})
+	took := time.Since(<-cancelled)
+	if took > grace+700*time.Millisecond {
+		t.Errorf("Run returned %s after the cancel, with a grace of %s", took.Round(time.Millisecond), grace)
+	}
+	if err == nil || errors.As(err, new(*GateError)) || !strings.Contains(err.Error(), "restoring the state before the run failed: could not read Flagsmith: the 1.5s allowed after the cancel passed") {
+		t.Errorf("err = %v", err)
+	}
+	if res.Left != LeftUnknown || len(res.Steps) != 1 || res.Steps[0].Gate == nil || !res.Steps[0].Gate.Cancelled {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+// A run cancelled while it restores after a failed gate stops restoring the grace after the
+// cancel: the runner's kill would come before the restore's own bound.
+func TestRun_CancelDuringTheRestoreEndsItAfterTheGrace(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, unversioned)
+	held := make(chan (<-chan struct{}), 1)
+	gate := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		held <- w.fake.Hold("", "/api/") // Flagsmith stops answering once the gate has said no
+		rw.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer gate.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cancelled := make(chan time.Time, 1)
+	go func() {
+		<-<-held // the restore's first read
+		cancelled <- time.Now()
+		cancel()
+	}()
+	const grace = 500 * time.Millisecond
+	_, err := w.runCtx(ctx, t, Config{Percentage: pct(10), Gate: Gate{URL: gate.URL}, CancelGrace: grace})
+	if took := time.Since(<-cancelled); took > grace+700*time.Millisecond {
+		t.Errorf("Run returned %s after the cancel, with a grace of %s", took.Round(time.Millisecond), grace)
+	}
+	if !errors.As(err, new(*GateError)) || !strings.Contains(err.Error(), "the 500ms allowed after the cancel passed") {
+		t.Errorf("err = %v", err)
 	}
 }

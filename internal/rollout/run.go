@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/slipway-actions/slipway/internal/flagsmith"
@@ -23,6 +24,21 @@ type Config struct {
 	Finalize, Rollback, DryRun    bool
 	PreviousState                 *State // for Rollback; nil: remove the rollout's override and segment
 	Preview                       []string
+	CancelGrace                   time.Duration // how long a cancelled run may still restore, from the cancel; 0 is DefaultCancelGrace
+}
+
+// DefaultCancelGrace is how long a cancelled run may still work to restore the state before it,
+// counted from the cancel (the Actions runner kills a cancelled step 10 s after its first signal).
+const DefaultCancelGrace = 6 * time.Second
+
+// restoreTime bounds a restore that no cancel hurries.
+const restoreTime = 2 * time.Minute
+
+func (c Config) grace() time.Duration {
+	if c.CancelGrace > 0 {
+		return c.CancelGrace
+	}
+	return DefaultCancelGrace
 }
 
 // changes reports whether the run asks for changes (a preview alone does not); a dry run that
@@ -84,7 +100,20 @@ type runner struct {
 	others   []flagsmith.SegmentOverride // every override of the feature, for priorities
 	wrote    bool                        // a write was sent (its answer may not have arrived)
 	target   *State                      // what the current step aims for
+	cancel   cancelTime                  // when the run was cancelled
 }
+
+// cancelTime is the moment the run was cancelled, recorded once: the grace after a cancel counts
+// from then, however long the step takes to notice (a gate being stopped, a write in flight).
+type cancelTime struct {
+	once sync.Once
+	at   time.Time
+}
+
+func (c *cancelTime) mark() { c.once.Do(func() { c.at = time.Now() }) }
+
+// when is the moment of the cancel; call it once the run is cancelled.
+func (c *cancelTime) when() time.Time { c.mark(); return c.at }
 
 // Run carries out cfg against Flagsmith. Lookups and checks come first: nothing is written until
 // every name resolves, the environment takes direct changes and the rollout segment serves no
@@ -92,6 +121,8 @@ type runner struct {
 // (a gate, an error, a cancelled run) re-reads Flagsmith and restores the state before the run.
 func Run(ctx context.Context, c *flagsmith.Client, cfg Config, progress func(format string, args ...any)) (*Result, error) {
 	r := &runner{client: c, cfg: cfg, progress: progress, res: &Result{}}
+	stop := context.AfterFunc(ctx, r.cancel.mark)
+	defer stop()
 	before, err := r.lookup(ctx)
 	if err != nil {
 		return r.res, err
@@ -108,14 +139,21 @@ func Run(ctx context.Context, c *flagsmith.Client, cfg Config, progress func(for
 }
 
 // restoreAfter puts back the state before the run after err, even when the run was cancelled,
-// and says where the flag was left.
+// and says where the flag was left. Once the run is cancelled, before or during the restore, the
+// restore ends at the latest the grace after the cancel.
 func (r *runner) restoreAfter(ctx context.Context, err error, before State) error {
-	limit := 2 * time.Minute
-	if ctx.Err() != nil {
-		limit = 7 * time.Second // a cancelled step is killed a few seconds after its SIGTERM
-	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), limit)
-	defer cancel()
+	rctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancel(nil)
+	rctx, cancelTimeout := context.WithTimeout(rctx, restoreTime)
+	defer cancelTimeout()
+	stop := context.AfterFunc(ctx, func() {
+		grace := r.cfg.grace()
+		end := time.AfterFunc(time.Until(r.cancel.when().Add(grace)), func() {
+			cancel(fmt.Errorf("the %s allowed after the cancel passed", grace))
+		})
+		context.AfterFunc(rctx, func() { end.Stop() })
+	})
+	defer stop()
 	r.progress("restoring the state before the run: %s", before.Describe())
 	after, rerr := r.restore(rctx, before)
 	if rerr == nil {
@@ -267,6 +305,9 @@ func (r *runner) step(ctx context.Context, name string, pct *int, want State, ga
 	g := r.cfg.Gate.Check(ctx, r.res.After)
 	sr.Gate = &g
 	r.progress("step %s: gate %s", name, g.Detail)
+	if ctx.Err() != nil { // a cancel is never the gate's verdict
+		return fmt.Errorf("step %s: the run was cancelled while the gate ran: %w", name, context.Cause(ctx))
+	}
 	if !g.OK {
 		return &GateError{Step: "step " + name, Result: g}
 	}

@@ -98,6 +98,7 @@ type Fake struct {
 	calls      map[string]int
 	requests   []Request
 	refusals   map[string]refusal
+	delays     map[string]time.Duration
 }
 
 type refusal struct {
@@ -163,7 +164,7 @@ type Cleaner interface{ Cleanup(func()) }
 // as in a benchmark program).
 func New(t Cleaner) *Fake {
 	f := &Fake{clusters: map[string]*cluster{}, scripts: map[string][]Scenario{}, logs: map[string][]string{}, calls: map[string]int{},
-		refusals: map[string]refusal{}}
+		refusals: map[string]refusal{}, delays: map[string]time.Duration{}}
 	f.clusters["main"] = &cluster{arn: account + "cluster/main", services: map[string]*service{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	if t != nil {
@@ -285,6 +286,15 @@ func (f *Fake) Refuse(op string, after int, errType, message string) {
 	f.refusals[op] = refusal{apiErr{errType, message}, f.calls[op] + after}
 }
 
+// Slow makes every later call of op answer d after it arrives, as a slow or throttled endpoint
+// does. A caller that gives up meanwhile gets no answer and the call changes nothing; it is
+// recorded as it arrived either way.
+func (f *Fake) Slow(op string, d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.delays[op] = d
+}
+
 // Tasks lists every task of the cluster "main", oldest first.
 func (f *Fake) Tasks() []Task {
 	f.mu.Lock()
@@ -319,9 +329,21 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.calls[op]++
 	f.requests = append(f.requests, Request{Op: op, At: time.Now(), Input: in})
+	delay := f.delays[op]
+	f.mu.Unlock()
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") {
 		w.WriteHeader(http.StatusForbidden)
 		awsErrorBody(w, "MissingAuthenticationTokenException", "Missing Authentication Token")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -139,5 +140,24 @@ func TestFake_RefuseAnswersTheErrorTheSDKReads(t *testing.T) {
 	}
 	if r := f.Requests("RegisterTaskDefinition"); len(r) != 1 || r[0].Input["family"] != "api" {
 		t.Errorf("requests = %+v", r)
+	}
+}
+
+// A slowed call answers late; a caller that gives up first changes nothing.
+func TestFake_SlowAnswersLateAndAnAbandonedCallChangesNothing(t *testing.T) {
+	f, c, arn := start(t)
+	f.Slow("DeregisterTaskDefinition", 300*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := c.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn)}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the caller's deadline", err)
+	}
+	if revs := f.ActiveRevisions("api"); len(revs) != 1 || len(f.Requests("DeregisterTaskDefinition")) != 1 {
+		t.Errorf("an abandoned call deregistered: active %v", revs)
+	}
+	start := time.Now()
+	out, err := c.DeregisterTaskDefinition(context.Background(), &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn)})
+	if took := time.Since(start); err != nil || took < 300*time.Millisecond || out.TaskDefinition.Status != types.TaskDefinitionStatusInactive {
+		t.Errorf("after %s: %v %+v", took, err, out)
 	}
 }
