@@ -50,7 +50,7 @@ type config struct {
 func parseConfig(k *actionkit.Kit) (config, error) {
 	in := k.Inputs()
 	cfg := config{
-		Workspace:          k.Getenv("GITHUB_WORKSPACE"),
+		Workspace:          k.Workspace(),
 		AllTags:            in.List("all-tags"),
 		GitHubToken:        in.Secret("github-token"),
 		Username:           in.String("username"),
@@ -61,10 +61,6 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		Secrets:            map[string][]byte{},
 		Builder:            in.Enum("builder", "auto", "classic"),
 	}
-	if cfg.Workspace == "" {
-		cfg.Workspace, _ = os.Getwd()
-	}
-	cfg.Workspace, _ = filepath.Abs(cfg.Workspace)
 	if text := in.String("images"); text != "" {
 		specs, err := images.ParseSpecs(text, cfg.Workspace)
 		if err != nil {

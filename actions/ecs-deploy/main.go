@@ -124,10 +124,7 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	if len(services) == 0 {
 		in.Invalid("services", "is required to deploy: name=task-definition-file per line")
 	}
-	ws := k.Getenv("GITHUB_WORKSPACE")
-	if ws == "" { // a local run: the working directory is the checkout
-		ws, _ = os.Getwd()
-	}
+	ws := k.Workspace()
 	for _, line := range services {
 		name, file, _ := strings.Cut(line, "=")
 		name, file = strings.TrimSpace(name), strings.TrimSpace(file)

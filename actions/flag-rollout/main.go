@@ -54,7 +54,7 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 				URL:     in.URL("gate-url"),
 				Command: in.String("gate-command"),
 				Timeout: in.Duration("gate-timeout"),
-				Dir:     k.Getenv("GITHUB_WORKSPACE"),
+				Dir:     k.Workspace(),
 				Env:     k.Getenv,
 			},
 			Value:       in.String("value"),

@@ -74,10 +74,7 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		in.Invalid("linters", "auto cannot be combined with named linters")
 	}
 
-	cfg.Workspace = k.Getenv("GITHUB_WORKSPACE")
-	if cfg.Workspace == "" { // a local run: the working directory
-		cfg.Workspace, _ = os.Getwd()
-	}
+	cfg.Workspace = k.Workspace()
 	// Where the run writes: checked now, so that a bad path stops the run before any linter starts.
 	cfg.ReportFile = outputPath(in, cfg.Workspace, "report-file", false)
 	cfg.SARIFFile = outputPath(in, cfg.Workspace, "sarif-file", false)

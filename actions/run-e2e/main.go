@@ -48,7 +48,7 @@ type config struct {
 func parseConfig(k *actionkit.Kit) (config, error) {
 	in := k.Inputs()
 	cfg := config{
-		Workspace:    workspaceDir(k),
+		Workspace:    k.Workspace(),
 		ComposeFiles: in.List("compose-file"),
 		ProjectName:  in.String("project-name"),
 		TestService:  in.String("test-service"),
@@ -74,17 +74,6 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	cfg.ReportsDir = outputDir(k, in, cfg.Workspace, "reports-dir")
 	cfg.ArtifactsDir = outputDir(k, in, cfg.Workspace, "artifacts-dir")
 	return cfg, in.Err()
-}
-
-// workspaceDir is the run's workspace: GITHUB_WORKSPACE, or the working directory of a local run.
-func workspaceDir(k *actionkit.Kit) string {
-	if ws := k.Getenv("GITHUB_WORKSPACE"); ws != "" {
-		return ws
-	}
-	if wd, err := os.Getwd(); err == nil {
-		return wd
-	}
-	return "."
 }
 
 // outputDir reads a directory input whose path becomes an output. In a workflow it must lie in the

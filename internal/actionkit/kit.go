@@ -1,9 +1,11 @@
 package actionkit
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -88,6 +90,19 @@ func New(program string, actionYML []byte, opts ...Option) *Kit {
 
 // Local reports whether the program runs as a CLI rather than inside GitHub Actions.
 func (k *Kit) Local() bool { return k.local }
+
+// Workspace is the run's checkout: GITHUB_WORKSPACE, or the working directory when the program runs
+// as a local CLI. It is absolute.
+func (k *Kit) Workspace() string {
+	ws := k.getenv("GITHUB_WORKSPACE")
+	if ws == "" {
+		ws, _ = os.Getwd()
+	}
+	if abs, err := filepath.Abs(cmp.Or(ws, ".")); err == nil {
+		return abs
+	}
+	return ws
+}
 
 // Getenv reads the environment the Kit was given (the real one, or a test's).
 func (k *Kit) Getenv(key string) string { return k.getenv(key) }
