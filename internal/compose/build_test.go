@@ -20,7 +20,13 @@ func TestEnsureImages_BuildsWithBuildKit(t *testing.T) {
 	t.Parallel()
 	cli := dockertest.Client(t)
 	img := "slipway-test/buildkit:" + strings.ToLower(dockertest.UniqueName(t, "b"))
-	t.Cleanup(func() { removeImage(cli, img) })
+	var ids []string // each build's image: the second build takes the tag from the first
+	t.Cleanup(func() {
+		removeImage(cli, img)
+		for _, id := range ids {
+			removeImage(cli, id)
+		}
+	})
 	cacheID := fmt.Sprintf("slipway-test-%d", time.Now().UnixNano())
 	service := func(runID string) string {
 		return `    image: ` + img + `
@@ -56,6 +62,7 @@ ENTRYPOINT ["/platform"]
 		if len(imgs.Built) != 1 || imgs.Built[0].Builder != "BuildKit" {
 			t.Fatalf("built = %+v", imgs.Built)
 		}
+		ids = append(ids, imgs.Built[0].ID)
 	}
 	if code, out := dockertest.Run(t, cli, img, []string{"/platform"}, "copy", "/count", "/dev/stdout"); code != 0 || out != "2" {
 		t.Errorf("the cache mount's count after two builds = %q (exit %d), want 2", out, code)
