@@ -7,7 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 )
 
 // archive writes the directory dir into a tar file at file (replacing it at once, when complete),
@@ -91,8 +93,10 @@ func archive(dir, file string) error {
 }
 
 // unpack extracts an archive made by archive into dir (through a temporary sibling, renamed when
-// complete). An entry that would land outside dir, or go through a link, is refused: the archive
-// comes from a cache.
+// complete). The archive comes from a cache, so it is read as untrusted: every entry is written
+// through an os.Root of the directory (nothing can be made outside it, even through a link), its
+// name must be the one canonical spelling of a path inside (no "./lnk" that a later "lnk/x" would
+// not recognise as the same link), and no entry may go through a link or be a device.
 func unpack(file, dir string) error {
 	f, err := os.Open(file)
 	if err != nil {
@@ -104,6 +108,11 @@ func unpack(file, dir string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	root, err := os.OpenRoot(tmp)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
 	links := map[string]bool{}
 	tr := tar.NewReader(f)
 	for {
@@ -114,25 +123,24 @@ func unpack(file, dir string) error {
 		if err != nil {
 			return err
 		}
-		name := filepath.FromSlash(hdr.Name)
-		if !filepath.IsLocal(name) {
-			return fmt.Errorf("entry %q leaves the environment", hdr.Name)
+		name, err := entryName(hdr.Name)
+		if err != nil {
+			return err
 		}
-		for d := filepath.Dir(name); d != "."; d = filepath.Dir(d) {
+		for d := path.Dir(name); d != "."; d = path.Dir(d) {
 			if links[d] {
 				return fmt.Errorf("entry %q goes through the link %q", hdr.Name, d)
 			}
 		}
-		target := filepath.Join(tmp, name)
 		mode := hdr.FileInfo().Mode()
 		switch hdr.Typeflag {
 		case tar.TypeDir:
-			err = os.MkdirAll(target, mode.Perm()|0o700)
+			err = root.MkdirAll(name, mode.Perm()|0o700)
 		case tar.TypeSymlink:
 			links[name] = true
-			err = os.Symlink(hdr.Linkname, target)
+			err = root.Symlink(hdr.Linkname, name)
 		case tar.TypeReg:
-			err = writeEntry(target, tr, mode.Perm())
+			err = writeEntry(root, name, tr, mode.Perm())
 		default:
 			err = fmt.Errorf("entry %q is neither a file, a directory nor a link", hdr.Name)
 		}
@@ -140,14 +148,31 @@ func unpack(file, dir string) error {
 			return err
 		}
 	}
+	if err := root.Close(); err != nil {
+		return err
+	}
 	return os.Rename(tmp, dir)
 }
 
-func writeEntry(target string, r io.Reader, perm fs.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+// entryName is an archive entry's name as a slash path inside the environment, refused unless it
+// is the canonical spelling archive writes: relative, clean (no ".", "..", or doubled slash), so
+// that one path has one name and the link check cannot be sidestepped.
+func entryName(name string) (string, error) {
+	n := strings.TrimSuffix(name, "/")
+	if n == "" || !filepath.IsLocal(filepath.FromSlash(n)) {
+		return "", fmt.Errorf("entry %q leaves the environment", name)
+	}
+	if path.Clean(n) != n {
+		return "", fmt.Errorf("entry %q is not a canonical path (%q): refused", name, path.Clean(n))
+	}
+	return n, nil
+}
+
+func writeEntry(root *os.Root, name string, r io.Reader, perm fs.FileMode) error {
+	if err := root.MkdirAll(path.Dir(name), 0o755); err != nil {
 		return err
 	}
-	out, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
+	out, err := root.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
 	if err != nil {
 		return err
 	}
