@@ -197,6 +197,50 @@ func TestLintPython_BadReportFileExitsBeforeAnyLinterStarts(t *testing.T) {
 	}
 }
 
+// fakeTools puts on the runner's PATH a script for each name that leaves a mark if it ever runs, and
+// returns the mark's path.
+func fakeTools(t *testing.T, r *actiontest.Runner, names ...string) string {
+	t.Helper()
+	bin := t.TempDir()
+	mark := filepath.Join(t.TempDir(), "ran")
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(bin, n), []byte("#!/bin/sh\necho "+n+" >> "+mark+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Env["PATH"] = bin + string(os.PathListSeparator) + r.Env["PATH"]
+	return mark
+}
+
+func TestLintPython_ConfigEntriesThatAreNotRequirementsExitBeforeAnythingRuns(t *testing.T) {
+	t.Parallel()
+	r := runner(t)
+	ws := r.Env["GITHUB_WORKSPACE"]
+	mark := fakeTools(t, r, "flake8", "python3", "python")
+	linttest.WriteFiles(t, ws, map[string]string{
+		".pre-commit-config.yaml": "repos:\n- repo: https://github.com/PyCQA/flake8\n  rev: 7.0.0\n  hooks:\n  - id: flake8\n" +
+			`    additional_dependencies: ["--index-url=http://evil/simple", "--no-deps", "-r", "/etc/passwd"]` + "\n",
+		"pyproject.toml": "[project]\nname = \"p\"\ndependencies = [\"--target=/tmp/x\"]\n",
+	})
+	r.Input("linters", "flake8")
+	res := r.Run(t, context.Background(), realMain)
+	if res.Code != 2 {
+		t.Fatalf("exit %d, want 2; log:\n%s", res.Code, res.Stdout)
+	}
+	for _, want := range []string{`input "install"`, `.pre-commit-config.yaml: hook flake8 additional_dependencies: "--index-url=http://evil/simple"`,
+		`"--no-deps"`, `"-r"`, `"/etc/passwd"`, `pyproject.toml [project] dependencies: "--target=/tmp/x"`} {
+		if !strings.Contains(res.Stdout, want) {
+			t.Errorf("log lacks %q:\n%s", want, res.Stdout)
+		}
+	}
+	if b, err := os.ReadFile(mark); err == nil {
+		t.Errorf("ran before the bad input was reported: %s", b)
+	}
+	if _, err := os.Stat(filepath.Join(ws, ".slipway")); err == nil {
+		t.Errorf("wrote into the workspace on bad input")
+	}
+}
+
 func TestLintPython_RunsTheProjectsPinnedLintersAndDependencies(t *testing.T) {
 	t.Parallel()
 	requireLinters(t)

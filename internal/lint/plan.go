@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,6 +23,8 @@ type InstallPlan struct {
 	// files are the requirements files pip reads (and those they include): their text is part of
 	// the environment's key.
 	files []string
+	// refused are the config entries that are not requirements, each naming its file and entry.
+	refused []error
 }
 
 // Empty reports whether there is nothing to install: the linters on PATH run.
@@ -64,7 +67,7 @@ func PlanInstall(dir, mode string, toolNames []string) (*InstallPlan, error) {
 		if py != nil {
 			p.addPyproject(py, "")
 		}
-		return p, nil
+		return p.checked()
 	case strings.HasSuffix(mode, ".txt") || strings.HasSuffix(mode, ".in") || strings.ContainsRune(mode, '/') || exists(filepath.Join(dir, mode)):
 		file := filepath.Join(dir, filepath.FromSlash(mode))
 		if r, err := filepath.Rel(dir, file); err != nil || !filepath.IsLocal(r) {
@@ -87,14 +90,30 @@ func PlanInstall(dir, mode string, toolNames []string) (*InstallPlan, error) {
 		}
 		return nil, &InputError{fmt.Errorf("install: %q is neither auto, none, a requirements file nor a group of pyproject.toml (its groups: %s)", mode, groups)}
 	}
+	return p.checked()
+}
+
+// checked is the plan, or an *InputError listing every config entry that is not a requirement.
+func (p *InstallPlan) checked() (*InstallPlan, error) {
+	if len(p.refused) > 0 {
+		return nil, &InputError{fmt.Errorf("install: the project's config lists what pip would read as an option or a path, not a requirement; "+
+			"each entry must be a PEP 508 requirement (a name, optional [extras], a version specifier or \"@ <URL>\", an optional \"; marker\"); "+
+			"name a private index with PIP_INDEX_URL or PIP_EXTRA_INDEX_URL, and put pip options in a requirements file:\n%w", errors.Join(p.refused...))}
+	}
 	return p, nil
 }
 
-// add appends requirement strings from source, remembering the first source of each name.
-func (p *InstallPlan) add(source string, reqs ...string) {
+// add appends requirement strings from source (where names the file and the entry's place in it,
+// for errors), remembering the first source of each name. An entry that is not a PEP 508
+// requirement is refused: it reaches pip as an argument of its own.
+func (p *InstallPlan) add(source, where string, reqs ...string) {
 	for _, r := range reqs {
 		r = strings.TrimSpace(r)
 		if r == "" || contains(p.Requirements, r) {
+			continue
+		}
+		if err := checkRequirement(r); err != nil {
+			p.refused = append(p.refused, fmt.Errorf("%s: %q is not a requirement: %v", where, r, err))
 			continue
 		}
 		p.Requirements = append(p.Requirements, r)
@@ -124,12 +143,12 @@ func (p *InstallPlan) addPreCommit(dir string, toolNames []string) error {
 			}
 			if h.Repo != "local" && h.Repo != "meta" {
 				if v, ok := versionOfRev(h.Rev); ok {
-					p.add(preCommitConfig, t.dist+"=="+v)
+					p.add(preCommitConfig, preCommitConfig+": hook "+h.ID+" rev", t.dist+"=="+v)
 				} else {
 					p.Notes = append(p.Notes, fmt.Sprintf("%s: hook %s has rev %q, not a version: %s is not pinned", preCommitConfig, h.ID, h.Rev, t.dist))
 				}
 			}
-			p.add(preCommitConfig, h.AdditionalDependencies...)
+			p.add(preCommitConfig, preCommitConfig+": hook "+h.ID+" additional_dependencies", h.AdditionalDependencies...)
 			break
 		}
 	}
@@ -283,19 +302,21 @@ func (p *InstallPlan) addPyproject(py *pyproject, group string) bool {
 	}
 	found := false
 	if group == "" {
-		p.add("pyproject.toml [project] dependencies", py.Project.Dependencies...)
+		p.add("pyproject.toml [project] dependencies", "pyproject.toml [project] dependencies", py.Project.Dependencies...)
 		p.addPoetry("pyproject.toml [tool.poetry.dependencies]", py.Tool.Poetry.Dependencies)
 	}
 	for _, g := range sortedKeys(py.DependencyGroups) {
 		if wanted(g) {
 			found = true
-			p.add("pyproject.toml [dependency-groups] "+g, py.includeGroup(g, map[string]bool{})...)
+			src := "pyproject.toml [dependency-groups] " + g
+			p.add(src, src, py.includeGroup(g, map[string]bool{})...)
 		}
 	}
 	for _, g := range sortedKeys(py.Project.OptionalDependencies) {
 		if wanted(g) {
 			found = true
-			p.add("pyproject.toml [project.optional-dependencies] "+g, py.Project.OptionalDependencies[g]...)
+			src := "pyproject.toml [project.optional-dependencies] " + g
+			p.add(src, src, py.Project.OptionalDependencies[g]...)
 		}
 	}
 	if len(py.Tool.Poetry.DevDependencies) > 0 && wanted("dev") {
@@ -369,9 +390,12 @@ func (p *InstallPlan) addPoetry(source string, deps map[string]any) {
 		if !ok {
 			p.Notes = append(p.Notes, fmt.Sprintf("%s: %s %q is not a constraint slipway reads: installed unpinned", source, name, constraint))
 		}
-		p.add(source, name+extras+spec)
+		p.add(source, source, name+extras+spec)
 	}
 }
+
+// poetryOperatorSpace is the space Poetry allows after an operator (">= 1.2").
+var poetryOperatorSpace = regexp.MustCompile(`(>=|<=|==|!=|~=|\^|~|>|<)[ \t]+`)
 
 // poetryConstraint turns a Poetry version constraint into a PEP 440 specifier.
 func poetryConstraint(c string) (string, bool) {
@@ -383,8 +407,8 @@ func poetryConstraint(c string) (string, bool) {
 		return "", false
 	}
 	var parts []string
-	for _, part := range strings.Split(c, ",") {
-		part = strings.TrimSpace(part)
+	// Poetry separates the constraints of an "and" by commas or spaces (">=1.2 <1.5").
+	for _, part := range strings.FieldsFunc(poetryOperatorSpace.ReplaceAllString(c, "$1"), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
 		switch {
 		case strings.HasPrefix(part, "^"):
 			v := strings.TrimSpace(part[1:])

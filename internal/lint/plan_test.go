@@ -133,6 +133,7 @@ func TestPoetryConstraint(t *testing.T) {
 		"^1.2.3": ">=1.2.3,<2.0.0", "^0.2.3": ">=0.2.3,<0.3.0", "^0.0.3": ">=0.0.3,<0.0.4", "^2": ">=2,<3",
 		"~1.2.3": ">=1.2.3,<1.3.0", "~1.2": ">=1.2,<1.3", "~1": ">=1,<2", "~=1.4": "~=1.4",
 		"1.2.3": "==1.2.3", "*": "", ">=1.0, <2.0": ">=1.0,<2.0", "2.*": "==2.*",
+		">=1.2 <1.5": ">=1.2,<1.5", ">= 1.2, < 1.5": ">=1.2,<1.5", "^ 1.2": ">=1.2,<2.0",
 	} {
 		if got, ok := poetryConstraint(in); !ok || got != want {
 			t.Errorf("poetryConstraint(%q) = %q, %v; want %q", in, got, ok, want)
@@ -140,5 +141,48 @@ func TestPoetryConstraint(t *testing.T) {
 	}
 	if _, ok := poetryConstraint("^1.0 || ^2.0"); ok {
 		t.Errorf("an or-constraint was read")
+	}
+}
+
+func TestPlanInstall_RefusesConfigEntriesThatAreNotRequirements(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	linttest.WriteFiles(t, dir, map[string]string{
+		preCommitConfig: `repos:
+- repo: https://github.com/PyCQA/flake8
+  rev: 7.0.0
+  hooks:
+  - id: flake8
+    additional_dependencies: ["--index-url=http://evil/simple", "--no-deps", "-r", "/etc/passwd", "flake8-bugbear==24.2.6"]
+`,
+		"pyproject.toml": `[project]
+name = "p"
+dependencies = ["--target=/tmp/x", "requests>=2", "tomli; python_version < '3.11'", "pkg @ https://example.com/pkg-1.0-py3-none-any.whl"]
+[tool.poetry.group.dev.dependencies]
+"--pre" = "*"
+`,
+		"requirements-dev.txt": "-e .\n./libs/helper\n--index-url https://mirror.example/simple\n",
+	})
+	_, err := PlanInstall(dir, "auto", []string{"flake8"})
+	var ie *InputError
+	if !errors.As(err, &ie) {
+		t.Fatalf("err = %v, want an InputError", err)
+	}
+	for _, want := range []string{
+		`.pre-commit-config.yaml: hook flake8 additional_dependencies: "--index-url=http://evil/simple" is not a requirement`,
+		`.pre-commit-config.yaml: hook flake8 additional_dependencies: "--no-deps" is not a requirement`,
+		`.pre-commit-config.yaml: hook flake8 additional_dependencies: "-r" is not a requirement`,
+		`.pre-commit-config.yaml: hook flake8 additional_dependencies: "/etc/passwd" is not a requirement`,
+		`pyproject.toml [project] dependencies: "--target=/tmp/x" is not a requirement`,
+		`pyproject.toml [tool.poetry.group.dev]: "--pre" is not a requirement`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error lacks %q:\n%v", want, err)
+		}
+	}
+	for _, fine := range []string{"flake8-bugbear", "requests", "tomli", "pkg @", "requirements-dev.txt", "mirror.example"} {
+		if strings.Contains(err.Error(), fine) {
+			t.Errorf("the error names %q, which is fine (a requirement, or a requirements file: pip's own format):\n%v", fine, err)
+		}
 	}
 }
