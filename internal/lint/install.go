@@ -127,12 +127,28 @@ func create(ctx context.Context, base, dir string, plan *InstallPlan, getenv env
 		return &InstallError{Step: "python -m venv", Detail: fmt.Sprint(err, tail(o.stderr+o.stdout, 10))}
 	}
 	python := filepath.Join(dir, "bin", "python")
+	// A build in a local project's tree (setuptools) leaves build/ with copies of its modules, which
+	// a linter walking the tree would lint: what pip makes there goes when it is done.
+	for _, b := range plan.newBuildDirs() {
+		defer os.RemoveAll(b)
+	}
 	pip := append([]string{python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--progress-bar=off"}, plan.Requirements...)
-	o, err := execute(ctx, process{argv: pip, dir: filepath.Dir(dir), env: override(getenv.pip(), []string{"VIRTUAL_ENV=" + dir})})
+	o, err := execute(ctx, process{argv: pip, dir: plan.dir, env: override(getenv.pip(), []string{"VIRTUAL_ENV=" + dir})})
 	if err != nil || o.code != 0 {
 		return &InstallError{Step: "pip install " + strings.Join(plan.Requirements, " "), Detail: fmt.Sprint(errText(err), tail(o.stderr+o.stdout, 15))}
 	}
 	return nil
+}
+
+// newBuildDirs are the build/ directories of the local projects that do not exist yet.
+func (p *InstallPlan) newBuildDirs() []string {
+	var out []string
+	for _, d := range p.locals {
+		if b := filepath.Join(d, "build"); !exists(b) {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 func errText(err error) string {
@@ -142,8 +158,8 @@ func errText(err error) string {
 	return err.Error() + ": "
 }
 
-// key hashes what makes the environment: the interpreter, and every requirement with the text of
-// the files pip reads.
+// key hashes what makes the environment: the interpreter, every requirement with the text of the
+// files pip reads, and the build files of the local projects it builds (their dependencies).
 func (p *InstallPlan) key(base, ident string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%s\n", keyVersion, base, ident)
@@ -154,6 +170,15 @@ func (p *InstallPlan) key(base, ident string) string {
 		b, _ := os.ReadFile(f)
 		fmt.Fprintf(h, "file %s %d\n", f, len(b))
 		h.Write(b)
+	}
+	for _, d := range p.locals {
+		for _, name := range []string{"pyproject.toml", "setup.cfg", "setup.py"} {
+			b, err := os.ReadFile(filepath.Join(d, name))
+			if err == nil {
+				fmt.Fprintf(h, "local %s %d\n", filepath.Join(d, name), len(b))
+				h.Write(b)
+			}
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:20]
 }

@@ -154,3 +154,51 @@ func TestInstall_PipFailureSaysWhatToDo(t *testing.T) {
 		t.Fatalf("err = %v, want an InstallError naming the package and the way out", err)
 	}
 }
+
+func TestInstall_RelativePathsInARequirementsFileAreTheProjects(t *testing.T) {
+	t.Parallel()
+	requireTools(t, "flake8")
+	files := linttest.LocalProject("", "slipway-proj", "1.0", map[string]string{"slipway_proj/__init__.py": "NAME = 'proj'\n"})
+	for k, v := range linttest.LocalProject("libs/helper", "slipway-helper", "2.0", map[string]string{"slipway_helper/__init__.py": "NAME = 'helper'\n"}) {
+		files[k] = v
+	}
+	// The file sits below the project, as requirements/dev.txt does; pip reads its paths against
+	// the directory it runs in, the project's.
+	files["requirements/dev.txt"] = "-e .\n./libs/helper\n"
+	dir, getenv := project(t, linttest.Index(t), files)
+	plan, err := PlanInstall(dir, "requirements/dev.txt", []string{"flake8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := Install(context.Background(), plan, InstallOptions{VenvRoot: t.TempDir(), CacheDir: t.TempDir(), Tools: []string{"flake8"}, Getenv: getenv})
+	if err != nil {
+		t.Fatalf("install: %v", err)
+	}
+	o, err := execute(context.Background(), process{argv: []string{env.Python, "-c",
+		"import slipway_proj, slipway_helper; print(slipway_proj.__file__); print(slipway_helper.NAME)"}, dir: t.TempDir(), env: environ(getenv).pip()})
+	if err != nil || o.code != 0 {
+		t.Fatalf("the environment does not import the project and its local library: %v %s", err, o.stderr)
+	}
+	// -e . is the project's own tree (editable), ./libs/helper a copy built from libs/helper.
+	if lines := strings.Fields(o.stdout); len(lines) != 2 || lines[0] != filepath.Join(dir, "src", "slipway_proj", "__init__.py") || lines[1] != "helper" {
+		t.Errorf("imported %q, want the project's own src/slipway_proj and the helper", o.stdout)
+	}
+	if exists(filepath.Join(dir, "libs", "helper", "build")) {
+		t.Errorf("the helper's build left libs/helper/build in the project, for the linters to walk into")
+	}
+
+	// The local projects' build files are part of the key: a new dependency of the project is a
+	// new environment.
+	keyOf := func() string {
+		p, err := PlanInstall(dir, "requirements/dev.txt", []string{"flake8"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.key("/usr/bin/python3", "3.11")
+	}
+	before := keyOf()
+	linttest.WriteFiles(t, dir, map[string]string{"libs/helper/setup.cfg": "[options]\ninstall_requires = requests\n"})
+	if keyOf() == before {
+		t.Errorf("a changed build file of ./libs/helper keeps the key")
+	}
+}

@@ -20,9 +20,15 @@ type InstallPlan struct {
 	Pins map[string]string
 	// Notes say what was read and what was left out, and why.
 	Notes []string
+	// dir is the project directory: pip runs there, as a developer runs "pip install -r …" from the
+	// project's root, so that a requirements file's "-e ." and "./libs/x" are the project's.
+	dir string
 	// files are the requirements files pip reads (and those they include): their text is part of
 	// the environment's key.
 	files []string
+	// locals are the project directories a requirements file names by path ("-e .", "./libs/x"):
+	// their build files are part of the key, and pip's build leaves nothing in them.
+	locals []string
 	// refused are the config entries that are not requirements, each naming its file and entry.
 	refused []error
 }
@@ -47,7 +53,7 @@ var devRequirementFiles = []string{"requirements-dev.txt", "requirements_dev.txt
 // [project.optional-dependencies], Poetry's groups). A file name or a group name installs that alone.
 // A name that is neither is an *InputError.
 func PlanInstall(dir, mode string, toolNames []string) (*InstallPlan, error) {
-	p := &InstallPlan{Mode: mode, Pins: map[string]string{}}
+	p := &InstallPlan{Mode: mode, Pins: map[string]string{}, dir: dir}
 	switch {
 	case mode == "none" || mode == "":
 		return p, nil
@@ -202,10 +208,42 @@ func (p *InstallPlan) readRequirements(file, source string, seen map[string]bool
 					p.readRequirements(inc, filepath.ToSlash(filepath.Join(filepath.Dir(filepath.FromSlash(source)), rel)), seen)
 				}
 			}
+		case fields[0] == "-e" || fields[0] == "--editable":
+			if len(fields) > 1 {
+				p.local(fields[1])
+			}
+		case strings.HasPrefix(fields[0], "--editable="):
+			p.local(strings.TrimPrefix(fields[0], "--editable="))
 		case strings.HasPrefix(line, "-"):
+		case strings.HasPrefix(line, ".") || strings.HasPrefix(line, "/") || strings.HasPrefix(line, "file:"):
+			p.local(fields[0])
 		default:
 			p.pin(requirementName(line), source)
 		}
+	}
+}
+
+// local notes a path that a requirements file has pip install (relative to the project directory,
+// where pip runs): a directory is a project pip builds, a file (a wheel) is part of the key.
+func (p *InstallPlan) local(spec string) {
+	spec = strings.TrimPrefix(strings.TrimPrefix(spec, "file://"), "file:")
+	spec, _, _ = strings.Cut(spec, "#")
+	if i := strings.IndexByte(spec, '['); i > 0 && strings.HasSuffix(spec, "]") {
+		spec = spec[:i] // ".[dev]": the project, with extras
+	}
+	if !strings.HasPrefix(spec, ".") && !strings.HasPrefix(spec, "/") {
+		return // a VCS or other URL
+	}
+	if !filepath.IsAbs(spec) {
+		spec = filepath.Join(p.dir, spec)
+	}
+	st, err := os.Stat(spec)
+	switch {
+	case err != nil:
+	case st.IsDir() && !contains(p.locals, spec):
+		p.locals = append(p.locals, spec)
+	case st.Mode().IsRegular() && !contains(p.files, spec):
+		p.files = append(p.files, spec)
 	}
 }
 
