@@ -14,11 +14,13 @@ import (
 )
 
 // Environment is the project's virtual environment: its dependencies and pinned linters, over the
-// image's packages (the environment sees them: a linter the project does not pin is the image's).
+// image's packages (the environment sees them: a linter the project does not pin is the image's; a
+// pinned one is always the environment's own copy).
 type Environment struct {
 	Dir    string // the virtual environment
 	Python string // its interpreter; the linters run as python -m <module>
-	// Key is the hash of what it holds: the interpreter and every requirement (files' text included).
+	// Key is the hash of what it holds: the interpreter with the image's packages, and every
+	// requirement (files' text included).
 	Key string
 	// How says where it came from: "reused" (already here), "restored" (from Archive), "installed".
 	How string
@@ -51,7 +53,7 @@ type InstallOptions struct {
 }
 
 // keyVersion changes when the way environments are made changes.
-const keyVersion = "slipway-venv-1"
+const keyVersion = "slipway-venv-2"
 
 // Install makes the environment the plan asks for, or finds it: in VenvRoot (reused), as an archive
 // in CacheDir (restored), or new from pip (installed, then archived). An empty plan needs none: nil.
@@ -68,7 +70,7 @@ func Install(ctx context.Context, plan *InstallPlan, o InstallOptions) (*Environ
 	if base == "" {
 		return nil, &InstallError{Step: "finding Python", Detail: "no python3 on PATH and no linter with a Python interpreter"}
 	}
-	ident, err := execute(ctx, process{argv: []string{base, "-c", "import sys; print(sys.version); print(sys.prefix)"}, env: getenv.pip()})
+	ident, err := execute(ctx, process{argv: []string{base, "-c", identityScript}, env: getenv.pip()})
 	if err != nil || ident.code != 0 {
 		return nil, &InstallError{Step: "running " + base, Detail: fmt.Sprint(err, tail(ident.stderr, 5))}
 	}
@@ -116,6 +118,19 @@ func Install(ctx context.Context, plan *InstallPlan, o InstallOptions) (*Environ
 	return env, nil
 }
 
+// identityScript prints what the key knows of the image's interpreter: its version, its prefix, and
+// every distribution it has (name==version). The environment sees the image's packages, so an image
+// with other packages (an upgrade of black, of a plugin's dependency) is another environment.
+const identityScript = `import importlib.metadata as m, re, sys
+print(sys.version)
+print(sys.prefix)
+names = set()
+for d in m.distributions():
+    name = d.metadata["Name"]
+    if name:
+        names.add(re.sub(r"[-_.]+", "-", name).lower() + "==" + str(d.version))
+print("\n".join(sorted(names)))`
+
 // create makes a virtual environment over the image's packages and has pip install the plan in it.
 func create(ctx context.Context, base, dir string, plan *InstallPlan, getenv environ) error {
 	args := []string{base, "-m", "venv", "--system-site-packages"}
@@ -137,7 +152,50 @@ func create(ctx context.Context, base, dir string, plan *InstallPlan, getenv env
 	if err != nil || o.code != 0 {
 		return &InstallError{Step: "pip install " + strings.Join(plan.Requirements, " "), Detail: fmt.Sprint(errText(err), tail(o.stderr+o.stdout, 15))}
 	}
+	return ownPinnedLinters(ctx, python, dir, plan, getenv)
+}
+
+// ownPinnedLinters installs into the environment each linter the project pins that pip left to the
+// image's copy (the image had a version the pin accepts: "already satisfied"), at that version and
+// without its dependencies (pip has resolved them). The pinned linter is then the environment's own:
+// it runs from there whatever the next image holds, and the summary's "from" is the pin.
+func ownPinnedLinters(ctx context.Context, python, dir string, plan *InstallPlan, getenv environ) error {
+	var pinned []string
+	for _, d := range toolDists() {
+		if _, ok := plan.Pins[normaliseName(d)]; ok {
+			pinned = append(pinned, d)
+		}
+	}
+	if len(pinned) == 0 {
+		return nil
+	}
+	dists, err := distributions(ctx, python, getenv, pinned)
+	if err != nil {
+		return &InstallError{Step: "reading the environment", Detail: err.Error()}
+	}
+	var reqs []string
+	for _, d := range pinned {
+		if got, ok := dists[d]; ok && !within(got.Location, dir) {
+			public, _, _ := strings.Cut(got.Version, "+") // a local label (Debian's) is not on an index
+			reqs = append(reqs, d+"=="+public)
+		}
+	}
+	if len(reqs) == 0 {
+		return nil
+	}
+	pip := append([]string{python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--progress-bar=off",
+		"--ignore-installed", "--no-deps"}, reqs...)
+	o, err := execute(ctx, process{argv: pip, dir: plan.dir, env: override(getenv.pip(), []string{"VIRTUAL_ENV=" + dir})})
+	if err != nil || o.code != 0 {
+		return &InstallError{Step: "pip install --ignore-installed --no-deps " + strings.Join(reqs, " ") + " (the pinned linters, at the version the image has, into the environment)",
+			Detail: fmt.Sprint(errText(err), tail(o.stderr+o.stdout, 15))}
+	}
 	return nil
+}
+
+// within reports whether path is below dir.
+func within(path, dir string) bool {
+	return strings.HasPrefix(path, dir+string(os.PathSeparator))
 }
 
 // newBuildDirs are the build/ directories of the local projects that do not exist yet.
@@ -158,8 +216,9 @@ func errText(err error) string {
 	return err.Error() + ": "
 }
 
-// key hashes what makes the environment: the interpreter, every requirement with the text of the
-// files pip reads, and the build files of the local projects it builds (their dependencies).
+// key hashes what makes the environment: the interpreter and the packages it has (ident, from
+// identityScript), every requirement with the text of the files pip reads, and the build files of
+// the local projects it builds (their dependencies).
 func (p *InstallPlan) key(base, ident string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%s\n", keyVersion, base, ident)
@@ -210,8 +269,7 @@ func (e *Environment) command(t tool, getenv environ) []string {
 
 // origin says where a distribution the environment imports comes from.
 func (e *Environment) origin(dist string) string {
-	d := e.dists[dist]
-	if !strings.HasPrefix(d.Location, e.Dir+string(os.PathSeparator)) {
+	if !within(e.dists[dist].Location, e.Dir) {
 		return "image"
 	}
 	if src, ok := e.Pins[normaliseName(dist)]; ok {

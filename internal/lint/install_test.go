@@ -202,3 +202,64 @@ func TestInstall_RelativePathsInARequirementsFileAreTheProjects(t *testing.T) {
 		t.Errorf("a changed build file of ./libs/helper keeps the key")
 	}
 }
+
+// imageVersion is the version of dist that the image's interpreter (the one tool's script runs on)
+// has installed.
+func imageVersion(t *testing.T, getenv func(string) string, tool, dist string) string {
+	t.Helper()
+	base := baseInterpreter(getenv, []string{tool})
+	d, err := distributions(context.Background(), base, getenv, []string{dist})
+	if err != nil || d[dist].Version == "" {
+		t.Fatalf("%s has no %s (%v)", base, dist, err)
+	}
+	return d[dist].Version
+}
+
+func TestInstall_APinEqualToTheImagesVersionRunsFromTheEnvironment(t *testing.T) {
+	t.Parallel()
+	requireTools(t, "black")
+	_, probe := project(t, "", nil)
+	v := imageVersion(t, probe, "black", "black")
+	// The index serves a stand-in at the image's version: whichever black runs shows itself.
+	index := linttest.Index(t, linttest.StandInBlack(v))
+	dir, getenv := project(t, index, map[string]string{
+		preCommitConfig:  "repos:\n- repo: https://github.com/psf/black-pre-commit-mirror\n  rev: " + v + "\n  hooks: [{id: black}]\n",
+		"pyproject.toml": "[tool.black]\n",
+		"needs_black.py": "x = {  'a':1 }\n",
+	})
+	env := install(t, dir, t.TempDir(), t.TempDir(), getenv, []string{"black"})
+	if loc := env.dists["black"].Location; !strings.HasPrefix(loc, env.Dir+string(os.PathSeparator)) {
+		t.Errorf("the pinned black is the image's (%s), not installed in the environment %s", loc, env.Dir)
+	}
+	rep, err := Run(context.Background(), Options{Workspace: dir, Dir: dir, Tools: []string{"black"}, Explicit: true, Env: env, Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := resultOf(t, rep, "black"); r.Version != v || r.From != preCommitConfig || len(r.Findings) != 0 {
+		t.Errorf("black %s from %q with %d findings; want the pinned stand-in %s from %s, which finds nothing", r.Version, r.From, len(r.Findings), v, preCommitConfig)
+	}
+}
+
+func TestInstall_AnImageWithOtherPackagesIsAnotherEnvironment(t *testing.T) {
+	t.Parallel()
+	requireTools(t, "flake8")
+	index := linttest.Index(t, linttest.Flake8Plugin)
+	dir, getenv := project(t, index, map[string]string{"requirements-dev.txt": "flake8-slipway==0.3.0\n"})
+	cache := t.TempDir()
+	first := install(t, dir, cache, t.TempDir(), getenv, []string{"flake8"})
+
+	// The next image has one more package (here on PYTHONPATH, which the image's interpreter reads):
+	// on a fresh runner with the cache restored, the old archive must not be reused.
+	extra := t.TempDir()
+	linttest.WriteFiles(t, extra, map[string]string{"slipway_image_extra-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: slipway-image-extra\nVersion: 1.0\n"})
+	upgraded := func(k string) string {
+		if k == "PYTHONPATH" {
+			return extra
+		}
+		return getenv(k)
+	}
+	next := install(t, dir, cache, t.TempDir(), upgraded, []string{"flake8"})
+	if next.Key == first.Key || next.How != "installed" {
+		t.Errorf("after the image changed: key %s (was %s), %s; want a new key, installed", next.Key, first.Key, next.How)
+	}
+}
