@@ -60,7 +60,7 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		FailOn:           in.Enum("fail-on", "error", "warning", "never"),
 		Jobs:             in.Int("jobs", 0, 64),
 	}
-	install := in.String("install")
+	install := installMode(k, in)
 	if cfg.SuggestFixes && cfg.GitHubToken == "" {
 		in.Invalid("suggest-fixes", "needs github-token to post review comments")
 	}
@@ -111,6 +111,27 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		cfg.Install = plan
 	}
 	return cfg, in.Err()
+}
+
+// installMode reads install: auto when not given, except on pull_request_target, where the job holds
+// a token that can write to the repository while the code checked out is the pull request's (a
+// fork's). install runs that code's build and pip as root in the action's container, which can read
+// the token the runner hands it: there the default is none, and anything else is refused.
+func installMode(k *actionkit.Kit, in *actionkit.Inputs) string {
+	install := in.String("install")
+	if k.Getenv("GITHUB_EVENT_NAME") != "pull_request_target" {
+		if install == "" {
+			return "auto"
+		}
+		return install
+	}
+	if install != "" && install != "none" {
+		in.Invalid("install", "%q is refused on pull_request_target: that event gives the job a token that can write to the repository "+
+			"while the code is the pull request's, and install would run its build code and pip as root in the action's container, where "+
+			"the token can be read; lint with the image's linters (install: none, the default on this event), or lint in a pull_request "+
+			"workflow, whose token from a fork is read-only", install)
+	}
+	return "none"
 }
 
 // outputPath resolves a path input the run writes to: inside the workspace, and makeable (nothing

@@ -133,6 +133,9 @@ func installEnvironment(ctx context.Context, k *actionkit.Kit, cfg config) (*lin
 		k.Infof("install: %s", n)
 	}
 	if cfg.Install.Empty() {
+		if k.Getenv("GITHUB_EVENT_NAME") == "pull_request_target" {
+			k.Infof("install: none on pull_request_target (the pull request's code is not built where a write token can be read); the image's linters run")
+		}
 		if cfg.Install != nil && cfg.Install.Mode == "auto" {
 			k.Infof("install: auto found nothing to install (no pre-commit pin, requirements file or pyproject dependency); the image's linters run")
 		}

@@ -241,6 +241,72 @@ func TestLintPython_ConfigEntriesThatAreNotRequirementsExitBeforeAnythingRuns(t 
 	}
 }
 
+// On pull_request_target the job holds a token that can write while the code is the pull request's
+// (a fork's): install would run that code's build and pip as root in the container that can read the
+// token. The default there is none, and any other install is refused.
+func TestLintPython_PullRequestTargetInstallsNothing(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{
+		"requirements-dev.txt": "-e .\n",
+		"setup.py":             "raise SystemExit('the pull request ran its build code')\n",
+		"app.py":               "x = 1\n",
+		"setup.cfg":            "[flake8]\n",
+	}
+	for _, tc := range []struct {
+		name, install string
+		code          int
+	}{
+		{"default", "", 0},
+		{"auto", "auto", 2},
+		{"a requirements file", "requirements-dev.txt", 2},
+		{"none", "none", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := runner(t)
+			ws := r.Env["GITHUB_WORKSPACE"]
+			linttest.WriteFiles(t, ws, files)
+			// python and pip leave a mark if anything tries to install; flake8 is a clean linter.
+			mark := fakeTools(t, r, "python3", "python", "pip")
+			bin := t.TempDir()
+			if err := os.WriteFile(filepath.Join(bin, "flake8"), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			r.Env["PATH"] = bin + string(os.PathListSeparator) + r.Env["PATH"]
+			r.Env["GITHUB_EVENT_NAME"] = "pull_request_target"
+			r.Input("linters", "flake8")
+			if tc.install != "" {
+				r.Input("install", tc.install)
+			}
+			res := r.Run(t, context.Background(), realMain)
+			if res.Code != tc.code {
+				t.Fatalf("exit %d, want %d; log:\n%s", res.Code, tc.code, res.Stdout)
+			}
+			if b, err := os.ReadFile(mark); err == nil {
+				t.Errorf("something was installed on pull_request_target: %s", b)
+			}
+			if tc.code == 2 && !strings.Contains(res.Stdout, `input "install": "`+tc.install+`" is refused on pull_request_target`) {
+				t.Errorf("the refusal does not say why:\n%s", res.Stdout)
+			}
+			if tc.code == 0 && res.Outputs["environment-key"] != "" {
+				t.Errorf("an environment on pull_request_target: %v", res.Outputs)
+			}
+		})
+	}
+}
+
+func TestLintPython_InstallDefaultsToAutoOnOtherEvents(t *testing.T) {
+	t.Parallel()
+	requireLinters(t)
+	r := runner(t)
+	linttest.WriteFiles(t, r.Env["GITHUB_WORKSPACE"], map[string]string{"requirements-dev.txt": "no-such-package-slipway==1.0\n", "setup.cfg": "[flake8]\n", "app.py": "x = 1\n"})
+	r.Env["GITHUB_EVENT_NAME"], r.Env["PIP_INDEX_URL"] = "pull_request", linttest.Index(t)
+	r.Input("linters", "flake8")
+	if res := r.Run(t, context.Background(), realMain); res.Code != 3 || !strings.Contains(res.Stdout, "no-such-package-slipway") {
+		t.Errorf("on pull_request the default did not install the development requirements: exit %d\n%s", res.Code, res.Stdout)
+	}
+}
+
 func TestLintPython_RunsTheProjectsPinnedLintersAndDependencies(t *testing.T) {
 	t.Parallel()
 	requireLinters(t)
