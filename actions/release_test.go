@@ -128,15 +128,18 @@ func TestRelease_MajorTagMovesOnlyWithinItsMajor(t *testing.T) {
 	dir := t.TempDir()
 	git := func(args ...string) { gitIn(t, dir, args...) }
 	git("init", "-q")
-	git("commit", "-q", "--allow-empty", "-m", "x")
 	for _, tag := range []string{"v0.9.0", "v0.10.0", "v1.0.0", "v1.2.0"} {
+		git("commit", "-q", "--allow-empty", "-m", "release "+tag+": the actions run ghcr.io/x@sha256:…")
 		git("tag", tag)
 	}
+	// A tag whose publish never finished (no release commit) is no release: it does not hold v1 back.
+	git("commit", "-q", "--allow-empty", "-m", "the v1.5.0 change")
+	git("tag", "v1.5.0")
 	for _, tc := range []struct{ tag, major, move, pre string }{
 		{"v0.10.1", "v0", "true", "false"}, // the highest v0: v0 moves, though v1 exists
 		{"v0.9.5", "v0", "false", "false"}, // below v0.10.0
 		{"v1.1.9", "v1", "false", "false"}, // below v1.2.0
-		{"v1.3.0", "v1", "true", "false"},
+		{"v1.3.0", "v1", "true", "false"}, // above every release of v1 (v1.5.0 is a tag, not a release)
 		{"v1.10.0", "v1", "true", "false"}, // versions compare as numbers
 		{"v1.4.0-rc.1", "v1", "false", "true"},
 		{"v2.0.0", "v2", "true", "false"},

@@ -96,7 +96,8 @@ func (g Gate) checkURL(ctx context.Context, timeout time.Duration) GateResult {
 }
 
 // checkCommand runs the command with sh -c in a process group of its own: the timeout or a cancel
-// kills the whole group, not only the shell, whose children would hold the output pipe open.
+// kills the whole group, not only the shell, whose children would hold the output pipe open, and
+// whatever of the group is left when the verdict is in is killed too.
 func (g Gate) checkCommand(ctx context.Context, st State, timeout time.Duration) GateResult {
 	cmd := exec.CommandContext(ctx, "sh", "-c", g.Command)
 	killGroupOnCancel(cmd)
@@ -119,6 +120,7 @@ func (g Gate) checkCommand(ctx context.Context, st State, timeout time.Duration)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
+	killGroup(cmd)
 	text := out.String()
 	if len(text) > 64<<10 {
 		text = "…" + text[len(text)-64<<10:]

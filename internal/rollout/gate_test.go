@@ -119,3 +119,29 @@ func TestGate_ABackgroundProcessHoldingTheOutputDoesNotFailAPassingGate(t *testi
 		t.Errorf("result = %+v, want passed", res)
 	}
 }
+
+// A gate's processes end with the check, whatever its verdict: a passing gate that started one in
+// the background does not leave it running beside the rest of the rollout.
+func TestGate_LeavesNoProcessBehind(t *testing.T) {
+	t.Parallel()
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	res := Gate{Command: "sleep 60 >/dev/null 2>&1 & echo $! >'" + pidFile + "'; echo checked"}.Check(context.Background(), State{})
+	if !res.OK {
+		t.Fatalf("result = %+v, want passed", res)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := strings.TrimSpace(string(b))
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		stat, err := os.ReadFile("/proc/" + pid + "/stat")
+		// gone, or a zombie waiting for init to reap it: either way no longer running
+		if err != nil || strings.Contains(string(stat), ") Z ") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the gate's background process %s is still running: %s", pid, stat)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 )
@@ -20,12 +21,25 @@ func Resolve(workspace, p string) (string, error) {
 	if !within(workspace, abs) {
 		return "", fmt.Errorf("%q is outside the workspace %s", p, workspace)
 	}
-	// The lexical check passed; a link inside the workspace may still point out of it.
-	real, err := filepath.EvalSymlinks(abs)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return abs, nil // not there (yet): the caller reports a missing file in its own words
-	case err != nil:
+	// The lexical check passed; a link inside the workspace may still point out of it, at the path
+	// itself or at any directory above it. A path that does not exist yet (a report to write) is
+	// judged by its nearest existing ancestor: a committed link there would redirect the write.
+	existing := abs
+	for {
+		_, err := os.Lstat(existing)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("%q: %w", p, err)
+		}
+		if existing == filepath.Clean(workspace) {
+			return abs, nil // nothing of it exists yet, not even the workspace: no link to follow
+		}
+		existing = filepath.Dir(existing)
+	}
+	real, err := filepath.EvalSymlinks(existing)
+	if err != nil {
 		return "", fmt.Errorf("%q: %w", p, err)
 	}
 	realWS, err := filepath.EvalSymlinks(workspace)
@@ -33,7 +47,7 @@ func Resolve(workspace, p string) (string, error) {
 		realWS = workspace
 	}
 	if !within(realWS, real) {
-		return "", fmt.Errorf("%q is a link to %s, outside the workspace %s", p, real, workspace)
+		return "", fmt.Errorf("%q leads through a link to %s, outside the workspace %s", p, real, workspace)
 	}
 	return abs, nil
 }

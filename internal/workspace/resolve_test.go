@@ -49,6 +49,16 @@ func TestResolve_RefusesALinkOutOfTheWorkspace(t *testing.T) {
 	if got, err := Resolve(ws, "inside.json"); err != nil || got != filepath.Join(ws, "inside.json") {
 		t.Errorf("Resolve(link inside the workspace) = %q, %v", got, err)
 	}
+	// A file to write below a committed link to a directory outside: the write would go through it.
+	if err := os.Symlink(outside, filepath.Join(ws, ".slipway")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Resolve(ws, ".slipway/lint-report.json"); err == nil {
+		t.Errorf("Resolve(a new file below a link out of the workspace) = %q, want an error", got)
+	}
+	if got, err := Resolve(ws, "reports/new/junit.xml"); err != nil || got != filepath.Join(ws, "reports/new/junit.xml") {
+		t.Errorf("Resolve(a new file in new directories) = %q, %v", got, err)
+	}
 }
 
 func TestRel_OutputsAreWorkspaceRelative(t *testing.T) {
