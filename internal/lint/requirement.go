@@ -184,24 +184,17 @@ func (p *requirementParser) operator() bool {
 	return false
 }
 
-func (p *requirementParser) markerOr() error {
-	if err := p.markerAnd(); err != nil {
-		return err
-	}
-	for p.space(); p.keyword("or"); p.space() {
-		if err := p.markerAnd(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (p *requirementParser) markerOr() error { return p.joined("or", p.markerAnd) }
 
-func (p *requirementParser) markerAnd() error {
-	if err := p.markerExpr(); err != nil {
+func (p *requirementParser) markerAnd() error { return p.joined("and", p.markerExpr) }
+
+// joined reads one operand or more, joined by the keyword word.
+func (p *requirementParser) joined(word string, operand func() error) error {
+	if err := operand(); err != nil {
 		return err
 	}
-	for p.space(); p.keyword("and"); p.space() {
-		if err := p.markerExpr(); err != nil {
+	for p.space(); p.keyword(word); p.space() {
+		if err := operand(); err != nil {
 			return err
 		}
 	}
