@@ -139,7 +139,7 @@ func TestRelease_MajorTagMovesOnlyWithinItsMajor(t *testing.T) {
 		{"v0.10.1", "v0", "true", "false"}, // the highest v0: v0 moves, though v1 exists
 		{"v0.9.5", "v0", "false", "false"}, // below v0.10.0
 		{"v1.1.9", "v1", "false", "false"}, // below v1.2.0
-		{"v1.3.0", "v1", "true", "false"}, // above every release of v1 (v1.5.0 is a tag, not a release)
+		{"v1.3.0", "v1", "true", "false"},  // above every release of v1 (v1.5.0 is a tag, not a release)
 		{"v1.10.0", "v1", "true", "false"}, // versions compare as numbers
 		{"v1.4.0-rc.1", "v1", "false", "true"},
 		{"v2.0.0", "v2", "true", "false"},
