@@ -14,9 +14,11 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/registry"
 	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
+	"github.com/slipway-actions/slipway/internal/compose/composetest"
 	"github.com/slipway-actions/slipway/internal/dockertest"
 	"github.com/slipway-actions/slipway/internal/registry/registrytest"
 )
@@ -292,5 +294,35 @@ func TestBuildPush_NoLoginInAContainerActionSaysHowToPassIt(t *testing.T) {
 	}
 	if got := registrytest.Tags(t, locked.Host+"/api", authn.FromConfig(authn.AuthConfig{Username: "bot", Password: "unseen"})); len(got) != 0 {
 		t.Errorf("pushed %v", got)
+	}
+}
+
+// A Dockerfile FROM a base image that is only in a registry with a login: the build pulls it with the
+// push's own logins (here username/password for that registry), and without them the run is exit 2
+// naming the base image, before anything is pushed.
+func TestBuildPush_BuildsFromAPrivateBaseWithThePushLogins(t *testing.T) {
+	t.Parallel()
+	cli := dockertest.Client(t)
+	locked := registrytest.Start(t, registrytest.Options{User: "bot", Password: "base-s3cret"})
+	base := composetest.RegistryImage(t, cli, locked.Host, "slipway-test/base:"+strings.ToLower(dockertest.UniqueName(t, "b")),
+		&registry.AuthConfig{Username: "bot", Password: "base-s3cret", ServerAddress: locked.Host})
+	t.Cleanup(func() { _, _ = cli.ImageRemove(context.Background(), base, image.RemoveOptions{Force: true}) })
+	r, _ := platform(t, "FROM "+base+"\nCOPY api.txt /\n")
+	r.Input("images", "api").Input("registries", locked.Host).Input("tags", "type=raw,value=v1")
+	r.Env["DOCKER_CONFIG"] = t.TempDir() // no login there
+	res := r.Run(t, context.Background(), realMain)
+	cleanupImages(t, res.Outputs)
+	if res.Code != 2 || !strings.Contains(res.Stdout, "nothing was pushed: build api: base image "+base+": its registry refused us") {
+		t.Fatalf("without a login: exit %d\n%s", res.Code, res.Stdout)
+	}
+	r.Input("username", "bot").Input("password", "base-s3cret")
+	res = r.Run(t, context.Background(), realMain)
+	cleanupImages(t, res.Outputs)
+	if res.Code != 0 {
+		t.Fatalf("with username/password: exit %d\n%s", res.Code, res.Stdout)
+	}
+	got := registrytest.Tags(t, locked.Host+"/api", authn.FromConfig(authn.AuthConfig{Username: "bot", Password: "base-s3cret"}))
+	if got["v1"] == "" || got["v1"] != res.Outputs["digest"] {
+		t.Errorf("tags %v, digest output %q", got, res.Outputs["digest"])
 	}
 }

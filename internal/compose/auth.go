@@ -9,6 +9,8 @@ import (
 	"github.com/docker/cli/cli/config"
 	"github.com/docker/cli/cli/config/configfile"
 	"github.com/docker/docker/api/types/registry"
+
+	"github.com/slipway-actions/slipway/internal/images"
 )
 
 // Login is a user name and password (or token) for one registry.
@@ -21,13 +23,14 @@ type Login struct {
 // registry the config has no login for, the one given.
 type Logins struct {
 	config *configfile.ConfigFile
+	dir    string           // where the docker config is
 	given  map[string]Login // registry host → login
 }
 
 // NewLogins reads the docker config in dir (DOCKER_CONFIG, or $HOME/.docker; "" for none). A config
 // that exists but cannot be read is bad input; a missing one is no logins.
 func NewLogins(dir string, given map[string]Login) (*Logins, error) {
-	l := &Logins{given: map[string]Login{}}
+	l := &Logins{given: map[string]Login{}, dir: dir}
 	for host, login := range given {
 		l.given[RegistryHost(host)] = login
 	}
@@ -95,4 +98,22 @@ func (l *Logins) header(host string) (string, string, error) {
 	ac.ServerAddress = host
 	h, err := registry.EncodeAuthConfig(ac)
 	return h, source, err
+}
+
+// ForBuilds are the same logins for the FROM lines of the services' builds: every login of the
+// docker config, and the ones given for registries it lacks.
+func (l *Logins) ForBuilds() (images.Logins, error) {
+	if l == nil {
+		return images.Logins{}, nil
+	}
+	out, err := images.DockerConfigLogins(l.dir)
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	for host, g := range l.given {
+		if !out.Has(host) {
+			out.Set(host, g.Username, g.Password)
+		}
+	}
+	return out, nil
 }

@@ -15,6 +15,7 @@ import (
 // could build it).
 type Dockerfile struct {
 	Stages       []string
+	Bases        []string // the images FROM lines pull: neither an earlier stage nor scratch
 	BuildKitOnly []string // e.g. "RUN --mount (line 4)"; empty when the classic builder can build it
 }
 
@@ -45,7 +46,10 @@ func ParseDockerfile(data []byte) (*Dockerfile, error) {
 	}
 	for _, n := range res.AST.Children {
 		cmd := strings.ToUpper(n.Value)
-		if cmd == "FROM" {
+		if cmd == "FROM" && n.Next != nil {
+			if base := n.Next.Value; base != "scratch" && !df.HasStage(base) && !slices.Contains(df.Bases, base) {
+				df.Bases = append(df.Bases, base)
+			}
 			if name, ok := stageName(n); ok {
 				df.Stages = append(df.Stages, name)
 			}

@@ -11,8 +11,15 @@ func TestParseDockerfile_StagesAndBuildKitOnlyFeatures(t *testing.T) {
 		name     string
 		text     string
 		stages   []string
+		bases    []string
 		buildkit []string
 	}{
+		{
+			name:   "bases are the FROM images that are no stage",
+			text:   "FROM --platform=linux/amd64 python:3.12-slim AS build\nFROM build AS test\nFROM registry.example:5000/team/base:1\nFROM scratch\nFROM python:3.12-slim\n",
+			stages: []string{"build", "test"},
+			bases:  []string{"python:3.12-slim", "registry.example:5000/team/base:1"},
+		},
 		{
 			name:   "classic multi-stage",
 			text:   "FROM scratch AS Base\nCOPY a /a\nFROM base AS api\nCOPY --chown=1:1 b /b\nFROM api\n",
@@ -44,6 +51,9 @@ func TestParseDockerfile_StagesAndBuildKitOnlyFeatures(t *testing.T) {
 			}
 			if !reflect.DeepEqual(df.Stages, tt.stages) {
 				t.Errorf("stages = %q, want %q", df.Stages, tt.stages)
+			}
+			if !reflect.DeepEqual(df.Bases, tt.bases) {
+				t.Errorf("bases = %q, want %q", df.Bases, tt.bases)
 			}
 			if !reflect.DeepEqual(df.BuildKitOnly, tt.buildkit) {
 				t.Errorf("BuildKit-only = %q, want %q", df.BuildKitOnly, tt.buildkit)

@@ -22,6 +22,7 @@ type progress struct {
 	steps    int
 	cached   int
 	partial  map[string]string // a vertex's log text not yet ended by a newline
+	bases    []string          // the Dockerfile's FROM images, to name one the engine could not pull
 }
 
 type vertex struct {
@@ -43,7 +44,11 @@ func (p *progress) read(r io.Reader) (string, error) {
 		}
 		if m.Error != nil {
 			p.flushLogs()
-			return id, &BuildError{Message: strings.TrimSpace(m.Error.Message)}
+			msg := strings.TrimSpace(m.Error.Message)
+			if be := baseImageError(msg, p.bases); be != nil {
+				return id, be
+			}
+			return id, &BuildError{Message: msg}
 		}
 		switch {
 		case m.ID == "moby.buildkit.trace" && m.Aux != nil:
