@@ -67,6 +67,9 @@ func (r *Runner) EnsureImages(ctx context.Context, p *types.Project, build bool)
 		if build && len(n.buildable) > 0 || policy == types.PullPolicyBuild || policy == types.PullPolicyNever {
 			continue // built, or never pulled
 		}
+		if s.Image == "" && s.Build != nil {
+			continue // its image is named after the project: there is nothing to pull, it is built (as Compose does)
+		}
 		if policy == types.PullPolicyRefresh && s.PullRefreshAfter != "" {
 			if d, err := time.ParseDuration(s.PullRefreshAfter); err == nil {
 				every = d

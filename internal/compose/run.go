@@ -52,6 +52,16 @@ type Options struct {
 	ReportsDir   string        // host directory for the reports
 	ArtifactsDir string        // host directory for logs of failed services
 	LogsTail     int
+	// Redact removes secrets from text the run keeps — logs and report files, in the result and on
+	// disk, since they become artifacts and summaries. nil keeps text as it is.
+	Redact func(string) string
+}
+
+func (o Options) redact(s string) string {
+	if o.Redact == nil {
+		return s
+	}
+	return o.Redact(s)
 }
 
 // Result is what a run found.
@@ -128,8 +138,13 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 		}
 		_ = Down(ctx, r.Docker, p.Name)
 		// A create the engine was still working on lands after that first sweep: sweep again once
-		// it has (a few list calls when nothing is left).
-		waitGroup(&inflight, downTimeout)
+		// it has (a few list calls when nothing is left). After a cancel that wait is short, since
+		// the runner kills the step soon; such a container is never started (see startOne).
+		wait := downTimeout
+		if res.Cancelled {
+			wait = cancelGrace
+		}
+		waitGroup(&inflight, wait)
 		if derr := Down(ctx, r.Docker, p.Name); derr != nil {
 			err = errors.Join(err, fmt.Errorf("teardown: %w", derr))
 		}
@@ -185,6 +200,9 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 			id, err := r.create(octx, p, s)
 			if id != "" {
 				ids.Store(name, id)
+			}
+			if err == nil && ctx.Err() != nil {
+				err = ctx.Err() // cancelled while the engine created it: teardown removes it, never started
 			}
 			if err == nil {
 				if err = r.Docker.ContainerStart(octx, id, container.StartOptions{}); err != nil {
@@ -244,7 +262,7 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 		res.WorkingDir = c.Config.WorkingDir
 	}
 	if o.Reports != "" {
-		res.Reports, err = r.copyReports(ctx, id, o.Reports, o.ReportsDir)
+		res.Reports, err = r.copyReports(ctx, id, o.Reports, o.ReportsDir, o.redact)
 		if err != nil {
 			return res, err
 		}
@@ -263,7 +281,7 @@ func waitGroup(wg *sync.WaitGroup, d time.Duration) {
 }
 
 // copyReports copies the files matching glob out of the (stopped) test container.
-func (r *Runner) copyReports(ctx context.Context, id, glob, dir string) ([]string, error) {
+func (r *Runner) copyReports(ctx context.Context, id, glob, dir string, redact func(string) string) ([]string, error) {
 	rc, _, err := r.Docker.CopyFromContainer(ctx, id, staticPrefix(glob))
 	if err != nil {
 		if cerrdefs.IsNotFound(err) {
@@ -294,15 +312,11 @@ func (r *Runner) copyReports(ctx context.Context, id, glob, dir string) ([]strin
 			continue
 		}
 		dst := filepath.Join(dir, filepath.Base(full))
-		f, err := os.Create(dst)
+		data, err := io.ReadAll(io.LimitReader(tr, 64<<20))
 		if err != nil {
-			return out, err
+			return out, fmt.Errorf("copy reports: %w", err)
 		}
-		_, err = io.Copy(f, io.LimitReader(tr, 64<<20))
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := os.WriteFile(dst, []byte(redact(string(data))), 0o644); err != nil {
 			return out, err
 		}
 		out = append(out, dst)
@@ -319,6 +333,10 @@ func staticPrefix(glob string) string {
 	}
 	return path.Dir(glob[:i] + "x")
 }
+
+// cancelGrace is how long teardown waits, after a cancel, for creates the engine is still working
+// on before it sweeps again: the runner kills a cancelled step about 10 s after its first signal.
+const cancelGrace = 3 * time.Second
 
 // logsTimeout bounds the collection of logs after a failure.
 const logsTimeout = 30 * time.Second
@@ -348,6 +366,7 @@ func (r *Runner) collectLogs(ctx context.Context, p *types.Project, o Options, t
 			r.infof("log of %s: %v", name, err)
 			continue
 		}
+		text = o.redact(text)
 		res.Logs = append(res.Logs, ServiceLog{Service: name, Text: text})
 		if o.ArtifactsDir != "" {
 			if os.MkdirAll(o.ArtifactsDir, 0o755) == nil {

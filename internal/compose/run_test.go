@@ -8,11 +8,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/slipway-actions/slipway/internal/compose/composetest"
 	"github.com/slipway-actions/slipway/internal/dockertest"
@@ -155,6 +159,58 @@ func TestRun_CancelMidRunLeavesNothing(t *testing.T) {
 		t.Fatal("Run did not return after the cancel")
 	}
 	if n, err := Leftovers(context.Background(), r.Docker, s.ProjectName); err != nil || n != 0 {
+		t.Errorf("%d leftovers (%v)", n, err)
+	}
+}
+
+// slowCreate is an engine whose creates land late: the run is cancelled while the engine is still
+// creating a container, as when a cancel arrives mid-create. It records every start.
+type slowCreate struct {
+	client.APIClient
+	cancel  context.CancelFunc
+	mu      sync.Mutex
+	started []string
+}
+
+func (s *slowCreate) ContainerCreate(ctx context.Context, cfg *container.Config, host *container.HostConfig, net *network.NetworkingConfig,
+	pl *ocispec.Platform, name string) (container.CreateResponse, error) {
+	s.cancel()
+	time.Sleep(500 * time.Millisecond)
+	return s.APIClient.ContainerCreate(ctx, cfg, host, net, pl, name)
+}
+
+func (s *slowCreate) ContainerStart(ctx context.Context, id string, o container.StartOptions) error {
+	s.mu.Lock()
+	s.started = append(s.started, id)
+	s.mu.Unlock()
+	return s.APIClient.ContainerStart(ctx, id, o)
+}
+
+// A container whose create lands after the cancel is removed and never started, and the teardown
+// does not wait for it longer than the runner's window allows.
+func TestRun_CreateLandingAfterACancelIsRemovedNotStarted(t *testing.T) {
+	t.Parallel()
+	r, s := project(t)
+	p, err := Load(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	slow := &slowCreate{APIClient: r.Docker, cancel: cancel}
+	r.Docker = slow
+	start := time.Now()
+	res, err := r.Run(ctx, p, Options{TestService: "e2e", WaitTimeout: time.Minute})
+	took := time.Since(start)
+	if err == nil || !res.Cancelled {
+		t.Errorf("err = %v, cancelled %v", err, res.Cancelled)
+	}
+	if len(slow.started) != 0 {
+		t.Errorf("%d containers were started after the cancel", len(slow.started))
+	}
+	if took > 8*time.Second {
+		t.Errorf("the cancelled run took %s: the runner kills a step about 10 s after its signal", took)
+	}
+	if n, err := Leftovers(context.Background(), slow.APIClient, s.ProjectName); err != nil || n != 0 {
 		t.Errorf("%d leftovers (%v)", n, err)
 	}
 }
