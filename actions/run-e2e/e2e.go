@@ -32,7 +32,7 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if name == "" {
 		name = defaultProjectName(k)
 	}
-	env := os.Environ()
+	env := composeEnv(os.Environ())
 	if v := k.Getenv("COMPOSE_PROFILES"); v != "" {
 		env = append(env, "COMPOSE_PROFILES="+v)
 	}
@@ -58,6 +58,10 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if err != nil {
 		return classify(err)
 	}
+	buildLogins, err := logins.ForBuilds()
+	if err != nil {
+		return classify(err)
+	}
 	cli, err := clients.Docker(ctx)
 	if err != nil {
 		return err
@@ -67,7 +71,7 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 
 	k.Group(fmt.Sprintf("images of %d services", len(p.Services)))
 	log := k.Untrusted() // RUN output of the user's Dockerfiles
-	r.Builder = &images.Builder{Docker: cli, Log: log, Infof: k.Infof}
+	r.Builder = &images.Builder{Docker: cli, Log: log, Infof: k.Infof, Logins: buildLogins}
 	imgs, err := r.EnsureImages(ctx, p, cfg.Build)
 	_ = log.Close()
 	k.EndGroup()
@@ -82,7 +86,7 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 
 	k.Infof("project %s: %d services, test service %s", p.Name, len(p.Services), cfg.TestService)
 	res, err := r.Run(ctx, p, compose.Options{TestService: cfg.TestService, WaitTimeout: cfg.WaitTimeout, Timeout: cfg.Timeout,
-		Reports: cfg.Reports, ReportsDir: cfg.ReportsDir, ArtifactsDir: cfg.ArtifactsDir, LogsTail: cfg.LogsTail})
+		Reports: cfg.Reports, ReportsDir: cfg.ReportsDir, ArtifactsDir: cfg.ArtifactsDir, LogsTail: cfg.LogsTail, Redact: k.Redact})
 	for _, l := range res.Logs {
 		k.Group("log of " + l.Service + " (last " + strconv.Itoa(cfg.LogsTail) + " lines)")
 		w := k.Untrusted()
@@ -139,6 +143,8 @@ func classify(err error) error {
 	switch {
 	case errors.As(err, new(*compose.InputError)):
 		return actionkit.BadInput(err)
+	case errors.As(err, new(*images.BaseImageError)):
+		return actionkit.BadInput(err) // a FROM image that does not exist or that its registry refused: nothing ran
 	case errors.As(err, new(*images.BuildError)):
 		return actionkit.Failed(err)
 	}
@@ -185,6 +191,23 @@ func sanitize(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// composeEnv is the environment the Compose file is read with (interpolation, and `environment:`
+// entries without a value): the step's, less what the runner gives the action itself — its inputs
+// (INPUT_*, the registry password among them) and the runner's tokens (ACTIONS_*: the cache and
+// artifact token, the OIDC token request that can mint cloud credentials). A variable the workflow
+// sets on the step, GITHUB_TOKEN included, passes.
+func composeEnv(environ []string) []string {
+	var out []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if u := strings.ToUpper(name); strings.HasPrefix(u, "INPUT_") || strings.HasPrefix(u, "ACTIONS_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
 }
 
 func nonEmpty(s string) []string {

@@ -239,3 +239,36 @@ func TestRunE2E_CancelLeavesNothingWithinTheRunnersWindow(t *testing.T) {
 		})
 	}
 }
+
+// A secret of the step (here the registry password) that a failing service prints reaches neither
+// the log nor the summary nor the files kept as artifacts: they become downloadable artifacts.
+func TestRunE2E_SecretsNeverReachTheArtifacts(t *testing.T) {
+	t.Parallel()
+	const secret = "leak-s3cret-value"
+	r, ws := platformWorkspace(t, `"http://api:8080/health"`, `"http://ci:`+secret+`@127.0.0.1:1/health"`)
+	r.Input("registry", "127.0.0.1:1").Input("registry-username", "ci").Input("registry-password", secret)
+	res := r.Run(t, context.Background(), realMain)
+	if res.Code != 1 {
+		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
+	}
+	log, err := os.ReadFile(filepath.Join(ws, "e2e-artifacts", "e2e.log"))
+	if err != nil {
+		t.Fatalf("the failing test service's log was not kept: %v", err)
+	}
+	if !strings.Contains(string(log), "http://ci:***@127.0.0.1:1/health") {
+		t.Errorf("the kept log is not the service's, redacted:\n%s", log)
+	}
+	_ = filepath.WalkDir(ws, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Base(path) != "docker-compose.yml" {
+			if data, _ := os.ReadFile(path); strings.Contains(string(data), secret) {
+				t.Errorf("%s holds the secret", path)
+			}
+		}
+		return nil
+	})
+	for _, line := range strings.Split(res.Stdout+res.Summary, "\n") {
+		if strings.Contains(line, secret) && !strings.HasPrefix(line, "::add-mask::") {
+			t.Errorf("the secret was printed: %s", line)
+		}
+	}
+}

@@ -160,3 +160,47 @@ func writeDockerConfig(t *testing.T, dir, host, userPass string) {
 		t.Fatal(err)
 	}
 }
+
+// A service built FROM a base image that is only in a registry with a login: the build pulls it with
+// the logins pulls use (here the docker config under HOME), and never tries to pull the service's own
+// image, which is named after the project and exists nowhere. Without a login the run is exit 2,
+// naming the base image, before anything starts.
+func TestRunE2E_BuildsFromAPrivateBaseWithTheSameLogins(t *testing.T) {
+	t.Parallel()
+	cli := dockertest.Client(t)
+	reg, base := privateImage(t, "base-s3cret")
+	r, ws := platformWorkspace(t)
+	writeCompose(t, ws, "services:\n  e2e:\n    build: ./e2e\n    command: [migrate, -exit, \"0\"]\n")
+	if err := os.MkdirAll(filepath.Join(ws, "e2e"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ws, "e2e", "Dockerfile"), []byte("FROM "+base+"\nENV BUILT=1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	project := r.Env["INPUT_PROJECT-NAME"]
+	t.Cleanup(func() {
+		_, _ = cli.ImageRemove(context.Background(), project+"-e2e", image.RemoveOptions{Force: true})
+		_, _ = cli.ImageRemove(context.Background(), base, image.RemoveOptions{Force: true})
+	})
+	r.Input("build", "true")
+	r.Env["HOME"] = t.TempDir() // no docker config
+	res := r.Run(t, context.Background(), realMain)
+	if res.Code != 2 || !strings.Contains(res.Stdout, "base image "+base+": its registry refused us") {
+		t.Fatalf("without a login: exit %d; log:\n%s", res.Code, res.Stdout)
+	}
+	home := t.TempDir()
+	writeDockerConfig(t, filepath.Join(home, ".docker"), reg.Host, "ci:base-s3cret")
+	r.Env["HOME"] = home
+	res = r.Run(t, context.Background(), realMain)
+	if res.Code != 0 || res.Outputs["result"] != "passed" {
+		t.Fatalf("with the docker config: exit %d; log:\n%s", res.Code, res.Stdout)
+	}
+	if strings.Contains(res.Stdout, "pulling "+project) || strings.Contains(res.Stdout, "pull "+project) {
+		t.Errorf("run-e2e tried to pull the image of a service that is only built:\n%s", res.Stdout)
+	}
+	for _, line := range strings.Split(res.Stdout+res.Summary, "\n") {
+		if strings.Contains(line, "base-s3cret") {
+			t.Errorf("the password was printed: %s", line)
+		}
+	}
+}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/slipway-actions/slipway/internal/compose"
+)
+
+// The platform's Compose file cannot reach the action's inputs (the registry password) or the
+// runner's tokens (the OIDC request token mints cloud credentials), whether by interpolation or by
+// passing a variable through; what the workflow set on the step reaches it.
+func TestComposeEnv_LeavesOutTheActionsInputsAndTheRunnersTokens(t *testing.T) {
+	t.Parallel()
+	environ := []string{
+		"INPUT_REGISTRY-PASSWORD=pw-s3cret", "input_lower=x", "ACTIONS_RUNTIME_TOKEN=rt-s3cret",
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN=oidc-s3cret", "ACTIONS_ID_TOKEN_REQUEST_URL=https://x",
+		"DATABASE_URL=postgres://db/test", "GITHUB_TOKEN=set-on-the-step", "PATH=/usr/bin",
+	}
+	got := composeEnv(environ)
+	want := []string{"DATABASE_URL=postgres://db/test", "GITHUB_TOKEN=set-on-the-step", "PATH=/usr/bin"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("composeEnv = %q, want %q", got, want)
+	}
+	dir := t.TempDir()
+	text := "services:\n  e2e:\n    image: x\n    environment:\n      - ACTIONS_ID_TOKEN_REQUEST_TOKEN\n      - INPUT_REGISTRY-PASSWORD\n      - RT=${ACTIONS_RUNTIME_TOKEN:-none}\n      - DATABASE_URL\n"
+	if err := os.WriteFile(filepath.Join(dir, "compose.yml"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := compose.Load(context.Background(), compose.Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "env", Env: got, TestService: "e2e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := p.Services["e2e"].Environment
+	if v := env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"]; v != nil {
+		t.Errorf("the OIDC request token reached the service: %q", *v)
+	}
+	if v := env["INPUT_REGISTRY-PASSWORD"]; v != nil {
+		t.Errorf("the registry password reached the service: %q", *v)
+	}
+	if v := env["RT"]; v == nil || *v != "none" {
+		t.Errorf("RT = %v, want the default: the runtime token was interpolated", v)
+	}
+	if v := env["DATABASE_URL"]; v == nil || *v != "postgres://db/test" {
+		t.Errorf("DATABASE_URL = %v: the step's environment did not pass", v)
+	}
+}
