@@ -50,7 +50,7 @@ func annotated(log string) []string {
 
 // On a pull request, only-changed lints the checked-out merge commit of a repository that belongs to
 // the runner's user while the action runs as root: git must accept it, and only the pull request's
-// lines are reported. (Fixed on issue 18's branch; fails until then with git's "dubious ownership".)
+// lines are reported. (Before the fix git refused the workspace: "dubious ownership".)
 func TestRunner_LintPythonOnlyChangedOnATwoCommitPullRequest(t *testing.T) {
 	t.Parallel()
 	img := runnertest.Image(t)
@@ -103,8 +103,8 @@ git rev-parse HEAD`, nil)
 }
 
 // The report and SARIF file that lint-python names in its outputs are read by the next step (an
-// upload-artifact or upload-sarif step on the host). (Fixed on issue 18's branch: until then the
-// default report is written to RUNNER_TEMP, which the container does not share, and the outputs are
+// upload-artifact or upload-sarif step on the host). (Before the fix the
+// default report was written to RUNNER_TEMP, which the container does not share, and the outputs were
 // container paths.)
 func TestRunner_LintPythonReportsReachTheNextStep(t *testing.T) {
 	t.Parallel()
@@ -138,8 +138,8 @@ func TestRunner_LintPythonReportsReachTheNextStep(t *testing.T) {
 }
 
 // run-e2e's reports-dir and artifacts-dir outputs are what pull-request.yml's upload-artifact step
-// uploads: the next step must find the JUnit report and the failed service's log there. (Fixed on
-// issue 16's branch: until then both are container paths under /github/workspace.)
+// uploads: the next step must find the JUnit report and the failed service's log there. (Before the
+// fix both were container paths under /github/workspace.)
 func TestRunner_RunE2EReportsAndArtifactsReachTheNextStep(t *testing.T) {
 	t.Parallel()
 	img := runnertest.Image(t)

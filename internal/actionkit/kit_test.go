@@ -470,3 +470,30 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// Debug output appears only in debug mode: RUNNER_DEBUG=1 in a workflow (a ::debug:: command, whose
+// text cannot issue another), --debug locally.
+func TestDebug_OnlyInDebugMode(t *testing.T) {
+	t.Parallel()
+	say := func(k *actionkit.Kit) { k.Debugf("engine at %s", "unix:///x\n::error::injected") }
+	r := actiontest.NewRunner(t).Input("name", "x")
+	if res := run(t, r, nil, say); strings.Contains(res.Stdout, "engine at") {
+		t.Errorf("debug output without debug mode:\n%s", res.Stdout)
+	}
+	r.Env["RUNNER_DEBUG"] = "1"
+	res := run(t, r, nil, say)
+	if !strings.Contains(res.Stdout, "::debug::engine at unix:///x") || strings.Contains(res.Stdout, "\n::error::injected") {
+		t.Errorf("RUNNER_DEBUG=1:\n%s", res.Stdout)
+	}
+	var out bytes.Buffer
+	env := map[string]string{"INPUT_NAME": "x"}
+	k := actionkit.New("test-action", []byte(testYML), actionkit.WithStdout(&out),
+		actionkit.WithGetenv(func(s string) string { return env[s] }), actionkit.WithArgs([]string{"--debug"}))
+	say(k)
+	if err := k.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "debug: engine at unix:///x") {
+		t.Errorf("--debug locally:\n%s", out.String())
+	}
+}

@@ -3,7 +3,9 @@ package factory
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -91,5 +93,34 @@ func TestAWS_UnreachableCredentialsProviderIsNotAConfigError(t *testing.T) {
 	_, err := f.AWS(context.Background(), "")
 	if err == nil || errors.As(err, new(*ConfigError)) {
 		t.Fatalf("error %v (%T), want an error that is not a *ConfigError", err, err)
+	}
+}
+
+// Debug output is real: each client says where it points and where its credentials came from, and
+// never a credential.
+func TestDebug_EachClientSaysWhereItPointsWithoutSecrets(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var lines []string
+	debugf := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
+	f := New(env(map[string]string{
+		"AWS_REGION": "eu-west-2", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalr-s3cret",
+		"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_CONFIG_FILE": filepath.Join(dir, "none"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "none"), "GITHUB_REPOSITORY": "acme/web",
+	}), debugf)
+	if _, err := f.AWS(context.Background(), ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.GitHub("ghp-t0ken-s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(lines, "\n")
+	for _, want := range []string{`AWS: region "eu-west-2", credentials from `, "endpoint http://127.0.0.1:1", "GitHub: API at https://api.github.com for acme/web"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("debug output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "s3cret") {
+		t.Errorf("debug output holds a credential:\n%s", got)
 	}
 }
