@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 
+	dockerregistry "github.com/docker/docker/api/types/registry"
 	"github.com/docker/go-units"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
@@ -51,32 +52,32 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 			reqs[i].Tags = append(reqs[i].Tags, s.Name+":"+t)
 		}
 	}
-	// FROM lines pull with the logins a push uses: the docker config's, and username/password for
-	// the registries they are given for (not ECR, whose token the push step gets).
-	logins, err := images.DockerConfigLogins(clients.DockerConfigDir())
-	if err != nil {
-		return actionkit.BadInput(err)
-	}
-	if cfg.Username != "" {
-		for _, r := range cfg.Registries {
-			if r.Kind != registry.ECR {
-				logins.Set(r.Host, cfg.Username, cfg.Password)
+	// FROM lines pull with the logins a push uses: username/password for the registries they are
+	// given for (not ECR, whose token the push step gets), else the docker config's.
+	fromConfig := images.DockerConfigLogin(clients.DockerConfigDir())
+	login := func(host string) (dockerregistry.AuthConfig, bool, error) {
+		if cfg.Username != "" {
+			for _, r := range cfg.Registries {
+				if r.Kind != registry.ECR && r.Host == host {
+					return dockerregistry.AuthConfig{Username: cfg.Username, Password: cfg.Password}, true, nil
+				}
 			}
 		}
+		return fromConfig(host)
 	}
 	k.Group(fmt.Sprintf("build %d images", len(reqs)))
 	log := k.Untrusted() // RUN output of the user's Dockerfiles
-	b := &images.Builder{Docker: cli, Log: log, Infof: k.Infof, Force: cfg.Builder, Logins: logins}
+	b := &images.Builder{Docker: cli, Log: log, Infof: k.Infof, Force: cfg.Builder, Login: login}
 	built, err := b.Build(ctx, reqs, images.Options{Secrets: cfg.Secrets, CacheFrom: cfg.CacheFrom, InlineCache: cfg.InlineCache})
 	_ = log.Close()
 	k.EndGroup()
 	if err != nil {
 		report(k, cfg, tags, built, nil, time.Since(start))
-		if errors.As(err, new(*images.BaseImageError)) {
-			return actionkit.BadInput(fmt.Errorf("nothing was pushed: %w", err)) // a FROM image that does not exist or refused us
-		}
 		if errors.As(err, new(*images.BuildError)) {
 			return actionkit.Failed(err) // a Dockerfile step failed: the user's build, not ours
+		}
+		if errors.As(err, new(*images.BaseImageError)) {
+			return actionkit.BadInput(fmt.Errorf("nothing was pushed: %w", err)) // a FROM image that does not exist or refused us
 		}
 		return err
 	}

@@ -58,10 +58,6 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if err != nil {
 		return classify(err)
 	}
-	buildLogins, err := logins.ForBuilds()
-	if err != nil {
-		return classify(err)
-	}
 	cli, err := clients.Docker(ctx)
 	if err != nil {
 		return err
@@ -71,7 +67,7 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 
 	k.Group(fmt.Sprintf("images of %d services", len(p.Services)))
 	log := k.Untrusted() // RUN output of the user's Dockerfiles
-	r.Builder = &images.Builder{Docker: cli, Log: log, Infof: k.Infof, Logins: buildLogins}
+	r.Builder = &images.Builder{Docker: cli, Log: log, Infof: k.Infof, Login: logins.Login}
 	imgs, err := r.EnsureImages(ctx, p, cfg.Build)
 	_ = log.Close()
 	k.EndGroup()
@@ -95,7 +91,7 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		k.EndGroup()
 	}
 	if res.Cancelled {
-		k.Infof("cancelled: the project's containers, networks and volumes were removed first; no logs were kept")
+		k.Infof("cancelled: the project's containers, networks and volumes were removed first; the logs kept are what the test service and any failed service printed until the cancel")
 	}
 	rep := report(k, res.Reports, locator(ws, p.Services[cfg.TestService], res.WorkingDir))
 	outcome := "passed"
@@ -143,10 +139,10 @@ func classify(err error) error {
 	switch {
 	case errors.As(err, new(*compose.InputError)):
 		return actionkit.BadInput(err)
+	case errors.As(err, new(*images.BuildError)):
+		return actionkit.Failed(err) // a step failed, whatever else did
 	case errors.As(err, new(*images.BaseImageError)):
 		return actionkit.BadInput(err) // a FROM image that does not exist or that its registry refused: nothing ran
-	case errors.As(err, new(*images.BuildError)):
-		return actionkit.Failed(err)
 	}
 	return err
 }

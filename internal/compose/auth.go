@@ -9,8 +9,6 @@ import (
 	"github.com/docker/cli/cli/config"
 	"github.com/docker/cli/cli/config/configfile"
 	"github.com/docker/docker/api/types/registry"
-
-	"github.com/slipway-actions/slipway/internal/images"
 )
 
 // Login is a user name and password (or token) for one registry.
@@ -23,14 +21,13 @@ type Login struct {
 // registry the config has no login for, the one given.
 type Logins struct {
 	config *configfile.ConfigFile
-	dir    string           // where the docker config is
 	given  map[string]Login // registry host → login
 }
 
 // NewLogins reads the docker config in dir (DOCKER_CONFIG, or $HOME/.docker; "" for none). A config
 // that exists but cannot be read is bad input; a missing one is no logins.
 func NewLogins(dir string, given map[string]Login) (*Logins, error) {
-	l := &Logins{given: map[string]Login{}, dir: dir}
+	l := &Logins{given: map[string]Login{}}
 	for host, login := range given {
 		l.given[RegistryHost(host)] = login
 	}
@@ -72,48 +69,43 @@ func imageRegistry(image string) (string, error) {
 // header returns the engine's X-Registry-Auth for pulling from host, and where the login came from
 // ("" when there is none: an anonymous pull).
 func (l *Logins) header(host string) (string, string, error) {
-	if l == nil {
-		return "", "", nil
-	}
-	var ac registry.AuthConfig
-	source := ""
-	if l.config != nil {
-		c, err := l.config.GetAuthConfig(host)
-		if err != nil {
-			return "", "", fmt.Errorf("docker config: the login for %s: %w", host, err)
-		}
-		if c.Username != "" || c.Password != "" || c.IdentityToken != "" || c.RegistryToken != "" {
-			ac = registry.AuthConfig{Username: c.Username, Password: c.Password, Auth: c.Auth,
-				IdentityToken: c.IdentityToken, RegistryToken: c.RegistryToken}
-			source = "the docker config"
-		}
-	}
-	if g, ok := l.given[RegistryHost(host)]; ok && source == "" {
-		ac = registry.AuthConfig{Username: g.Username, Password: g.Password}
-		source = "the login given for " + host
-	}
-	if source == "" {
-		return "", "", nil
+	ac, source, err := l.find(host)
+	if err != nil || source == "" {
+		return "", "", err
 	}
 	ac.ServerAddress = host
 	h, err := registry.EncodeAuthConfig(ac)
 	return h, source, err
 }
 
-// ForBuilds are the same logins for the FROM lines of the services' builds: every login of the
-// docker config, and the ones given for registries it lacks.
-func (l *Logins) ForBuilds() (images.Logins, error) {
+// find looks up the login for host and says where it came from ("" for none).
+func (l *Logins) find(host string) (registry.AuthConfig, string, error) {
 	if l == nil {
-		return images.Logins{}, nil
+		return registry.AuthConfig{}, "", nil
 	}
-	out, err := images.DockerConfigLogins(l.dir)
-	if err != nil {
-		return nil, &InputError{err}
-	}
-	for host, g := range l.given {
-		if !out.Has(host) {
-			out.Set(host, g.Username, g.Password)
+	if l.config != nil {
+		key := host
+		if key == "docker.io" {
+			key = "https://index.docker.io/v1/" // as docker login writes Docker Hub's login
+		}
+		c, err := l.config.GetAuthConfig(key)
+		if err != nil {
+			return registry.AuthConfig{}, "", fmt.Errorf("docker config: the login for %s: %w", host, err)
+		}
+		if c.Username != "" || c.Password != "" || c.IdentityToken != "" || c.RegistryToken != "" {
+			return registry.AuthConfig{Username: c.Username, Password: c.Password, Auth: c.Auth,
+				IdentityToken: c.IdentityToken, RegistryToken: c.RegistryToken}, "the docker config", nil
 		}
 	}
-	return out, nil
+	if g, ok := l.given[RegistryHost(host)]; ok {
+		return registry.AuthConfig{Username: g.Username, Password: g.Password}, "the login given for " + host, nil
+	}
+	return registry.AuthConfig{}, "", nil
+}
+
+// Login is the login for a registry host, where pulls find it: the docker config, else the one
+// given for that registry. ok is false for none. The same logins serve the builds' FROM lines.
+func (l *Logins) Login(host string) (login registry.AuthConfig, ok bool, err error) {
+	ac, _, err := l.find(host)
+	return ac, err == nil && ac != (registry.AuthConfig{}), err
 }

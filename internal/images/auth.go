@@ -1,95 +1,118 @@
 package images
 
 import (
+	"context"
 	"fmt"
-	"net/url"
-	"strings"
+	"sync"
 
+	"github.com/distribution/reference"
 	"github.com/docker/cli/cli/config"
 	"github.com/docker/cli/cli/config/configfile"
 	clitypes "github.com/docker/cli/cli/config/types"
 	"github.com/docker/docker/api/types/registry"
 	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/auth"
 	"github.com/moby/buildkit/session/auth/authprovider"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // hubKey is how the docker config names Docker Hub.
 const hubKey = "https://index.docker.io/v1/"
 
-// Logins are the registry logins a build presents when its FROM lines pull base images, keyed as
-// the docker config keys them (host[:port], Docker Hub as https://index.docker.io/v1/). The docker
-// CLI sends the same set to the classic builder, and BuildKit asks for them over the session.
-type Logins map[string]registry.AuthConfig
+// LoginFunc finds the login for a registry a FROM line pulls from: host[:port], docker.io for Docker
+// Hub. ok is false when there is none (an anonymous pull).
+type LoginFunc func(host string) (login registry.AuthConfig, ok bool, err error)
 
-// DockerConfigLogins reads every login of the docker config in dir (its auths, credsStore and
-// credHelpers), as `docker build` does; "" or a directory without config.json is no logins.
-func DockerConfigLogins(dir string) (Logins, error) {
-	l := Logins{}
-	if dir == "" {
-		return l, nil
-	}
-	cf, err := config.Load(dir)
-	if err != nil {
-		return nil, fmt.Errorf("docker config in %s: %w", dir, err)
-	}
-	all, err := cf.GetAllCredentials()
-	if err != nil {
-		return nil, fmt.Errorf("docker config in %s: %w", dir, err)
-	}
-	for key, ac := range all {
+// DockerConfigLogin looks logins up in the docker config in dir (its auths, credsStore and
+// credHelpers), as `docker build` does, one registry at a time when a build needs it: a credential
+// helper of a registry no FROM line names never runs. "" or a directory without config.json has none.
+func DockerConfigLogin(dir string) LoginFunc {
+	var (
+		once sync.Once
+		cf   *configfile.ConfigFile
+		err  error
+	)
+	return func(host string) (registry.AuthConfig, bool, error) {
+		if dir == "" {
+			return registry.AuthConfig{}, false, nil
+		}
+		once.Do(func() { cf, err = config.Load(dir) })
+		if err != nil {
+			return registry.AuthConfig{}, false, fmt.Errorf("docker config in %s: %w", dir, err)
+		}
+		key := host
+		if host == "docker.io" {
+			key = hubKey
+		}
+		ac, gerr := cf.GetAuthConfig(key)
+		if gerr != nil {
+			return registry.AuthConfig{}, false, fmt.Errorf("docker config in %s: the login for %s: %w", dir, host, gerr)
+		}
 		if ac.Username == "" && ac.Password == "" && ac.IdentityToken == "" && ac.RegistryToken == "" {
+			return registry.AuthConfig{}, false, nil
+		}
+		return registry.AuthConfig{Username: ac.Username, Password: ac.Password, Auth: ac.Auth,
+			IdentityToken: ac.IdentityToken, RegistryToken: ac.RegistryToken}, true, nil
+	}
+}
+
+// logins are the logins for the registries of a build's base images, keyed as the docker config
+// keys them (host[:port], Docker Hub as https://index.docker.io/v1/): what the classic builder takes
+// with the request, and what BuildKit asks for over the session.
+func (b *Builder) logins(bases []string) (map[string]registry.AuthConfig, error) {
+	out := map[string]registry.AuthConfig{}
+	if b.Login == nil {
+		return out, nil
+	}
+	for _, img := range bases {
+		ref, err := reference.ParseNormalizedNamed(img)
+		if err != nil {
+			continue // the engine will say what is wrong with it
+		}
+		host := reference.Domain(ref)
+		key := host
+		if host == "docker.io" {
+			key = hubKey
+		}
+		if _, done := out[key]; done {
 			continue
 		}
-		l[key] = registry.AuthConfig{Username: ac.Username, Password: ac.Password, Auth: ac.Auth,
-			ServerAddress: key, IdentityToken: ac.IdentityToken, RegistryToken: ac.RegistryToken}
-	}
-	return l, nil
-}
-
-// Has reports whether there is a login for host (host[:port], a URL, or docker.io).
-func (l Logins) Has(host string) bool {
-	key := loginKey(host)
-	for k := range l {
-		if loginKey(k) == key {
-			return true
+		ac, ok, err := b.Login(host)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			ac.ServerAddress = key
+			out[key] = ac
 		}
 	}
-	return false
-}
-
-// Set makes username and password the login for host (host[:port], a URL, or docker.io), in place
-// of any it had.
-func (l Logins) Set(host, username, password string) {
-	key := loginKey(host)
-	for k := range l {
-		if loginKey(k) == key {
-			delete(l, k)
-		}
-	}
-	l[key] = registry.AuthConfig{Username: username, Password: password, ServerAddress: key}
-}
-
-// loginKey is the docker config's key for a registry named in any of its usual forms.
-func loginKey(s string) string {
-	s = strings.TrimSpace(strings.ToLower(s))
-	if u, err := url.Parse(s); err == nil && u.Host != "" {
-		s = u.Host
-	}
-	s, _, _ = strings.Cut(s, "/")
-	switch s {
-	case "docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com":
-		return hubKey
-	}
-	return s
+	return out, nil
 }
 
 // authProvider answers BuildKit's requests for registry credentials with these logins, through
-// BuildKit's own provider (the one buildx uses) over an in-memory docker config.
-func (l Logins) authProvider() session.Attachable {
+// BuildKit's own provider (the one buildx uses) over an in-memory docker config. It offers no token
+// authority: that would write a seed file into the docker config's directory, possibly the workspace;
+// BuildKit then asks for the credentials themselves.
+func authProvider(logins map[string]registry.AuthConfig) session.Attachable {
 	cf := configfile.New("")
-	for k, ac := range l {
+	for k, ac := range logins {
 		cf.AuthConfigs[k] = clitypes.AuthConfig{Username: ac.Username, Password: ac.Password, Auth: ac.Auth,
 			ServerAddress: k, IdentityToken: ac.IdentityToken, RegistryToken: ac.RegistryToken}
 	}
-	return authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{ConfigFile: cf})
+	p := authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{ConfigFile: cf})
+	return noTokenAuthority{p.(auth.AuthServer)}
+}
+
+type noTokenAuthority struct{ auth.AuthServer }
+
+func (n noTokenAuthority) Register(s *grpc.Server) { auth.RegisterAuthServer(s, n) }
+
+func (noTokenAuthority) GetTokenAuthority(context.Context, *auth.GetTokenAuthorityRequest) (*auth.GetTokenAuthorityResponse, error) {
+	return nil, status.Error(codes.Unavailable, "no token authority")
+}
+
+func (noTokenAuthority) VerifyTokenAuthority(context.Context, *auth.VerifyTokenAuthorityRequest) (*auth.VerifyTokenAuthorityResponse, error) {
+	return nil, status.Error(codes.Unavailable, "no token authority")
 }

@@ -35,16 +35,17 @@ func TestBuild_PullsAPrivateBaseImageWithTheLogins(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(configDir, "config.json"), []byte(`{"auths":{"`+reg.Host+`":{"auth":"`+auth+`"}}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	fromConfig, err := DockerConfigLogins(configDir)
-	if err != nil {
-		t.Fatal(err)
+	fromConfig := DockerConfigLogin(configDir)
+	given := func(host string) (registry.AuthConfig, bool, error) {
+		if host != reg.Host {
+			return registry.AuthConfig{}, false, nil
+		}
+		return registry.AuthConfig{Username: "ci", Password: "s3cret-base"}, true, nil
 	}
-	given := Logins{}
-	given.Set("http://"+reg.Host+"/", "ci", "s3cret-base")
 	for _, c := range []struct {
 		name    string
 		from    string
-		logins  Logins
+		login   LoginFunc
 		classic bool
 		fail    BaseImageReason // 0: the build must work
 	}{
@@ -52,11 +53,11 @@ func TestBuild_PullsAPrivateBaseImageWithTheLogins(t *testing.T) {
 		// would find it (each case also removes it).
 		{name: "no login", from: base, fail: BaseImageRefused},
 		{name: "the classic builder without a login", from: base, classic: true, fail: BaseImageRefused},
-		{name: "the docker config", from: base, logins: fromConfig},
-		{name: "a login given", from: base, logins: given},
-		{name: "the classic builder", from: base, logins: fromConfig, classic: true},
-		{name: "a base that does not exist", from: missing, logins: fromConfig, fail: BaseImageMissing},
-		{name: "the classic builder and a base that does not exist", from: missing, logins: fromConfig, classic: true, fail: BaseImageMissing},
+		{name: "the docker config", from: base, login: fromConfig},
+		{name: "a login given", from: base, login: given},
+		{name: "the classic builder", from: base, login: fromConfig, classic: true},
+		{name: "a base that does not exist", from: missing, login: fromConfig, fail: BaseImageMissing},
+		{name: "the classic builder and a base that does not exist", from: missing, login: fromConfig, classic: true, fail: BaseImageMissing},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ws := writeWorkspace(t, map[string]string{"Dockerfile": "FROM " + c.from + "\nCOPY tool /tool\n"})
@@ -64,7 +65,7 @@ func TestBuild_PullsAPrivateBaseImageWithTheLogins(t *testing.T) {
 			ref := "slipway-test/on-private-base:" + dockertest.UniqueName(t, "p")
 			removeImages(t, cli, ref)
 			_, _ = cli.ImageRemove(context.Background(), c.from, image.RemoveOptions{Force: true})
-			bb := &Builder{Docker: b.Docker, Log: log, Infof: t.Logf, Logins: c.logins}
+			bb := &Builder{Docker: b.Docker, Log: log, Infof: t.Logf, Login: c.login}
 			if c.classic {
 				bb.Force = "classic"
 			}

@@ -33,7 +33,7 @@ type Builder struct {
 	Infof  func(string, ...any) // progress
 	Jobs   int                  // builds at once; 0 means 2
 	Force  string               // "classic" forces the classic builder (engines without BuildKit)
-	Logins Logins               // presented when a FROM line pulls from a registry; nil pulls anonymously
+	Login  LoginFunc            // the login a FROM line's registry gets; nil pulls anonymously
 	mu     sync.Mutex           // serialises writes to Log
 }
 
@@ -155,11 +155,19 @@ func (b *Builder) run(ctx context.Context, r Request, o Options, buildkit bool, 
 	for k, v := range r.Spec.BuildArgs {
 		args[k] = &v
 	}
+	var bases []string
+	if r.Spec.Facts != nil {
+		bases = r.Spec.Facts.BaseImages(r.Spec.BuildArgs)
+	}
+	logins, err := b.logins(bases)
+	if err != nil {
+		return err
+	}
 	opts := build.ImageBuildOptions{
 		Tags: r.Tags, Dockerfile: dockerfile, Target: r.Spec.Target, BuildArgs: args, Labels: r.Labels,
 		CacheFrom: o.CacheFrom, Remove: true, ForceRemove: true, Version: build.BuilderV1,
 		NoCache: r.NoCache, PullParent: r.Pull, NetworkMode: r.Network, ExtraHosts: r.ExtraHosts,
-		ShmSize: r.ShmSize, Ulimits: r.Ulimits, AuthConfigs: b.Logins,
+		ShmSize: r.ShmSize, Ulimits: r.Ulimits, AuthConfigs: logins,
 	}
 	if len(r.Spec.Platforms) == 1 {
 		opts.Platform = r.Spec.Platforms[0]
@@ -176,7 +184,7 @@ func (b *Builder) run(ctx context.Context, r Request, o Options, buildkit bool, 
 			return fmt.Errorf("BuildKit session: %w", err)
 		}
 		sess.Allow(secretsprovider.FromMap(o.Secrets))
-		sess.Allow(b.Logins.authProvider())
+		sess.Allow(authProvider(logins))
 		done := make(chan error, 1)
 		go func() {
 			done <- sess.Run(sctx, func(ctx context.Context, proto string, meta map[string][]string) (net.Conn, error) {
@@ -194,10 +202,7 @@ func (b *Builder) run(ctx context.Context, r Request, o Options, buildkit bool, 
 		return err
 	}
 	defer resp.Body.Close()
-	p := &progress{name: r.Spec.Name, log: b.logLine, vertices: map[string]*vertex{}}
-	if r.Spec.Facts != nil {
-		p.bases = r.Spec.Facts.Bases
-	}
+	p := &progress{name: r.Spec.Name, log: b.logLine, vertices: map[string]*vertex{}, bases: bases}
 	id, err := p.read(resp.Body)
 	res.Steps, res.Cached = p.steps, p.cached
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 )
 
 // Dockerfile is what slipway needs to know of a Dockerfile before it builds: its named stages (to
@@ -15,8 +16,42 @@ import (
 // could build it).
 type Dockerfile struct {
 	Stages       []string
-	Bases        []string // the images FROM lines pull: neither an earlier stage nor scratch
+	Bases        []string // FROM words that are neither an earlier stage nor scratch, as written (${ARG}s unexpanded)
 	BuildKitOnly []string // e.g. "RUN --mount (line 4)"; empty when the classic builder can build it
+
+	metaArgs []metaArg // ARGs before the first FROM, in order
+	escape   rune
+}
+
+type metaArg struct {
+	name string
+	def  *string // nil: no default
+}
+
+// BaseImages are the images the FROM lines pull, with the ARGs before the first FROM expanded from
+// their defaults and the build args given, as BuildKit expands them. A word that still names a
+// stage, or that does not expand, is left out.
+func (d *Dockerfile) BaseImages(buildArgs map[string]string) []string {
+	lex := shell.NewLex(d.escape)
+	var env []string
+	for _, a := range d.metaArgs {
+		if v, ok := buildArgs[a.name]; ok {
+			env = append(env, a.name+"="+v)
+		} else if a.def != nil {
+			if v, _, err := lex.ProcessWord(*a.def, shell.EnvsFromSlice(env)); err == nil {
+				env = append(env, a.name+"="+v)
+			}
+		}
+	}
+	var out []string
+	for _, word := range d.Bases {
+		img, _, err := lex.ProcessWord(word, shell.EnvsFromSlice(env))
+		if err != nil || img == "" || img == "scratch" || d.HasStage(img) || slices.Contains(out, img) {
+			continue
+		}
+		out = append(out, img)
+	}
+	return out
 }
 
 // buildKitFlags are instruction flags the classic builder rejects.
@@ -40,12 +75,26 @@ func ParseDockerfile(data []byte) (*Dockerfile, error) {
 	if err != nil {
 		return nil, err
 	}
-	df := &Dockerfile{}
+	df := &Dockerfile{escape: res.EscapeToken}
+	seenFrom := false
 	if syntax, _, _, ok := parser.DetectSyntax(data); ok {
 		df.BuildKitOnly = append(df.BuildKitOnly, fmt.Sprintf("the syntax directive (%s)", syntax))
 	}
 	for _, n := range res.AST.Children {
 		cmd := strings.ToUpper(n.Value)
+		if cmd == "ARG" && !seenFrom {
+			for w := n.Next; w != nil; w = w.Next {
+				name, def, ok := strings.Cut(w.Value, "=")
+				a := metaArg{name: name}
+				if ok {
+					a.def = &def
+				}
+				df.metaArgs = append(df.metaArgs, a)
+			}
+		}
+		if cmd == "FROM" {
+			seenFrom = true
+		}
 		if cmd == "FROM" && n.Next != nil {
 			if base := n.Next.Value; base != "scratch" && !df.HasStage(base) && !slices.Contains(df.Bases, base) {
 				df.Bases = append(df.Bases, base)
