@@ -204,12 +204,14 @@ func TestRunE2E_CancelLeavesNothingWithinTheRunnersWindow(t *testing.T) {
 			}
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
-			// Cancel once the test service runs: 4 containers, 1 network, 1 volume.
+			// Cancel once the test service runs and has said so.
 			deadline := time.Now().Add(2 * time.Minute)
-			for n := 0; n < 6 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-				n, _ = compose.Leftovers(context.Background(), cli, name)
+			for !composetest.Printed(cli, name, "e2e", "sleeping") {
+				if time.Now().After(deadline) {
+					t.Fatalf("the test service never started:\n%s", out.String())
+				}
+				time.Sleep(100 * time.Millisecond)
 			}
-			time.Sleep(500 * time.Millisecond) // let the test service start
 			if err := cmd.Process.Signal(first); err != nil {
 				t.Fatal(err)
 			}
@@ -235,6 +237,9 @@ func TestRunE2E_CancelLeavesNothingWithinTheRunnersWindow(t *testing.T) {
 			}
 			if !strings.Contains(out.String(), "removed first") {
 				t.Errorf("the log does not say what was done:\n%s", out.String())
+			}
+			if log, err := os.ReadFile(filepath.Join(ws, "e2e-artifacts", "e2e.log")); err != nil || !strings.Contains(string(log), "sleeping") {
+				t.Errorf("the test service's output until the cancel was not kept (%v): %q", err, log)
 			}
 		})
 	}

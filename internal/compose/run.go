@@ -123,10 +123,18 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 	t.watch(wctx, r.Docker, p.Name)
 	ids := &sync.Map{}
 	var inflight sync.WaitGroup // creates and starts the engine is still working on
+	var late struct {
+		sync.Mutex
+		swept bool // teardown has begun its last sweep
+	}
+	// The followers outlive a cancel: their streams end when teardown removes the containers.
+	fctx, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopFollowing()
+	follow := newFollowers(o.LogsTail)
 	defer func() {
 		// A cancelled step is killed by the runner about 10 s after its first signal: then everything
-		// is removed first, and no time is spent on logs. Otherwise the logs of what failed are kept
-		// before the containers go.
+		// is removed first, and the logs kept are what the followers read until then. Otherwise the
+		// logs of what failed are read from the engine before the containers go.
 		res.Cancelled = caller.Err() != nil
 		if !res.Cancelled && (err != nil || res.ExitCode != 0) {
 			var nr *NotReadyError
@@ -135,6 +143,13 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 				culprit = nr.Service
 			}
 			r.collectLogs(ctx, p, o, t, ids, res, culprit)
+		}
+		// What to keep of a cancelled run is decided before teardown kills the rest.
+		keep := map[string]bool{}
+		if res.Cancelled {
+			for name := range p.Services {
+				keep[name] = name == o.TestService || failed(t, name)
+			}
 		}
 		_ = Down(ctx, r.Docker, p.Name)
 		// A create the engine was still working on lands after that first sweep: sweep again once
@@ -145,8 +160,22 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 			wait = cancelGrace
 		}
 		waitGroup(&inflight, wait)
+		late.Lock()
+		late.swept = true // from now on a create that lands removes its own container
+		late.Unlock()
 		if derr := Down(ctx, r.Docker, p.Name); derr != nil {
 			err = errors.Join(err, fmt.Errorf("teardown: %w", derr))
+		}
+		follow.stop()
+		stopFollowing()
+		waitGroup(&follow.wg, time.Second)
+		if res.Cancelled {
+			r.keepLogs(p, o, res, func(svc string) (string, bool) {
+				if !keep[svc] {
+					return "", false
+				}
+				return follow.text(svc)
+			})
 		}
 		order := rank(Order(p))
 		slices.SortStableFunc(res.Ready, func(a, b Readiness) int { return order(a.Service) - order(b.Service) })
@@ -202,12 +231,24 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 				ids.Store(name, id)
 			}
 			if err == nil && ctx.Err() != nil {
-				err = ctx.Err() // cancelled while the engine created it: teardown removes it, never started
+				err = ctx.Err() // cancelled while the engine created it: never started
 			}
 			if err == nil {
 				if err = r.Docker.ContainerStart(octx, id, container.StartOptions{}); err != nil {
 					err = fmt.Errorf("service %s: start: %w", name, err)
 				}
+			}
+			if err == nil {
+				follow.follow(fctx, r.Docker, name, id, s.Tty)
+			}
+			if id != "" {
+				// Teardown stopped waiting for this create before its last sweep: it landed too late to
+				// be swept, so it removes itself.
+				late.Lock()
+				if late.swept {
+					_ = r.Docker.ContainerRemove(octx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+				}
+				late.Unlock()
 			}
 			done <- started{id, err}
 		})
@@ -341,9 +382,8 @@ const cancelGrace = 3 * time.Second
 // logsTimeout bounds the collection of logs after a failure.
 const logsTimeout = 30 * time.Second
 
-// collectLogs keeps the last lines of the test service, of the service that never got ready, and of
-// every service that is unhealthy or exited non-zero, in dependency order, and writes them to the
-// artifacts directory.
+// collectLogs reads from the engine the last lines of the test service, of the service that never
+// got ready, and of every service that is unhealthy or exited non-zero, and keeps them.
 func (r *Runner) collectLogs(ctx context.Context, p *types.Project, o Options, t *tracker, ids *sync.Map, res *Result, culprit string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logsTimeout)
 	defer cancel()
@@ -351,19 +391,35 @@ func (r *Runner) collectLogs(ctx context.Context, p *types.Project, o Options, t
 	if tail <= 0 {
 		tail = 200
 	}
-	for _, name := range Order(p) {
-		v, ok := ids.Load(name)
+	r.keepLogs(p, o, res, func(svc string) (string, bool) {
+		if svc != o.TestService && svc != culprit && !failed(t, svc) {
+			return "", false
+		}
+		v, ok := ids.Load(svc)
 		if !ok {
-			continue
+			return "", false
 		}
-		st, _, _ := t.get(name)
-		failed := st.unhealthy || (st.exited && st.code != 0) || !st.started && !st.exited
-		if name != o.TestService && name != culprit && !failed {
-			continue
-		}
-		text, err := r.logs(ctx, v.(string), p.Services[name].Tty, tail)
+		text, err := r.logs(ctx, v.(string), p.Services[svc].Tty, tail)
 		if err != nil {
-			r.infof("log of %s: %v", name, err)
+			r.infof("log of %s: %v", svc, err)
+			return "", false
+		}
+		return text, true
+	})
+}
+
+// failed reports whether svc is unhealthy, exited non-zero, or was created and never started.
+func failed(t *tracker, svc string) bool {
+	st, _, _ := t.get(svc)
+	return st.unhealthy || (st.exited && st.code != 0) || !st.started && !st.exited
+}
+
+// keepLogs keeps, in dependency order and redacted, the log that source gives for each service, in
+// the result and as artifacts-dir/<service>.log.
+func (r *Runner) keepLogs(p *types.Project, o Options, res *Result, source func(svc string) (string, bool)) {
+	for _, name := range Order(p) {
+		text, ok := source(name)
+		if !ok {
 			continue
 		}
 		text = o.redact(text)

@@ -127,7 +127,8 @@ func TestRun_FailedMigrationStopsThePlatform(t *testing.T) {
 	}
 }
 
-// A cancel (GitHub sends SIGTERM when a run is cancelled) mid-run still removes everything.
+// A cancel (GitHub sends SIGTERM when a run is cancelled) mid-run still removes everything, and
+// keeps what the test service printed until then.
 func TestRun_CancelMidRunLeavesNothing(t *testing.T) {
 	t.Parallel()
 	r, s := project(t, `[e2e, -url, "http://api:8080/health", -reports, /reports]`, `[sleep]`)
@@ -137,17 +138,17 @@ func TestRun_CancelMidRunLeavesNothing(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	var res *Result
 	go func() {
-		_, err := r.Run(ctx, p, Options{TestService: "e2e", WaitTimeout: time.Minute})
+		var err error
+		res, err = r.Run(ctx, p, Options{TestService: "e2e", WaitTimeout: time.Minute})
 		done <- err
 	}()
-	// Cancel once the test service runs.
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		if n, _ := Leftovers(context.Background(), r.Docker, s.ProjectName); n >= 5 { // 4 containers + 1 network
-			break
+	// Cancel once the test service runs and has said so.
+	for deadline := time.Now().Add(time.Minute); !composetest.Printed(r.Docker, s.ProjectName, "e2e", "sleeping"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the test service never started")
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	cancel()
 	select {
@@ -161,6 +162,10 @@ func TestRun_CancelMidRunLeavesNothing(t *testing.T) {
 	if n, err := Leftovers(context.Background(), r.Docker, s.ProjectName); err != nil || n != 0 {
 		t.Errorf("%d leftovers (%v)", n, err)
 	}
+	// The containers went first; what the test service printed until the cancel is kept.
+	if !res.Cancelled || !strings.Contains(res.Log("e2e"), "sleeping") {
+		t.Errorf("cancelled %v, logs %+v: the test service's output until the cancel is not kept", res.Cancelled, res.Logs)
+	}
 }
 
 // slowCreate is an engine whose creates land late: the run is cancelled while the engine is still
@@ -168,6 +173,9 @@ func TestRun_CancelMidRunLeavesNothing(t *testing.T) {
 type slowCreate struct {
 	client.APIClient
 	cancel  context.CancelFunc
+	delay   time.Duration
+	landed  chan struct{} // closed when the first create has landed
+	once    sync.Once
 	mu      sync.Mutex
 	started []string
 }
@@ -175,7 +183,8 @@ type slowCreate struct {
 func (s *slowCreate) ContainerCreate(ctx context.Context, cfg *container.Config, host *container.HostConfig, net *network.NetworkingConfig,
 	pl *ocispec.Platform, name string) (container.CreateResponse, error) {
 	s.cancel()
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(s.delay)
+	defer s.once.Do(func() { close(s.landed) })
 	return s.APIClient.ContainerCreate(ctx, cfg, host, net, pl, name)
 }
 
@@ -186,32 +195,47 @@ func (s *slowCreate) ContainerStart(ctx context.Context, id string, o container.
 	return s.APIClient.ContainerStart(ctx, id, o)
 }
 
-// A container whose create lands after the cancel is removed and never started, and the teardown
-// does not wait for it longer than the runner's window allows.
+// A container whose create lands after the cancel is removed and never started, whether it lands
+// while teardown waits for it or after teardown gave up waiting; the teardown does not wait longer
+// than the runner's window allows.
 func TestRun_CreateLandingAfterACancelIsRemovedNotStarted(t *testing.T) {
 	t.Parallel()
-	r, s := project(t)
-	p, err := Load(context.Background(), s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	slow := &slowCreate{APIClient: r.Docker, cancel: cancel}
-	r.Docker = slow
-	start := time.Now()
-	res, err := r.Run(ctx, p, Options{TestService: "e2e", WaitTimeout: time.Minute})
-	took := time.Since(start)
-	if err == nil || !res.Cancelled {
-		t.Errorf("err = %v, cancelled %v", err, res.Cancelled)
-	}
-	if len(slow.started) != 0 {
-		t.Errorf("%d containers were started after the cancel", len(slow.started))
-	}
-	if took > 8*time.Second {
-		t.Errorf("the cancelled run took %s: the runner kills a step about 10 s after its signal", took)
-	}
-	if n, err := Leftovers(context.Background(), slow.APIClient, s.ProjectName); err != nil || n != 0 {
-		t.Errorf("%d leftovers (%v)", n, err)
+	for _, delay := range []time.Duration{500 * time.Millisecond, cancelGrace + 2*time.Second} {
+		t.Run(delay.String(), func(t *testing.T) {
+			t.Parallel()
+			// db, created first, needs no network of the project: its late create still lands after
+			// teardown removed the network.
+			r, s := project(t, "command: [serve, -delay, 500ms]", "command: [serve, -delay, 500ms]\n    network_mode: none")
+			p, err := Load(context.Background(), s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			slow := &slowCreate{APIClient: r.Docker, cancel: cancel, delay: delay, landed: make(chan struct{})}
+			r.Docker = slow
+			start := time.Now()
+			res, err := r.Run(ctx, p, Options{TestService: "e2e", WaitTimeout: time.Minute})
+			took := time.Since(start)
+			if err == nil || !res.Cancelled {
+				t.Errorf("err = %v, cancelled %v", err, res.Cancelled)
+			}
+			if took > cancelGrace+3*time.Second {
+				t.Errorf("the cancelled run took %s: the runner kills a step about 10 s after its signal", took)
+			}
+			<-slow.landed
+			n := -1
+			for deadline := time.Now().Add(10 * time.Second); n != 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+				n, _ = Leftovers(context.Background(), slow.APIClient, s.ProjectName)
+			}
+			if n != 0 {
+				t.Errorf("%d leftovers after the late create landed", n)
+			}
+			slow.mu.Lock()
+			defer slow.mu.Unlock()
+			if len(slow.started) != 0 {
+				t.Errorf("%d containers were started after the cancel", len(slow.started))
+			}
+		})
 	}
 }
 

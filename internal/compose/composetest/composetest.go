@@ -19,10 +19,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/registry"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
+	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/slipway-actions/slipway/internal/dockertest"
 )
@@ -193,4 +196,22 @@ func Compose(image, base string, edits ...string) string {
 		out = strings.Replace(out, edits[i], edits[i+1], 1)
 	}
 	return out
+}
+
+// Printed reports whether the container of a Compose project's service has printed text, on
+// stdout or stderr.
+func Printed(cli client.APIClient, project, service, text string) bool {
+	f := filters.NewArgs(filters.Arg("label", "com.docker.compose.project="+project), filters.Arg("label", "com.docker.compose.service="+service))
+	cs, err := cli.ContainerList(context.Background(), container.ListOptions{All: true, Filters: f})
+	if err != nil || len(cs) == 0 {
+		return false
+	}
+	rc, err := cli.ContainerLogs(context.Background(), cs[0].ID, container.LogsOptions{ShowStdout: true, ShowStderr: true})
+	if err != nil {
+		return false
+	}
+	defer rc.Close()
+	var out strings.Builder
+	_, _ = stdcopy.StdCopy(&out, &out, rc)
+	return strings.Contains(out.String(), text)
 }

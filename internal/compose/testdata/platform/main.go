@@ -70,6 +70,7 @@ func main() {
 	case "e2e":
 		e2e(*url, *reports, *fail)
 	case "sleep":
+		fmt.Println("sleeping")
 		time.Sleep(time.Hour)
 	case "facts":
 		if err := facts(*name, *out, *get); err != nil {

@@ -1,0 +1,115 @@
+package compose
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/pkg/stdcopy"
+)
+
+// maxLine is how much of one line a tailBuffer keeps.
+const maxLine = 64 << 10
+
+// tailBuffer keeps the last lines written to it: what a container printed, as it prints it.
+type tailBuffer struct {
+	mu      sync.Mutex
+	max     int
+	lines   []string
+	partial []byte
+}
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.partial = append(b.partial, p...)
+	for {
+		i := bytes.IndexByte(b.partial, '\n')
+		if i < 0 {
+			break
+		}
+		b.lines = append(b.lines, string(b.partial[:i]))
+		b.partial = b.partial[i+1:]
+		if len(b.lines) > b.max {
+			b.lines = b.lines[len(b.lines)-b.max:]
+		}
+	}
+	if len(b.partial) > maxLine { // of a line that never ends, its last part is kept
+		b.partial = b.partial[len(b.partial)-maxLine:]
+	}
+	return len(p), nil
+}
+
+// String is the kept lines, and a last line not yet ended.
+func (b *tailBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := strings.Join(b.lines, "\n")
+	if len(b.lines) > 0 {
+		s += "\n"
+	}
+	return s + string(b.partial)
+}
+
+// followers read every container's output while the run goes on, so that a cancelled run, which
+// removes the containers before anything else, still has their last lines to keep.
+type followers struct {
+	tail    int
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	stopped bool                   // no more followers: teardown is waiting for the ones there are
+	bufs    map[string]*tailBuffer // service → its output
+}
+
+// stop refuses any further follower, so that waiting for wg is safe.
+func (f *followers) stop() {
+	f.mu.Lock()
+	f.stopped = true
+	f.mu.Unlock()
+}
+
+func newFollowers(tail int) *followers {
+	if tail <= 0 {
+		tail = 200
+	}
+	return &followers{tail: tail, bufs: map[string]*tailBuffer{}}
+}
+
+// follow reads the output of svc's container id until it stops, is removed or ctx ends.
+func (f *followers) follow(ctx context.Context, cli interface {
+	ContainerLogs(context.Context, string, container.LogsOptions) (io.ReadCloser, error)
+}, svc, id string, tty bool) {
+	buf := &tailBuffer{max: f.tail}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stopped {
+		return
+	}
+	f.bufs[svc] = buf
+	f.wg.Go(func() {
+		rc, err := cli.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
+		if err != nil {
+			return
+		}
+		defer rc.Close()
+		if tty {
+			_, _ = io.Copy(buf, rc)
+		} else {
+			_, _ = stdcopy.StdCopy(buf, buf, rc)
+		}
+	})
+}
+
+// text returns what svc printed, the last lines of it; ok is false for a service never started.
+func (f *followers) text(svc string) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, ok := f.bufs[svc]
+	if !ok {
+		return "", false
+	}
+	return b.String(), true
+}
