@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/pkg/stdcopy"
@@ -61,7 +62,21 @@ type followers struct {
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	stopped bool                   // no more followers: teardown is waiting for the ones there are
-	bufs    map[string]*tailBuffer // service → its output
+	pending int                    // followers whose logs request the engine has not answered yet
+	bufs    map[string]*tailBuffer // service → its output, once the engine answered its logs request
+}
+
+// connected waits until every follower's logs request is answered, at most d: a cancel removes the
+// containers next, and a request that arrives after that gets nothing.
+func (f *followers) connected(d time.Duration) {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		f.mu.Lock()
+		n := f.pending
+		f.mu.Unlock()
+		if n == 0 {
+			return
+		}
+	}
 }
 
 // stop refuses any further follower, so that waiting for wg is safe.
@@ -88,9 +103,15 @@ func (f *followers) follow(ctx context.Context, cli interface {
 	if f.stopped {
 		return
 	}
-	f.bufs[svc] = buf
+	f.pending++
 	f.wg.Go(func() {
 		rc, err := cli.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
+		f.mu.Lock()
+		f.pending--
+		if err == nil {
+			f.bufs[svc] = buf
+		}
+		f.mu.Unlock()
 		if err != nil {
 			return
 		}

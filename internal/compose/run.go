@@ -147,6 +147,7 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 		// What to keep of a cancelled run is decided before teardown kills the rest.
 		keep := map[string]bool{}
 		if res.Cancelled {
+			follow.connected(200 * time.Millisecond)
 			for name := range p.Services {
 				keep[name] = name == o.TestService || failed(t, name)
 			}
@@ -165,6 +166,11 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 		late.Unlock()
 		if derr := Down(ctx, r.Docker, p.Name); derr != nil {
 			err = errors.Join(err, fmt.Errorf("teardown: %w", derr))
+		}
+		if res.Cancelled {
+			// A create still in flight removes its own container when it lands; give it the time
+			// that remains before the runner's kill, since the process exits when Run returns.
+			waitGroup(&inflight, lateGrace)
 		}
 		follow.stop()
 		stopFollowing()
@@ -378,6 +384,11 @@ func staticPrefix(glob string) string {
 // cancelGrace is how long teardown waits, after a cancel, for creates the engine is still working
 // on before it sweeps again: the runner kills a cancelled step about 10 s after its first signal.
 const cancelGrace = 3 * time.Second
+
+// lateGrace is how long a cancelled run waits, after its last sweep, for creates still in flight to
+// land and remove themselves: with cancelGrace and two sweeps, well inside the 7.5 s before the
+// runner's SIGTERM. A create the engine takes longer than that over is left, labelled with the project.
+const lateGrace = 2 * time.Second
 
 // logsTimeout bounds the collection of logs after a failure.
 const logsTimeout = 30 * time.Second

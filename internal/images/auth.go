@@ -58,15 +58,15 @@ func DockerConfigLogin(dir string) LoginFunc {
 	}
 }
 
-// logins are the logins for the registries of a build's base images, keyed as the docker config
-// keys them (host[:port], Docker Hub as https://index.docker.io/v1/): what the classic builder takes
-// with the request, and what BuildKit asks for over the session.
-func (b *Builder) logins(bases []string) (map[string]registry.AuthConfig, error) {
+// logins are the logins for the registries of the images a classic build pulls (its FROM images and
+// cache-from), keyed as the docker config keys them (host[:port], Docker Hub as
+// https://index.docker.io/v1/): the classic builder takes them with the request.
+func (b *Builder) logins(images []string) (map[string]registry.AuthConfig, error) {
 	out := map[string]registry.AuthConfig{}
 	if b.Login == nil {
 		return out, nil
 	}
-	for _, img := range bases {
+	for _, img := range images {
 		ref, err := reference.ParseNormalizedNamed(img)
 		if err != nil {
 			continue // the engine will say what is wrong with it
@@ -91,28 +91,70 @@ func (b *Builder) logins(bases []string) (map[string]registry.AuthConfig, error)
 	return out, nil
 }
 
-// authProvider answers BuildKit's requests for registry credentials with these logins, through
-// BuildKit's own provider (the one buildx uses) over an in-memory docker config. It offers no token
-// authority: that would write a seed file into the docker config's directory, possibly the workspace;
-// BuildKit then asks for the credentials themselves.
-func authProvider(logins map[string]registry.AuthConfig) session.Attachable {
+// authProvider answers BuildKit's requests for registry credentials, for whatever the build pulls
+// (FROM images, COPY --from images, cache-from, a syntax frontend), through BuildKit's own provider
+// (the one buildx uses) over an in-memory docker config that it fills as each registry is asked for,
+// from login. It offers no token authority: that would write a seed file into the docker config's
+// directory, possibly the workspace; BuildKit then asks for the credentials themselves.
+func authProvider(login LoginFunc) session.Attachable {
 	cf := configfile.New("")
-	for k, ac := range logins {
-		cf.AuthConfigs[k] = clitypes.AuthConfig{Username: ac.Username, Password: ac.Password, Auth: ac.Auth,
-			ServerAddress: k, IdentityToken: ac.IdentityToken, RegistryToken: ac.RegistryToken}
-	}
 	p := authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{ConfigFile: cf})
-	return noTokenAuthority{p.(auth.AuthServer)}
+	return &lazyAuth{inner: p.(auth.AuthServer), cf: cf, login: login, asked: map[string]bool{}}
 }
 
-type noTokenAuthority struct{ auth.AuthServer }
+// lazyAuth looks a registry's login up the first time BuildKit asks for it. Calls are serialised: the
+// provider reads the config's logins while this writes them.
+type lazyAuth struct {
+	mu    sync.Mutex
+	inner auth.AuthServer
+	cf    *configfile.ConfigFile
+	login LoginFunc
+	asked map[string]bool
+}
 
-func (n noTokenAuthority) Register(s *grpc.Server) { auth.RegisterAuthServer(s, n) }
+func (a *lazyAuth) Register(s *grpc.Server) { auth.RegisterAuthServer(s, a) }
 
-func (noTokenAuthority) GetTokenAuthority(context.Context, *auth.GetTokenAuthorityRequest) (*auth.GetTokenAuthorityResponse, error) {
+// ensure puts host's login into the config, once.
+func (a *lazyAuth) ensure(host string) error {
+	if a.asked[host] || a.login == nil {
+		return nil
+	}
+	a.asked[host] = true
+	name, key := host, host
+	if host == "registry-1.docker.io" || host == "docker.io" {
+		name, key = "docker.io", hubKey
+	}
+	ac, ok, err := a.login(name)
+	if err != nil || !ok {
+		return err
+	}
+	a.cf.AuthConfigs[key] = clitypes.AuthConfig{Username: ac.Username, Password: ac.Password, Auth: ac.Auth,
+		ServerAddress: key, IdentityToken: ac.IdentityToken, RegistryToken: ac.RegistryToken}
+	return nil
+}
+
+func (a *lazyAuth) Credentials(ctx context.Context, req *auth.CredentialsRequest) (*auth.CredentialsResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.ensure(req.Host); err != nil {
+		return nil, err
+	}
+	return a.inner.Credentials(ctx, req)
+}
+
+func (a *lazyAuth) FetchToken(ctx context.Context, req *auth.FetchTokenRequest) (*auth.FetchTokenResponse, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.ensure(req.Host); err != nil {
+		return nil, err
+	}
+	return a.inner.FetchToken(ctx, req)
+}
+
+func (*lazyAuth) GetTokenAuthority(context.Context, *auth.GetTokenAuthorityRequest) (*auth.GetTokenAuthorityResponse, error) {
 	return nil, status.Error(codes.Unavailable, "no token authority")
 }
 
-func (noTokenAuthority) VerifyTokenAuthority(context.Context, *auth.VerifyTokenAuthorityRequest) (*auth.VerifyTokenAuthorityResponse, error) {
+func (*lazyAuth) VerifyTokenAuthority(context.Context, *auth.VerifyTokenAuthorityRequest) (*auth.VerifyTokenAuthorityResponse, error) {
 	return nil, status.Error(codes.Unavailable, "no token authority")
 }

@@ -43,11 +43,12 @@ func TestBuild_PullsAPrivateBaseImageWithTheLogins(t *testing.T) {
 		return registry.AuthConfig{Username: "ci", Password: "s3cret-base"}, true, nil
 	}
 	for _, c := range []struct {
-		name    string
-		from    string
-		login   LoginFunc
-		classic bool
-		fail    BaseImageReason // 0: the build must work
+		name     string
+		from     string
+		login    LoginFunc
+		classic  bool
+		copyFrom bool            // the image is not a FROM but COPY --from's: BuildKit asks for its login all the same
+		fail     BaseImageReason // 0: the build must work
 	}{
 		// Refusals first: a pull that worked leaves the base on the engine, where the classic builder
 		// would find it (each case also removes it).
@@ -57,10 +58,15 @@ func TestBuild_PullsAPrivateBaseImageWithTheLogins(t *testing.T) {
 		{name: "a login given", from: base, login: given},
 		{name: "the classic builder", from: base, login: fromConfig, classic: true},
 		{name: "a base that does not exist", from: missing, login: fromConfig, fail: BaseImageMissing},
+		{name: "COPY --from an image of the registry", from: base, login: fromConfig, copyFrom: true},
 		{name: "the classic builder and a base that does not exist", from: missing, login: fromConfig, classic: true, fail: BaseImageMissing},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			ws := writeWorkspace(t, map[string]string{"Dockerfile": "FROM " + c.from + "\nCOPY tool /tool\n"})
+			df := "FROM " + c.from + "\nCOPY tool /tool\n"
+			if c.copyFrom {
+				df = "FROM scratch\nCOPY --from=" + c.from + " /platform /platform\n"
+			}
+			ws := writeWorkspace(t, map[string]string{"Dockerfile": df})
 			specs := specsFor(t, ws, "app")
 			ref := "slipway-test/on-private-base:" + dockertest.UniqueName(t, "p")
 			removeImages(t, cli, ref)

@@ -157,17 +157,18 @@ func (b *Builder) run(ctx context.Context, r Request, o Options, buildkit bool, 
 	}
 	var bases []string
 	if r.Spec.Facts != nil {
-		bases = r.Spec.Facts.BaseImages(r.Spec.BuildArgs)
+		platform := ""
+		if len(r.Spec.Platforms) == 1 {
+			platform = r.Spec.Platforms[0]
+		}
+		bases = r.Spec.Facts.BaseImages(r.Spec.BuildArgs, platform)
 	}
-	logins, err := b.logins(bases)
-	if err != nil {
-		return err
-	}
+
 	opts := build.ImageBuildOptions{
 		Tags: r.Tags, Dockerfile: dockerfile, Target: r.Spec.Target, BuildArgs: args, Labels: r.Labels,
 		CacheFrom: o.CacheFrom, Remove: true, ForceRemove: true, Version: build.BuilderV1,
 		NoCache: r.NoCache, PullParent: r.Pull, NetworkMode: r.Network, ExtraHosts: r.ExtraHosts,
-		ShmSize: r.ShmSize, Ulimits: r.Ulimits, AuthConfigs: logins,
+		ShmSize: r.ShmSize, Ulimits: r.Ulimits,
 	}
 	if len(r.Spec.Platforms) == 1 {
 		opts.Platform = r.Spec.Platforms[0]
@@ -184,7 +185,7 @@ func (b *Builder) run(ctx context.Context, r Request, o Options, buildkit bool, 
 			return fmt.Errorf("BuildKit session: %w", err)
 		}
 		sess.Allow(secretsprovider.FromMap(o.Secrets))
-		sess.Allow(authProvider(logins))
+		sess.Allow(authProvider(b.Login))
 		done := make(chan error, 1)
 		go func() {
 			done <- sess.Run(sctx, func(ctx context.Context, proto string, meta map[string][]string) (net.Conn, error) {
@@ -193,6 +194,11 @@ func (b *Builder) run(ctx context.Context, r Request, o Options, buildkit bool, 
 		}()
 		defer func() { _ = sess.Close(); cancel(); <-done }()
 		opts.Version, opts.SessionID = build.BuilderBuildKit, sess.ID()
+	}
+	if !buildkit {
+		if opts.AuthConfigs, err = b.logins(append(append([]string(nil), bases...), o.CacheFrom...)); err != nil {
+			return err
+		}
 	}
 	resp, err := b.Docker.ImageBuild(ctx, tarball, opts)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -29,11 +30,17 @@ type metaArg struct {
 }
 
 // BaseImages are the images the FROM lines pull, with the ARGs before the first FROM expanded from
-// their defaults and the build args given, as BuildKit expands them. A word that still names a
-// stage, or that does not expand, is left out.
-func (d *Dockerfile) BaseImages(buildArgs map[string]string) []string {
+// their defaults and the build args given, as BuildKit expands them, and its automatic platform
+// ARGs (TARGETARCH …) from platform (os/arch[/variant]; "" for this machine's). A word that still
+// names a stage, or that does not expand, is left out.
+func (d *Dockerfile) BaseImages(buildArgs map[string]string, platform string) []string {
 	lex := shell.NewLex(d.escape)
-	var env []string
+	env := platformArgs(platform)
+	for k, v := range buildArgs {
+		if strings.HasPrefix(k, "TARGET") || strings.HasPrefix(k, "BUILD") {
+			env = append(env, k+"="+v) // given, they win over the automatic ones
+		}
+	}
 	for _, a := range d.metaArgs {
 		if v, ok := buildArgs[a.name]; ok {
 			env = append(env, a.name+"="+v)
@@ -117,6 +124,19 @@ func ParseDockerfile(data []byte) (*Dockerfile, error) {
 		}
 	}
 	return df, nil
+}
+
+// platformArgs are BuildKit's automatic platform ARGs, for the build and the target alike.
+func platformArgs(platform string) []string {
+	if platform == "" {
+		platform = runtime.GOOS + "/" + runtime.GOARCH
+	}
+	parts := append(strings.SplitN(platform, "/", 3), "", "")
+	var env []string
+	for _, p := range []string{"TARGET", "BUILD"} {
+		env = append(env, p+"PLATFORM="+platform, p+"OS="+parts[0], p+"ARCH="+parts[1], p+"VARIANT="+parts[2])
+	}
+	return env
 }
 
 // stageName returns the name of FROM <image> AS <name>.

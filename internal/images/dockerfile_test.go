@@ -64,22 +64,22 @@ func TestParseDockerfile_StagesAndBuildKitOnlyFeatures(t *testing.T) {
 }
 
 // The images FROM lines pull, with the ARGs before the first FROM expanded as BuildKit expands them:
-// from their defaults, or from the build args given.
+// from their defaults, or from the build args given, and the automatic platform ARGs.
 func TestBaseImages_ExpandsTheArgsBeforeTheFirstFROM(t *testing.T) {
 	t.Parallel()
 	text := "ARG PY=3.12\nARG VARIANT=\"slim\"\nARG REGISTRY\n" +
 		"FROM python:${PY}-${VARIANT} AS build\nFROM ${REGISTRY:-ghcr.io}/acme/base@sha256:" + strings.Repeat("a", 64) + "\n" +
-		"FROM build AS test\nFROM ${UNSET}scratch\n"
+		"FROM build AS test\nFROM ${UNSET}scratch\nFROM ghcr.io/acme/tools-${TARGETARCH}:1\n"
 	df, err := ParseDockerfile([]byte(text))
 	if err != nil {
 		t.Fatal(err)
 	}
 	digest := "/acme/base@sha256:" + strings.Repeat("a", 64)
-	if got, want := df.BaseImages(nil), []string{"python:3.12-slim", "ghcr.io" + digest}; !reflect.DeepEqual(got, want) {
+	if got, want := df.BaseImages(nil, "linux/arm64"), []string{"python:3.12-slim", "ghcr.io" + digest, "ghcr.io/acme/tools-arm64:1"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("BaseImages(nil) = %q, want %q", got, want)
 	}
-	got := df.BaseImages(map[string]string{"PY": "3.13", "REGISTRY": "127.0.0.1:5000", "UNDECLARED": "x"})
-	if want := []string{"python:3.13-slim", "127.0.0.1:5000" + digest}; !reflect.DeepEqual(got, want) {
+	got := df.BaseImages(map[string]string{"PY": "3.13", "REGISTRY": "127.0.0.1:5000", "UNDECLARED": "x", "TARGETARCH": "riscv64"}, "")
+	if want := []string{"python:3.13-slim", "127.0.0.1:5000" + digest, "ghcr.io/acme/tools-riscv64:1"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("with build args = %q, want %q", got, want)
 	}
 }

@@ -3,6 +3,7 @@ package images
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/distribution/reference"
@@ -76,17 +77,25 @@ func baseImageError(msg string, bases []string) *BaseImageError {
 		return nil
 	}
 	// The words name the image in one of its forms: the longest form named wins, so python:3.12
-	// never takes the blame for python:3.12-slim.
-	best, bestLen := "", 0
+	// never takes the blame for python:3.12-slim; bases named alike (Docker Hub's refusal names the
+	// repository only) are all named.
+	var best []string
+	bestLen := 0
 	for _, b := range bases {
 		for _, form := range imageForms(b) {
-			if len(form) > bestLen && namesWhole(msg, form) {
-				best, bestLen = b, len(form)
+			if len(form) < bestLen || !namesWhole(msg, form) {
+				continue
+			}
+			if len(form) > bestLen {
+				best, bestLen = nil, len(form)
+			}
+			if !slices.Contains(best, b) {
+				best = append(best, b)
 			}
 		}
 	}
-	if best != "" {
-		return &BaseImageError{Image: best, Reason: reason, Message: msg}
+	if len(best) > 0 {
+		return &BaseImageError{Image: strings.Join(best, " or "), Reason: reason, Message: msg}
 	}
 	// A registry URL names the image as host, repository path and tag.
 	if m := registryURL.FindStringSubmatch(msg); m != nil {
@@ -139,7 +148,10 @@ func imageForms(img string) []string {
 
 // namesWhole reports whether msg holds form as a whole reference: not inside a longer name or tag.
 func namesWhole(msg, form string) bool {
-	for i := 0; ; {
+	if form == "" {
+		return false
+	}
+	for i := 0; i < len(msg); {
 		j := strings.Index(msg[i:], form)
 		if j < 0 {
 			return false
@@ -153,4 +165,5 @@ func namesWhole(msg, form string) bool {
 		}
 		i = start + 1
 	}
+	return false
 }
