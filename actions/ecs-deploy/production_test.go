@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -36,53 +35,34 @@ func TestECSDeploy_SignalWhileWaitingRollsBackWithinTheRunnersWindow(t *testing.
 			previous := f.AddService("web", apiTD, 40) // threshold 20 failed tasks: failing, not yet judged failed
 			f.Script("web", ecstest.Scenario{Kind: ecstest.CrashLoop, Ticks: 1000})
 			r.Input("services", "web=api.json").Input("images", "api=acme/api:2.0.0").Input("poll-interval", "200ms")
-			var env []string
-			for k, v := range r.Env {
-				env = append(env, k+"="+v)
-			}
-			cmd := exec.Command(bin)
-			cmd.Env = env
-			var out strings.Builder
-			cmd.Stdout, cmd.Stderr = &out, &out
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
+			proc := r.Start(t, bin, nil)
 			deadline := time.Now().Add(30 * time.Second)
 			for len(f.Requests("DescribeServices")) < 4 { // Prepare's, then waiting
 				if time.Now().After(deadline) {
-					_ = cmd.Process.Kill()
-					t.Fatalf("the deploy never waited; log:\n%s", out.String())
+					t.Fatalf("the deploy never waited; log:\n%s", proc.Log())
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
 			sent := time.Now()
-			if err := cmd.Process.Signal(sig); err != nil {
-				t.Fatal(err)
+			code, took, killed := proc.Cancel(t, sig)
+			if killed {
+				t.Fatalf("still running 10 s after %s (the runner killed it); log:\n%s", sig, proc.Log())
 			}
-			select {
-			case <-exited:
-			case <-time.After(10 * time.Second):
-				_ = cmd.Process.Kill()
-				t.Fatalf("still running 10 s after %s (the runner would kill it); log:\n%s", sig, out.String())
-			}
-			took := time.Since(sent)
 			calls := f.Requests("UpdateService", "ListTasks", "DescribeTasks")
 			if len(calls) < 2 || calls[1].Op != "UpdateService" || calls[1].Input["taskDefinition"] != previous {
-				t.Fatalf("after the deploy's update: %+v, want the rollback to %s first; log:\n%s", calls, previous, out.String())
+				t.Fatalf("after the deploy's update: %+v, want the rollback to %s first; log:\n%s", calls, previous, proc.Log())
 			}
 			issued := calls[1].At.Sub(sent)
 			t.Logf("%s: rollback issued %s after the signal, exited after %s", sig, issued.Round(time.Millisecond), took.Round(time.Millisecond))
 			if issued > 10*time.Second {
 				t.Errorf("rollback issued %s after %s", issued, sig)
 			}
-			if code := cmd.ProcessState.ExitCode(); code != 3 {
-				t.Errorf("exit %d, want 3 (cancelled); log:\n%s", code, out.String())
+			if code != 3 {
+				t.Errorf("exit %d, want 3 (cancelled); log:\n%s", code, proc.Log())
 			}
 			outputs, err := actiontest.ParseFileCommands(read(t, r.OutputFile))
 			if err != nil || outputs["status"] != ecs.StatusRolledBack {
-				t.Errorf("outputs = %v (%v); log:\n%s", outputs, err, out.String())
+				t.Errorf("outputs = %v (%v); log:\n%s", outputs, err, proc.Log())
 			}
 			if got := f.ServiceTaskDefinition("web"); got != previous {
 				t.Errorf("web runs %s after the rollback", got)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -28,55 +27,32 @@ func TestMain(m *testing.M) {
 }
 
 // startAsAction starts this test binary as the action itself (Guard and its child), in r's
-// environment. Read its output only once it has ended.
-func startAsAction(t *testing.T, r *actiontest.Runner) (*exec.Cmd, *strings.Builder) {
+// environment.
+func startAsAction(t *testing.T, r *actiontest.Runner) *actiontest.Process {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = []string{"SLIPWAY_TEST_AS_ACTION=1", "PATH=" + os.Getenv("PATH")}
-	for k, v := range r.Env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	out := &strings.Builder{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	return cmd, out
+	return r.Start(t, os.Args[0], []string{"-test.run=^$"}, "SLIPWAY_TEST_AS_ACTION=1")
 }
 
 // interruptGate starts the action (startAsAction) and, once its gate command has made the file
-// marker, calls then, sends SIGINT (the runner's first signal) and waits at most 10 s, as the
-// runner would before its kill. It returns the log, the exit code and how long the run went on
-// after the SIGINT.
+// marker, calls then and cancels the step as the runner does, SIGINT first. It returns the log,
+// the exit code and how long the run went on after the SIGINT.
 func interruptGate(t *testing.T, r *actiontest.Runner, marker string, then func()) (log string, code int, took time.Duration) {
 	t.Helper()
-	cmd, out := startAsAction(t, r)
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	kill := func(why string) {
-		_ = cmd.Process.Kill()
-		<-exited
-		t.Fatalf("%s:\n%s", why, out.String())
-	}
+	proc := startAsAction(t, r)
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		if _, err := os.Stat(marker); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
-			kill("the gate never started")
+			t.Fatalf("the gate never started:\n%s", proc.Log())
 		}
 	}
 	then()
-	sent := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
+	code, took, killed := proc.Cancel(t, syscall.SIGINT)
+	if killed {
+		t.Fatalf("still running 10 s after SIGINT (the runner killed it):\n%s", proc.Log())
 	}
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		kill("still running 10 s after SIGINT (the runner would kill it)")
-	}
-	return out.String(), cmd.ProcessState.ExitCode(), time.Since(sent)
+	return proc.Log(), code, took
 }
 
 // A step cancelled while its gate runs (SIGINT, the runner's first signal) is a cancel, not a
@@ -154,21 +130,17 @@ func TestFlagRollout_SIGTERMBetweenAWriteAndItsAnswer(t *testing.T) {
 	r.Input("api-url", f.URL).Input("api-key", f.Key).Input("project", "web").
 		Input("environment", "Production").Input("feature", "new-checkout").Input("finalize", "true")
 	applied := f.Hold(http.MethodPatch, "/api/__future__/environments/prodKey/features/103/")
-	cmd, out := startAsAction(t, r)
+	proc := startAsAction(t, r)
 	select {
 	case <-applied:
 	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatalf("the default was never written:\n%s", out.String())
+		t.Fatalf("the default was never written:\n%s", proc.Log())
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
+	proc.Signal(t, syscall.SIGTERM)
+	if code, ended := proc.Wait(10 * time.Second); !ended || code != 3 {
+		t.Errorf("exit %d (ended: %v), want 3 within 10 s", code, ended)
 	}
-	err := cmd.Wait()
-	if code := cmd.ProcessState.ExitCode(); code != 3 {
-		t.Errorf("exit %d (%v), want 3", code, err)
-	}
-	log := out.String()
+	log := proc.Log()
 	if got := f.State("prodKey", 103); got.Default.Enabled || len(got.Overrides) != len(before.Overrides) || !got.Overrides[0].Enabled {
 		t.Errorf("Flagsmith holds %+v, want %+v back\n%s", got, before, log)
 	}

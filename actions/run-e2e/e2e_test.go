@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -195,48 +193,27 @@ func TestRunE2E_CancelLeavesNothingWithinTheRunnersWindow(t *testing.T) {
 				t.Fatal(err)
 			}
 			name := strings.ToLower(dockertest.UniqueName(t, "cancel"))
-			cmd := exec.Command(bin)
-			cmd.Env = append(os.Environ(), "GITHUB_WORKSPACE="+ws, "INPUT_TEST-SERVICE=e2e", "INPUT_PROJECT-NAME="+name, "INPUT_BUILD=false")
-			var out strings.Builder
-			cmd.Stdout, cmd.Stderr = &out, &out
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
+			r := actiontest.NewRunner(t)
+			r.Env["GITHUB_WORKSPACE"] = ws
+			r.Input("test-service", "e2e").Input("project-name", name).Input("build", "false")
+			proc := r.Start(t, bin, nil)
 			// Cancel once the test service runs and has said so.
 			deadline := time.Now().Add(2 * time.Minute)
 			for !composetest.Printed(cli, name, "e2e", "sleeping") {
 				if time.Now().After(deadline) {
-					t.Fatalf("the test service never started:\n%s", out.String())
+					t.Fatalf("the test service never started:\n%s", proc.Log())
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
-			if err := cmd.Process.Signal(first); err != nil {
-				t.Fatal(err)
-			}
-			var err error
-			select {
-			case err = <-done:
-			case <-time.After(7500 * time.Millisecond):
-				_ = cmd.Process.Signal(syscall.SIGTERM)
-				select {
-				case err = <-done:
-				case <-time.After(2500 * time.Millisecond):
-					_ = cmd.Process.Kill()
-					err = <-done
-					t.Errorf("still running 10 s after the first signal: the runner would have killed it")
-				}
-			}
-			var ee *exec.ExitError
-			if !errors.As(err, &ee) || ee.ExitCode() != 3 {
-				t.Errorf("exit: %v, want 3; output:\n%s", err, out.String())
+			code, took, killed := proc.Cancel(t, first)
+			if killed || code != 3 {
+				t.Errorf("exit %d after %s (killed by the runner: %v), want 3 within 10 s; output:\n%s", code, took, killed, proc.Log())
 			}
 			if n, err := compose.Leftovers(context.Background(), cli, name); err != nil || n != 0 {
-				t.Errorf("%d containers, networks and volumes left after the cancel (%v); output:\n%s", n, err, out.String())
+				t.Errorf("%d containers, networks and volumes left after the cancel (%v); output:\n%s", n, err, proc.Log())
 			}
-			if !strings.Contains(out.String(), "removed first") {
-				t.Errorf("the log does not say what was done:\n%s", out.String())
+			if !strings.Contains(proc.Log(), "removed first") {
+				t.Errorf("the log does not say what was done:\n%s", proc.Log())
 			}
 			if log, err := os.ReadFile(filepath.Join(ws, "e2e-artifacts", "e2e.log")); err != nil || !strings.Contains(string(log), "sleeping") {
 				t.Errorf("the test service's output until the cancel was not kept (%v): %q", err, log)
