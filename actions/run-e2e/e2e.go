@@ -32,17 +32,21 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if name == "" {
 		name = defaultProjectName(k)
 	}
-	env := composeEnv(os.Environ())
+	// Compose reads the process environment, as docker compose does: what the runner gives the action
+	// itself leaves it first.
+	scrubEnv()
+	var env []string
 	if v := k.Getenv("COMPOSE_PROFILES"); v != "" {
 		env = append(env, "COMPOSE_PROFILES="+v)
 	}
-	p, err := compose.Load(ctx, compose.Spec{Files: cfg.ComposeFiles, WorkDir: ws, ProjectName: name,
+	p, unsupported, err := compose.Load(ctx, compose.Spec{Files: cfg.ComposeFiles, WorkDir: ws, ProjectDir: cfg.ProjectDir, ProjectName: name,
 		EnvFiles: nonEmpty(cfg.EnvFile), Env: env, TestService: cfg.TestService, Services: cfg.Services, Profiles: cfg.Profiles})
 	if err != nil {
 		return classify(err)
 	}
 	p = compose.Prepare(p, cfg.TestService, cfg.TestCommand, cfg.BaseURL)
-	notes, err := compose.Check(p)
+	notes, err := compose.Check(p, cfg.TestService)
+	notes = append(unsupported, notes...)
 	if len(notes) > 0 {
 		k.Warningf("compose-file: run-e2e leaves out: %s", strings.Join(notes, "; "))
 	}
@@ -63,7 +67,12 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		return err
 	}
 	defer cli.Close()
-	r := &compose.Runner{Docker: cli, Infof: k.Infof, Workspace: ws, WorkspaceHost: workspaceOnHost(ctx, cli, ws), Logins: logins}
+	engine, err := compose.EngineClient(cli.DaemonHost())
+	if err != nil {
+		return err
+	}
+	defer engine.Close()
+	r := &compose.Runner{Docker: cli, Engine: engine, Infof: k.Infof, Workspace: ws, WorkspaceHost: workspaceOnHost(ctx, cli, ws), Logins: logins}
 
 	k.Group(fmt.Sprintf("images of %d services", len(p.Services)))
 	log := k.Untrusted() // RUN output of the user's Dockerfiles
@@ -189,21 +198,19 @@ func sanitize(s string) string {
 	return b.String()
 }
 
-// composeEnv is the environment the Compose file is read with (interpolation, and `environment:`
-// entries without a value): the step's, less what the runner gives the action itself — its inputs
-// (INPUT_*, the registry password among them) and the runner's tokens (ACTIONS_*: the cache and
-// artifact token, the OIDC token request that can mint cloud credentials). A variable the workflow
-// sets on the step, GITHUB_TOKEN included, passes.
-func composeEnv(environ []string) []string {
-	var out []string
-	for _, kv := range environ {
+// scrubEnv removes from this process's environment what the runner gives the action itself, before
+// anything reads the Compose file (Compose's loader reads the process environment, as docker compose
+// does, for interpolation and for `environment:` entries without a value): its inputs (INPUT_*, the
+// registry password among them) and the runner's tokens (ACTIONS_*: the cache and artifact token, the
+// OIDC token request that can mint cloud credentials). A variable the workflow sets on the step,
+// GITHUB_TOKEN included, stays.
+func scrubEnv() {
+	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		if u := strings.ToUpper(name); strings.HasPrefix(u, "INPUT_") || strings.HasPrefix(u, "ACTIONS_") {
-			continue
+			_ = os.Unsetenv(name)
 		}
-		out = append(out, kv)
 	}
-	return out
 }
 
 func nonEmpty(s string) []string {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/slipway-actions/slipway/internal/compose"
@@ -12,25 +11,28 @@ import (
 
 // The platform's Compose file cannot reach the action's inputs (the registry password) or the
 // runner's tokens (the OIDC request token mints cloud credentials), whether by interpolation or by
-// passing a variable through; what the workflow set on the step reaches it.
-func TestComposeEnv_LeavesOutTheActionsInputsAndTheRunnersTokens(t *testing.T) {
-	t.Parallel()
-	environ := []string{
-		"INPUT_REGISTRY-PASSWORD=pw-s3cret", "input_lower=x", "ACTIONS_RUNTIME_TOKEN=rt-s3cret",
-		"ACTIONS_ID_TOKEN_REQUEST_TOKEN=oidc-s3cret", "ACTIONS_ID_TOKEN_REQUEST_URL=https://x",
-		"DATABASE_URL=postgres://db/test", "GITHUB_TOKEN=set-on-the-step", "PATH=/usr/bin",
+// passing a variable through; what the workflow set on the step reaches it. Compose's loader reads the
+// process environment, so they are taken out of it (not parallel: it sets the process environment).
+func TestScrubEnv_LeavesOutTheActionsInputsAndTheRunnersTokens(t *testing.T) {
+	for k, v := range map[string]string{
+		"INPUT_REGISTRY-PASSWORD": "pw-s3cret", "input_lower": "x", "ACTIONS_RUNTIME_TOKEN": "rt-s3cret",
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": "oidc-s3cret", "ACTIONS_ID_TOKEN_REQUEST_URL": "https://x",
+		"DATABASE_URL": "postgres://db/test", "GITHUB_TOKEN": "set-on-the-step",
+	} {
+		t.Setenv(k, v)
 	}
-	got := composeEnv(environ)
-	want := []string{"DATABASE_URL=postgres://db/test", "GITHUB_TOKEN=set-on-the-step", "PATH=/usr/bin"}
-	if !slices.Equal(got, want) {
-		t.Fatalf("composeEnv = %q, want %q", got, want)
+	scrubEnv()
+	for _, k := range []string{"INPUT_REGISTRY-PASSWORD", "input_lower", "ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL"} {
+		if v, ok := os.LookupEnv(k); ok {
+			t.Errorf("%s=%s is still in the environment", k, v)
+		}
 	}
 	dir := t.TempDir()
-	text := "services:\n  e2e:\n    image: x\n    environment:\n      - ACTIONS_ID_TOKEN_REQUEST_TOKEN\n      - INPUT_REGISTRY-PASSWORD\n      - RT=${ACTIONS_RUNTIME_TOKEN:-none}\n      - DATABASE_URL\n"
+	text := "services:\n  e2e:\n    image: x\n    environment:\n      - ACTIONS_ID_TOKEN_REQUEST_TOKEN\n      - INPUT_REGISTRY-PASSWORD\n      - RT=${ACTIONS_RUNTIME_TOKEN:-none}\n      - DATABASE_URL\n      - GITHUB_TOKEN\n"
 	if err := os.WriteFile(filepath.Join(dir, "compose.yml"), []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p, err := compose.Load(context.Background(), compose.Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "env", Env: got, TestService: "e2e"})
+	p, _, err := compose.Load(context.Background(), compose.Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "env", TestService: "e2e"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,5 +48,8 @@ func TestComposeEnv_LeavesOutTheActionsInputsAndTheRunnersTokens(t *testing.T) {
 	}
 	if v := env["DATABASE_URL"]; v == nil || *v != "postgres://db/test" {
 		t.Errorf("DATABASE_URL = %v: the step's environment did not pass", v)
+	}
+	if v := env["GITHUB_TOKEN"]; v == nil || *v != "set-on-the-step" {
+		t.Errorf("GITHUB_TOKEN = %v: the step's environment did not pass", v)
 	}
 }

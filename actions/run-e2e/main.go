@@ -27,6 +27,7 @@ func realMain(ctx context.Context, opts ...actionkit.Option) int {
 type config struct {
 	Workspace    string
 	ComposeFiles []string
+	ProjectDir   string // relative to the workspace; empty: the first Compose file's directory
 	ProjectName  string
 	TestService  string
 	Services     []string
@@ -50,6 +51,7 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	cfg := config{
 		Workspace:    k.Workspace(),
 		ComposeFiles: in.List("compose-file"),
+		ProjectDir:   in.String("project-directory"),
 		ProjectName:  in.String("project-name"),
 		TestService:  in.String("test-service"),
 		Services:     in.List("services"),

@@ -110,7 +110,7 @@ func run(rounds int) error {
 		}
 		name := fmt.Sprintf("bench-slipway-%d-%d", os.Getpid(), i)
 		start := time.Now()
-		p, err := compose.Load(ctx, compose.Spec{Files: []string{"docker-compose.yml"}, WorkDir: dir, ProjectName: name, TestService: "e2e"})
+		p, _, err := compose.Load(ctx, compose.Spec{Files: []string{"docker-compose.yml"}, WorkDir: dir, ProjectName: name, TestService: "e2e"})
 		if err != nil {
 			return err
 		}

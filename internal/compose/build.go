@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/docker/api/types/container"
 
 	"github.com/slipway-actions/slipway/internal/images"
 )
@@ -156,4 +157,44 @@ func secretsKey(secrets map[string][]byte) string {
 		fmt.Fprintf(&b, "%s=%x;", k, secrets[k])
 	}
 	return b.String()
+}
+
+// fileContent is a build secret's text: from a file, an environment variable or inline content.
+func fileContent(p *types.Project, def types.FileObjectConfig) ([]byte, error) {
+	switch {
+	case def.File != "":
+		return os.ReadFile(def.File)
+	case def.Environment != "":
+		v, ok := p.Environment[def.Environment]
+		if !ok {
+			return nil, fmt.Errorf("environment variable %s is not set", def.Environment)
+		}
+		return []byte(v), nil
+	case def.Content != "":
+		return []byte(def.Content), nil
+	case bool(def.External):
+		return nil, errors.New("external (Swarm) secrets need Swarm")
+	}
+	return nil, errors.New("has no file, environment or content")
+}
+
+// extraHosts is the engine's host:ip form, in a stable order.
+func extraHosts(h types.HostsList) []string {
+	list := h.AsList(":")
+	slices.Sort(list)
+	return list
+}
+
+// ulimits is the engine's form of Compose's ulimits (a single number sets both limits), by name.
+func ulimits(m map[string]*types.UlimitsConfig) []*container.Ulimit {
+	var out []*container.Ulimit
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		u := m[name]
+		soft, hard := int64(u.Soft), int64(u.Hard)
+		if u.Single != 0 {
+			soft, hard = int64(u.Single), int64(u.Single)
+		}
+		out = append(out, &container.Ulimit{Name: name, Soft: soft, Hard: hard})
+	}
+	return out
 }

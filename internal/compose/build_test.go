@@ -85,7 +85,7 @@ func TestLoad_Profiles(t *testing.T) {
   broken: {image: y, profiles: [broken], depends_on: [seed]}
 `})
 	load := func(test string, profiles []string, env ...string) ([]string, error) {
-		p, err := Load(context.Background(), Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "p",
+		p, _, err := Load(context.Background(), Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "p",
 			TestService: test, Profiles: profiles, Env: env})
 		if err != nil {
 			return nil, err

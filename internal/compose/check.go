@@ -23,45 +23,16 @@ func ignored(why string) rule { return rule{why: why} }
 func refused(why string) rule { return rule{refused: true, why: why} }
 
 // serviceKeys is every key of a service that compose-go parses (types.ServiceConfig, with its
-// ContainerSpec and WorkloadSpec). TestServiceKeys_EveryKeyIsDecided fails when a compose-go upgrade
-// adds one that is not decided here.
+// ContainerSpec and WorkloadSpec). Compose's own engine runs the project, so every key is what
+// `docker compose up` makes of it, but for the few that need what run-e2e does not run or give.
+// TestServiceKeys_EveryKeyIsDecided fails when a compose-go upgrade adds one that is not decided here.
 var serviceKeys = map[string]rule{
-	// Resolved by compose-go while loading, or by run-e2e before it starts anything.
-	"profiles": honoured, "extends": honoured, "env_file": honoured, "label_file": honoured,
-	"pull_policy": honoured, "pull_refresh_after": honoured, "build": honoured, "depends_on": honoured,
-	"image": honoured, "attach": honoured, "scale": honoured, "deploy": honoured,
-	// Passed to the engine as docker compose passes them.
-	"annotations": honoured, "blkio_config": honoured, "cap_add": honoured, "cap_drop": honoured,
-	"cgroup": honoured, "cgroup_parent": honoured, "command": honoured, "configs": honoured,
-	"container_name": honoured, "cpu_count": honoured, "cpu_percent": honoured, "cpu_period": honoured,
-	"cpu_quota": honoured, "cpu_rt_period": honoured, "cpu_rt_runtime": honoured, "cpu_shares": honoured,
-	"cpus": honoured, "cpuset": honoured, "device_cgroup_rules": honoured, "devices": honoured,
-	"dns": honoured, "dns_opt": honoured, "dns_search": honoured, "domainname": honoured,
-	"entrypoint": honoured, "environment": honoured, "expose": honoured, "external_links": honoured,
-	"extra_hosts": honoured, "gpus": honoured, "group_add": honoured, "healthcheck": honoured,
-	"hostname": honoured, "init": honoured, "ipc": honoured, "isolation": honoured, "labels": honoured,
-	"links": honoured, "log_driver": honoured, "log_opt": honoured, "logging": honoured,
-	"mac_address": honoured, "mem_limit": honoured, "mem_reservation": honoured,
-	"mem_swappiness": honoured, "memswap_limit": honoured, "net": honoured, "network_mode": honoured,
-	"networks": honoured, "oom_kill_disable": honoured, "oom_score_adj": honoured, "pid": honoured,
-	"pids_limit": honoured, "platform": honoured, "ports": honoured, "post_start": honoured,
-	"privileged": honoured, "read_only": honoured, "restart": honoured, "runtime": honoured,
-	"secrets": honoured, "security_opt": honoured, "shm_size": honoured, "stdin_open": honoured,
-	"stop_grace_period": honoured, "stop_signal": honoured, "storage_opt": honoured,
-	"sysctls": honoured, "tmpfs": honoured, "tty": honoured, "ulimits": honoured, "user": honoured,
-	"userns_mode": honoured, "uts": honoured, "volume_driver": honoured, "volumes": honoured,
-	"volumes_from": honoured, "working_dir": honoured,
-
-	"develop":         ignored("watch and sync are for development; the images run as built"),
-	"pre_stop":        ignored("run-e2e removes the containers at the end without stopping them first"),
-	"credential_spec": ignored("applies to Windows containers only"),
-	"umask":           ignored("the Engine API has no umask setting; set it in the image or the command"),
-	"dockerfile":      ignored("not a service key; put dockerfile under build:"),
+	"develop":  ignored("watch and sync are for development; the images run as built"),
+	"pre_stop": ignored("run-e2e removes the containers at the end without stopping them first, as docker compose down -t 0 kills"),
 
 	"provider":       refused("it needs a Compose provider plugin, which run-e2e does not run"),
-	"pre_start":      refused("run-e2e does not run pre_start init containers; make it a service the others depend on with condition: service_completed_successfully"),
 	"models":         refused("it needs Docker Model Runner, which run-e2e does not start"),
-	"use_api_socket": refused("mount /var/run/docker.sock as a volume instead"),
+	"use_api_socket": refused("Compose would copy the runner's registry logins into the container; mount /var/run/docker.sock as a volume instead"),
 }
 
 // buildKeys is every key of a build section (types.BuildConfig).
@@ -122,7 +93,7 @@ func setKeys(v reflect.Value) []string {
 // Check says which keys of the project run-e2e cannot honour. A key whose absence would change what
 // the tests see is an error (bad input: nothing was started), every one named with the service and
 // what to do; the keys it ignores come back as notes, for one warning.
-func Check(p *types.Project) (notes []string, err error) {
+func Check(p *types.Project, testService string) (notes []string, err error) {
 	var errs []error
 	for _, name := range p.ServiceNames() {
 		s := p.Services[name]
@@ -131,8 +102,10 @@ func Check(p *types.Project) (notes []string, err error) {
 			for _, k := range set {
 				r, ok := keys[k]
 				switch {
-				case !ok:
+				case !ok && prefix != "":
 					skipped = append(skipped, prefix+k+" (not known to run-e2e)")
+				case !ok:
+					// honoured by Compose's engine
 				case r.refused:
 					errs = append(errs, fmt.Errorf("service %s: %s%s is not supported: %s", name, prefix, k, r.why))
 				case r.why != "":
@@ -148,19 +121,8 @@ func Check(p *types.Project) (notes []string, err error) {
 				skipped = append(skipped, "build.cache_to other than type=inline (the engine's builder exports no other cache)")
 			}
 		}
-		if n := s.GetScale(); n > 1 {
-			skipped = append(skipped, fmt.Sprintf("%d replicas (run-e2e starts one)", n))
-		}
-		skipped = append(skipped, deployNotes(s.Deploy)...)
-		for _, v := range s.Volumes {
-			switch v.Type {
-			case types.VolumeTypeBind, types.VolumeTypeVolume, types.VolumeTypeTmpfs:
-				if v.Bind != nil && v.Bind.SELinux != "" {
-					skipped = append(skipped, "volumes: the SELinux label :"+v.Bind.SELinux+" of "+v.Target)
-				}
-			default:
-				errs = append(errs, fmt.Errorf("service %s: volumes: %s of type %q is not supported by run-e2e (bind, volume and tmpfs are)", name, v.Target, v.Type))
-			}
+		if n := s.GetScale(); name == testService && n != 1 {
+			errs = append(errs, fmt.Errorf("service %s: scale %d: the test service runs once; give it one replica", name, n))
 		}
 		for _, sec := range s.Secrets {
 			if bool(p.Secrets[sec.Source].External) {
@@ -199,28 +161,4 @@ func checkBuild(name string, s types.ServiceConfig) []error {
 		errs = append(errs, fmt.Errorf("service %s: build.platforms %v: the engine's image store holds one platform per image; give one", name, []string(b.Platforms)))
 	}
 	return errs
-}
-
-// deployNotes names what of deploy: run-e2e leaves out: everything Swarm-only.
-func deployNotes(d *types.DeployConfig) []string {
-	if d == nil {
-		return nil
-	}
-	var out []string
-	add := func(set bool, key string) {
-		if set {
-			out = append(out, "deploy."+key+" (Swarm only)")
-		}
-	}
-	add(d.Mode != "" && d.Mode != "replicated", "mode")
-	add(len(d.Labels) > 0, "labels")
-	add(d.UpdateConfig != nil, "update_config")
-	add(d.RollbackConfig != nil, "rollback_config")
-	add(!reflect.ValueOf(d.Placement).IsZero(), "placement")
-	add(d.EndpointMode != "", "endpoint_mode")
-	for _, r := range []*types.Resource{d.Resources.Limits, d.Resources.Reservations} {
-		add(r != nil && len(r.GenericResources) > 0, "resources generic_resources")
-	}
-	add(d.Resources.Reservations != nil && d.Resources.Reservations.NanoCPUs != 0, "resources.reservations.cpus")
-	return out
 }

@@ -38,7 +38,7 @@ func TestDown_GoesOnPastErrors(t *testing.T) {
 	name := strings.ToLower(dockertest.UniqueName(t, "down"))
 	t.Cleanup(func() { _ = Down(context.Background(), cli, name) })
 	ctx := context.Background()
-	labels := map[string]string{labelProject: name, labelSlipway: "1"}
+	labels := map[string]string{labelProject: name}
 	var ids []string
 	for _, svc := range []string{"a", "b", "c"} {
 		c, err := cli.ContainerCreate(ctx, &container.Config{Image: img, Cmd: []string{"sleep"}, Labels: labels}, nil, nil, nil, name+"-"+svc)

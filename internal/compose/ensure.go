@@ -11,6 +11,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/types"
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/compose/v5/pkg/api"
 
 	"github.com/slipway-actions/slipway/internal/images"
 )
@@ -193,4 +194,16 @@ func (r *Runner) localImage(ctx context.Context, img string) (time.Time, bool, e
 		return time.Time{}, false, fmt.Errorf("inspect image %s: %w", img, err)
 	}
 	return ins.Metadata.LastTagTime, true, nil
+}
+
+// imageName is the service's image, or the name Compose gives the image it builds for it.
+func imageName(p *types.Project, s types.ServiceConfig) string {
+	return api.GetImageNameOrDefault(s, p.Name)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

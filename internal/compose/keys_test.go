@@ -73,6 +73,7 @@ func TestRun_HonouredKeysAreSeenInsideTheContainers(t *testing.T) {
   db:
     image: ` + img + `
     command: [serve]
+    ipc: shareable # docker compose needs it too for ipcpeer's ipc: service:db on an engine whose default is private
     healthcheck: {test: ["CMD", "/platform", "check"], interval: 200ms, retries: 100}
   netnone:
     image: ` + img + `

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,23 +11,34 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/cli/cli/command"
+	"github.com/docker/compose/v5/pkg/api"
+	composeengine "github.com/docker/compose/v5/pkg/compose"
 )
 
 // Spec says which project to load and what to run.
 type Spec struct {
-	Files       []string // compose files, absolute or relative to WorkDir
-	WorkDir     string
+	Files []string // compose files, absolute or relative to WorkDir
+	// WorkDir is where Files, EnvFiles and ProjectDir are found: the workspace (the CLI's working
+	// directory).
+	WorkDir string
+	// ProjectDir is Compose's --project-directory: where .env is read and relative paths of the
+	// project start. Empty is Compose's default, the first compose file's directory.
+	ProjectDir  string
 	ProjectName string
 	EnvFiles    []string
-	Env         []string // the environment interpolation sees (KEY=value)
+	// Env is added to the process environment for interpolation; on a name both hold, Env wins.
+	Env         []string
 	TestService string
 	Services    []string // to start besides the test service and what it depends on; empty: all
-	Profiles    []string // profiles to enable; empty: COMPOSE_PROFILES of Env (or of the .env file)
+	Profiles    []string // profiles to enable; empty: COMPOSE_PROFILES of the environment (or of .env)
 }
 
-// Load reads the project as docker compose would and checks the test service and the subset. Every
-// problem is returned at once as bad input.
-func Load(ctx context.Context, s Spec) (*types.Project, error) {
+// Load reads the project with Compose's own loader, exactly as `docker compose up` does (Compose
+// v5's LoadProject, the environment resolved and env_file discarded, the platforms applied), and
+// checks the test service and the subset. Every problem is returned at once as bad input. unsupported
+// lists what Compose itself says it does not honour outside Swarm.
+func Load(ctx context.Context, s Spec) (p *types.Project, unsupported []string, err error) {
 	var errs []error
 	for _, f := range s.Files {
 		if _, err := os.Stat(absIn(s.WorkDir, f)); err != nil {
@@ -40,29 +50,49 @@ func Load(ctx context.Context, s Spec) (*types.Project, error) {
 			errs = append(errs, fmt.Errorf("env-file %s: %w", f, err))
 		}
 	}
+	projectDir := ""
+	if s.ProjectDir != "" {
+		projectDir = absIn(s.WorkDir, s.ProjectDir)
+		if st, err := os.Stat(projectDir); err != nil || !st.IsDir() {
+			errs = append(errs, fmt.Errorf("project-directory %s is not a directory", s.ProjectDir))
+		}
+	}
 	if len(errs) > 0 {
-		return nil, &InputError{errors.Join(errs...)}
+		return nil, nil, &InputError{errors.Join(errs...)}
 	}
-	opts, err := cli.NewProjectOptions(absAll(s.WorkDir, s.Files),
-		cli.WithWorkingDirectory(s.WorkDir),
-		cli.WithEnv(s.Env),
-		cli.WithEnvFiles(absAll(s.WorkDir, s.EnvFiles)...),
-		cli.WithDotEnv,
-		cli.WithDefaultProfiles(s.Profiles...),
-		cli.WithName(s.ProjectName),
-		cli.WithResolvedPaths(true),
-	)
-	if err != nil {
-		return nil, &InputError{fmt.Errorf("compose-file: %w", err)}
+	load := func(services []string) (*types.Project, error) {
+		unsupported = nil
+		p, err := loader().LoadProject(ctx, api.ProjectLoadOptions{
+			ProjectName: s.ProjectName, ConfigPaths: absAll(s.WorkDir, s.Files), WorkingDir: projectDir,
+			EnvFiles: absAll(s.WorkDir, s.EnvFiles), Profiles: s.Profiles, Services: services,
+			// Remote includes (git, OCI) would fetch and run what a pull request names: refused.
+			Offline:           true,
+			ProjectOptionsFns: []cli.ProjectOptionsFn{cli.WithEnv(s.Env), cli.WithoutEnvironmentResolution},
+			OnUnsupportedAttribute: func(found []api.UnsupportedAttribute) {
+				for _, f := range found {
+					unsupported = append(unsupported, f.String())
+				}
+			},
+		})
+		if err != nil {
+			return nil, &InputError{fmt.Errorf("compose-file %s: %w", strings.Join(s.Files, ", "), err)}
+		}
+		return p, nil
 	}
-	p, err := opts.LoadProject(ctx)
-	if err != nil {
-		return nil, &InputError{fmt.Errorf("compose-file %s: %w", strings.Join(s.Files, ", "), err)}
+	if p, err = load(nil); err != nil {
+		return nil, nil, err
 	}
 	// Services behind a profile that is not enabled are known too: naming one enables it, as
-	// `docker compose run` does.
-	names := slices.Sorted(maps.Keys(p.AllServices()))
-	if _, ok := p.AllServices()[s.TestService]; !ok {
+	// `docker compose up SERVICE` does.
+	all := p.AllServices()
+	names := slices.Sorted(func(yield func(string) bool) {
+		for n := range all {
+			if !yield(n) {
+				return
+			}
+		}
+	})
+	if _, ok := all[s.TestService]; !ok {
 		errs = append(errs, fmt.Errorf("test-service %q is not a service of the project (services: %s)", s.TestService, strings.Join(names, ", ")))
 	}
 	for _, n := range s.Services {
@@ -71,31 +101,82 @@ func Load(ctx context.Context, s Spec) (*types.Project, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, &InputError{errors.Join(errs...)}
+		return nil, nil, &InputError{errors.Join(errs...)}
 	}
+	// Compose's own selection: the services named (the subset, or every enabled one) and the test
+	// service, with what they depend on and the profiles they need.
 	wanted := append(slices.Clone(s.Services), s.TestService)
-	if p, err = p.WithServicesEnabled(wanted...); err != nil {
-		return nil, &InputError{fmt.Errorf("profiles: %w", err)}
+	if len(s.Services) == 0 {
+		wanted = append(p.ServiceNames(), s.TestService)
 	}
-	if len(s.Services) > 0 {
-		// The subset, the test service, and everything they depend on.
-		p, err = p.WithSelectedServices(wanted)
-		if err != nil {
-			return nil, &InputError{fmt.Errorf("services: %w", err)}
-		}
-	}
-	for _, name := range p.ServiceNames() {
-		for dep, d := range p.Services[name].DependsOn {
-			if _, ok := p.Services[dep]; !ok && d.Required {
+	// Compose enables the profiles of the services named, not of what they depend on.
+	for _, name := range wanted {
+		for dep, d := range all[name].DependsOn {
+			if _, ok := p.Services[dep]; !ok && d.Required && !slices.Contains(wanted, dep) {
 				errs = append(errs, fmt.Errorf("service %s depends on %s, which is behind a profile that is not enabled (profiles: %s)",
-					name, dep, strings.Join(p.AllServices()[dep].Profiles, ", ")))
+					name, dep, strings.Join(all[dep].Profiles, ", ")))
 			}
 		}
 	}
 	if len(errs) > 0 {
-		return nil, &InputError{errors.Join(errs...)}
+		return nil, nil, &InputError{errors.Join(errs...)}
 	}
-	return p, nil
+	if _, enabled := p.Services[s.TestService]; len(s.Services) > 0 || !enabled {
+		if p, err = load(wanted); err != nil {
+			return nil, nil, err
+		}
+	}
+	// What the CLI does between loading and up (cmd/compose: WithServices, createOptions.Apply).
+	if p, err = p.WithServicesEnvironmentResolved(true); err != nil {
+		return nil, nil, &InputError{fmt.Errorf("compose-file: %w", err)}
+	}
+	if err := applyPlatforms(p); err != nil {
+		return nil, nil, &InputError{err}
+	}
+	return p, unsupported, nil
+}
+
+// loader is a Compose service that only loads projects: offline, it never reaches an engine.
+func loader() api.Compose {
+	dcli, err := command.NewDockerCli()
+	if err != nil {
+		panic(err) // it only fails on a bad option, and none is given
+	}
+	svc, err := composeengine.NewComposeService(dcli, composeengine.WithPrompt(refusePrompt))
+	if err != nil {
+		panic(err)
+	}
+	return svc
+}
+
+// applyPlatforms is applyPlatforms(project, true) of Compose v5.6.0's cmd/compose/options.go, which
+// `up` applies to every service with a build section: DOCKER_DEFAULT_PLATFORM where the service names
+// none, the service's platform as the one it is built for, and a multi-platform list cleared.
+// TestDifferential_* compare the result with the CLI's.
+func applyPlatforms(p *types.Project) error {
+	defaultPlatform := p.Environment["DOCKER_DEFAULT_PLATFORM"]
+	for name, s := range p.Services {
+		if s.Build == nil {
+			continue
+		}
+		if defaultPlatform != "" && s.Platform == "" {
+			if len(s.Build.Platforms) > 0 && !slices.Contains(s.Build.Platforms, defaultPlatform) {
+				return fmt.Errorf("service %q build.platforms does not support value set by DOCKER_DEFAULT_PLATFORM: %s", name, defaultPlatform)
+			}
+			s.Platform = defaultPlatform
+		}
+		if s.Platform != "" {
+			if len(s.Build.Platforms) > 0 && !slices.Contains(s.Build.Platforms, s.Platform) {
+				return fmt.Errorf("service %q build configuration does not support platform: %s", name, s.Platform)
+			}
+			s.Build.Platforms = []string{s.Platform}
+		}
+		if len(s.Build.Platforms) > 1 {
+			s.Build.Platforms = nil
+		}
+		p.Services[name] = s
+	}
+	return nil
 }
 
 func absIn(dir, p string) string {

@@ -47,7 +47,7 @@ const platform = `services:
 func TestLoad_InterpolatesAndKeepsConditions(t *testing.T) {
 	t.Parallel()
 	dir := writeFiles(t, map[string]string{"compose.yml": platform, "e2e.env": "API_TAG=1.2.3\n"})
-	p, err := Load(context.Background(), Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "slipway-t1",
+	p, _, err := Load(context.Background(), Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "slipway-t1",
 		EnvFiles: []string{"e2e.env"}, TestService: "e2e", Services: []string{"api"}})
 	if err != nil {
 		t.Fatal(err)
@@ -66,15 +66,15 @@ func TestLoad_InterpolatesAndKeepsConditions(t *testing.T) {
 func TestLoad_ListsEveryProblem(t *testing.T) {
 	t.Parallel()
 	dir := writeFiles(t, map[string]string{"compose.yml": platform, "broken.yml": "services: [\n"})
-	_, err := Load(context.Background(), Spec{Files: []string{"missing.yml"}, WorkDir: dir, ProjectName: "p", EnvFiles: []string{"none.env"}, TestService: "e2e"})
+	_, _, err := Load(context.Background(), Spec{Files: []string{"missing.yml"}, WorkDir: dir, ProjectName: "p", EnvFiles: []string{"none.env"}, TestService: "e2e"})
 	if !isInputError(err) || !strings.Contains(err.Error(), "compose-file missing.yml") || !strings.Contains(err.Error(), "env-file none.env") {
 		t.Errorf("err = %v", err)
 	}
-	_, err = Load(context.Background(), Spec{Files: []string{"broken.yml"}, WorkDir: dir, ProjectName: "p", TestService: "e2e"})
+	_, _, err = Load(context.Background(), Spec{Files: []string{"broken.yml"}, WorkDir: dir, ProjectName: "p", TestService: "e2e"})
 	if !isInputError(err) || !strings.Contains(err.Error(), "compose-file broken.yml") {
 		t.Errorf("err = %v", err)
 	}
-	_, err = Load(context.Background(), Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "p", TestService: "tests", Services: []string{"apii"}})
+	_, _, err = Load(context.Background(), Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "p", TestService: "tests", Services: []string{"apii"}})
 	if !isInputError(err) || !strings.Contains(err.Error(), `test-service "tests" is not a service of the project (services: api, db, e2e, migrate, web)`) ||
 		!strings.Contains(err.Error(), `services: "apii" is not a service`) {
 		t.Errorf("err = %v", err)
@@ -84,7 +84,7 @@ func TestLoad_ListsEveryProblem(t *testing.T) {
 func TestPrepare_URLModeRunsOnlyTheTestServiceAgainstTheURL(t *testing.T) {
 	t.Parallel()
 	dir := writeFiles(t, map[string]string{"compose.yml": platform})
-	p, err := Load(context.Background(), Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "p", TestService: "e2e"})
+	p, _, err := Load(context.Background(), Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "p", TestService: "e2e"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,31 +105,43 @@ func TestCheck_NotesWhatIsLeftOutAndRefusesWhatWouldChangeTheResult(t *testing.T
     image: x
     scale: 3
     develop: {watch: [{path: ., action: rebuild}]}
+    deploy: {placement: {constraints: [node.role==manager]}}
   e2e:
     image: y
+    scale: 2
+    use_api_socket: true
     pre_start: [{command: [seed]}]
     build: {context: ., ssh: [default]}
 `})
-	p, err := Load(context.Background(), Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "p", TestService: "e2e"})
+	p, unsupported, err := Load(context.Background(), Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "p", TestService: "e2e"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	notes, err := Check(p)
-	want := []string{"service api: develop (watch and sync are for development; the images run as built); 3 replicas (run-e2e starts one)"}
+	// Compose itself names what it leaves out of a project outside Swarm.
+	if !strings.Contains(strings.Join(unsupported, "\n"), `service "api": deploy.placement`) {
+		t.Errorf("Compose's unsupported attributes = %q", unsupported)
+	}
+	notes, err := Check(p, "e2e")
+	want := []string{"service api: develop (watch and sync are for development; the images run as built)"}
 	if strings.Join(notes, "\n") != strings.Join(want, "\n") {
 		t.Errorf("notes = %q, want %q", notes, want)
 	}
 	for _, w := range []string{
-		"service e2e: pre_start is not supported: run-e2e does not run pre_start init containers",
+		"service e2e: use_api_socket is not supported: Compose would copy the runner's registry logins into the container",
 		"service e2e: build.ssh is not supported",
+		"service e2e: scale 2: the test service runs once",
 	} {
 		if !isInputError(err) || !strings.Contains(err.Error(), w) {
 			t.Errorf("err = %v, want it to say %q", err, w)
 		}
 	}
+	if strings.Contains(err.Error(), "pre_start") || strings.Contains(err.Error(), "service api") {
+		t.Errorf("err = %v: pre_start and scale are Compose's to run", err)
+	}
 }
 
-// A compose-go upgrade that parses a new key fails here until run-e2e decides what to do with it.
+// A compose-go upgrade that parses a new build key fails here until run-e2e's builder decides what to
+// do with it; service keys are Compose's engine's, and the few run-e2e decides must exist.
 func TestServiceKeys_EveryKeyIsDecided(t *testing.T) {
 	t.Parallel()
 	for typ, table := range map[reflect.Type]map[string]rule{
@@ -138,7 +150,7 @@ func TestServiceKeys_EveryKeyIsDecided(t *testing.T) {
 	} {
 		keys := yamlKeys(typ)
 		for _, k := range keys {
-			if _, ok := table[k]; !ok {
+			if _, ok := table[k]; !ok && typ == reflect.TypeFor[types.BuildConfig]() {
 				t.Errorf("%s: key %q is parsed by compose-go but neither honoured nor named by run-e2e", typ.Name(), k)
 			}
 		}
@@ -151,3 +163,41 @@ func TestServiceKeys_EveryKeyIsDecided(t *testing.T) {
 }
 
 func isInputError(err error) bool { return errors.As(err, new(*InputError)) }
+
+// The project directory is the first Compose file's directory, as Compose takes it: its .env, its
+// env_file and its ./ paths; project-directory moves it, as --project-directory does.
+func TestLoad_ProjectDirectoryIsTheFirstComposeFilesDirectory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"e2e/compose.yml": "services:\n  e2e:\n    image: x\n    env_file: [app.env]\n    environment: {GREETING: \"${GREETING}\"}\n    volumes: [./data:/data]\n",
+		"e2e/.env":        "GREETING=from-e2e\n",
+		"e2e/app.env":     "FROM=e2e\n",
+		".env":            "GREETING=from-the-root\n",
+		"app.env":         "FROM=root\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct{ projectDir, want string }{{"", "e2e"}, {".", "root"}} {
+		p, _, err := Load(context.Background(), Spec{Files: []string{"e2e/compose.yml"}, WorkDir: dir, ProjectDir: c.projectDir, ProjectName: "p", TestService: "e2e"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantDir := filepath.Join(dir, strings.TrimPrefix(strings.TrimPrefix(c.want, "root"), "."))
+		env := p.Services["e2e"].Environment
+		if p.WorkingDir != wantDir || *env["GREETING"] != "from-"+map[string]string{"e2e": "e2e", "root": "the-root"}[c.want] ||
+			*env["FROM"] != c.want || p.Services["e2e"].Volumes[0].Source != filepath.Join(wantDir, "data") {
+			t.Errorf("project-directory %q: working dir %s, GREETING %s, FROM %s, bind %s; want all from %s", c.projectDir, p.WorkingDir,
+				*env["GREETING"], *env["FROM"], p.Services["e2e"].Volumes[0].Source, wantDir)
+		}
+	}
+	_, _, err := Load(context.Background(), Spec{Files: []string{"e2e/compose.yml"}, WorkDir: dir, ProjectDir: "nowhere", ProjectName: "p", TestService: "e2e"})
+	if !isInputError(err) || !strings.Contains(err.Error(), "project-directory nowhere is not a directory") {
+		t.Errorf("err = %v", err)
+	}
+}

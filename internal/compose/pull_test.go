@@ -58,7 +58,7 @@ func oneService(t *testing.T, body string) (*Runner, *logLines, Spec) {
 
 func ensure(t *testing.T, r *Runner, s Spec, build bool) (*Images, error) {
 	t.Helper()
-	p, err := Load(context.Background(), s)
+	p, _, err := Load(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestEnsureImages_PullsWhatTheEngineLacks(t *testing.T) {
 	}
 	log := &logLines{}
 	r.Infof, r.ProgressEvery = log.infof, time.Second
-	p, err := Load(context.Background(), s)
+	p, _, err := Load(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,26 +9,33 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/compose-spec/compose-go/v2/graph"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/compose/v5/pkg/api"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
+	mobyclient "github.com/moby/moby/client"
 
 	"github.com/slipway-actions/slipway/internal/images"
 )
 
 // Runner runs projects on one engine.
 type Runner struct {
-	Docker        client.APIClient
+	Docker client.APIClient // slipway's own calls: events, logs, reports, teardown
+	// Engine is the client Compose's engine drives the Docker Engine with; nil makes one for Docker's
+	// host.
+	Engine        mobyclient.APIClient
 	Infof         func(format string, args ...any)
 	Workspace     string          // the workspace as this process sees it
 	WorkspaceHost string          // the same directory as the engine sees it; empty outside a container
@@ -46,7 +53,7 @@ func (r *Runner) infof(format string, args ...any) {
 // Options is one E2E run.
 type Options struct {
 	TestService  string
-	WaitTimeout  time.Duration // for each dependency to be ready
+	WaitTimeout  time.Duration // for each service's dependencies to be ready
 	Timeout      time.Duration // for the whole run
 	Reports      string        // glob inside the test container
 	ReportsDir   string        // host directory for the reports
@@ -71,7 +78,7 @@ type Result struct {
 	Logs       []ServiceLog // the test service's and every failed service's, dependencies first
 	Ready      []Readiness  // dependencies first
 	WorkingDir string       // the test container's working directory, where its relative paths start
-	Cancelled  bool         // the caller cancelled: everything was removed first, no logs were kept
+	Cancelled  bool         // the caller cancelled: everything was removed first
 	Took       time.Duration
 }
 
@@ -105,9 +112,21 @@ func (e *NotReadyError) Error() string {
 	return fmt.Sprintf("service %s never met %s: %s", e.Service, e.Condition, e.Why)
 }
 
-// Run brings the project up in dependency order, waits for each dependency's condition, runs the
-// test service to its exit and returns its exit code. Everything is removed at the end, whatever
-// happened, including a cancel (SIGTERM).
+// session is one run of a project: the engine's guard, the events, the followers.
+type session struct {
+	r      *Runner
+	p      *types.Project
+	o      Options
+	t      *tracker
+	follow *followers
+	g      *guard
+	eng    api.Compose
+}
+
+// Run brings the project up with Compose's own engine, as `docker compose up -d` does (dependency
+// order, depends_on conditions, wait-timeout for each service's dependencies), runs the test service
+// to its exit and returns its exit code. Everything is removed at the end, whatever happened,
+// including a cancel (SIGTERM).
 func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Result, err error) {
 	start := time.Now()
 	res = &Result{ExitCode: -1}
@@ -117,204 +136,265 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
-	t := newTracker()
-	wctx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
-	t.watch(wctx, r.Docker, p.Name)
-	ids := &sync.Map{}
-	var inflight sync.WaitGroup // creates and starts the engine is still working on
-	var late struct {
-		sync.Mutex
-		swept bool // teardown has begun its last sweep
+	s, err := r.newSession(p, o)
+	if err != nil {
+		return res, err
 	}
 	// The followers outlive a cancel: their streams end when teardown removes the containers.
 	fctx, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopFollowing()
-	follow := newFollowers(o.LogsTail)
+	s.t = newTracker(func(svc, id string) { s.follow.follow(fctx, r.Docker, svc, id, p.Services[svc].Tty) })
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	s.t.watch(wctx, r.Docker, p.Name)
 	defer func() {
-		// A cancelled step is killed by the runner about 10 s after its first signal: then everything
-		// is removed first, and the logs kept are what the followers read until then. Otherwise the
-		// logs of what failed are read from the engine before the containers go.
 		res.Cancelled = caller.Err() != nil
-		if !res.Cancelled && (err != nil || res.ExitCode != 0) {
-			var nr *NotReadyError
-			culprit := ""
-			if errors.As(err, &nr) {
-				culprit = nr.Service
-			}
-			r.collectLogs(ctx, p, o, t, ids, res, culprit)
-		}
-		// What to keep of a cancelled run is decided before teardown kills the rest.
-		keep := map[string]bool{}
-		if res.Cancelled {
-			follow.connected(200 * time.Millisecond)
-			for name := range p.Services {
-				keep[name] = name == o.TestService || failed(t, name)
-			}
-		}
-		_ = Down(ctx, r.Docker, p.Name)
-		// A create the engine was still working on lands after that first sweep: sweep again once
-		// it has (a few list calls when nothing is left). After a cancel that wait is short, since
-		// the runner kills the step soon; such a container is never started (see startOne).
-		wait := downTimeout
-		if res.Cancelled {
-			wait = cancelGrace
-		}
-		waitGroup(&inflight, wait)
-		late.Lock()
-		late.swept = true // from now on a create that lands removes its own container
-		late.Unlock()
-		if derr := Down(ctx, r.Docker, p.Name); derr != nil {
-			err = errors.Join(err, fmt.Errorf("teardown: %w", derr))
-		}
-		if res.Cancelled {
-			// A create still in flight removes its own container when it lands; give it the time
-			// that remains before the runner's kill, since the process exits when Run returns.
-			waitGroup(&inflight, lateGrace)
-		}
-		follow.stop()
+		err = s.teardown(ctx, res, err)
 		stopFollowing()
-		waitGroup(&follow.wg, time.Second)
-		if res.Cancelled {
-			r.keepLogs(p, o, res, func(svc string) (string, bool) {
-				if !keep[svc] {
-					return "", false
-				}
-				return follow.text(svc)
-			})
-		}
-		order := rank(Order(p))
-		slices.SortStableFunc(res.Ready, func(a, b Readiness) int { return order(a.Service) - order(b.Service) })
 		res.Took = time.Since(start)
 	}()
-	if err := r.createResources(ctx, p); err != nil {
+	if err := s.up(ctx); err != nil {
 		return res, err
 	}
-	var mu sync.Mutex
-	startOne := func(ctx context.Context, name string, s types.ServiceConfig) error {
-		var last Readiness
-		var readyAt time.Time
-		for dep, d := range s.DependsOn {
-			if _, ok := p.Services[dep]; !ok {
-				continue // not selected (required: false)
-			}
-			wait := ctx
-			var cancel context.CancelFunc = func() {}
-			if o.WaitTimeout > 0 {
-				wait, cancel = context.WithTimeout(ctx, o.WaitTimeout)
-			}
-			st, werr := t.waitFor(wait, dep, d.Condition, func(st state) {
-				r.infof("waiting for %s (%s): %s, %s", dep, d.Condition, st, time.Since(start).Round(time.Second))
-			})
-			cancel()
-			if werr != nil {
-				why := werr.Error()
-				if errors.Is(werr, context.DeadlineExceeded) && ctx.Err() == nil {
-					why = fmt.Sprintf("not after %s (%s)", o.WaitTimeout, st)
-				}
-				return &NotReadyError{Service: dep, Condition: d.Condition, Why: why}
-			}
-			if st.since.After(readyAt) {
-				readyAt, last = st.since, Readiness{Service: name, After: dep, Condition: d.Condition}
-			}
+	return res, s.test(ctx, res)
+}
+
+func (r *Runner) newSession(p *types.Project, o Options) (*session, error) {
+	c := r.Engine
+	if c == nil {
+		var err error
+		if c, err = EngineClient(r.Docker.DaemonHost()); err != nil {
+			return nil, err
 		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		// A cancelled request does not stop the engine from creating the container, so create and
-		// start run to their end under their own limit, tracked in inflight. A cancel does not wait
-		// for them: teardown starts at once, and sweeps again once they have landed.
-		type started struct {
-			id  string
-			err error
-		}
-		done := make(chan started, 1)
-		inflight.Go(func() {
-			octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-			defer cancel()
-			id, err := r.create(octx, p, s)
-			if id != "" {
-				ids.Store(name, id)
-			}
-			if err == nil && ctx.Err() != nil {
-				err = ctx.Err() // cancelled while the engine created it: never started
-			}
-			if err == nil {
-				if err = r.Docker.ContainerStart(octx, id, container.StartOptions{}); err != nil {
-					err = fmt.Errorf("service %s: start: %w", name, err)
-				}
-			}
-			if err == nil {
-				follow.follow(fctx, r.Docker, name, id, s.Tty)
-			}
-			if id != "" {
-				// Teardown stopped waiting for this create before its last sweep: it landed too late to
-				// be swept, so it removes itself.
-				late.Lock()
-				if late.swept {
-					_ = r.Docker.ContainerRemove(octx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
-				}
-				late.Unlock()
-			}
-			done <- started{id, err}
-		})
-		var id string
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case st := <-done:
-			if st.err != nil {
-				return st.err
-			}
-			id = st.id
-		}
-		if err := r.postStart(ctx, s, id); err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if !readyAt.IsZero() {
-			last.Latency = time.Since(readyAt)
-			mu.Lock()
-			res.Ready = append(res.Ready, last)
-			mu.Unlock()
-		}
-		r.infof("started %s", name)
-		return nil
 	}
-	if err := graph.InDependencyOrder(ctx, p, startOne); err != nil {
+	s := &session{r: r, p: p, o: o, follow: newFollowers(o.LogsTail), g: &guard{APIClient: c}}
+	eng, err := newEngine(s.g, func(line string) { r.infof("%s", line) })
+	if err != nil {
+		return nil, fmt.Errorf("compose engine: %w", err)
+	}
+	s.eng = eng
+	return s, nil
+}
+
+// up is `docker compose up -d` of the project as the engine sees it: every image is there already
+// (pulled or built by EnsureImages), so Compose pulls and builds nothing.
+func (s *session) up(ctx context.Context) error {
+	pc, err := s.r.forEngine(s.p)
+	if err != nil {
+		return err
+	}
+	opts := api.UpOptions{
+		// What `docker compose up` passes by default (cmd/compose/up.go), orphans aside: the project
+		// name is the run's own.
+		Create: api.CreateOptions{Services: pc.ServiceNames(), Recreate: api.RecreateDiverged,
+			RecreateDependencies: api.RecreateDiverged, Inherit: true, IgnoreOrphans: true, QuietPull: true},
+		Start: api.StartOptions{Project: pc, WaitTimeout: s.o.WaitTimeout},
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.eng.Up(ctx, pc, opts) }()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("run-e2e stopped while starting the platform: %w", context.Cause(ctx))
+	case err := <-done:
 		if ctx.Err() != nil {
-			return res, fmt.Errorf("run-e2e stopped while starting the platform: %w", context.Cause(ctx))
+			return fmt.Errorf("run-e2e stopped while starting the platform: %w", context.Cause(ctx))
 		}
-		return res, err
+		if err != nil && engineTooOld.MatchString(err.Error()) {
+			return &InputError{fmt.Errorf("compose-file: %w (the Docker engine here is older)", err)}
+		}
+		if err != nil {
+			return s.notReady(err)
+		}
 	}
-	v, ok := ids.Load(o.TestService)
+	return nil
+}
+
+// engineTooOld is how Compose refuses a key the engine is too old for ("interface_name requires
+// Docker Engine v28.1 or later"): the project asks for what this runner cannot give.
+var engineTooOld = regexp.MustCompile(`requires Docker Engine v[0-9.]+ or later`)
+
+// forEngine is the project as Compose's engine must see it: every service's image is on the engine
+// (pull_policy never: the config hash leaves it out, so the containers are Compose's own), and, in a
+// container action, the workspace's bind sources and secret and config files named as the engine's
+// host sees them.
+func (r *Runner) forEngine(p *types.Project) (*types.Project, error) {
+	pc, err := p.WithServicesTransform(func(_ string, s types.ServiceConfig) (types.ServiceConfig, error) {
+		s.PullPolicy = types.PullPolicyNever
+		for i, v := range s.Volumes {
+			if v.Type == types.VolumeTypeBind {
+				s.Volumes[i].Source = r.hostPath(v.Source)
+			}
+		}
+		return s, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for k, sec := range pc.Secrets {
+		if sec.File != "" {
+			sec.File = r.hostPath(sec.File)
+			pc.Secrets[k] = sec
+		}
+	}
+	for k, c := range pc.Configs {
+		if c.File != "" {
+			c.File = r.hostPath(c.File)
+			pc.Configs[k] = c
+		}
+	}
+	return pc, nil
+}
+
+// notReady names, from what Compose said, the dependency that did not come up: the first service (in
+// Order) that never started, and its first dependency whose condition is not met.
+func (s *session) notReady(err error) error {
+	for _, name := range Order(s.p) {
+		if st, _, _ := s.t.get(name); st.started || st.exited {
+			continue
+		}
+		deps := s.p.Services[name].DependsOn
+		for _, dep := range slices.Sorted(maps.Keys(deps)) {
+			if _, ok := s.p.Services[dep]; !ok {
+				continue
+			}
+			st, _, _ := s.t.get(dep)
+			if met, _ := condition(st, deps[dep].Condition); met {
+				continue
+			}
+			why := err.Error() + " (" + st.String() + ")"
+			if strings.Contains(err.Error(), "timeout waiting for dependencies") {
+				why = fmt.Sprintf("not after %s (%s)", s.o.WaitTimeout, st)
+			}
+			return &NotReadyError{Service: dep, Condition: deps[dep].Condition, Why: why}
+		}
+	}
+	return fmt.Errorf("start the platform: %w", err)
+}
+
+// test waits for the test service's exit and copies its reports.
+func (s *session) test(ctx context.Context, res *Result) error {
+	ids, err := s.containers(ctx)
+	if err != nil {
+		return err
+	}
+	id, ok := ids[s.o.TestService]
 	if !ok {
-		return res, fmt.Errorf("test service %s was not started", o.TestService)
+		return fmt.Errorf("test service %s was not started", s.o.TestService)
 	}
-	id := v.(string)
-	waitC, errC := r.Docker.ContainerWait(ctx, id, container.WaitConditionNotRunning)
+	waitC, errC := s.r.Docker.ContainerWait(ctx, id, container.WaitConditionNotRunning)
 	select {
 	case w := <-waitC:
 		res.ExitCode = int(w.StatusCode)
 	case werr := <-errC:
 		if ctx.Err() != nil {
-			return res, fmt.Errorf("test service %s did not finish: %w", o.TestService, context.Cause(ctx))
+			return fmt.Errorf("test service %s did not finish: %w", s.o.TestService, context.Cause(ctx))
 		}
-		return res, fmt.Errorf("wait for test service %s: %w", o.TestService, werr)
+		return fmt.Errorf("wait for test service %s: %w", s.o.TestService, werr)
 	}
-	r.infof("test service %s exited %d", o.TestService, res.ExitCode)
-	if c, ierr := r.Docker.ContainerInspect(ctx, id); ierr == nil && c.Config != nil {
+	s.r.infof("test service %s exited %d", s.o.TestService, res.ExitCode)
+	if c, ierr := s.r.Docker.ContainerInspect(ctx, id); ierr == nil && c.Config != nil {
 		res.WorkingDir = c.Config.WorkingDir
 	}
-	if o.Reports != "" {
-		res.Reports, err = r.copyReports(ctx, id, o.Reports, o.ReportsDir, o.redact)
-		if err != nil {
-			return res, err
+	if s.o.Reports != "" {
+		res.Reports, err = s.r.copyReports(ctx, id, s.o.Reports, s.o.ReportsDir, s.o.redact)
+	}
+	return err
+}
+
+// containers maps each service of the project to its container (the first replica).
+func (s *session) containers(ctx context.Context) (map[string]string, error) {
+	cs, err := s.r.Docker.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(
+		filters.Arg("label", labelProject+"="+s.p.Name), filters.Arg("label", "com.docker.compose.oneoff=False"))})
+	if err != nil {
+		return nil, fmt.Errorf("list the project's containers: %w", err)
+	}
+	ids := map[string]string{}
+	for _, c := range cs {
+		svc := c.Labels[labelService]
+		if _, ok := ids[svc]; !ok || c.Labels["com.docker.compose.container-number"] == "1" {
+			ids[svc] = c.ID
 		}
 	}
-	return res, nil
+	return ids, nil
+}
+
+// teardown keeps what is worth keeping and removes everything. A cancelled step is killed by the
+// runner about 10 s after its first signal: then everything is removed first, and the logs kept are
+// what the followers read until then. Otherwise the logs of what failed are read from the engine
+// before the containers go.
+func (s *session) teardown(ctx context.Context, res *Result, err error) error {
+	if !res.Cancelled && (err != nil || res.ExitCode != 0) {
+		culprit := ""
+		var nr *NotReadyError
+		if errors.As(err, &nr) {
+			culprit = nr.Service
+		}
+		s.collectLogs(ctx, res, culprit)
+	}
+	res.Ready = s.readiness()
+	// What to keep of a cancelled run is decided before teardown kills the rest.
+	keep := map[string]bool{}
+	if res.Cancelled {
+		s.follow.connected(200 * time.Millisecond)
+		for name := range s.p.Services {
+			keep[name] = name == s.o.TestService || failed(s.t, name)
+		}
+	}
+	s.g.stop() // nothing more is created or started
+	_ = Down(ctx, s.r.Docker, s.p.Name)
+	// A create the engine was still working on lands after that first sweep: sweep again once it has
+	// (a few list calls when nothing is left). After a cancel that wait is short, since the runner
+	// kills the step soon.
+	wait := downTimeout
+	if res.Cancelled {
+		wait = cancelGrace
+	}
+	waitGroup(&s.g.inflight, wait)
+	s.g.lastSweep() // from now on a create that lands removes what it made
+	if derr := Down(ctx, s.r.Docker, s.p.Name); derr != nil {
+		err = errors.Join(err, fmt.Errorf("teardown: %w", derr))
+	}
+	if res.Cancelled {
+		// A create still in flight removes what it made when it lands; give it the time that remains
+		// before the runner's kill, since the process exits when Run returns.
+		waitGroup(&s.g.inflight, lateGrace)
+	}
+	s.follow.stop()
+	waitGroup(&s.follow.wg, time.Second)
+	if res.Cancelled {
+		s.r.keepLogs(s.p, s.o, res, func(svc string) (string, bool) {
+			if !keep[svc] {
+				return "", false
+			}
+			return s.follow.text(svc)
+		})
+	}
+	return err
+}
+
+// readiness is, for each service that started with dependencies, how soon after the last of them
+// met its condition, dependencies first.
+func (s *session) readiness() []Readiness {
+	var out []Readiness
+	for _, name := range Order(s.p) {
+		st, _, _ := s.t.get(name)
+		if st.startedAt.IsZero() {
+			continue
+		}
+		var last Readiness
+		var readyAt time.Time
+		for dep, d := range s.p.Services[name].DependsOn {
+			dst, _, _ := s.t.get(dep)
+			if at := dst.metAt(d.Condition); !at.IsZero() && at.After(readyAt) && !at.After(st.startedAt) {
+				readyAt, last = at, Readiness{Service: name, After: dep, Condition: d.Condition}
+			}
+		}
+		if !readyAt.IsZero() {
+			last.Latency = st.startedAt.Sub(readyAt)
+			out = append(out, last)
+		}
+	}
+	return out
 }
 
 // waitGroup waits for wg, at most d.
@@ -386,33 +466,38 @@ func staticPrefix(glob string) string {
 const cancelGrace = 3 * time.Second
 
 // lateGrace is how long a cancelled run waits, after its last sweep, for creates still in flight to
-// land and remove themselves: with cancelGrace and two sweeps, well inside the 7.5 s before the
-// runner's SIGTERM. A create the engine takes longer than that over is left, labelled with the project.
-const lateGrace = 2 * time.Second
+// land and remove themselves: with cancelGrace and two sweeps, inside the 7.5 s before the runner's
+// SIGTERM. A create the engine takes longer than that over is left, labelled with the project.
+const lateGrace = 3 * time.Second
 
 // logsTimeout bounds the collection of logs after a failure.
 const logsTimeout = 30 * time.Second
 
 // collectLogs reads from the engine the last lines of the test service, of the service that never
 // got ready, and of every service that is unhealthy or exited non-zero, and keeps them.
-func (r *Runner) collectLogs(ctx context.Context, p *types.Project, o Options, t *tracker, ids *sync.Map, res *Result, culprit string) {
+func (s *session) collectLogs(ctx context.Context, res *Result, culprit string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logsTimeout)
 	defer cancel()
-	tail := o.LogsTail
+	tail := s.o.LogsTail
 	if tail <= 0 {
 		tail = 200
 	}
-	r.keepLogs(p, o, res, func(svc string) (string, bool) {
-		if svc != o.TestService && svc != culprit && !failed(t, svc) {
+	ids, err := s.containers(ctx)
+	if err != nil {
+		s.r.infof("logs: %v", err)
+		return
+	}
+	s.r.keepLogs(s.p, s.o, res, func(svc string) (string, bool) {
+		if svc != s.o.TestService && svc != culprit && !failed(s.t, svc) {
 			return "", false
 		}
-		v, ok := ids.Load(svc)
+		id, ok := ids[svc]
 		if !ok {
 			return "", false
 		}
-		text, err := r.logs(ctx, v.(string), p.Services[svc].Tty, tail)
+		text, err := s.r.logs(ctx, id, s.p.Services[svc].Tty, tail)
 		if err != nil {
-			r.infof("log of %s: %v", svc, err)
+			s.r.infof("log of %s: %v", svc, err)
 			return "", false
 		}
 		return text, true
@@ -459,4 +544,18 @@ func (r *Runner) logs(ctx context.Context, id string, tty bool, tail int) (strin
 		_, err = stdcopy.StdCopy(&buf, &buf, body)
 	}
 	return buf.String(), err
+}
+
+// hostPath turns a bind-mount source as slipway sees it into the path the engine sees. In a
+// container action the workspace is mounted at /github/workspace from a host directory, and
+// containers slipway starts are siblings on the host's engine: their bind sources must be host
+// paths. WorkspaceHost (from the runner's mounts) maps the prefix; outside a container it is empty.
+func (r *Runner) hostPath(p string) string {
+	if r.WorkspaceHost == "" || r.Workspace == "" {
+		return p
+	}
+	if p == r.Workspace || strings.HasPrefix(p, r.Workspace+"/") {
+		return r.WorkspaceHost + strings.TrimPrefix(p, r.Workspace)
+	}
+	return p
 }

@@ -12,11 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	mobyclient "github.com/moby/moby/client"
 
 	"github.com/slipway-actions/slipway/internal/compose/composetest"
 	"github.com/slipway-actions/slipway/internal/dockertest"
@@ -48,7 +46,7 @@ func project(t *testing.T, edits ...string) (*Runner, Spec) {
 
 func run(t *testing.T, r *Runner, s Spec, o Options) (*Result, error) {
 	t.Helper()
-	p, err := Load(context.Background(), s)
+	p, _, err := Load(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +117,7 @@ func TestRun_FailedMigrationStopsThePlatform(t *testing.T) {
 	r, s := project(t, `[migrate, -exit, "0"]`, `[migrate, -exit, "3"]`)
 	res, err := run(t, r, s, Options{WaitTimeout: time.Minute})
 	var nr *NotReadyError
-	if !errors.As(err, &nr) || nr.Service != "migrate" || nr.Why != "exited 3" {
+	if !errors.As(err, &nr) || nr.Service != "migrate" || !strings.Contains(nr.Why, `service "migrate" didn't complete successfully: exit 3`) {
 		t.Fatalf("err = %v", err)
 	}
 	if !strings.Contains(res.Log("migrate"), "migrating") {
@@ -132,7 +130,7 @@ func TestRun_FailedMigrationStopsThePlatform(t *testing.T) {
 func TestRun_CancelMidRunLeavesNothing(t *testing.T) {
 	t.Parallel()
 	r, s := project(t, `[e2e, -url, "http://api:8080/health", -reports, /reports]`, `[sleep]`)
-	p, err := Load(context.Background(), s)
+	p, _, err := Load(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,10 +166,11 @@ func TestRun_CancelMidRunLeavesNothing(t *testing.T) {
 	}
 }
 
-// slowCreate is an engine whose creates land late: the run is cancelled while the engine is still
-// creating a container, as when a cancel arrives mid-create. It records every start.
+// slowCreate is the client of Compose's engine, whose creates land late: the run is cancelled while
+// the engine is still creating a container, as when a cancel arrives mid-create. It records every
+// start.
 type slowCreate struct {
-	client.APIClient
+	mobyclient.APIClient
 	cancel  context.CancelFunc
 	delay   time.Duration
 	landed  chan struct{} // closed when the first create has landed
@@ -180,15 +179,14 @@ type slowCreate struct {
 	started []string
 }
 
-func (s *slowCreate) ContainerCreate(ctx context.Context, cfg *container.Config, host *container.HostConfig, net *network.NetworkingConfig,
-	pl *ocispec.Platform, name string) (container.CreateResponse, error) {
+func (s *slowCreate) ContainerCreate(ctx context.Context, o mobyclient.ContainerCreateOptions) (mobyclient.ContainerCreateResult, error) {
 	s.cancel()
 	time.Sleep(s.delay)
 	defer s.once.Do(func() { close(s.landed) })
-	return s.APIClient.ContainerCreate(ctx, cfg, host, net, pl, name)
+	return s.APIClient.ContainerCreate(ctx, o)
 }
 
-func (s *slowCreate) ContainerStart(ctx context.Context, id string, o container.StartOptions) error {
+func (s *slowCreate) ContainerStart(ctx context.Context, id string, o mobyclient.ContainerStartOptions) (mobyclient.ContainerStartResult, error) {
 	s.mu.Lock()
 	s.started = append(s.started, id)
 	s.mu.Unlock()
@@ -206,13 +204,17 @@ func TestRun_CreateLandingAfterACancelIsRemovedNotStarted(t *testing.T) {
 			// db, created first, needs no network of the project: its late create still lands after
 			// teardown removed the network.
 			r, s := project(t, "command: [serve, -delay, 500ms]", "command: [serve, -delay, 500ms]\n    network_mode: none")
-			p, err := Load(context.Background(), s)
+			p, _, err := Load(context.Background(), s)
 			if err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
-			slow := &slowCreate{APIClient: r.Docker, cancel: cancel, delay: delay, landed: make(chan struct{})}
-			r.Docker = slow
+			engine, err := EngineClient(r.Docker.DaemonHost())
+			if err != nil {
+				t.Fatal(err)
+			}
+			slow := &slowCreate{APIClient: engine, cancel: cancel, delay: delay, landed: make(chan struct{})}
+			r.Engine = slow
 			start := time.Now()
 			res, err := r.Run(ctx, p, Options{TestService: "e2e", WaitTimeout: time.Minute})
 			took := time.Since(start)
@@ -228,7 +230,7 @@ func TestRun_CreateLandingAfterACancelIsRemovedNotStarted(t *testing.T) {
 			default:
 				t.Errorf("Run returned after %s, before the create landed", took)
 			}
-			if n, err := Leftovers(context.Background(), slow.APIClient, s.ProjectName); err != nil || n != 0 {
+			if n, err := Leftovers(context.Background(), r.Docker, s.ProjectName); err != nil || n != 0 {
 				t.Errorf("%d leftovers when Run returned (%v)", n, err)
 			}
 			slow.mu.Lock()
@@ -240,8 +242,8 @@ func TestRun_CreateLandingAfterACancelIsRemovedNotStarted(t *testing.T) {
 	}
 }
 
-// A published port that is already taken on the host fails the start with the engine's reason, and
-// nothing is left behind.
+// A published port that is already taken on the host fails the start with the engine's reason: the
+// platform did not come up, and nothing is left behind.
 func TestRun_PortClashIsAClearError(t *testing.T) {
 	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -253,7 +255,8 @@ func TestRun_PortClashIsAClearError(t *testing.T) {
 	r, s := project(t, "command: [serve, -delay, 500ms]", `command: [serve, -delay, 500ms]
     ports: ["127.0.0.1:`+port+`:8080"]`)
 	_, err = run(t, r, s, Options{WaitTimeout: time.Minute})
-	if err == nil || !strings.Contains(err.Error(), "service db: start") || !strings.Contains(err.Error(), port) {
+	var nr *NotReadyError
+	if !errors.As(err, &nr) || nr.Service != "db" || !strings.Contains(err.Error(), port) || !strings.Contains(err.Error(), "address already in use") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -274,7 +277,7 @@ func TestBuild_BuildsServicesWithABuildSection(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(s.WorkDir, "compose.yml"), []byte(compose), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p, err := Load(context.Background(), s)
+	p, _, err := Load(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,5 +307,44 @@ func TestHostPath_MapsTheWorkspaceOnly(t *testing.T) {
 	}
 	if got := (&Runner{Workspace: "/w"}).hostPath("/w/x"); got != "/w/x" {
 		t.Errorf("outside a container: %q", got)
+	}
+}
+
+// In a container action the engine sees the workspace under its host path: bind sources and the
+// secret and config files Compose bind-mounts are named so; pull_policy is never (the images are
+// there), and the project itself is left as it was.
+func TestForEngine_NamesTheWorkspaceAsTheEngineSeesIt(t *testing.T) {
+	t.Parallel()
+	dir := writeFiles(t, map[string]string{"compose.yml": `services:
+  e2e:
+    image: x
+    pull_policy: always
+    volumes: [./data:/data, /var/run/docker.sock:/var/run/docker.sock]
+    secrets: [token]
+    configs: [settings]
+secrets: {token: {file: ./token.txt}}
+configs: {settings: {file: ./settings.ini}}
+`})
+	p, _, err := Load(context.Background(), Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "p", TestService: "e2e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Runner{Workspace: dir, WorkspaceHost: "/home/runner/work/web/web"}
+	pc, err := r.forEngine(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2e := pc.Services["e2e"]
+	for what, ok := range map[string]bool{
+		"bind":           e2e.Volumes[0].Source == "/home/runner/work/web/web/data",
+		"socket":         e2e.Volumes[1].Source == "/var/run/docker.sock",
+		"secret":         pc.Secrets["token"].File == "/home/runner/work/web/web/token.txt",
+		"config":         pc.Configs["settings"].File == "/home/runner/work/web/web/settings.ini",
+		"pull_policy":    e2e.PullPolicy == "never",
+		"left as it was": p.Services["e2e"].Volumes[0].Source == filepath.Join(dir, "data") && p.Secrets["token"].File == filepath.Join(dir, "token.txt"),
+	} {
+		if !ok {
+			t.Errorf("%s: %+v %+v %+v", what, e2e.Volumes, pc.Secrets, pc.Configs)
+		}
 	}
 }

@@ -19,6 +19,20 @@ type state struct {
 	code                                int
 	health                              string
 	since                               time.Time // when it got to its latest state
+	// When it first started, first became healthy and first exited 0: when each depends_on condition
+	// was first met.
+	startedAt, healthyAt, completedAt time.Time
+}
+
+// metAt is when s first met a depends_on condition; zero if it never did.
+func (s state) metAt(cond string) time.Time {
+	switch cond {
+	case "service_healthy":
+		return s.healthyAt
+	case "service_completed_successfully":
+		return s.completedAt
+	}
+	return s.startedAt
 }
 
 func (s state) String() string {
@@ -43,10 +57,12 @@ type tracker struct {
 	states  map[string]*state
 	changed chan struct{} // closed and replaced on every change
 	err     error         // the event stream broke
+	// onStart is called with each service's container the first time it starts (not on a restart).
+	onStart func(svc, id string)
 }
 
-func newTracker() *tracker {
-	return &tracker{states: map[string]*state{}, changed: make(chan struct{})}
+func newTracker(onStart func(svc, id string)) *tracker {
+	return &tracker{states: map[string]*state{}, changed: make(chan struct{}), onStart: onStart}
 }
 
 // watch subscribes to the project's container events; call it before creating anything.
@@ -88,14 +104,27 @@ func (t *tracker) apply(m events.Message) {
 	now := time.Now()
 	switch action := string(m.Action); {
 	case action == "start":
-		*s = state{started: true, since: now}
+		first := s.startedAt.IsZero()
+		*s = state{started: true, since: now, startedAt: s.startedAt, healthyAt: s.healthyAt, completedAt: s.completedAt}
+		if first {
+			s.startedAt = now
+			if t.onStart != nil {
+				t.onStart(svc, m.Actor.ID)
+			}
+		}
 	case action == "die":
 		s.exited, s.since = true, now
 		s.code, _ = strconv.Atoi(m.Actor.Attributes["exitCode"])
+		if s.code == 0 && s.completedAt.IsZero() {
+			s.completedAt = now
+		}
 	case strings.HasPrefix(action, "health_status"):
 		h := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(action, "health_status"), ":"))
 		s.health, s.since = h, now
 		s.healthy, s.unhealthy = h == "healthy", h == "unhealthy"
+		if s.healthy && s.healthyAt.IsZero() {
+			s.healthyAt = now
+		}
 	default:
 		return
 	}
@@ -142,33 +171,4 @@ func condition(s state, cond string) (bool, error) {
 		}
 	}
 	return false, nil
-}
-
-// waitFor blocks until svc meets cond, fails it, or ctx ends; progress is called when the state
-// changes and every ten seconds.
-func (t *tracker) waitFor(ctx context.Context, svc, cond string, progress func(state)) (state, error) {
-	tick := time.NewTicker(10 * time.Second)
-	defer tick.Stop()
-	last := ""
-	for {
-		s, changed, err := t.get(svc)
-		if err != nil {
-			return s, err
-		}
-		ok, why := condition(s, cond)
-		if ok || why != nil {
-			return s, why
-		}
-		if s.String() != last {
-			last = s.String()
-			progress(s)
-		}
-		select {
-		case <-ctx.Done():
-			return s, ctx.Err()
-		case <-tick.C:
-			progress(s)
-		case <-changed:
-		}
-	}
 }

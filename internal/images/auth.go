@@ -98,7 +98,7 @@ func (b *Builder) logins(images []string) (map[string]registry.AuthConfig, error
 // directory, possibly the workspace; BuildKit then asks for the credentials themselves.
 func authProvider(login LoginFunc) session.Attachable {
 	cf := configfile.New("")
-	p := authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{ConfigFile: cf})
+	p := authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{AuthConfigProvider: authprovider.LoadAuthConfig(cf)})
 	return &lazyAuth{inner: p.(auth.AuthServer), cf: cf, login: login, asked: map[string]bool{}}
 }
 

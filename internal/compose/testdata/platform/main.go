@@ -14,6 +14,8 @@
 //	                               ulimits, namespaces, mounts…) to /facts/x.json
 //	platform count FILE OUT        adds one to the number in FILE (a cache mount) and copies it to OUT
 //	platform copy FROM TO          copies a file (a build secret, a built file into the reports)
+//	platform flaky -delay 1s       crashes (exit 3) the first time it runs in a container, then serves
+//	                               as serve does: a restart policy brings it up on the second run
 package main
 
 import (
@@ -47,6 +49,14 @@ func main() {
 	get := fs.String("get", "", "")
 	_ = fs.Parse(os.Args[2:])
 	switch os.Args[1] {
+	case "flaky":
+		// The container's own filesystem outlives a restart: the marker says this is the second run.
+		if _, err := os.Stat("/crashed-once"); err != nil {
+			_ = os.WriteFile("/crashed-once", nil, 0o644)
+			fmt.Println("crashing on the first run")
+			os.Exit(3)
+		}
+		fallthrough
 	case "serve":
 		fmt.Println("starting; healthy in", *delay)
 		time.AfterFunc(*delay, func() { _ = os.WriteFile("/tmp/healthy", nil, 0o644); fmt.Println("ready") })
