@@ -18,9 +18,9 @@ import (
 
 // EngineClient is the client Compose's engine drives the Docker Engine with (Compose v5 speaks
 // through the moby/moby client module), for the engine at host (a DOCKER_HOST value; empty for the
-// environment's or the default socket), with the API version negotiated as docker does.
+// environment's or the default socket); it negotiates the API version, as this client always does.
 func EngineClient(host string) (mobyclient.APIClient, error) {
-	opts := []mobyclient.Opt{mobyclient.FromEnv, mobyclient.WithAPIVersionNegotiation()}
+	opts := []mobyclient.Opt{mobyclient.FromEnv}
 	if host != "" {
 		opts = append(opts, mobyclient.WithHost(host))
 	}

@@ -1,8 +1,6 @@
 package compose
 
 import (
-	"slices"
-
 	"github.com/compose-spec/compose-go/v2/types"
 )
 
@@ -43,14 +41,4 @@ func depsPlaced(p *types.Project, name string, placed map[string]bool) bool {
 		}
 	}
 	return true
-}
-
-// rank is a service's position in Order, for sorting.
-func rank(order []string) func(string) int {
-	return func(s string) int {
-		if i := slices.Index(order, s); i >= 0 {
-			return i
-		}
-		return len(order)
-	}
 }

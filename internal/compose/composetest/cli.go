@@ -1,6 +1,7 @@
 package composetest
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +23,15 @@ var (
 // and shared by every test binary after that.
 func ComposeCLI(t testing.TB) string {
 	t.Helper()
+	bin, err := BuildComposeCLI()
+	if err != nil {
+		t.Fatalf("the Compose CLI could not be built: %v", err)
+	}
+	return bin
+}
+
+// BuildComposeCLI is ComposeCLI for programs (bench/e2e).
+func BuildComposeCLI() (string, error) {
 	cliOnce.Do(func() {
 		out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}} {{.Version}}", "github.com/docker/compose/v5").Output()
 		if err != nil {
@@ -30,7 +40,7 @@ func ComposeCLI(t testing.TB) string {
 		}
 		f := strings.Fields(string(out))
 		if len(f) != 2 {
-			cliErr = &exec.Error{Name: "go list -m github.com/docker/compose/v5", Err: os.ErrNotExist}
+			cliErr = fmt.Errorf("go list -m github.com/docker/compose/v5: %q", out)
 			return
 		}
 		dir, version := f[0], f[1]
@@ -54,8 +64,7 @@ func ComposeCLI(t testing.TB) string {
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := build.CombinedOutput(); err != nil {
 			_ = os.Remove(tmp.Name())
-			cliErr = &exec.ExitError{Stderr: out}
-			t.Logf("go build ./cmd in %s: %v\n%s", dir, err, out)
+			cliErr = fmt.Errorf("go build ./cmd in %s: %v\n%s", dir, err, out)
 			return
 		}
 		// Another test binary may have built it meanwhile: the rename is atomic either way.
@@ -63,8 +72,5 @@ func ComposeCLI(t testing.TB) string {
 			cliPath = bin
 		}
 	})
-	if cliPath == "" {
-		t.Fatalf("the Compose CLI could not be built: %v", cliErr)
-	}
-	return cliPath
+	return cliPath, cliErr
 }
