@@ -4,7 +4,7 @@
 GOBIN := $(shell go env GOPATH)/bin
 GO_FILES := $(shell git ls-files '*.go' 2>/dev/null)
 
-.PHONY: setup test check unit local bench binaries image
+.PHONY: setup test check unit fuzz local bench binaries image
 
 # The actions: every directory under actions/ with an action.yml.
 ACTIONS := $(patsubst actions/%/action.yml,%,$(wildcard actions/*/action.yml))
@@ -28,7 +28,14 @@ check: setup
 unit: setup
 	go test -race -count=1 -timeout 30m ./...
 
-test: check unit
+# fuzz: the parsers of what a pull request controls, a few seconds each (their seeds run in unit too).
+FUZZ := ./internal/compose:FuzzCheckTrust
+fuzz: setup
+	@for f in $(FUZZ); do \
+	  go test -run '^$$' -fuzz "^$${f#*:}$$" -fuzztime 5s "$${f%%:*}" || exit 1; \
+	done
+
+test: check unit fuzz
 
 # local: the main job on this machine (see README).
 local: setup

@@ -39,12 +39,21 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if v := k.Getenv("COMPOSE_PROFILES"); v != "" {
 		env = append(env, "COMPOSE_PROFILES="+v)
 	}
+	clients := factory.New(k.Getenv, k.Debugf)
+	trust, err := trustOf(k, clients, cfg)
+	if err != nil {
+		return err
+	}
 	p, unsupported, err := compose.Load(ctx, compose.Spec{Files: cfg.ComposeFiles, WorkDir: ws, ProjectDir: cfg.ProjectDir, ProjectName: name,
-		EnvFiles: nonEmpty(cfg.EnvFile), Env: env, TestService: cfg.TestService, Services: cfg.Services, Profiles: cfg.Profiles})
+		EnvFiles: nonEmpty(cfg.EnvFile), Env: env, TestService: cfg.TestService, Services: cfg.Services, Profiles: cfg.Profiles,
+		HostFiles: cfg.Allow["host-files"]})
 	if err != nil {
 		return classify(err)
 	}
 	p = compose.Prepare(p, cfg.TestService, cfg.TestCommand, cfg.BaseURL)
+	if err := compose.CheckTrust(p, trust); err != nil {
+		return classify(err)
+	}
 	notes, err := compose.Check(p, cfg.TestService)
 	notes = append(unsupported, notes...)
 	if len(notes) > 0 {
@@ -53,7 +62,6 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if err != nil {
 		return classify(err)
 	}
-	clients := factory.New(k.Getenv, k.Debugf)
 	var given map[string]compose.Login
 	if cfg.Login.Username != "" {
 		given = map[string]compose.Login{cfg.Registry: cfg.Login}
@@ -126,6 +134,24 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		return actionkit.Failed(fmt.Errorf("test service %s exited %d", cfg.TestService, res.ExitCode))
 	}
 	return nil
+}
+
+// trustOf decides whether the project is trusted: untrusted: auto trusts it but on pull_request_target
+// and on a pull request from a fork, where what the job holds is more than the pull request should get.
+func trustOf(k *actionkit.Kit, clients *factory.Factory, cfg config) (compose.Trust, error) {
+	t := compose.Trust{Untrusted: cfg.Untrusted == "true", Workspace: cfg.Workspace, Allow: cfg.Allow}
+	why := "untrusted: true"
+	if cfg.Untrusted == "auto" {
+		ev, err := clients.Event()
+		if err != nil {
+			return t, err
+		}
+		t.Untrusted, why = ev.Untrusted()
+	}
+	if t.Untrusted {
+		k.Infof("untrusted project (%s): no privileged container, host namespace, added capability, device, unconfined security option, host bind outside the workspace or external network or volume, unless allow names it", why)
+	}
+	return t, nil
 }
 
 // loginAdvice says where run-e2e looked for a login and how to give one. In a container action HOME

@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
+
 	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
 	"github.com/slipway-actions/slipway/internal/compose"
 	"github.com/slipway-actions/slipway/internal/compose/composetest"
@@ -253,5 +257,66 @@ func TestRunE2E_SecretsNeverReachTheArtifacts(t *testing.T) {
 		if strings.Contains(line, secret) && !strings.HasPrefix(line, "::add-mask::") {
 			t.Errorf("the secret was printed: %s", line)
 		}
+	}
+}
+
+// A pull request's Compose file on pull_request_target is hostile: naming the runner's
+// /proc/self/environ as a secret (the action's inputs, the registry password among them) or asking
+// for a privileged container is exit 2, naming each, and the engine never creates a container of the
+// project. On a trusted push, the privileged container would run; the secret file still needs
+// allow: host-files.
+func TestRunE2E_HostileComposeFileIsRefusedBeforeAnythingIsCreated(t *testing.T) {
+	t.Parallel()
+	cli := dockertest.Client(t)
+	r, ws := platformWorkspace(t, "    command: [serve, -delay, 500ms]", "    command: [serve, -delay, 500ms]\n    privileged: true\n    secrets: [env]")
+	f, err := os.OpenFile(filepath.Join(ws, "docker-compose.yml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("secrets:\n  env: {file: /proc/self/environ}\n"); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Close()
+	event := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(event, []byte(`{"action":"opened","number":1,"pull_request":{"number":1,"head":{"sha":"abc","repo":{"full_name":"mallory/web","fork":true}},"base":{"repo":{"full_name":"acme/web"}}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.Env["GITHUB_EVENT_NAME"], r.Env["GITHUB_EVENT_PATH"] = "pull_request_target", event
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	name := r.Env["INPUT_PROJECT-NAME"]
+	creates, _ := cli.Events(ctx, events.ListOptions{Filters: filters.NewArgs(filters.Arg("type", "container"),
+		filters.Arg("event", "create"), filters.Arg("label", "com.docker.compose.project="+name))})
+	res := r.Run(t, context.Background(), realMain)
+	for _, want := range []string{
+		"untrusted project (the run is on pull_request_target)",
+		"service db: privileged: refused for a project run-e2e does not trust (add privileged to allow",
+		"secret env: /proc/self/environ is outside the workspace: refused (add host-files to allow",
+	} {
+		if res.Code != 2 || !strings.Contains(res.Stdout, want) {
+			t.Errorf("exit %d, want 2 saying %q; log:\n%s", res.Code, want, res.Stdout)
+		}
+	}
+	// The engine reports events in order: a container of the project created now, after the run, is
+	// the first create reported unless the run created one.
+	marker, err := cli.ContainerCreate(context.Background(), &container.Config{Image: composetest.PlatformImage(t, cli),
+		Labels: map[string]string{"com.docker.compose.project": name}}, nil, nil, nil, name+"-marker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = cli.ContainerRemove(context.Background(), marker.ID, container.RemoveOptions{Force: true})
+	select {
+	case m := <-creates:
+		if m.Actor.ID != marker.ID {
+			t.Errorf("the engine created a container of the project: %v", m.Actor.Attributes)
+		}
+	case <-time.After(time.Minute):
+		t.Error("the engine never reported the marker's create")
+	}
+	// Trusted (a push): privileged passes the trust check; the file outside the workspace does not.
+	r.Env["GITHUB_EVENT_NAME"] = "push"
+	res = r.Run(t, context.Background(), realMain)
+	if res.Code != 2 || strings.Contains(res.Stdout, "privileged: refused") || !strings.Contains(res.Stdout, "secret env: /proc/self/environ is outside the workspace") {
+		t.Errorf("trusted: exit %d; log:\n%s", res.Code, res.Stdout)
 	}
 }

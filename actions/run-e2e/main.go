@@ -7,6 +7,8 @@ import (
 	_ "embed"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
@@ -44,6 +46,8 @@ type config struct {
 	TestCommand  []string
 	Registry     string // the registry the login inputs are for
 	Login        compose.Login
+	Untrusted    string          // auto, true or false
+	Allow        map[string]bool // keys an untrusted project may use anyway, and host-files
 }
 
 func parseConfig(k *actionkit.Kit) (config, error) {
@@ -66,6 +70,14 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		TestCommand:  in.Multiline("test-command"),
 		Registry:     compose.RegistryHost(in.String("registry")),
 		Login:        compose.Login{Username: in.String("registry-username"), Password: in.Secret("registry-password")},
+		Untrusted:    in.Enum("untrusted", "auto", "true", "false"),
+		Allow:        map[string]bool{},
+	}
+	for _, a := range in.List("allow") {
+		if !slices.Contains(compose.Allowable, a) {
+			in.Invalid("allow", "%q is not one of %s", a, strings.Join(compose.Allowable, ", "))
+		}
+		cfg.Allow[a] = true
 	}
 	if cfg.Timeout > 0 && cfg.WaitTimeout > cfg.Timeout {
 		in.Invalid("wait-timeout", "%s is longer than timeout (%s)", cfg.WaitTimeout, cfg.Timeout)

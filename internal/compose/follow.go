@@ -15,11 +15,17 @@ import (
 // maxLine is how much of one line a tailBuffer keeps.
 const maxLine = 64 << 10
 
-// tailBuffer keeps the last lines written to it: what a container printed, as it prints it.
+// maxLogBytes is how much of one service's output a tailBuffer keeps, whatever logs-tail says: a
+// service printing gigabytes costs the run no more than this.
+const maxLogBytes = 4 << 20
+
+// tailBuffer keeps the last lines written to it, at most max lines and maxLogBytes: what a container
+// printed, as it prints it.
 type tailBuffer struct {
 	mu      sync.Mutex
 	max     int
 	lines   []string
+	bytes   int // of lines
 	partial []byte
 }
 
@@ -33,9 +39,12 @@ func (b *tailBuffer) Write(p []byte) (int, error) {
 			break
 		}
 		b.lines = append(b.lines, string(b.partial[:i]))
+		b.bytes += i + 1
 		b.partial = b.partial[i+1:]
-		if len(b.lines) > b.max {
-			b.lines = b.lines[len(b.lines)-b.max:]
+		for len(b.lines) > b.max || b.bytes > maxLogBytes {
+			b.bytes -= len(b.lines[0]) + 1
+			b.lines[0] = ""
+			b.lines = b.lines[1:]
 		}
 	}
 	if len(b.partial) > maxLine { // of a line that never ends, its last part is kept

@@ -23,3 +23,18 @@ func TestTailBuffer_KeepsTheLastLinesAsTheyArrive(t *testing.T) {
 		t.Errorf("a line that never ends keeps %d bytes, want its last %d", len(got), maxLine)
 	}
 }
+
+// A service that prints more than logs-tail's lines can hold keeps at most maxLogBytes of its last
+// lines, whatever logs-tail says.
+func TestTailBuffer_KeepsAtMostMaxLogBytes(t *testing.T) {
+	t.Parallel()
+	b := &tailBuffer{max: 100000}
+	line := strings.Repeat("y", 1023) + "\n"
+	for range 3 * maxLogBytes / len(line) {
+		_, _ = b.Write([]byte(line))
+	}
+	_, _ = b.Write([]byte("last\n"))
+	if got := b.String(); len(got) > maxLogBytes || !strings.HasSuffix(got, "y\nlast\n") {
+		t.Errorf("kept %d bytes (want at most %d), ending %q", len(got), maxLogBytes, got[max(0, len(got)-10):])
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"github.com/docker/cli/cli/command"
 	"github.com/docker/compose/v5/pkg/api"
 	composeengine "github.com/docker/compose/v5/pkg/compose"
+
+	"github.com/slipway-actions/slipway/internal/workspace"
 )
 
 // Spec says which project to load and what to run.
@@ -32,6 +34,9 @@ type Spec struct {
 	TestService string
 	Services    []string // to start besides the test service and what it depends on; empty: all
 	Profiles    []string // profiles to enable; empty: COMPOSE_PROFILES of the environment (or of .env)
+	// HostFiles lets env_file entries outside WorkDir be read (Trust's host-files): one such file would
+	// hand the runner's files, /proc/self/environ among them, to a container.
+	HostFiles bool
 }
 
 // Load reads the project with Compose's own loader, exactly as `docker compose up` does (Compose
@@ -124,6 +129,22 @@ func Load(ctx context.Context, s Spec) (p *types.Project, unsupported []string, 
 	if _, enabled := p.Services[s.TestService]; len(s.Services) > 0 || !enabled {
 		if p, err = load(wanted); err != nil {
 			return nil, nil, err
+		}
+	}
+	if !s.HostFiles {
+		for _, name := range p.ServiceNames() {
+			files := slices.Clone(p.Services[name].EnvFiles)
+			for _, h := range p.Services[name].PreStart {
+				files = append(files, h.EnvFiles...)
+			}
+			for _, f := range files {
+				if _, err := workspace.Resolve(s.WorkDir, f.Path); err != nil {
+					errs = append(errs, fmt.Errorf("service %s: env_file %s is outside the workspace: refused (add host-files to allow if this workflow means it)", name, f.Path))
+				}
+			}
+		}
+		if len(errs) > 0 {
+			return nil, nil, &InputError{errors.Join(errs...)}
 		}
 	}
 	// What the CLI does between loading and up (cmd/compose: WithServices, createOptions.Apply).

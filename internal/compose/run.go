@@ -4,7 +4,6 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 
 	"archive/tar"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -417,9 +416,6 @@ func (r *Runner) copyReports(ctx context.Context, id, glob, dir string, redact f
 		return nil, fmt.Errorf("copy reports %s: %w", glob, err)
 	}
 	defer rc.Close()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
 	base := path.Dir(staticPrefix(glob))
 	var out []string
 	tr := tar.NewReader(rc)
@@ -438,18 +434,45 @@ func (r *Runner) copyReports(ctx context.Context, id, glob, dir string, redact f
 		if ok, _ := path.Match(glob, full); !ok {
 			continue
 		}
-		dst := filepath.Join(dir, filepath.Base(full))
 		data, err := io.ReadAll(io.LimitReader(tr, 64<<20))
 		if err != nil {
 			return out, fmt.Errorf("copy reports: %w", err)
 		}
-		if err := os.WriteFile(dst, []byte(redact(string(data))), 0o644); err != nil {
-			return out, err
+		dst, err := writeFile(r.Workspace, dir, path.Base(full), []byte(redact(string(data))))
+		if err != nil {
+			return out, fmt.Errorf("copy report %s: %w", path.Base(full), err)
 		}
 		out = append(out, dst)
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// writeFile writes name into dir through an os.Root at the workspace (at dir when dir is not in it):
+// no link the project committed or a container planted, at dir or at name, takes the write outside.
+// It returns the path written.
+func writeFile(workspace, dir, name string, data []byte) (string, error) {
+	top, rel := dir, "."
+	if workspace != "" {
+		if r, err := filepath.Rel(workspace, dir); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+			top, rel = workspace, r
+		}
+	}
+	if err := os.MkdirAll(top, 0o755); err != nil {
+		return "", err
+	}
+	root, err := os.OpenRoot(top)
+	if err != nil {
+		return "", err
+	}
+	defer root.Close()
+	if err := root.MkdirAll(rel, 0o755); err != nil {
+		return "", err
+	}
+	if err := root.WriteFile(filepath.Join(rel, name), data, 0o644); err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, name), nil
 }
 
 // staticPrefix is the part of a glob before its first wildcard's directory: /reports/*.xml → /reports.
@@ -521,8 +544,8 @@ func (r *Runner) keepLogs(p *types.Project, o Options, res *Result, source func(
 		text = o.redact(text)
 		res.Logs = append(res.Logs, ServiceLog{Service: name, Text: text})
 		if o.ArtifactsDir != "" {
-			if os.MkdirAll(o.ArtifactsDir, 0o755) == nil {
-				_ = os.WriteFile(filepath.Join(o.ArtifactsDir, name+".log"), []byte(text), 0o644)
+			if _, err := writeFile(r.Workspace, o.ArtifactsDir, name+".log", []byte(text)); err != nil {
+				r.infof("artifact %s.log: %v", name, err)
 			}
 		}
 	}
@@ -536,12 +559,11 @@ func (r *Runner) logs(ctx context.Context, id string, tty bool, tail int) (strin
 		return "", err
 	}
 	defer rc.Close()
-	var buf bytes.Buffer
-	body := io.LimitReader(rc, 8<<20)
+	buf := &tailBuffer{max: tail}
 	if tty {
-		_, err = io.Copy(&buf, body)
+		_, err = io.Copy(buf, rc)
 	} else {
-		_, err = stdcopy.StdCopy(&buf, &buf, body)
+		_, err = stdcopy.StdCopy(buf, buf, rc)
 	}
 	return buf.String(), err
 }

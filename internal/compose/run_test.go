@@ -348,3 +348,34 @@ configs: {settings: {file: ./settings.ini}}
 		}
 	}
 }
+
+// A link the project committed (or a container planted) in the reports or artifacts directory never
+// takes a write outside the workspace: the file it points at is left as it was.
+func TestRun_LinksInTheOutputDirectoriesAreNotFollowed(t *testing.T) {
+	t.Parallel()
+	r, s := project(t, `-reports, /reports]`, `-reports, /reports, -fail]`)
+	r.Workspace = s.WorkDir
+	outside := filepath.Join(t.TempDir(), "home-file")
+	if err := os.WriteFile(outside, []byte("untouched"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reports, arts := filepath.Join(s.WorkDir, "e2e-reports"), filepath.Join(s.WorkDir, "e2e-artifacts")
+	for _, link := range []string{filepath.Join(reports, "junit.xml"), filepath.Join(arts, "e2e.log")} {
+		if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(outside, link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := run(t, r, s, Options{WaitTimeout: time.Minute, Reports: "/reports/*.xml", ReportsDir: reports, ArtifactsDir: arts})
+	if err == nil || !strings.Contains(err.Error(), "copy report junit.xml") {
+		t.Errorf("err = %v, want the report's write refused", err)
+	}
+	if res.ExitCode != 1 || !strings.Contains(res.Log("e2e"), "e2e: ok") {
+		t.Errorf("result = %+v", res)
+	}
+	if b, _ := os.ReadFile(outside); string(b) != "untouched" {
+		t.Errorf("the file outside the workspace now holds %q", b)
+	}
+}

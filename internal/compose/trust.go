@@ -1,0 +1,152 @@
+package compose
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/slipway-actions/slipway/internal/workspace"
+)
+
+// Trust is what a project may ask of the runner beyond its own containers. A Compose file from a
+// pull request is hostile when the job holds more than that pull request should (pull_request_target,
+// a fork's pull request): a privileged container, a host namespace or a bind of a host path is root on
+// the runner, and a secret, config or env_file read from outside the workspace hands the runner's
+// files (/proc/self/environ: the action's inputs) to a container.
+type Trust struct {
+	// Untrusted refuses every key that reaches past the project's own containers.
+	Untrusted bool
+	// Workspace is where the project's files must be: secrets, configs and env files read from
+	// elsewhere need Allow["host-files"], in either mode.
+	Workspace string
+	// Allow lets keys through that Untrusted refuses (see Allowable), and host-files.
+	Allow map[string]bool
+}
+
+// Allowable is what the allow input may name: keys of a service, and the groups host-binds (a bind,
+// or a local volume bound to a device, outside the workspace), host-files (a secret, config, env_file
+// or build context outside the workspace) and external (networks and volumes the project did not
+// make).
+var Allowable = []string{"privileged", "cap_add", "devices", "security_opt", "network_mode", "pid", "ipc", "uts",
+	"userns_mode", "cgroup", "cgroup_parent", "volumes_from", "build.network", "external", "host-binds", "host-files"}
+
+// defaultCaps is the capability set the engine gives a container (moby's oci/caps DefaultCapabilities):
+// adding one of them changes nothing.
+var defaultCaps = []string{"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE",
+	"NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
+
+// CheckTrust refuses, all at once, what the project may not ask for under t: a bad-input error naming
+// each service and key, and the input that would allow it. Nothing has been started.
+func CheckTrust(p *types.Project, t Trust) error {
+	c := trustCheck{t: t}
+	for _, name := range p.ServiceNames() {
+		c.service(p.Services[name])
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Secrets)) {
+		c.file("secret "+name, p.Secrets[name].File)
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Configs)) {
+		c.file("config "+name, p.Configs[name].File)
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Volumes)) {
+		v := p.Volumes[name]
+		c.untrusted(bool(v.External), "external", "volume %s is external (a volume of the runner)", name)
+		if dev := v.DriverOpts["device"]; dev != "" && strings.Contains(v.DriverOpts["o"], "bind") {
+			c.bind("volume "+name+" binds device", dev)
+		}
+		c.untrusted(v.Driver != "" && v.Driver != "local", "host-binds", "volume %s uses the driver %s", name, v.Driver)
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Networks)) {
+		c.untrusted(bool(p.Networks[name].External), "external", "network %s is external (a network of the runner)", name)
+	}
+	if len(c.errs) > 0 {
+		return &InputError{errors.Join(c.errs...)}
+	}
+	return nil
+}
+
+type trustCheck struct {
+	t    Trust
+	errs []error
+}
+
+// untrusted refuses in untrusted mode what allow does not let through.
+func (c *trustCheck) untrusted(bad bool, allow, format string, args ...any) {
+	if bad && c.t.Untrusted && !c.t.Allow[allow] {
+		c.errs = append(c.errs, fmt.Errorf("%s: refused for a project run-e2e does not trust (add %s to allow if this workflow trusts it)",
+			fmt.Sprintf(format, args...), allow))
+	}
+}
+
+// outside reports whether path leaves the workspace, by itself or through a link.
+func (c *trustCheck) outside(path string) bool {
+	if c.t.Workspace == "" || path == "" {
+		return false
+	}
+	_, err := workspace.Resolve(c.t.Workspace, path)
+	return err != nil
+}
+
+// file refuses a file read from outside the workspace, in either mode.
+func (c *trustCheck) file(what, path string) {
+	if c.outside(path) && !c.t.Allow["host-files"] {
+		c.errs = append(c.errs, fmt.Errorf("%s: %s is outside the workspace: refused (add host-files to allow if this workflow means it)", what, path))
+	}
+}
+
+// bind refuses a host path outside the workspace in untrusted mode.
+func (c *trustCheck) bind(what, path string) {
+	c.untrusted(!filepath.IsAbs(path) || c.outside(path), "host-binds", "%s %s, outside the workspace", what, path)
+}
+
+func (c *trustCheck) service(s types.ServiceConfig) {
+	svc := "service " + s.Name
+	c.container(svc, s.ContainerSpec)
+	c.untrusted(s.Net == "host" || strings.HasPrefix(s.Net, types.ContainerPrefix), "network_mode", "%s: net %s", svc, s.Net)
+	// A pre_start hook is a container of its own; post_start and pre_stop hooks run in the service's.
+	for i, h := range s.PreStart {
+		c.container(fmt.Sprintf("%s: pre_start hook %d", svc, i+1), h.ContainerSpec)
+	}
+	for _, h := range append(slices.Clone(s.PostStart), s.PreStop...) {
+		c.untrusted(h.Privileged, "privileged", "%s: a privileged lifecycle hook", svc)
+	}
+	// env_file is read while loading: Load refuses one outside the workspace (Spec.HostFiles).
+	if b := s.Build; b != nil {
+		c.untrusted(b.Network == "host", "build.network", "%s: build.network host", svc)
+		if !strings.Contains(b.Context, "://") {
+			c.file(svc+": build.context", b.Context)
+		}
+	}
+}
+
+// container refuses what one container of the project may not ask for.
+func (c *trustCheck) container(what string, s types.ContainerSpec) {
+	c.untrusted(s.Privileged, "privileged", "%s: privileged", what)
+	for _, cap := range s.CapAdd {
+		name := strings.TrimPrefix(strings.ToUpper(cap), "CAP_")
+		c.untrusted(!slices.Contains(defaultCaps, name), "cap_add", "%s: cap_add %s (beyond the engine's default set)", what, cap)
+	}
+	c.untrusted(len(s.Devices) > 0 || len(s.DeviceCgroupRules) > 0, "devices", "%s: devices", what)
+	for _, opt := range s.SecurityOpt {
+		o := strings.ReplaceAll(opt, ":", "=")
+		c.untrusted(strings.HasSuffix(o, "=unconfined") || o == "label=disable", "security_opt", "%s: security_opt %s", what, opt)
+	}
+	c.untrusted(s.NetworkMode == "host" || strings.HasPrefix(s.NetworkMode, types.ContainerPrefix), "network_mode", "%s: network_mode %s", what, s.NetworkMode)
+	for _, ns := range []struct{ key, mode string }{{"pid", s.Pid}, {"ipc", s.Ipc}, {"uts", s.Uts}, {"userns_mode", s.UserNSMode}, {"cgroup", s.Cgroup}} {
+		c.untrusted(ns.mode == "host" || strings.HasPrefix(ns.mode, types.ContainerPrefix), ns.key, "%s: %s %s", what, ns.key, ns.mode)
+	}
+	c.untrusted(s.CgroupParent != "", "cgroup_parent", "%s: cgroup_parent %s", what, s.CgroupParent)
+	for _, v := range s.VolumesFrom {
+		c.untrusted(strings.HasPrefix(v, types.ContainerPrefix), "volumes_from", "%s: volumes_from %s (a container of the runner)", what, v)
+	}
+	for _, v := range s.Volumes {
+		if v.Type == types.VolumeTypeBind {
+			c.bind(what+": volume", v.Source)
+		}
+	}
+}
