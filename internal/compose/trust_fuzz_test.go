@@ -87,7 +87,9 @@ func reachesTheRunner(data []byte, ws string) string {
 			return "privileged"
 		case c.NetworkMode == "host" || c.Pid == "host" || c.Ipc == "host":
 			return "a host namespace"
-		case slices.ContainsFunc(c.CapAdd, func(s string) bool { return !slices.Contains(defaultCaps, strings.TrimPrefix(strings.ToUpper(s), "CAP_")) }):
+		case slices.ContainsFunc(c.CapAdd, func(s string) bool {
+			return !slices.Contains(defaultCaps, strings.TrimPrefix(strings.ToUpper(s), "CAP_"))
+		}):
 			return "an added capability"
 		}
 		for _, v := range c.Volumes {
