@@ -2,10 +2,13 @@ package actions_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -38,6 +41,8 @@ func releaseTree(t *testing.T) string {
 	for _, n := range actionNames(t) {
 		files = append(files, filepath.Join(n, "action.yml"))
 	}
+	workflows, _ := filepath.Glob("../.github/workflows/*.yml")
+	files = append(files, workflows...)
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -193,6 +198,11 @@ func TestRelease_GuardTellsAReRunFromANewRelease(t *testing.T) {
 		t.Fatalf("pin-image: exit %d\n%s", code, out)
 	}
 	git("commit", "-q", "-am", "release v1.2.3: the actions run ghcr.io/slipway-actions/slipway@"+digestA)
+	actions := git("rev-parse", "HEAD")
+	if code, out := script(t, dir, "pin-workflows", actions); code != 0 {
+		t.Fatalf("pin-workflows: exit %d\n%s", code, out)
+	}
+	git("commit", "-q", "-am", "release v1.2.3: the workflows use the actions of "+actions)
 	release := git("rev-parse", "HEAD")
 	git("tag", "-f", "-a", "v1.2.3", "-m", "v1.2.3")
 	git("push", "-q", "--force-with-lease=refs/tags/v1.2.3:"+tagObject, "origin", "refs/tags/v1.2.3")
@@ -208,6 +218,18 @@ func TestRelease_GuardTellsAReRunFromANewRelease(t *testing.T) {
 	if code != 0 || kv["released"] != "true" || kv["commit"] != release || kv["digest"] != digestA {
 		t.Errorf("re-run: exit %d, want released=true commit=%s digest=%s\n%s", code, release, digestA, out)
 	}
+
+	// A release whose workflows commit names other actions than its parent is no release of this run.
+	git("checkout", "-q", "--detach", release)
+	git("commit", "-q", "--allow-empty", "-m", "release v1.2.3: the workflows use the actions of "+tagged)
+	forged := git("rev-parse", "HEAD")
+	git("tag", "-f", "-a", "v1.2.3", "-m", "v1.2.3")
+	git("push", "-q", "-f", "origin", "refs/tags/v1.2.3")
+	if code, _, out := released("v1.2.3", tagged); code != 1 || !strings.Contains(out, "its parent is not "+tagged+" alone, the commit its subject names") {
+		t.Errorf("a forged workflows commit %s: exit %d, want 1\n%s", forged, code, out)
+	}
+	git("tag", "-f", "-a", "v1.2.3", "-m", "v1.2.3", release)
+	git("push", "-q", "-f", "origin", "refs/tags/v1.2.3")
 
 	// A release commit merged back to main and tagged is a new release (the old guard skipped it).
 	git("checkout", "-q", "main")
@@ -300,14 +322,25 @@ func mustDigest(t *testing.T, s string) name.Digest {
 	return d
 }
 
-// publish.yml's order is what keeps an unreleased image or commit away from users: nothing is pushed
-// before the tests ran in the image that is then pushed, the major tags move last, and a re-run or a
-// newer tag never cancels or repeats a release.
-func TestRelease_PublishPushesTheTestedImageAndMovesTheMajorLast(t *testing.T) {
+// publish.yml's shape is what keeps an unreleased image or commit away from users and write
+// credentials away from the hour of other code a release runs: a tag off main stops before anything is
+// built; the job that builds and tests holds no write permission, no registry login and no persisted
+// checkout credentials; the job that pushes and tags runs behind the release environment, logs in just
+// before it pushes the tested image by ID, and moves the tag leased; the major tag moves last, one
+// publish at a time, to the highest release.
+func TestRelease_PublishSplitsTestingFromPushing(t *testing.T) {
 	t.Parallel()
 	data, err := os.ReadFile("../.github/workflows/publish.yml")
 	if err != nil {
 		t.Fatal(err)
+	}
+	type step struct {
+		ID   string            `yaml:"id"`
+		If   string            `yaml:"if"`
+		Uses string            `yaml:"uses"`
+		Run  string            `yaml:"run"`
+		Env  map[string]string `yaml:"env"`
+		With map[string]any    `yaml:"with"`
 	}
 	var wf struct {
 		Defaults struct {
@@ -319,12 +352,14 @@ func TestRelease_PublishPushesTheTestedImageAndMovesTheMajorLast(t *testing.T) {
 			Group string `yaml:"group"`
 		} `yaml:"concurrency"`
 		Jobs map[string]struct {
-			Steps []struct {
-				ID   string            `yaml:"id"`
-				Uses string            `yaml:"uses"`
-				Run  string            `yaml:"run"`
-				Env  map[string]string `yaml:"env"`
-			} `yaml:"steps"`
+			Needs       any               `yaml:"needs"`
+			If          string            `yaml:"if"`
+			Environment any               `yaml:"environment"`
+			Permissions map[string]string `yaml:"permissions"`
+			Concurrency struct {
+				Group string `yaml:"group"`
+			} `yaml:"concurrency"`
+			Steps []step `yaml:"steps"`
 		} `yaml:"jobs"`
 	}
 	if err := yaml.Unmarshal(data, &wf); err != nil {
@@ -336,50 +371,246 @@ func TestRelease_PublishPushesTheTestedImageAndMovesTheMajorLast(t *testing.T) {
 	if wf.Defaults.Run.Shell != "bash" {
 		t.Errorf("defaults.run.shell %q: without shell: bash a run step has no pipefail, and `script | tee` hides a failure", wf.Defaults.Run.Shell)
 	}
-	if len(wf.Jobs) != 1 {
-		t.Fatalf("%d jobs: the image is built, tested and pushed in one job (one engine holds it)", len(wf.Jobs))
-	}
-	at := map[string]int{}
-	for _, job := range wf.Jobs {
-		for i, s := range job.Steps {
-			if strings.Contains(s.Uses, "build-push-action") || strings.Contains(s.Uses, "setup-buildx-action") {
-				t.Errorf("step %d uses %s: a second build, not the tested image", i, s.Uses)
+	find := func(job, marker string) int {
+		for i, s := range wf.Jobs[job].Steps {
+			if strings.Contains(s.Run, marker) || strings.Contains(s.Uses, marker) {
+				return i
 			}
-			for what, marker := range map[string]string{
-				"guard": `.ci/released "$TAG"`, "build": "make image", "test": ".ci/run", "push": ".ci/push-image",
-				"tag": "git push --force-with-lease", "major": "imagetools create",
-			} {
-				if strings.Contains(s.Run, marker) {
-					if _, dup := at[what]; dup {
-						t.Errorf("%q in two steps", marker)
-					}
-					at[what] = i
-				}
+		}
+		return -1
+	}
+	for _, job := range []string{"verify", "build", "release", "major"} {
+		if _, ok := wf.Jobs[job]; !ok {
+			t.Fatalf("no job %s (jobs: %v)", job, wf.Jobs)
+		}
+	}
+	// verify: main first, then the guard; build needs it.
+	if on, guard := find("verify", ".ci/on-main"), find("verify", ".ci/released"); on < 0 || guard < on {
+		t.Errorf("verify: .ci/on-main at step %d, .ci/released at %d: a tag off main must stop first", on, guard)
+	}
+	if fmt.Sprint(wf.Jobs["build"].Needs) != "verify" || !strings.Contains(wf.Jobs["build"].If, "needs.verify.outputs.released == 'false'") {
+		t.Errorf("build needs %v if %q: it must wait for verify", wf.Jobs["build"].Needs, wf.Jobs["build"].If)
+	}
+	// No write credential where the tests run.
+	for _, job := range []string{"verify", "build"} {
+		j := wf.Jobs[job]
+		for scope, level := range j.Permissions {
+			if level != "read" && level != "none" {
+				t.Errorf("%s: permission %s: %s, where the tests and their dependencies run", job, scope, level)
+			}
+		}
+		for i, s := range j.Steps {
+			if strings.Contains(s.Uses, "login-action") || strings.Contains(s.Run, "docker login") {
+				t.Errorf("%s: step %d logs in to a registry", job, i)
+			}
+			if strings.HasPrefix(s.Uses, "actions/checkout@") && s.With["persist-credentials"] != false {
+				t.Errorf("%s: step %d checks out with persisted credentials", job, i)
+			}
+		}
+	}
+	if i := find("build", ".ci/run"); i < 0 || wf.Jobs["build"].Steps[i].Env["SLIPWAY_TEST_IMAGE"] != "${{ steps.build.outputs.id }}" {
+		t.Errorf("build: the tests do not run in the built image (SLIPWAY_TEST_IMAGE)")
+	}
+	// release: approved, logs in just before pushing the tested image, pins, tags leased.
+	rel := wf.Jobs["release"]
+	if rel.Environment != "release" {
+		t.Errorf("release: environment %v, want release (its reviewers approve)", rel.Environment)
+	}
+	login, push := find("release", "login-action"), find("release", ".ci/push-image")
+	if login < 0 || push != login+1 {
+		t.Errorf("release: login at step %d, push at %d: log in just before the push", login, push)
+	}
+	if push >= 0 {
+		if s := rel.Steps[push]; s.Env["ID"] != "${{ needs.build.outputs.id }}" || !strings.Contains(s.Run, `"$ID"`) {
+			t.Errorf("release: push-image is not given the tested image ID: env %v, run %s", s.Env, s.Run)
+		}
+	}
+	for i, s := range rel.Steps {
+		if strings.HasPrefix(s.Uses, "actions/checkout@") && s.With["persist-credentials"] != false {
+			t.Errorf("release: step %d checks out with persisted credentials", i)
+		}
+	}
+	tag := find("release", "push --force-with-lease")
+	if tag < push {
+		t.Fatalf("release: the tag moves at step %d, before the push (%d)", tag, push)
+	}
+	run := rel.Steps[tag].Run
+	for _, want := range []string{`git commit -q -am "release $TAG: the actions run `, `.ci/pin-workflows "$actions"`,
+		`git commit -q -am "release $TAG: the workflows use the actions of $actions"`, `--force-with-lease="refs/tags/$TAG:$LEASE"`} {
+		if !strings.Contains(run, want) {
+			t.Errorf("release: the tag step does not %q:\n%s", want, run)
+		}
+	}
+	if strings.Index(run, ".ci/pin-image") > strings.Index(run, ".ci/pin-workflows") {
+		t.Errorf("release: the workflows are pinned before the actions' commit exists")
+	}
+	// major: one at a time across tags, after release, leased.
+	m := wf.Jobs["major"]
+	if m.Concurrency.Group == "" || strings.Contains(m.Concurrency.Group, "github.ref") {
+		t.Errorf("major: concurrency group %q, want one for every tag", m.Concurrency.Group)
+	}
+	if !strings.Contains(fmt.Sprint(m.Needs), "release") || find("major", ".ci/move-major") < 0 {
+		t.Errorf("major: needs %v; it must follow release and move the tag with .ci/move-major", m.Needs)
+	}
+	// Nothing else pushes an image.
+	for name, j := range wf.Jobs {
+		for i, s := range j.Steps {
+			if strings.Contains(s.Uses, "build-push-action") || strings.Contains(s.Uses, "setup-buildx-action") {
+				t.Errorf("%s: step %d uses %s: a second build, not the tested image", name, i, s.Uses)
 			}
 			if strings.Contains(s.Run, "imagetools") || strings.Contains(s.Run, "docker push") || strings.Contains(s.Run, "docker tag") {
-				if !strings.Contains(s.Run, "imagetools create") || !strings.Contains(s.Run, "[[ $move == true ]]") {
-					t.Errorf("step %d pushes an image outside .ci/push-image and the major step:\n%s", i, s.Run)
+				if name != "major" || !strings.Contains(s.Run, "imagetools create") || s.If != "steps.major.outputs.moved == 'true'" {
+					t.Errorf("%s: step %d pushes an image outside .ci/push-image and the major step:\n%s", name, i, s.Run)
 				}
-			}
-			if strings.Contains(s.Run, ".ci/run") && s.Env["SLIPWAY_TEST_IMAGE"] != "${{ steps.build.outputs.id }}" {
-				t.Errorf("the tests run with SLIPWAY_TEST_IMAGE=%q, want the build step's image ID", s.Env["SLIPWAY_TEST_IMAGE"])
-			}
-			if strings.Contains(s.Run, ".ci/push-image") && (s.Env["ID"] != "${{ steps.build.outputs.id }}" || !strings.Contains(s.Run, `"$ID"`)) {
-				t.Errorf("push-image is not given the tested image ID: env %v, run %s", s.Env, s.Run)
-			}
-			// .ci/released knows the release commit by its subject.
-			if strings.Contains(s.Run, "git commit") && !strings.Contains(s.Run, `git commit -q -am "release $TAG: `) {
-				t.Errorf("the release commit's subject is not the one .ci/released looks for:\n%s", s.Run)
 			}
 		}
 	}
-	order := []string{"guard", "build", "test", "push", "tag", "major"}
-	for i, what := range order {
-		if _, ok := at[what]; !ok {
-			t.Fatalf("no %s step (found %v)", what, at)
+}
+
+// A tag on a commit that is not on main (a branch nobody reviewed) is refused before anything is
+// built; one on main passes.
+func TestRelease_OnlyACommitOnMainIsReleased(t *testing.T) {
+	t.Parallel()
+	origin := filepath.Join(t.TempDir(), "origin.git")
+	gitIn(t, ".", "init", "-q", "--bare", origin)
+	dir := t.TempDir()
+	git := func(args ...string) string { return gitIn(t, dir, args...) }
+	git("init", "-q", "-b", "main")
+	git("remote", "add", "origin", origin)
+	git("commit", "-q", "--allow-empty", "-m", "reviewed")
+	git("push", "-q", "origin", "main")
+	reviewed := git("rev-parse", "HEAD")
+	git("checkout", "-q", "-b", "unreviewed")
+	git("commit", "-q", "--allow-empty", "-m", "nobody looked")
+	git("push", "-q", "origin", "unreviewed")
+	unreviewed := git("rev-parse", "HEAD")
+	if code, out := script(t, dir, "on-main", unreviewed, "main"); code != 1 || !strings.Contains(out, "is not on main") {
+		t.Errorf("a commit off main: exit %d, want 1\n%s", code, out)
+	}
+	if code, out := script(t, dir, "on-main", reviewed, "main"); code != 0 || !strings.Contains(out, "on-main=true") {
+		t.Errorf("a commit on main: exit %d, want 0\n%s", code, out)
+	}
+	if code, _ := script(t, dir, "on-main", "main"); code != 2 {
+		t.Errorf("a ref that is not a commit: exit %d, want 2", code)
+	}
+}
+
+// The release's workflows name no moving ref: every use of slipway's own actions is the release
+// commit's, and the workflows still pass the contract test then.
+func TestRelease_PinnedWorkflowsNameNoMovingRef(t *testing.T) {
+	t.Parallel()
+	dir := releaseTree(t)
+	commit := strings.Repeat("ab", 20)
+	if code, out := script(t, dir, "pin-workflows", commit); code != 0 {
+		t.Fatalf("pin-workflows: exit %d\n%s", code, out)
+	}
+	uses := regexp.MustCompile(`uses:\s*(slipway-actions/slipway[^\s]*)`)
+	files, _ := filepath.Glob(filepath.Join(dir, ".github", "workflows", "*.yml"))
+	n := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if i > 0 && at[what] <= at[order[i-1]] {
-			t.Errorf("the %s step (%d) comes before the %s step (%d); want %v", what, at[what], order[i-1], at[order[i-1]], order)
+		for _, m := range uses.FindAllStringSubmatch(string(data), -1) {
+			n++
+			if !strings.HasSuffix(m[1], "@"+commit) {
+				t.Errorf("%s: %s is not pinned to the release commit", filepath.Base(f), m[1])
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no use of slipway's actions in the workflows")
+	}
+	if code, _ := script(t, dir, "pin-workflows", "v1"); code != 2 {
+		t.Errorf("pin-workflows with a tag: exit %d, want 2", code)
+	}
+}
+
+// Two publishes finishing together end with the major tag on the higher release, whichever moves it
+// last: each moves it to the highest release there is, leased on what it read. The older release's
+// publish finishing last (the old bug: it moved the major back) leaves it where it is.
+func TestRelease_ConcurrentPublishesEndWithTheMajorOnTheHigherRelease(t *testing.T) {
+	t.Parallel()
+	setup := func() (origin string, commits map[string]string) {
+		origin = filepath.Join(t.TempDir(), "origin.git")
+		gitIn(t, ".", "init", "-q", "--bare", origin)
+		seed := t.TempDir()
+		gitIn(t, seed, "init", "-q", "-b", "main")
+		gitIn(t, seed, "remote", "add", "origin", origin)
+		commits = map[string]string{}
+		for _, tag := range []string{"v1.1.0", "v1.2.0", "v1.3.0"} {
+			gitIn(t, seed, "commit", "-q", "--allow-empty", "-m", "release "+tag+": the workflows use the actions of x")
+			gitIn(t, seed, "tag", "-a", tag, "-m", tag)
+			commits[tag] = gitIn(t, seed, "rev-parse", "HEAD")
+		}
+		gitIn(t, seed, "tag", "v1", commits["v1.1.0"])
+		gitIn(t, seed, "push", "-q", "origin", "main", "--tags")
+		return origin, commits
+	}
+	major := func(origin string) string {
+		return strings.Fields(gitIn(t, ".", "ls-remote", origin, "refs/tags/v1") + " none")[0]
+	}
+	clone := func(origin string) string {
+		dir := filepath.Join(t.TempDir(), "clone")
+		gitIn(t, ".", "clone", "-q", origin, dir)
+		return dir
+	}
+	// In order, newer first: the older one's publish finishing last leaves v1 on v1.3.0.
+	origin, commits := setup()
+	for _, tag := range []string{"v1.3.0", "v1.2.0"} {
+		if code, out := script(t, clone(origin), "move-major", tag); code != 0 {
+			t.Fatalf("%s: move-major exit %d\n%s", tag, code, out)
+		}
+	}
+	if got := major(origin); got != commits["v1.3.0"] {
+		t.Errorf("after v1.3.0's then v1.2.0's publish, v1 names %s, want v1.3.0's commit %s", got, commits["v1.3.0"])
+	}
+	// The race itself, made certain: v1.3.0's publish finishes between v1.2.0's reading of the tags
+	// and its push (a git on PATH plays it, once, just before the push). The lease refuses v1.2.0's
+	// push, which reads the tags again and leaves v1 on v1.3.0; an unleased push moved it back.
+	origin, commits = setup()
+	gitIn(t, ".", "--git-dir", origin, "update-ref", "refs/pending/v1.3.0", "refs/tags/v1.3.0")
+	gitIn(t, ".", "--git-dir", origin, "update-ref", "-d", "refs/tags/v1.3.0")
+	real, err := exec.LookPath("git")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	wrapper := "#!/bin/sh\nif [ \"$1\" = push ] && [ ! -e " + bin + "/raced ]; then\n  touch " + bin + "/raced\n" +
+		"  " + real + " --git-dir " + origin + " update-ref refs/tags/v1.3.0 refs/pending/v1.3.0\n" +
+		"  " + real + " --git-dir " + origin + " update-ref refs/tags/v1 " + commits["v1.3.0"] + "\nfi\nexec " + real + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "git"), []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join("..", ".ci", "move-major"), "v1.2.0")
+	cmd.Dir = clone(origin)
+	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+	if abs, err := filepath.Abs(cmd.Path); err == nil {
+		cmd.Path = abs
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "moved while this run read it") {
+		t.Errorf("v1.2.0 racing v1.3.0: move-major %v, want success after a lost lease\n%s", err, out)
+	}
+	if got := major(origin); got != commits["v1.3.0"] {
+		t.Errorf("v1.2.0 racing v1.3.0: v1 names %s, want v1.3.0's commit %s", got, commits["v1.3.0"])
+	}
+	// At once, a few times over.
+	for round := range 3 {
+		origin, commits := setup()
+		var wg sync.WaitGroup
+		for _, tag := range []string{"v1.2.0", "v1.3.0"} {
+			dir := clone(origin)
+			wg.Go(func() {
+				if code, out := script(t, dir, "move-major", tag); code != 0 {
+					t.Errorf("round %d, %s: move-major exit %d\n%s", round, tag, code, out)
+				}
+			})
+		}
+		wg.Wait()
+		if got := major(origin); got != commits["v1.3.0"] {
+			t.Errorf("round %d: v1 names %s, want v1.3.0's commit %s", round, got, commits["v1.3.0"])
 		}
 	}
 }
