@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/docker/client"
 	"github.com/docker/go-units"
+	"github.com/sirupsen/logrus"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/compose"
@@ -35,6 +37,7 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	// Compose reads the process environment, as docker compose does: what the runner gives the action
 	// itself leaves it first.
 	scrubEnv()
+	warnings := composeWarnings(k)
 	var env []string
 	if v := k.Getenv("COMPOSE_PROFILES"); v != "" {
 		env = append(env, "COMPOSE_PROFILES="+v)
@@ -81,6 +84,7 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	}
 	defer engine.Close()
 	r := &compose.Runner{Docker: cli, Engine: engine, Infof: k.Infof, Workspace: ws, WorkspaceHost: workspaceOnHost(ctx, cli, ws), Logins: logins}
+	warnings.hostPaths = r.WorkspaceHost != ""
 
 	k.Group(fmt.Sprintf("images of %d services", len(p.Services)))
 	log := k.Untrusted() // RUN output of the user's Dockerfiles
@@ -222,6 +226,36 @@ func sanitize(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// composeWarnings sends what Compose's engine warns of (through logrus, on stderr in the CLI) to the
+// log as warnings, whose text cannot issue a workflow command.
+func composeWarnings(k *actionkit.Kit) *warnHook {
+	h := &warnHook{k: k}
+	log := logrus.StandardLogger()
+	log.SetOutput(io.Discard)
+	log.ReplaceHooks(logrus.LevelHooks{})
+	log.AddHook(h)
+	return h
+}
+
+type warnHook struct {
+	k *actionkit.Kit
+	// hostPaths: the engine is given the workspace's host paths, which this container cannot stat;
+	// Compose's "secret file … does not exist" about them is not so.
+	hostPaths bool
+}
+
+func (warnHook) Levels() []logrus.Level {
+	return []logrus.Level{logrus.PanicLevel, logrus.FatalLevel, logrus.ErrorLevel, logrus.WarnLevel}
+}
+
+func (h *warnHook) Fire(e *logrus.Entry) error {
+	if h.hostPaths && strings.HasPrefix(e.Message, "secret file ") && strings.HasSuffix(e.Message, " does not exist") {
+		return nil
+	}
+	h.k.Warningf("compose: %s", e.Message)
+	return nil
 }
 
 // scrubEnv removes from this process's environment what the runner gives the action itself, before

@@ -83,6 +83,8 @@ func TestLoad_Profiles(t *testing.T) {
   seed: {image: x, profiles: [seed]}
   e2e: {image: y, profiles: [test], depends_on: [db]}
   broken: {image: y, profiles: [broken], depends_on: [seed]}
+  fixtures: {image: x, profiles: [it]}
+  it: {image: y, profiles: [it], depends_on: [fixtures]}
 `})
 	load := func(test string, profiles []string, env ...string) ([]string, error) {
 		p, _, err := Load(context.Background(), Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "p",
@@ -107,6 +109,10 @@ func TestLoad_Profiles(t *testing.T) {
 		if err != nil || strings.Join(got, " ") != c.want {
 			t.Errorf("%s: services %v, %v; want %s", c.name, got, err, c.want)
 		}
+	}
+	// A dependency behind the test service's own profile comes along, as with docker compose up it.
+	if got, err := load("it", nil); err != nil || strings.Join(got, " ") != "db fixtures it" {
+		t.Errorf("a dependency in the test service's profile: %v, %v", got, err)
 	}
 	if _, err := load("broken", nil); !isInputError(err) || !strings.Contains(err.Error(), "service broken depends on seed, which is behind a profile that is not enabled (profiles: seed)") {
 		t.Errorf("a dependency behind a disabled profile: %v", err)

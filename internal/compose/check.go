@@ -141,8 +141,15 @@ func Check(p *types.Project, testService string) (notes []string, err error) {
 			notes = append(notes, "service "+name+": "+strings.Join(skipped, "; "))
 		}
 	}
+	for _, name := range slices.Sorted(maps.Keys(p.Jobs)) {
+		// docker compose up refuses a scheduled job (cmd/compose/up.go rejectScheduledJobs) and leaves
+		// the others out.
+		if j := p.Jobs[name]; j.Triggers != nil && len(j.Triggers.Schedule) > 0 {
+			errs = append(errs, fmt.Errorf("jobs.%s.triggers.schedule: scheduled jobs are not supported by docker compose up", name))
+		}
+	}
 	if len(p.Jobs) > 0 {
-		notes = append(notes, "jobs "+strings.Join(slices.Sorted(maps.Keys(p.Jobs)), ", ")+" (run-e2e runs services only)")
+		notes = append(notes, "jobs "+strings.Join(slices.Sorted(maps.Keys(p.Jobs)), ", ")+" (docker compose up runs services only)")
 	}
 	if len(errs) > 0 {
 		return notes, &InputError{errors.Join(errs...)}
@@ -156,9 +163,6 @@ func checkBuild(name string, s types.ServiceConfig) []error {
 	b := s.Build
 	if strings.Contains(b.Context, "://") || strings.HasPrefix(b.Context, "git@") {
 		errs = append(errs, fmt.Errorf("service %s: build.context %s is remote; run-e2e builds from the workspace (check it out first)", name, b.Context))
-	}
-	if len(b.Platforms) > 1 {
-		errs = append(errs, fmt.Errorf("service %s: build.platforms %v: the engine's image store holds one platform per image; give one", name, []string(b.Platforms)))
 	}
 	return errs
 }

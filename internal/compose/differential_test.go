@@ -154,7 +154,14 @@ func TestDifferential_RunE2EMatchesTheComposeCLI(t *testing.T) {
 	t.Cleanup(func() { _ = Down(context.Background(), cli, name) })
 
 	ref := referenceRun(t, cli, bin, dir, name, differentialFiles)
-	ours := slipwayRun(t, cli, dir, name, differentialFiles)
+	// run-e2e sees the workspace under another path than the engine, as in a container action
+	// (/github/workspace): every host path it gives the engine is rewritten, and must end up as
+	// Compose's.
+	ws := filepath.Join(t.TempDir(), "workspace")
+	if err := os.Symlink(dir, ws); err != nil {
+		t.Fatal(err)
+	}
+	ours := slipwayRun(t, cli, ws, dir, name, differentialFiles)
 
 	if !slices.Equal(slices.Sorted(maps.Keys(ref.inspect)), slices.Sorted(maps.Keys(ours.inspect))) {
 		t.Fatalf("containers: Compose made %v, run-e2e %v", slices.Sorted(maps.Keys(ref.inspect)), slices.Sorted(maps.Keys(ours.inspect)))
@@ -230,7 +237,7 @@ func referenceRun(t *testing.T, cli *client.Client, bin, dir, name string, files
 
 // slipwayRun runs the project with run-e2e; once the test service runs, everything is inspected and
 // the test service killed, which ends the run.
-func slipwayRun(t *testing.T, cli *client.Client, dir, name string, files []string) runFacts {
+func slipwayRun(t *testing.T, cli *client.Client, dir, hostDir, name string, files []string) runFacts {
 	t.Helper()
 	p, notes, err := Load(context.Background(), Spec{Files: files, WorkDir: dir, ProjectName: name, TestService: "e2e"})
 	if err != nil {
@@ -240,7 +247,10 @@ func slipwayRun(t *testing.T, cli *client.Client, dir, name string, files []stri
 		t.Fatalf("check: %v (notes %v)", err, notes)
 	}
 	rec := recordStarts(t, cli, name)
-	r := &Runner{Docker: cli, Infof: t.Logf}
+	r := &Runner{Docker: cli, Infof: t.Logf, Workspace: dir}
+	if hostDir != dir {
+		r.WorkspaceHost = hostDir
+	}
 	done := make(chan error, 1)
 	var out *Result
 	go func() {
@@ -251,6 +261,10 @@ func slipwayRun(t *testing.T, cli *client.Client, dir, name string, files []stri
 	waitPrinted(t, cli, name, "e2e", "sleeping")
 	res := runFacts{order: rec.stop(), deps: map[string][]string{}}
 	res.inspect, res.facts = inspectAll(t, cli, name)
+	// Compose's labels name the files as it read them: from the workspace as this process sees it.
+	for svc, text := range res.inspect {
+		res.inspect[svc] = strings.ReplaceAll(text, dir+"/", hostDir+"/")
+	}
 	for n, s := range p.Services {
 		res.deps[n] = slices.Sorted(maps.Keys(s.DependsOn))
 	}
@@ -506,7 +520,7 @@ func TestDifferential_KeysOfNewerEngines(t *testing.T) {
 		name := strings.ToLower(dockertest.UniqueName(t, "diff"))
 		t.Cleanup(func() { _ = Down(context.Background(), cli, name) })
 		ref := referenceRun(t, cli, bin, dir, name, []string{"compose.yml"})
-		ours := slipwayRun(t, cli, dir, name, []string{"compose.yml"})
+		ours := slipwayRun(t, cli, dir, dir, name, []string{"compose.yml"})
 		if got, want := ours.inspect["e2e"], ref.inspect["e2e"]; got != want {
 			t.Errorf("docker inspect differs from Compose's (- Compose, + run-e2e):\n%s", diff(want, got))
 		}

@@ -90,6 +90,28 @@ func (r *Runner) EnsureImages(ctx context.Context, p *types.Project, build bool)
 			n.pull = n.pull || !present
 		}
 	}
+	// What else Compose's engine would pull when missing: the images of pre_start hooks and of image
+	// volumes. They are pulled here, with the run's logins, like the services'.
+	for _, name := range p.ServiceNames() {
+		s := p.Services[name]
+		extra := api.GetDependentImages(s, p.Name)
+		for _, v := range s.Volumes {
+			if v.Type == types.VolumeTypeImage {
+				extra = append(extra, v.Source)
+			}
+		}
+		for _, img := range extra {
+			if _, ok := needs[img]; ok {
+				continue
+			}
+			_, present, err := r.localImage(ctx, img)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			needs[img] = &need{services: []string{name}, pull: !present, platform: cmpOr(s.Platform, p.Environment["DOCKER_DEFAULT_PLATFORM"])}
+		}
+	}
 	if len(errs) > 0 {
 		return res, &InputError{errors.Join(errs...)}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -34,8 +35,8 @@ type Spec struct {
 	TestService string
 	Services    []string // to start besides the test service and what it depends on; empty: all
 	Profiles    []string // profiles to enable; empty: COMPOSE_PROFILES of the environment (or of .env)
-	// HostFiles lets env_file entries outside WorkDir be read (Trust's host-files): one such file would
-	// hand the runner's files, /proc/self/environ among them, to a container.
+	// HostFiles lets env_file and label_file entries outside WorkDir be read (Trust's host-files): one
+	// such file would hand the runner's files, /proc/self/environ among them, to a container.
 	HostFiles bool
 }
 
@@ -114,10 +115,19 @@ func Load(ctx context.Context, s Spec) (p *types.Project, unsupported []string, 
 	if len(s.Services) == 0 {
 		wanted = append(p.ServiceNames(), s.TestService)
 	}
-	// Compose enables the profiles of the services named, not of what they depend on.
+	// Compose enables the profiles of the services named (a dependency in one of them comes along),
+	// not of what they depend on.
+	profiles := slices.Clone(p.Profiles)
+	for _, name := range wanted {
+		profiles = append(profiles, all[name].Profiles...)
+	}
+	enabled := func(name string) bool {
+		_, ok := p.Services[name]
+		return ok || slices.Contains(wanted, name) || slices.ContainsFunc(all[name].Profiles, func(pr string) bool { return slices.Contains(profiles, pr) })
+	}
 	for _, name := range wanted {
 		for dep, d := range all[name].DependsOn {
-			if _, ok := p.Services[dep]; !ok && d.Required && !slices.Contains(wanted, dep) {
+			if !enabled(dep) && d.Required {
 				errs = append(errs, fmt.Errorf("service %s depends on %s, which is behind a profile that is not enabled (profiles: %s)",
 					name, dep, strings.Join(all[dep].Profiles, ", ")))
 			}
@@ -133,13 +143,22 @@ func Load(ctx context.Context, s Spec) (p *types.Project, unsupported []string, 
 	}
 	if !s.HostFiles {
 		for _, name := range p.ServiceNames() {
-			files := slices.Clone(p.Services[name].EnvFiles)
-			for _, h := range p.Services[name].PreStart {
-				files = append(files, h.EnvFiles...)
+			svc := p.Services[name]
+			files := map[string]string{}
+			for _, f := range svc.EnvFiles {
+				files[f.Path] = "env_file"
 			}
-			for _, f := range files {
-				if _, err := workspace.Resolve(s.WorkDir, f.Path); err != nil {
-					errs = append(errs, fmt.Errorf("service %s: env_file %s is outside the workspace: refused (add host-files to allow if this workflow means it)", name, f.Path))
+			for _, h := range svc.PreStart {
+				for _, f := range h.EnvFiles {
+					files[f.Path] = "pre_start env_file"
+				}
+			}
+			for _, f := range svc.LabelFiles {
+				files[absIn(p.WorkingDir, f)] = "label_file"
+			}
+			for _, f := range slices.Sorted(maps.Keys(files)) {
+				if _, err := workspace.Resolve(s.WorkDir, f); err != nil {
+					errs = append(errs, fmt.Errorf("service %s: %s %s is outside the workspace: refused (add host-files to allow if this workflow means it)", name, files[f], f))
 				}
 			}
 		}
@@ -230,7 +249,7 @@ func Prepare(p *types.Project, test string, command []string, baseURL string) *t
 		u := baseURL
 		s.Environment["BASE_URL"] = &u
 		p.Services = types.Services{test: s}
-		return p
+		return p.WithoutUnnecessaryResources()
 	}
 	p.Services[test] = s
 	return p

