@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -66,10 +67,24 @@ func exitError(err error) error {
 // deploy prepares (every problem at once, nothing touched), masks the environment's values, prints
 // the diffs, records a GitHub Deployment and deploys.
 func deploy(ctx context.Context, k *actionkit.Kit, clients *factory.Factory, d *ecs.Deployer, cfg config, region string) (*ecs.Report, error) {
+	if v := cfg.Deploy.Version; v != nil {
+		guard := "no service may run a newer release"
+		if cfg.Deploy.AllowDowngrade {
+			guard = "allow-downgrade: it replaces a newer release too"
+		}
+		k.Infof("version %s (from %s): recorded as the %s tag of each new revision; %s", v, cfg.VersionFrom, ecs.VersionTag, guard)
+	} else {
+		k.Infof("no version (give version, tag the images X.Y.Z, or deploy from a release tag): none is recorded, and the releases the services run are not compared")
+	}
 	rep, err := d.Prepare(ctx, cfg.Deploy)
 	maskEnvironment(k, cfg.Deploy, append(rep.PublicNames(), cfg.Deploy.Cluster, region))
 	if err != nil {
 		return rep, err
+	}
+	for _, r := range rep.Services {
+		if r.VersionCheck != "" {
+			k.Infof("%s: %s", r.Service, r.VersionCheck)
+		}
 	}
 	for _, r := range rep.Services {
 		if r.Diff == "" {
@@ -197,11 +212,7 @@ func report(k *actionkit.Kit, cfg config, rep *ecs.Report, took time.Duration) {
 			s.Details("Migration log (last lines)", strings.Join(m.Log, "\n"))
 		}
 	}
-	var rows [][]string
-	for _, r := range rep.Services {
-		rows = append(rows, []string{r.Service, r.Status, revision(r.TaskDefinitionARN), revision(r.PreviousTaskDefinitionARN), r.DeploymentID, r.Reason})
-	}
-	s.Table([]string{"Service", "Status", "Task definition", "Previous", "Deployment", "Reason"}, rows)
+	s.Table(serviceTable(rep))
 	for _, r := range rep.Services {
 		if r.Diff != "" {
 			s.Details("Task definition diff: "+r.Service, r.Diff)
@@ -214,6 +225,32 @@ func report(k *actionkit.Kit, cfg config, rep *ecs.Report, took time.Duration) {
 		s.Paragraph(fmt.Sprintf("Deregistered %d old revisions.", len(rep.Pruned)))
 	}
 	s.Paragraph("Took " + took.Round(time.Second).String() + ".")
+}
+
+// serviceTable is the summary's table: a row per service, with a Version column when the run had
+// a version or found one running ("1.2.0 (from 1.1.0)").
+func serviceTable(rep *ecs.Report) ([]string, [][]string) {
+	versioned := slices.ContainsFunc(rep.Services, func(r *ecs.ServiceResult) bool { return r.Version != "" || r.PreviousVersion != "" })
+	head := []string{"Service", "Status", "Task definition", "Previous", "Deployment", "Reason"}
+	if versioned {
+		head = slices.Insert(head, 4, "Version")
+	}
+	var rows [][]string
+	for _, r := range rep.Services {
+		row := []string{r.Service, r.Status, revision(r.TaskDefinitionARN), revision(r.PreviousTaskDefinitionARN), r.DeploymentID, r.Reason}
+		if versioned {
+			row = slices.Insert(row, 4, or(r.Version, "none")+" (from "+or(r.PreviousVersion, "unknown")+")")
+		}
+		rows = append(rows, row)
+	}
+	return head, rows
+}
+
+func or(s, otherwise string) string {
+	if s == "" {
+		return otherwise
+	}
+	return s
 }
 
 // revision is "family:revision" of a task definition ARN.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Masterminds/semver/v3"
+
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/ecs"
 	"github.com/slipway-actions/slipway/internal/workspace"
@@ -42,6 +44,7 @@ type config struct {
 	Region         string
 	GitHubToken    string
 	EnvironmentURL string
+	VersionFrom    string // where Deploy.Version came from, for the log
 }
 
 func parseConfig(k *actionkit.Kit) (config, error) {
@@ -86,6 +89,7 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	}
 	container, command := in.String("migration-container"), in.Multiline("migration-command")
 	migrationTimeout := in.Duration("migration-timeout")
+	version, allowDowngrade := in.String("version"), in.Bool("allow-downgrade")
 	if cfg.Rollback {
 		cfg.Undo = ecs.RollbackOptions{Cluster: o.Cluster, DryRun: o.DryRun, Waiting: waiting}
 		for _, deployOnly := range []struct {
@@ -93,10 +97,13 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 			given bool
 		}{{"task-definition", shared != ""}, {"images", len(images) > 0}, {"environment", len(env) > 0}, {"secrets", len(secrets) > 0},
 			{"migration-container", container != ""}, {"migration-command", len(command) > 0},
-			{"github-token", cfg.GitHubToken != ""}, {"environment-url", cfg.EnvironmentURL != ""}} {
+			{"github-token", cfg.GitHubToken != ""}, {"environment-url", cfg.EnvironmentURL != ""}, {"version", version != ""}} {
 			if deployOnly.given {
 				in.Invalid(deployOnly.name, "is for a deploy; a rollback moves services back to revisions that exist")
 			}
+		}
+		if allowDowngrade {
+			in.Invalid("allow-downgrade", "is for a deploy; a rollback is a deliberate downgrade already")
 		}
 		switch {
 		case results != "" && len(services) > 0:
@@ -144,6 +151,8 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		o.Services = append(o.Services, ecs.Service{Name: name, File: path})
 	}
 	o.Images, o.Env, o.Secrets = images, env, secrets
+	o.Version, cfg.VersionFrom = releaseVersion(in, version, k.Getenv("GITHUB_REF"))
+	o.AllowDowngrade = allowDowngrade
 	switch {
 	case (container == "") != (len(command) == 0):
 		in.Invalid("migration-container", "migration-container and migration-command go together")
@@ -160,4 +169,33 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		in.Invalid("environment-url", "is shown on the GitHub Deployment, which needs github-token")
 	}
 	return cfg, in.Err()
+}
+
+// releaseVersion is the release a deploy is: the version input; else the one semver tag its images
+// share (build-push-images tags a release 1.2.0, 1.2, 1); else the release tag the workflow runs
+// for (GITHUB_REF refs/tags/v1.2.0). Nil when nothing says: the deploy records no version and
+// compares none. It also says where the version came from.
+func releaseVersion(in *actionkit.Inputs, given, ref string) (*semver.Version, string) {
+	if given != "" {
+		v, err := ecs.ParseVersion(given)
+		if err != nil {
+			in.Invalid("version", "%v", err)
+			return nil, ""
+		}
+		return v, "the version input"
+	}
+	v, err := ecs.ImagesVersion(in.Multiline("images"))
+	switch {
+	case err != nil:
+		in.Invalid("version", "not given, and %v: give the release this deploy is", err)
+		return nil, ""
+	case v != nil:
+		return v, "the images' tags"
+	}
+	if tag, ok := strings.CutPrefix(ref, "refs/tags/"); ok {
+		if v, err := ecs.ParseVersion(tag); err == nil {
+			return v, "the tag " + tag
+		}
+	}
+	return nil, ""
 }

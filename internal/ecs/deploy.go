@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Masterminds/semver/v3"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -63,16 +64,18 @@ func (w Waiting) check() []error {
 
 // Options is one deploy.
 type Options struct {
-	Cluster       string
-	Services      []Service
-	Images        map[string]string            // container → image
-	Env           map[string]map[string]string // container → name → value
-	Secrets       map[string]map[string]string // container → name → ARN of a Secrets Manager secret or SSM parameter
-	ShowValues    bool                         // diffs print environment values
-	Migration     *Migration
-	Rollback      bool
-	KeepRevisions int
-	DryRun        bool
+	Cluster        string
+	Services       []Service
+	Images         map[string]string            // container → image
+	Env            map[string]map[string]string // container → name → value
+	Secrets        map[string]map[string]string // container → name → ARN of a Secrets Manager secret or SSM parameter
+	ShowValues     bool                         // diffs print environment values
+	Migration      *Migration
+	Rollback       bool
+	KeepRevisions  int
+	DryRun         bool
+	Version        *semver.Version // the release deployed, recorded as each new revision's VersionTag; nil records none and compares nothing
+	AllowDowngrade bool            // deploy even where a service runs a newer release
 	Waiting
 }
 
@@ -95,11 +98,14 @@ type ServiceResult struct {
 	Service                   string        `json:"service"`
 	TaskDefinitionARN         string        `json:"task-definition-arn"`
 	PreviousTaskDefinitionARN string        `json:"previous-task-definition-arn"`
+	Version                   string        `json:"version,omitempty"`          // the release the run deploys
+	PreviousVersion           string        `json:"previous-version,omitempty"` // the release it ran before, when known
 	DeploymentID              string        `json:"deployment-id"`
 	Status                    string        `json:"status"`
 	Reason                    string        `json:"reason,omitempty"`
 	StoppedTasks              []string      `json:"stopped-tasks,omitempty"`
 	Diff                      string        `json:"-"`
+	VersionCheck              string        `json:"-"` // how Version compares with the release it runs; "" when the run has no version
 	Took                      time.Duration `json:"-"`
 
 	next       *ecs.RegisterTaskDefinitionInput
@@ -185,8 +191,9 @@ func (d *Deployer) untrusted(format string, args ...any) {
 	}
 }
 
-// Prepare reads and renders every task definition and checks the services against the cluster.
-// Every problem is reported at once, as bad input, before anything is registered.
+// Prepare reads and renders every task definition and checks the services against the cluster:
+// each must be active and, when o has a Version, run no newer release (see checkVersion). Every
+// problem is reported at once, as bad input, before anything is registered.
 func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 	rep := &Report{}
 	errs := o.check()
@@ -203,7 +210,11 @@ func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 		}
 		// A container missing here may be another service's: checked across all of them below.
 		r.next, _ = Render(td, o.Images, o.Env, o.Secrets)
+		r.next.Tags = withVersion(r.next.Tags, o.Version)
 		r.family = aws.ToString(td.Family)
+		if o.Version != nil {
+			r.Version = o.Version.String()
+		}
 		for _, c := range Containers(td) {
 			used[c] = true
 		}
@@ -239,11 +250,6 @@ func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 			continue
 		}
 		r.PreviousTaskDefinitionARN = running(s)
-	}
-	if len(errs) > 0 {
-		return rep, &InputError{errors.Join(errs...)}
-	}
-	for _, r := range rep.Services {
 		out, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(r.PreviousTaskDefinitionARN), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags}})
 		if err != nil {
 			return rep, fmt.Errorf("service %s: describe its task definition: %w", r.Service, err)
@@ -251,6 +257,12 @@ func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 		current := FromDescribed(out.TaskDefinition)
 		current.Tags = out.Tags
 		r.Diff = Diff(current, r.next, r.PreviousTaskDefinitionARN, "rendered "+r.family, o.ShowValues)
+		if err := checkVersion(o, r, out); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return rep, &InputError{errors.Join(errs...)}
 	}
 	rep.described = found
 	return rep, nil

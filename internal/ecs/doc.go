@@ -3,8 +3,10 @@
 // (references: valueFrom ARNs, never read), runs a migration as a one-off task and checks its exit
 // code (stopping it with StopTask when it outlives its timeout or the run is cancelled), updates
 // services, follows each new deployment by id until it completes or fails (streaming service
-// events), rolls back, says why tasks stopped, and prunes old revisions. RollBack undoes a deploy
-// later, guarded: a service moves back only while it still runs the revision that deploy set.
+// events), rolls back, says why tasks stopped, and prunes old revisions. A versioned deploy tags
+// each revision with its release (VersionTag) and refuses, before touching anything, to replace a
+// newer release with an older one unless allowed. RollBack undoes a deploy later, guarded: a
+// service moves back only while it still runs the revision that deploy set.
 //
 // A cancelled run (ctx) still rolls back and stops its migration, first and on a fresh context,
 // within Waiting.CancelGrace counted from the cancel: one window that all the work after the cancel

@@ -2,6 +2,7 @@ package ecs_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +42,7 @@ func TestDeploy_AgainstMotoFailsAtTheTimeout(t *testing.T) {
 	o := s.options()
 	o.Services[0].File = s.write("moto-api.json", apiTD)
 	o.Timeout, o.PollInterval, o.Rollback = 2*time.Second, 100*time.Millisecond, false
+	o.Version = version(t, "1.2.0") // moto, too, takes the slipway:version tag and answers it with include TAGS
 	rep, err := s.deploy(t, o)
 	r := rep.Services[0]
 	if err == nil || r.Status != ecs.StatusFailed || r.Reason != "not complete after 2s (no deployment of api:2 has started)" {
@@ -48,6 +50,12 @@ func TestDeploy_AgainstMotoFailsAtTheTimeout(t *testing.T) {
 	}
 	if !strings.HasSuffix(r.TaskDefinitionARN, "task-definition/api:2") {
 		t.Errorf("result = %+v, want revision 2 registered", r)
+	}
+	out, err := client.DescribeTaskDefinition(ctx, &awsecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(r.TaskDefinitionARN), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags}})
+	if err != nil || r.PreviousVersion != "1.0.0" || !slices.ContainsFunc(out.Tags, func(tag types.Tag) bool {
+		return aws.ToString(tag.Key) == ecs.VersionTag && aws.ToString(tag.Value) == "1.2.0"
+	}) {
+		t.Errorf("moto holds tags %+v (%v); result %+v", out.Tags, err, r)
 	}
 	t.Logf("moto's answer: %s", r.Reason)
 }

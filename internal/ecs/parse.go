@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,15 +18,39 @@ import (
 // or build-push-images' images output (a JSON list of {name, image} or {name, tags, digest}, where
 // the image pinned by digest is used).
 func ParseImages(lines []string) (map[string]string, error) {
-	text := strings.TrimSpace(strings.Join(lines, "\n"))
+	images, err := readImages(lines)
+	if images == nil {
+		return nil, err
+	}
 	out := map[string]string{}
+	for _, im := range images {
+		out[im.container] = im.ref
+	}
+	return out, err
+}
+
+// image is one container's line of the images input: the reference it gets, and every reference
+// it was given or pushed as (a pinned image's tags), which say which release it is.
+type image struct {
+	container, ref string
+	tags           []string
+}
+
+// readImages reads the images input in any of its shapes; nil only when it is not JSON of one.
+func readImages(lines []string) ([]image, error) {
+	text := strings.TrimSpace(strings.Join(lines, "\n"))
+	var out []image
 	if text == "" {
 		return out, nil
 	}
 	switch text[0] {
 	case '{':
-		if err := json.Unmarshal([]byte(text), &out); err != nil {
+		var m map[string]string
+		if err := json.Unmarshal([]byte(text), &m); err != nil {
 			return nil, fmt.Errorf("not a JSON object of container to image: %w", err)
+		}
+		for _, c := range slices.Sorted(maps.Keys(m)) {
+			out = append(out, image{container: c, ref: m[c], tags: []string{m[c]}})
 		}
 		return out, nil
 	case '[':
@@ -43,15 +69,15 @@ func ParseImages(lines []string) (map[string]string, error) {
 			case im.Name == "":
 				errs = append(errs, errors.New("an image has no name"))
 			case im.Image != "":
-				out[im.Name] = im.Image
+				out = append(out, image{container: im.Name, ref: im.Image, tags: []string{im.Image}})
 			case len(im.Tags) > 0 && im.Digest != "":
 				ref, err := pinned(im.Tags[0], im.Digest)
 				if err != nil {
 					errs = append(errs, fmt.Errorf("image %q: %w", im.Name, err))
 				}
-				out[im.Name] = ref
+				out = append(out, image{container: im.Name, ref: ref, tags: im.Tags})
 			case len(im.Tags) > 0:
-				out[im.Name] = im.Tags[0]
+				out = append(out, image{container: im.Name, ref: im.Tags[0], tags: im.Tags})
 			default:
 				errs = append(errs, fmt.Errorf("image %q has neither image nor tags", im.Name))
 			}
@@ -69,7 +95,8 @@ func ParseImages(lines []string) (map[string]string, error) {
 			errs = append(errs, fmt.Errorf("%q is not container=image", l))
 			continue
 		}
-		out[strings.TrimSpace(name)] = strings.TrimSpace(img)
+		img = strings.TrimSpace(img)
+		out = append(out, image{container: strings.TrimSpace(name), ref: img, tags: []string{img}})
 	}
 	return out, errors.Join(errs...)
 }

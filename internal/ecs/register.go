@@ -23,7 +23,7 @@ func (d *Deployer) register(ctx context.Context, o Options, rep *Report) error {
 			hint := ""
 			var coded interface{ ErrorCode() string } // smithy.APIError
 			if errors.As(err, &coded) && coded.ErrorCode() == "AccessDeniedException" {
-				hint = " — the role needs ecs:RegisterTaskDefinition, and iam:PassRole for the task's roles"
+				hint = " — the role needs ecs:RegisterTaskDefinition, iam:PassRole for the task's roles, and ecs:TagResource when the revision has tags (the " + VersionTag + " tag of a versioned deploy)"
 			}
 			return fmt.Errorf("service %s: register task definition %s: %w%s", r.Service, r.family, err, hint)
 		}

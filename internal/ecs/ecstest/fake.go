@@ -16,6 +16,11 @@
 //     DEPROVISIONING to STOPPED, and only then do its containers have exit codes; a task the
 //     cluster does not know is a failure with reason MISSING, not an error.
 //   - API_ListTasks.html: desiredStatus defaults to RUNNING; startedBy, serviceName and family filter.
+//   - API_RegisterTaskDefinition.html, API_DescribeTaskDefinition.html and API_Tag.html: tags are
+//     not part of the task definition; RegisterTaskDefinition answers them beside it, and
+//     DescribeTaskDefinition only with include TAGS. Tags the reference does not allow (more than
+//     50, a key twice, a key of 0 or over 128 characters, a value over 256, characters outside
+//     letters, numbers, spaces and + - = . _ : / @, an aws: prefix) are an InvalidParameterException.
 //
 // Time moves by polls, not by the clock: each DescribeServices advances every deployment it
 // returns by one tick, each DescribeTasks every task it returns; tests script outcomes in ticks.
@@ -26,11 +31,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind is how a deployment behaves.
@@ -450,7 +457,42 @@ func (f *Fake) registerTaskDefinition(in map[string]any) (any, *apiErr) {
 	if cds, _ := in["containerDefinitions"].([]any); len(cds) == 0 {
 		return nil, &apiErr{"ClientException", "Container definitions are required."}
 	}
-	return map[string]any{"taskDefinition": f.register(in).view()}, nil
+	if err := checkTags(in["tags"]); err != nil {
+		return nil, err
+	}
+	out := map[string]any{"taskDefinition": f.register(in).view()}
+	if tags, ok := in["tags"]; ok {
+		out["tags"] = tags
+	}
+	return out, nil
+}
+
+// tagText is what API_Tag.html allows in a key or a value.
+var tagText = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+
+// checkTags refuses the tags API_Tag.html does not allow.
+func checkTags(v any) *apiErr {
+	tags, _ := v.([]any)
+	if len(tags) > 50 {
+		return &apiErr{"InvalidParameterException", "Tags can not exceed 50."}
+	}
+	seen := map[string]bool{}
+	for _, t := range tags {
+		m, _ := t.(map[string]any)
+		key, value := str(m, "key"), str(m, "value")
+		switch {
+		case seen[key]:
+			return &apiErr{"InvalidParameterException", "Duplicate tag key: " + key}
+		case utf8.RuneCountInString(key) < 1 || utf8.RuneCountInString(key) > 128 || utf8.RuneCountInString(value) > 256:
+			return &apiErr{"InvalidParameterException", "Tag keys are 1 to 128 characters and values at most 256."}
+		case !tagText.MatchString(key) || !tagText.MatchString(value):
+			return &apiErr{"InvalidParameterException", "Invalid characters in tag: " + key}
+		case strings.HasPrefix(strings.ToLower(key), "aws:") || strings.HasPrefix(strings.ToLower(value), "aws:"):
+			return &apiErr{"InvalidParameterException", "The aws: prefix is reserved for AWS use: " + key}
+		}
+		seen[key] = true
+	}
+	return nil
 }
 
 func (f *Fake) describeTaskDefinition(in map[string]any) (any, *apiErr) {

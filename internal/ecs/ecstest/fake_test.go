@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,5 +160,44 @@ func TestFake_SlowAnswersLateAndAnAbandonedCallChangesNothing(t *testing.T) {
 	out, err := c.DeregisterTaskDefinition(context.Background(), &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn)})
 	if took := time.Since(start); err != nil || took < 300*time.Millisecond || out.TaskDefinition.Status != types.TaskDefinitionStatusInactive {
 		t.Errorf("after %s: %v %+v", took, err, out)
+	}
+}
+
+// Tags, as API_RegisterTaskDefinition.html, API_DescribeTaskDefinition.html and API_Tag.html say:
+// answered beside the task definition, by DescribeTaskDefinition only with include TAGS; a key
+// given twice, a reserved aws: prefix or a character outside the allowed set is refused.
+func TestFake_TaskDefinitionTagsAsTheAPIReferenceSays(t *testing.T) {
+	_, c, _ := start(t)
+	ctx := context.Background()
+	register := func(tags ...types.Tag) (*ecs.RegisterTaskDefinitionOutput, error) {
+		return c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("api"), Tags: tags,
+			ContainerDefinitions: []types.ContainerDefinition{{Name: aws.String("api"), Image: aws.String("acme/api:1")}}})
+	}
+	tag := func(k, v string) types.Tag { return types.Tag{Key: aws.String(k), Value: aws.String(v)} }
+	out, err := register(tag("team", "web"), tag("slipway:version", "1.3.0-rc.1+build.5"))
+	if err != nil || len(out.Tags) != 2 || aws.ToString(out.Tags[1].Value) != "1.3.0-rc.1+build.5" {
+		t.Fatalf("RegisterTaskDefinition: %v %+v", err, out)
+	}
+	arn := out.TaskDefinition.TaskDefinitionArn
+	plain, err := c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: arn})
+	if err != nil || len(plain.Tags) != 0 {
+		t.Errorf("DescribeTaskDefinition without include: %v, tags %+v", err, plain.Tags)
+	}
+	with, err := c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: arn, Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags}})
+	if err != nil || len(with.Tags) != 2 || aws.ToString(with.Tags[0].Key) != "team" {
+		t.Errorf("DescribeTaskDefinition with include TAGS: %v, tags %+v", err, with.Tags)
+	}
+	for name, tags := range map[string][]types.Tag{
+		"a key twice":      {tag("slipway:version", "1.0.0"), tag("slipway:version", "1.2.0")},
+		"the aws: prefix":  {tag("AWS:version", "1")},
+		"a character":      {tag("version", "1.2.0;rm")},
+		"an empty key":     {tag("", "1")},
+		"a key too long":   {tag(strings.Repeat("k", 129), "1")},
+		"a value too long": {tag("k", strings.Repeat("v", 257))},
+	} {
+		var ipe *types.InvalidParameterException
+		if _, err := register(tags...); !errors.As(err, &ipe) {
+			t.Errorf("%s: err = %v, want InvalidParameterException", name, err)
+		}
 	}
 }
