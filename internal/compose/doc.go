@@ -1,14 +1,15 @@
-// Package compose runs a Compose project on the Docker Engine for an end-to-end test, as
-// `docker compose up` would on a fresh runner: it loads the user's own compose files with compose-go
-// (interpolation, env files, profiles, extends, depends_on conditions, healthchecks), checks that
-// every key it parsed is honoured or named (Check), gives every service its image (pulls per
-// pull_policy with the docker config's logins, builds through package images' builder, BuildKit),
-// creates the project's networks, volumes and containers through the Engine API with Compose's
-// labels, starts services in dependency order, waits for readiness by watching engine events (no
-// sleeps), runs the test service, collects its exit code, reports and logs, and always removes
-// everything it made — on a cancel first of all.
+// Package compose runs a Compose project on the Docker Engine for an end-to-end test exactly as
+// `docker compose up` would on a fresh runner, by running Compose's own code: it loads the user's
+// Compose files with Compose v5's LoadProject and the CLI's steps before up (Load), refuses what
+// run-e2e cannot run as Compose would and what an untrusted project may not ask for (Check,
+// CheckTrust), gives every service its image with slipway's pulls and builds (EnsureImages: the
+// runner's logins, progress, BuildKit), then brings the project up with Compose's engine
+// (github.com/docker/compose/v5/pkg/compose, `up -d`), follows the containers through engine
+// events (readiness, logs kept as they are printed), runs the test service to its exit, copies its
+// reports, and always removes everything it made — on a cancel first of all, through a guard
+// between Compose's engine and the Docker Engine that lets nothing be created or started once
+// teardown has begun.
 //
-// It does not parse YAML by hand nor shell out to docker compose, and it knows nothing of GitHub
-// Actions: it returns typed errors (InputError, PullError, NotReadyError) that the action maps to
-// exit codes.
+// It knows nothing of GitHub Actions: it returns typed errors (InputError, PullError, NotReadyError)
+// that the action maps to exit codes.
 package compose
