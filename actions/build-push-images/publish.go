@@ -24,7 +24,8 @@ import (
 
 // buildPush computes the tags, builds every image, checks every registry, then pushes. A build
 // that fails exits 1; credentials, repositories or immutable tags that would refuse the push exit 2
-// before anything is pushed; a registry that fails during the push exits 3, saying which registry
+// before anything is pushed; a registry or ECR that cannot be reached during the check exits 3
+// before anything is pushed, and one that fails during the push exits 3, saying which registry
 // holds what.
 func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	start := time.Now()
@@ -104,7 +105,11 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	plan, err := p.Check(ctx, imgs, cfg.Registries)
 	if err != nil {
 		report(k, cfg, tags, built, nil, time.Since(start))
-		return actionkit.BadInput(fmt.Errorf("nothing was pushed: %w%s", err, loginAdvice(k.Getenv, err)))
+		err = fmt.Errorf("nothing was pushed: %w%s", err, loginAdvice(k.Getenv, err))
+		if registry.Refused(err) {
+			return actionkit.BadInput(err) // credentials, rights, repositories, tags: for the user to change
+		}
+		return err // a registry or ECR that could not be reached: exit 3
 	}
 	k.Group("push")
 	results, err := p.Push(ctx, plan)

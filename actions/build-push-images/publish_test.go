@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -207,6 +208,39 @@ func TestBuildPush_WrongPasswordExits2AndPushesNothing(t *testing.T) {
 	}
 	if strings.Contains(actiontest.WithoutMaskCommands(res.Stdout)+res.Summary, "wrong-pw-5551234") {
 		t.Error("the password leaked")
+	}
+	if tags := registrytest.Tags(t, open.Host+"/api", authn.Anonymous); len(tags) != 0 {
+		t.Errorf("the open registry got %v", tags)
+	}
+}
+
+// closedPort is a loopback address where nothing listens: connecting is refused.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return addr
+}
+
+// A registry that cannot be reached is not bad input: exit 3 (a re-run may pass), before anything is
+// pushed, naming the registry; the user has nothing to change.
+func TestBuildPush_AnUnreachableRegistryExits3AndPushesNothing(t *testing.T) {
+	t.Parallel()
+	open := registrytest.Start(t, registrytest.Options{})
+	down := closedPort(t)
+	r, _ := platform(t, "FROM scratch\nCOPY api.txt /\n")
+	r.Input("images", "api").Input("registries", open.Host+"\n"+down).Input("tags", "type=raw,value=v1")
+	res := r.Run(t, context.Background(), realMain)
+	cleanupImages(t, res.Outputs)
+	if res.Code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", res.Code, res.Stdout)
+	}
+	if !strings.Contains(res.Stdout, "nothing was pushed") || !strings.Contains(res.Stdout, down+": ") || !strings.Contains(res.Stdout, "connection refused") {
+		t.Errorf("log does not say which registry could not be reached:\n%s", res.Stdout)
 	}
 	if tags := registrytest.Tags(t, open.Host+"/api", authn.Anonymous); len(tags) != 0 {
 		t.Errorf("the open registry got %v", tags)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -137,5 +138,71 @@ func TestGuard_PassesSIGTERMToTheChild(t *testing.T) {
 	}
 	if code := cmd.ProcessState.ExitCode(); code != 3 {
 		t.Errorf("exit %d after SIGTERM, want 3 (cancelled)", code)
+	}
+}
+
+// Secrets never reach the log through stderr: Go's crash report quoting one (a panic in another
+// goroutine, which only Guard sees) and a tool the action starts that writes one to the stderr it
+// inherited are redacted, in the log, the crash annotation and the summary alike.
+func TestGuard_StderrIsRedacted(t *testing.T) {
+	t.Parallel()
+	bin := crashProgram(t)
+	for mode, wantCode := range map[string]int{"goroutine-secret": 3, "child-stderr": 0} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			code, log, summary := runCrash(t, bin, mode)
+			if code != wantCode {
+				t.Errorf("exit %d, want %d\n%s", code, wantCode, log)
+			}
+			for _, line := range strings.Split(log, "\n") {
+				if strings.Contains(line, "s3cr3t-value") && !strings.HasPrefix(line, "::add-mask::") {
+					t.Errorf("the secret reached the log: %q", line)
+				}
+			}
+			if strings.Contains(summary, "s3cr3t-value") {
+				t.Errorf("the secret reached the summary: %q", summary)
+			}
+			want := map[string]string{"goroutine-secret": "panic: boom with ***", "child-stderr": "tool failed: ***"}[mode]
+			if !strings.Contains(log, want) {
+				t.Errorf("log lacks %q:\n%s", want, log)
+			}
+			if mode == "goroutine-secret" && !hasErrorCommand(log, "slipway crashed (a bug in slipway; the log holds Go's stack trace, please report it): panic: boom with ***") {
+				t.Errorf("no redacted crash annotation:\n%s", log)
+			}
+			if strings.Contains(log, "slipway-guard:add-mask") {
+				t.Errorf("Guard printed a line that registers a secret:\n%s", log)
+			}
+		})
+	}
+}
+
+// A process the action starts finds no input, nor the runner's OIDC token, in any environment it can
+// read — its own, its parent's (/proc/$PPID/environ), the action's first process's (pid 1 in a
+// container) — nor in their open files, while the action itself still reads the input.
+func TestGuard_NoProcessHoldsTheInputsInItsEnvironment(t *testing.T) {
+	t.Parallel()
+	bin := crashProgram(t)
+	dump := filepath.Join(t.TempDir(), "environ")
+	cmd := exec.Command(bin)
+	cmd.Env = []string{"CRASH_MODE=environ", "CRASH_OUT=" + dump, "GITHUB_ACTIONS=true", "INPUT_TOKEN=s3cr3t-value",
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN=oidc-s3cr3t", "PATH=" + os.Getenv("PATH")}
+	out, _ := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if !strings.Contains(string(out), "token of 12 bytes") {
+		t.Errorf("the action did not get its input:\n%s", out)
+	}
+	seen, err := os.ReadFile(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(seen), "s3cr3t") || strings.Contains(string(seen), "INPUT_TOKEN") {
+		t.Errorf("the child found the input:\n%s", seen)
+	}
+	// It did read the environment of the action's child (its parent) and of the action's first process.
+	top := strconv.Itoa(cmd.Process.Pid)
+	if !strings.Contains(string(seen), "read environ of "+top+"\n") || strings.Count(string(seen), "read environ of ") < 2 {
+		t.Errorf("the child read too little (the action is %s):\n%s", top, seen)
 	}
 }

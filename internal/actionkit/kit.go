@@ -46,7 +46,7 @@ type keyValue struct{ key, value string }
 // Option configures a Kit; tests use them to run a main against a fake environment.
 type Option func(*Kit)
 
-// WithGetenv replaces os.Getenv (INPUT_*, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY...).
+// WithGetenv replaces the process's environment (INPUT_*, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY...).
 func WithGetenv(f func(string) string) Option { return func(k *Kit) { k.getenv = f } }
 
 // WithStdout replaces os.Stdout, where logs and workflow commands go.
@@ -66,7 +66,7 @@ func New(program string, actionYML []byte, opts ...Option) *Kit {
 	k := &Kit{
 		meta:       meta,
 		program:    program,
-		getenv:     os.Getenv,
+		getenv:     processGetenv,
 		out:        &redactWriter{w: os.Stdout},
 		secrets:    &secrets{},
 		read:       map[string]bool{},
@@ -204,7 +204,11 @@ func (f *flushingCloser) Close() error {
 // runner masks it in the log. Its lines and base64 form are registered too.
 func (k *Kit) AddMask(secret string) {
 	for _, form := range maskForms(secret) {
-		if k.secrets.add(form) && !k.local {
+		if !k.secrets.add(form) {
+			continue
+		}
+		tellGuard(form)
+		if !k.local {
 			_ = k.out.writeRaw("::add-mask::" + escapeCommandData(form) + "\n")
 		}
 	}

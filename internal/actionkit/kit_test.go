@@ -194,26 +194,58 @@ func TestOutputs_UndeclaredOrSecretRefused(t *testing.T) {
 	}
 }
 
-// A value too short to be a secret ("1", "ab", "true") is not masked: masking it would star out every
-// such sequence in the log and refuse an output that happens to hold it (a digest with a "1" in it),
-// failing a run that worked.
-func TestMask_ValuesTooShortToBeSecretsAreNotMasked(t *testing.T) {
+// A secret input is masked whatever its shape, as GitHub's ::add-mask:: masks any value: a number,
+// a short word, "true". Only the empty value is not. A secret shorter than four characters is kept
+// inside a workflow command's syntax (the runner masks it once it has read the command), and an
+// output that merely holds the same characters (a digest with a "1" in it) is still written; one
+// that is the secret is refused.
+func TestMask_ShortAndNumericSecretsAreMasked(t *testing.T) {
 	t.Parallel()
 	const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-	for _, short := range []string{"1", "ab", "true"} {
-		res := run(t, actiontest.NewRunner(t).Input("password", short), nil, func(k *actionkit.Kit) {
-			k.Inputs().Secret("password")
-			if err := k.SetOutput("result", digest+" true"); err != nil {
-				t.Errorf("password %q: SetOutput: %v", short, err)
+	for _, secret := range []string{"1", "a", "42", "ab", "true", "none", "1234", "12345678"} {
+		res := run(t, actiontest.NewRunner(t).Input("password", secret), nil, func(k *actionkit.Kit) {
+			if got := k.Inputs().Secret("password"); got != secret {
+				t.Errorf("Secret = %q", got)
 			}
-			k.Infof("pushed %s", digest)
+			for range 8 { // random stop-commands tokens, hex: "1" or "a" is in most of them
+				w := k.Untrusted()
+				fmt.Fprintf(w, "got: %s\n", secret)
+				w.Close()
+			}
+			k.Infof("PIN: %s.", secret)
+			k.Annotate(actionkit.Annotation{File: "app.py", Line: 1, Col: 2, Message: "got " + secret})
+			if len(secret) < 4 {
+				if err := k.SetOutput("result", digest); err != nil {
+					t.Errorf("password %q: SetOutput of a digest: %v", secret, err)
+				}
+			}
+			if err := k.SetOutput("report", " "+secret+"\n"); err == nil {
+				t.Errorf("password %q: SetOutput of the secret itself succeeded", secret)
+			}
 		})
-		if res.Outputs["result"] != digest+" true" {
-			t.Errorf("password %q: outputs %v", short, res.Outputs)
+		if !strings.Contains(res.Stdout, "::add-mask::"+secret+"\n") {
+			t.Errorf("password %q was not registered with the runner:\n%s", secret, res.Stdout)
 		}
-		if strings.Contains(res.Stdout, "::add-mask::") || strings.Contains(res.Stdout, "***") {
-			t.Errorf("password %q was masked:\n%s", short, res.Stdout)
+		if !strings.Contains(res.Stdout, "PIN: ***.") {
+			t.Errorf("password %q was not redacted:\n%s", secret, res.Stdout)
 		}
+		if !strings.Contains(res.Stdout, "::error col=2,file=app.py,line=1::got ***") {
+			t.Errorf("password %q: the annotation is not intact and redacted:\n%s", secret, res.Stdout)
+		}
+		// Every untrusted block ends (its token is not redacted away), so the annotation after them is read.
+		if cmds := actiontest.Commands(res.Stdout); cmds[len(cmds)-1].Name != "error" || strings.Contains(res.Stdout, "got: "+secret) {
+			t.Errorf("password %q: the runner would act on %v:\n%s", secret, cmds, res.Stdout)
+		}
+		if len(secret) < 4 && res.Outputs["result"] != digest {
+			t.Errorf("password %q: outputs %v", secret, res.Outputs)
+		}
+		if _, ok := res.Outputs["report"]; ok {
+			t.Errorf("password %q was written as an output", secret)
+		}
+	}
+	res := run(t, actiontest.NewRunner(t).Input("password", "  "), nil, func(k *actionkit.Kit) { k.Inputs().Secret("password") })
+	if strings.Contains(res.Stdout, "::add-mask::") {
+		t.Errorf("an empty password was masked:\n%s", res.Stdout)
 	}
 }
 

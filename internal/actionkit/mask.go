@@ -39,22 +39,43 @@ func (s *secrets) add(v string) bool {
 	return true
 }
 
-func (s *secrets) redact(text string) string {
+// redact replaces every secret in text, short ones included.
+func (s *secrets) redact(text string) string { return s.replace(text, 1) }
+
+// redactLine redacts one line of the log. In a workflow command ("::error file=app.py,line=1::…",
+// "::stop-commands::<token>") a secret shorter than minSecretLength is left to the runner, which
+// masks it, registered with ::add-mask::, once it has read the command: replacing it here could break
+// the command's syntax ("line=***") or a stop-commands token, which must match the line that resumes
+// commands. Annotate redacts a message and title itself.
+func (s *secrets) redactLine(line string) string {
+	if strings.HasPrefix(strings.TrimLeft(line, " \t"), "::") {
+		return s.replace(line, minSecretLength)
+	}
+	return s.replace(line, 1)
+}
+
+// replace replaces the secrets at least min bytes long.
+func (s *secrets) replace(text string, min int) string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, v := range s.values {
-		if strings.Contains(text, v) {
+		if len(v) >= min && strings.Contains(text, v) {
 			text = strings.ReplaceAll(text, v, redactedText)
 		}
 	}
 	return text
 }
 
+// contains reports whether text would give a secret away: it holds one of minSecretLength bytes or
+// more, or it is a shorter one. Text that merely holds the same one to three characters ("1" in a
+// digest) is not refused: such text cannot be told from ordinary text, and refusing it would fail a
+// run that worked.
 func (s *secrets) contains(text string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	trimmed := strings.TrimSpace(text)
 	for _, v := range s.values {
-		if strings.Contains(text, v) {
+		if len(v) >= minSecretLength && strings.Contains(text, v) || trimmed == v {
 			return true
 		}
 	}
@@ -70,27 +91,23 @@ func (s *secrets) longest() int {
 	return len(s.values[0])
 }
 
-// minSecretLength is the shortest text treated as a secret. A shorter value ("1", "ab"), or a word of
-// configuration ("true", "false"), is no secret anyone can keep, and masking it would star out every
-// such sequence in the log and refuse any output that happens to contain it (a digest holding "1"),
-// failing a run that worked.
+// minSecretLength is the shortest secret that is redacted inside a workflow command's syntax and
+// that refuses an output merely holding it. Every secret, whatever its length, is masked.
 const minSecretLength = 4
-
-// notSecrets are the words of configuration a secret input may be set to by mistake.
-var notSecrets = map[string]bool{"true": true, "false": true, "yes": true, "null": true, "none": true}
 
 // maskForms lists what must be masked for a secret: the value, each of its lines (the runner masks
 // line by line) and its base64 form, which is how it shows up in an Authorization header or a
-// docker config. Forms shorter than minSecretLength are left out.
+// docker config. Any value is a secret when it is given as one, as with GitHub's ::add-mask::: a
+// number, a short word, "true". Only what is empty once trimmed is left out (inputs are trimmed).
 func maskForms(v string) []string {
 	v = strings.TrimSpace(v)
-	if len(v) < minSecretLength || notSecrets[strings.ToLower(v)] {
+	if v == "" {
 		return nil
 	}
 	forms := []string{v, base64.StdEncoding.EncodeToString([]byte(v))}
 	if strings.ContainsAny(v, "\r\n") {
 		for _, line := range strings.FieldsFunc(v, func(r rune) bool { return r == '\n' || r == '\r' }) {
-			if line = strings.TrimSpace(line); len(line) >= minSecretLength {
+			if line = strings.TrimSpace(line); line != "" {
 				forms = append(forms, line)
 			}
 		}
@@ -120,7 +137,7 @@ func (r *redactWriter) Write(p []byte) (int, error) {
 		r.partial = append(r.partial[:0], r.partial[i+1:]...)
 	}
 	if len(r.partial) > maxPartialLine {
-		redacted := []byte(r.secrets.redact(string(r.partial)))
+		redacted := []byte(r.secrets.redactLine(string(r.partial)))
 		keep := r.secrets.longest() - 1
 		if keep < 0 {
 			keep = 0
@@ -136,8 +153,13 @@ func (r *redactWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// emit writes whole lines (the last one may lack its newline), each redacted.
 func (r *redactWriter) emit(b []byte) error {
-	_, err := io.WriteString(r.w, r.secrets.redact(string(b)))
+	var out strings.Builder
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		out.WriteString(r.secrets.redactLine(line))
+	}
+	_, err := io.WriteString(r.w, out.String())
 	return err
 }
 

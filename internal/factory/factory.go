@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
@@ -29,15 +31,32 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 
 // Factory makes the clients of one run. Its zero value is not usable: make one with New.
 type Factory struct {
-	getenv func(string) string
-	debugf func(format string, args ...any)
+	getenv  func(string) string
+	debugf  func(format string, args ...any)
+	timeout time.Duration // of one HTTP request to GitHub or AWS
 }
 
 // New returns a Factory reading the run's environment through getenv (the Kit's); debugf hears which
 // endpoint and credential source each client uses (never a secret).
 func New(getenv func(string) string, debugf func(format string, args ...any)) *Factory {
-	return &Factory{getenv: getenv, debugf: debugf}
+	return &Factory{getenv: getenv, debugf: debugf, timeout: RequestTimeout}
 }
+
+// RequestTimeout bounds one HTTP request of the GitHub and AWS clients, answer included: a server
+// that accepts the connection and never answers would otherwise hold the run until the job's
+// timeout (six hours by default), since only the waits (a deploy, a gate) have deadlines of their own.
+// No GitHub or AWS call slipway makes streams: each answers in well under a second when all is well.
+// The Docker engine's client has none: builds and pushes stream for minutes; ctx bounds them.
+const RequestTimeout = 30 * time.Second
+
+// awsRetryMaxAttempts is how many times the AWS SDK tries one call (its own default, said here): a
+// request that timed out is tried again, so one call takes at most 3 × RequestTimeout plus the
+// SDK's backoff of up to 2 s and 4 s between tries.
+const awsRetryMaxAttempts = 3
+
+// httpClient is the GitHub client's HTTP client: Go's default transport (proxy from the
+// environment, dial and TLS handshake timeouts) with the request timeout.
+func (f *Factory) httpClient() *http.Client { return &http.Client{Timeout: f.timeout} }
 
 // credentialsTimeout bounds the one credentials check: a web identity exchange or an instance
 // metadata call that hangs would otherwise hold the run until the job's timeout.
@@ -57,7 +76,12 @@ func (f *Factory) AWS(ctx context.Context, region string) (aws.Config, error) {
 	if region == "" {
 		region = f.getenv("AWS_DEFAULT_REGION")
 	}
-	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region)}
+	opts := []func(*awsconfig.LoadOptions) error{
+		awsconfig.WithRegion(region),
+		// The SDK's own HTTP client (its dialer and TLS timeouts), with a bound on the whole request.
+		awsconfig.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(f.timeout)),
+		awsconfig.WithRetryMaxAttempts(awsRetryMaxAttempts),
+	}
 	source := "the SDK's default chain (web identity, profile, instance role)"
 	if id, secret := f.getenv("AWS_ACCESS_KEY_ID"), f.getenv("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
 		opts = append(opts, awsconfig.WithCredentialsProvider(
@@ -117,14 +141,14 @@ func (f *Factory) DockerConfigDir() string {
 	return ""
 }
 
-// GitHub returns a client of the GitHub API (GITHUB_API_URL, for GitHub Enterprise) for token, and
-// where the run is.
+// GitHub returns a client of the GitHub API (GITHUB_API_URL, for GitHub Enterprise) for token, each
+// request bounded by RequestTimeout, and where the run is.
 func (f *Factory) GitHub(token string) (*gh.Client, github.Run, error) {
 	run := github.RunFromEnv(f.getenv)
 	if token == "" {
 		return nil, run, &ConfigError{errors.New("no GitHub token")}
 	}
-	c, err := github.NewClient(token, run)
+	c, err := github.NewClient(f.httpClient(), token, run)
 	if err != nil {
 		return nil, run, &ConfigError{fmt.Errorf("GITHUB_API_URL %q: %w", run.APIURL, err)}
 	}

@@ -4,9 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/slipway-actions/slipway/internal/github"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -122,5 +130,76 @@ func TestDebug_EachClientSaysWhereItPointsWithoutSecrets(t *testing.T) {
 	}
 	if strings.Contains(got, "s3cret") {
 		t.Errorf("debug output holds a credential:\n%s", got)
+	}
+}
+
+// hung is a server that accepts every request and never answers it, until the test ends.
+func hung(t *testing.T) string {
+	t.Helper()
+	done := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-done }))
+	t.Cleanup(func() { close(done); srv.Close() })
+	return srv.URL
+}
+
+// isTimeout reports whether err is a request that gave up waiting: the client's own timeout.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// backstop bounds a call that would otherwise wait forever, so that a missing timeout fails the
+// test instead of hanging it.
+func backstop(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// A GitHub API that accepts the request and never answers ends the call at the request timeout,
+// not at the job's.
+func TestGitHub_AHungAPIEndsTheCallAtTheRequestTimeout(t *testing.T) {
+	t.Parallel()
+	f := New(env(map[string]string{"GITHUB_API_URL": hung(t) + "/api/v3", "GITHUB_REPOSITORY": "acme/web"}), noDebug)
+	f.timeout = 300 * time.Millisecond
+	c, run, err := f.GitHub("ghs_t0ken")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = github.ReadRepository(backstop(t), c, run)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the call took %s with a request timeout of %s", took.Round(time.Millisecond), f.timeout)
+	}
+	if !isTimeout(err) {
+		t.Errorf("error %v, want the request's timeout", err)
+	}
+}
+
+// The same for AWS: one try of a call to a hung endpoint ends at the request timeout, and the SDK
+// tries a call three times at most.
+func TestAWS_AHungEndpointEndsEachTryAtTheRequestTimeout(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	f := New(env(map[string]string{
+		"AWS_REGION": "eu-west-2", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret",
+		"AWS_ENDPOINT_URL": hung(t), "AWS_CONFIG_FILE": filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "none"),
+	}), noDebug)
+	f.timeout = 300 * time.Millisecond
+	cfg, err := f.AWS(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.RetryMaxAttempts != 3 {
+		t.Errorf("RetryMaxAttempts = %d, want 3", cfg.RetryMaxAttempts)
+	}
+	start := time.Now()
+	_, err = ecs.NewFromConfig(cfg).ListClusters(backstop(t), &ecs.ListClustersInput{},
+		func(o *ecs.Options) { o.RetryMaxAttempts = 1 }) // one try: the backoff between tries is the SDK's
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the call took %s with a request timeout of %s", took.Round(time.Millisecond), f.timeout)
+	}
+	if !isTimeout(err) {
+		t.Errorf("error %v, want the request's timeout", err)
 	}
 }

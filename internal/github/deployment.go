@@ -13,6 +13,7 @@ import (
 // Run is where a workflow run is: the repository, commit and run link, from GITHUB_* variables.
 type Run struct {
 	APIURL     string // GITHUB_API_URL; empty means api.github.com
+	GraphQLURL string // GITHUB_GRAPHQL_URL; empty means the one beside APIURL
 	Repository string // owner/name
 	SHA        string
 	LogURL     string // the run's page
@@ -20,7 +21,8 @@ type Run struct {
 
 // RunFromEnv reads a Run from the environment a job step sees.
 func RunFromEnv(getenv func(string) string) Run {
-	r := Run{APIURL: getenv("GITHUB_API_URL"), Repository: getenv("GITHUB_REPOSITORY"), SHA: getenv("GITHUB_SHA")}
+	r := Run{APIURL: getenv("GITHUB_API_URL"), GraphQLURL: getenv("GITHUB_GRAPHQL_URL"),
+		Repository: getenv("GITHUB_REPOSITORY"), SHA: getenv("GITHUB_SHA")}
 	if s, id := getenv("GITHUB_SERVER_URL"), getenv("GITHUB_RUN_ID"); s != "" && id != "" && r.Repository != "" {
 		r.LogURL = strings.TrimRight(s, "/") + "/" + r.Repository + "/actions/runs/" + id
 	}
@@ -36,9 +38,13 @@ type Deployment struct {
 	environment string
 }
 
-// NewClient is a go-github client for the token, on GITHUB_API_URL when set (GitHub Enterprise).
-func NewClient(token string, run Run) (*gh.Client, error) {
-	c := gh.NewClient(&http.Client{}).WithAuthToken(token)
+// NewClient is a go-github client for the token, on GITHUB_API_URL when set (GitHub Enterprise),
+// over hc (nil: a client of its own with no timeout; internal/factory gives one with a timeout).
+func NewClient(hc *http.Client, token string, run Run) (*gh.Client, error) {
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	c := gh.NewClient(hc).WithAuthToken(token)
 	if run.APIURL != "" && !strings.HasPrefix(run.APIURL, "https://api.github.com") {
 		u := strings.TrimRight(run.APIURL, "/") + "/"
 		var err error

@@ -46,7 +46,7 @@ func TestDeployment_RecordsInProgressThenSuccess(t *testing.T) {
 	env := map[string]string{"GITHUB_API_URL": srv.URL + "/api/v3", "GITHUB_REPOSITORY": "acme/web", "GITHUB_SHA": "abc123",
 		"GITHUB_SERVER_URL": "https://github.example", "GITHUB_RUN_ID": "77"}
 	run := RunFromEnv(func(k string) string { return env[k] })
-	c, err := NewClient("ghs_token123", run)
+	c, err := NewClient(nil, "ghs_token123", run)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func TestReadRepository_AllTagPagesAndLicence(t *testing.T) {
 	}))
 	defer srv.Close()
 	run := Run{APIURL: srv.URL, Repository: "acme/web"}
-	c, err := NewClient("ghs_token", run)
+	c, err := NewClient(nil, "ghs_token", run)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,11 +21,20 @@ type SyncResult struct{ Posted, Kept, Deleted int }
 // SyncReview makes the pull request's review comments that carry marker equal to comments: the ones
 // already there are kept, those no longer wanted (fixed, or outdated by a push) are deleted, and the
 // new ones are posted together as one review. A re-run with nothing new posts nothing.
+//
+// Only comments written by the account the token acts as (Viewer) are slipway's: a comment by
+// anyone else is never deleted or counted, even when it quotes the marker. With GITHUB_TOKEN that
+// account is github-actions[bot], shared by every workflow of the repository that comments with
+// it; with a personal access token it is that token's user.
 func SyncReview(ctx context.Context, c *gh.Client, run Run, number int, headSHA, marker, summary string, comments []ReviewComment) (SyncResult, error) {
 	var res SyncResult
 	owner, repo, ok := strings.Cut(run.Repository, "/")
 	if !ok {
 		return res, fmt.Errorf("GITHUB_REPOSITORY %q is not owner/name", run.Repository)
+	}
+	self, err := Viewer(ctx, c, run)
+	if err != nil {
+		return res, err
 	}
 	want := map[string]bool{}
 	for i := range comments {
@@ -40,7 +49,7 @@ func SyncReview(ctx context.Context, c *gh.Client, run Run, number int, headSHA,
 			return res, fmt.Errorf("list review comments of #%d: %w", number, err)
 		}
 		for _, pc := range page {
-			if !strings.Contains(pc.GetBody(), marker) {
+			if !strings.Contains(pc.GetBody(), marker) || !self.Wrote(pc.GetUser()) {
 				continue
 			}
 			start := pc.GetStartLine()
@@ -77,7 +86,7 @@ func SyncReview(ctx context.Context, c *gh.Client, run Run, number int, headSHA,
 	if len(drafts) == 0 {
 		return res, nil
 	}
-	_, _, err := c.PullRequests.CreateReview(ctx, owner, repo, number, &gh.PullRequestReviewRequest{
+	_, _, err = c.PullRequests.CreateReview(ctx, owner, repo, number, &gh.PullRequestReviewRequest{
 		CommitID: gh.String(headSHA), Body: gh.String(summary), Event: gh.String("COMMENT"), Comments: drafts,
 	})
 	if err != nil {

@@ -50,7 +50,8 @@ func (p *Publisher) login(ctx context.Context, r Registry) (*session, error) {
 		}
 		out, err := api.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 		if err != nil {
-			return nil, fmt.Errorf("log in to %s: GetAuthorizationToken: %w — run aws-actions/configure-aws-credentials first (OIDC: permissions id-token: write) and allow ecr:GetAuthorizationToken", r.Host, err)
+			return nil, awsRefusal(fmt.Errorf("log in to %s: GetAuthorizationToken: %w", r.Host, err),
+				"run aws-actions/configure-aws-credentials first (OIDC: permissions id-token: write) and allow ecr:GetAuthorizationToken")
 		}
 		if len(out.AuthorizationData) == 0 || out.AuthorizationData[0].AuthorizationToken == nil {
 			return nil, fmt.Errorf("log in to %s: ECR returned no token", r.Host)
@@ -161,26 +162,32 @@ func (e *NoCredentialsError) Error() string {
 	return fmt.Sprintf("%s: registry said 401 Unauthorized for %s, and there were no credentials for it: no \"username\" and \"password\", and %s", e.Registry.Host, e.Repository, where)
 }
 
-// describe turns a registry's answer into advice that names the registry and never a password.
+// describe turns a registry's answer into advice that names the registry and never a password. A
+// refusal (a 4xx other than 408 and 429) is a *RefusedError or a *NoCredentialsError; no answer, or
+// a 5xx after the retries, is not.
 func describe(s *session, repo string, err error) error {
 	r := s.reg
 	var te *transport.Error
-	if errors.As(err, &te) {
-		switch te.StatusCode {
-		case http.StatusUnauthorized:
-			if s.anonymous {
-				return &NoCredentialsError{Registry: r, Repository: repo, ConfigDir: s.configDir}
-			}
-			what := `"username" and "password"`
-			if r.Kind == ECR {
-				what = "the AWS role (ecr:InitiateLayerUpload, ecr:PutImage …)"
-			}
-			return fmt.Errorf("%s: registry said 401 Unauthorized for %s — check that %s can push there", r.Host, repo, what)
-		case http.StatusForbidden:
-			return fmt.Errorf("%s: registry said 403 Forbidden for %s — the credentials are valid but may not push to it", r.Host, repo)
-		case http.StatusNotFound:
-			return fmt.Errorf("%s: registry said 404 for %s — does the repository exist?", r.Host, repo)
+	if !errors.As(err, &te) {
+		return fmt.Errorf("%s: %w", r.Host, err)
+	}
+	switch te.StatusCode {
+	case http.StatusUnauthorized:
+		if s.anonymous {
+			return &NoCredentialsError{Registry: r, Repository: repo, ConfigDir: s.configDir}
 		}
+		what := `"username" and "password"`
+		if r.Kind == ECR {
+			what = "the AWS role (ecr:InitiateLayerUpload, ecr:PutImage …)"
+		}
+		return &RefusedError{fmt.Errorf("%s: registry said 401 Unauthorized for %s — check that %s can push there", r.Host, repo, what)}
+	case http.StatusForbidden:
+		return &RefusedError{fmt.Errorf("%s: registry said 403 Forbidden for %s — the credentials are valid but may not push to it", r.Host, repo)}
+	case http.StatusNotFound:
+		return &RefusedError{fmt.Errorf("%s: registry said 404 for %s — does the repository exist?", r.Host, repo)}
+	}
+	if refusedStatus(te.StatusCode) {
+		return &RefusedError{fmt.Errorf("%s: %w", r.Host, err)}
 	}
 	return fmt.Errorf("%s: %w", r.Host, err)
 }

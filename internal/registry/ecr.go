@@ -46,7 +46,7 @@ func (p *Publisher) describeRepository(ctx context.Context, r Registry, repo str
 	case errors.As(err, &nf):
 		return ecrRepository{}, nil
 	case err != nil:
-		return ecrRepository{}, fmt.Errorf("%s: DescribeRepositories %s: %w", r.Host, repo, err)
+		return ecrRepository{}, awsRefusal(fmt.Errorf("%s: DescribeRepositories %s: %w", r.Host, repo, err), "allow ecr:DescribeRepositories")
 	case len(out.Repositories) == 0:
 		return ecrRepository{}, nil
 	}

@@ -58,7 +58,8 @@ type target struct {
 
 // Check logs in to every registry and checks every image's destination — credentials may push,
 // the ECR repository exists or may be created, no immutable tag holds another image — and returns
-// every problem at once. Nothing is created or pushed.
+// every problem at once. Nothing is created or pushed. Refused(err) tells problems only the user
+// can change from a registry or ECR that could not be reached.
 func (p *Publisher) Check(ctx context.Context, images []Image, regs []Registry) (*Plan, error) {
 	plan := &Plan{Images: images, targets: map[string][]*target{}}
 	var errs []error
@@ -102,7 +103,7 @@ func (p *Publisher) checkTarget(ctx context.Context, img Image, s *session) (*ta
 		}
 		if !info.exists {
 			if !p.CreateRepositories {
-				return t, fmt.Errorf("%s: repository %s does not exist (set create-repositories: true, or create it)", r.Host, r.RepositoryPath(img.Name))
+				return t, &RefusedError{fmt.Errorf("%s: repository %s does not exist (set create-repositories: true, or create it)", r.Host, r.RepositoryPath(img.Name))}
 			}
 			t.create, t.push = true, img.Tags
 			return t, nil // a new repository holds no tags, and the role's push rights are checked by the push
@@ -128,7 +129,7 @@ func (p *Publisher) checkTarget(ctx context.Context, img Image, s *session) (*ta
 		}
 	}
 	if len(conflicts) > 0 {
-		return t, fmt.Errorf("%s: the repository's tags are immutable and %s, not this build's %s — release under a new version", t.repo, joinAnd(conflicts), ShortDigest(img.ID))
+		return t, &RefusedError{fmt.Errorf("%s: the repository's tags are immutable and %s, not this build's %s — release under a new version", t.repo, joinAnd(conflicts), ShortDigest(img.ID))}
 	}
 	return t, nil
 }

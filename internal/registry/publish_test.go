@@ -131,6 +131,9 @@ func TestCheck_WrongCredentialsNameTheRegistryAndPushNothing(t *testing.T) {
 	if !strings.Contains(err.Error(), locked.Host+": registry said 401 Unauthorized for "+locked.Host+"/api") {
 		t.Errorf("error = %v", err)
 	}
+	if !Refused(err) {
+		t.Errorf("a 401 is not a refusal: %v", err)
+	}
 	if strings.Contains(err.Error(), "wrong-password-123") {
 		t.Errorf("the password is in the error: %v", err)
 	}

@@ -43,7 +43,8 @@ const commandWaitDelay = time.Second
 func (g Gate) Configured() bool { return g.URL != "" || g.Command != "" }
 
 // passEnv is what the gate command sees of the environment: enough to run tools and reach
-// GitHub, never the action's inputs (which hold the API key).
+// GitHub, never the action's inputs (which hold the API key). Nor are they in the environment of any
+// process above it (/proc/<pid>/environ): the action's Guard moves them out before anything runs.
 var passEnv = []string{"PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR",
 	"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "GITHUB_WORKSPACE", "GITHUB_REPOSITORY", "GITHUB_SHA", "GITHUB_REF",
 	"GITHUB_RUN_ID", "GITHUB_SERVER_URL", "GITHUB_API_URL", "RUNNER_TEMP"}

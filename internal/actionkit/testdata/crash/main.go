@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
+	"strconv"
 	"time"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
@@ -22,6 +24,17 @@ outputs:
 runs:
   using: docker
   image: docker://example.invalid/crash
+`
+
+// environScript prints its own environment, and the environment and the open files of each of its
+// ancestors up to $TOP (the action's first process: pid 1 in a container) and of pid 1, saying which
+// processes it read.
+const environScript = `env
+for p in $(p=$PPID; while [ -n "$p" ] && [ "$p" != 0 ]; do echo $p; [ "$p" = "$TOP" ] && break; p=$(sed -n 's/^PPid:[[:space:]]*//p' /proc/$p/status); done) 1; do
+	if tr '\0' '\n' < /proc/$p/environ; then echo "read environ of $p"; fi
+	for fd in /proc/$p/fd/*; do if [ -f "$fd" ]; then head -c 65536 "$fd" | tr '\0' '\n'; fi; done
+done
+true
 `
 
 func main() {
@@ -42,6 +55,25 @@ func work(ctx context.Context, k *actionkit.Kit, token string) error {
 		done := make(chan struct{})
 		go func() { panic("boom in a goroutine") }()
 		<-done
+	case "goroutine-secret": // Go's crash report, on stderr, quotes the secret
+		done := make(chan struct{})
+		go func() { panic("boom with " + token) }()
+		<-done
+	case "child-stderr": // a process the action starts writes the secret to the stderr it inherited
+		cmd := exec.CommandContext(ctx, "sh", "-c", `echo "tool failed: $0" >&2`, token)
+		cmd.Stderr = os.Stderr
+		return cmd.Run()
+	case "environ": // a process the action starts looks for the inputs in every environment it can read
+		k.Infof("token of %d bytes", len(token))
+		out, err := os.Create(os.Getenv("CRASH_OUT"))
+		if err != nil {
+			return err
+		}
+		defer out.Close()
+		cmd := exec.CommandContext(ctx, "sh", "-c", environScript)
+		cmd.Env = append(os.Environ(), "TOP="+strconv.Itoa(os.Getppid())) // the whole environment of the action
+		cmd.Stdout, cmd.Stderr = out, out
+		return cmd.Run()
 	case "work":
 		w := k.Untrusted()
 		_, _ = w.Write([]byte("half a line of outside text"))

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// gateSnoop is a gate command that writes to out its own environment and those of its parent (the
+// action's child process that runs gates), its grandparent (the action's first process: pid 1 in a
+// container) and pid 1, and each of their open regular files, saying whose environment it read.
+func gateSnoop(out string) string {
+	return `exec >'` + out + `' 2>&1
+env
+pp=$(sed -n 's/^PPid:[[:space:]]*//p' /proc/$PPID/status)
+for p in $PPID $pp 1; do
+	if tr '\0' '\n' < /proc/$p/environ; then echo "read environ of $p"; fi
+	for fd in /proc/$p/fd/*; do if [ -f "$fd" ]; then head -c 65536 "$fd" | tr '\0' '\n'; fi; done
+done
+true`
+}
+
+// A gate command runs as the user wrote it, so it may read whatever its user may: the API key is in
+// no environment it can read — its own, /proc/$PPID/environ, the environment the action started with
+// (/proc/<pid>/environ shows it whatever the process unsets later) — nor in an open file of theirs.
+// The action is started as the runner starts it, with the key in INPUT_API-KEY, and still uses it.
+func TestFlagRollout_AGateCannotReadTheAPIKey(t *testing.T) {
+	t.Parallel()
+	f, r := fakeFlagsmith(t)
+	seen := filepath.Join(t.TempDir(), "seen")
+	r.Input("percentage", "10").Input("gate-command", gateSnoop(seen))
+	proc := startAsAction(t, r)
+	code, ended := proc.Wait(60 * time.Second)
+	if !ended || code != 0 {
+		t.Fatalf("exit %d (ended: %v), want 0\n%s", code, ended, proc.Log())
+	}
+	if st := f.State("prodKey", 103); len(st.Overrides) != 1 {
+		t.Errorf("Flagsmith holds %+v: the action did not use the key\n%s", st, proc.Log())
+	}
+	data, err := os.ReadFile(seen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	if strings.Contains(text, f.Key) || strings.Contains(text, "INPUT_") {
+		t.Errorf("the gate found the inputs:\n%s", text)
+	}
+	// It did read its parent's environment and the action's first process's (the test binary
+	// started with SLIPWAY_TEST_AS_ACTION=1).
+	if strings.Count(text, "read environ of ") < 2 || strings.Count(text, "SLIPWAY_TEST_AS_ACTION=1") < 2 {
+		t.Errorf("the gate read too little:\n%s", text)
+	}
+}
