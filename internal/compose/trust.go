@@ -121,6 +121,10 @@ func (c *trustCheck) service(s types.ServiceConfig) {
 		c.untrusted(b.Network == "host", "build.network", "%s: build.network host", svc)
 		if !strings.Contains(b.Context, "://") {
 			c.file(svc+": build.context", b.Context)
+			// The builder reads the Dockerfile and quotes it in its errors.
+			if b.Dockerfile != "" {
+				c.file(svc+": build.dockerfile", absIn(b.Context, b.Dockerfile))
+			}
 		}
 	}
 }

@@ -63,6 +63,8 @@ func TestCheckTrust_RefusesWhatReachesTheRunner(t *testing.T) {
 		{"a config read from the runner", "    configs: [pw]\nconfigs: {pw: {file: /etc/passwd}}\n", "config pw: /etc/passwd is outside the workspace", "host-files", true},
 		{"an env_file read from the runner", "    env_file: [/proc/self/environ]\n", "service e2e: env_file /proc/self/environ is outside the workspace", "host-files", true},
 		{"a build context of the runner", "    build: {context: /etc}\n", "build.context: /etc is outside the workspace", "host-files", true},
+		{"a Dockerfile of the runner", "    build: {context: ., dockerfile: /proc/self/environ}\n", "build.dockerfile: /proc/self/environ is outside the workspace", "host-files", true},
+		{"a Dockerfile beside the workspace", "    build: {context: ., dockerfile: ../../../../etc/passwd}\n", "build.dockerfile: /etc/passwd is outside the workspace", "host-files", true},
 		{"a label_file read from the runner", "    label_file: [/proc/self/environ]\n", "service e2e: label_file /proc/self/environ is outside the workspace", "host-files", true},
 		{"a seccomp profile of the runner", "    security_opt: [seccomp:/etc/passwd]\n", "service e2e: security_opt seccomp: /etc/passwd is outside the workspace", "host-files", true},
 	} {
