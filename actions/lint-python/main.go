@@ -39,6 +39,11 @@ type config struct {
 	CacheDir         string // absolute, inside the workspace
 	Jobs             int
 
+	// Trust says whether the run is in untrusted mode (the repository's code never runs) and why.
+	Trust trust
+	// InstallSkipped is the install asked for that untrusted mode did not run ("" for none).
+	InstallSkipped string
+
 	Workspace string            // absolute workspace root
 	Dir       string            // absolute working directory
 	Explicit  bool              // linters were named, not detected
@@ -60,7 +65,9 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		FailOn:           in.Enum("fail-on", "error", "warning", "never"),
 		Jobs:             in.Int("jobs", 0, 64),
 	}
-	install := installMode(k, in)
+	cfg.Trust = readTrust(k, in)
+	install, skipped := installMode(k, in, cfg.Trust)
+	cfg.InstallSkipped = skipped
 	if cfg.SuggestFixes && cfg.GitHubToken == "" {
 		in.Invalid("suggest-fixes", "needs github-token to post review comments")
 	}
@@ -113,25 +120,35 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	return cfg, in.Err()
 }
 
-// installMode reads install: auto when not given, except on pull_request_target, where the job holds
-// a token that can write to the repository while the code checked out is the pull request's (a
-// fork's). install runs that code's build and pip as root in the action's container, which can read
-// the token the runner hands it: there the default is none, and anything else is refused.
-func installMode(k *actionkit.Kit, in *actionkit.Inputs) string {
+// installMode reads install as trust allows it: auto when not given. Installing runs the project's
+// build code and pip as root in the action's container, which can read the token the runner hands
+// it; so in untrusted mode the default is none. There, any other install is refused on
+// pull_request_target and on a workflow_run of a fork's pull request (the job's token can write),
+// and with trust-repository-config: false; for a fork's pull request on pull_request (whose token
+// is read-only, and whose workflow also serves the repository's own pull requests) it is not run,
+// and the log says so (skipped).
+func installMode(k *actionkit.Kit, in *actionkit.Inputs, t trust) (mode, skipped string) {
 	install := in.String("install")
-	if k.Getenv("GITHUB_EVENT_NAME") != "pull_request_target" {
+	event := k.Getenv("GITHUB_EVENT_NAME")
+	switch {
+	case !t.Untrusted && event != "pull_request_target":
 		if install == "" {
-			return "auto"
+			return "auto", ""
 		}
-		return install
-	}
-	if install != "" && install != "none" {
-		in.Invalid("install", "%q is refused on pull_request_target: that event gives the job a token that can write to the repository "+
+		return install, ""
+	case install == "" || install == "none":
+		return "none", ""
+	case event == "pull_request_target" || t.Privileged:
+		in.Invalid("install", "%q is refused on %s: that event gives the job a token that can write to the repository "+
 			"while the code is the pull request's, and install would run its build code and pip as root in the action's container, where "+
 			"the token can be read; lint with the image's linters (install: none, the default on this event), or lint in a pull_request "+
-			"workflow, whose token from a fork is read-only", install)
+			"workflow, whose token from a fork is read-only", install, event)
+	case t.Fork:
+		return "none", install
+	default:
+		in.Invalid("install", "%q contradicts trust-repository-config: false: install runs the repository's build code and pip; use install: none", install)
 	}
-	return "none"
+	return "none", ""
 }
 
 // outputPath resolves a path input the run writes to: inside the workspace, and makeable (nothing

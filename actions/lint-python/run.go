@@ -27,6 +27,11 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 			k.Infof("%s: configured in %s", t, src)
 		}
 	}
+	sanitised, err := untrusted(k, cfg)
+	if err != nil {
+		return err
+	}
+	defer sanitised.Close()
 	env, err := installEnvironment(ctx, k, cfg)
 	if err != nil {
 		return err
@@ -46,7 +51,7 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	rep, err := lint.Run(ctx, lint.Options{
 		Workspace: cfg.Workspace, Dir: cfg.Dir, Paths: cfg.Paths, Exclude: cfg.Exclude,
 		Tools: cfg.Linters, Explicit: cfg.Explicit, Jobs: cfg.Jobs, Changed: changed,
-		Env: env, MypyCache: filepath.Join(cfg.CacheDir, "mypy"), Getenv: k.Getenv,
+		Env: env, Sanitised: sanitised, MypyCache: filepath.Join(cfg.CacheDir, "mypy"), Getenv: k.Getenv,
 	})
 	var bad *lint.InputError
 	if errors.As(err, &bad) {
@@ -82,7 +87,7 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 			Title: strings.TrimSpace(f.Tool + " " + f.Code), Message: f.Message,
 		})
 	}
-	summarise(k, rep, env)
+	summarise(k, rep, env, sanitised)
 	if err := writeOutputs(k, cfg, rep, env); err != nil {
 		return err
 	}
@@ -97,6 +102,46 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		return actionkit.Failed(fmt.Errorf("%d findings at level %s or above (fail-on: %s)", n, cfg.FailOn, cfg.FailOn))
 	}
 	return nil
+}
+
+// untrusted says in the log whether the run trusts the repository's config, and in untrusted mode
+// makes the linters' sanitised configs (nil when trusted), with one line per setting stripped.
+func untrusted(k *actionkit.Kit, cfg config) (*lint.Sanitised, error) {
+	if !cfg.Trust.Untrusted {
+		if cfg.Trust.Why != "" {
+			k.Infof("trusted: %s: the linters run with the repository's config as it is, plugins and hooks included", cfg.Trust.Why)
+		}
+		return nil, nil
+	}
+	k.Infof("untrusted: %s: the linters run no code from the repository: nothing is installed, and what their config names "+
+		"to run, import or write (plugins, hooks, reporters, output files) is stripped", cfg.Trust.Why)
+	if cfg.InstallSkipped != "" {
+		k.Infof("install: %q is not run for a pull request from a fork; the image's linters run (trust-repository-config: true "+
+			"installs it: that pull request's token is read-only)", cfg.InstallSkipped)
+	}
+	s, err := lint.Sanitise(cfg.Dir, k.Getenv("HOME"), cfg.Linters)
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range s.Stripped {
+		k.Infof("untrusted: %s", st)
+	}
+	if n := len(s.Stripped); n > 0 {
+		k.Warningf("untrusted: %d settings of the repository's linter config were stripped (%s): findings may differ from a "+
+			"trusted run; the log names each", n, strippedFiles(s.Stripped))
+	}
+	return s, nil
+}
+
+// strippedFiles names the files settings were stripped from, once each.
+func strippedFiles(list []lint.Stripped) string {
+	var files []string
+	for _, s := range list {
+		if !contains(files, s.File) {
+			files = append(files, s.File)
+		}
+	}
+	return strings.Join(files, ", ")
 }
 
 // changedBase decides whether only-changed applies and against what: an explicit base-ref always, or
@@ -150,6 +195,9 @@ func installEnvironment(ctx context.Context, k *actionkit.Kit, cfg config) (*lin
 	if err != nil {
 		return nil, err // pip or the interpreter failed: infrastructure
 	}
+	if env.Rejected != "" {
+		k.Warningf("install: %s: it was deleted and the environment made afresh, not run (a cached environment is used only when it is exactly what its manifest says)", env.Rejected)
+	}
 	k.Infof("install: %s environment %s (%s)", env.How, env.Key, workspace.Rel(cfg.Workspace, env.Archive))
 	return env, nil
 }
@@ -167,7 +215,7 @@ func venvRoot(k *actionkit.Kit) string {
 	return filepath.Join(base, "slipway", "venvs")
 }
 
-func summarise(k *actionkit.Kit, rep *lint.Report, env *lint.Environment) {
+func summarise(k *actionkit.Kit, rep *lint.Report, env *lint.Environment, sanitised *lint.Sanitised) {
 	s := k.Summary()
 	s.Heading(2, "lint-python")
 	rows := make([][]string, 0, len(rep.Tools))
@@ -188,6 +236,9 @@ func summarise(k *actionkit.Kit, rep *lint.Report, env *lint.Environment) {
 	}
 	if env != nil {
 		note += fmt.Sprintf("; the project's environment %s was %s", env.Key, env.How)
+	}
+	if sanitised != nil {
+		note += fmt.Sprintf("; untrusted mode: the repository's code did not run, %d settings of its linter config were stripped (the log names each)", len(sanitised.Stripped))
 	}
 	s.Paragraph(note + ".")
 }

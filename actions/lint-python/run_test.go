@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -295,12 +296,25 @@ func TestLintPython_PullRequestTargetInstallsNothing(t *testing.T) {
 	}
 }
 
+// pullRequestEvent writes the event of pull request #7 (head sha head123) of base, from the
+// repository head, and returns its path.
+func pullRequestEvent(t *testing.T, head, base string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "event.json")
+	event := fmt.Sprintf(`{"pull_request": {"number": 7, "head": {"sha": "head123", "repo": {"full_name": %q}}, "base": {"repo": {"full_name": %q}}}, "repository": {"full_name": %q}}`, head, base, base)
+	if err := os.WriteFile(file, []byte(event), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
 func TestLintPython_InstallDefaultsToAutoOnOtherEvents(t *testing.T) {
 	t.Parallel()
 	requireLinters(t)
 	r := runner(t)
 	linttest.WriteFiles(t, r.Env["GITHUB_WORKSPACE"], map[string]string{"requirements-dev.txt": "no-such-package-slipway==1.0\n", "setup.cfg": "[flake8]\n", "app.py": "x = 1\n"})
 	r.Env["GITHUB_EVENT_NAME"], r.Env["PIP_INDEX_URL"] = "pull_request", linttest.Index(t)
+	r.Env["GITHUB_EVENT_PATH"] = pullRequestEvent(t, "acme/web", "acme/web")
 	r.Input("linters", "flake8")
 	if res := r.Run(t, context.Background(), realMain); res.Code != 3 || !strings.Contains(res.Stdout, "no-such-package-slipway") {
 		t.Errorf("on pull_request the default did not install the development requirements: exit %d\n%s", res.Code, res.Stdout)

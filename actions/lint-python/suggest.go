@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+
+	gh "github.com/google/go-github/v62/github"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/factory"
@@ -12,6 +16,17 @@ import (
 
 // marker tags the review comments this action owns, so a re-run updates them instead of adding more.
 const marker = "<!-- slipway:lint-python:suggest-fixes -->"
+
+// reviewHint is advice for a review GitHub refused: a 403 on a fork's pull request is its read-only
+// token. Any other failure (another status, a network error) has no such hint.
+func reviewHint(err error, t trust) string {
+	var er *gh.ErrorResponse
+	if !t.Fork || t.Privileged || !errors.As(err, &er) || er.Response == nil || er.Response.StatusCode != http.StatusForbidden {
+		return ""
+	}
+	return " (a pull request from a fork gets a read-only token: post suggestions on forks' pull requests from a " +
+		"pull_request_target workflow, where lint-python runs none of their code)"
+}
 
 // suggestFixes posts the formatters' fixes as one pull request review of ```suggestion comments, on
 // the lines the pull request changed. It never fails the step: a token that may not write (a fork's)
@@ -57,7 +72,7 @@ func suggestFixes(ctx context.Context, k *actionkit.Kit, cfg config, rep *lint.R
 	res, err := github.SyncReview(ctx, c, run, number, sha, marker,
 		fmt.Sprintf("slipway lint-python: %d formatter fixes as suggestions.", len(comments)), comments)
 	if err != nil {
-		k.Warningf("suggest-fixes: %v (a pull request from a fork gets a read-only token)", err)
+		k.Warningf("suggest-fixes: %v%s", err, reviewHint(err, cfg.Trust))
 		return
 	}
 	k.Infof("suggest-fixes: %d posted in one review, %d already there, %d outdated removed; %d fixes outside the pull request's lines not posted",

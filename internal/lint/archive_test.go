@@ -2,6 +2,8 @@ package lint
 
 import (
 	"archive/tar"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,15 +24,18 @@ func TestArchive_RoundTripKeepsFilesModesAndLinks(t *testing.T) {
 	}
 	cache := t.TempDir()
 	file := filepath.Join(cache, "venv", "k1.tar")
-	if err := archive(src, file); err != nil {
+	if _, err := archive(src, file, "k1"); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := os.Stat(file); err != nil || st.Mode().Perm() != 0o644 {
 		t.Errorf("archive mode %v (%v), want 0644: the cache step reads it as another user", st.Mode(), err)
 	}
 	dst := filepath.Join(t.TempDir(), "venv")
-	if err := unpack(file, dst); err != nil {
+	if err := unpack(file, dst, "k1"); err != nil {
 		t.Fatal(err)
+	}
+	if err := verifyDir(dst, "k1"); err != nil {
+		t.Errorf("the unpacked environment is not what its manifest says: %v", err)
 	}
 	if st, err := os.Stat(filepath.Join(dst, "bin/tool")); err != nil || st.Mode().Perm() != 0o755 {
 		t.Errorf("bin/tool: %v %v, want mode 0755", st, err)
@@ -51,7 +56,7 @@ func TestArchive_RoundTripKeepsFilesModesAndLinks(t *testing.T) {
 		t.Errorf("the cache directory is not ignored by git: %q", b)
 	}
 	// A second archive replaces the first: the cache holds one environment.
-	if err := archive(src, filepath.Join(cache, "venv", "k2.tar")); err != nil {
+	if _, err := archive(src, filepath.Join(cache, "venv", "k2.tar"), "k2"); err != nil {
 		t.Fatal(err)
 	}
 	if exists(file) {
@@ -112,7 +117,7 @@ func TestUnpack_RefusesEntriesThatLeaveTheEnvironment(t *testing.T) {
 			if err := os.Mkdir(filepath.Dir(dst), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			if err := unpack(file, dst); err == nil {
+			if err := unpack(file, dst, "k"); err == nil {
 				t.Errorf("unpack accepted it")
 			}
 			if exists(dst) {
@@ -122,5 +127,155 @@ func TestUnpack_RefusesEntriesThatLeaveTheEnvironment(t *testing.T) {
 				t.Errorf("unpack wrote outside the environment: %v", left)
 			}
 		})
+	}
+}
+
+// tarEntry is one entry of an archive, read whole.
+type tarEntry struct {
+	hdr  tar.Header
+	body []byte
+}
+
+func readTar(t *testing.T, file string) []tarEntry {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []tarEntry
+	tr := tar.NewReader(f)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, tarEntry{*hdr, body})
+	}
+}
+
+func writeTar(t *testing.T, file string, entries []tarEntry) {
+	t.Helper()
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := tar.NewWriter(f)
+	for _, e := range entries {
+		e.hdr.Size = int64(len(e.body))
+		if err := tw.WriteHeader(&e.hdr); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(e.body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+}
+
+// A cached archive is whatever the last cache writer saved: one that is not exactly what its
+// manifest says is refused whole, and nothing of it is left to run.
+func TestUnpack_RefusesAnArchiveThatIsNotWhatItsManifestSays(t *testing.T) {
+	t.Parallel()
+	src := filepath.Join(t.TempDir(), "venv")
+	linttest.WriteFiles(t, src, map[string]string{"pyvenv.cfg": "home = /usr/bin\n", "lib/site-packages/m.py": "x = 1\n", "lib/site-packages/n.py": "y = 2\n"})
+	good := filepath.Join(t.TempDir(), "good.tar")
+	if _, err := archive(src, good, "k"); err != nil {
+		t.Fatal(err)
+	}
+	orig := readTar(t, good)
+	index := func(name string) int {
+		for i, e := range orig {
+			if e.hdr.Name == name {
+				return i
+			}
+		}
+		t.Fatalf("no entry %s", name)
+		return -1
+	}
+	last := len(orig) - 1
+	if orig[last].hdr.Name != manifestName {
+		t.Fatalf("the manifest is not the last entry: %s", orig[last].hdr.Name)
+	}
+	edit := func(f func(es []tarEntry) []tarEntry) []tarEntry {
+		es := make([]tarEntry, len(orig))
+		copy(es, orig)
+		return f(es)
+	}
+	pth := tarEntry{tar.Header{Name: "lib/site-packages/evil.pth", Typeflag: tar.TypeReg, Mode: 0o644}, []byte("import os; os.system('touch /tmp/pwned')\n")}
+	for name, c := range map[string]struct {
+		entries []tarEntry
+		key     string
+		want    string
+	}{
+		"a file's content changed": {edit(func(es []tarEntry) []tarEntry {
+			i := index("lib/site-packages/m.py")
+			es[i].body = []byte("import os; os.system('touch /tmp/pwned')\n")
+			return es
+		}), "k", `"lib/site-packages/m.py" is not what its manifest says`},
+		"a .pth file added": {edit(func(es []tarEntry) []tarEntry {
+			return append(append(es[:last:last], pth), orig[last])
+		}), "k", `"lib/site-packages/evil.pth" is not in its manifest`},
+		"a file removed": {edit(func(es []tarEntry) []tarEntry {
+			i := index("lib/site-packages/n.py")
+			return append(es[:i:i], es[i+1:]...)
+		}), "k", `"lib/site-packages/n.py" of its manifest is missing`},
+		"a mode changed": {edit(func(es []tarEntry) []tarEntry {
+			es[index("lib/site-packages/m.py")].hdr.Mode = 0o755
+			return es
+		}), "k", `is not what its manifest says`},
+		"an entry after the manifest": {edit(func(es []tarEntry) []tarEntry { return append(es, pth) }), "k", "follows the manifest"},
+		"no manifest":                 {edit(func(es []tarEntry) []tarEntry { return es[:last] }), "k", "no manifest"},
+		"another environment's":       {orig, "other-key", `its manifest is for environment "k"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			file := filepath.Join(t.TempDir(), "venv.tar")
+			writeTar(t, file, c.entries)
+			dst := filepath.Join(t.TempDir(), "venv")
+			err := unpack(file, dst, c.key)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("unpack: %v, want an error saying %q", err, c.want)
+			}
+			if exists(dst) {
+				t.Errorf("a refused archive left %s behind", dst)
+			}
+		})
+	}
+}
+
+// An unpacked environment is reused only while it is what its manifest says.
+func TestVerifyDir_RefusesAChangedEnvironment(t *testing.T) {
+	t.Parallel()
+	src := filepath.Join(t.TempDir(), "venv")
+	linttest.WriteFiles(t, src, map[string]string{"lib/site-packages/m.py": "x = 1\n"})
+	file := filepath.Join(t.TempDir(), "venv.tar")
+	m, err := archive(src, file, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeManifest(src, m); err != nil {
+		t.Fatal(err)
+	}
+	linttest.WriteFiles(t, src, map[string]string{"lib/site-packages/__pycache__/m.cpython-311.pyc": "compiled"})
+	if err := verifyDir(src, "k"); err != nil {
+		t.Fatalf("__pycache__, which Python writes where it runs, made it refused: %v", err)
+	}
+	linttest.WriteFiles(t, src, map[string]string{"lib/site-packages/evil.pth": "import os\n"})
+	if err := verifyDir(src, "k"); err == nil || !strings.Contains(err.Error(), "evil.pth") {
+		t.Errorf("an added .pth file: %v", err)
+	}
+	if err := verifyDir(t.TempDir(), "k"); !errors.Is(err, errIncomplete) {
+		t.Errorf("a directory without a manifest: %v, want errIncomplete", err)
 	}
 }

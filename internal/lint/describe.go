@@ -24,7 +24,7 @@ func describe(ctx context.Context, execs []*execution, env *Environment, getenv 
 			byPython[py] = append(byPython[py], x)
 			continue
 		}
-		if o, err := execute(ctx, process{argv: []string{x.command[0], "--version"}, env: x.env}); err == nil && o.code == 0 {
+		if o, err := execute(ctx, process{argv: []string{x.command[0], "--version"}, dir: neutralDir, env: x.env}); err == nil && o.code == 0 {
 			x.result.Version = versionIn.FindString(o.stdout)
 		}
 	}

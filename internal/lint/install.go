@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,6 +25,9 @@ type Environment struct {
 	Key string
 	// How says where it came from: "reused" (already here), "restored" (from Archive), "installed".
 	How string
+	// Rejected says why an environment found (unpacked, or in the cache) was not used but made
+	// afresh: it was not exactly what its manifest says. Empty when none was rejected.
+	Rejected string
 	// Archive is the file in the cache directory that the next run restores it from.
 	Archive string
 	// Pins maps a distribution (normalised) to the file of the project that names it.
@@ -53,7 +57,7 @@ type InstallOptions struct {
 }
 
 // keyVersion changes when the way environments are made changes.
-const keyVersion = "slipway-venv-2"
+const keyVersion = "slipway-venv-3"
 
 // Install makes the environment the plan asks for, or finds it: in VenvRoot (reused), as an archive
 // in CacheDir (restored), or new from pip (installed, then archived). An empty plan needs none: nil.
@@ -70,7 +74,7 @@ func Install(ctx context.Context, plan *InstallPlan, o InstallOptions) (*Environ
 	if base == "" {
 		return nil, &InstallError{Step: "finding Python", Detail: "no python3 on PATH and no linter with a Python interpreter"}
 	}
-	ident, err := execute(ctx, process{argv: []string{base, "-c", identityScript}, env: getenv.pip()})
+	ident, err := execute(ctx, process{argv: []string{base, "-c", identityScript}, dir: neutralDir, env: getenv.query()})
 	if err != nil || ident.code != 0 {
 		return nil, &InstallError{Step: "running " + base, Detail: fmt.Sprint(err, tail(ident.stderr, 5))}
 	}
@@ -87,28 +91,43 @@ func Install(ctx context.Context, plan *InstallPlan, o InstallOptions) (*Environ
 		return nil, err
 	}
 	defer unlock()
-	complete := filepath.Join(env.Dir, ".slipway-complete")
-	switch {
-	case exists(complete):
+	switch err := verifyDir(env.Dir, key); {
+	case err == nil:
 		env.How = "reused"
-	case exists(env.Archive):
+	case errors.Is(err, errIncomplete):
+		os.RemoveAll(env.Dir) // a run that did not finish it
+	default:
+		// Not what was made here: made afresh, never run.
+		env.Rejected = fmt.Sprintf("the environment in %s: %v", env.Dir, err)
+		os.RemoveAll(env.Dir)
+	}
+	if env.How == "" && exists(env.Archive) {
 		progress("install: restoring the project's environment from %s", env.Archive)
 		os.RemoveAll(env.Dir)
-		if err := unpack(env.Archive, env.Dir); err != nil {
-			return nil, fmt.Errorf("install: restore %s (delete it to install afresh): %w", env.Archive, err)
+		if err := unpack(env.Archive, env.Dir, key); err != nil {
+			// A cache entry is written by whoever could save one: an archive that is not exactly what
+			// its manifest says (a changed or added file, another key, a broken tar) is deleted and
+			// the environment made afresh.
+			env.Rejected = fmt.Sprintf("the cached archive %s: %v", env.Archive, err)
+			progress("install: %s: deleted, making the environment afresh", env.Rejected)
+			os.RemoveAll(env.Dir)
+			os.Remove(env.Archive)
+		} else {
+			env.How = "restored"
 		}
-		env.How = "restored"
-	default:
+	}
+	if env.How == "" {
 		progress("install: making the project's environment (%s)", strings.Join(plan.Requirements, " "))
 		if err := create(ctx, base, env.Dir, plan, getenv); err != nil {
 			os.RemoveAll(env.Dir)
 			return nil, err
 		}
-		if err := os.WriteFile(complete, []byte(key+"\n"), 0o644); err != nil {
-			return nil, err
-		}
-		if err := archive(env.Dir, env.Archive); err != nil {
+		m, err := archive(env.Dir, env.Archive, key)
+		if err != nil {
 			return nil, fmt.Errorf("install: archive the environment in %s: %w", o.CacheDir, err)
+		}
+		if err := writeManifest(env.Dir, m); err != nil {
+			return nil, err
 		}
 		env.How = "installed"
 	}
@@ -135,10 +154,10 @@ print("\n".join(sorted(names)))`
 func create(ctx context.Context, base, dir string, plan *InstallPlan, getenv environ) error {
 	args := []string{base, "-m", "venv", "--system-site-packages"}
 	// The image's pip serves the environment too (it sees the image's packages): no copy of pip.
-	if o, err := execute(ctx, process{argv: []string{base, "-c", "import pip"}, env: getenv.pip()}); err == nil && o.code == 0 {
+	if o, err := execute(ctx, process{argv: []string{base, "-c", "import pip"}, dir: neutralDir, env: getenv.query()}); err == nil && o.code == 0 {
 		args = append(args, "--without-pip")
 	}
-	if o, err := execute(ctx, process{argv: append(args, dir), env: getenv.pip()}); err != nil || o.code != 0 {
+	if o, err := execute(ctx, process{argv: append(args, dir), dir: neutralDir, env: getenv.query()}); err != nil || o.code != 0 {
 		return &InstallError{Step: "python -m venv", Detail: fmt.Sprint(err, tail(o.stderr+o.stdout, 10))}
 	}
 	python := filepath.Join(dir, "bin", "python")
@@ -302,7 +321,7 @@ print(json.dumps(out))`
 
 // distributions asks an interpreter which of dists it imports.
 func distributions(ctx context.Context, python string, getenv environ, dists []string) (map[string]distribution, error) {
-	o, err := execute(ctx, process{argv: append([]string{python, "-c", distributionsScript}, dists...), env: getenv.pip()})
+	o, err := execute(ctx, process{argv: append([]string{python, "-c", distributionsScript}, dists...), dir: neutralDir, env: getenv.query()})
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,12 @@
 package lint
 
 import (
+	"archive/tar"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -261,5 +264,66 @@ func TestInstall_AnImageWithOtherPackagesIsAnotherEnvironment(t *testing.T) {
 	next := install(t, dir, cache, t.TempDir(), upgraded, []string{"flake8"})
 	if next.Key == first.Key || next.How != "installed" {
 		t.Errorf("after the image changed: key %s (was %s), %s; want a new key, installed", next.Key, first.Key, next.How)
+	}
+}
+
+// Whoever can save a cache entry writes the archive the next run restores. One that is not exactly
+// what its manifest says is deleted and the environment made afresh: the code added to it never runs.
+func TestInstall_ATamperedCachedEnvironmentIsRebuiltNotRun(t *testing.T) {
+	t.Parallel()
+	requireTools(t, "flake8")
+	index := linttest.Index(t, linttest.Flake8Plugin)
+	dir, getenv := project(t, index, map[string]string{"requirements-dev.txt": "flake8-slipway==0.3.0\n"})
+	cache := t.TempDir()
+	first := install(t, dir, cache, t.TempDir(), getenv, []string{"flake8"})
+
+	// A .pth file in site-packages runs at every start of the environment's interpreter (Install
+	// starts it to read the linters' versions): it leaves a mark if it ever runs.
+	mark := filepath.Join(t.TempDir(), "ran")
+	entries := readTar(t, first.Archive)
+	last := len(entries) - 1
+	site := ""
+	for _, e := range entries {
+		if e.hdr.Typeflag == tar.TypeDir && strings.HasSuffix(e.hdr.Name, "/site-packages") {
+			site = e.hdr.Name
+		}
+	}
+	if site == "" {
+		t.Fatal("no site-packages in the archive")
+	}
+	pth := tarEntry{tar.Header{Name: site + "/slipway-evil.pth", Typeflag: tar.TypeReg, Mode: 0o644},
+		[]byte("import os; open(" + strconv.Quote(mark) + ", 'w').close()\n")}
+	writeTar(t, first.Archive, append(append(entries[:last:last], pth), entries[last]))
+
+	var log []string
+	plan, err := PlanInstall(dir, "auto", []string{"flake8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := Install(context.Background(), plan, InstallOptions{VenvRoot: t.TempDir(), CacheDir: cache, Tools: []string{"flake8"}, Getenv: getenv,
+		Progress: func(format string, args ...any) { log = append(log, fmt.Sprintf(format, args...)) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env.How != "installed" || !strings.Contains(env.Rejected, "slipway-evil.pth") || env.Key != first.Key {
+		t.Errorf("environment %s (key %s), rejected %q; want installed afresh, saying the added file", env.How, env.Key, env.Rejected)
+	}
+	if !strings.Contains(strings.Join(log, "\n"), "deleted, making the environment afresh") {
+		t.Errorf("the log does not say the archive was refused:\n%s", strings.Join(log, "\n"))
+	}
+	if _, err := os.Stat(mark); err == nil {
+		t.Errorf("the code added to the cached environment ran")
+	}
+	for _, e := range readTar(t, env.Archive) {
+		if strings.HasSuffix(e.hdr.Name, "slipway-evil.pth") {
+			t.Errorf("the new archive still holds %s", e.hdr.Name)
+		}
+	}
+	rep, err := Run(context.Background(), Options{Workspace: dir, Dir: dir, Tools: []string{"flake8"}, Explicit: true, Env: env, Getenv: getenv})
+	if err != nil || resultOf(t, rep, "flake8").Version == "" {
+		t.Fatalf("the rebuilt environment does not run flake8: %v", err)
+	}
+	if _, err := os.Stat(mark); err == nil {
+		t.Errorf("the code added to the cached environment ran")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,6 +51,17 @@ func (getenv environ) pip() []string {
 	return getenv.pick(append(append([]string(nil), allowedEnv...), pipEnv...), "PIP_DISABLE_PIP_VERSION_CHECK=1", "PIP_NO_INPUT=1")
 }
 
+// neutralDir is where the interpreter is asked about itself (python -c puts its working directory
+// first on the import path): not the workspace, whose json.py or re.py would run in place of the
+// standard library's.
+const neutralDir = "/"
+
+// query is the environment of those questions: pip's, and the working directory kept off the
+// import path (Python 3.11+) for good measure.
+func (getenv environ) query() []string {
+	return override(getenv.pip(), []string{"PYTHONSAFEPATH=1"})
+}
+
 // override sets each KEY=VALUE of extra in env, replacing an inherited value.
 func override(env, extra []string) []string {
 	for _, kv := range extra {
@@ -72,9 +84,10 @@ func deleteKey(env []string, key string) []string {
 
 // process is one child process to run to its end.
 type process struct {
-	argv []string
-	dir  string
-	env  []string
+	argv  []string
+	dir   string
+	env   []string
+	stdin io.Reader // nil: /dev/null
 }
 
 // outcome is what a process did: its output, exit code, wall time and CPU time.
@@ -88,7 +101,7 @@ type outcome struct {
 // a process that could not start, or a cancelled context.
 func execute(ctx context.Context, p process) (outcome, error) {
 	cmd := exec.CommandContext(ctx, p.argv[0], p.argv[1:]...)
-	cmd.Dir, cmd.Env = p.dir, p.env
+	cmd.Dir, cmd.Env, cmd.Stdin = p.dir, p.env, p.stdin
 	// A tool in a process group of its own: cancelling (a cancelled step, SIGTERM) kills the group, so
 	// its worker processes (black's, flake8's, pylint's) go with it and none keeps the output open.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -29,6 +29,9 @@ type Options struct {
 	Changed Changes
 	// Env is the project's environment (see Install); nil runs the linters found on PATH.
 	Env *Environment
+	// Sanitised, when not nil, is untrusted mode (see Sanitise): each linter whose config can name
+	// code reads its sanitised copy, none reads the repository's own, and there is no Env.
+	Sanitised *Sanitised
 	// MypyCache is an absolute directory for mypy's cache; empty leaves mypy's own choice.
 	MypyCache string
 	// Getenv reads the environment the linters inherit from (PATH, HOME...); nil is os.Getenv.
@@ -39,6 +42,7 @@ type Options struct {
 type execution struct {
 	tool    tool
 	command []string // the binary, or the project's python -m the module
+	config  string   // the sanitised config it reads (untrusted mode), "" for its own
 	dir     string
 	env     []string
 	inv     invocation
@@ -123,6 +127,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 // prepare resolves every tool to a command, its version and what it lints, and decides how many
 // processes each may use, before anything runs.
 func prepare(ctx context.Context, o Options) ([]*execution, error) {
+	if o.Sanitised != nil && o.Env != nil {
+		return nil, &InputError{errors.New("untrusted mode runs the image's linters: it has no project environment")}
+	}
 	getenv := environ(o.Getenv)
 	var execs []*execution
 	var missing []error
@@ -133,6 +140,13 @@ func prepare(ctx context.Context, o Options) ([]*execution, error) {
 		}
 		x := &execution{tool: t, dir: o.Dir, env: getenv.linter(o.Env.activate(getenv)...),
 			result: ToolResult{Tool: name, Findings: []Finding{}}}
+		if o.Sanitised != nil {
+			// The linter's own directory first on its import path, never the working directory.
+			x.env = override(x.env, []string{"PYTHONSAFEPATH=1"})
+			if x.config = o.Sanitised.Config(name); t.config != nil && x.config == "" {
+				return nil, fmt.Errorf("%w for %s (Sanitise was not given it)", errNoCopy, name)
+			}
+		}
 		x.command = o.Env.command(t, getenv)
 		if x.command == nil {
 			if o.Explicit {
@@ -161,7 +175,7 @@ func prepare(ctx context.Context, o Options) ([]*execution, error) {
 	cores := runtime.NumCPU()
 	total := 0
 	for _, x := range execs {
-		x.inv = invocation{paths: paths, mypyCache: o.MypyCache, jobs: 1, version: x.result.Version}
+		x.inv = invocation{paths: paths, mypyCache: o.MypyCache, jobs: 1, version: x.result.Version, untrusted: o.Sanitised != nil}
 		if o.Changed != nil {
 			x.inv.changed = true
 			x.inv.paths = targets.forTool(x.tool)
@@ -213,9 +227,9 @@ func costOrder(execs []*execution) []int {
 
 // runTool runs one prepared tool and fills in its result.
 func runTool(ctx context.Context, x *execution, rel func(string) string) error {
-	args := x.tool.args(x.inv)
-	x.result.Command = append(append([]string(nil), displayCommand(x.command)...), args...)
-	o, err := execute(ctx, process{argv: append(append([]string(nil), x.command...), args...), dir: x.dir, env: x.env})
+	argv := x.argv(x.tool.args(x.inv)...)
+	x.result.Command = append(displayCommand(x.command), argv[len(x.command):]...)
+	o, err := execute(ctx, process{argv: argv, dir: x.dir, env: x.env})
 	x.result.Elapsed = o.elapsed
 	switch {
 	case ctx.Err() != nil:
@@ -233,6 +247,16 @@ func runTool(ctx context.Context, x *execution, rel func(string) string) error {
 	}
 	x.result.Findings = findings
 	return nil
+}
+
+// argv is the tool's command line with args: in untrusted mode, the option naming its sanitised
+// config comes first.
+func (x *execution) argv(args ...string) []string {
+	argv := append([]string(nil), x.command...)
+	if x.config != "" {
+		argv = append(argv, x.tool.config.flag+x.config)
+	}
+	return append(argv, args...)
 }
 
 // displayCommand shortens the command for the log: the binary's name, or python -m module.

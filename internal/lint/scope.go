@@ -460,7 +460,7 @@ func readINI(file string) (map[string]map[string]string, bool) {
 			}
 			continue
 		}
-		if m := iniSection.FindStringSubmatch(line); m != nil {
+		if m := iniHeader.FindStringSubmatch(line); m != nil {
 			name := strings.TrimSpace(m[1])
 			if sections[name] == nil {
 				sections[name] = map[string]string{}
@@ -476,7 +476,7 @@ func readINI(file string) (map[string]map[string]string, bool) {
 	return sections, true
 }
 
-var iniSection = regexp.MustCompile(`^\s*\[([^\]]+)\]`)
+var iniHeader = regexp.MustCompile(`^\s*\[([^\]]+)\]`)
 
 func hasSectionPrefix(sections map[string]map[string]string, prefix string) bool {
 	for s := range sections {

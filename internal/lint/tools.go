@@ -20,6 +20,9 @@ type tool struct {
 	// configs are the places where a project configures it: a TOML table (dotted), an INI section
 	// (a path.Match pattern), or, with an empty key, the file itself.
 	configs []configKey
+	// config, for a tool whose config can name code it runs, is how untrusted mode gives it a
+	// sanitised copy instead (sanitise.go); nil for a tool whose config names no code.
+	config *configRules
 	// formatter: check mode prints a diff of what it would rewrite, and a finding spans lines.
 	formatter bool
 	// cost is the tool's CPU time on a typical tree, relative (measured on bench/lint's tree of 240
@@ -57,6 +60,8 @@ type invocation struct {
 	roots []string
 	// version is the tool's version ("" when unknown), for options older versions lack.
 	version string
+	// untrusted: the run is in untrusted mode (no cache written where the config says).
+	untrusted bool
 }
 
 // wholeTreeChecks are pylint's checks that compare modules with each other: they need every module
@@ -70,7 +75,7 @@ var tools = []tool{
 		configs: []configKey{{"pyproject.toml", "tool.ruff"}, {"ruff.toml", ""}, {".ruff.toml", ""}},
 		cost:    2,
 		args: func(inv invocation) []string {
-			return append(append([]string{"check", "--no-fix", "--output-format=json"}, forceExclude(inv)...), inv.paths...)
+			return append(append([]string{"check", "--no-fix", "--output-format=json"}, ruffFlags(inv)...), inv.paths...)
 		},
 		ranOK: zeroOrOne, parse: parseRuff,
 	},
@@ -80,7 +85,7 @@ var tools = []tool{
 		configs:   []configKey{{"pyproject.toml", "tool.ruff.format"}, {"ruff.toml", "format"}, {".ruff.toml", "format"}},
 		formatter: true, cost: 2,
 		args: func(inv invocation) []string {
-			return append(append([]string{"format", "--diff"}, forceExclude(inv)...), inv.paths...)
+			return append(append([]string{"format", "--diff"}, ruffFlags(inv)...), inv.paths...)
 		},
 		ranOK: zeroOrOne, parse: formatter("ruff-format"),
 	},
@@ -88,6 +93,7 @@ var tools = []tool{
 		name: "flake8", binary: "flake8", module: "flake8", dist: "flake8",
 		hooks:   []string{"flake8"},
 		configs: []configKey{{"setup.cfg", "flake8"}, {"tox.ini", "flake8"}, {".flake8", "flake8"}},
+		config:  flake8ConfigRules,
 		cost:    35,
 		// flake8 applies its exclude to files named on the command line too.
 		args: func(inv invocation) []string {
@@ -132,7 +138,8 @@ var tools = []tool{
 		hooks: []string{"pylint"},
 		configs: []configKey{{"pyproject.toml", "tool.pylint"}, {".pylintrc", ""}, {"pylintrc", ""},
 			{"setup.cfg", "pylint.*"}, {"tox.ini", "pylint.*"}},
-		cost: 370, perModule: true,
+		config: pylintConfigRules,
+		cost:   370, perModule: true,
 		args: func(inv invocation) []string {
 			args := []string{"--output-format=json", "--score=n", "--recursive=y", "--persistent=n",
 				"--jobs=" + strconv.Itoa(inv.jobs)}
@@ -156,7 +163,8 @@ var tools = []tool{
 		hooks: []string{"mypy"},
 		configs: []configKey{{"pyproject.toml", "tool.mypy"}, {"mypy.ini", ""}, {".mypy.ini", ""},
 			{"setup.cfg", "mypy"}, {"setup.cfg", "mypy-*"}},
-		cost: 40, perModule: true,
+		config: mypyConfigRules,
+		cost:   40, perModule: true,
 		args: func(inv invocation) []string {
 			args := []string{"--show-column-numbers", "--show-error-codes", "--no-error-summary",
 				"--no-color-output", "--no-pretty", "--hide-error-context"}
@@ -197,12 +205,17 @@ func lookup(name string) (tool, bool) {
 	return tool{}, false
 }
 
-// forceExclude makes ruff apply its exclude settings to the files named on its command line.
-func forceExclude(inv invocation) []string {
+// ruffFlags: --force-exclude makes ruff apply its exclude settings to the files named on its
+// command line; in untrusted mode ruff writes no cache (its config says where).
+func ruffFlags(inv invocation) []string {
+	var flags []string
 	if inv.changed {
-		return []string{"--force-exclude"}
+		flags = append(flags, "--force-exclude")
 	}
-	return nil
+	if inv.untrusted {
+		flags = append(flags, "--no-cache")
+	}
+	return flags
 }
 
 func zeroOrOne(code int) bool { return code == 0 || code == 1 }
@@ -242,7 +255,7 @@ func pylintWorkers(ctx context.Context, x *execution, rest int) bool {
 	if !outlasts(x.tool.cost*3/10, rest) || !mentionsDuplicateCode(x.dir) {
 		return false
 	}
-	o, err := execute(ctx, process{argv: append(x.command, "--list-msgs-enabled"), dir: x.dir, env: x.env})
+	o, err := execute(ctx, process{argv: x.argv("--list-msgs-enabled"), dir: x.dir, env: x.env})
 	if err != nil || o.code != 0 {
 		return false
 	}
