@@ -140,12 +140,14 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	return nil
 }
 
-// trustOf decides whether the project is trusted: untrusted: auto trusts it but on pull_request_target
-// and on a pull request from a fork, where what the job holds is more than the pull request should get.
+// trustOf decides whether the project's Compose files are trusted: trust-repository-config: auto
+// trusts them but on pull_request_target and on a pull request from a fork, where what the job holds
+// is more than the pull request should get (lint-python's input of the same name decides the same
+// for the linters' configs).
 func trustOf(k *actionkit.Kit, clients *factory.Factory, cfg config) (compose.Trust, error) {
-	t := compose.Trust{Untrusted: cfg.Untrusted == "true", Workspace: cfg.Workspace, Allow: cfg.Allow}
-	why := "untrusted: true"
-	if cfg.Untrusted == "auto" {
+	t := compose.Trust{Untrusted: cfg.Trust == "false", Workspace: cfg.Workspace, Allow: cfg.Allow}
+	why := "trust-repository-config: false"
+	if cfg.Trust == "auto" {
 		ev, err := clients.Event()
 		if err != nil {
 			return t, err

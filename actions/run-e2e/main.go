@@ -46,7 +46,7 @@ type config struct {
 	TestCommand  []string
 	Registry     string // the registry the login inputs are for
 	Login        compose.Login
-	Untrusted    string          // auto, true or false
+	Trust        string          // trust-repository-config: auto, true or false
 	Allow        map[string]bool // keys an untrusted project may use anyway, and host-files
 }
 
@@ -70,7 +70,7 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		TestCommand:  in.Multiline("test-command"),
 		Registry:     compose.RegistryHost(in.String("registry")),
 		Login:        compose.Login{Username: in.String("registry-username"), Password: in.Secret("registry-password")},
-		Untrusted:    in.Enum("untrusted", "auto", "true", "false"),
+		Trust:        in.Enum("trust-repository-config", "auto", "true", "false"),
 		Allow:        map[string]bool{},
 	}
 	for _, a := range in.List("allow") {
