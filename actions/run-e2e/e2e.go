@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +48,14 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	trust, err := trustOf(k, clients, cfg)
 	if err != nil {
 		return err
+	}
+	if trust.Untrusted && os.Getenv("GITHUB_ACTIONS") == "true" {
+		// An untrusted Compose file interpolates nothing of the job's environment but what the runner
+		// and Docker need: a job-level secret or the credentials an earlier step exported stay out.
+		// (Only in the action's own process: tests that run it in theirs give it a fake environment.)
+		if dropped := keepOnly(untrustedEnv); len(dropped) > 0 {
+			k.Infof("untrusted project: the Compose files do not see %s (give values with env-file)", strings.Join(dropped, ", "))
+		}
 	}
 	p, unsupported, err := compose.Load(ctx, compose.Spec{Files: cfg.ComposeFiles, WorkDir: ws, ProjectDir: cfg.ProjectDir, ProjectName: name,
 		EnvFiles: nonEmpty(cfg.EnvFile), Env: env, TestService: cfg.TestService, Services: cfg.Services, Profiles: cfg.Profiles,
@@ -273,6 +283,24 @@ func scrubEnv() {
 			_ = os.Unsetenv(name)
 		}
 	}
+}
+
+// untrustedEnv is what an untrusted project's Compose files may read of the environment.
+var untrustedEnv = regexp.MustCompile(`^(PATH|HOME|TMPDIR|USER|LANG|LC_[A-Z]+|TZ|CI|DOCKER_[A-Z_]+|COMPOSE_[A-Z_]+|RUNNER_[A-Z_]+|GITHUB_[A-Z_]+)$`)
+
+// keepOnly removes from this process's environment every variable whose name keep does not match,
+// and GITHUB_TOKEN, and returns their names.
+func keepOnly(keep *regexp.Regexp) []string {
+	var dropped []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !keep.MatchString(name) || name == "GITHUB_TOKEN" {
+			_ = os.Unsetenv(name)
+			dropped = append(dropped, name)
+		}
+	}
+	slices.Sort(dropped)
+	return dropped
 }
 
 func nonEmpty(s string) []string {

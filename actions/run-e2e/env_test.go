@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/slipway-actions/slipway/internal/compose"
@@ -51,5 +54,38 @@ func TestScrubEnv_LeavesOutTheActionsInputsAndTheRunnersTokens(t *testing.T) {
 	}
 	if v := env["GITHUB_TOKEN"]; v == nil || *v != "set-on-the-step" {
 		t.Errorf("GITHUB_TOKEN = %v: the step's environment did not pass", v)
+	}
+}
+
+// An untrusted project's Compose files see the runner's and Docker's variables and nothing else of the
+// job: a job-level secret, or the AWS credentials an earlier step exported, is gone from the process
+// before Compose reads it (in a child process: keepOnly changes the environment of the process).
+func TestKeepOnly_AnUntrustedProjectSeesTheRunnersVariablesOnly(t *testing.T) {
+	if os.Getenv("SLIPWAY_KEEPONLY_CHILD") == "1" {
+		keepOnly(untrustedEnv)
+		for _, kv := range os.Environ() {
+			fmt.Println(kv)
+		}
+		return
+	}
+	t.Parallel()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKeepOnly_AnUntrustedProjectSeesTheRunnersVariablesOnly$")
+	cmd.Env = []string{"SLIPWAY_KEEPONLY_CHILD=1", "PATH=/usr/bin", "HOME=/github/home", "DOCKER_HOST=unix:///x",
+		"GITHUB_WORKSPACE=/github/workspace", "GITHUB_TOKEN=ghs_secret", "AWS_SECRET_ACCESS_KEY=aws-secret",
+		"DATABASE_PASSWORD=db-secret", "COMPOSE_PROFILES=e2e", "RUNNER_TEMP=/tmp"}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, gone := range []string{"ghs_secret", "aws-secret", "db-secret", "SLIPWAY_KEEPONLY_CHILD"} {
+		if strings.Contains(string(out), gone) {
+			t.Errorf("%s is still in the environment:\n%s", gone, out)
+		}
+	}
+	for _, kept := range []string{"PATH=/usr/bin", "HOME=/github/home", "DOCKER_HOST=unix:///x", "GITHUB_WORKSPACE=/github/workspace",
+		"COMPOSE_PROFILES=e2e", "RUNNER_TEMP=/tmp"} {
+		if !strings.Contains(string(out), kept) {
+			t.Errorf("%s was removed:\n%s", kept, out)
+		}
 	}
 }

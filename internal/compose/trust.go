@@ -28,12 +28,14 @@ type Trust struct {
 	Allow map[string]bool
 }
 
-// Allowable is what the allow input may name: keys of a service, and the groups host-binds (a bind,
-// or a local volume bound to a device, outside the workspace), host-files (a secret, config, env_file
-// or build context outside the workspace) and external (networks and volumes the project did not
-// make).
+// Allowable is what the allow input may name: keys of a service, and the groups host-binds (a bind
+// outside the workspace, a local volume mounting anything but a tmpfs), writable-binds (a bind of the
+// workspace a container may write: it could plant a link there that a later bind follows out of the
+// workspace), host-files (a secret, config, env_file, Dockerfile or build context outside the
+// workspace) and external (networks and volumes the project did not make, or names it gives them).
 var Allowable = []string{"privileged", "cap_add", "devices", "security_opt", "network_mode", "pid", "ipc", "uts",
-	"userns_mode", "cgroup", "cgroup_parent", "volumes_from", "build.network", "external", "host-binds", "host-files"}
+	"userns_mode", "cgroup", "cgroup_parent", "volumes_from", "logging", "build.network", "external", "host-binds",
+	"writable-binds", "host-files"}
 
 // defaultCaps is the capability set the engine gives a container (moby's oci/caps DefaultCapabilities):
 // adding one of them changes nothing.
@@ -56,13 +58,16 @@ func CheckTrust(p *types.Project, t Trust) error {
 	for _, name := range slices.Sorted(maps.Keys(p.Volumes)) {
 		v := p.Volumes[name]
 		c.untrusted(bool(v.External), "external", "volume %s is external (a volume of the runner)", name)
-		if dev := v.DriverOpts["device"]; dev != "" && strings.Contains(v.DriverOpts["o"], "bind") {
-			c.bind("volume "+name+" binds device", dev)
-		}
+		// Compose reuses a volume of that name the runner already has.
+		c.untrusted(!bool(v.External) && v.Name != "" && v.Name != p.Name+"_"+name, "external", "volume %s is named %s (a volume of the runner may have that name)", name, v.Name)
+		// The local driver mounts what its options say: a device, an overlay of /, a bind.
+		c.untrusted(len(v.DriverOpts) > 0 && v.DriverOpts["type"] != "tmpfs", "host-binds", "volume %s mounts %v", name, map[string]string(v.DriverOpts))
 		c.untrusted(v.Driver != "" && v.Driver != "local", "host-binds", "volume %s uses the driver %s", name, v.Driver)
 	}
 	for _, name := range slices.Sorted(maps.Keys(p.Networks)) {
-		c.untrusted(bool(p.Networks[name].External), "external", "network %s is external (a network of the runner)", name)
+		n := p.Networks[name]
+		c.untrusted(bool(n.External), "external", "network %s is external (a network of the runner)", name)
+		c.untrusted(!bool(n.External) && n.Name != "" && n.Name != p.Name+"_"+name, "external", "network %s is named %s (a network of the runner may have that name)", name, n.Name)
 	}
 	if len(c.errs) > 0 {
 		return &InputError{errors.Join(c.errs...)}
@@ -139,7 +144,8 @@ func (c *trustCheck) container(what string, s types.ContainerSpec) {
 	c.untrusted(len(s.Devices) > 0 || len(s.DeviceCgroupRules) > 0, "devices", "%s: devices", what)
 	for _, opt := range s.SecurityOpt {
 		o := strings.Replace(opt, ":", "=", 1)
-		c.untrusted(strings.HasSuffix(o, "=unconfined") || o == "label=disable", "security_opt", "%s: security_opt %s", what, opt)
+		// Only what adds confinement: a profile of its own (seccomp, AppArmor) can allow everything.
+		c.untrusted(!strings.HasPrefix(o, "no-new-privileges"), "security_opt", "%s: security_opt %s", what, opt)
 		// Compose reads a seccomp profile file and hands it to the engine.
 		if file, ok := strings.CutPrefix(o, "seccomp="); ok && file != "unconfined" && file != "builtin" {
 			c.file(what+": security_opt seccomp", absIn(c.workingDir, file))
@@ -156,6 +162,14 @@ func (c *trustCheck) container(what string, s types.ContainerSpec) {
 	for _, v := range s.Volumes {
 		if v.Type == types.VolumeTypeBind {
 			c.bind(what+": volume", v.Source)
+			c.untrusted(!v.ReadOnly, "writable-binds", "%s: volume %s:%s is writable (a container could plant a link a later bind follows; add :ro)", what, v.Source, v.Target)
 		}
 	}
+	// A logging driver other than the engine's own files reaches out from the host (syslog, fluentd,
+	// awslogs with the host's credentials).
+	driver := s.LogDriver
+	if s.Logging != nil {
+		driver = s.Logging.Driver
+	}
+	c.untrusted(driver != "" && driver != "json-file" && driver != "local" && driver != "none", "logging", "%s: logging driver %s", what, driver)
 }

@@ -51,14 +51,22 @@ func TestCheckTrust_RefusesWhatReachesTheRunner(t *testing.T) {
 		{"devices", "    devices: [/dev/kmsg]\n", "service e2e: devices", "devices", false},
 		{"seccomp unconfined", "    security_opt: [seccomp:unconfined]\n", "service e2e: security_opt seccomp:unconfined", "security_opt", false},
 		{"apparmor unconfined", "    security_opt: [apparmor=unconfined]\n", "security_opt apparmor=unconfined", "security_opt", false},
-		{"the docker socket", "    volumes: [/var/run/docker.sock:/var/run/docker.sock]\n", "service e2e: volume /var/run/docker.sock, outside the workspace", "host-binds", false},
-		{"a bind through a link", "    volumes: [./etc-link:/host-etc]\n", "etc-link, outside the workspace", "host-binds", false},
-		{"a bind of ..", "    volumes: [../:/up]\n", "outside the workspace", "host-binds", false},
+		{"the docker socket", "    volumes: [/var/run/docker.sock:/var/run/docker.sock:ro]\n", "service e2e: volume /var/run/docker.sock, outside the workspace", "host-binds", false},
+		{"a bind through a link", "    volumes: [./etc-link:/host-etc:ro]\n", "etc-link, outside the workspace", "host-binds", false},
+		{"a bind of ..", "    volumes: [../:/up:ro]\n", "outside the workspace", "host-binds", false},
+		{"a writable bind of the workspace", "    volumes: [./data:/data]\n", "volume " + "WS/data:/data is writable", "writable-binds", false},
 		{"a privileged pre_start hook container", "    pre_start: [{image: x, privileged: true}]\n", "service e2e: pre_start hook 1: privileged", "privileged", false},
 		{"a privileged post_start hook", "    post_start: [{command: [id], privileged: true}]\n", "a privileged lifecycle hook", "privileged", false},
 		{"build on the host's network", "    build: {context: ., network: host}\n", "build.network host", "build.network", false},
 		{"a runner's volume", "    volumes: [cache:/cache]\nvolumes: {cache: {external: true}}\n", "volume cache is external", "external", false},
-		{"a volume bound to /", "    volumes: [root:/root]\nvolumes: {root: {driver_opts: {type: none, o: bind, device: /}}}\n", "volume root binds device /", "host-binds", false},
+		{"a volume bound to /", "    volumes: [root:/root]\nvolumes: {root: {driver_opts: {type: none, o: bind, device: /}}}\n", "volume root mounts map[device:/ o:bind type:none]", "host-binds", false},
+		{"a volume of the host's disk", "    volumes: [disk:/d]\nvolumes: {disk: {driver_opts: {type: ext4, device: /dev/sda1}}}\n", "volume disk mounts", "host-binds", false},
+		{"an overlay of /", "    volumes: [ov:/ov]\nvolumes: {ov: {driver_opts: {type: overlay, device: overlay, o: lowerdir=/}}}\n", "volume ov mounts", "host-binds", false},
+		{"a runner's volume by name", "    volumes: [cache:/cache]\nvolumes: {cache: {name: runner-cache}}\n", "volume cache is named runner-cache", "external", false},
+		{"a runner's network by name", "    networks: [default]\nnetworks: {default: {name: runner-private}}\n", "network default is named runner-private", "external", false},
+		{"a seccomp profile of its own", "    security_opt: [seccomp=./data/x]\n", "security_opt seccomp=./data/x", "security_opt", false},
+		{"another AppArmor profile", "    security_opt: [apparmor=docker-unconfined]\n", "security_opt apparmor=docker-unconfined", "security_opt", false},
+		{"the host's syslog", "    logging: {driver: syslog}\n", "service e2e: logging driver syslog", "logging", false},
 		{"a secret read from the runner", "    secrets: [env]\nsecrets: {env: {file: /proc/self/environ}}\n", "secret env: /proc/self/environ is outside the workspace", "host-files", true},
 		{"a config read from the runner", "    configs: [pw]\nconfigs: {pw: {file: /etc/passwd}}\n", "config pw: /etc/passwd is outside the workspace", "host-files", true},
 		{"an env_file read from the runner", "    env_file: [/proc/self/environ]\n", "service e2e: env_file /proc/self/environ is outside the workspace", "host-files", true},
@@ -66,20 +74,24 @@ func TestCheckTrust_RefusesWhatReachesTheRunner(t *testing.T) {
 		{"a Dockerfile of the runner", "    build: {context: ., dockerfile: /proc/self/environ}\n", "build.dockerfile: /proc/self/environ is outside the workspace", "host-files", true},
 		{"a Dockerfile beside the workspace", "    build: {context: ., dockerfile: ../../../../etc/passwd}\n", "build.dockerfile: /etc/passwd is outside the workspace", "host-files", true},
 		{"a label_file read from the runner", "    label_file: [/proc/self/environ]\n", "service e2e: label_file /proc/self/environ is outside the workspace", "host-files", true},
-		{"a seccomp profile of the runner", "    security_opt: [seccomp:/etc/passwd]\n", "service e2e: security_opt seccomp: /etc/passwd is outside the workspace", "host-files", true},
+		{"a seccomp profile of the runner", "    security_opt: [seccomp:/etc/passwd]\n", "service e2e: security_opt seccomp: /etc/passwd is outside the workspace", "host-files,security_opt", true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			compose := "services:\n  e2e:\n    image: x\n" + c.yaml
 			ws, tr, err := loadTrust(t, compose, false)
-			if !isInputError(err) || !strings.Contains(err.Error(), c.says) || !strings.Contains(err.Error(), c.allow) {
+			c.says = strings.ReplaceAll(c.says, "WS", ws)
+			if !isInputError(err) || !strings.Contains(err.Error(), c.says) || !strings.Contains(err.Error(), strings.Split(c.allow, ",")[0]) {
 				t.Fatalf("untrusted: %v; want bad input saying %q and naming %s", err, c.says, c.allow)
 			}
 			p, _, lerr := Load(context.Background(), Spec{Files: []string{"compose.yml"}, WorkDir: ws, ProjectName: "p", TestService: "e2e", HostFiles: true})
 			if lerr != nil {
 				t.Fatal(lerr)
 			}
-			tr.Allow = map[string]bool{c.allow: true}
+			tr.Allow = map[string]bool{}
+			for _, a := range strings.Split(c.allow, ",") {
+				tr.Allow[a] = true
+			}
 			if err := CheckTrust(p, tr); err != nil {
 				t.Errorf("allow %s: %v", c.allow, err)
 			}

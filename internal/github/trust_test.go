@@ -25,6 +25,11 @@ func TestEvent_UntrustedOnPullRequestTargetAndForks(t *testing.T) {
 		{"other repository, not marked fork", "pull_request", pr("mallory/web", false), true},
 		{"pull_request_target", "pull_request_target", pr("acme/web", false), true},
 		{"push", "push", `{"ref":"refs/heads/main"}`, false},
+		{"workflow_run", "workflow_run", `{"action":"completed"}`, true},
+		{"issue_comment", "issue_comment", `{"action":"created"}`, true},
+		{"a review", "pull_request_review", `{"action":"submitted"}`, true},
+		{"an event of no known kind", "some_future_event", `{}`, true},
+		{"a pull request that cannot be read", "pull_request", `{"action":"opened"}`, true},
 	} {
 		path := filepath.Join(t.TempDir(), "event.json")
 		if err := os.WriteFile(path, []byte(c.payload), 0o644); err != nil {
