@@ -31,6 +31,12 @@ import (
 // got ready exits 1; a project run-e2e cannot run as written, an image that does not exist or a
 // registry that refused us exits 2; a broken engine exits 3.
 func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
+	if cfg.Timeout > 0 {
+		// timeout is the whole run's: pulls and builds too, not only the platform's time up.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+	}
 	ws := cfg.Workspace
 	name := cfg.ProjectName
 	if name == "" {

@@ -13,6 +13,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/cli/cli/command"
+	"gopkg.in/yaml.v3"
 	"github.com/docker/compose/v5/pkg/api"
 	composeengine "github.com/docker/compose/v5/pkg/compose"
 
@@ -65,6 +66,13 @@ func Load(ctx context.Context, s Spec) (p *types.Project, unsupported []string, 
 	}
 	if len(errs) > 0 {
 		return nil, nil, &InputError{errors.Join(errs...)}
+	}
+	if !s.HostFiles {
+		// Read while loading, before the project can be checked: a committed .env that links out of
+		// the workspace, and what an include names.
+		if errs = outsideFiles(s, projectDir); len(errs) > 0 {
+			return nil, nil, &InputError{errors.Join(errs...)}
+		}
 	}
 	load := func(services []string) (*types.Project, error) {
 		unsupported = nil
@@ -253,4 +261,64 @@ func Prepare(p *types.Project, test string, command []string, baseURL string) *t
 	}
 	p.Services[test] = s
 	return p
+}
+
+// outsideFiles lists the files outside the workspace that loading the project would read and the
+// project model does not show afterwards: the project directory's .env (a link), and the files an
+// include names (its paths, env files, project directory).
+func outsideFiles(s Spec, projectDir string) []error {
+	var errs []error
+	outside := func(what, path string) {
+		if _, err := workspace.Resolve(s.WorkDir, path); err != nil {
+			errs = append(errs, fmt.Errorf("%s %s is outside the workspace: refused (add host-files to allow if this workflow means it)", what, path))
+		}
+	}
+	dir := projectDir
+	if dir == "" && len(s.Files) > 0 {
+		dir = filepath.Dir(absIn(s.WorkDir, s.Files[0]))
+	}
+	if dir != "" {
+		if _, err := os.Lstat(filepath.Join(dir, ".env")); err == nil {
+			outside(".env", filepath.Join(dir, ".env"))
+		}
+	}
+	for _, f := range s.Files {
+		path := absIn(s.WorkDir, f)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue // Load says so
+		}
+		var doc struct {
+			Include []yaml.Node `yaml:"include"`
+		}
+		if yaml.Unmarshal(data, &doc) != nil {
+			continue // Load says so
+		}
+		for _, inc := range doc.Include {
+			var paths []string
+			switch inc.Kind {
+			case yaml.ScalarNode:
+				paths = append(paths, inc.Value)
+			case yaml.MappingNode:
+				for i := 0; i+1 < len(inc.Content); i += 2 {
+					switch inc.Content[i].Value {
+					case "path", "env_file", "project_directory":
+						v := inc.Content[i+1]
+						if v.Kind == yaml.ScalarNode {
+							paths = append(paths, v.Value)
+						}
+						for _, c := range v.Content {
+							paths = append(paths, c.Value)
+						}
+					}
+				}
+			}
+			for _, p := range paths {
+				if !strings.Contains(p, "://") && !strings.HasPrefix(p, "oci:") && !strings.HasPrefix(p, "git@") {
+					outside(filepath.Base(f)+": include", absIn(filepath.Dir(path), p))
+				}
+			}
+		}
+	}
+	return errs
 }

@@ -13,7 +13,8 @@ import (
 func loadTrust(t *testing.T, compose string, hostFiles bool) (ws string, tr Trust, err error) {
 	t.Helper()
 	ws = t.TempDir()
-	for name, text := range map[string]string{"compose.yml": compose, "data/x": "x", "token.txt": "t", "app.env": "A=1"} {
+	for name, text := range map[string]string{"compose.yml": compose, "data/x": "x", "token.txt": "t", "app.env": "A=1",
+		"inc.yml": "services:\n  extra: {image: x}\n"} {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(ws, name)), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -73,6 +74,7 @@ func TestCheckTrust_RefusesWhatReachesTheRunner(t *testing.T) {
 		{"a build context of the runner", "    build: {context: /etc}\n", "build.context: /etc is outside the workspace", "host-files", true},
 		{"a Dockerfile of the runner", "    build: {context: ., dockerfile: /proc/self/environ}\n", "build.dockerfile: /proc/self/environ is outside the workspace", "host-files", true},
 		{"a Dockerfile beside the workspace", "    build: {context: ., dockerfile: ../../../../etc/passwd}\n", "build.dockerfile: /etc/passwd is outside the workspace", "host-files", true},
+		{"an include of the runner's files", "include: [{path: ./inc.yml, env_file: /proc/self/environ}]\n", "compose.yml: include /proc/self/environ is outside the workspace", "host-files", true},
 		{"a label_file read from the runner", "    label_file: [/proc/self/environ]\n", "service e2e: label_file /proc/self/environ is outside the workspace", "host-files", true},
 		{"a seccomp profile of the runner", "    security_opt: [seccomp:/etc/passwd]\n", "service e2e: security_opt seccomp: /etc/passwd is outside the workspace", "host-files,security_opt", true},
 	} {
@@ -134,5 +136,22 @@ secrets: {token: {file: ./token.txt}}
 `, false)
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A committed .env that links out of the workspace is read by Compose's loader before anything can be
+// checked: Load refuses it, unless host-files.
+func TestLoad_ADotEnvLinkingOutOfTheWorkspaceIsRefused(t *testing.T) {
+	t.Parallel()
+	ws := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ws, "compose.yml"), []byte("services:\n  e2e: {image: \"x${SECRET-}\"}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/proc/self/environ", filepath.Join(ws, ".env")); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := Load(context.Background(), Spec{Files: []string{"compose.yml"}, WorkDir: ws, ProjectName: "p", TestService: "e2e"})
+	if !isInputError(err) || !strings.Contains(err.Error(), ".env "+filepath.Join(ws, ".env")+" is outside the workspace") {
+		t.Errorf("err = %v", err)
 	}
 }
