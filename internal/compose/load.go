@@ -13,9 +13,9 @@ import (
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/cli/cli/command"
-	"gopkg.in/yaml.v3"
 	"github.com/docker/compose/v5/pkg/api"
 	composeengine "github.com/docker/compose/v5/pkg/compose"
+	"gopkg.in/yaml.v3"
 
 	"github.com/slipway-actions/slipway/internal/workspace"
 )
