@@ -13,6 +13,12 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates git python3 python3-venv python3-pip flake8 black isort pylint mypy \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
+# The sandbox user (internal/sandbox): gate commands, linters and pip run as it, never as the root the
+# runner starts a container action as, beside its Docker socket. The code uses the numbers and needs no
+# entry here; this one names them in ps and ls.
+RUN groupadd --system --gid 65532 slipway-sandbox \
+ && useradd --system --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin slipway-sandbox
 LABEL org.opencontainers.image.source="https://github.com/slipway-actions/slipway" \
       org.opencontainers.image.title="slipway" \
       org.opencontainers.image.description="GitHub Actions from pull request to production for Python platforms" \

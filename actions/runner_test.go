@@ -311,3 +311,54 @@ func TestRunner_RootActionDispatchesByCommand(t *testing.T) {
 		t.Errorf("want exit 2 from ecs-deploy's own input check: %v", res)
 	}
 }
+
+// In the action's container slipway runs as root beside the runner's Docker socket, and a gate command
+// runs what its user wrote. It runs in the sandbox (internal/sandbox): it can neither ask the Docker
+// API for the container's environment (the API key, the runner's tokens) nor read that of the
+// action's first process, which the runner started with every input; the rollout still goes on.
+func TestRunner_FlagRolloutGateCannotAskDockerForTheInputs(t *testing.T) {
+	t.Parallel()
+	img := runnertest.Image(t)
+	f := flagsmithtest.New(t)
+	p := f.AddProject("web")
+	f.AddEnvironment(p, "Production", "prodKey", false)
+	f.AddFeature(p, "new-checkout", false)
+	j := runnertest.NewJob(t)
+	gate := `id
+python3 -c '
+import http.client, json, socket
+class Docker(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect("/var/run/docker.sock")
+def get(path):
+    c = Docker("docker")
+    c.request("GET", path)
+    return json.load(c.getresponse())
+for c in get("/containers/json"):
+    for kv in get("/containers/%s/json" % c["Id"])["Config"]["Env"] or []:
+        if kv.startswith(("INPUT_", "ACTIONS_")):
+            print("docker API:", kv.split("=")[0])
+' 2>&1 | grep -e "docker API" -e "PermissionError"
+tr '\0' '\n' </proc/1/environ | cut -d= -f1
+true`
+	res := j.Uses(runnertest.Step{Action: "flag-rollout", Image: img, Network: "host", With: map[string]string{
+		"api-url": f.URL, "api-key": f.Key, "project": "web", "environment": "Production", "feature": "new-checkout",
+		"percentage": "10", "gate-command": gate,
+	}})
+	if res.ExitCode != 0 {
+		t.Fatalf("%v", res)
+	}
+	_, gateLog, _ := strings.Cut(res.Log, "::group::gate after")
+	gateLog, _, _ = strings.Cut(gateLog, "::endgroup::")
+	for _, leak := range []string{"INPUT_", "ACTIONS_", "docker API", f.Key} {
+		if strings.Contains(gateLog, leak) {
+			t.Errorf("the gate command got %q:\n%s", leak, res.Log)
+		}
+	}
+	for _, want := range []string{"uid=65532(slipway-sandbox) gid=65532(slipway-sandbox) groups=65532(slipway-sandbox)", "PermissionError", "/proc/1/environ: Permission denied"} {
+		if !strings.Contains(gateLog, want) {
+			t.Errorf("the gate's log lacks %q:\n%s", want, res.Log)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
 	"github.com/slipway-actions/slipway/internal/rollout"
+	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
 )
 
 // TestMain lets a test start this package's test binary as the action itself, as main does
@@ -62,7 +63,7 @@ func interruptGate(t *testing.T, r *actiontest.Runner, marker string, then func(
 func TestFlagRollout_SIGINTWhileTheGateRunsExits3AndRestores(t *testing.T) {
 	t.Parallel()
 	f, r := fakeFlagsmith(t)
-	started := filepath.Join(t.TempDir(), "gate-started")
+	started := filepath.Join(sandboxtest.WritableDir(t), "gate-started")
 	r.Input("percentage", "10").Input("gate-command", "echo checking; sleep 60 & echo $! >'"+started+"'; wait; echo done")
 	log, code, took := interruptGate(t, r, started, func() {})
 	if took > 3*time.Second {
@@ -92,7 +93,7 @@ func TestFlagRollout_SIGINTWhileTheGateRunsExits3AndRestores(t *testing.T) {
 func TestFlagRollout_SIGINTEndsWithinTheWindowWhenFlagsmithHangs(t *testing.T) {
 	t.Parallel()
 	f, r := fakeFlagsmith(t)
-	started := filepath.Join(t.TempDir(), "gate-started")
+	started := filepath.Join(sandboxtest.WritableDir(t), "gate-started")
 	r.Input("percentage", "10").Input("gate-command", `setsid sh -c 'touch "$0"; exec sleep 3' '`+started+`' & wait`)
 	log, code, took := interruptGate(t, r, started, func() {
 		f.Hold("", "/api/") // Flagsmith stops answering: the restore's first read hangs

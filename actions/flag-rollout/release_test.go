@@ -9,6 +9,7 @@ import (
 	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
 	"github.com/slipway-actions/slipway/internal/flagsmith/flagsmithtest"
 	"github.com/slipway-actions/slipway/internal/rollout"
+	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
 )
 
 func fakeFlagsmith(t *testing.T) (*flagsmithtest.Fake, *actiontest.Runner) {
@@ -18,7 +19,7 @@ func fakeFlagsmith(t *testing.T) (*flagsmithtest.Fake, *actiontest.Runner) {
 	f.AddEnvironment(p, "Production", "prodKey", false)
 	f.AddFeature(p, "new-checkout", false)
 	r := actiontest.NewRunner(t)
-	r.Env["GITHUB_WORKSPACE"] = t.TempDir()
+	r.Env["GITHUB_WORKSPACE"] = sandboxtest.Dir(t)
 	r.Input("api-url", f.URL).Input("api-key", f.Key).Input("project", "web").
 		Input("environment", "Production").Input("feature", "new-checkout")
 	return f, r

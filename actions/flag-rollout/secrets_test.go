@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/slipway-actions/slipway/internal/sandbox"
+	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
 )
 
 // gateSnoop is a gate command that writes to out its own environment and those of its parent (the
@@ -25,11 +28,12 @@ true`
 // A gate command runs as the user wrote it, so it may read whatever its user may: the API key is in
 // no environment it can read — its own, /proc/$PPID/environ, the environment the action started with
 // (/proc/<pid>/environ shows it whatever the process unsets later) — nor in an open file of theirs.
+// As root (in the action's container) it runs in the sandbox and can read none of theirs at all.
 // The action is started as the runner starts it, with the key in INPUT_API-KEY, and still uses it.
 func TestFlagRollout_AGateCannotReadTheAPIKey(t *testing.T) {
 	t.Parallel()
 	f, r := fakeFlagsmith(t)
-	seen := filepath.Join(t.TempDir(), "seen")
+	seen := filepath.Join(sandboxtest.WritableDir(t), "seen")
 	r.Input("percentage", "10").Input("gate-command", gateSnoop(seen))
 	proc := startAsAction(t, r)
 	code, ended := proc.Wait(60 * time.Second)
@@ -47,9 +51,16 @@ func TestFlagRollout_AGateCannotReadTheAPIKey(t *testing.T) {
 	if strings.Contains(text, f.Key) || strings.Contains(text, "INPUT_") {
 		t.Errorf("the gate found the inputs:\n%s", text)
 	}
-	// It did read its parent's environment and the action's first process's (the test binary
-	// started with SLIPWAY_TEST_AS_ACTION=1).
-	if strings.Count(text, "read environ of ") < 2 || strings.Count(text, "SLIPWAY_TEST_AS_ACTION=1") < 2 {
+	switch {
+	case sandbox.Active():
+		// As root (in the action's container) it runs in the sandbox: it reads no environment of
+		// the action's processes at all, nor their files.
+		if strings.Contains(text, "read environ of ") {
+			t.Errorf("the gate, in the sandbox, read the environment of one of the action's processes:\n%s", text)
+		}
+	case strings.Count(text, "read environ of ") < 2 || strings.Count(text, "SLIPWAY_TEST_AS_ACTION=1") < 2:
+		// As the action's own user it did read its parent's environment and the action's first
+		// process's (the test binary started with SLIPWAY_TEST_AS_ACTION=1).
 		t.Errorf("the gate read too little:\n%s", text)
 	}
 }

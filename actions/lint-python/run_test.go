@@ -15,6 +15,7 @@ import (
 	"github.com/slipway-actions/slipway/internal/dockertest"
 	"github.com/slipway-actions/slipway/internal/lint"
 	"github.com/slipway-actions/slipway/internal/lint/linttest"
+	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
 )
 
 const planted = "../../internal/lint/testdata/planted"
@@ -43,9 +44,9 @@ func plantedWorkspace(t *testing.T) (*actiontest.Runner, string) {
 func runner(t *testing.T) *actiontest.Runner {
 	t.Helper()
 	r := actiontest.NewRunner(t)
-	r.Env["GITHUB_WORKSPACE"] = t.TempDir()
+	r.Env["GITHUB_WORKSPACE"] = sandboxtest.Dir(t)
 	r.Env["PATH"] = os.Getenv("PATH")
-	r.Env["HOME"] = t.TempDir()
+	r.Env["HOME"] = sandboxtest.Dir(t)
 	return r
 }
 
@@ -165,8 +166,8 @@ func TestLintPython_BadReportFileExitsBeforeAnyLinterStarts(t *testing.T) {
 	t.Parallel()
 	r, ws := plantedWorkspace(t)
 	// A flake8 that leaves a mark if it ever runs.
-	bin := t.TempDir()
-	mark := filepath.Join(t.TempDir(), "flake8-ran")
+	bin := sandboxtest.Dir(t)
+	mark := filepath.Join(sandboxtest.Dir(t), "flake8-ran")
 	if err := os.WriteFile(filepath.Join(bin, "flake8"), []byte("#!/bin/sh\ntouch "+mark+"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -202,8 +203,8 @@ func TestLintPython_BadReportFileExitsBeforeAnyLinterStarts(t *testing.T) {
 // returns the mark's path.
 func fakeTools(t *testing.T, r *actiontest.Runner, names ...string) string {
 	t.Helper()
-	bin := t.TempDir()
-	mark := filepath.Join(t.TempDir(), "ran")
+	bin := sandboxtest.Dir(t)
+	mark := filepath.Join(sandboxtest.Dir(t), "ran")
 	for _, n := range names {
 		if err := os.WriteFile(filepath.Join(bin, n), []byte("#!/bin/sh\necho "+n+" >> "+mark+"\n"), 0o755); err != nil {
 			t.Fatal(err)
@@ -269,7 +270,7 @@ func TestLintPython_PullRequestTargetInstallsNothing(t *testing.T) {
 			linttest.WriteFiles(t, ws, files)
 			// python and pip leave a mark if anything tries to install; flake8 is a clean linter.
 			mark := fakeTools(t, r, "python3", "python", "pip")
-			bin := t.TempDir()
+			bin := sandboxtest.Dir(t)
 			if err := os.WriteFile(filepath.Join(bin, "flake8"), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
 				t.Fatal(err)
 			}
@@ -300,7 +301,7 @@ func TestLintPython_PullRequestTargetInstallsNothing(t *testing.T) {
 // repository head, and returns its path.
 func pullRequestEvent(t *testing.T, head, base string) string {
 	t.Helper()
-	file := filepath.Join(t.TempDir(), "event.json")
+	file := filepath.Join(sandboxtest.Dir(t), "event.json")
 	event := fmt.Sprintf(`{"pull_request": {"number": 7, "head": {"sha": "head123", "repo": {"full_name": %q}}, "base": {"repo": {"full_name": %q}}}, "repository": {"full_name": %q}}`, head, base, base)
 	if err := os.WriteFile(file, []byte(event), 0o644); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
 	"github.com/slipway-actions/slipway/internal/dockertest"
 	"github.com/slipway-actions/slipway/internal/github/githubtest"
+	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
 )
 
 // A pull request adds badly formatted code: black's fixes become one review of suggestions on the
@@ -20,7 +21,7 @@ func TestLintPython_SuggestFixesPostsOneReviewOnce(t *testing.T) {
 	t.Parallel()
 	_, err := exec.LookPath("black")
 	dockertest.Require(t, "black", err)
-	ws := t.TempDir()
+	ws := sandboxtest.Dir(t)
 	git := func(args ...string) {
 		t.Helper()
 		cmd := exec.Command("git", args...)
@@ -47,7 +48,7 @@ func TestLintPython_SuggestFixesPostsOneReviewOnce(t *testing.T) {
 	pulls := &githubtest.Pulls{}
 	srv := httptest.NewServer(pulls)
 	defer srv.Close()
-	event := filepath.Join(t.TempDir(), "event.json")
+	event := filepath.Join(sandboxtest.Dir(t), "event.json")
 	if err := os.WriteFile(event, []byte(`{"pull_request": {"number": 7, "head": {"sha": "head123"}}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}

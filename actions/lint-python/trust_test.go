@@ -18,6 +18,7 @@ import (
 	"github.com/slipway-actions/slipway/internal/dockertest"
 	"github.com/slipway-actions/slipway/internal/github"
 	"github.com/slipway-actions/slipway/internal/lint/linttest"
+	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
 )
 
 // attack is a repository whose linter config runs code of the pull request's: each piece of that
@@ -92,7 +93,7 @@ func runAttack(t *testing.T, a attack, event string, setup func(r *actiontest.Ru
 	t.Helper()
 	r := runner(t)
 	ws := r.Env["GITHUB_WORKSPACE"]
-	marks := t.TempDir()
+	marks := sandboxtest.WritableDir(t)
 	files := map[string]string{"app.py": "\"\"\"App.\"\"\"\nX = 1\n"}
 	for name, text := range a.files {
 		files[name] = strings.ReplaceAll(text, "MARKS", marks)
@@ -199,7 +200,7 @@ func TestLintPython_AForksPullRequestInstallsNothing(t *testing.T) {
 	ws := r.Env["GITHUB_WORKSPACE"]
 	linttest.WriteFiles(t, ws, map[string]string{"requirements-dev.txt": "-e .\n", "setup.py": "raise SystemExit('built')\n", "setup.cfg": "[flake8]\n", "app.py": "x = 1\n"})
 	mark := fakeTools(t, r, "python3", "python", "pip")
-	bin := t.TempDir()
+	bin := sandboxtest.Dir(t)
 	if err := os.WriteFile(filepath.Join(bin, "flake8"), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +220,7 @@ func TestLintPython_AForksPullRequestInstallsNothing(t *testing.T) {
 // repository's own, nor for a network failure or another status.
 func TestLintPython_TheForkHintIsForA403FromAFork(t *testing.T) {
 	t.Parallel()
-	ws := t.TempDir()
+	ws := sandboxtest.Dir(t)
 	git := func(args ...string) {
 		t.Helper()
 		if err := linttest.Git(ws, args...); err != nil {
@@ -259,7 +260,7 @@ func TestLintPython_TheForkHintIsForA403FromAFork(t *testing.T) {
 			r := runner(t)
 			r.Env["GITHUB_WORKSPACE"] = ws
 			// A black that finds nothing: the review is synced all the same (its old comments go).
-			bin := t.TempDir()
+			bin := sandboxtest.Dir(t)
 			if err := os.WriteFile(filepath.Join(bin, "black"), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
 				t.Fatal(err)
 			}
@@ -327,7 +328,7 @@ func TestForkOf_ReadsEachPullRequestEvent(t *testing.T) {
 	} {
 		path := ""
 		if c.payload != "" {
-			path = filepath.Join(t.TempDir(), "event.json")
+			path = filepath.Join(sandboxtest.Dir(t), "event.json")
 			if err := os.WriteFile(path, []byte(c.payload), 0o644); err != nil {
 				t.Fatal(err)
 			}

@@ -266,6 +266,10 @@ func unpack(file, dir, key string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	// The environment's interpreter and linters run as the sandbox user: it must enter it.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
 	root, err := os.OpenRoot(tmp)
 	if err != nil {
 		return err

@@ -10,11 +10,12 @@ import (
 	"testing"
 
 	"github.com/slipway-actions/slipway/internal/lint/linttest"
+	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
 )
 
 func TestArchive_RoundTripKeepsFilesModesAndLinks(t *testing.T) {
 	t.Parallel()
-	src := filepath.Join(t.TempDir(), "venv")
+	src := filepath.Join(sandboxtest.Dir(t), "venv")
 	linttest.WriteFiles(t, src, map[string]string{"pyvenv.cfg": "home = /usr/bin\n", "bin/tool": "#!/bin/sh\n", "lib/site/m.py": "x = 1\n", "lib/site/__pycache__/m.pyc": "junk"})
 	if err := os.Chmod(filepath.Join(src, "bin/tool"), 0o755); err != nil {
 		t.Fatal(err)
@@ -22,7 +23,7 @@ func TestArchive_RoundTripKeepsFilesModesAndLinks(t *testing.T) {
 	if err := os.Symlink("/usr/bin/python3", filepath.Join(src, "bin/python")); err != nil {
 		t.Fatal(err)
 	}
-	cache := t.TempDir()
+	cache := sandboxtest.Dir(t)
 	file := filepath.Join(cache, "venv", "k1.tar")
 	if _, err := archive(src, file, "k1"); err != nil {
 		t.Fatal(err)
@@ -30,7 +31,7 @@ func TestArchive_RoundTripKeepsFilesModesAndLinks(t *testing.T) {
 	if st, err := os.Stat(file); err != nil || st.Mode().Perm() != 0o644 {
 		t.Errorf("archive mode %v (%v), want 0644: the cache step reads it as another user", st.Mode(), err)
 	}
-	dst := filepath.Join(t.TempDir(), "venv")
+	dst := filepath.Join(sandboxtest.Dir(t), "venv")
 	if err := unpack(file, dst, "k1"); err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +93,7 @@ func TestUnpack_RefusesEntriesThatLeaveTheEnvironment(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			base := t.TempDir()
+			base := sandboxtest.Dir(t)
 			outside := filepath.Join(base, "OUTSIDE")
 			if err := os.Mkdir(outside, 0o755); err != nil {
 				t.Fatal(err)
@@ -187,9 +188,9 @@ func writeTar(t *testing.T, file string, entries []tarEntry) {
 // manifest says is refused whole, and nothing of it is left to run.
 func TestUnpack_RefusesAnArchiveThatIsNotWhatItsManifestSays(t *testing.T) {
 	t.Parallel()
-	src := filepath.Join(t.TempDir(), "venv")
+	src := filepath.Join(sandboxtest.Dir(t), "venv")
 	linttest.WriteFiles(t, src, map[string]string{"pyvenv.cfg": "home = /usr/bin\n", "lib/site-packages/m.py": "x = 1\n", "lib/site-packages/n.py": "y = 2\n"})
-	good := filepath.Join(t.TempDir(), "good.tar")
+	good := filepath.Join(sandboxtest.Dir(t), "good.tar")
 	if _, err := archive(src, good, "k"); err != nil {
 		t.Fatal(err)
 	}
@@ -240,9 +241,9 @@ func TestUnpack_RefusesAnArchiveThatIsNotWhatItsManifestSays(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			file := filepath.Join(t.TempDir(), "venv.tar")
+			file := filepath.Join(sandboxtest.Dir(t), "venv.tar")
 			writeTar(t, file, c.entries)
-			dst := filepath.Join(t.TempDir(), "venv")
+			dst := filepath.Join(sandboxtest.Dir(t), "venv")
 			err := unpack(file, dst, c.key)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("unpack: %v, want an error saying %q", err, c.want)
@@ -257,9 +258,9 @@ func TestUnpack_RefusesAnArchiveThatIsNotWhatItsManifestSays(t *testing.T) {
 // An unpacked environment is reused only while it is what its manifest says.
 func TestVerifyDir_RefusesAChangedEnvironment(t *testing.T) {
 	t.Parallel()
-	src := filepath.Join(t.TempDir(), "venv")
+	src := filepath.Join(sandboxtest.Dir(t), "venv")
 	linttest.WriteFiles(t, src, map[string]string{"lib/site-packages/m.py": "x = 1\n"})
-	file := filepath.Join(t.TempDir(), "venv.tar")
+	file := filepath.Join(sandboxtest.Dir(t), "venv.tar")
 	m, err := archive(src, file, "k")
 	if err != nil {
 		t.Fatal(err)
@@ -275,7 +276,7 @@ func TestVerifyDir_RefusesAChangedEnvironment(t *testing.T) {
 	if err := verifyDir(src, "k"); err == nil || !strings.Contains(err.Error(), "evil.pth") {
 		t.Errorf("an added .pth file: %v", err)
 	}
-	if err := verifyDir(t.TempDir(), "k"); !errors.Is(err, errIncomplete) {
+	if err := verifyDir(sandboxtest.Dir(t), "k"); !errors.Is(err, errIncomplete) {
 		t.Errorf("a directory without a manifest: %v, want errIncomplete", err)
 	}
 }

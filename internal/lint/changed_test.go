@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/slipway-actions/slipway/internal/lint/linttest"
+	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
 )
 
 // findingKeys is every field of each finding that a reader sees, one line each, sorted.
@@ -26,7 +27,7 @@ func findingKeys(fs []Finding) []string {
 // that changes modules, and returns the tree's directory and the changed lines.
 func pullRequest(t *testing.T, tree linttest.Tree, modules []int) (string, Changes) {
 	t.Helper()
-	dir := t.TempDir()
+	dir := sandboxtest.Dir(t)
 	if err := tree.Write(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +111,7 @@ func TestRun_OnlyChangedEqualsAFullRunOnTheChangedLines(t *testing.T) {
 func TestChangedLines_ReadsNonASCIIFileNames(t *testing.T) {
 	t.Parallel()
 	requireTools(t, "git", "flake8")
-	dir := t.TempDir()
+	dir := sandboxtest.Dir(t)
 	name := "café/naïve_ünïcode.py"
 	write := func(text string) {
 		t.Helper()

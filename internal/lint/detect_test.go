@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
 )
 
 func TestDetect(t *testing.T) {
@@ -28,7 +30,7 @@ func TestDetect(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			dir := t.TempDir()
+			dir := sandboxtest.Dir(t)
 			for name, text := range tc.files {
 				if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 					t.Fatal(err)

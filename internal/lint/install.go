@@ -157,7 +157,7 @@ func create(ctx context.Context, base, dir string, plan *InstallPlan, getenv env
 	if o, err := execute(ctx, process{argv: []string{base, "-c", "import pip"}, dir: neutralDir, env: getenv.query()}); err == nil && o.code == 0 {
 		args = append(args, "--without-pip")
 	}
-	if o, err := execute(ctx, process{argv: append(args, dir), dir: neutralDir, env: getenv.query()}); err != nil || o.code != 0 {
+	if o, err := execute(ctx, process{argv: append(args, dir), dir: neutralDir, env: getenv.query(), writes: []string{dir}}); err != nil || o.code != 0 {
 		return &InstallError{Step: "python -m venv", Detail: fmt.Sprint(err, tail(o.stderr+o.stdout, 10))}
 	}
 	python := filepath.Join(dir, "bin", "python")
@@ -167,7 +167,10 @@ func create(ctx context.Context, base, dir string, plan *InstallPlan, getenv env
 		defer os.RemoveAll(b)
 	}
 	pip := append([]string{python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--progress-bar=off"}, plan.Requirements...)
-	o, err := execute(ctx, process{argv: pip, dir: plan.dir, env: override(getenv.pip(), []string{"VIRTUAL_ENV=" + dir})})
+	// pip writes the environment, and setuptools builds a local project in its build/ (its
+	// egg-info goes to the sandbox's home): the rest of the workspace is not pip's to write.
+	o, err := execute(ctx, process{argv: pip, dir: plan.dir, env: override(getenv.pip(), []string{"VIRTUAL_ENV=" + dir}),
+		writes: append([]string{dir}, plan.buildDirs()...)})
 	if err != nil || o.code != 0 {
 		return &InstallError{Step: "pip install " + strings.Join(plan.Requirements, " "), Detail: fmt.Sprint(errText(err), tail(o.stderr+o.stdout, 15))}
 	}
@@ -204,7 +207,7 @@ func ownPinnedLinters(ctx context.Context, python, dir string, plan *InstallPlan
 	}
 	pip := append([]string{python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--progress-bar=off",
 		"--ignore-installed", "--no-deps"}, reqs...)
-	o, err := execute(ctx, process{argv: pip, dir: plan.dir, env: override(getenv.pip(), []string{"VIRTUAL_ENV=" + dir})})
+	o, err := execute(ctx, process{argv: pip, dir: plan.dir, env: override(getenv.pip(), []string{"VIRTUAL_ENV=" + dir}), writes: []string{dir}})
 	if err != nil || o.code != 0 {
 		return &InstallError{Step: "pip install --ignore-installed --no-deps " + strings.Join(reqs, " ") + " (the pinned linters, at the version the image has, into the environment)",
 			Detail: fmt.Sprint(errText(err), tail(o.stderr+o.stdout, 15))}
@@ -220,10 +223,19 @@ func within(path, dir string) bool {
 // newBuildDirs are the build/ directories of the local projects that do not exist yet.
 func (p *InstallPlan) newBuildDirs() []string {
 	var out []string
-	for _, d := range p.locals {
-		if b := filepath.Join(d, "build"); !exists(b) {
+	for _, b := range p.buildDirs() {
+		if !exists(b) {
 			out = append(out, b)
 		}
+	}
+	return out
+}
+
+// buildDirs are the build/ directories of the local projects, where setuptools builds them.
+func (p *InstallPlan) buildDirs() []string {
+	var out []string
+	for _, d := range p.locals {
+		out = append(out, filepath.Join(d, "build"))
 	}
 	return out
 }

@@ -11,15 +11,16 @@ import (
 	"testing"
 
 	"github.com/slipway-actions/slipway/internal/lint/linttest"
+	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
 )
 
 // project is a project directory with files, and a getenv that has pip reach index (a PEP 503 index
 // on loopback; PyPI is out of reach).
 func project(t *testing.T, index string, files map[string]string) (string, func(string) string) {
 	t.Helper()
-	dir := t.TempDir()
+	dir := sandboxtest.Dir(t)
 	linttest.WriteFiles(t, dir, files)
-	home := t.TempDir()
+	home := sandboxtest.Dir(t)
 	env := map[string]string{"PATH": os.Getenv("PATH"), "HOME": home, "PIP_INDEX_URL": index, "LANG": "C.UTF-8"}
 	return dir, func(k string) string { return env[k] }
 }
@@ -85,7 +86,7 @@ func TestInstall_DependencyPluginAndPinFromTheProject(t *testing.T) {
 		}
 	}
 
-	cache, venvs := t.TempDir(), t.TempDir()
+	cache, venvs := sandboxtest.Dir(t), sandboxtest.Dir(t)
 	env := install(t, dir, cache, venvs, getenv, tools)
 	if env.How != "installed" || !exists(env.Archive) {
 		t.Fatalf("environment %+v, want installed and archived", env)
@@ -123,7 +124,7 @@ func TestInstall_DependencyPluginAndPinFromTheProject(t *testing.T) {
 	if again := install(t, dir, cache, venvs, getenv, tools); again.How != "reused" || again.Key != env.Key {
 		t.Errorf("second install: %s with key %s, want reused %s", again.How, again.Key, env.Key)
 	}
-	fresh := install(t, dir, cache, t.TempDir(), getenv, tools)
+	fresh := install(t, dir, cache, sandboxtest.Dir(t), getenv, tools)
 	if fresh.How != "restored" {
 		t.Fatalf("install with the cache on a fresh machine: %s, want restored", fresh.How)
 	}
@@ -151,7 +152,7 @@ func TestInstall_PipFailureSaysWhatToDo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Install(context.Background(), plan, InstallOptions{VenvRoot: t.TempDir(), CacheDir: t.TempDir(), Tools: []string{"flake8"}, Getenv: getenv})
+	_, err = Install(context.Background(), plan, InstallOptions{VenvRoot: sandboxtest.Dir(t), CacheDir: sandboxtest.Dir(t), Tools: []string{"flake8"}, Getenv: getenv})
 	var ie *InstallError
 	if !errorAs(err, &ie) || !strings.Contains(err.Error(), "no-such-package-slipway") || !strings.Contains(err.Error(), "install: none") {
 		t.Fatalf("err = %v, want an InstallError naming the package and the way out", err)
@@ -173,12 +174,12 @@ func TestInstall_RelativePathsInARequirementsFileAreTheProjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := Install(context.Background(), plan, InstallOptions{VenvRoot: t.TempDir(), CacheDir: t.TempDir(), Tools: []string{"flake8"}, Getenv: getenv})
+	env, err := Install(context.Background(), plan, InstallOptions{VenvRoot: sandboxtest.Dir(t), CacheDir: sandboxtest.Dir(t), Tools: []string{"flake8"}, Getenv: getenv})
 	if err != nil {
 		t.Fatalf("install: %v", err)
 	}
 	o, err := execute(context.Background(), process{argv: []string{env.Python, "-c",
-		"import slipway_proj, slipway_helper; print(slipway_proj.__file__); print(slipway_helper.NAME)"}, dir: t.TempDir(), env: environ(getenv).pip()})
+		"import slipway_proj, slipway_helper; print(slipway_proj.__file__); print(slipway_helper.NAME)"}, dir: sandboxtest.Dir(t), env: environ(getenv).pip()})
 	if err != nil || o.code != 0 {
 		t.Fatalf("the environment does not import the project and its local library: %v %s", err, o.stderr)
 	}
@@ -230,7 +231,7 @@ func TestInstall_APinEqualToTheImagesVersionRunsFromTheEnvironment(t *testing.T)
 		"pyproject.toml": "[tool.black]\n",
 		"needs_black.py": "x = {  'a':1 }\n",
 	})
-	env := install(t, dir, t.TempDir(), t.TempDir(), getenv, []string{"black"})
+	env := install(t, dir, sandboxtest.Dir(t), sandboxtest.Dir(t), getenv, []string{"black"})
 	if loc := env.dists["black"].Location; !strings.HasPrefix(loc, env.Dir+string(os.PathSeparator)) {
 		t.Errorf("the pinned black is the image's (%s), not installed in the environment %s", loc, env.Dir)
 	}
@@ -248,12 +249,12 @@ func TestInstall_AnImageWithOtherPackagesIsAnotherEnvironment(t *testing.T) {
 	requireTools(t, "flake8")
 	index := linttest.Index(t, linttest.Flake8Plugin)
 	dir, getenv := project(t, index, map[string]string{"requirements-dev.txt": "flake8-slipway==0.3.0\n"})
-	cache := t.TempDir()
-	first := install(t, dir, cache, t.TempDir(), getenv, []string{"flake8"})
+	cache := sandboxtest.Dir(t)
+	first := install(t, dir, cache, sandboxtest.Dir(t), getenv, []string{"flake8"})
 
 	// The next image has one more package (here on PYTHONPATH, which the image's interpreter reads):
 	// on a fresh runner with the cache restored, the old archive must not be reused.
-	extra := t.TempDir()
+	extra := sandboxtest.Dir(t)
 	linttest.WriteFiles(t, extra, map[string]string{"slipway_image_extra-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: slipway-image-extra\nVersion: 1.0\n"})
 	upgraded := func(k string) string {
 		if k == "PYTHONPATH" {
@@ -261,7 +262,7 @@ func TestInstall_AnImageWithOtherPackagesIsAnotherEnvironment(t *testing.T) {
 		}
 		return getenv(k)
 	}
-	next := install(t, dir, cache, t.TempDir(), upgraded, []string{"flake8"})
+	next := install(t, dir, cache, sandboxtest.Dir(t), upgraded, []string{"flake8"})
 	if next.Key == first.Key || next.How != "installed" {
 		t.Errorf("after the image changed: key %s (was %s), %s; want a new key, installed", next.Key, first.Key, next.How)
 	}
@@ -274,12 +275,12 @@ func TestInstall_ATamperedCachedEnvironmentIsRebuiltNotRun(t *testing.T) {
 	requireTools(t, "flake8")
 	index := linttest.Index(t, linttest.Flake8Plugin)
 	dir, getenv := project(t, index, map[string]string{"requirements-dev.txt": "flake8-slipway==0.3.0\n"})
-	cache := t.TempDir()
-	first := install(t, dir, cache, t.TempDir(), getenv, []string{"flake8"})
+	cache := sandboxtest.Dir(t)
+	first := install(t, dir, cache, sandboxtest.Dir(t), getenv, []string{"flake8"})
 
 	// A .pth file in site-packages runs at every start of the environment's interpreter (Install
 	// starts it to read the linters' versions): it leaves a mark if it ever runs.
-	mark := filepath.Join(t.TempDir(), "ran")
+	mark := filepath.Join(sandboxtest.Dir(t), "ran")
 	entries := readTar(t, first.Archive)
 	last := len(entries) - 1
 	site := ""
@@ -300,7 +301,7 @@ func TestInstall_ATamperedCachedEnvironmentIsRebuiltNotRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := Install(context.Background(), plan, InstallOptions{VenvRoot: t.TempDir(), CacheDir: cache, Tools: []string{"flake8"}, Getenv: getenv,
+	env, err := Install(context.Background(), plan, InstallOptions{VenvRoot: sandboxtest.Dir(t), CacheDir: cache, Tools: []string{"flake8"}, Getenv: getenv,
 		Progress: func(format string, args ...any) { log = append(log, fmt.Sprintf(format, args...)) }})
 	if err != nil {
 		t.Fatal(err)

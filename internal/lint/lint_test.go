@@ -18,6 +18,7 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
 	"github.com/slipway-actions/slipway/internal/dockertest"
+	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
 )
 
 // requireTools skips (or fails under SLIPWAY_REQUIRE_DOCKER=1) when a linter is not installed.
@@ -157,7 +158,7 @@ func TestRun_ReportsFormatterHunkLines(t *testing.T) {
 func TestRun_OnlyChangedReportsExactlyTheChangedLines(t *testing.T) {
 	t.Parallel()
 	requireTools(t, "flake8", "git")
-	dir := t.TempDir()
+	dir := sandboxtest.Dir(t)
 	gitRun := func(args ...string) {
 		t.Helper()
 		cmd := exec.Command("git", args...)
@@ -215,7 +216,7 @@ func TestRun_OnlyChangedReportsExactlyTheChangedLines(t *testing.T) {
 // fakeTool puts an executable script named name first on PATH.
 func fakeTool(t *testing.T, name, script string) {
 	t.Helper()
-	bin := t.TempDir()
+	bin := sandboxtest.Dir(t)
 	if err := os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\n"+script+"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +225,7 @@ func fakeTool(t *testing.T, name, script string) {
 
 func TestRun_CrashingToolIsAnErrorNotZeroFindings(t *testing.T) {
 	fakeTool(t, "flake8", `echo "Traceback: boom" >&2; exit 1`)
-	dir := t.TempDir()
+	dir := sandboxtest.Dir(t)
 	_, err := Run(context.Background(), Options{Workspace: dir, Dir: dir, Tools: []string{"flake8"}, Explicit: true})
 	var te *ToolError
 	if !errorAs(err, &te) || te.Tool != "flake8" || !strings.Contains(te.Stderr, "boom") {
@@ -233,8 +234,8 @@ func TestRun_CrashingToolIsAnErrorNotZeroFindings(t *testing.T) {
 }
 
 func TestRun_MissingToolErrorsWhenNamedSkipsWhenDetected(t *testing.T) {
-	t.Setenv("PATH", t.TempDir())
-	dir := t.TempDir()
+	t.Setenv("PATH", sandboxtest.Dir(t))
+	dir := sandboxtest.Dir(t)
 	_, err := Run(context.Background(), Options{Workspace: dir, Dir: dir, Tools: []string{"ruff", "mypy"}, Explicit: true})
 	if err == nil || !strings.Contains(err.Error(), `linter "ruff" is not installed`) || !strings.Contains(err.Error(), `linter "mypy"`) {
 		t.Fatalf("err = %v, want both missing linters named", err)
@@ -248,7 +249,7 @@ func TestRun_MissingToolErrorsWhenNamedSkipsWhenDetected(t *testing.T) {
 func TestRun_ParsesRuffJSON(t *testing.T) {
 	// ruff is not packaged for Debian; a stand-in prints ruff's documented JSON (absolute file names)
 	// so parsing and exit codes are covered. Real ruff runs wherever it is installed (the image).
-	dir := t.TempDir()
+	dir := sandboxtest.Dir(t)
 	fakeTool(t, "ruff", `cat <<'JSON'
 [{"code":"F401","message":"`+"`os`"+` imported but unused","filename":"`+dir+`/app/x.py","location":{"row":1,"column":8},"end_location":{"row":1,"column":10},"fix":null,"noqa_row":1},
  {"code":null,"message":"SyntaxError: Expected an expression","filename":"`+dir+`/app/y.py","location":{"row":3,"column":1},"end_location":{"row":3,"column":2},"fix":null,"noqa_row":null}]
@@ -326,10 +327,10 @@ func TestRun_PylintUsesJobsOnlyWithoutDuplicateCode(t *testing.T) {
 }
 
 func TestRun_CancelledRunLeavesNoToolProcess(t *testing.T) {
-	pidFile := filepath.Join(t.TempDir(), "worker.pid")
+	pidFile := filepath.Join(sandboxtest.WritableDir(t), "worker.pid")
 	// A tool with a worker process that keeps the output open, as black's and flake8's workers do.
 	fakeTool(t, "flake8", `sleep 300 & echo $! > `+pidFile+`; wait`)
-	dir := t.TempDir()
+	dir := sandboxtest.Dir(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		for i := 0; i < 100; i++ {

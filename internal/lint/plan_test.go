@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/slipway-actions/slipway/internal/lint/linttest"
+	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
 )
 
 func TestPlanInstall(t *testing.T) {
@@ -89,7 +90,7 @@ sphinx = "*"
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			dir := t.TempDir()
+			dir := sandboxtest.Dir(t)
 			linttest.WriteFiles(t, dir, tc.files)
 			p, err := PlanInstall(dir, tc.mode, tc.tools)
 			if tc.err != "" {
@@ -146,7 +147,7 @@ func TestPoetryConstraint(t *testing.T) {
 
 func TestPlanInstall_RefusesConfigEntriesThatAreNotRequirements(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
+	dir := sandboxtest.Dir(t)
 	linttest.WriteFiles(t, dir, map[string]string{
 		preCommitConfig: `repos:
 - repo: https://github.com/PyCQA/flake8

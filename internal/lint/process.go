@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/slipway-actions/slipway/internal/sandbox"
 )
 
 // allowedEnv is the part of the environment a linter sees: never tokens or INPUT_* values.
@@ -82,12 +84,15 @@ func deleteKey(env []string, key string) []string {
 	return out
 }
 
-// process is one child process to run to its end.
+// process is one child process to run to its end. Every one runs in the sandbox (see execute).
 type process struct {
 	argv  []string
 	dir   string
 	env   []string
 	stdin io.Reader // nil: /dev/null
+	// writes are the absolute directories it writes besides its home (a virtual environment, a
+	// build directory, mypy's cache): the sandbox user's for its run only.
+	writes []string
 }
 
 // outcome is what a process did: its output, exit code, wall time and CPU time.
@@ -99,6 +104,14 @@ type outcome struct {
 
 // execute runs p and returns its outcome; an exit code is an outcome, not an error. The error is for
 // a process that could not start, or a cancelled context.
+//
+// Every process runs in the sandbox: a linter runs the plugins and hooks a repository's config
+// names, pip runs a project's build code, an interpreter of the project's environment runs the .pth
+// files its packages installed, and git reads a .git/config an earlier step may have written. As root
+// in the action's container any of them could use the runner's Docker socket or read what only root
+// may; as the sandbox user none can. It reads the workspace as every user may, and writes its own
+// home (HOME, TMPDIR, XDG_CACHE_HOME; see sandboxHome) and p.writes: the rest of the workspace is
+// not its to write.
 func execute(ctx context.Context, p process) (outcome, error) {
 	cmd := exec.CommandContext(ctx, p.argv[0], p.argv[1:]...)
 	cmd.Dir, cmd.Env, cmd.Stdin = p.dir, p.env, p.stdin
@@ -110,7 +123,7 @@ func execute(ctx context.Context, p process) (outcome, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err := cmd.Run()
+	err := sandbox.Run(cmd, sandbox.Options{Writes: p.writes, Home: sandboxHome})
 	o := outcome{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
 	if cmd.ProcessState != nil {
 		o.code = cmd.ProcessState.ExitCode()
@@ -120,7 +133,7 @@ func execute(ctx context.Context, p process) (outcome, error) {
 	switch {
 	case ctx.Err() != nil:
 		return o, ctx.Err()
-	case errors.As(err, &exitErr):
+	case errors.As(err, &exitErr) && err == error(exitErr): // not joined to an error of the sandbox
 		return o, nil
 	case err != nil:
 		return o, err
@@ -128,9 +141,21 @@ func execute(ctx context.Context, p process) (outcome, error) {
 	return o, nil
 }
 
+// sandboxHome prepares a sandboxed process's home (it writes there, not in the workspace):
+// setuptools, building a project pip installs from a directory, writes its egg-info into the
+// project's tree unless its user config (~/.pydistutils.cfg) says where; ruff fails where it cannot
+// write its cache, which is in the project unless RUFF_CACHE_DIR says where.
+func sandboxHome(home string) ([]string, error) {
+	cfg := "# written by slipway: a project's build writes its metadata here, not into the workspace\n[egg_info]\negg_base = " + home + "\n"
+	if err := os.WriteFile(filepath.Join(home, ".pydistutils.cfg"), []byte(cfg), 0o644); err != nil {
+		return nil, err
+	}
+	return []string{"RUFF_CACHE_DIR=" + filepath.Join(home, ".cache", "ruff")}, nil
+}
+
 // git runs git in dir. Every call says the repository is safe: in a container action the checkout
-// belongs to the runner's user (uid 1001) while the action runs as root, and git refuses such a
-// repository ("detected dubious ownership") unless safe.directory names it. It is given on the
+// belongs to the runner's user (uid 1001) while git runs as the sandbox user, and git refuses such
+// a repository ("detected dubious ownership") unless safe.directory names it. It is given on the
 // command line, for this call only; no config file is written. Paths print unquoted
 // (core.quotePath=false), so a non-ASCII file name reads as itself.
 func git(ctx context.Context, dir string, args ...string) (string, error) {

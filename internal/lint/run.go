@@ -229,7 +229,11 @@ func costOrder(execs []*execution) []int {
 func runTool(ctx context.Context, x *execution, rel func(string) string) error {
 	argv := x.argv(x.tool.args(x.inv)...)
 	x.result.Command = append(displayCommand(x.command), argv[len(x.command):]...)
-	o, err := execute(ctx, process{argv: argv, dir: x.dir, env: x.env})
+	var writes []string
+	if x.tool.writes != nil {
+		writes = x.tool.writes(x.inv)
+	}
+	o, err := execute(ctx, process{argv: argv, dir: x.dir, env: x.env, writes: writes})
 	x.result.Elapsed = o.elapsed
 	switch {
 	case ctx.Err() != nil:

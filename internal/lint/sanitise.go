@@ -103,6 +103,12 @@ func Sanitise(dir, home string, toolNames []string) (*Sanitised, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The linters run as the sandbox user: they read the copies as anyone may read the workspace
+	// the originals are in.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
 	s := &Sanitised{dir: tmp, configs: map[string]string{}}
 	for _, name := range toolNames {
 		t, ok := lookup(name)
@@ -137,11 +143,11 @@ func (s *Sanitised) add(t tool, dir, home string) error {
 	}
 	name, copy := t.config.sanitise(st, file, text)
 	sub := filepath.Join(s.dir, t.name)
-	if err := os.Mkdir(sub, 0o700); err != nil {
+	if err := os.Mkdir(sub, 0o755); err != nil {
 		return err
 	}
 	out := filepath.Join(sub, name)
-	if err := os.WriteFile(out, []byte(copy), 0o600); err != nil {
+	if err := os.WriteFile(out, []byte(copy), 0o644); err != nil {
 		return err
 	}
 	s.configs[t.name] = out

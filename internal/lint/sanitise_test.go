@@ -14,6 +14,7 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
 	"github.com/slipway-actions/slipway/internal/lint/linttest"
+	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
 )
 
 // configKinds are the configs the sanitiser reads: the tool, and the file name it has.
@@ -289,7 +290,7 @@ func TestSanitise_TheLintersOwnReadersFindNothingThatRunsCode(t *testing.T) {
 	if len(inputs) < 10 {
 		t.Fatalf("%d seeds in testdata/fuzz/FuzzSanitise", len(inputs))
 	}
-	dir := t.TempDir()
+	dir := sandboxtest.Dir(t)
 	type job struct{ Tool, Path string }
 	var jobs, originals []job
 	for i, in := range inputs {
@@ -438,7 +439,7 @@ func TestRun_UntrustedFindsWhatATrustedRunFinds(t *testing.T) {
 	})
 	tools := []string{"flake8", "pylint", "mypy"}
 	ctx := context.Background()
-	trusted, err := Run(ctx, Options{Workspace: dir, Dir: dir, Tools: tools, Explicit: true, MypyCache: t.TempDir()})
+	trusted, err := Run(ctx, Options{Workspace: dir, Dir: dir, Tools: tools, Explicit: true, MypyCache: sandboxtest.Dir(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -450,7 +451,7 @@ func TestRun_UntrustedFindsWhatATrustedRunFinds(t *testing.T) {
 	if len(s.Stripped) != 0 {
 		t.Errorf("stripped %v from a config with nothing to strip", s.Stripped)
 	}
-	untrusted, err := Run(ctx, Options{Workspace: dir, Dir: dir, Tools: tools, Explicit: true, MypyCache: t.TempDir(), Sanitised: s})
+	untrusted, err := Run(ctx, Options{Workspace: dir, Dir: dir, Tools: tools, Explicit: true, MypyCache: sandboxtest.Dir(t), Sanitised: s})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -478,7 +479,7 @@ func TestRun_AWorkspacesModulesNeverRunInPlaceOfTheStandardLibrarys(t *testing.T
 		tools := []string{"flake8", "pylint", "mypy"}
 		s, err := Sanitise(wd, "", tools)
 		if err == nil {
-			_, err = Run(context.Background(), Options{Workspace: wd, Dir: wd, Tools: tools, Explicit: true, MypyCache: t.TempDir(), Sanitised: s})
+			_, err = Run(context.Background(), Options{Workspace: wd, Dir: wd, Tools: tools, Explicit: true, MypyCache: sandboxtest.Dir(t), Sanitised: s})
 			s.Close()
 		}
 		if err != nil {
@@ -488,7 +489,7 @@ func TestRun_AWorkspacesModulesNeverRunInPlaceOfTheStandardLibrarys(t *testing.T
 	}
 	t.Parallel()
 	requireTools(t, "flake8", "pylint", "mypy")
-	dir, marks := t.TempDir(), t.TempDir()
+	dir, marks := sandboxtest.Dir(t), sandboxtest.Dir(t)
 	files := map[string]string{"app.py": "\"\"\"App.\"\"\"\nimport json\n\nX = json.dumps(1)\n"}
 	for _, m := range []string{"re", "json", "csv", "email", "zipfile", "pathlib", "textwrap", "tokenize", "argparse", "configparser"} {
 		files[m+".py"] = "open(" + strconv.Quote(filepath.Join(marks, m)) + ", 'w').close()\n"
@@ -513,8 +514,8 @@ func TestRun_AWorkspacesModulesNeverRunInPlaceOfTheStandardLibrarys(t *testing.T
 // it, and the linter gets an empty config.
 func TestSanitise_DoesNotFollowALinkedConfig(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	secret := filepath.Join(t.TempDir(), "environ")
+	dir := sandboxtest.Dir(t)
+	secret := filepath.Join(sandboxtest.Dir(t), "environ")
 	linttest.WriteFiles(t, filepath.Dir(secret), map[string]string{"environ": "[MAIN]\ndisable = ghs_secrettoken42\n"})
 	if err := os.Symlink(secret, filepath.Join(dir, ".pylintrc")); err != nil {
 		t.Fatal(err)

@@ -36,6 +36,9 @@ type tool struct {
 	args func(inv invocation) []string
 	// env adds KEY=VALUE entries to the tool's environment for one invocation.
 	env func(inv invocation) []string
+	// writes are the directories it writes for one invocation besides its home (it runs in the
+	// sandbox, which may write nothing else); nil for none.
+	writes func(inv invocation) []string
 	// parallel says whether the tool should use its own worker processes: only the long pole gains
 	// from them (rest is what the other tools put on each core, in cost units; workers cost CPU the
 	// others need), and only where its findings stay the same. nil means it takes no process count.
@@ -172,6 +175,12 @@ var tools = []tool{
 				args = append(args, "--cache-dir="+inv.mypyCache)
 			}
 			return append(args, inv.paths...)
+		},
+		writes: func(inv invocation) []string {
+			if inv.mypyCache == "" {
+				return nil
+			}
+			return []string{inv.mypyCache}
 		},
 		// The changed modules find the rest of the tree where a full run finds it: through the roots.
 		env: func(inv invocation) []string {

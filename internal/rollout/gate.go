@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/slipway-actions/slipway/internal/sandbox"
 )
 
 // Gate decides after each step whether the rollout may go on: a URL that must answer 2xx and/or
@@ -45,6 +47,7 @@ func (g Gate) Configured() bool { return g.URL != "" || g.Command != "" }
 // passEnv is what the gate command sees of the environment: enough to run tools and reach
 // GitHub, never the action's inputs (which hold the API key). Nor are they in the environment of any
 // process above it (/proc/<pid>/environ): the action's Guard moves them out before anything runs.
+// In the sandbox, HOME and TMPDIR are its own (see checkCommand).
 var passEnv = []string{"PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR",
 	"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "GITHUB_WORKSPACE", "GITHUB_REPOSITORY", "GITHUB_SHA", "GITHUB_REF",
 	"GITHUB_RUN_ID", "GITHUB_SERVER_URL", "GITHUB_API_URL", "RUNNER_TEMP"}
@@ -98,7 +101,11 @@ func (g Gate) checkURL(ctx context.Context, timeout time.Duration) GateResult {
 
 // checkCommand runs the command with sh -c in a process group of its own: the timeout or a cancel
 // kills the whole group, not only the shell, whose children would hold the output pipe open, and
-// whatever of the group is left when the verdict is in is killed too.
+// whatever of the group is left when the verdict is in is killed too. It runs in the sandbox: as
+// root in the action's container it could ask the Docker socket the runner mounts there for the
+// container's environment (the API key), or read slipway's own; as the sandbox user it can do
+// neither. It reads the workspace as every user may, and writes its own HOME and TMPDIR, not the
+// workspace.
 func (g Gate) checkCommand(ctx context.Context, st State, timeout time.Duration) GateResult {
 	cmd := exec.CommandContext(ctx, "sh", "-c", g.Command)
 	killGroupOnCancel(cmd)
@@ -120,7 +127,7 @@ func (g Gate) checkCommand(ctx context.Context, st State, timeout time.Duration)
 		"SLIPWAY_PERCENTAGE="+strconv.FormatFloat(max(pct, 0), 'f', -1, 64))
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
+	err := sandbox.Run(cmd, sandbox.Options{})
 	killGroup(cmd)
 	text := out.String()
 	if len(text) > 64<<10 {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
 )
 
 // holdable is the first write of a step on each kind of server: its method and path.
@@ -150,7 +152,7 @@ func TestRun_FailedRestoreSaysWhereTheFlagIs(t *testing.T) {
 func TestRun_RestoreAfterACancelHasTheGraceCountedFromTheCancel(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, unversioned)
-	marker := filepath.Join(t.TempDir(), "started")
+	marker := filepath.Join(sandboxtest.WritableDir(t), "started")
 	gate := Gate{Command: `setsid sh -c 'touch "$0"; exec sleep 3' '` + marker + `' & wait`}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

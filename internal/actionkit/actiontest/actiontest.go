@@ -218,6 +218,13 @@ func CommandNames(log string) []string {
 func CopyDir(t testing.TB, src string) string {
 	t.Helper()
 	dst := t.TempDir()
+	// Every user may read the copy, as a checked-out workspace: the linters run as the sandbox
+	// user when the tests run as root.
+	for _, d := range []string{dst, filepath.Dir(dst)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
