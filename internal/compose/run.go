@@ -120,6 +120,8 @@ type session struct {
 	follow *followers
 	g      *guard
 	eng    api.Compose
+	// closeEngine closes the client the session made for Compose's engine; nil when the Runner gave one.
+	closeEngine func() error
 }
 
 // Run brings the project up with Compose's own engine, as `docker compose up -d` does (dependency
@@ -150,6 +152,9 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 		res.Cancelled = caller.Err() != nil
 		err = s.teardown(ctx, res, err)
 		stopFollowing()
+		if s.closeEngine != nil {
+			_ = s.closeEngine()
+		}
 		res.Took = time.Since(start)
 	}()
 	if err := s.up(ctx); err != nil {
@@ -160,13 +165,15 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 
 func (r *Runner) newSession(p *types.Project, o Options) (*session, error) {
 	c := r.Engine
+	s := &session{r: r, p: p, o: o, follow: newFollowers(o.LogsTail)}
 	if c == nil {
 		var err error
 		if c, err = EngineClient(r.Docker.DaemonHost()); err != nil {
 			return nil, err
 		}
+		s.closeEngine = c.Close // the run's own client
 	}
-	s := &session{r: r, p: p, o: o, follow: newFollowers(o.LogsTail), g: &guard{APIClient: c}}
+	s.g = &guard{APIClient: c}
 	eng, err := newEngine(s.g, func(line string) { r.infof("%s", line) })
 	if err != nil {
 		return nil, fmt.Errorf("compose engine: %w", err)
