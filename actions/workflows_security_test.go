@@ -1,10 +1,12 @@
 package actions_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -92,7 +94,8 @@ func TestWorkflows_DeployRoleOnlyBehindTheEnvironment(t *testing.T) {
 						t.Errorf("%s: job %s assumes the deploy role outside an environment", name, jn)
 					}
 				case strings.Contains(role, "inputs.aws-push-role"):
-					if jn != "images" {
+					// The images job pushes with it; the dockerhub job reads what it pushed.
+					if jn != "images" && jn != "dockerhub" {
 						t.Errorf("%s: job %s assumes the push role", name, jn)
 					}
 				case role != "":
@@ -217,5 +220,73 @@ func TestRollout_PlanRefusesARunawayAndACancelRestores(t *testing.T) {
 			t.Errorf("percentages %s gate %q wait %q api %s allow-http %s: %v, want ok %v saying %q\n%s",
 				c.percentages, c.gate, c.wait, c.apiURL, c.allowHTTP, err, c.ok, c.says, out)
 		}
+	}
+}
+
+// Docker Hub, which users pull from, gets nothing before production's approval unless the caller asks
+// for it: the images job pushes to ECR alone, and the dockerhub job, after the deploy and its
+// end-to-end tests, copies the digests the images job pushed under the tags it gave them.
+func TestRelease_DockerHubOnlyAfterTheDeploysApproval(t *testing.T) {
+	t.Parallel()
+	wf := readSec(t, "../.github/workflows/release.yml")
+	for _, s := range wf.Jobs["images"].Steps {
+		if !strings.Contains(s.Uses, "/actions/build-push-images@") {
+			continue
+		}
+		for _, key := range []string{"username", "password"} {
+			if v, _ := s.With[key].(string); v != "" && !strings.HasPrefix(v, "${{ inputs.dockerhub-before-approval && ") {
+				t.Errorf("images: %s %q reaches Docker Hub before the approval", key, v)
+			}
+		}
+		for _, line := range strings.Split(fmt.Sprint(s.With["registries"]), "\n") {
+			if strings.Contains(line, "docker.io") && !strings.Contains(line, "inputs.dockerhub-before-approval &&") {
+				t.Errorf("images: registry %q is pushed before the approval", line)
+			}
+		}
+	}
+	hub := wf.Jobs["dockerhub"]
+	var needs []string
+	_ = hub.Needs.Decode(&needs)
+	if !slices.Contains(needs, "deploy") || !slices.Contains(needs, "e2e") || !strings.Contains(hub.If, "!inputs.dockerhub-before-approval") {
+		t.Fatalf("dockerhub: needs %v if %q: it must follow the deploy and its tests", needs, hub.If)
+	}
+	// The copy, with skopeo and aws standing in on PATH: every ECR tag of every image, by digest.
+	if _, err := exec.LookPath("jq"); err != nil {
+		t.Skip("jq is not installed (.ci/setup installs it)")
+	}
+	bin := t.TempDir()
+	log := filepath.Join(bin, "log")
+	for name, script := range map[string]string{
+		"skopeo": "#!/bin/sh\necho \"skopeo $*\" >>" + log + "\ncat >/dev/null\n",
+		"aws":    "#!/bin/sh\necho ecr-password\n",
+	} {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	step := hub.Steps[len(hub.Steps)-1]
+	ecr := "123456789012.dkr.ecr.eu-west-2.amazonaws.com"
+	images := `[{"name":"api","id":"sha256:1","digest":"sha256:aaa","tags":["` + ecr + `/api:1.2.3","` + ecr + `/api:latest"]},` +
+		`{"name":"web","id":"sha256:2","digest":"sha256:bbb","tags":["` + ecr + `/web:1.2.3"]}]`
+	cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", step.Run)
+	cmd.Stdin = strings.NewReader("")
+	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "IMAGES="+images, "ECR="+ecr, "HUB=docker.io/acme",
+		"HUB_USER=acmebot", "HUB_TOKEN=hub-token", "REGION=eu-west-2")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	data, _ := os.ReadFile(log)
+	for _, want := range []string{
+		"skopeo copy --all --preserve-digests docker://" + ecr + "/api@sha256:aaa docker://docker.io/acme/api:1.2.3",
+		"skopeo copy --all --preserve-digests docker://" + ecr + "/api@sha256:aaa docker://docker.io/acme/api:latest",
+		"skopeo copy --all --preserve-digests docker://" + ecr + "/web@sha256:bbb docker://docker.io/acme/web:1.2.3",
+		"skopeo logout --all",
+	} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("no %q in:\n%s", want, data)
+		}
+	}
+	if strings.Contains(string(data), "hub-token") {
+		t.Errorf("the token is on a command line:\n%s", data)
 	}
 }
