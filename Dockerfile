@@ -4,13 +4,24 @@
 #
 # The binaries are built before the image, static, into bin/ of the build context:
 #   make image            (or: make binaries && docker build -t slipway .)
-# Nothing here needs BuildKit or a registry besides the base's: on a machine that can pull nothing,
-# .ci/debian-image makes debian:trixie-slim from Debian's packages under the same name.
+# Nothing here needs BuildKit or a registry besides the base's. The base is pinned by digest (Docker's
+# official multi-platform index of debian:trixie-slim): a moved tag never changes what a release is
+# built on. On a machine that can pull nothing, .ci/debian-image makes debian:trixie-slim from
+# Debian's packages and the build is given BASE=debian:trixie-slim (make image, runnertest).
+#
+# The workflow security scan (.ci/scan-workflows, KICS) reads this file too. What it may not ask here:
+# a USER (the runner starts a container action as root, beside its Docker socket, and its contract
+# says not to set one; what the pull request controls runs as internal/sandbox's user), a HEALTHCHECK
+# (an action runs once and exits), Debian package versions pinned (Debian's signed archive is the
+# source, and a pin would hold back its security updates).
+# kics-scan disable=fd54f200-402c-4333-a5a4-36ef6709af2f,b03a748a-542d-44f4-bb86-9199ab4fd2d5,965a08d7-ef86-4f14-8792-4a3b2098937e
+ARG BASE=debian:trixie-slim@sha256:a29215f6a35e51e22adffa17f89e9d2ef06214e64a2bad10d765c46aea49f11f
 
-FROM debian:trixie-slim
+FROM ${BASE}
+ARG DEBIAN_FRONTEND=noninteractive
 # python3-venv and python3-pip: lint-python installs a project's own linters into a virtualenv.
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+ && apt-get install -y --no-install-recommends \
       ca-certificates git python3 python3-venv python3-pip flake8 black isort pylint mypy \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
 # The sandbox user (internal/sandbox): gate commands, linters and pip run as it, never as the root the

@@ -13,7 +13,8 @@ IMAGE ?= slipway:dev
 setup:
 	@.ci/setup
 
-# check: no tracked build outputs, formatting, vet, staticcheck, dead code, workflow and shell lint.
+# check: no tracked build outputs, formatting, vet, staticcheck, dead code, workflow and shell lint,
+# and the workflow security scan (KICS).
 check: setup
 	.ci/tracked-files
 	@out=$$(gofmt -l $(GO_FILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -22,7 +23,8 @@ check: setup
 	@out=$$($(GOBIN)/deadcode -test ./...); if [ -n "$$out" ]; then echo "deadcode: unreachable functions:"; echo "$$out"; exit 1; fi
 	$(GOBIN)/actionlint
 	$(GOBIN)/actionlint examples/platform/.github/workflows/*.yml
-	shellcheck entrypoint.sh $(wildcard .ci/* bench/*.sh examples/*.sh examples/local/*.sh examples/local/*/*.sh)
+	.ci/scan-workflows
+	shellcheck entrypoint.sh $(filter-out %.txt,$(wildcard .ci/*)) $(wildcard bench/*.sh examples/*.sh examples/local/*.sh examples/local/*/*.sh)
 
 # unit: every Go test, with the race detector.
 unit: setup
@@ -51,9 +53,14 @@ binaries:
 	  CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags='-s -w' -o bin/$$a ./actions/$$a || exit 1; \
 	done
 
-# image: the shipped image from the root Dockerfile, tagged $(IMAGE). Its base is pulled, or made from
-# Debian's packages where nothing can be pulled (.ci/debian-image). DOCKER_BUILD_FLAGS adds to the
-# build (the release: --iidfile, labels). SLIPWAY_TEST_IMAGE=$(IMAGE) make test runs the tests in it.
+# image: the shipped image from the root Dockerfile, tagged $(IMAGE). Its base (the Dockerfile's BASE,
+# by digest) is pulled, or made from Debian's packages where nothing can be pulled (.ci/debian-image,
+# which prints what to build from). DOCKER_BUILD_FLAGS adds to the build (the release: --iidfile,
+# labels). SLIPWAY_TEST_IMAGE=$(IMAGE) make test runs the tests in it.
+BASE := $(shell sed -n 's/^ARG BASE=//p' Dockerfile)
 image: binaries
-	.ci/debian-image --pull debian:trixie-slim trixie
-	docker build $(DOCKER_BUILD_FLAGS) -t $(IMAGE) .
+	@base=$$(.ci/debian-image --pull $(BASE) trixie) && \
+	case " $(DOCKER_BUILD_FLAGS) " in *" --pull "*) [ "$$base" = "$(BASE)" ] || { \
+	  echo "make image: --pull asks for the pinned base $(BASE), which could not be pulled" >&2; exit 1; };; esac && \
+	echo "docker build $(DOCKER_BUILD_FLAGS) --build-arg BASE=$$base -t $(IMAGE) ." && \
+	docker build $(DOCKER_BUILD_FLAGS) --build-arg BASE=$$base -t $(IMAGE) .

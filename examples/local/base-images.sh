@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 base=slipway-local/debian-python:bookworm
 pg=slipway-local/postgres:15
-../../.ci/debian-image "$base" bookworm python3,python3-psycopg2,python3-pytest,postgresql
+../../.ci/debian-image "$base" bookworm python3,python3-psycopg2,python3-pytest,postgresql >/dev/null
 if ! docker image inspect "$pg" >/dev/null 2>&1; then
   docker build -q --build-arg BASE_IMAGE="$base" -t "$pg" postgres >/dev/null
 fi

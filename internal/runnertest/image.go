@@ -19,7 +19,6 @@ import (
 
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
-	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
 
@@ -115,9 +114,6 @@ func buildShipped(ctx context.Context, cli *client.Client) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := ensureBases(ctx, root); err != nil {
-		return "", err
-	}
 	dir, err := os.MkdirTemp("", "slipway-image-context-")
 	if err != nil {
 		return "", err
@@ -133,6 +129,9 @@ func buildShipped(ctx context.Context, cli *client.Client) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if specs[0].BuildArgs, err = ensureBases(ctx, root, specs[0]); err != nil {
+		return "", err
+	}
 	tag := fmt.Sprintf("slipway-test/slipway:%d-%d", os.Getpid(), time.Now().UnixNano()%1e9)
 	var log bytes.Buffer
 	b := &images.Builder{Docker: cli, Log: &log, Infof: func(string, ...any) {}}
@@ -143,43 +142,34 @@ func buildShipped(ctx context.Context, cli *client.Client) (string, error) {
 	return tag, nil
 }
 
-// debianBase is a base image .ci/debian-image can make: debian:<suite> or debian:<suite>-slim.
-var debianBase = regexp.MustCompile(`^(?:docker\.io/)?(?:library/)?debian:([a-z]+)(?:-slim)?$`)
+// debianBase is a base image .ci/debian-image can make: debian:<suite> or debian:<suite>-slim, by tag
+// or by digest.
+var debianBase = regexp.MustCompile(`^(?:docker\.io/)?(?:library/)?debian:([a-z]+)(?:-slim)?(?:@sha256:[0-9a-f]{64})?$`)
 
-// ensureBases makes sure the engine holds every base image of the root Dockerfile: pulled where a
-// registry is reachable, else a Debian base made from Debian's packages under the same name.
-func ensureBases(ctx context.Context, root string) error {
-	data, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
+// baseArg is the root Dockerfile's ARG that names its base (pinned by digest there).
+const baseArg = "BASE"
+
+// ensureBases makes sure the engine holds the base image of the root Dockerfile: pulled by its digest
+// where a registry is reachable, else a Debian base made from Debian's packages under the name without
+// the digest, which the returned build args then give as BASE.
+func ensureBases(ctx context.Context, root string, spec images.Spec) (map[string]string, error) {
+	bases := spec.Facts.BaseImages(nil, "")
+	if len(bases) != 1 {
+		return nil, fmt.Errorf("the root Dockerfile has bases %q: runnertest expects one, from ARG %s", bases, baseArg)
+	}
+	base := bases[0]
+	m := debianBase.FindStringSubmatch(base)
+	if m == nil {
+		return nil, fmt.Errorf("base %s of the root Dockerfile: runnertest can make only debian:<suite>[-slim] bases on a machine that pulls nothing", base)
+	}
+	cmd := exec.CommandContext(ctx, filepath.Join(root, ".ci", "debian-image"), "--pull", base, m[1])
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		return err
+		return nil, fmt.Errorf(".ci/debian-image %s: %v\n%s", base, err, stderr.String())
 	}
-	res, err := parser.Parse(bytes.NewReader(data))
-	if err != nil {
-		return fmt.Errorf("the root Dockerfile: %w", err)
-	}
-	stages := map[string]bool{}
-	for _, n := range res.AST.Children {
-		if !strings.EqualFold(n.Value, "from") || n.Next == nil {
-			continue
-		}
-		base := n.Next.Value
-		isStage := stages[strings.ToLower(base)]
-		if next := n.Next.Next; next != nil && strings.EqualFold(next.Value, "as") && next.Next != nil {
-			stages[strings.ToLower(next.Next.Value)] = true
-		}
-		if base == "scratch" || isStage {
-			continue
-		}
-		m := debianBase.FindStringSubmatch(base)
-		if m == nil {
-			return fmt.Errorf("base %s of the root Dockerfile: runnertest can make only debian:<suite>[-slim] bases on a machine that pulls nothing", base)
-		}
-		cmd := exec.CommandContext(ctx, filepath.Join(root, ".ci", "debian-image"), "--pull", base, m[1])
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf(".ci/debian-image %s: %v\n%s", base, err, out)
-		}
-	}
-	return nil
+	return map[string]string{baseArg: strings.TrimSpace(string(out))}, nil
 }
 
 // ContextAdmits reads the root .dockerignore and reports whether a path (relative to the root, with
