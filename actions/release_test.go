@@ -408,7 +408,7 @@ func TestRelease_PublishSplitsTestingFromPushing(t *testing.T) {
 		}
 		return -1
 	}
-	for _, job := range []string{"verify", "build", "release", "major"} {
+	for _, job := range []string{"verify", "build", "test", "release", "major"} {
 		if _, ok := wf.Jobs[job]; !ok {
 			t.Fatalf("no job %s (jobs: %v)", job, wf.Jobs)
 		}
@@ -421,7 +421,7 @@ func TestRelease_PublishSplitsTestingFromPushing(t *testing.T) {
 		t.Errorf("build needs %v if %q: it must wait for verify", wf.Jobs["build"].Needs, wf.Jobs["build"].If)
 	}
 	// No write credential where the tests run.
-	for _, job := range []string{"verify", "build"} {
+	for _, job := range []string{"verify", "build", "test"} {
 		j := wf.Jobs[job]
 		for scope, level := range j.Permissions {
 			if level != "read" && level != "none" {
@@ -437,8 +437,26 @@ func TestRelease_PublishSplitsTestingFromPushing(t *testing.T) {
 			}
 		}
 	}
-	if i := find("build", ".ci/run"); i < 0 || wf.Jobs["build"].Steps[i].Env["SLIPWAY_TEST_IMAGE"] != "${{ steps.build.outputs.id }}" {
-		t.Errorf("build: the tests do not run in the built image (SLIPWAY_TEST_IMAGE)")
+	// build: nothing but Go (go.sum), Debian's packages and the pinned base; no cache another
+	// workflow's tests could have written. The tests and what they install run in job test.
+	for i, s := range wf.Jobs["build"].Steps {
+		for _, banned := range []string{".ci/run", ".ci/setup", "make test", "make local", "make check", "pip", "apt-get", "go test"} {
+			if strings.Contains(s.Run, banned) {
+				t.Errorf("build: step %d runs %q beside the image it ships", i, banned)
+			}
+		}
+		if strings.HasPrefix(s.Uses, "actions/setup-go@") && s.With["cache"] != false {
+			t.Errorf("build: step %d restores the Go cache", i)
+		}
+	}
+	if fmt.Sprint(wf.Jobs["test"].Needs) != "build" {
+		t.Errorf("test needs %v, want build", wf.Jobs["test"].Needs)
+	}
+	if i := find("test", ".ci/run"); i < 0 || wf.Jobs["test"].Steps[i].Env["SLIPWAY_TEST_IMAGE"] != "${{ needs.build.outputs.id }}" {
+		t.Errorf("test: the tests do not run in the built image (SLIPWAY_TEST_IMAGE)")
+	}
+	if needs := fmt.Sprint(wf.Jobs["release"].Needs); !strings.Contains(needs, "test") {
+		t.Errorf("release needs %s: it must wait for the tests", needs)
 	}
 	// release: approved, logs in just before pushing the tested image, pins, tags leased.
 	rel := wf.Jobs["release"]
