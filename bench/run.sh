@@ -10,8 +10,8 @@ which=${1:-all}
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
 if [ "$which" = all ] || [ "$which" = lint ]; then
-	CGO_ENABLED=0 go build -o "$bin/lint-python" ./actions/lint-python
-	go run ./bench/lint --bin "$bin/lint-python" "$@"
+	make -s binaries BIN="$bin" >/dev/null # the program as the image ships it
+	go run ./bench/lint --bin "$bin/slipway" "$@"
 fi
 if [ "$which" = all ] || [ "$which" = rollout ]; then
 	go run ./bench/rollout

@@ -25,10 +25,9 @@ trap 'exit 143' TERM
 start=$SECONDS
 step() { printf '\n== %s (%ss)\n' "$1" "$((SECONDS - start))"; }
 
-step "build the action binaries"
-for a in lint-python run-e2e build-push-images ecs-deploy flag-rollout; do
-  CGO_ENABLED=0 go build -o "$work/$a" "./actions/$a"
-done
+step "build slipway (every action is its subcommand)"
+make -s binaries BIN="$work" >/dev/null
+slipway=$work/slipway
 go build -o "$work/flagsmith" ./examples/local/flagsmith
 
 step "base images (Debian root filesystem from Debian's packages; made once)"
@@ -37,14 +36,14 @@ export BASE_IMAGE=$base_image POSTGRES_IMAGE=$postgres_image
 
 cd examples/platform
 step "lint-python on api/ (linters detected from its config)"
-"$work/lint-python" --working-directory api --sarif-file .slipway/lint.sarif # inside the workspace, as in the action
+"$slipway" lint-python --working-directory api --sarif-file .slipway/lint.sarif # inside the workspace, as in the action
 
 step "unit tests: the API's test image against PostgreSQL (run-e2e, test service unit)"
-"$work/run-e2e" --compose-file docker-compose.e2e.yml --test-service unit --services db \
+"$slipway" run-e2e --compose-file docker-compose.e2e.yml --test-service unit --services db \
   --reports '/reports/*.xml' --reports-dir "$work/unit-reports" --artifacts-dir "$work/unit-logs"
 
 step "end-to-end tests: db, api, web, then the e2e service (run-e2e, test service e2e)"
-"$work/run-e2e" --compose-file docker-compose.e2e.yml --test-service e2e --services web \
+"$slipway" run-e2e --compose-file docker-compose.e2e.yml --test-service e2e --services web \
   --reports '/reports/*.xml' --reports-dir "$work/e2e-reports" --artifacts-dir "$work/e2e-logs"
 
 step "two local registries (docker-registry)"
@@ -66,7 +65,7 @@ for r in $registries; do
 done
 
 step "build-push-images: api and web built once, pushed to $staging_registry, copied to $mirror_registry"
-GITHUB_OUTPUT="$work/build.out" "$work/build-push-images" \
+GITHUB_OUTPUT="$work/build.out" "$slipway" build-push-images \
   --images "- {name: api, context: api, target: runtime, build-args: {BASE_IMAGE: $BASE_IMAGE}}
 - {name: web, context: web, build-args: {BASE_IMAGE: $BASE_IMAGE}}" \
   --registries "$registries" \
@@ -98,7 +97,7 @@ for svc in ("api", "web"):
     ecs.create_service(cluster="staging", serviceName=svc, taskDefinition=arn, desiredCount=2)
 print("moto: cluster staging with services api and web, running the placeholder images")
 PY
-"$work/ecs-deploy" --cluster staging --services "api=deploy/api-task.json
+"$slipway" ecs-deploy --cluster staging --services "api=deploy/api-task.json
 web=deploy/web-task.json" --images "$images" --dry-run true
 
 step "flag rollout plan (dry run) against the fake Flagsmith"
@@ -106,7 +105,7 @@ step "flag rollout plan (dry run) against the fake Flagsmith"
 coproc FLAGSMITH { exec "$work/flagsmith"; }
 pids+=("$FLAGSMITH_PID")
 read -r flagsmith_url flagsmith_key <&"${FLAGSMITH[0]}"
-"$work/flag-rollout" --api-url "$flagsmith_url" --api-key "$flagsmith_key" --project example-platform \
+"$slipway" flag-rollout --api-url "$flagsmith_url" --api-key "$flagsmith_key" --project example-platform \
   --environment production --feature new-greeting --users "alice@example.com,bob@example.com" \
   --percentage 10 --preview "alice@example.com,carol@example.com,dave@example.com,erin@example.com" --dry-run true
 

@@ -1,7 +1,8 @@
-// Command build-push-images builds every image once, tags it like docker/metadata-action and pushes
-// it to Docker Hub, ECR and other registries. It is the build-push-images action's entrypoint and a
-// local CLI with the same flags.
-package main
+// Package buildpushimages is the build-push-images action: it builds every image once, tags it like
+// docker/metadata-action and pushes it to Docker Hub, ECR and other registries. The one slipway
+// program (cmd/slipway) runs it as `slipway build-push-images`, in the image and as a local CLI
+// whose flags mirror the inputs.
+package buildpushimages
 
 import (
 	"context"
@@ -20,9 +21,7 @@ import (
 //go:embed action.yml
 var actionYML []byte
 
-func main() { os.Exit(actionkit.Guard(func() int { return realMain(context.Background()) })) }
-
-func realMain(ctx context.Context, opts ...actionkit.Option) int {
+func Main(ctx context.Context, opts ...actionkit.Option) int {
 	return actionkit.Main(ctx, "build-push-images", actionYML, opts, parseConfig, buildPush)
 }
 

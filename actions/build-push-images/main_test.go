@@ -1,4 +1,4 @@
-package main
+package buildpushimages
 
 import (
 	"testing"
@@ -10,7 +10,7 @@ import (
 func TestAction_Contract(t *testing.T) {
 	t.Parallel()
 	actiontest.CheckAction(t, actiontest.ActionSpec{
-		Name: "build-push-images", YAML: actionYML, Main: realMain,
+		Name: "build-push-images", YAML: actionYML, Main: Main,
 		Parse:     func(k *actionkit.Kit) error { _, err := parseConfig(k); return err },
 		BadInputs: map[string]string{"push": "true", "create-repositories": "perhaps", "username": "bot"},
 		WantErrors: []string{

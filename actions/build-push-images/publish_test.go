@@ -1,4 +1,4 @@
-package main
+package buildpushimages
 
 import (
 	"context"
@@ -82,7 +82,7 @@ func TestBuildPush_ReleaseTagGoesToBothRegistriesWithSemverTags(t *testing.T) {
 	r, _ := platform(t, dockerfile)
 	r.Input("registries", hub.Host+"/acme\n"+mirror.Host).Input("username", "bot").Input("password", "hub-password-42")
 	r.Input("secrets", "pypi=pypi-token-0123456789")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	cleanupImages(t, res.Outputs)
 	if res.Code != 0 {
 		t.Fatalf("exit %d\n%s", res.Code, res.Stdout)
@@ -145,7 +145,7 @@ func TestBuildPush_PullRequestBuildsWithoutPushing(t *testing.T) {
 	r.Env["GITHUB_EVENT_NAME"] = "pull_request"
 	r.Env["GITHUB_REF"] = "refs/pull/7/merge"
 	r.Input("push", "false").Input("tags", "type=ref,event=pr")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	cleanupImages(t, res.Outputs)
 	if res.Code != 0 {
 		t.Fatalf("exit %d\n%s", res.Code, res.Stdout)
@@ -166,7 +166,7 @@ func TestBuildPush_BadInputListedAtOnceBeforeAnyBuild(t *testing.T) {
 	r.Env["GITHUB_WORKSPACE"] = ws
 	r.Input("images", "- {name: api, target: tests}\n- {name: web, context: web}\n")
 	r.Input("registries", "acme\nhttps://ghcr.io/acme").Input("tags", "type=semver").Input("cache-to", "type=gha")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 2 {
 		t.Fatalf("exit %d\n%s", res.Code, res.Stdout)
 	}
@@ -189,7 +189,7 @@ func TestBuildPush_NoTagForThisRefIsBadInput(t *testing.T) {
 	r, _ := platform(t, "FROM scratch\nCOPY api.txt /\n")
 	r.Env["GITHUB_REF"] = "refs/heads/main"
 	r.Input("images", "api").Input("push", "false").Input("tags", "type=semver,pattern={{version}}")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 2 || !strings.Contains(res.Stdout, "no tag rule gives a tag for push refs/heads/main") {
 		t.Fatalf("exit %d\n%s", res.Code, res.Stdout)
 	}
@@ -201,7 +201,7 @@ func TestBuildPush_WrongPasswordExits2AndPushesNothing(t *testing.T) {
 	locked := registrytest.Start(t, registrytest.Options{User: "bot", Password: "right"})
 	r, _ := platform(t, "FROM scratch\nCOPY api.txt /\n")
 	r.Input("images", "api").Input("registries", open.Host+"\n"+locked.Host).Input("username", "bot").Input("password", "wrong-pw-5551234")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	cleanupImages(t, res.Outputs)
 	if res.Code != 2 || !strings.Contains(res.Stdout, locked.Host+": registry said 401 Unauthorized") {
 		t.Fatalf("exit %d\n%s", res.Code, res.Stdout)
@@ -234,7 +234,7 @@ func TestBuildPush_AnUnreachableRegistryExits3AndPushesNothing(t *testing.T) {
 	down := closedPort(t)
 	r, _ := platform(t, "FROM scratch\nCOPY api.txt /\n")
 	r.Input("images", "api").Input("registries", open.Host+"\n"+down).Input("tags", "type=raw,value=v1")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	cleanupImages(t, res.Outputs)
 	if res.Code != 3 {
 		t.Fatalf("exit %d, want 3\n%s", res.Code, res.Stdout)
@@ -255,7 +255,7 @@ func TestBuildPush_ARegistryFailingMidPushExits3AndSaysWhoHoldsWhat(t *testing.T
 	proxy.FailManifests(100) // every manifest PUT: the copy's blobs land, its manifest never does
 	r, _ := platform(t, "FROM scratch\nCOPY api.txt /\n")
 	r.Input("images", "api").Input("registries", first.Host+"\n"+proxy.Host).Input("tags", "type=raw,value=v1")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	cleanupImages(t, res.Outputs)
 	if res.Code != 3 {
 		t.Fatalf("exit %d\n%s", res.Code, res.Stdout)
@@ -291,7 +291,7 @@ func TestBuildPush_LogsInWithTheDockerConfig(t *testing.T) {
 	r, _ := platform(t, "FROM scratch\nCOPY api.txt /\n")
 	r.Env["DOCKER_CONFIG"] = dir
 	r.Input("images", "api").Input("registries", locked.Host).Input("tags", "type=raw,value=v1")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	cleanupImages(t, res.Outputs)
 	if res.Code != 0 {
 		t.Fatalf("exit %d\n%s", res.Code, res.Stdout)
@@ -311,7 +311,7 @@ func TestBuildPush_NoLoginInAContainerActionSaysHowToPassIt(t *testing.T) {
 	r, _ := platform(t, "FROM scratch\nCOPY api.txt /\n")
 	r.Env["HOME"] = "/github/home" // as the runner sets it; nothing is there on this machine
 	r.Input("images", "api").Input("registries", locked.Host).Input("tags", "type=raw,value=v1")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	cleanupImages(t, res.Outputs)
 	if res.Code != 2 {
 		t.Fatalf("exit %d, want 2\n%s", res.Code, res.Stdout)
@@ -344,13 +344,13 @@ func TestBuildPush_BuildsFromAPrivateBaseWithThePushLogins(t *testing.T) {
 	r, _ := platform(t, "FROM "+base+"\nCOPY api.txt /\n")
 	r.Input("images", "api").Input("registries", locked.Host).Input("tags", "type=raw,value=v1")
 	r.Env["DOCKER_CONFIG"] = t.TempDir() // no login there
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	cleanupImages(t, res.Outputs)
 	if res.Code != 2 || !strings.Contains(res.Stdout, "nothing was pushed: build api: base image "+base+": its registry refused us") {
 		t.Fatalf("without a login: exit %d\n%s", res.Code, res.Stdout)
 	}
 	r.Input("username", "bot").Input("password", "base-s3cret")
-	res = r.Run(t, context.Background(), realMain)
+	res = r.Run(t, context.Background(), Main)
 	cleanupImages(t, res.Outputs)
 	if res.Code != 0 {
 		t.Fatalf("with username/password: exit %d\n%s", res.Code, res.Stdout)

@@ -1,4 +1,4 @@
-package main
+package ecsdeploy
 
 import (
 	"context"
@@ -52,7 +52,7 @@ func stepOn(t *testing.T, f *ecstest.Fake) *actiontest.Runner {
 func TestECSDeploy_DeploysAndReports(t *testing.T) {
 	f, r := runner(t)
 	r.Input("images", `[{"name":"api","tags":["registry.example:5000/acme/api:2.0.0"],"digest":"`+digest+`"}]`)
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 0 {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}
@@ -76,7 +76,7 @@ func TestECSDeploy_FailedDeployExits1AfterRollback(t *testing.T) {
 	f, r := runner(t)
 	f.Script("api", ecstest.Scenario{Kind: ecstest.CrashLoop, Ticks: 2})
 	r.Input("images", "api=acme/api:2.0.0")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 1 || res.Outputs["status"] != "ROLLED_BACK" {
 		t.Fatalf("exit %d, status %q; log:\n%s", res.Code, res.Outputs["status"], res.Stdout)
 	}
@@ -92,7 +92,7 @@ func TestECSDeploy_EventsCannotIssueCommands(t *testing.T) {
 	f.Script("api", ecstest.Scenario{Kind: ecstest.CrashLoop, Ticks: 2})
 	f.ScriptMigration(ecstest.Migration{Ticks: 1, ExitCode: new(int), Log: []string{"::set-output name=status::COMPLETED", "::add-mask::x"}})
 	r.Input("images", "api=acme/api:2.0.0").Input("migration-container", "api").Input("migration-command", "migrate")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	for _, c := range actiontest.Commands(res.Stdout) {
 		if c.Name == "set-output" || (c.Name == "add-mask" && c.Message == "x") {
 			t.Errorf("untrusted text issued %s:\n%s", c.Name, res.Stdout)
@@ -106,7 +106,7 @@ func TestECSDeploy_EventsCannotIssueCommands(t *testing.T) {
 func TestECSDeploy_BadInputTouchesNothing(t *testing.T) {
 	f, r := runner(t)
 	r.Input("services", "api=api.json\nworker=missing.json").Input("images", "frontend=acme/web:1")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 2 {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}
@@ -123,7 +123,7 @@ func TestECSDeploy_NoCredentialsIsBadInput(t *testing.T) {
 	delete(r.Env, "AWS_ACCESS_KEY_ID")
 	delete(r.Env, "AWS_SECRET_ACCESS_KEY")
 	r.Env["AWS_EC2_METADATA_DISABLED"] = "true"
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 2 || !strings.Contains(res.Stdout, "no AWS credentials") {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}
@@ -153,7 +153,7 @@ func TestECSDeploy_RecordsAGitHubDeployment(t *testing.T) {
 	defer gh.Close()
 	r.Env["GITHUB_API_URL"], r.Env["GITHUB_REPOSITORY"], r.Env["GITHUB_SHA"] = gh.URL+"/api/v3", "acme/web", "abc"
 	r.Input("images", "api=acme/api:2").Input("github-token", "ghs_deploytoken987").Input("environment-url", "https://staging.example")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 1 {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}

@@ -1,12 +1,12 @@
-// Command ecs-deploy renders task definitions, runs a migration, deploys ECS services and waits until
-// it knows whether each deployment worked, rolling back when not; with rollback: true it undoes a
-// deploy, guarded. It is the ecs-deploy action's entrypoint and a local CLI with the same flags.
-package main
+// Package ecsdeploy is the ecs-deploy action: it renders task definitions, runs a migration,
+// deploys ECS services and waits until it knows whether each deployment worked, rolling back when
+// not; with rollback: true it undoes a deploy, guarded. The one slipway program (cmd/slipway) runs
+// it as `slipway ecs-deploy`, in the image and as a local CLI whose flags mirror the inputs.
+package ecsdeploy
 
 import (
 	"context"
 	_ "embed"
-	"os"
 	"strings"
 	"time"
 
@@ -20,9 +20,7 @@ import (
 //go:embed action.yml
 var actionYML []byte
 
-func main() { os.Exit(actionkit.Guard(func() int { return realMain(context.Background()) })) }
-
-func realMain(ctx context.Context, opts ...actionkit.Option) int {
+func Main(ctx context.Context, opts ...actionkit.Option) int {
 	return actionkit.Main(ctx, "ecs-deploy", actionYML, opts, parseConfig, run)
 }
 

@@ -1,4 +1,4 @@
-package main
+package ecsdeploy
 
 import (
 	"testing"
@@ -10,7 +10,7 @@ import (
 func TestAction_Contract(t *testing.T) {
 	t.Parallel()
 	actiontest.CheckAction(t, actiontest.ActionSpec{
-		Name: "ecs-deploy", YAML: actionYML, Main: realMain,
+		Name: "ecs-deploy", YAML: actionYML, Main: Main,
 		Parse:     func(k *actionkit.Kit) error { _, err := parseConfig(k); return err },
 		BadInputs: map[string]string{"poll-interval": "0s", "migration-container": "api", "keep-revisions": "x", "version": "1.2"},
 		WantErrors: []string{

@@ -1,4 +1,4 @@
-package main
+package ecsdeploy
 
 import (
 	"context"
@@ -28,14 +28,14 @@ import (
 // outputs and summary written, before the kill.
 func TestECSDeploy_SignalWhileWaitingRollsBackWithinTheRunnersWindow(t *testing.T) {
 	t.Parallel()
-	bin := dockertest.GoBinary(t, t.TempDir(), ".", "ecs-deploy")
+	bin := dockertest.GoBinary(t, t.TempDir(), "../../cmd/slipway", "slipway")
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			f, r := runner(t)
 			previous := f.AddService("web", apiTD, 40) // threshold 20 failed tasks: failing, not yet judged failed
 			f.Script("web", ecstest.Scenario{Kind: ecstest.CrashLoop, Ticks: 1000})
 			r.Input("services", "web=api.json").Input("images", "api=acme/api:2.0.0").Input("poll-interval", "200ms")
-			proc := r.Start(t, bin, nil)
+			proc := r.Start(t, bin, []string{"ecs-deploy"})
 			deadline := time.Now().Add(30 * time.Second)
 			for len(f.Requests("DescribeServices")) < 4 { // Prepare's, then waiting
 				if time.Now().After(deadline) {
@@ -88,7 +88,7 @@ func TestECSDeploy_MigrationThatNeverEndsIsStoppedAtMigrationTimeout(t *testing.
 	f.ScriptMigration(ecstest.Migration{Forever: true, StopTicks: 3})
 	r.Input("images", "api=acme/api:2.0.0").Input("migration-container", "api").Input("migration-command", "python\nmanage.py\nmigrate").
 		Input("migration-timeout", "300ms").Input("poll-interval", "10ms")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 1 {
 		t.Fatalf("exit %d, want 1; log:\n%s", res.Code, res.Stdout)
 	}
@@ -146,7 +146,7 @@ func TestECSDeploy_CancelDuringTheMigrationEndsWithinTheWindow(t *testing.T) {
 		cancelled <- time.Now()
 		cancel()
 	}()
-	res := r.Run(t, ctx, realMain)
+	res := r.Run(t, ctx, Main)
 	at := <-cancelled
 	took := time.Since(at)
 	t.Logf("ended %s after the cancel", took.Round(time.Millisecond))
@@ -174,7 +174,7 @@ func TestECSDeploy_UnreachableAWSExits3(t *testing.T) {
 	_, r := runner(t)
 	r.Env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:1"
 	r.Input("images", "api=acme/api:2.0.0")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 3 || !strings.Contains(res.Stdout, "describe services in main") {
 		t.Fatalf("exit %d, want 3; log:\n%s", res.Code, res.Stdout)
 	}
@@ -184,7 +184,7 @@ func TestECSDeploy_RefusedRegistrationExits3(t *testing.T) {
 	f, r := runner(t)
 	f.Refuse("RegisterTaskDefinition", 0, "AccessDeniedException", "User: arn:aws:sts::123456789012:assumed-role/ci/1 is not authorized to perform: ecs:RegisterTaskDefinition")
 	r.Input("images", "api=acme/api:2.0.0")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 3 || !strings.Contains(res.Stdout, "register task definition api") {
 		t.Fatalf("exit %d, want 3; log:\n%s", res.Code, res.Stdout)
 	}
@@ -203,7 +203,7 @@ func TestECSDeploy_ASecretInEnvironmentNeverReachesTheLogSummaryOrOutputs(t *tes
 	f.Script("api", ecstest.Scenario{Kind: ecstest.CrashLoop, Ticks: 2})
 	r.Input("images", "api=acme/api:2.0.0").
 		Input("environment", "api.DATABASE_URL="+secret+"\napi.AWS_REGION=eu-west-2\napi.WORKERS=4\napi.SERVICE=api\napi.COMMAND=start")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 1 || res.Outputs["results"] == "" || res.Outputs["status"] != ecs.StatusRolledBack {
 		t.Fatalf("exit %d, outputs %v; log:\n%s", res.Code, res.Outputs, res.Stdout)
 	}
@@ -227,7 +227,7 @@ func TestECSDeploy_ASecretInEnvironmentNeverReachesTheLogSummaryOrOutputs(t *tes
 func TestECSDeploy_AMalformedEnvironmentLineIsNotEchoed(t *testing.T) {
 	_, r := runner(t)
 	r.Input("environment", "DATABASE_URL=postgres://app:hunter2-Zq81@db.internal/app\npostgres://app:hunter2-Zq81@db.internal/app")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 2 || strings.Contains(res.Stdout+res.Summary, "hunter2") || !strings.Contains(res.Stdout, `"DATABASE_URL" is not container.NAME`) ||
 		!strings.Contains(res.Stdout, "line 2 is not container.NAME=value (the line is not shown: it may hold a secret)") {
 		t.Errorf("exit %d; log:\n%s", res.Code, res.Stdout)
@@ -246,7 +246,7 @@ func TestECSDeploy_SecretsRenderAsReferences(t *testing.T) {
 	f, r := runner(t)
 	arn := "arn:aws:secretsmanager:eu-west-2:123456789012:secret:example/database-url-AbCdEf"
 	r.Input("images", "api=acme/api:2.0.0").Input("secrets", "api.DATABASE_URL="+arn)
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 0 {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}
@@ -266,7 +266,7 @@ func TestECSDeploy_TaskDefinitionFilesStayInTheWorkspace(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Input("services", "api=../../etc/passwd\nweb").Input("task-definition", outside)
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 2 || !strings.Contains(res.Stdout, `input "services": \"../../etc/passwd\" is outside the workspace`) && !strings.Contains(res.Stdout, `input "services": "../../etc/passwd" is outside the workspace`) ||
 		!strings.Contains(res.Stdout, `input "task-definition"`) {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
@@ -280,7 +280,7 @@ func TestECSDeploy_TaskDefinitionFilesStayInTheWorkspace(t *testing.T) {
 func deployed(t *testing.T, f *ecstest.Fake, r *actiontest.Runner) string {
 	t.Helper()
 	r.Input("images", "api=acme/api:2.0.0")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 0 {
 		t.Fatalf("deploy: exit %d; log:\n%s", res.Code, res.Stdout)
 	}
@@ -296,7 +296,7 @@ func rollbackRunner(t *testing.T, f *ecstest.Fake, results string) *actiontest.R
 func TestECSDeploy_RollbackModeMovesBackWhatTheDeploySet(t *testing.T) {
 	f, r := runner(t)
 	results := deployed(t, f, r)
-	res := rollbackRunner(t, f, results).Run(t, context.Background(), realMain)
+	res := rollbackRunner(t, f, results).Run(t, context.Background(), Main)
 	if res.Code != 0 || res.Outputs["status"] != ecs.StatusRolledBack || !strings.HasSuffix(res.Outputs["task-definition-arn"], "api:1") {
 		t.Fatalf("exit %d, outputs %v; log:\n%s", res.Code, res.Outputs, res.Stdout)
 	}
@@ -325,7 +325,7 @@ func TestECSDeploy_RollbackModeSkipsAServiceANewerDeployMoved(t *testing.T) {
 		t.Fatal(err)
 	}
 	updates := f.Updates()
-	res := rollbackRunner(t, f, results).Run(t, context.Background(), realMain)
+	res := rollbackRunner(t, f, results).Run(t, context.Background(), Main)
 	if res.Code != 0 || res.Outputs["status"] != ecs.StatusSkipped || !strings.Contains(res.Stdout, "api: skipped: it runs api:3 now, not api:2 that the deploy set") {
 		t.Fatalf("exit %d, outputs %v; log:\n%s", res.Code, res.Outputs, res.Stdout)
 	}
@@ -337,7 +337,7 @@ func TestECSDeploy_RollbackModeSkipsAServiceANewerDeployMoved(t *testing.T) {
 func TestECSDeploy_RollbackModeRefusesDeployInputs(t *testing.T) {
 	f, r := runner(t)
 	r.Input("rollback", "true").Input("images", "api=acme/api:2").Input("results", "not json").Input("timeout", "0s")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	for _, want := range []string{`input "images": is for a deploy`, `input "results": give results or services, not both`, `input "timeout": must be more than 0`} {
 		if !strings.Contains(res.Stdout, want) {
 			t.Errorf("log lacks %s", want)

@@ -1,4 +1,4 @@
-package main
+package ecsdeploy
 
 import (
 	"context"
@@ -42,7 +42,7 @@ func versionOf(f *ecstest.Fake, service string) string {
 
 func deployOK(t *testing.T, r *actiontest.Runner) actiontest.Result {
 	t.Helper()
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 0 {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}
@@ -61,7 +61,7 @@ func TestECSDeploy_AnOlderReleaseThatRunsLastIsRefused(t *testing.T) {
 	}
 	runs, before := f.ServiceTaskDefinition("api"), mutations(f)
 
-	res = release(t, f, ws, "1.1.0").Run(t, context.Background(), realMain)
+	res = release(t, f, ws, "1.1.0").Run(t, context.Background(), Main)
 	if res.Code != 2 || !strings.Contains(res.Stdout, "service api runs 1.2.0 (slipway:version tag of api:2), newer than 1.1.0: refused as a downgrade") ||
 		!strings.Contains(res.Stdout, "allow-downgrade: true") {
 		t.Fatalf("exit %d, want 2 naming api, 1.2.0 and 1.1.0; log:\n%s", res.Code, res.Stdout)
@@ -116,12 +116,12 @@ func TestECSDeploy_RollbacksStillGoBackToTheOlderRelease(t *testing.T) {
 	ws := r.Env["GITHUB_WORKSPACE"]
 	deployOK(t, release(t, f, ws, "1.1.0"))
 	res := deployOK(t, release(t, f, ws, "1.2.0"))
-	res = rollbackRunner(t, f, res.Outputs["results"]).Run(t, context.Background(), realMain)
+	res = rollbackRunner(t, f, res.Outputs["results"]).Run(t, context.Background(), Main)
 	if res.Code != 0 || res.Outputs["status"] != ecs.StatusRolledBack || versionOf(f, "api") != "1.1.0" {
 		t.Fatalf("rollback mode: exit %d, status %q, runs %q; log:\n%s", res.Code, res.Outputs["status"], versionOf(f, "api"), res.Stdout)
 	}
 	f.Script("api", ecstest.Scenario{Kind: ecstest.CrashLoop, Ticks: 2})
-	res = release(t, f, ws, "1.2.0").Run(t, context.Background(), realMain)
+	res = release(t, f, ws, "1.2.0").Run(t, context.Background(), Main)
 	if res.Code != 1 || res.Outputs["status"] != ecs.StatusRolledBack || versionOf(f, "api") != "1.1.0" || !strings.Contains(res.Stdout, "deploys 1.2.0 over 1.1.0") {
 		t.Errorf("a failed 1.2.0: exit %d, status %q, runs %q; log:\n%s", res.Code, res.Outputs["status"], versionOf(f, "api"), res.Stdout)
 	}
@@ -138,7 +138,7 @@ func TestECSDeploy_DryRunShowsTheVersionComparison(t *testing.T) {
 	if !strings.Contains(res.Stdout, "api: deploys 1.3.0 over 1.2.0") || !strings.Contains(res.Summary, "| api | DRY\\_RUN |  | api:2 | 1.3.0 (from 1.2.0) |") {
 		t.Errorf("log:\n%s\nsummary:\n%s", res.Stdout, res.Summary)
 	}
-	res = release(t, f, ws, "1.1.0").Input("dry-run", "true").Run(t, context.Background(), realMain)
+	res = release(t, f, ws, "1.1.0").Input("dry-run", "true").Run(t, context.Background(), Main)
 	if res.Code != 2 || !strings.Contains(res.Stdout, "newer than 1.1.0: refused as a downgrade") || !strings.Contains(res.Summary, "1.1.0 (from 1.2.0)") {
 		t.Errorf("exit %d; log:\n%s\nsummary:\n%s", res.Code, res.Stdout, res.Summary)
 	}
@@ -150,17 +150,17 @@ func TestECSDeploy_DryRunShowsTheVersionComparison(t *testing.T) {
 func TestECSDeploy_BadVersionInputsTouchNothing(t *testing.T) {
 	f, r := runner(t)
 	r.Input("version", "1.2").Input("images", "api=acme/api:1.2.0")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 2 || !strings.Contains(res.Stdout, `input "version": "1.2" is not a release version`) {
 		t.Errorf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}
 	r.Input("version", "").Input("images", "api=acme/api:1.2.0\nproxy=nginx:1.25.3")
-	res = r.Run(t, context.Background(), realMain)
+	res = r.Run(t, context.Background(), Main)
 	if res.Code != 2 || !strings.Contains(res.Stdout, `input "version": not given, and the images carry different versions (api 1.2.0; proxy 1.25.3): give the release this deploy is`) {
 		t.Errorf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}
 	res = rollbackRunner(t, f, `[{"service":"api","task-definition-arn":"api:2","previous-task-definition-arn":"api:1"}]`).
-		Input("version", "1.2.0").Input("allow-downgrade", "true").Run(t, context.Background(), realMain)
+		Input("version", "1.2.0").Input("allow-downgrade", "true").Run(t, context.Background(), Main)
 	if res.Code != 2 || !strings.Contains(res.Stdout, `input "version": is for a deploy`) || !strings.Contains(res.Stdout, `input "allow-downgrade": is for a deploy; a rollback is a deliberate downgrade already`) {
 		t.Errorf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}

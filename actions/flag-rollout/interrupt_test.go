@@ -1,4 +1,4 @@
-package main
+package flagrollout
 
 import (
 	"context"
@@ -22,7 +22,7 @@ import (
 // to a cancelled step.
 func TestMain(m *testing.M) {
 	if os.Getenv("SLIPWAY_TEST_AS_ACTION") == "1" {
-		os.Exit(actionkit.Guard(func() int { return realMain(context.Background(), actionkit.WithArgs(nil)) }))
+		os.Exit(actionkit.Guard(func() int { return Main(context.Background(), actionkit.WithArgs(nil)) }))
 	}
 	os.Exit(m.Run())
 }
@@ -121,7 +121,7 @@ func TestFlagRollout_SIGINTEndsWithinTheWindowWhenFlagsmithHangs(t *testing.T) {
 func TestFlagRollout_SIGTERMBetweenAWriteAndItsAnswer(t *testing.T) {
 	t.Parallel()
 	f, r := fakeFlagsmith(t)
-	first := r.Input("percentage", "10").Input("value", "blue").Run(t, context.Background(), realMain)
+	first := r.Input("percentage", "10").Input("value", "blue").Run(t, context.Background(), Main)
 	if first.Code != 0 {
 		t.Fatalf("first step: exit %d\n%s", first.Code, first.Stdout)
 	}
@@ -165,12 +165,12 @@ func TestFlagRollout_SegmentOfAnotherEnvironmentExits2(t *testing.T) {
 	t.Parallel()
 	f, r := fakeFlagsmith(t)
 	f.AddEnvironment(101, "Development", "devKey", false)
-	dev := r.Input("environment", "Development").Input("segment-name", "checkout").Input("percentage", "50").Run(t, context.Background(), realMain)
+	dev := r.Input("environment", "Development").Input("segment-name", "checkout").Input("percentage", "50").Run(t, context.Background(), Main)
 	if dev.Code != 0 {
 		t.Fatalf("Development: exit %d\n%s", dev.Code, dev.Stdout)
 	}
 	n := len(f.Writes())
-	prod := r.Input("environment", "Production").Input("percentage", "5").Run(t, context.Background(), realMain)
+	prod := r.Input("environment", "Production").Input("percentage", "5").Run(t, context.Background(), Main)
 	if prod.Code != 2 || !strings.Contains(prod.Stdout, `also serves`) || !strings.Contains(prod.Stdout, "Development") {
 		t.Errorf("Production: exit %d\n%s", prod.Code, prod.Stdout)
 	}
@@ -185,7 +185,7 @@ func TestFlagRollout_InvalidPreviousStateExits2(t *testing.T) {
 	f, r := fakeFlagsmith(t)
 	prev := `{"project":101,"environment":"Production","environment_key":"prodKey","feature":"new-checkout","feature_id":103,` +
 		`"default":{"enabled":false,"value":null},"segment":null,"override":{"priority":0,"enabled":true,"value":{"type":"integer","value":"x"}}}`
-	res := r.Input("rollback", "true").Input("previous-state", prev).Run(t, context.Background(), realMain)
+	res := r.Input("rollback", "true").Input("previous-state", prev).Run(t, context.Background(), Main)
 	if res.Code != 2 || !strings.Contains(res.Stdout, `input "previous-state"`) || !strings.Contains(res.Stdout, "override without a segment") ||
 		!strings.Contains(res.Stdout, `override.value: \"x\" is not an integer`) && !strings.Contains(res.Stdout, `override.value: "x" is not an integer`) {
 		t.Errorf("exit %d\n%s", res.Code, res.Stdout)
@@ -203,7 +203,7 @@ func TestFlagRollout_LogSaysWhichEndpoints(t *testing.T) {
 		if !future {
 			f.WithoutFuture()
 		}
-		res := r.Input("percentage", "5").Run(t, context.Background(), realMain)
+		res := r.Input("percentage", "5").Run(t, context.Background(), Main)
 		want := map[bool]string{true: "feature states through the __future__ feature-state endpoint", false: "feature states through the stable endpoints"}[future]
 		if res.Code != 0 || !strings.Contains(res.Stdout, want) {
 			t.Errorf("future=%s: exit %d, log lacks %q:\n%s", strconv.FormatBool(future), res.Code, want, res.Stdout)

@@ -1,12 +1,12 @@
-// Command flag-rollout releases a feature through Flagsmith: named users first, then a growing
-// percentage of identities, with gates between steps and rollback on failure. It is the flag-rollout
-// action's entrypoint and a local CLI with the same flags.
-package main
+// Package flagrollout is the flag-rollout action: it releases a feature through Flagsmith: named
+// users first, then a growing percentage of identities, with gates between steps and rollback on
+// failure. The one slipway program (cmd/slipway) runs it as `slipway flag-rollout`, in the image
+// and as a local CLI whose flags mirror the inputs.
+package flagrollout
 
 import (
 	"context"
 	_ "embed"
-	"os"
 	"strconv"
 	"time"
 
@@ -17,9 +17,7 @@ import (
 //go:embed action.yml
 var actionYML []byte
 
-func main() { os.Exit(actionkit.Guard(func() int { return realMain(context.Background()) })) }
-
-func realMain(ctx context.Context, opts ...actionkit.Option) int {
+func Main(ctx context.Context, opts ...actionkit.Option) int {
 	return actionkit.Main(ctx, "flag-rollout", actionYML, opts, parseConfig, release)
 }
 

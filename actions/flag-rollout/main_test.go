@@ -1,4 +1,4 @@
-package main
+package flagrollout
 
 import (
 	"testing"
@@ -10,7 +10,7 @@ import (
 func TestAction_Contract(t *testing.T) {
 	t.Parallel()
 	actiontest.CheckAction(t, actiontest.ActionSpec{
-		Name: "flag-rollout", YAML: actionYML, Main: realMain,
+		Name: "flag-rollout", YAML: actionYML, Main: Main,
 		Parse: func(k *actionkit.Kit) error { _, err := parseConfig(k); return err },
 		BadInputs: map[string]string{"percentage": "101", "steps": "10,5", "finalize": "true", "rollback": "true",
 			"project": "web", "environment": "prod", "feature": "new-checkout"},

@@ -1,4 +1,4 @@
-package main
+package flagrollout
 
 import (
 	"context"
@@ -30,7 +30,7 @@ func TestFlagRollout_StepsReportStateAndSummary(t *testing.T) {
 	_, r := fakeFlagsmith(t)
 	r.Input("steps", "10,50").Input("users", "alice").Input("gate-command", "echo checked $SLIPWAY_PERCENTAGE").
 		Input("preview", "alice,bob")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 0 {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}
@@ -62,7 +62,7 @@ func TestFlagRollout_FailingGateExits1AndRestores(t *testing.T) {
 	t.Parallel()
 	f, r := fakeFlagsmith(t)
 	r.Input("percentage", "20").Input("gate-command", "echo error rate too high; exit 3")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 1 {
 		t.Fatalf("exit %d, want 1; log:\n%s", res.Code, res.Stdout)
 	}
@@ -82,7 +82,7 @@ func TestFlagRollout_GateOutputCannotIssueCommands(t *testing.T) {
 	t.Parallel()
 	_, r := fakeFlagsmith(t)
 	r.Input("percentage", "5").Input("gate-command", `printf '::set-output name=state::pwned\n::add-mask::x\n##[error]fake\n'`)
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 0 {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}
@@ -107,7 +107,7 @@ func TestFlagRollout_UnknownFeatureIsBadInputAndWritesNothing(t *testing.T) {
 	t.Parallel()
 	f, r := fakeFlagsmith(t)
 	r.Input("feature", "new-chekout").Input("percentage", "5")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 2 {
 		t.Fatalf("exit %d, want 2; log:\n%s", res.Code, res.Stdout)
 	}
@@ -123,7 +123,7 @@ func TestFlagRollout_WrongKeyIsBadInputAndMasked(t *testing.T) {
 	t.Parallel()
 	_, r := fakeFlagsmith(t)
 	r.Input("api-key", "ser.SecretButWrong0123").Input("percentage", "5")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 2 || !strings.Contains(res.Stdout, "401") {
 		t.Fatalf("exit %d, want 2 with the 401; log:\n%s", res.Code, res.Stdout)
 	}
@@ -142,7 +142,7 @@ func TestFlagRollout_DryRunWritesNothing(t *testing.T) {
 	t.Parallel()
 	f, r := fakeFlagsmith(t)
 	r.Input("steps", "1,10,100").Input("dry-run", "true")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 0 || len(f.Writes()) != 0 {
 		t.Fatalf("exit %d, writes %+v; log:\n%s", res.Code, f.Writes(), res.Stdout)
 	}

@@ -1,6 +1,7 @@
-// Command lint-python runs every Python linter a repository configures, in parallel, and reports
-// exact annotations. It is the lint-python action's entrypoint and a local CLI with the same flags.
-package main
+// Package lintpython is the lint-python action: it runs every Python linter a repository
+// configures, in parallel, and reports exact annotations. The one slipway program (cmd/slipway)
+// runs it as `slipway lint-python`, in the image and as a local CLI whose flags mirror the inputs.
+package lintpython
 
 import (
 	"context"
@@ -17,9 +18,7 @@ import (
 //go:embed action.yml
 var actionYML []byte
 
-func main() { os.Exit(actionkit.Guard(func() int { return realMain(context.Background()) })) }
-
-func realMain(ctx context.Context, opts ...actionkit.Option) int {
+func Main(ctx context.Context, opts ...actionkit.Option) int {
 	return actionkit.Main(ctx, "lint-python", actionYML, opts, parseConfig, run)
 }
 

@@ -1,4 +1,4 @@
-package main
+package lintpython
 
 import (
 	"testing"
@@ -10,7 +10,7 @@ import (
 func TestAction_Contract(t *testing.T) {
 	t.Parallel()
 	actiontest.CheckAction(t, actiontest.ActionSpec{
-		Name: "lint-python", YAML: actionYML, Main: realMain,
+		Name: "lint-python", YAML: actionYML, Main: Main,
 		Parse:     func(k *actionkit.Kit) error { _, err := parseConfig(k); return err },
 		BadInputs: map[string]string{"fail-on": "sometimes", "jobs": "-1", "suggest-fixes": "true"},
 		WantErrors: []string{

@@ -1,4 +1,4 @@
-package main
+package lintpython
 
 import (
 	"context"
@@ -55,7 +55,7 @@ func TestLintPython_PlantedProjectFailsWithExactAnnotations(t *testing.T) {
 	requireLinters(t)
 	r, ws := plantedWorkspace(t)
 	r.Input("working-directory", "api").Input("sarif-file", "out/lint.sarif")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 1 {
 		t.Fatalf("exit %d, want 1 (findings); log:\n%s", res.Code, res.Stdout)
 	}
@@ -115,7 +115,7 @@ func TestLintPython_FailOnNeverSucceedsAndExplicitLinters(t *testing.T) {
 	requireLinters(t)
 	r, _ := plantedWorkspace(t)
 	r.Input("working-directory", "api").Input("fail-on", "never").Input("linters", "flake8, mypy")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 0 {
 		t.Fatalf("exit %d, want 0 with fail-on never; log:\n%s", res.Code, res.Stdout)
 	}
@@ -131,7 +131,7 @@ func TestLintPython_BadInputTouchesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Input("working-directory", "api").Input("paths", "../../etc, app, missing")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 2 {
 		t.Fatalf("exit %d, want 2; log:\n%s", res.Code, res.Stdout)
 	}
@@ -142,7 +142,7 @@ func TestLintPython_BadInputTouchesNothing(t *testing.T) {
 	}
 	r2, _ := plantedWorkspace(t)
 	r2.Input("linters", "flake8, eslint").Input("working-directory", "../outside")
-	res = r2.Run(t, context.Background(), realMain)
+	res = r2.Run(t, context.Background(), Main)
 	if res.Code != 2 || !strings.Contains(res.Stdout, `"eslint" is not a linter`) || !strings.Contains(res.Stdout, `input "working-directory"`) {
 		t.Errorf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}
@@ -156,7 +156,7 @@ func TestLintPython_CleanProjectPasses(t *testing.T) {
 	requireLinters(t)
 	r, _ := plantedWorkspace(t)
 	r.Input("working-directory", "api").Input("paths", "app/clean.py")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 0 || res.Outputs["findings"] != "0" {
 		t.Errorf("exit %d, findings %q; log:\n%s", res.Code, res.Outputs["findings"], res.Stdout)
 	}
@@ -178,7 +178,7 @@ func TestLintPython_BadReportFileExitsBeforeAnyLinterStarts(t *testing.T) {
 	outside := filepath.Join(filepath.Dir(ws), "escaped", "report.json")
 	r.Input("working-directory", "api").Input("linters", "flake8").
 		Input("report-file", "../escaped/report.json").Input("sarif-file", "a-file/lint.sarif").Input("cache-dir", "a-file")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 2 {
 		t.Fatalf("exit %d, want 2; log:\n%s", res.Code, res.Stdout)
 	}
@@ -225,7 +225,7 @@ func TestLintPython_ConfigEntriesThatAreNotRequirementsExitBeforeAnythingRuns(t 
 		"pyproject.toml": "[project]\nname = \"p\"\ndependencies = [\"--target=/tmp/x\"]\n",
 	})
 	r.Input("linters", "flake8")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 2 {
 		t.Fatalf("exit %d, want 2; log:\n%s", res.Code, res.Stdout)
 	}
@@ -280,7 +280,7 @@ func TestLintPython_PullRequestTargetInstallsNothing(t *testing.T) {
 			if tc.install != "" {
 				r.Input("install", tc.install)
 			}
-			res := r.Run(t, context.Background(), realMain)
+			res := r.Run(t, context.Background(), Main)
 			if res.Code != tc.code {
 				t.Fatalf("exit %d, want %d; log:\n%s", res.Code, tc.code, res.Stdout)
 			}
@@ -317,7 +317,7 @@ func TestLintPython_InstallDefaultsToAutoOnOtherEvents(t *testing.T) {
 	r.Env["GITHUB_EVENT_NAME"], r.Env["PIP_INDEX_URL"] = "pull_request", linttest.Index(t)
 	r.Env["GITHUB_EVENT_PATH"] = pullRequestEvent(t, "acme/web", "acme/web")
 	r.Input("linters", "flake8")
-	if res := r.Run(t, context.Background(), realMain); res.Code != 3 || !strings.Contains(res.Stdout, "no-such-package-slipway") {
+	if res := r.Run(t, context.Background(), Main); res.Code != 3 || !strings.Contains(res.Stdout, "no-such-package-slipway") {
 		t.Errorf("on pull_request the default did not install the development requirements: exit %d\n%s", res.Code, res.Stdout)
 	}
 }
@@ -337,7 +337,7 @@ func TestLintPython_RunsTheProjectsPinnedLintersAndDependencies(t *testing.T) {
 	}
 	linttest.WriteFiles(t, ws, files)
 	r.Input("fail-on", "never")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 0 {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}
@@ -394,7 +394,7 @@ func TestLintPython_OnlyChangedOnAPullRequestCheckout(t *testing.T) {
 	}
 	r.Env["GITHUB_EVENT_NAME"], r.Env["GITHUB_BASE_REF"] = "pull_request", "main"
 	r.Input("only-changed", "true").Input("install", "none")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 1 {
 		t.Fatalf("exit %d, want 1 (findings on the changed lines); log:\n%s", res.Code, res.Stdout)
 	}

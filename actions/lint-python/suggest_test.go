@@ -1,4 +1,4 @@
-package main
+package lintpython
 
 import (
 	"context"
@@ -57,7 +57,7 @@ func TestLintPython_SuggestFixesPostsOneReviewOnce(t *testing.T) {
 		r.Env["GITHUB_WORKSPACE"], r.Env["GITHUB_EVENT_NAME"], r.Env["GITHUB_EVENT_PATH"] = ws, "pull_request", event
 		r.Env["GITHUB_API_URL"], r.Env["GITHUB_REPOSITORY"] = srv.URL+"/api/v3", "acme/web"
 		r.Input("linters", "black").Input("suggest-fixes", "true").Input("github-token", "ghs_suggesttoken42").Input("base-ref", "main")
-		return r.Run(t, context.Background(), realMain)
+		return r.Run(t, context.Background(), Main)
 	}
 	res := run()
 	if res.Code != 1 {

@@ -1,4 +1,4 @@
-package main
+package lintpython
 
 import (
 	"context"
@@ -110,7 +110,7 @@ func runAttack(t *testing.T, a attack, event string, setup func(r *actiontest.Ru
 	if setup != nil {
 		setup(r)
 	}
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	left, _ := os.ReadDir(marks)
 	var names []string
 	for _, e := range left {
@@ -207,7 +207,7 @@ func TestLintPython_AForksPullRequestInstallsNothing(t *testing.T) {
 	r.Env["PATH"] = bin + string(os.PathListSeparator) + r.Env["PATH"]
 	r.Env["GITHUB_EVENT_NAME"], r.Env["GITHUB_EVENT_PATH"] = "pull_request", pullRequestEvent(t, "evil/web", "acme/web")
 	r.Input("linters", "flake8").Input("install", "requirements-dev.txt")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 0 || !strings.Contains(res.Stdout, `install: "requirements-dev.txt" is not run for a pull request from a fork`) {
 		t.Errorf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}
@@ -269,7 +269,7 @@ func TestLintPython_TheForkHintIsForA403FromAFork(t *testing.T) {
 			r.Env["GITHUB_API_URL"], r.Env["GITHUB_REPOSITORY"] = c.api, "acme/web"
 			r.Input("linters", "black").Input("suggest-fixes", "true").Input("github-token", "ghs_hinttoken42").Input("base-ref", "main").
 				Input("report-file", ".slipway/"+strings.ReplaceAll(c.name, " ", "-")+".json")
-			res := r.Run(t, context.Background(), realMain)
+			res := r.Run(t, context.Background(), Main)
 			if res.Code != 0 || !strings.Contains(res.Stdout, "::warning::suggest-fixes: ") {
 				t.Fatalf("exit %d, want 0 with a warning; log:\n%s", res.Code, res.Stdout)
 			}

@@ -1,4 +1,4 @@
-package main
+package rune2e
 
 import (
 	"context"
@@ -43,7 +43,7 @@ func platformWorkspace(t *testing.T, edits ...string) (*actiontest.Runner, strin
 func TestRunE2E_GreenRunPasses(t *testing.T) {
 	t.Parallel()
 	r, ws := platformWorkspace(t)
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 0 {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}
@@ -67,7 +67,7 @@ func TestRunE2E_GreenRunPasses(t *testing.T) {
 func TestRunE2E_FailingTestsAnnotateAndCannotIssueCommands(t *testing.T) {
 	t.Parallel()
 	r, ws := platformWorkspace(t, `-reports, /reports]`, `-reports, /reports, -fail]`)
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 1 || res.Outputs["result"] != "failed" || res.Outputs["failures"] != "1" {
 		t.Fatalf("exit %d, outputs %v; log:\n%s", res.Code, res.Outputs, res.Stdout)
 	}
@@ -99,7 +99,7 @@ func TestRunE2E_OutputDirectoryOutsideTheWorkspaceIsExit2(t *testing.T) {
 	t.Parallel()
 	r, _ := platformWorkspace(t)
 	r.Input("reports-dir", "/tmp/elsewhere").Input("artifacts-dir", "../logs")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 2 || !strings.Contains(res.Stdout, `input "reports-dir": "/tmp/elsewhere" is outside the workspace`) ||
 		!strings.Contains(res.Stdout, `input "artifacts-dir": "../logs" is outside the workspace`) {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
@@ -124,7 +124,7 @@ func TestRunE2E_Profiles(t *testing.T) {
 			r, _ := platformWorkspace(t, "  e2e:\n", "  extra:\n    image: "+img+"\n    command: [migrate]\n    profiles: [extra]\n  e2e:\n    profiles: [test]\n")
 			r.Input("profiles", c.input)
 			r.Env["COMPOSE_PROFILES"] = c.env
-			res := r.Run(t, context.Background(), realMain)
+			res := r.Run(t, context.Background(), Main)
 			if res.Code != 0 || strings.Contains(res.Stdout, "-extra-1 Started") != c.extra || !strings.Contains(res.Stdout, "-e2e-1 Started") {
 				t.Fatalf("exit %d, extra started: %v, want %v; log:\n%s", res.Code, !c.extra, c.extra, res.Stdout)
 			}
@@ -137,7 +137,7 @@ func TestRunE2E_Profiles(t *testing.T) {
 func TestRunE2E_UnsupportedKeysAreNamed(t *testing.T) {
 	t.Parallel()
 	r, _ := platformWorkspace(t, "    command: [serve, -delay, 500ms]", "    command: [serve, -delay, 500ms]\n    develop: {watch: [{path: ., action: rebuild}]}\n    credential_spec: {file: x.json}")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 0 {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}
@@ -152,7 +152,7 @@ func TestRunE2E_UnsupportedKeysAreNamed(t *testing.T) {
 		t.Errorf("warnings = %q", warnings)
 	}
 	r, _ = platformWorkspace(t, "    command: [serve, -delay, 500ms]", "    command: [serve, -delay, 500ms]\n    use_api_socket: true")
-	res = r.Run(t, context.Background(), realMain)
+	res = r.Run(t, context.Background(), Main)
 	if res.Code != 2 || !strings.Contains(res.Stdout, "service db: use_api_socket is not supported: Compose would copy the runner's registry logins") ||
 		strings.Contains(res.Stdout, "-db-1 Started") {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
@@ -163,7 +163,7 @@ func TestRunE2E_NeverHealthyExits1WithLogs(t *testing.T) {
 	t.Parallel()
 	r, _ := platformWorkspace(t, "[serve, -delay, 1s]", "[serve, -delay, 1h]")
 	r.Input("wait-timeout", "10s")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 1 || !strings.Contains(res.Stdout, "service api never met service_healthy") || !strings.Contains(res.Stdout, "log of api") {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}
@@ -173,7 +173,7 @@ func TestRunE2E_BadComposeInputIsExit2(t *testing.T) {
 	t.Parallel()
 	r, _ := platformWorkspace(t)
 	r.Input("test-service", "tests").Input("compose-file", "docker-compose.yml,missing.yml")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 2 || !strings.Contains(res.Stdout, "compose-file missing.yml") {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}
@@ -187,7 +187,7 @@ func TestRunE2E_CancelLeavesNothingWithinTheRunnersWindow(t *testing.T) {
 	t.Parallel()
 	cli := dockertest.Client(t)
 	img := composetest.PlatformImage(t, cli)
-	bin := dockertest.GoBinary(t, t.TempDir(), ".", "run-e2e")
+	bin := dockertest.GoBinary(t, t.TempDir(), "../../cmd/slipway", "slipway")
 	for _, first := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
 		t.Run(first.String(), func(t *testing.T) {
 			t.Parallel()
@@ -201,7 +201,7 @@ func TestRunE2E_CancelLeavesNothingWithinTheRunnersWindow(t *testing.T) {
 			r := actiontest.NewRunner(t)
 			r.Env["GITHUB_WORKSPACE"] = ws
 			r.Input("test-service", "e2e").Input("project-name", name).Input("build", "false")
-			proc := r.Start(t, bin, nil)
+			proc := r.Start(t, bin, []string{"run-e2e"})
 			// Cancel once the test service runs and has said so.
 			deadline := time.Now().Add(2 * time.Minute)
 			for !composetest.Printed(cli, name, "e2e", "sleeping") {
@@ -234,7 +234,7 @@ func TestRunE2E_SecretsNeverReachTheArtifacts(t *testing.T) {
 	const secret = "leak-s3cret-value"
 	r, ws := platformWorkspace(t, `"http://api:8080/health"`, `"http://ci:`+secret+`@127.0.0.1:1/health"`)
 	r.Input("registry", "127.0.0.1:1").Input("registry-username", "ci").Input("registry-password", secret)
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 1 {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}
@@ -287,7 +287,7 @@ func TestRunE2E_HostileComposeFileIsRefusedBeforeAnythingIsCreated(t *testing.T)
 	name := r.Env["INPUT_PROJECT-NAME"]
 	creates, _ := cli.Events(ctx, events.ListOptions{Filters: filters.NewArgs(filters.Arg("type", "container"),
 		filters.Arg("event", "create"), filters.Arg("label", "com.docker.compose.project="+name))})
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	for _, want := range []string{
 		"untrusted project (the run is on pull_request_target)",
 		"service db: privileged: refused for a project run-e2e does not trust (add privileged to allow",
@@ -315,7 +315,7 @@ func TestRunE2E_HostileComposeFileIsRefusedBeforeAnythingIsCreated(t *testing.T)
 	}
 	// Trusted (a push): privileged passes the trust check; the file outside the workspace does not.
 	r.Env["GITHUB_EVENT_NAME"] = "push"
-	res = r.Run(t, context.Background(), realMain)
+	res = r.Run(t, context.Background(), Main)
 	if res.Code != 2 || strings.Contains(res.Stdout, "privileged: refused") || !strings.Contains(res.Stdout, "secret env: /proc/self/environ is outside the workspace") {
 		t.Errorf("trusted: exit %d; log:\n%s", res.Code, res.Stdout)
 	}

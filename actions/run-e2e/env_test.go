@@ -1,4 +1,4 @@
-package main
+package rune2e
 
 import (
 	"context"

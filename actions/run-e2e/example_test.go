@@ -1,4 +1,4 @@
-package main
+package rune2e
 
 import (
 	"context"
@@ -54,7 +54,7 @@ func TestRunE2E_ExamplePlatformFailureIsAnnotatedInTheRepository(t *testing.T) {
 	r.Env["GITHUB_WORKSPACE"] = ws
 	r.Input("compose-file", "docker-compose.e2e.yml").Input("test-service", "unit").Input("services", "db").
 		Input("env-file", "e2e.env").Input("reports", "/reports/*.xml").Input("project-name", prefix).Input("wait-timeout", "3m")
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	// (PostgresTest may fail too: the PostgreSQL stand-in of examples/local reports healthy while its
 	// initialisation server still runs.)
 	if res.Code != 1 || res.Outputs["failures"] == "0" {

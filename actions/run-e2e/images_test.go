@@ -1,4 +1,4 @@
-package main
+package rune2e
 
 import (
 	"context"
@@ -29,7 +29,7 @@ func TestRunE2E_PullsWithTheDockerConfigInHome(t *testing.T) {
 	home := t.TempDir()
 	writeDockerConfig(t, filepath.Join(home, ".docker"), reg.Host, "ci:pull-s3cret")
 	r.Env["HOME"] = home
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 0 || res.Outputs["result"] != "passed" {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}
@@ -55,13 +55,13 @@ func TestRunE2E_RefusedPullIsExit2AndTheLoginInputsFixIt(t *testing.T) {
 	r, ws := platformWorkspace(t)
 	writeCompose(t, ws, composetest.Compose(img, composetest.Green))
 	r.Env["HOME"] = t.TempDir() // no docker config
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 2 || !strings.Contains(res.Stdout, "pull "+img+" (service api, db, e2e, migrate): registry "+reg.Host+" refused us, without a login") ||
 		!strings.Contains(res.Stdout, "registry-username and registry-password") {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}
 	r.Input("registry", reg.Host).Input("registry-username", "ci").Input("registry-password", "input-s3cret")
-	res = r.Run(t, context.Background(), realMain)
+	res = r.Run(t, context.Background(), Main)
 	if res.Code != 0 || !strings.Contains(res.Stdout, "with the login from the login given for "+reg.Host) {
 		t.Fatalf("with the login inputs: exit %d; log:\n%s", res.Code, res.Stdout)
 	}
@@ -78,7 +78,7 @@ func TestRunE2E_MissingImageIsExit2NamingIt(t *testing.T) {
 	img := reg.Host + "/slipway-test/not-pushed:" + strings.ToLower(dockertest.UniqueName(t, "m"))
 	r, ws := platformWorkspace(t)
 	writeCompose(t, ws, composetest.Compose(img, composetest.Green))
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 2 || !strings.Contains(res.Stdout, "pull "+img+" (service api, db, e2e, migrate): the image does not exist") {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
 	}
@@ -120,7 +120,7 @@ func TestRunE2E_URLModeFromAnEmptyEngine(t *testing.T) {
 				})
 			}
 			r.Input("base-url", deployed.URL).Input("build", "true")
-			res := r.Run(t, context.Background(), realMain)
+			res := r.Run(t, context.Background(), Main)
 			if res.Code != 0 || res.Outputs["result"] != "passed" || res.Outputs["tests"] != "2" {
 				t.Fatalf("exit %d, outputs %v; log:\n%s", res.Code, res.Outputs, res.Stdout)
 			}
@@ -184,14 +184,14 @@ func TestRunE2E_BuildsFromAPrivateBaseWithTheSameLogins(t *testing.T) {
 	})
 	r.Input("build", "false")   // built because its image is missing, as `docker compose up` does
 	r.Env["HOME"] = t.TempDir() // no docker config
-	res := r.Run(t, context.Background(), realMain)
+	res := r.Run(t, context.Background(), Main)
 	if res.Code != 2 || !strings.Contains(res.Stdout, "base image "+base+": its registry refused us") {
 		t.Fatalf("without a login: exit %d; log:\n%s", res.Code, res.Stdout)
 	}
 	home := t.TempDir()
 	writeDockerConfig(t, filepath.Join(home, ".docker"), reg.Host, "ci:base-s3cret")
 	r.Env["HOME"] = home
-	res = r.Run(t, context.Background(), realMain)
+	res = r.Run(t, context.Background(), Main)
 	if res.Code != 0 || res.Outputs["result"] != "passed" {
 		t.Fatalf("with the docker config: exit %d; log:\n%s", res.Code, res.Stdout)
 	}

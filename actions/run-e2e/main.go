@@ -1,11 +1,11 @@
-// Command run-e2e starts a platform with Compose, runs its test service and always tears it down. It
-// is the run-e2e action's entrypoint and a local CLI with the same flags.
-package main
+// Package rune2e is the run-e2e action: it starts a platform with Compose, runs its test service
+// and always tears it down. The one slipway program (cmd/slipway) runs it as `slipway run-e2e`, in
+// the image and as a local CLI whose flags mirror the inputs.
+package rune2e
 
 import (
 	"context"
 	_ "embed"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,9 +19,7 @@ import (
 //go:embed action.yml
 var actionYML []byte
 
-func main() { os.Exit(actionkit.Guard(func() int { return realMain(context.Background()) })) }
-
-func realMain(ctx context.Context, opts ...actionkit.Option) int {
+func Main(ctx context.Context, opts ...actionkit.Option) int {
 	return actionkit.Main(ctx, "run-e2e", actionYML, opts, parseConfig, runE2E)
 }
 

@@ -1,4 +1,4 @@
-package main
+package rune2e
 
 import (
 	"testing"
@@ -10,7 +10,7 @@ import (
 func TestAction_Contract(t *testing.T) {
 	t.Parallel()
 	actiontest.CheckAction(t, actiontest.ActionSpec{
-		Name: "run-e2e", YAML: actionYML, Main: realMain,
+		Name: "run-e2e", YAML: actionYML, Main: Main,
 		Parse:     func(k *actionkit.Kit) error { _, err := parseConfig(k); return err },
 		BadInputs: map[string]string{"timeout": "soon", "base-url": "ftp://x", "logs-tail": "0"},
 		WantErrors: []string{

@@ -182,13 +182,13 @@ func run(rounds int) error {
 // SIGTERM once the test runs (as the runner does 7.5 s into a cancel) and says how soon it exited and
 // what it left.
 func sigterm(ctx context.Context, cli *client.Client, dir string) (time.Duration, int, error) {
-	bin := filepath.Join(dir, "run-e2e")
-	build := exec.Command("go", "build", "-o", bin, "./actions/run-e2e")
+	build := exec.Command("make", "-s", "binaries", "BIN="+dir)
 	if out, err := build.CombinedOutput(); err != nil {
-		return 0, 0, fmt.Errorf("build run-e2e: %v\n%s", err, out)
+		return 0, 0, fmt.Errorf("make binaries: %v\n%s", err, out)
 	}
+	bin := filepath.Join(dir, "slipway")
 	name := fmt.Sprintf("bench-sigterm-%d", os.Getpid())
-	cmd := exec.Command(bin, "--test-service", "e2e", "--project-name", name, "--test-command", "sleep", "--build", "false")
+	cmd := exec.Command(bin, "run-e2e", "--test-service", "e2e", "--project-name", name, "--test-command", "sleep", "--build", "false")
 	cmd.Dir = dir
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out

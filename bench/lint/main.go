@@ -30,7 +30,7 @@ import (
 func main() {
 	modules := flag.Int("files", 240, "Python modules in the generated tree")
 	rounds := flag.Int("rounds", 3, "measured rounds (the median is reported)")
-	bin := flag.String("bin", "", "path of the lint-python binary")
+	bin := flag.String("bin", "", "path of the slipway program (make binaries), run as slipway lint-python")
 	spin := flag.Duration("spin", 0, "internal: burn CPU for this long (the capacity probe)")
 	flag.Parse()
 	if *spin > 0 {
@@ -265,7 +265,7 @@ func compare(dir string, changedFiles int) (string, error) {
 // lintPython runs the binary in dir with the five linters and the stock linters of the machine.
 func lintPython(bin, dir string, args ...string) (time.Duration, error) {
 	args = append([]string{"--fail-on", "never", "--install", "none", "--linters", "flake8,black,isort,pylint,mypy"}, args...)
-	wall, _, err := timed(dir, append([]string{bin}, args...)...)
+	wall, _, err := timed(dir, append([]string{bin, "lint-python"}, args...)...)
 	return wall, err
 }
 

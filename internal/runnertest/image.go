@@ -243,22 +243,13 @@ func copyFile(src, dst string) error {
 	return out.Close()
 }
 
-// buildBinaries builds every action (a directory of actions/ with an action.yml) as a static linux
-// binary into dir, as `make binaries` does.
+// buildBinaries builds the image's program into dir with the command the release uses: make binaries.
 func buildBinaries(ctx context.Context, root, dir string) error {
-	ymls, err := filepath.Glob(filepath.Join(root, "actions", "*", "action.yml"))
-	if err != nil || len(ymls) == 0 {
-		return fmt.Errorf("no actions/*/action.yml under %s", root)
-	}
-	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", dir + string(filepath.Separator)}
-	for _, y := range ymls {
-		args = append(args, "./actions/"+filepath.Base(filepath.Dir(y)))
-	}
-	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd := exec.CommandContext(ctx, "make", "-s", "binaries", "BIN="+dir)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	cmd.Env = append(os.Environ(), "GOARCH="+runtime.GOARCH)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		return fmt.Errorf("make binaries BIN=%s: %v\n%s", dir, err, out)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package actiontest
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -33,13 +34,13 @@ func CheckAction(t *testing.T, spec ActionSpec) {
 		t.Fatalf("action.yml: %v", err)
 	}
 
-	t.Run("runs the slipway image with its own entrypoint", func(t *testing.T) {
+	t.Run("runs the slipway image as its subcommand", func(t *testing.T) {
 		t.Parallel()
 		if meta.Runs.Using != "docker" || !strings.HasPrefix(meta.Runs.Image, "docker://ghcr.io/slipway-actions/slipway") {
 			t.Errorf("runs = %+v, want using docker on the slipway image", meta.Runs)
 		}
-		if want := "/usr/local/bin/" + spec.Name; meta.Runs.Entrypoint != want {
-			t.Errorf("entrypoint = %q, want %q", meta.Runs.Entrypoint, want)
+		if meta.Runs.Entrypoint != "/usr/local/bin/slipway" || !slices.Equal(meta.Runs.Args, []string{spec.Name}) {
+			t.Errorf("entrypoint %q args %q, want /usr/local/bin/slipway [%s]", meta.Runs.Entrypoint, meta.Runs.Args, spec.Name)
 		}
 	})
 
