@@ -12,7 +12,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 
-	dockerregistry "github.com/docker/docker/api/types/registry"
 	"github.com/docker/go-units"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
@@ -20,6 +19,7 @@ import (
 	"github.com/slipway-actions/slipway/internal/github"
 	"github.com/slipway-actions/slipway/internal/images"
 	"github.com/slipway-actions/slipway/internal/registry"
+	"github.com/slipway-actions/slipway/internal/registryauth"
 )
 
 // buildPush computes the tags, builds every image, checks every registry, then pushes. A build
@@ -40,6 +40,10 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		k.Infof("%s", n)
 	}
 	k.Infof("tags for %s %s: %s", ref.Event, ref.Ref, strings.Join(tags.Tags, ", "))
+	logins, err := registryauth.Open(registryauth.Sources{Given: givenLogins(cfg), Dir: clients.DockerConfigDir()})
+	if err != nil {
+		return actionkit.BadInput(err)
+	}
 	cli, err := clients.Docker(ctx)
 	if err != nil {
 		return err
@@ -53,22 +57,9 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 			reqs[i].Tags = append(reqs[i].Tags, s.Name+":"+t)
 		}
 	}
-	// FROM lines pull with the logins a push uses: username/password for the registries they are
-	// given for (not ECR, whose token the push step gets), else the docker config's.
-	fromConfig := images.DockerConfigLogin(clients.DockerConfigDir())
-	login := func(host string) (dockerregistry.AuthConfig, bool, error) {
-		if cfg.Username != "" {
-			for _, r := range cfg.Registries {
-				if r.Kind != registry.ECR && r.Host == host {
-					return dockerregistry.AuthConfig{Username: cfg.Username, Password: cfg.Password}, true, nil
-				}
-			}
-		}
-		return fromConfig(host)
-	}
 	k.Group(fmt.Sprintf("build %d images", len(reqs)))
 	log := k.Untrusted() // RUN output of the user's Dockerfiles
-	b := &images.Builder{Docker: cli, Log: log, Infof: k.Infof, Force: cfg.Builder, Login: login}
+	b := &images.Builder{Docker: cli, Log: log, Infof: k.Infof, Force: cfg.Builder, Login: logins.Find}
 	built, err := b.Build(ctx, reqs, images.Options{Secrets: cfg.Secrets, CacheFrom: cfg.CacheFrom, InlineCache: cfg.InlineCache})
 	_ = log.Close()
 	k.EndGroup()
@@ -88,8 +79,7 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	}
 
 	p := &registry.Publisher{
-		Docker: cli, Credentials: registry.Credentials{Username: cfg.Username, Password: cfg.Password},
-		DockerConfig:       clients.DockerConfigDir(),
+		Docker: cli, Logins: logins,
 		CreateRepositories: cfg.CreateRepositories, LifecyclePolicy: cfg.ECRLifecyclePolicy,
 		Infof: k.Infof, Mask: k.AddMask,
 	}
@@ -119,6 +109,18 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		return fmt.Errorf("%w\n%s", err, holdings(results))
 	}
 	return nil
+}
+
+// givenLogins are username/password for every registry but ECR (whose token the push gets): the
+// builds' FROM lines pull with the logins the push uses.
+func givenLogins(cfg config) map[string]registryauth.Credentials {
+	given := map[string]registryauth.Credentials{}
+	for _, r := range cfg.Registries {
+		if r.Kind != registry.ECR {
+			given[r.Host] = registryauth.Credentials{Username: cfg.Username, Password: cfg.Password}
+		}
+	}
+	return given
 }
 
 // containerHome is HOME inside a container action: the runner mounts $RUNNER_TEMP/_github_home there.

@@ -21,6 +21,7 @@ import (
 	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
 	"github.com/slipway-actions/slipway/internal/compose/composetest"
 	"github.com/slipway-actions/slipway/internal/dockertest"
+	slipwayregistry "github.com/slipway-actions/slipway/internal/registry"
 	"github.com/slipway-actions/slipway/internal/registry/registrytest"
 )
 
@@ -358,5 +359,19 @@ func TestBuildPush_BuildsFromAPrivateBaseWithThePushLogins(t *testing.T) {
 	got := registrytest.Tags(t, locked.Host+"/api", authn.FromConfig(authn.AuthConfig{Username: "bot", Password: "base-s3cret"}))
 	if got["v1"] == "" || got["v1"] != res.Outputs["digest"] {
 		t.Errorf("tags %v, digest output %q", got, res.Outputs["digest"])
+	}
+}
+
+// username/password serve every registry of the push but ECR, whose token the push gets from AWS:
+// a FROM line of an ECR registry pulls with the docker config's login.
+func TestGivenLogins_ServeEveryRegistryButECR(t *testing.T) {
+	t.Parallel()
+	regs, errs := slipwayregistry.ParseAll([]string{"docker.io/acme", "ghcr.io/acme", "123456789012.dkr.ecr.eu-west-2.amazonaws.com"})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	got := givenLogins(config{Registries: regs, Username: "bot", Password: "pw"})
+	if want := []string{"docker.io", "ghcr.io"}; !slices.Equal(slices.Sorted(maps.Keys(got)), want) || got["ghcr.io"].Username != "bot" {
+		t.Errorf("givenLogins = %v, want bot's login for %v", slices.Sorted(maps.Keys(got)), want)
 	}
 }

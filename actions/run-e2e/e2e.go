@@ -23,6 +23,7 @@ import (
 	"github.com/slipway-actions/slipway/internal/factory"
 	"github.com/slipway-actions/slipway/internal/images"
 	"github.com/slipway-actions/slipway/internal/junit"
+	"github.com/slipway-actions/slipway/internal/registryauth"
 	"github.com/slipway-actions/slipway/internal/workspace"
 )
 
@@ -81,13 +82,11 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if err != nil {
 		return classify(err)
 	}
-	var given map[string]compose.Login
-	if cfg.Login.Username != "" {
-		given = map[string]compose.Login{cfg.Registry: cfg.Login}
-	}
-	logins, err := compose.NewLogins(clients.DockerConfigDir(), given)
+	// The login inputs serve their registry only where the docker config has no login for it.
+	logins, err := registryauth.Open(registryauth.Sources{Dir: clients.DockerConfigDir(),
+		Fallback: map[string]registryauth.Credentials{cfg.Registry: cfg.Login}})
 	if err != nil {
-		return classify(err)
+		return actionkit.BadInput(err)
 	}
 	cli, err := clients.Docker(ctx)
 	if err != nil {
@@ -104,7 +103,7 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 
 	k.Group(fmt.Sprintf("images of %d services", len(p.Services)))
 	log := k.Untrusted() // RUN output of the user's Dockerfiles
-	r.Builder = &images.Builder{Docker: cli, Log: log, Infof: k.Infof, Login: logins.Login}
+	r.Builder = &images.Builder{Docker: cli, Log: log, Infof: k.Infof, Login: logins.Find}
 	imgs, err := r.EnsureImages(ctx, p, cfg.Build)
 	_ = log.Close()
 	k.EndGroup()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/compose"
+	"github.com/slipway-actions/slipway/internal/registryauth"
 	"github.com/slipway-actions/slipway/internal/workspace"
 )
 
@@ -43,7 +44,7 @@ type config struct {
 	BaseURL      string
 	TestCommand  []string
 	Registry     string // the registry the login inputs are for
-	Login        compose.Login
+	Login        registryauth.Credentials
 	Trust        string          // trust-repository-config: auto, true or false
 	Allow        map[string]bool // keys an untrusted project may use anyway, and host-files
 }
@@ -66,8 +67,8 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		LogsTail:     in.Int("logs-tail", 1, 100000),
 		BaseURL:      in.URL("base-url"),
 		TestCommand:  in.Multiline("test-command"),
-		Registry:     compose.RegistryHost(in.String("registry")),
-		Login:        compose.Login{Username: in.String("registry-username"), Password: in.Secret("registry-password")},
+		Registry:     registryauth.Host(in.String("registry")),
+		Login:        registryauth.Credentials{Username: in.String("registry-username"), Password: in.Secret("registry-password")},
 		Trust:        in.Enum("trust-repository-config", "auto", "true", "false"),
 		Allow:        map[string]bool{},
 	}

@@ -34,19 +34,51 @@ type Images struct {
 // input.
 func (r *Runner) EnsureImages(ctx context.Context, p *types.Project, build bool) (*Images, error) {
 	res := &Images{}
-	type need struct {
-		services  []string
-		buildable []string // services with a build section for this image
-		pull      bool
-		platform  string
+	needs := imageNeeds(p)
+	errs := r.decidePulls(ctx, p, needs, build)
+	errs = append(errs, r.addDependentImages(ctx, p, needs)...)
+	if len(errs) > 0 {
+		return res, &InputError{errors.Join(errs...)}
 	}
-	needs := map[string]*need{}
+	errs, err := r.pullNeeded(ctx, needs, res)
+	if err != nil {
+		return res, err
+	}
+	toBuild, buildErrs := r.imagesToBuild(ctx, p, needs, build)
+	if errs = append(errs, buildErrs...); len(errs) > 0 {
+		return res, pullErrors(errs)
+	}
+	if len(toBuild) > 0 {
+		start := time.Now()
+		built, err := r.build(ctx, p, toBuild)
+		res.Built, res.BuildTook = built, time.Since(start)
+		if err != nil {
+			return res, err
+		}
+	}
+	if errs := r.stillMissing(ctx, needs); len(errs) > 0 {
+		return res, &InputError{errors.Join(errs...)}
+	}
+	return res, nil
+}
+
+// imageNeed is what the services of one image ask of it.
+type imageNeed struct {
+	services  []string
+	buildable []string // services with a build section for this image
+	pull      bool
+	platform  string
+}
+
+// imageNeeds groups the services by the image they run.
+func imageNeeds(p *types.Project) map[string]*imageNeed {
+	needs := map[string]*imageNeed{}
 	for _, name := range p.ServiceNames() {
 		s := p.Services[name]
 		img := imageName(p, s)
 		n := needs[img]
 		if n == nil {
-			n = &need{}
+			n = &imageNeed{}
 			needs[img] = n
 		}
 		n.services = append(n.services, name)
@@ -55,6 +87,12 @@ func (r *Runner) EnsureImages(ctx context.Context, p *types.Project, build bool)
 		}
 		n.platform = cmpOr(n.platform, cmpOr(s.Platform, p.Environment["DOCKER_DEFAULT_PLATFORM"]))
 	}
+	return needs
+}
+
+// decidePulls marks the images that each service's pull_policy asks to pull, given what the engine
+// holds; an image that is built, or never pulled, is left alone.
+func (r *Runner) decidePulls(ctx context.Context, p *types.Project, needs map[string]*imageNeed, build bool) []error {
 	var errs []error
 	for _, name := range p.ServiceNames() {
 		s := p.Services[name]
@@ -90,8 +128,14 @@ func (r *Runner) EnsureImages(ctx context.Context, p *types.Project, build bool)
 			n.pull = n.pull || !present
 		}
 	}
-	// What else Compose's engine would pull when missing: the images of pre_start hooks and of image
-	// volumes. They are pulled here, with the run's logins, like the services'.
+	return errs
+}
+
+// addDependentImages adds what else Compose's engine would pull when missing: the images of
+// pre_start hooks and of image volumes. They are pulled here, with the run's logins, like the
+// services'.
+func (r *Runner) addDependentImages(ctx context.Context, p *types.Project, needs map[string]*imageNeed) []error {
+	var errs []error
 	for _, name := range p.ServiceNames() {
 		s := p.Services[name]
 		extra := api.GetDependentImages(s, p.Name)
@@ -109,14 +153,16 @@ func (r *Runner) EnsureImages(ctx context.Context, p *types.Project, build bool)
 				errs = append(errs, err)
 				continue
 			}
-			needs[img] = &need{services: []string{name}, pull: !present, platform: cmpOr(s.Platform, p.Environment["DOCKER_DEFAULT_PLATFORM"])}
+			needs[img] = &imageNeed{services: []string{name}, pull: !present, platform: cmpOr(s.Platform, p.Environment["DOCKER_DEFAULT_PLATFORM"])}
 		}
 	}
-	if len(errs) > 0 {
-		return res, &InputError{errors.Join(errs...)}
-	}
+	return errs
+}
 
-	// Pull, all at once.
+// pullNeeded pulls the images marked to pull, all at once, into res. It returns the failed pulls
+// (those of a buildable image only as a note: it is built instead), and an error when the run was
+// stopped.
+func (r *Runner) pullNeeded(ctx context.Context, needs map[string]*imageNeed, res *Images) ([]error, error) {
 	var wants []pullWant
 	platforms := map[string]string{}
 	for _, img := range slices.Sorted(maps.Keys(needs)) {
@@ -125,25 +171,32 @@ func (r *Runner) EnsureImages(ctx context.Context, p *types.Project, build bool)
 			platforms[img] = n.platform
 		}
 	}
-	if len(wants) > 0 {
-		start := time.Now()
-		pulled, failed := r.pull(ctx, wants, platforms)
-		res.Pulled, res.PullTook = pulled, time.Since(start)
-		if ctx.Err() != nil {
-			return res, fmt.Errorf("run-e2e stopped while pulling: %w", context.Cause(ctx))
-		}
-		for _, err := range failed {
-			var pe *PullError
-			if errors.As(err, &pe) && len(needs[pe.Image].buildable) > 0 {
-				r.infof("%v; building it instead", err)
-				continue
-			}
-			errs = append(errs, err)
-		}
+	if len(wants) == 0 {
+		return nil, nil
 	}
+	start := time.Now()
+	pulled, failed := r.pull(ctx, wants, platforms)
+	res.Pulled, res.PullTook = pulled, time.Since(start)
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("run-e2e stopped while pulling: %w", context.Cause(ctx))
+	}
+	var errs []error
+	for _, err := range failed {
+		var pe *PullError
+		if errors.As(err, &pe) && len(needs[pe.Image].buildable) > 0 {
+			r.infof("%v; building it instead", err)
+			continue
+		}
+		errs = append(errs, err)
+	}
+	return errs, nil
+}
 
-	// Build what must be built, and what is still missing and can be.
+// imagesToBuild is one service per image to build (as Compose builds each image once): every
+// buildable image with build or pull_policy build, and those still missing otherwise.
+func (r *Runner) imagesToBuild(ctx context.Context, p *types.Project, needs map[string]*imageNeed, build bool) ([]string, []error) {
 	var toBuild []string
+	var errs []error
 	for _, img := range slices.Sorted(maps.Keys(needs)) {
 		n := needs[img]
 		if len(n.buildable) == 0 {
@@ -164,21 +217,15 @@ func (r *Runner) EnsureImages(ctx context.Context, p *types.Project, build bool)
 				continue
 			}
 		}
-		toBuild = append(toBuild, n.buildable[0]) // one build per image, as Compose does
+		toBuild = append(toBuild, n.buildable[0])
 	}
-	if len(errs) > 0 {
-		return res, pullErrors(errs)
-	}
-	if len(toBuild) > 0 {
-		start := time.Now()
-		built, err := r.build(ctx, p, toBuild)
-		res.Built, res.BuildTook = built, time.Since(start)
-		if err != nil {
-			return res, err
-		}
-	}
+	return toBuild, errs
+}
 
-	// What is still missing now can be neither pulled nor built: pull_policy never.
+// stillMissing names the images still not on the engine, which could be neither pulled nor built:
+// pull_policy never forbids pulling them.
+func (r *Runner) stillMissing(ctx context.Context, needs map[string]*imageNeed) []error {
+	var errs []error
 	for _, img := range slices.Sorted(maps.Keys(needs)) {
 		if _, ok, err := r.localImage(ctx, img); err != nil {
 			errs = append(errs, err)
@@ -187,10 +234,7 @@ func (r *Runner) EnsureImages(ctx context.Context, p *types.Project, build bool)
 				img, strings.Join(needs[img].services, ", ")))
 		}
 	}
-	if len(errs) > 0 {
-		return res, &InputError{errors.Join(errs...)}
-	}
-	return res, nil
+	return errs
 }
 
 // pullErrors joins failed pulls: bad input when each one is an image that does not exist or a

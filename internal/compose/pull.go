@@ -163,7 +163,7 @@ func (r *Runner) pullOne(ctx context.Context, w pullWant, platform string, prog 
 		}
 		return &PullError{Image: w.image, Registry: host, Services: w.services, Reason: classify(err), Login: login, Err: err}
 	}
-	auth, login, err := r.Logins.header(host)
+	auth, login, err := pullAuth(r.Logins, host)
 	if err != nil {
 		return res, fail(err, "")
 	}

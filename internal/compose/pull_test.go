@@ -20,6 +20,7 @@ import (
 	"github.com/slipway-actions/slipway/internal/dockertest"
 	"github.com/slipway-actions/slipway/internal/images"
 	"github.com/slipway-actions/slipway/internal/registry/registrytest"
+	"github.com/slipway-actions/slipway/internal/registryauth"
 )
 
 // logLines collects what a Runner prints.
@@ -244,18 +245,18 @@ func TestEnsureImages_LogsInToAnHtpasswdRegistry(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		dir    string
-		given  map[string]Login
+		given  map[string]registryauth.Credentials
 		refuse string // "" when the pull must work
 	}{
 		{name: "no login", refuse: "without a login"},
 		{name: "a wrong password in the docker config", dir: config(t, "wrong"), refuse: "with the login from the docker config"},
 		{name: "the docker config", dir: config(t, "s3cret-pull")},
-		{name: "a login given for the registry", dir: t.TempDir(), given: map[string]Login{"http://" + reg.Host + "/": {"ci", "s3cret-pull"}}},
+		{name: "a login given for the registry", dir: t.TempDir(), given: map[string]registryauth.Credentials{"http://" + reg.Host + "/": {Username: "ci", Password: "s3cret-pull"}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r, _, s := oneService(t, "    image: "+img+"\n    pull_policy: always\n")
 			var err error
-			if r.Logins, err = NewLogins(c.dir, c.given); err != nil {
+			if r.Logins, err = registryauth.Open(registryauth.Sources{Dir: c.dir, Fallback: c.given}); err != nil {
 				t.Fatal(err)
 			}
 			_, err = ensure(t, r, s, true)

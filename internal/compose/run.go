@@ -27,6 +27,7 @@ import (
 	mobyclient "github.com/moby/moby/client"
 
 	"github.com/slipway-actions/slipway/internal/images"
+	"github.com/slipway-actions/slipway/internal/registryauth"
 )
 
 // Runner runs projects on one engine.
@@ -36,11 +37,11 @@ type Runner struct {
 	// host.
 	Engine        mobyclient.APIClient
 	Infof         func(format string, args ...any)
-	Workspace     string          // the workspace as this process sees it
-	WorkspaceHost string          // the same directory as the engine sees it; empty outside a container
-	Builder       *images.Builder // builds the services' build sections (the builder build-push-images uses)
-	Logins        *Logins         // registry credentials for pulls; nil pulls anonymously
-	ProgressEvery time.Duration   // how often a pull under way is reported; 0 means every 5 s
+	Workspace     string               // the workspace as this process sees it
+	WorkspaceHost string               // the same directory as the engine sees it; empty outside a container
+	Builder       *images.Builder      // builds the services' build sections (the builder build-push-images uses)
+	Logins        *registryauth.Logins // registry credentials for pulls; nil pulls anonymously
+	ProgressEvery time.Duration        // how often a pull under way is reported; 0 means every 5 s
 }
 
 func (r *Runner) infof(format string, args ...any) {

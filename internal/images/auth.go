@@ -2,11 +2,9 @@ package images
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	"github.com/distribution/reference"
-	"github.com/docker/cli/cli/config"
 	"github.com/docker/cli/cli/config/configfile"
 	clitypes "github.com/docker/cli/cli/config/types"
 	"github.com/docker/docker/api/types/registry"
@@ -16,51 +14,17 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/slipway-actions/slipway/internal/registryauth"
 )
 
-// hubKey is how the docker config names Docker Hub.
-const hubKey = "https://index.docker.io/v1/"
-
-// LoginFunc finds the login for a registry a FROM line pulls from: host[:port], docker.io for Docker
-// Hub. ok is false when there is none (an anonymous pull).
-type LoginFunc func(host string) (login registry.AuthConfig, ok bool, err error)
-
-// DockerConfigLogin looks logins up in the docker config in dir (its auths, credsStore and
-// credHelpers), as `docker build` does, one registry at a time when a build needs it: a credential
-// helper of a registry no FROM line names never runs. "" or a directory without config.json has none.
-func DockerConfigLogin(dir string) LoginFunc {
-	var (
-		once sync.Once
-		cf   *configfile.ConfigFile
-		err  error
-	)
-	return func(host string) (registry.AuthConfig, bool, error) {
-		if dir == "" {
-			return registry.AuthConfig{}, false, nil
-		}
-		once.Do(func() { cf, err = config.Load(dir) })
-		if err != nil {
-			return registry.AuthConfig{}, false, fmt.Errorf("docker config in %s: %w", dir, err)
-		}
-		key := host
-		if host == "docker.io" {
-			key = hubKey
-		}
-		ac, gerr := cf.GetAuthConfig(key)
-		if gerr != nil {
-			return registry.AuthConfig{}, false, fmt.Errorf("docker config in %s: the login for %s: %w", dir, host, gerr)
-		}
-		if ac.Username == "" && ac.Password == "" && ac.IdentityToken == "" && ac.RegistryToken == "" {
-			return registry.AuthConfig{}, false, nil
-		}
-		return registry.AuthConfig{Username: ac.Username, Password: ac.Password, Auth: ac.Auth,
-			IdentityToken: ac.IdentityToken, RegistryToken: ac.RegistryToken}, true, nil
-	}
-}
+// LoginFunc finds the login for a registry a build pulls from (host[:port], docker.io for Docker
+// Hub), as registryauth.Logins.Find does; an anonymous Login for none.
+type LoginFunc func(host string) (registryauth.Login, error)
 
 // logins are the logins for the registries of the images a classic build pulls (its FROM images and
-// cache-from), keyed as the docker config keys them (host[:port], Docker Hub as
-// https://index.docker.io/v1/): the classic builder takes them with the request.
+// cache-from), keyed as the docker config keys them (registryauth.ConfigKey): the classic builder
+// takes them with the request.
 func (b *Builder) logins(images []string) (map[string]registry.AuthConfig, error) {
 	out := map[string]registry.AuthConfig{}
 	if b.Login == nil {
@@ -72,20 +36,17 @@ func (b *Builder) logins(images []string) (map[string]registry.AuthConfig, error
 			continue // the engine will say what is wrong with it
 		}
 		host := reference.Domain(ref)
-		key := host
-		if host == "docker.io" {
-			key = hubKey
-		}
+		key := registryauth.ConfigKey(host)
 		if _, done := out[key]; done {
 			continue
 		}
-		ac, ok, err := b.Login(host)
+		l, err := b.Login(host)
 		if err != nil {
 			return nil, err
 		}
-		if ok {
-			ac.ServerAddress = key
-			out[key] = ac
+		if !l.Anonymous() {
+			l.ServerAddress = key
+			out[key] = l.AuthConfig
 		}
 	}
 	return out, nil
@@ -114,22 +75,21 @@ type lazyAuth struct {
 
 func (a *lazyAuth) Register(s *grpc.Server) { auth.RegisterAuthServer(s, a) }
 
-// ensure puts host's login into the config, once.
-func (a *lazyAuth) ensure(host string) error {
+// ensure puts the login of the registry BuildKit names (registry-1.docker.io for Docker Hub) into
+// the config, once, under the key BuildKit's provider looks it up by.
+func (a *lazyAuth) ensure(requested string) error {
+	host := registryauth.Host(requested)
 	if a.asked[host] || a.login == nil {
 		return nil
 	}
 	a.asked[host] = true
-	name, key := host, host
-	if host == "registry-1.docker.io" || host == "docker.io" {
-		name, key = "docker.io", hubKey
-	}
-	ac, ok, err := a.login(name)
-	if err != nil || !ok {
+	l, err := a.login(host)
+	if err != nil || l.Anonymous() {
 		return err
 	}
-	a.cf.AuthConfigs[key] = clitypes.AuthConfig{Username: ac.Username, Password: ac.Password, Auth: ac.Auth,
-		ServerAddress: key, IdentityToken: ac.IdentityToken, RegistryToken: ac.RegistryToken}
+	key := registryauth.ConfigKey(host)
+	a.cf.AuthConfigs[key] = clitypes.AuthConfig{Username: l.Username, Password: l.Password, Auth: l.Auth,
+		ServerAddress: key, IdentityToken: l.IdentityToken, RegistryToken: l.RegistryToken}
 	return nil
 }
 

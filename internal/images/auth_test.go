@@ -16,6 +16,7 @@ import (
 	"github.com/slipway-actions/slipway/internal/compose/composetest"
 	"github.com/slipway-actions/slipway/internal/dockertest"
 	"github.com/slipway-actions/slipway/internal/registry/registrytest"
+	"github.com/slipway-actions/slipway/internal/registryauth"
 )
 
 // A base image that exists only in a registry with htpasswd, as a private base on a fresh runner:
@@ -35,12 +36,16 @@ func TestBuild_PullsAPrivateBaseImageWithTheLogins(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(configDir, "config.json"), []byte(`{"auths":{"`+reg.Host+`":{"auth":"`+auth+`"}}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	fromConfig := DockerConfigLogin(configDir)
-	given := func(host string) (registry.AuthConfig, bool, error) {
+	logins, err := registryauth.Open(registryauth.Sources{Dir: configDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromConfig := logins.Find
+	given := func(host string) (registryauth.Login, error) {
 		if host != reg.Host {
-			return registry.AuthConfig{}, false, nil
+			return registryauth.Login{}, nil
 		}
-		return registry.AuthConfig{Username: "ci", Password: "s3cret-base"}, true, nil
+		return registryauth.Login{AuthConfig: registry.AuthConfig{Username: "ci", Password: "s3cret-base"}, Source: "given"}, nil
 	}
 	for _, c := range []struct {
 		name     string

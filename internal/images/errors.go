@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+
+	"github.com/slipway-actions/slipway/internal/registryauth"
 )
 
 // BuildError is a build that ran and failed: a step of the user's Dockerfile, as the engine's build
@@ -120,12 +122,9 @@ func baseImageError(msg string, bases []string) *BaseImageError {
 	return nil
 }
 
-// refMatches reports whether ref is pulled from host by tag (or digest).
+// refMatches reports whether ref is pulled from host by tag (or digest). The engine names Docker
+// Hub by the host it talks to, which the reference calls docker.io.
 func refMatches(ref reference.Named, host, tag string) bool {
-	domain := reference.Domain(ref)
-	if domain == "docker.io" && host == "registry-1.docker.io" {
-		domain = host
-	}
 	want := "latest"
 	if t, ok := ref.(reference.Tagged); ok {
 		want = t.Tag()
@@ -133,7 +132,7 @@ func refMatches(ref reference.Named, host, tag string) bool {
 	if d, ok := ref.(reference.Digested); ok {
 		want = d.Digest().String()
 	}
-	return domain == host && want == tag
+	return registryauth.Host(reference.Domain(ref)) == registryauth.Host(host) && want == tag
 }
 
 // imageForms are the ways the engine may write an image: as given, fully qualified, and (the classic

@@ -5,14 +5,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/docker/cli/cli/config"
-	"github.com/docker/cli/cli/config/types"
 	dockerregistry "github.com/docker/docker/api/types/registry"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -20,12 +16,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
-)
 
-// Credentials are the username/password inputs, for Docker Hub and other registries (not ECR).
-type Credentials struct {
-	Username, Password string
-}
+	"github.com/slipway-actions/slipway/internal/registryauth"
+)
 
 // session is a logged-in registry: how go-containerregistry and the engine authenticate to it.
 type session struct {
@@ -36,95 +29,62 @@ type session struct {
 	configDir string // the docker config looked in, for the advice
 }
 
-// login gets credentials for a registry: an ECR token through the AWS SDK's credential chain, the
-// username/password inputs, or else the docker config in DockerConfig (docker/login-action writes
-// one); without any of them the registry is tried anonymously.
+// login gets credentials for a registry: an ECR token through the AWS SDK's credential chain, else
+// the login Logins finds (the username/password inputs, the docker config that docker/login-action
+// writes); without any the registry is tried anonymously.
 func (p *Publisher) login(ctx context.Context, r Registry) (*session, error) {
-	var cfg authn.AuthConfig
-	anonymous := false
-	switch {
-	case r.Kind == ECR:
-		api, err := p.ecr(r)
+	var l registryauth.Login
+	var err error
+	if r.Kind == ECR {
+		l, err = p.ecrLogin(ctx, r)
+	} else {
+		l, err = p.Logins.Find(r.Host)
 		if err != nil {
-			return nil, err
+			err = fmt.Errorf("log in to %s: %w", r.Host, err)
 		}
-		out, err := api.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
-		if err != nil {
-			return nil, awsRefusal(fmt.Errorf("log in to %s: GetAuthorizationToken: %w", r.Host, err),
-				"run aws-actions/configure-aws-credentials first (OIDC: permissions id-token: write) and allow ecr:GetAuthorizationToken")
-		}
-		if len(out.AuthorizationData) == 0 || out.AuthorizationData[0].AuthorizationToken == nil {
-			return nil, fmt.Errorf("log in to %s: ECR returned no token", r.Host)
-		}
-		raw, err := base64.StdEncoding.DecodeString(*out.AuthorizationData[0].AuthorizationToken)
-		if err != nil {
-			return nil, fmt.Errorf("log in to %s: ECR token: %w", r.Host, err)
-		}
-		user, pass, ok := strings.Cut(string(raw), ":")
-		if !ok {
-			return nil, fmt.Errorf("log in to %s: ECR token is not user:password", r.Host)
-		}
-		p.mask(pass)
-		cfg = authn.AuthConfig{Username: user, Password: pass}
-	case p.Credentials.Username != "":
-		cfg = authn.AuthConfig{Username: p.Credentials.Username, Password: p.Credentials.Password}
-	default:
-		c, found, err := dockerLogin(p.DockerConfig, r)
-		if err != nil {
-			return nil, fmt.Errorf("log in to %s: %w", r.Host, err)
-		}
-		cfg, anonymous = c, !found
 	}
-	server := r.Host
-	if r.Kind == DockerHub {
-		server = "https://index.docker.io/v1/"
+	if err != nil {
+		return nil, err
 	}
 	engine, err := dockerregistry.EncodeAuthConfig(dockerregistry.AuthConfig{
-		Username: cfg.Username, Password: cfg.Password, IdentityToken: cfg.IdentityToken,
-		RegistryToken: cfg.RegistryToken, ServerAddress: server,
+		Username: l.Username, Password: l.Password, IdentityToken: l.IdentityToken,
+		RegistryToken: l.RegistryToken, ServerAddress: registryauth.ConfigKey(r.Host),
 	})
 	if err != nil {
 		return nil, err
 	}
-	a := authn.FromConfig(cfg)
-	if anonymous {
-		a = authn.Anonymous
+	a := authn.Anonymous
+	if !l.Anonymous() {
+		a = authn.FromConfig(authn.AuthConfig{Username: l.Username, Password: l.Password,
+			IdentityToken: l.IdentityToken, RegistryToken: l.RegistryToken})
 	}
-	return &session{reg: r, auth: a, engine: engine, anonymous: anonymous, configDir: p.DockerConfig}, nil
+	return &session{reg: r, auth: a, engine: engine, anonymous: l.Anonymous(), configDir: p.Logins.Dir()}, nil
 }
 
-// dockerLogin looks a registry up in dir/config.json as the docker CLI does: its auths, or the
-// credsStore / credHelpers it names. found is false when there is no such file or no login in it.
-func dockerLogin(dir string, r Registry) (cfg authn.AuthConfig, found bool, err error) {
-	if dir == "" {
-		return cfg, false, nil
-	}
-	path := filepath.Join(dir, "config.json")
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return cfg, false, nil
-	} else if err != nil {
-		return cfg, false, fmt.Errorf("docker config: %w", err)
-	}
-	defer f.Close()
-	cf, err := config.LoadFromReader(f)
+// ecrLogin gets an ECR registry's token through the AWS SDK's credential chain.
+func (p *Publisher) ecrLogin(ctx context.Context, r Registry) (registryauth.Login, error) {
+	api, err := p.ecr(r)
 	if err != nil {
-		return cfg, false, fmt.Errorf("docker config %s: %w", path, err)
+		return registryauth.Login{}, err
 	}
-	key := r.Host
-	if r.Kind == DockerHub {
-		key = authn.DefaultAuthKey
-	}
-	ac, err := cf.GetAuthConfig(key)
+	out, err := api.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 	if err != nil {
-		return cfg, false, fmt.Errorf("docker config %s: %w", path, err)
+		return registryauth.Login{}, awsRefusal(fmt.Errorf("log in to %s: GetAuthorizationToken: %w", r.Host, err),
+			"run aws-actions/configure-aws-credentials first (OIDC: permissions id-token: write) and allow ecr:GetAuthorizationToken")
 	}
-	ac.ServerAddress = "" // set by GetAuthConfig whether or not it found a login
-	if ac == (types.AuthConfig{}) {
-		return cfg, false, nil
+	if len(out.AuthorizationData) == 0 || out.AuthorizationData[0].AuthorizationToken == nil {
+		return registryauth.Login{}, fmt.Errorf("log in to %s: ECR returned no token", r.Host)
 	}
-	return authn.AuthConfig{Username: ac.Username, Password: ac.Password, Auth: ac.Auth,
-		IdentityToken: ac.IdentityToken, RegistryToken: ac.RegistryToken}, true, nil
+	raw, err := base64.StdEncoding.DecodeString(*out.AuthorizationData[0].AuthorizationToken)
+	if err != nil {
+		return registryauth.Login{}, fmt.Errorf("log in to %s: ECR token: %w", r.Host, err)
+	}
+	user, pass, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return registryauth.Login{}, fmt.Errorf("log in to %s: ECR token is not user:password", r.Host)
+	}
+	p.mask(pass)
+	return registryauth.Login{AuthConfig: dockerregistry.AuthConfig{Username: user, Password: pass}, Source: "ECR"}, nil
 }
 
 // oneKeychain answers every resource with one authenticator.

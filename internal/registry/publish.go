@@ -17,6 +17,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/slipway-actions/slipway/internal/registryauth"
 )
 
 // Publisher pushes built images to registries: it checks everything first, then pushes each image
@@ -24,8 +26,7 @@ import (
 type Publisher struct {
 	Docker             *client.Client
 	ECR                func(region string) (ECRAPI, error) // nil when no registry is ECR
-	Credentials        Credentials
-	DockerConfig       string // directory of the docker config (config.json) to log in from; "" for none
+	Logins             *registryauth.Logins                // logins of the registries that are not ECR; nil for none
 	CreateRepositories bool
 	LifecyclePolicy    string               // JSON text for repositories slipway creates
 	Transport          http.RoundTripper    // for go-containerregistry; nil means its default

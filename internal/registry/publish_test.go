@@ -23,6 +23,7 @@ import (
 	"github.com/slipway-actions/slipway/internal/awstest"
 	"github.com/slipway-actions/slipway/internal/dockertest"
 	"github.com/slipway-actions/slipway/internal/registry/registrytest"
+	"github.com/slipway-actions/slipway/internal/registryauth"
 )
 
 // testImage imports a one-layer image holding a file of random bytes and returns its ID. (An import,
@@ -67,6 +68,21 @@ func newPublisher(t *testing.T, cli *client.Client) *Publisher {
 	return &Publisher{Docker: cli, Backoff: fastBackoff, Infof: t.Logf}
 }
 
+// openLogins gives c for each of hosts, as build-push-images gives its username/password to every
+// registry but ECR, over the docker config in dir ("" for none).
+func openLogins(t *testing.T, dir string, c registryauth.Credentials, hosts ...string) *registryauth.Logins {
+	t.Helper()
+	given := map[string]registryauth.Credentials{}
+	for _, h := range hosts {
+		given[h] = c
+	}
+	l, err := registryauth.Open(registryauth.Sources{Dir: dir, Given: given})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 func cleanupRefs(t *testing.T, cli *client.Client, results []Result) {
 	t.Cleanup(func() {
 		for _, r := range results {
@@ -86,7 +102,7 @@ func TestPublish_PushesOnceThenCopiesEveryTagToTheOtherRegistry(t *testing.T) {
 	locked := registrytest.Start(t, registrytest.Options{User: "ci", Password: "s3cret-pass"})
 	id := testImage(t, cli, 1<<20)
 	p := newPublisher(t, cli)
-	p.Credentials = Credentials{Username: "ci", Password: "s3cret-pass"}
+	p.Logins = openLogins(t, "", registryauth.Credentials{Username: "ci", Password: "s3cret-pass"}, open.Host, locked.Host)
 	ctx := context.Background()
 	regs := []Registry{mustParse(t, open.Host+"/acme"), mustParse(t, locked.Host)}
 	plan, err := p.Check(ctx, []Image{{Name: "api", ID: id, Tags: []string{"1.2.3", "1.2", "latest"}}}, regs)
@@ -122,7 +138,7 @@ func TestCheck_WrongCredentialsNameTheRegistryAndPushNothing(t *testing.T) {
 	locked := registrytest.Start(t, registrytest.Options{User: "ci", Password: "right-password"})
 	id := testImage(t, cli, 1024)
 	p := newPublisher(t, cli)
-	p.Credentials = Credentials{Username: "ci", Password: "wrong-password-123"}
+	p.Logins = openLogins(t, "", registryauth.Credentials{Username: "ci", Password: "wrong-password-123"}, open.Host, locked.Host)
 	_, err := p.Check(context.Background(), []Image{{Name: "api", ID: id, Tags: []string{"1"}}},
 		[]Registry{mustParse(t, open.Host), mustParse(t, locked.Host)})
 	if err == nil {

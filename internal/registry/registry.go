@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/slipway-actions/slipway/internal/registryauth"
 )
 
 // Kind is the kind of a registry, which decides how slipway logs in.
@@ -65,9 +67,9 @@ func Parse(s string) (Registry, error) {
 		}
 	}
 	r := Registry{Raw: raw, Kind: Generic, Host: host, Namespace: ns}
-	switch host {
-	case "docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com":
-		r.Kind, r.Host = DockerHub, "docker.io"
+	switch {
+	case registryauth.Host(host) == registryauth.DockerHub: // any of Docker Hub's names
+		r.Kind, r.Host = DockerHub, registryauth.DockerHub
 		if ns == "" {
 			return fail("Docker Hub needs a namespace: docker.io/<user or organisation>")
 		}
