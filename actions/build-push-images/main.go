@@ -57,7 +57,6 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		AWSRegion:          in.String("aws-region"),
 		CreateRepositories: in.Bool("create-repositories"),
 		Push:               in.Bool("push"),
-		Secrets:            map[string][]byte{},
 		Builder:            in.Enum("builder", "auto", "classic"),
 	}
 	if text := in.String("images"); text != "" {
@@ -88,6 +87,15 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	if (cfg.Username == "") != (cfg.Password == "") {
 		in.Invalid("username", "username and password go together")
 	}
+	cfg.Secrets = parseSecrets(k, in)
+	cfg.CacheFrom, cfg.InlineCache = parseCache(in)
+	cfg.ECRLifecyclePolicy = readLifecyclePolicy(in, cfg.Workspace)
+	return cfg, in.Err()
+}
+
+// parseSecrets reads the secrets input, id=value per line, masking each value.
+func parseSecrets(k *actionkit.Kit, in *actionkit.Inputs) map[string][]byte {
+	secrets := map[string][]byte{}
 	for _, line := range in.Multiline("secrets") {
 		id, v, ok := strings.Cut(line, "=")
 		if !ok || strings.TrimSpace(id) == "" {
@@ -95,38 +103,51 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 			continue
 		}
 		k.AddMask(v)
-		cfg.Secrets[strings.TrimSpace(id)] = []byte(v)
+		secrets[strings.TrimSpace(id)] = []byte(v)
 	}
+	return secrets
+}
+
+// parseCache reads cache-from (references) and cache-to (only type=inline: the engine's builder
+// exports nothing else).
+func parseCache(in *actionkit.Inputs) (from []string, inline bool) {
 	for _, line := range in.Multiline("cache-from") {
 		ref, err := cacheRef(line)
 		if err != nil {
 			in.Invalid("cache-from", "%v", err)
 			continue
 		}
-		cfg.CacheFrom = append(cfg.CacheFrom, ref)
+		from = append(from, ref)
 	}
 	for _, line := range in.Multiline("cache-to") {
 		if strings.ReplaceAll(line, " ", "") != "type=inline" {
 			in.Invalid("cache-to", "%q: the engine's builder exports only type=inline (the cache travels in the pushed image; name that image in cache-from next time)", line)
 			continue
 		}
-		cfg.InlineCache = true
+		inline = true
 	}
-	if p := in.String("ecr-lifecycle-policy"); p != "" {
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(cfg.Workspace, p)
-		}
-		data, err := os.ReadFile(p)
-		switch {
-		case err != nil:
-			in.Invalid("ecr-lifecycle-policy", "%v", err)
-		case !json.Valid(data):
-			in.Invalid("ecr-lifecycle-policy", "%s is not JSON", p)
-		default:
-			cfg.ECRLifecyclePolicy = string(data)
-		}
+	return from, inline
+}
+
+// readLifecyclePolicy reads the ecr-lifecycle-policy file (relative to the workspace) as JSON text.
+func readLifecyclePolicy(in *actionkit.Inputs, ws string) string {
+	p := in.String("ecr-lifecycle-policy")
+	if p == "" {
+		return ""
 	}
-	return cfg, in.Err()
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(ws, p)
+	}
+	data, err := os.ReadFile(p)
+	switch {
+	case err != nil:
+		in.Invalid("ecr-lifecycle-policy", "%v", err)
+	case !json.Valid(data):
+		in.Invalid("ecr-lifecycle-policy", "%s is not JSON", p)
+	default:
+		return string(data)
+	}
+	return ""
 }
 
 // cacheRef reads a cache-from line: an image reference, or type=registry,ref=<reference>.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/factory"
+	"github.com/slipway-actions/slipway/internal/failure"
 	"github.com/slipway-actions/slipway/internal/github"
 	"github.com/slipway-actions/slipway/internal/images"
 	"github.com/slipway-actions/slipway/internal/registry"
@@ -34,7 +35,7 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	origin, releases := repositoryFacts(ctx, k, clients, cfg)
 	tags, err := images.ComputeTags(cfg.Rules, cfg.Flavor, ref, releases)
 	if err != nil {
-		return actionkit.BadInput(fmt.Errorf("input \"tags\": %w", err))
+		return failure.BadInput(fmt.Errorf("input \"tags\": %w", err))
 	}
 	for _, n := range tags.Notes {
 		k.Infof("%s", n)
@@ -42,7 +43,7 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	k.Infof("tags for %s %s: %s", ref.Event, ref.Ref, strings.Join(tags.Tags, ", "))
 	logins, err := registryauth.Open(registryauth.Sources{Given: givenLogins(cfg), Dir: clients.DockerConfigDir()})
 	if err != nil {
-		return actionkit.BadInput(err)
+		return failure.BadInput(err)
 	}
 	cli, err := clients.Docker(ctx)
 	if err != nil {
@@ -50,13 +51,7 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	}
 	defer cli.Close()
 
-	reqs := make([]images.Request, len(cfg.Images))
-	for i, s := range cfg.Images {
-		reqs[i] = images.Request{Spec: s, Labels: images.Labels(origin, s, tags.Version)}
-		for _, t := range tags.Tags {
-			reqs[i].Tags = append(reqs[i].Tags, s.Name+":"+t)
-		}
-	}
+	reqs := buildRequests(cfg.Images, origin, tags)
 	k.Group(fmt.Sprintf("build %d images", len(reqs)))
 	log := k.Untrusted() // RUN output of the user's Dockerfiles
 	b := &images.Builder{Docker: cli, Log: log, Infof: k.Infof, Force: cfg.Builder, Login: logins.Find}
@@ -66,10 +61,10 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if err != nil {
 		report(k, cfg, tags, built, nil, time.Since(start))
 		if errors.As(err, new(*images.BuildError)) {
-			return actionkit.Failed(err) // a Dockerfile step failed: the user's build, not ours
+			return failure.Failed(err) // a Dockerfile step failed: the user's build, not ours
 		}
 		if errors.As(err, new(*images.BaseImageError)) {
-			return actionkit.BadInput(fmt.Errorf("nothing was pushed: %w", err)) // a FROM image that does not exist or refused us
+			return failure.BadInput(fmt.Errorf("nothing was pushed: %w", err)) // a FROM image that does not exist or refused us
 		}
 		return err
 	}
@@ -97,7 +92,7 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		report(k, cfg, tags, built, nil, time.Since(start))
 		err = fmt.Errorf("nothing was pushed: %w%s", err, loginAdvice(k.Getenv, err))
 		if registry.Refused(err) {
-			return actionkit.BadInput(err) // credentials, rights, repositories, tags: for the user to change
+			return failure.BadInput(err) // credentials, rights, repositories, tags: for the user to change
 		}
 		return err // a registry or ECR that could not be reached: exit 3
 	}
@@ -109,6 +104,18 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		return fmt.Errorf("%w\n%s", err, holdings(results))
 	}
 	return nil
+}
+
+// buildRequests asks for each image under every computed tag, with its OCI labels.
+func buildRequests(specs []images.Spec, origin images.Origin, tags images.Tags) []images.Request {
+	reqs := make([]images.Request, len(specs))
+	for i, s := range specs {
+		reqs[i] = images.Request{Spec: s, Labels: images.Labels(origin, s, tags.Version)}
+		for _, t := range tags.Tags {
+			reqs[i].Tags = append(reqs[i].Tags, s.Name+":"+t)
+		}
+	}
+	return reqs
 }
 
 // givenLogins are username/password for every registry but ECR (whose token the push gets): the
@@ -226,7 +233,7 @@ func needsAWS(regs []registry.Registry) bool {
 func ecrClients(ctx context.Context, clients *factory.Factory, region string) (func(string) (registry.ECRAPI, error), error) {
 	cfg, err := clients.AWS(ctx, region)
 	if errors.As(err, new(*factory.ConfigError)) {
-		return nil, actionkit.BadInput(fmt.Errorf("ECR: %w", err))
+		return nil, failure.BadInput(fmt.Errorf("ECR: %w", err))
 	} else if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/compose"
 	"github.com/slipway-actions/slipway/internal/factory"
+	"github.com/slipway-actions/slipway/internal/failure"
 	"github.com/slipway-actions/slipway/internal/images"
 	"github.com/slipway-actions/slipway/internal/junit"
 	"github.com/slipway-actions/slipway/internal/registryauth"
@@ -38,23 +39,57 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
 	}
-	ws := cfg.Workspace
-	name := cfg.ProjectName
-	if name == "" {
-		name = defaultProjectName(k)
-	}
 	// Compose reads the process environment, as docker compose does: what the runner gives the action
 	// itself leaves it first.
 	scrubEnv()
 	warnings := composeWarnings(k)
+	clients := factory.New(k.Getenv, k.Debugf)
+	p, err := loadProject(ctx, k, clients, cfg)
+	if err != nil {
+		return err
+	}
+	r, closeEngine, err := newRunner(ctx, k, clients, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeEngine()
+	warnings.hostPaths = r.WorkspaceHost != ""
+
+	imgs, err := ensureImages(ctx, k, r, cfg, p, clients.DockerConfigDir())
+	if err != nil {
+		return err
+	}
+	k.Infof("project %s: %d services, test service %s", p.Name, len(p.Services), cfg.TestService)
+	res, err := r.Run(ctx, p, compose.Options{TestService: cfg.TestService, WaitTimeout: cfg.WaitTimeout, Timeout: cfg.Timeout,
+		Reports: cfg.Reports, ReportsDir: cfg.ReportsDir, ArtifactsDir: cfg.ArtifactsDir, LogsTail: cfg.LogsTail, Redact: k.Redact})
+	rep := reportRun(k, cfg, p, res, err)
+	summarise(k, cfg, p, imgs, res, rep, err)
+	var nr *compose.NotReadyError
+	switch {
+	case errors.As(err, &nr):
+		return failure.Failed(err) // the platform under test did not come up: a failure of the checked thing
+	case err != nil:
+		return classify(err)
+	case res.ExitCode != 0:
+		return failure.Failed(fmt.Errorf("test service %s exited %d", cfg.TestService, res.ExitCode))
+	}
+	return nil
+}
+
+// loadProject reads the Compose files as docker compose would (with the job's environment kept from
+// an untrusted project), then checks the project against what run-e2e and the trust decision allow.
+func loadProject(ctx context.Context, k *actionkit.Kit, clients *factory.Factory, cfg config) (*types.Project, error) {
+	name := cfg.ProjectName
+	if name == "" {
+		name = defaultProjectName(k)
+	}
 	var env []string
 	if v := k.Getenv("COMPOSE_PROFILES"); v != "" {
 		env = append(env, "COMPOSE_PROFILES="+v)
 	}
-	clients := factory.New(k.Getenv, k.Debugf)
 	trust, err := trustOf(k, clients, cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if trust.Untrusted && os.Getenv("GITHUB_ACTIONS") == "true" {
 		// An untrusted Compose file interpolates nothing of the job's environment but what the runner
@@ -64,15 +99,15 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 			k.Infof("untrusted project: the Compose files do not see %s (give values with env-file)", strings.Join(dropped, ", "))
 		}
 	}
-	p, unsupported, err := compose.Load(ctx, compose.Spec{Files: cfg.ComposeFiles, WorkDir: ws, ProjectDir: cfg.ProjectDir, ProjectName: name,
+	p, unsupported, err := compose.Load(ctx, compose.Spec{Files: cfg.ComposeFiles, WorkDir: cfg.Workspace, ProjectDir: cfg.ProjectDir, ProjectName: name,
 		EnvFiles: nonEmpty(cfg.EnvFile), Env: env, TestService: cfg.TestService, Services: cfg.Services, Profiles: cfg.Profiles,
 		HostFiles: cfg.Allow["host-files"]})
 	if err != nil {
-		return classify(err)
+		return nil, classify(err)
 	}
 	p = compose.Prepare(p, cfg.TestService, cfg.TestCommand, cfg.BaseURL)
 	if err := compose.CheckTrust(p, trust); err != nil {
-		return classify(err)
+		return nil, classify(err)
 	}
 	notes, err := compose.Check(p, cfg.TestService)
 	notes = append(unsupported, notes...)
@@ -80,45 +115,56 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		k.Warningf("compose-file: run-e2e leaves out: %s", strings.Join(notes, "; "))
 	}
 	if err != nil {
-		return classify(err)
+		return nil, classify(err)
 	}
+	return p, nil
+}
+
+// newRunner connects to the engine (our client and Compose's) with the registry logins; the returned
+// function closes both.
+func newRunner(ctx context.Context, k *actionkit.Kit, clients *factory.Factory, cfg config) (*compose.Runner, func(), error) {
 	// The login inputs serve their registry only where the docker config has no login for it.
 	logins, err := registryauth.Open(registryauth.Sources{Dir: clients.DockerConfigDir(),
 		Fallback: map[string]registryauth.Credentials{cfg.Registry: cfg.Login}})
 	if err != nil {
-		return actionkit.BadInput(err)
+		return nil, nil, failure.BadInput(err)
 	}
 	cli, err := clients.Docker(ctx)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer cli.Close()
 	engine, err := compose.EngineClient(cli.DaemonHost())
 	if err != nil {
-		return err
+		_ = cli.Close()
+		return nil, nil, err
 	}
-	defer engine.Close()
-	r := &compose.Runner{Docker: cli, Engine: engine, Infof: k.Infof, Workspace: ws, WorkspaceHost: workspaceOnHost(ctx, cli, ws), Logins: logins}
-	warnings.hostPaths = r.WorkspaceHost != ""
+	r := &compose.Runner{Docker: cli, Engine: engine, Infof: k.Infof, Workspace: cfg.Workspace,
+		WorkspaceHost: workspaceOnHost(ctx, cli, cfg.Workspace), Logins: logins,
+		Builder: &images.Builder{Docker: cli, Infof: k.Infof, Login: logins.Find}}
+	return r, func() { _ = engine.Close(); _ = cli.Close() }, nil
+}
 
+// ensureImages gives every service its image; a pull a login could fix says where run-e2e looked.
+func ensureImages(ctx context.Context, k *actionkit.Kit, r *compose.Runner, cfg config, p *types.Project, configDir string) (*compose.Images, error) {
 	k.Group(fmt.Sprintf("images of %d services", len(p.Services)))
 	log := k.Untrusted() // RUN output of the user's Dockerfiles
-	r.Builder = &images.Builder{Docker: cli, Log: log, Infof: k.Infof, Login: logins.Find}
+	r.Builder.Log = log
 	imgs, err := r.EnsureImages(ctx, p, cfg.Build)
 	_ = log.Close()
 	k.EndGroup()
 	if err != nil {
 		var pe *compose.PullError
 		if errors.As(err, &pe) && (pe.Reason == compose.PullRefused || pe.Reason == compose.PullAmbiguous) {
-			k.Infof("%s", loginAdvice(k, clients.DockerConfigDir(), pe.Registry))
+			k.Infof("%s", loginAdvice(k, configDir, pe.Registry))
 		}
 		summarise(k, cfg, p, imgs, &compose.Result{}, &junit.Report{}, err)
-		return classify(err)
+		return nil, classify(err)
 	}
+	return imgs, nil
+}
 
-	k.Infof("project %s: %d services, test service %s", p.Name, len(p.Services), cfg.TestService)
-	res, err := r.Run(ctx, p, compose.Options{TestService: cfg.TestService, WaitTimeout: cfg.WaitTimeout, Timeout: cfg.Timeout,
-		Reports: cfg.Reports, ReportsDir: cfg.ReportsDir, ArtifactsDir: cfg.ArtifactsDir, LogsTail: cfg.LogsTail, Redact: k.Redact})
+// reportRun prints the logs kept, reads the test service's reports and sets the outputs.
+func reportRun(k *actionkit.Kit, cfg config, p *types.Project, res *compose.Result, err error) *junit.Report {
 	for _, l := range res.Logs {
 		k.Group("log of " + l.Service + " (last " + strconv.Itoa(cfg.LogsTail) + " lines)")
 		w := k.Untrusted()
@@ -129,6 +175,7 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if res.Cancelled {
 		k.Infof("cancelled: the project's containers, networks and volumes were removed first; the logs kept are what the test service and any failed service printed until the cancel")
 	}
+	ws := cfg.Workspace
 	rep := report(k, res.Reports, locator(ws, p.Services[cfg.TestService], res.WorkingDir))
 	outcome := "passed"
 	if err != nil || res.ExitCode != 0 {
@@ -142,17 +189,7 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if len(res.Logs) > 0 {
 		_ = k.SetOutput("artifacts-dir", workspace.Rel(ws, cfg.ArtifactsDir))
 	}
-	summarise(k, cfg, p, imgs, res, rep, err)
-	var nr *compose.NotReadyError
-	switch {
-	case errors.As(err, &nr):
-		return actionkit.Failed(err) // the platform under test did not come up: a failure of the checked thing
-	case err != nil:
-		return classify(err)
-	case res.ExitCode != 0:
-		return actionkit.Failed(fmt.Errorf("test service %s exited %d", cfg.TestService, res.ExitCode))
-	}
-	return nil
+	return rep
 }
 
 // trustOf decides whether the project's Compose files are trusted: trust-repository-config: auto
@@ -194,11 +231,11 @@ func loginAdvice(k *actionkit.Kit, configDir, host string) string {
 func classify(err error) error {
 	switch {
 	case errors.As(err, new(*compose.InputError)):
-		return actionkit.BadInput(err)
+		return failure.BadInput(err)
 	case errors.As(err, new(*images.BuildError)):
-		return actionkit.Failed(err) // a step failed, whatever else did
+		return failure.Failed(err) // a step failed, whatever else did
 	case errors.As(err, new(*images.BaseImageError)):
-		return actionkit.BadInput(err) // a FROM image that does not exist or that its registry refused: nothing ran
+		return failure.BadInput(err) // a FROM image that does not exist or that its registry refused: nothing ran
 	}
 	return err
 }
