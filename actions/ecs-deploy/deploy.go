@@ -17,6 +17,7 @@ import (
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/ecs"
 	"github.com/slipway-actions/slipway/internal/factory"
+	"github.com/slipway-actions/slipway/internal/failure"
 	"github.com/slipway-actions/slipway/internal/github"
 )
 
@@ -26,12 +27,12 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	clients := factory.New(k.Getenv, k.Debugf)
 	awsCfg, err := clients.AWS(ctx, cfg.Region)
 	if errors.As(err, new(*factory.ConfigError)) {
-		return actionkit.BadInput(err)
+		return failure.BadInput(err)
 	} else if err != nil {
 		return err
 	}
 	if awsCfg.Region == "" {
-		return actionkit.BadInput(errors.New(`input "region": no AWS region: set region, or AWS_REGION (aws-actions/configure-aws-credentials does)`))
+		return failure.BadInput(errors.New(`input "region": no AWS region: set region, or AWS_REGION (aws-actions/configure-aws-credentials does)`))
 	}
 	d := &ecs.Deployer{ECS: awsecs.NewFromConfig(awsCfg), Logs: cloudwatchlogs.NewFromConfig(awsCfg), Infof: k.Infof}
 	start := time.Now()
@@ -57,9 +58,9 @@ func exitError(err error) error {
 	case err == nil:
 		return nil
 	case errors.As(err, new(*ecs.InputError)):
-		return actionkit.BadInput(err)
+		return failure.BadInput(err)
 	case errors.As(err, new(*ecs.FailedError)):
-		return actionkit.Failed(err)
+		return failure.Failed(err)
 	}
 	return err
 }

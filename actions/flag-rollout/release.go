@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/failure"
 	"github.com/slipway-actions/slipway/internal/flagsmith"
 	"github.com/slipway-actions/slipway/internal/rollout"
 )
@@ -18,7 +19,7 @@ import (
 func release(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	c, err := flagsmith.New(cfg.APIURL, cfg.APIKey)
 	if err != nil {
-		return actionkit.BadInput(err)
+		return failure.BadInput(err)
 	}
 	start := time.Now()
 	res, err := rollout.Run(ctx, c, cfg.Rollout, k.Infof)
@@ -38,9 +39,9 @@ func release(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	case err == nil:
 		return nil
 	case errors.As(err, new(*rollout.InputError)):
-		return actionkit.BadInput(err)
+		return failure.BadInput(err)
 	case errors.As(err, new(*rollout.GateError)):
-		return actionkit.Failed(err) // the checked thing failed: exit 1
+		return failure.Failed(err) // the checked thing failed: exit 1
 	default:
 		return err
 	}

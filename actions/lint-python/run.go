@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/failure"
 	"github.com/slipway-actions/slipway/internal/lint"
 	"github.com/slipway-actions/slipway/internal/workspace"
 )
@@ -55,7 +56,7 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	})
 	var bad *lint.InputError
 	if errors.As(err, &bad) {
-		return actionkit.BadInput(err)
+		return failure.BadInput(err)
 	}
 	if err != nil {
 		return err // a missing or crashed linter: infrastructure
@@ -99,7 +100,7 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	}
 	threshold := lint.Severity(cfg.FailOn)
 	if n := rep.Count(threshold); n > 0 {
-		return actionkit.Failed(fmt.Errorf("%d findings at level %s or above (fail-on: %s)", n, cfg.FailOn, cfg.FailOn))
+		return failure.Failed(fmt.Errorf("%d findings at level %s or above (fail-on: %s)", n, cfg.FailOn, cfg.FailOn))
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package actionkit
 
 import (
 	"fmt"
+	"github.com/slipway-actions/slipway/internal/failure"
 	"strings"
 )
 
@@ -48,7 +49,7 @@ func parseFlags(meta *Metadata, args []string) (map[string]string, bool, error) 
 		flags[name] = value
 	}
 	if len(problems) > 0 {
-		return flags, help, BadInput(fmt.Errorf("command line: %s", strings.Join(problems, "; ")))
+		return flags, help, failure.BadInput(fmt.Errorf("command line: %s", strings.Join(problems, "; ")))
 	}
 	return flags, help, nil
 }

@@ -3,6 +3,7 @@ package actionkit
 import (
 	"errors"
 	"fmt"
+	"github.com/slipway-actions/slipway/internal/failure"
 	"net/url"
 	"strconv"
 	"strings"
@@ -175,7 +176,7 @@ func (in *Inputs) Err() error {
 	if len(in.errs) == 0 {
 		return nil
 	}
-	return BadInput(errors.Join(in.errs...))
+	return failure.BadInput(errors.Join(in.errs...))
 }
 
 // InputsRead lists the inputs read so far; the contract test compares it with action.yml.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 const testYML = `
@@ -402,9 +403,9 @@ func TestExitCode_OneMapping(t *testing.T) {
 		want int
 	}{
 		{nil, 0},
-		{actionkit.Failed(errors.New("3 findings")), 1},
-		{fmt.Errorf("wrapped: %w", actionkit.Failed(errors.New("deploy failed"))), 1},
-		{actionkit.BadInput(errors.New("x")), 2},
+		{failure.Failed(errors.New("3 findings")), 1},
+		{fmt.Errorf("wrapped: %w", failure.Failed(errors.New("deploy failed"))), 1},
+		{failure.BadInput(errors.New("x")), 2},
 		{errors.New("docker down"), 3},
 		{fmt.Errorf("build: %w", errors.New("engine gone")), 3},
 		{context.Canceled, 3},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/slipway-actions/slipway/internal/failure"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -12,7 +13,7 @@ import (
 
 // Run is the one body every slipway main shares: --help, cancellation on SIGINT/SIGTERM (the runner
 // sends both when a run is cancelled), the work, the reason for a failure, the summary, and the exit
-// code. work must read and validate all inputs before it touches anything, and return BadInput errors
+// code. work must read and validate all inputs before it touches anything, and return failure.BadInput errors
 // for them. A panic in work is a bug of ours: exit 3 with an error annotation, never Go's exit 2 (which
 // means bad input here). An output that could not be written is exit 3 too: a later job would act on
 // a value that is not there.
@@ -25,7 +26,7 @@ func (k *Kit) Run(ctx context.Context, work func(ctx context.Context) error) int
 	defer stop()
 	err := k.protect(ctx, work)
 	k.closeUntrusted()
-	if IsBadInput(err) {
+	if failure.IsBadInput(err) {
 		k.Infof("Run with --help, or see this action's README, for the inputs.")
 	}
 	if err != nil {
@@ -43,7 +44,7 @@ func (k *Kit) Run(ctx context.Context, work func(ctx context.Context) error) int
 			return ExitInfra
 		}
 	}
-	if outErr != nil && !IsBadInput(err) {
+	if outErr != nil && !failure.IsBadInput(err) {
 		return ExitInfra
 	}
 	return ExitCode(err)

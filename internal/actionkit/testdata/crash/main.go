@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 const actionYML = `name: crash
@@ -87,7 +88,7 @@ func work(ctx context.Context, k *actionkit.Kit, token string) error {
 		time.Sleep(50 * time.Millisecond)
 		return ctx.Err()
 	case "failed":
-		return actionkit.Failed(errors.New("the checked thing failed"))
+		return failure.Failed(errors.New("the checked thing failed"))
 	}
 	return nil
 }
