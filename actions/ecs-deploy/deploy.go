@@ -36,7 +36,7 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	d := &ecs.Deployer{ECS: awsecs.NewFromConfig(awsCfg), Logs: cloudwatchlogs.NewFromConfig(awsCfg), Infof: k.Infof}
 	start := time.Now()
 	var rep *ecs.Report
-	if cfg.Rollback {
+	if cfg.IsRollback {
 		w := k.Untrusted() // ECS events and stop reasons
 		d.Untrusted = w
 		rep, err = d.RollBack(ctx, cfg.Undo)
@@ -189,7 +189,7 @@ func report(k *actionkit.Kit, cfg config, rep *ecs.Report, took time.Duration) {
 	}
 	s := k.Summary()
 	title := "ecs-deploy to " + cfg.Deploy.Cluster
-	if rep.Rollback {
+	if rep.IsRollback {
 		title = "ecs-deploy rollback in " + cfg.Deploy.Cluster
 	}
 	if cfg.Deploy.DryRun {

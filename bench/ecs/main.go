@@ -111,7 +111,7 @@ func cancelled(ctx context.Context, dir string) error {
 	for i := range 5 {
 		f, d, o := setup(dir)
 		defer f.Close()
-		o.PollInterval, o.Rollback = 2*time.Second, true
+		o.PollInterval, o.RollBackOnFailure = 2*time.Second, true
 		f.Script("api", ecstest.Scenario{Kind: ecstest.CrashLoop, Ticks: 1000}) // 2 tasks, threshold 3: 3 polls
 		rep, err := d.Prepare(ctx, o)
 		if err != nil {
