@@ -14,9 +14,8 @@ import (
 
 // rollBackFailedDeploy puts every updated service back on its previous task definition after a failed deploy.
 // It starts first, on its own context: not cancelled with the run, bounded by the timeout, and by
-// the run's cancel window once it is cancelled (GitHub sends SIGINT, then SIGTERM, on cancel). Then it
-// reads why the failed deployments' tasks stopped, while time remains, and follows the rollbacks
-// with the same judgement as a deploy. A superseded service is left alone: another deploy owns it.
+// the run's cancel window once it is cancelled. Then it reads why the failed deployments' tasks
+// stopped, while time remains, and follows the rollbacks with the same judgement as a deploy. A superseded service is left alone: another deploy owns it.
 func (d *Deployer) rollBackFailedDeploy(o Options, updated []*ServiceResult, failed []*watch) {
 	ctx, cancel := o.window.detached(o.Timeout+rollbackSlack, 0)
 	defer cancel()
