@@ -107,8 +107,8 @@ func deploy(ctx context.Context, k *actionkit.Kit, clients *factory.Factory, d *
 		if err != nil {
 			desc = "failed: " + k.Redact(err.Error()) // shown in the repository's Deployments page
 		}
-		// Bounded, and once the run is cancelled (before or meanwhile) by githubStatusTime: the
-		// runner kills a cancelled step 10 s after its first signal.
+		// Bounded, and once the run is cancelled (before or meanwhile) by githubStatusTime, its part
+		// of the cancel window (actionkit.CancelWindow).
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		stop := context.AfterFunc(ctx, func() { time.AfterFunc(githubStatusTime, cancel) })
 		if ferr := ghDep.Finish(fctx, err == nil, cfg.EnvironmentURL, desc); ferr != nil {

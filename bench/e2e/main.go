@@ -5,7 +5,8 @@
 // docker-registry on loopback, so both pull them. It prints the ratio of the medians, teardown
 // included, beside the floor (the pull and the platform's own readiness delays), the time each spent
 // pulling, how soon after a dependency turned ready its dependent was started, and what a SIGTERM to
-// the run-e2e binary mid-test leaves behind, and how soon it exits.
+// the run-e2e binary mid-test leaves behind, and how soon it exits (goal: within an action's cancel
+// window, actionkit.CancelWindow).
 package main
 
 import (
@@ -23,6 +24,7 @@ import (
 
 	"github.com/docker/docker/client"
 
+	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/compose"
 	"github.com/slipway-actions/slipway/internal/compose/composetest"
 	"github.com/slipway-actions/slipway/internal/docker"
@@ -218,12 +220,12 @@ func (m *measures) print(rounds int, took time.Duration, left int) {
 	fmt.Printf("  floor (run-e2e's pull + the platform's 1.5 s of readiness):  %s\n", ms(floor))
 	fmt.Printf("  ratio run-e2e/compose: %.2f (goal <= 1.0); pulling: %.2f\n", float64(med(m.ours))/float64(med(m.ref)), float64(med(m.oursPull))/float64(med(m.refPull)))
 	fmt.Printf("  readiness: a dependent starts at most %s after its dependency is ready\n", ms(m.worstReady))
-	fmt.Printf("  SIGTERM to run-e2e mid-test: exited after %s, %d containers, networks and volumes left (goal: within 10 s, 0 left)\n", ms(took), left)
+	fmt.Printf("  SIGTERM to run-e2e mid-test: exited after %s, %d containers, networks and volumes left (goal: within %s, 0 left)\n", ms(took), left, actionkit.CancelWindow)
 }
 
 // sigterm runs the run-e2e binary as a local CLI on the project with a test that never ends, sends it
-// SIGTERM once the test runs (as the runner does 7.5 s into a cancel) and says how soon it exited and
-// what it left.
+// SIGTERM once the test runs (as docker stop does; run-e2e takes it as it takes the runner's SIGINT)
+// and says how soon it exited and what it left. It is killed when the runner would have killed it.
 func sigterm(ctx context.Context, cli *client.Client, dir string) (time.Duration, int, error) {
 	bin := filepath.Join(dir, "run-e2e")
 	build := exec.Command("go", "build", "-o", bin, "./actions/run-e2e")
@@ -250,7 +252,7 @@ func sigterm(ctx context.Context, cli *client.Client, dir string) (time.Duration
 	go func() { _ = cmd.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(actionkit.CancelSIGTERMAfter + actionkit.CancelSIGKILLAfter):
 		_ = cmd.Process.Kill() // as the runner kills it
 		<-done
 	}
