@@ -37,7 +37,7 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	d := &ecs.Deployer{ECS: awsecs.NewFromConfig(awsCfg), Logs: cloudwatchlogs.NewFromConfig(awsCfg), Infof: k.Infof}
 	start := time.Now()
 	var rep *ecs.Report
-	if cfg.Rollback {
+	if cfg.IsRollback {
 		w := k.Untrusted() // ECS events and stop reasons
 		d.Untrusted = w
 		rep, err = d.RollBack(ctx, cfg.Undo)
@@ -108,8 +108,8 @@ func deploy(ctx context.Context, k *actionkit.Kit, clients *factory.Factory, d *
 		if err != nil {
 			desc = "failed: " + k.Redact(err.Error()) // shown in the repository's Deployments page
 		}
-		// Bounded, and once the run is cancelled (before or meanwhile) by githubStatusTime: the
-		// runner kills a cancelled step 10 s after its first signal.
+		// Bounded, and once the run is cancelled (before or meanwhile) by githubStatusTime, its part
+		// of the cancel window (actionkit.CancelWindow).
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		stop := context.AfterFunc(ctx, func() { time.AfterFunc(githubStatusTime, cancel) })
 		if ferr := ghDep.Finish(fctx, err == nil, cfg.EnvironmentURL, desc); ferr != nil {
@@ -190,7 +190,7 @@ func report(k *actionkit.Kit, cfg config, rep *ecs.Report, took time.Duration) {
 	}
 	s := k.Summary()
 	title := "ecs-deploy to " + cfg.Deploy.Cluster
-	if rep.Rollback {
+	if rep.IsRollback {
 		title = "ecs-deploy rollback in " + cfg.Deploy.Cluster
 	}
 	if cfg.Deploy.DryRun {

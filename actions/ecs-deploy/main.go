@@ -24,19 +24,18 @@ func Main(ctx context.Context, opts ...actionkit.Option) int {
 	return actionkit.Main(ctx, "ecs-deploy", actionYML, opts, parseConfig, run)
 }
 
-// A cancelled step gets SIGINT, SIGTERM 7.5 s later and a kill 2.5 s after that. ecs-deploy ends
-// within cancelWindow of the first signal: the work on ECS (rollback, stopping the migration,
-// deregistering) within cancelGrace of it, the GitHub Deployment's status in githubStatusTime
-// after that, then the outputs and the summary (local writes).
+// ecs-deploy ends within actionkit.CancelWindow of a cancel's first signal: the work on ECS
+// (rollback, stopping the migration, deregistering) within cancelGrace of it, the GitHub
+// Deployment's status in githubStatusTime after that, then the outputs and the summary (local
+// writes).
 const (
-	cancelWindow     = 7 * time.Second
 	githubStatusTime = 2 * time.Second
-	cancelGrace      = cancelWindow - githubStatusTime
+	cancelGrace      = actionkit.CancelWindow - githubStatusTime
 )
 
 // config is every input of the action, typed and validated.
 type config struct {
-	Rollback       bool // a rollback run: Undo, not Deploy
+	IsRollback     bool // a rollback run: Undo, not Deploy
 	Deploy         ecs.Options
 	Undo           ecs.RollbackOptions
 	Region         string
@@ -49,14 +48,14 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	in := k.Inputs()
 	waiting := ecs.Waiting{Wait: in.Bool("wait"), Timeout: in.Duration("timeout"), PollInterval: in.Duration("poll-interval"), CancelGrace: cancelGrace}
 	cfg := config{
-		Rollback: in.Bool("rollback"),
+		IsRollback: in.Bool("rollback"),
 		Deploy: ecs.Options{
-			Cluster:       in.String("cluster"),
-			Rollback:      in.Bool("rollback-on-failure"),
-			KeepRevisions: in.Int("keep-revisions", 0, 1000),
-			DryRun:        in.Bool("dry-run"),
-			ShowValues:    in.Bool("show-environment-values"),
-			Waiting:       waiting,
+			Cluster:           in.String("cluster"),
+			RollBackOnFailure: in.Bool("rollback-on-failure"),
+			KeepRevisions:     in.Int("keep-revisions", 0, 1000),
+			DryRun:            in.Bool("dry-run"),
+			ShowValues:        in.Bool("show-environment-values"),
+			Waiting:           waiting,
 		},
 		Region:         in.String("region"),
 		GitHubToken:    in.Secret("github-token"),
@@ -88,7 +87,7 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	container, command := in.String("migration-container"), in.Multiline("migration-command")
 	migrationTimeout := in.Duration("migration-timeout")
 	version, allowDowngrade := in.String("version"), in.Bool("allow-downgrade")
-	if cfg.Rollback {
+	if cfg.IsRollback {
 		cfg.Undo = ecs.RollbackOptions{Cluster: o.Cluster, DryRun: o.DryRun, Waiting: waiting}
 		for _, deployOnly := range []struct {
 			name  string

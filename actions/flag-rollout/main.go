@@ -21,13 +21,9 @@ func Main(ctx context.Context, opts ...actionkit.Option) int {
 	return actionkit.Main(ctx, "flag-rollout", actionYML, opts, parseConfig, release)
 }
 
-// A cancelled step gets SIGINT, SIGTERM 7.5 s later and a kill 2.5 s after that. flag-rollout ends
-// within cancelWindow of the first signal: restoring the flag within cancelGrace of it, then the
-// outputs and the summary (local writes) in the rest.
-const (
-	cancelWindow = 7 * time.Second
-	cancelGrace  = cancelWindow - time.Second
-)
+// flag-rollout ends within actionkit.CancelWindow of a cancel's first signal: restoring the flag
+// within cancelGrace of it, then the outputs and the summary (local writes) in the rest.
+const cancelGrace = actionkit.CancelWindow - time.Second
 
 // config is every input of the action, typed and validated.
 type config struct {

@@ -5,7 +5,8 @@
 // docker-registry on loopback, so both pull them. It prints the ratio of the medians, teardown
 // included, beside the floor (the pull and the platform's own readiness delays), the time each spent
 // pulling, how soon after a dependency turned ready its dependent was started, and what a SIGTERM to
-// the run-e2e binary mid-test leaves behind, and how soon it exits.
+// the run-e2e binary mid-test leaves behind, and how soon it exits (goal: within an action's cancel
+// window, actionkit.CancelWindow).
 package main
 
 import (
@@ -23,6 +24,7 @@ import (
 
 	"github.com/docker/docker/client"
 
+	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/compose"
 	"github.com/slipway-actions/slipway/internal/compose/composetest"
 	"github.com/slipway-actions/slipway/internal/docker"
@@ -63,44 +65,11 @@ func run(rounds int) error {
 		return fmt.Errorf("docker-registry: %w", err)
 	}
 	defer reg.Stop()
-	// The test platform's program, FROM scratch as the tests build it, as two images (db, api and the
-	// migration share one; the test service has its own), each with a layer of its own.
-	ctxDir := filepath.Join(dir, "context")
-	if err := os.MkdirAll(ctxDir, 0o755); err != nil {
+	f, err := newFixture(dir, reg.Host)
+	if err != nil {
 		return err
 	}
-	cmd := exec.Command("go", "build", "-o", filepath.Join(ctxDir, "platform"), "./internal/compose/testdata/platform")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("build platform: %v\n%s", err, out)
-	}
-	_ = os.MkdirAll(filepath.Join(ctxDir, "tmp"), 0o755)
-	_ = os.WriteFile(filepath.Join(ctxDir, "tmp", ".keep"), nil, 0o644)
-	_ = os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM scratch\nCOPY id /id\nCOPY platform /platform\nCOPY tmp /tmp\nENTRYPOINT [\"/platform\"]\n"), 0o644)
-	var imgs []string
-	for _, name := range []string{"db", "e2e"} {
-		ref := fmt.Sprintf("%s/slipway-bench/%s:%d", reg.Host, name, os.Getpid())
-		_ = os.WriteFile(filepath.Join(ctxDir, "id"), []byte(ref), 0o644)
-		if _, err := sh(ctxDir, "docker", "build", "-q", "-t", ref, "."); err != nil {
-			return err
-		}
-		if _, err := sh(dir, "docker", "push", "-q", ref); err != nil {
-			return err
-		}
-		imgs = append(imgs, ref)
-	}
-	absent := func() error {
-		out, err := sh(dir, "docker", append([]string{"rmi", "-f"}, imgs...)...)
-		if err != nil && !strings.Contains(out, "No such image") {
-			return err
-		}
-		return nil
-	}
-	defer func() { _ = absent() }()
-	project := composetest.Compose(imgs[0], composetest.Green, "  e2e:\n    image: "+imgs[0], "  e2e:\n    image: "+imgs[1])
-	if err := os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte(project), 0o644); err != nil {
-		return err
-	}
+	defer func() { _ = f.absent() }()
 	ctx := context.Background()
 	cli, err := docker.Connect(ctx, "")
 	if err != nil {
@@ -110,77 +79,153 @@ func run(rounds int) error {
 	if err != nil {
 		return err
 	}
-	var ours, ref, oursPull, refPull []time.Duration
-	var worstReady time.Duration
+	var m measures
 	for i := range rounds {
-		// run-e2e's engine
-		if err := absent(); err != nil {
+		if err := m.slipway(ctx, cli, f, fmt.Sprintf("bench-slipway-%d-%d", os.Getpid(), i)); err != nil {
 			return err
 		}
-		name := fmt.Sprintf("bench-slipway-%d-%d", os.Getpid(), i)
-		start := time.Now()
-		p, _, err := compose.Load(ctx, compose.Spec{Files: []string{"docker-compose.yml"}, WorkDir: dir, ProjectName: name, TestService: "e2e"})
-		if err != nil {
+		if err := m.compose(f, compose5, fmt.Sprintf("bench-compose-%d-%d", os.Getpid(), i)); err != nil {
 			return err
 		}
-		r := &compose.Runner{Docker: cli, Infof: func(string, ...any) {}}
-		pulled, err := r.EnsureImages(ctx, p, false)
-		if err != nil {
-			return fmt.Errorf("slipway pull: %w", err)
-		}
-		res, err := r.Run(ctx, p, compose.Options{TestService: "e2e", WaitTimeout: time.Minute})
-		if err != nil || res.ExitCode != 0 {
-			return fmt.Errorf("slipway run: exit %d, %v", res.ExitCode, err)
-		}
-		ours = append(ours, time.Since(start))
-		oursPull = append(oursPull, pulled.PullTook)
-		for _, rd := range res.Ready {
-			worstReady = max(worstReady, rd.Latency)
-		}
-
-		// Compose v5's CLI
-		if err := absent(); err != nil {
-			return err
-		}
-		name = fmt.Sprintf("bench-compose-%d-%d", os.Getpid(), i)
-		start = time.Now()
-		if _, err := sh(dir, compose5, "-p", name, "pull", "-q"); err != nil {
-			return err
-		}
-		refPull = append(refPull, time.Since(start))
-		if _, err := sh(dir, compose5, "-p", name, "up", "-d", "--wait", "api"); err != nil {
-			return err
-		}
-		if _, err := sh(dir, compose5, "-p", name, "run", "--rm", "--no-deps", "e2e"); err != nil {
-			return err
-		}
-		if _, err := sh(dir, compose5, "-p", name, "down", "-v", "-t", "0"); err != nil {
-			return err
-		}
-		ref = append(ref, time.Since(start))
 	}
 	took, left, err := sigterm(ctx, cli, dir)
 	if err != nil {
 		return err
 	}
-	med := func(d []time.Duration) time.Duration { s := slices.Clone(d); slices.Sort(s); return s[len(s)/2] }
-	ms := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
-	// The platform's own delays along its longest path: db healthy after 0.5 s, api after 1 s.
-	floor := med(oursPull) + 1500*time.Millisecond
-	fmt.Printf("run-e2e: db + migration + api + e2e from two images that are only in a docker-registry on loopback\n")
-	fmt.Printf("(pulled before every run), median of %d interleaved rounds, %d cores\n", rounds, runtime.NumCPU())
-	fmt.Printf("  run-e2e (pull, up, test, down):                              %s, of which pulling %s\n", ms(med(ours)), ms(med(oursPull)))
-	fmt.Printf("  compose v5 pull, up -d --wait, run --rm, down -v -t 0:       %s, of which pulling %s\n", ms(med(ref)), ms(med(refPull)))
-	fmt.Printf("  floor (run-e2e's pull + the platform's 1.5 s of readiness):  %s\n", ms(floor))
-	fmt.Printf("  ratio run-e2e/compose: %.2f (goal <= 1.0); pulling: %.2f\n", float64(med(ours))/float64(med(ref)), float64(med(oursPull))/float64(med(refPull)))
-	fmt.Printf("  readiness: a dependent starts at most %s after its dependency is ready\n", ms(worstReady))
-	fmt.Printf("  SIGTERM to run-e2e mid-test: exited after %s, %d containers, networks and volumes left (goal: within 10 s, 0 left)\n", ms(took), left)
+	m.print(rounds, took, left)
 	return nil
 }
 
+// fixture is the measured project in dir: the test platform's program, FROM scratch as the tests
+// build it, as two images (db, api and the migration share one; the test service has its own), each
+// with a layer of its own, pushed to a docker-registry; the compose file names them.
+type fixture struct {
+	dir  string
+	imgs []string
+}
+
+// newFixture builds the platform's images, pushes them to the registry at host and writes the
+// project's compose file.
+func newFixture(dir, host string) (*fixture, error) {
+	ctxDir := filepath.Join(dir, "context")
+	if err := os.MkdirAll(ctxDir, 0o755); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("go", "build", "-o", filepath.Join(ctxDir, "platform"), "./internal/compose/testdata/platform")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("build platform: %v\n%s", err, out)
+	}
+	_ = os.MkdirAll(filepath.Join(ctxDir, "tmp"), 0o755)
+	_ = os.WriteFile(filepath.Join(ctxDir, "tmp", ".keep"), nil, 0o644)
+	_ = os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte("FROM scratch\nCOPY id /id\nCOPY platform /platform\nCOPY tmp /tmp\nENTRYPOINT [\"/platform\"]\n"), 0o644)
+	f := &fixture{dir: dir}
+	for _, name := range []string{"db", "e2e"} {
+		ref := fmt.Sprintf("%s/slipway-bench/%s:%d", host, name, os.Getpid())
+		_ = os.WriteFile(filepath.Join(ctxDir, "id"), []byte(ref), 0o644)
+		if _, err := sh(ctxDir, "docker", "build", "-q", "-t", ref, "."); err != nil {
+			return nil, err
+		}
+		if _, err := sh(dir, "docker", "push", "-q", ref); err != nil {
+			return nil, err
+		}
+		f.imgs = append(f.imgs, ref)
+	}
+	project := composetest.Compose(f.imgs[0], composetest.Green, "  e2e:\n    image: "+f.imgs[0], "  e2e:\n    image: "+f.imgs[1])
+	if err := os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte(project), 0o644); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// absent removes the project's images from the engine, so that the next run pulls them, as on a
+// fresh runner.
+func (f *fixture) absent() error {
+	out, err := sh(f.dir, "docker", append([]string{"rmi", "-f"}, f.imgs...)...)
+	if err != nil && !strings.Contains(out, "No such image") {
+		return err
+	}
+	return nil
+}
+
+// measures are the rounds' timings: run-e2e's engine (ours) and Compose v5's CLI (ref), each in all
+// and pulling, and the longest a dependent started after its dependency was ready.
+type measures struct {
+	ours, ref, oursPull, refPull []time.Duration
+	worstReady                   time.Duration
+}
+
+// slipway measures one run of run-e2e's engine on the project, as project name.
+func (m *measures) slipway(ctx context.Context, cli *client.Client, f *fixture, name string) error {
+	if err := f.absent(); err != nil {
+		return err
+	}
+	start := time.Now()
+	p, _, err := compose.Load(ctx, compose.Spec{Files: []string{"docker-compose.yml"}, WorkDir: f.dir, ProjectName: name, TestService: "e2e"})
+	if err != nil {
+		return err
+	}
+	r := &compose.Runner{Docker: cli, Infof: func(string, ...any) {}}
+	pulled, err := r.EnsureImages(ctx, p, false)
+	if err != nil {
+		return fmt.Errorf("slipway pull: %w", err)
+	}
+	res, err := r.Run(ctx, p, compose.Options{TestService: "e2e", WaitTimeout: time.Minute})
+	if err != nil || res.ExitCode != 0 {
+		return fmt.Errorf("slipway run: exit %d, %v", res.ExitCode, err)
+	}
+	m.ours = append(m.ours, time.Since(start))
+	m.oursPull = append(m.oursPull, pulled.PullTook)
+	for _, rd := range res.Ready {
+		m.worstReady = max(m.worstReady, rd.Latency)
+	}
+	return nil
+}
+
+// compose measures what a workflow runs without run-e2e, with the Compose CLI at compose5: pull,
+// up -d --wait, run --rm --no-deps of the test service, down -v -t 0.
+func (m *measures) compose(f *fixture, compose5, name string) error {
+	if err := f.absent(); err != nil {
+		return err
+	}
+	start := time.Now()
+	if _, err := sh(f.dir, compose5, "-p", name, "pull", "-q"); err != nil {
+		return err
+	}
+	m.refPull = append(m.refPull, time.Since(start))
+	if _, err := sh(f.dir, compose5, "-p", name, "up", "-d", "--wait", "api"); err != nil {
+		return err
+	}
+	if _, err := sh(f.dir, compose5, "-p", name, "run", "--rm", "--no-deps", "e2e"); err != nil {
+		return err
+	}
+	if _, err := sh(f.dir, compose5, "-p", name, "down", "-v", "-t", "0"); err != nil {
+		return err
+	}
+	m.ref = append(m.ref, time.Since(start))
+	return nil
+}
+
+// print reports the medians, the floor and the ratio, readiness, and what the SIGTERM left (after
+// took, left resources).
+func (m *measures) print(rounds int, took time.Duration, left int) {
+	med := func(d []time.Duration) time.Duration { s := slices.Clone(d); slices.Sort(s); return s[len(s)/2] }
+	ms := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+	// The platform's own delays along its longest path: db healthy after 0.5 s, api after 1 s.
+	floor := med(m.oursPull) + 1500*time.Millisecond
+	fmt.Printf("run-e2e: db + migration + api + e2e from two images that are only in a docker-registry on loopback\n")
+	fmt.Printf("(pulled before every run), median of %d interleaved rounds, %d cores\n", rounds, runtime.NumCPU())
+	fmt.Printf("  run-e2e (pull, up, test, down):                              %s, of which pulling %s\n", ms(med(m.ours)), ms(med(m.oursPull)))
+	fmt.Printf("  compose v5 pull, up -d --wait, run --rm, down -v -t 0:       %s, of which pulling %s\n", ms(med(m.ref)), ms(med(m.refPull)))
+	fmt.Printf("  floor (run-e2e's pull + the platform's 1.5 s of readiness):  %s\n", ms(floor))
+	fmt.Printf("  ratio run-e2e/compose: %.2f (goal <= 1.0); pulling: %.2f\n", float64(med(m.ours))/float64(med(m.ref)), float64(med(m.oursPull))/float64(med(m.refPull)))
+	fmt.Printf("  readiness: a dependent starts at most %s after its dependency is ready\n", ms(m.worstReady))
+	fmt.Printf("  SIGTERM to run-e2e mid-test: exited after %s, %d containers, networks and volumes left (goal: within %s, 0 left)\n", ms(took), left, actionkit.CancelWindow)
+}
+
 // sigterm runs the run-e2e binary as a local CLI on the project with a test that never ends, sends it
-// SIGTERM once the test runs (as the runner does 7.5 s into a cancel) and says how soon it exited and
-// what it left.
+// SIGTERM once the test runs (as docker stop does; run-e2e takes it as it takes the runner's SIGINT)
+// and says how soon it exited and what it left. It is killed when the runner would have killed it.
 func sigterm(ctx context.Context, cli *client.Client, dir string) (time.Duration, int, error) {
 	build := exec.Command("make", "-s", "binaries", "BIN="+dir)
 	if out, err := build.CombinedOutput(); err != nil {
@@ -207,7 +252,7 @@ func sigterm(ctx context.Context, cli *client.Client, dir string) (time.Duration
 	go func() { _ = cmd.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(actionkit.CancelSIGTERMAfter + actionkit.CancelSIGKILLAfter):
 		_ = cmd.Process.Kill() // as the runner kills it
 		<-done
 	}

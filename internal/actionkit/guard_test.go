@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/slipway-actions/slipway/internal/actionkit"
 )
 
 // crashProgram builds testdata/crash, an action that fails in the way CRASH_MODE names.
@@ -132,9 +134,9 @@ func TestGuard_PassesSIGTERMToTheChild(t *testing.T) {
 	go func() { done <- cmd.Wait() }()
 	select {
 	case <-done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(actionkit.CancelWindow):
 		_ = cmd.Process.Kill()
-		t.Fatal("the guarded program did not end within 10 s of SIGTERM")
+		t.Fatalf("the guarded program did not end within the cancel window (%s) of SIGTERM", actionkit.CancelWindow)
 	}
 	if code := cmd.ProcessState.ExitCode(); code != 3 {
 		t.Errorf("exit %d after SIGTERM, want 3 (cancelled)", code)

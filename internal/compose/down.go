@@ -23,8 +23,8 @@ const (
 	labelSlipway = "dev.slipway.e2e"
 )
 
-// downTimeout bounds a teardown that the engine does not answer; a cancelled step is killed by the
-// runner about 10 s after its first signal, long before.
+// downTimeout bounds a teardown that the engine does not answer; a cancelled step is over long
+// before (actionkit.CancelWindow).
 const downTimeout = 2 * time.Minute
 
 // Down removes every container, network and volume labelled with the project, whatever state the

@@ -46,24 +46,7 @@ type Spec struct {
 // checks the test service and the subset. Every problem is returned at once as bad input. unsupported
 // lists what Compose itself says it does not honour outside Swarm.
 func Load(ctx context.Context, s Spec) (p *types.Project, unsupported []string, err error) {
-	var errs []error
-	for _, f := range s.Files {
-		if _, err := os.Stat(absIn(s.WorkDir, f)); err != nil {
-			errs = append(errs, fmt.Errorf("compose-file %s: %w", f, err))
-		}
-	}
-	for _, f := range s.EnvFiles {
-		if _, err := os.Stat(absIn(s.WorkDir, f)); err != nil {
-			errs = append(errs, fmt.Errorf("env-file %s: %w", f, err))
-		}
-	}
-	projectDir := ""
-	if s.ProjectDir != "" {
-		projectDir = absIn(s.WorkDir, s.ProjectDir)
-		if st, err := os.Stat(projectDir); err != nil || !st.IsDir() {
-			errs = append(errs, fmt.Errorf("project-directory %s is not a directory", s.ProjectDir))
-		}
-	}
+	projectDir, errs := s.checkPaths()
 	if len(errs) > 0 {
 		return nil, nil, &InputError{errors.Join(errs...)}
 	}
@@ -74,103 +57,20 @@ func Load(ctx context.Context, s Spec) (p *types.Project, unsupported []string, 
 			return nil, nil, &InputError{errors.Join(errs...)}
 		}
 	}
-	load := func(services []string) (*types.Project, error) {
-		unsupported = nil
-		p, err := loader().LoadProject(ctx, api.ProjectLoadOptions{
-			ProjectName: s.ProjectName, ConfigPaths: absAll(s.WorkDir, s.Files), WorkingDir: projectDir,
-			EnvFiles: absAll(s.WorkDir, s.EnvFiles), Profiles: s.Profiles, Services: services,
-			// Remote includes (git, OCI) would fetch and run what a pull request names: refused.
-			Offline:           true,
-			ProjectOptionsFns: []cli.ProjectOptionsFn{cli.WithEnv(s.Env), cli.WithoutEnvironmentResolution},
-			OnUnsupportedAttribute: func(found []api.UnsupportedAttribute) {
-				for _, f := range found {
-					unsupported = append(unsupported, f.String())
-				}
-			},
-		})
-		if err != nil {
-			return nil, &InputError{fmt.Errorf("compose-file %s: %w", strings.Join(s.Files, ", "), err)}
-		}
-		return p, nil
-	}
-	if p, err = load(nil); err != nil {
+	if p, unsupported, err = s.load(ctx, projectDir, nil); err != nil {
 		return nil, nil, err
 	}
-	// Services behind a profile that is not enabled are known too: naming one enables it, as
-	// `docker compose up SERVICE` does.
-	all := p.AllServices()
-	names := slices.Sorted(func(yield func(string) bool) {
-		for n := range all {
-			if !yield(n) {
-				return
-			}
-		}
-	})
-	if _, ok := all[s.TestService]; !ok {
-		errs = append(errs, fmt.Errorf("test-service %q is not a service of the project (services: %s)", s.TestService, strings.Join(names, ", ")))
-	}
-	for _, n := range s.Services {
-		if !slices.Contains(names, n) {
-			errs = append(errs, fmt.Errorf("services: %q is not a service of the project (services: %s)", n, strings.Join(names, ", ")))
-		}
-	}
-	if len(errs) > 0 {
-		return nil, nil, &InputError{errors.Join(errs...)}
-	}
-	// Compose's own selection: the services named (the subset, or every enabled one) and the test
-	// service, with what they depend on and the profiles they need.
-	wanted := append(slices.Clone(s.Services), s.TestService)
-	if len(s.Services) == 0 {
-		wanted = append(p.ServiceNames(), s.TestService)
-	}
-	// Compose enables the profiles of the services named (a dependency in one of them comes along),
-	// not of what they depend on.
-	profiles := slices.Clone(p.Profiles)
-	for _, name := range wanted {
-		profiles = append(profiles, all[name].Profiles...)
-	}
-	enabled := func(name string) bool {
-		_, ok := p.Services[name]
-		return ok || slices.Contains(wanted, name) || slices.ContainsFunc(all[name].Profiles, func(pr string) bool { return slices.Contains(profiles, pr) })
-	}
-	for _, name := range wanted {
-		for dep, d := range all[name].DependsOn {
-			if !enabled(dep) && d.Required {
-				errs = append(errs, fmt.Errorf("service %s depends on %s, which is behind a profile that is not enabled (profiles: %s)",
-					name, dep, strings.Join(all[dep].Profiles, ", ")))
-			}
-		}
-	}
+	wanted, errs := s.selection(p)
 	if len(errs) > 0 {
 		return nil, nil, &InputError{errors.Join(errs...)}
 	}
 	if _, enabled := p.Services[s.TestService]; len(s.Services) > 0 || !enabled {
-		if p, err = load(wanted); err != nil {
+		if p, unsupported, err = s.load(ctx, projectDir, wanted); err != nil {
 			return nil, nil, err
 		}
 	}
 	if !s.HostFiles {
-		for _, name := range p.ServiceNames() {
-			svc := p.Services[name]
-			files := map[string]string{}
-			for _, f := range svc.EnvFiles {
-				files[f.Path] = "env_file"
-			}
-			for _, h := range svc.PreStart {
-				for _, f := range h.EnvFiles {
-					files[f.Path] = "pre_start env_file"
-				}
-			}
-			for _, f := range svc.LabelFiles {
-				files[absIn(p.WorkingDir, f)] = "label_file"
-			}
-			for _, f := range slices.Sorted(maps.Keys(files)) {
-				if _, err := workspace.Resolve(s.WorkDir, f); err != nil {
-					errs = append(errs, fmt.Errorf("service %s: %s %s is outside the workspace: refused (add host-files to allow if this workflow means it)", name, files[f], f))
-				}
-			}
-		}
-		if len(errs) > 0 {
+		if errs = outsideServiceFiles(p, s.WorkDir); len(errs) > 0 {
 			return nil, nil, &InputError{errors.Join(errs...)}
 		}
 	}
@@ -182,6 +82,127 @@ func Load(ctx context.Context, s Spec) (p *types.Project, unsupported []string, 
 		return nil, nil, &InputError{err}
 	}
 	return p, unsupported, nil
+}
+
+// checkPaths checks that the files and the project directory the spec names are there, and returns
+// the project directory made absolute (empty: Compose's default).
+func (s Spec) checkPaths() (projectDir string, errs []error) {
+	for _, f := range s.Files {
+		if _, err := os.Stat(absIn(s.WorkDir, f)); err != nil {
+			errs = append(errs, fmt.Errorf("compose-file %s: %w", f, err))
+		}
+	}
+	for _, f := range s.EnvFiles {
+		if _, err := os.Stat(absIn(s.WorkDir, f)); err != nil {
+			errs = append(errs, fmt.Errorf("env-file %s: %w", f, err))
+		}
+	}
+	if s.ProjectDir != "" {
+		projectDir = absIn(s.WorkDir, s.ProjectDir)
+		if st, err := os.Stat(projectDir); err != nil || !st.IsDir() {
+			errs = append(errs, fmt.Errorf("project-directory %s is not a directory", s.ProjectDir))
+		}
+	}
+	return projectDir, errs
+}
+
+// load is Compose's LoadProject of the spec's files, offline, the environment left unresolved;
+// services, when given, are the ones to select (with what they depend on). unsupported is what
+// Compose says it does not honour outside Swarm.
+func (s Spec) load(ctx context.Context, projectDir string, services []string) (p *types.Project, unsupported []string, err error) {
+	p, err = loader().LoadProject(ctx, api.ProjectLoadOptions{
+		ProjectName: s.ProjectName, ConfigPaths: absAll(s.WorkDir, s.Files), WorkingDir: projectDir,
+		EnvFiles: absAll(s.WorkDir, s.EnvFiles), Profiles: s.Profiles, Services: services,
+		// Remote includes (git, OCI) would fetch and run what a pull request names: refused.
+		Offline:           true,
+		ProjectOptionsFns: []cli.ProjectOptionsFn{cli.WithEnv(s.Env), cli.WithoutEnvironmentResolution},
+		OnUnsupportedAttribute: func(found []api.UnsupportedAttribute) {
+			for _, f := range found {
+				unsupported = append(unsupported, f.String())
+			}
+		},
+	})
+	if err != nil {
+		return nil, nil, &InputError{fmt.Errorf("compose-file %s: %w", strings.Join(s.Files, ", "), err)}
+	}
+	return p, unsupported, nil
+}
+
+// selection is Compose's own selection of what to start: the services named (the subset, or every
+// enabled one) and the test service, with what they depend on and the profiles they need. The names
+// are checked first, then that no required dependency is behind a profile left disabled.
+func (s Spec) selection(p *types.Project) (wanted []string, errs []error) {
+	// Services behind a profile that is not enabled are known too: naming one enables it, as
+	// `docker compose up SERVICE` does.
+	all := p.AllServices()
+	names := slices.Sorted(maps.Keys(all))
+	if _, ok := all[s.TestService]; !ok {
+		errs = append(errs, fmt.Errorf("test-service %q is not a service of the project (services: %s)", s.TestService, strings.Join(names, ", ")))
+	}
+	for _, n := range s.Services {
+		if !slices.Contains(names, n) {
+			errs = append(errs, fmt.Errorf("services: %q is not a service of the project (services: %s)", n, strings.Join(names, ", ")))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	wanted = append(slices.Clone(s.Services), s.TestService)
+	if len(s.Services) == 0 {
+		wanted = append(p.ServiceNames(), s.TestService)
+	}
+	return wanted, disabledDependencies(p, all, wanted)
+}
+
+// disabledDependencies lists the required dependencies of the wanted services that are behind a
+// profile not enabled. Compose enables the profiles of the services named (a dependency in one of
+// them comes along), not of what they depend on.
+func disabledDependencies(p *types.Project, all types.Services, wanted []string) []error {
+	profiles := slices.Clone(p.Profiles)
+	for _, name := range wanted {
+		profiles = append(profiles, all[name].Profiles...)
+	}
+	enabled := func(name string) bool {
+		_, ok := p.Services[name]
+		return ok || slices.Contains(wanted, name) || slices.ContainsFunc(all[name].Profiles, func(pr string) bool { return slices.Contains(profiles, pr) })
+	}
+	var errs []error
+	for _, name := range wanted {
+		for dep, d := range all[name].DependsOn {
+			if !enabled(dep) && d.Required {
+				errs = append(errs, fmt.Errorf("service %s depends on %s, which is behind a profile that is not enabled (profiles: %s)",
+					name, dep, strings.Join(all[dep].Profiles, ", ")))
+			}
+		}
+	}
+	return errs
+}
+
+// outsideServiceFiles lists the files outside the workspace that the loaded services would read on
+// the runner: env_file (of the service and of its pre_start hooks) and label_file.
+func outsideServiceFiles(p *types.Project, workDir string) []error {
+	var errs []error
+	for _, name := range p.ServiceNames() {
+		svc := p.Services[name]
+		files := map[string]string{}
+		for _, f := range svc.EnvFiles {
+			files[f.Path] = "env_file"
+		}
+		for _, h := range svc.PreStart {
+			for _, f := range h.EnvFiles {
+				files[f.Path] = "pre_start env_file"
+			}
+		}
+		for _, f := range svc.LabelFiles {
+			files[absIn(p.WorkingDir, f)] = "label_file"
+		}
+		for _, f := range slices.Sorted(maps.Keys(files)) {
+			if _, err := workspace.Resolve(workDir, f); err != nil {
+				errs = append(errs, fmt.Errorf("service %s: %s %s is outside the workspace: refused (add host-files to allow if this workflow means it)", name, files[f], f))
+			}
+		}
+	}
+	return errs
 }
 
 // loader is a Compose service that only loads projects: offline, it never reaches an engine.

@@ -128,7 +128,7 @@ type session struct {
 // Run brings the project up with Compose's own engine, as `docker compose up -d` does (dependency
 // order, depends_on conditions, wait-timeout for each service's dependencies), runs the test service
 // to its exit and returns its exit code. Everything is removed at the end, whatever happened,
-// including a cancel (SIGTERM).
+// including a cancel.
 func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Result, err error) {
 	start := time.Now()
 	res = &Result{ExitCode: -1}
@@ -372,10 +372,10 @@ func (s *session) containers(ctx context.Context) (map[string]string, error) {
 	return ids, nil
 }
 
-// teardown keeps what is worth keeping and removes everything. A cancelled step is killed by the
-// runner about 10 s after its first signal: then everything is removed first, and the logs kept are
-// what the followers read until then. Otherwise the logs of what failed are read from the engine
-// before the containers go.
+// teardown keeps what is worth keeping and removes everything. After a cancel the step has little
+// time left (actionkit.CancelWindow): then everything is removed first, and the logs kept are what
+// the followers read until then. Otherwise the logs of what failed are read from the engine before
+// the containers go.
 func (s *session) teardown(ctx context.Context, res *Result, err error) error {
 	if !res.Cancelled && (err != nil || res.ExitCode != 0) {
 		culprit := ""
@@ -389,7 +389,7 @@ func (s *session) teardown(ctx context.Context, res *Result, err error) error {
 	// What to keep of a cancelled run is decided before teardown kills the rest.
 	keep := map[string]bool{}
 	if res.Cancelled {
-		s.follow.connected(200 * time.Millisecond)
+		s.follow.connected(connectWait)
 		for name := range s.p.Services {
 			keep[name] = name == s.o.TestService || failed(s.t, name)
 		}
@@ -397,8 +397,8 @@ func (s *session) teardown(ctx context.Context, res *Result, err error) error {
 	s.g.stop() // nothing more is created or started
 	_ = Down(ctx, s.r.Docker, s.p.Name)
 	// A create the engine was still working on lands after that first sweep: sweep again once it has
-	// (a few list calls when nothing is left). After a cancel that wait is short, since the runner
-	// kills the step soon.
+	// (a few list calls when nothing is left). After a cancel that wait is short, since the step
+	// ends soon.
 	wait := downTimeout
 	if res.Cancelled {
 		wait = cancelGrace
@@ -409,12 +409,12 @@ func (s *session) teardown(ctx context.Context, res *Result, err error) error {
 		err = errors.Join(err, fmt.Errorf("teardown: %w", derr))
 	}
 	if res.Cancelled {
-		// A create still in flight removes what it made when it lands; give it the time that remains
-		// before the runner's kill, since the process exits when Run returns.
+		// A create still in flight removes what it made when it lands; give it the time the cancel
+		// window leaves, since the process exits when Run returns.
 		waitGroup(&s.g.inflight, lateGrace)
 	}
 	s.follow.stop()
-	waitGroup(&s.follow.wg, time.Second)
+	waitGroup(&s.follow.wg, followersWait)
 	if res.Cancelled {
 		s.r.keepLogs(s.p, s.o, res, func(svc string) (string, bool) {
 			if !keep[svc] {
@@ -539,14 +539,22 @@ func staticPrefix(glob string) string {
 	return path.Dir(glob[:i] + "x")
 }
 
-// cancelGrace is how long teardown waits, after a cancel, for creates the engine is still working
-// on before it sweeps again: the runner kills a cancelled step about 10 s after its first signal.
-const cancelGrace = 3 * time.Second
-
-// lateGrace is how long a cancelled run waits, after its last sweep, for creates still in flight to
-// land and remove themselves: with cancelGrace and two sweeps, inside the 7.5 s before the runner's
-// SIGTERM. A create the engine takes longer than that over is left, labelled with the project.
-const lateGrace = 3 * time.Second
+// The waits of a cancelled Run's teardown. Together they leave, of an action's cancel window
+// (actionkit.CancelWindow), time for the two sweeps and run-e2e's report:
+// TestTeardown_CancelWaitsFitTheCancelWindow checks it.
+const (
+	// connectWait is how long teardown waits for the followers' logs requests to be answered.
+	connectWait = 200 * time.Millisecond
+	// cancelGrace is how long teardown waits for creates the engine is still working on before it
+	// sweeps again.
+	cancelGrace = 2 * time.Second
+	// lateGrace is how long teardown waits, after its last sweep, for creates still in flight to land
+	// and remove themselves. A create the engine takes longer than that over is left, labelled with
+	// the project.
+	lateGrace = 2500 * time.Millisecond
+	// followersWait is how long teardown waits for the followers to read the last of the logs.
+	followersWait = time.Second
+)
 
 // logsTimeout bounds the collection of logs after a failure.
 const logsTimeout = 30 * time.Second

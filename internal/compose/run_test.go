@@ -16,6 +16,7 @@ import (
 	"github.com/docker/docker/client"
 	mobyclient "github.com/moby/moby/client"
 
+	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/compose/composetest"
 	"github.com/slipway-actions/slipway/internal/dockertest"
 	"github.com/slipway-actions/slipway/internal/images"
@@ -125,8 +126,8 @@ func TestRun_FailedMigrationStopsThePlatform(t *testing.T) {
 	}
 }
 
-// A cancel (GitHub sends SIGTERM when a run is cancelled) mid-run still removes everything, and
-// keeps what the test service printed until then.
+// A cancel (the runner's first signal cancels the run's context) mid-run still removes everything,
+// and keeps what the test service printed until then.
 func TestRun_CancelMidRunLeavesNothing(t *testing.T) {
 	t.Parallel()
 	r, s := project(t, `[e2e, -url, "http://api:8080/health", -reports, /reports]`, `[sleep]`)
@@ -195,7 +196,7 @@ func (s *slowCreate) ContainerStart(ctx context.Context, id string, o mobyclient
 
 // A container whose create lands after the cancel is removed and never started, whether it lands
 // while teardown waits for it or after teardown's last sweep, and before Run returns (the process
-// exits then); the teardown does not wait longer than the runner's window allows.
+// exits then); the teardown does not wait longer than an action's cancel window allows.
 func TestRun_CreateLandingAfterACancelIsRemovedNotStarted(t *testing.T) {
 	t.Parallel()
 	for _, delay := range []time.Duration{500 * time.Millisecond, cancelGrace + 2*time.Second} {
@@ -221,8 +222,8 @@ func TestRun_CreateLandingAfterACancelIsRemovedNotStarted(t *testing.T) {
 			if err == nil || !res.Cancelled {
 				t.Errorf("err = %v, cancelled %v", err, res.Cancelled)
 			}
-			if took > cancelGrace+lateGrace+2*time.Second {
-				t.Errorf("the cancelled run took %s: the runner sends SIGTERM 7.5 s after its first signal", took)
+			if took > actionkit.CancelWindow {
+				t.Errorf("the cancelled run took %s, more than an action's cancel window (%s)", took, actionkit.CancelWindow)
 			}
 			// Run returns once the late create has landed and removed itself: the process exits then.
 			select {
@@ -385,5 +386,14 @@ func TestRun_LinksInTheOutputDirectoriesAreNotFollowed(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(outside); string(b) != "untouched" {
 		t.Errorf("the file outside the workspace now holds %q", b)
+	}
+}
+
+// The waits of a cancelled Run's teardown fit an action's cancel window, with a second left for the
+// two sweeps and run-e2e's own report.
+func TestTeardown_CancelWaitsFitTheCancelWindow(t *testing.T) {
+	t.Parallel()
+	if waits := connectWait + cancelGrace + lateGrace + followersWait; waits+time.Second > actionkit.CancelWindow {
+		t.Errorf("a cancelled teardown may wait %s: with a second for the sweeps and the report, more than the cancel window (%s)", waits, actionkit.CancelWindow)
 	}
 }

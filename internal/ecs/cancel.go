@@ -8,9 +8,10 @@ import (
 )
 
 // DefaultCancelGrace is how long a cancelled Deploy or RollBack may still work, counted from the
-// cancel: to roll back, to stop its migration, to deregister what it registered. The caller's own
-// reporting (outputs, a summary, a GitHub Deployment's status) comes after it, and the Actions
-// runner kills a cancelled step 10 s after its first signal.
+// cancel, when the caller sets no Waiting.CancelGrace: to roll back, to stop its migration, to
+// deregister what it registered. The caller's own reporting (outputs, a summary, a GitHub
+// Deployment's status) comes after it; an action gives the part of its cancel window
+// (actionkit.CancelWindow) that its reporting leaves, and this default fits inside that window.
 const DefaultCancelGrace = 5 * time.Second
 
 // diagnosticsTime is the least time that must be left to read why tasks stopped: after a cancel,

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/ecs"
 	"github.com/slipway-actions/slipway/internal/ecs/ecstest"
 )
@@ -112,5 +113,13 @@ func TestDeploy_CancelledMigrationEndsWithinOneGraceFromTheCancel(t *testing.T) 
 	}
 	if m := rep.Migration; m == nil || !strings.Contains(m.Stopped, "still") {
 		t.Errorf("migration = %+v, want it stopped and not yet STOPPED", m)
+	}
+}
+
+// A caller that sets no grace still ends within an action's cancel window, with time for its report.
+func TestDefaultCancelGrace_FitsTheCancelWindow(t *testing.T) {
+	t.Parallel()
+	if ecs.DefaultCancelGrace >= actionkit.CancelWindow {
+		t.Errorf("DefaultCancelGrace %s leaves nothing of the cancel window (%s) for the report", ecs.DefaultCancelGrace, actionkit.CancelWindow)
 	}
 }

@@ -64,18 +64,18 @@ func (w Waiting) check() []error {
 
 // Options is one deploy.
 type Options struct {
-	Cluster        string
-	Services       []Service
-	Images         map[string]string            // container → image
-	Env            map[string]map[string]string // container → name → value
-	Secrets        map[string]map[string]string // container → name → ARN of a Secrets Manager secret or SSM parameter
-	ShowValues     bool                         // diffs print environment values
-	Migration      *Migration
-	Rollback       bool
-	KeepRevisions  int
-	DryRun         bool
-	Version        *semver.Version // the release deployed, recorded as each new revision's VersionTag; nil records none and compares nothing
-	AllowDowngrade bool            // deploy even where a service runs a newer release
+	Cluster           string
+	Services          []Service
+	Images            map[string]string            // container → image
+	Env               map[string]map[string]string // container → name → value
+	Secrets           map[string]map[string]string // container → name → ARN of a Secrets Manager secret or SSM parameter
+	ShowValues        bool                         // diffs print environment values
+	Migration         *Migration
+	RollBackOnFailure bool // after a failed deploy, put every updated service back on its previous task definition
+	KeepRevisions     int
+	DryRun            bool
+	Version           *semver.Version // the release deployed, recorded as each new revision's VersionTag; nil records none and compares nothing
+	AllowDowngrade    bool            // deploy even where a service runs a newer release
 	Waiting
 }
 
@@ -116,10 +116,10 @@ type ServiceResult struct {
 
 // Report is what a deploy or a rollback did.
 type Report struct {
-	Rollback  bool // a rollback run, not a deploy
-	Services  []*ServiceResult
-	Migration *MigrationResult
-	Pruned    []string
+	IsRollback bool // a rollback run (RollBack), not a deploy
+	Services   []*ServiceResult
+	Migration  *MigrationResult
+	Pruned     []string
 
 	described map[string]types.Service
 }
@@ -323,9 +323,9 @@ func setOf(names []string) map[string]bool {
 
 // Deploy registers the rendered task definitions, runs the migration, updates every service and,
 // with Wait, follows each deployment until it is known to have completed or failed. When one fails
-// and Rollback is set, every service that was updated goes back to its previous task definition:
-// the rollback starts first, on its own context, even when the run was cancelled; why the failed
-// tasks stopped is read after it, while time remains.
+// and RollBackOnFailure is set, every service that was updated goes back to its previous task
+// definition: the rollback starts first, on its own context, even when the run was cancelled; why
+// the failed tasks stopped is read after it, while time remains.
 func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 	if o.DryRun {
 		for _, r := range rep.Services {
@@ -375,8 +375,8 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 		}
 	}
 	switch {
-	case rep.Failed() && o.Rollback:
-		d.rollback(o, updated, ws)
+	case rep.Failed() && o.RollBackOnFailure:
+		d.rollBackFailedDeploy(o, updated, ws)
 	case rep.Failed():
 		d.diagnose(ctx, o.Cluster, ws)
 	case o.Wait && o.KeepRevisions > 0:

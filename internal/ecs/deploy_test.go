@@ -71,7 +71,7 @@ func (s *setup) write(name, content string) string {
 }
 
 func (s *setup) options(services ...string) ecs.Options {
-	o := ecs.Options{Cluster: "main", Images: map[string]string{"api": "acme/api:2.0.0"}, Rollback: true,
+	o := ecs.Options{Cluster: "main", Images: map[string]string{"api": "acme/api:2.0.0"}, RollBackOnFailure: true,
 		Waiting: ecs.Waiting{Wait: true, Timeout: 10 * time.Second, PollInterval: time.Millisecond}}
 	if len(services) == 0 {
 		services = []string{"api"}
@@ -150,7 +150,7 @@ func TestDeploy_FailsWhenFailedTasksPassTheThreshold(t *testing.T) {
 	s := newSetup(t)
 	s.fake.Script("api", ecstest.Scenario{Kind: ecstest.CrashLoop, Ticks: 1000})
 	o := s.options()
-	o.Rollback = false
+	o.RollBackOnFailure = false
 	rep, err := s.deploy(t, o)
 	if r := rep.Services[0]; err == nil || r.Status != ecs.StatusFailed || r.Reason != "3 tasks failed to start (threshold 3)" {
 		t.Fatalf("err = %v, result = %+v", err, r)
@@ -192,7 +192,7 @@ func TestDeploy_VanishedDeploymentFails(t *testing.T) {
 	s := newSetup(t)
 	s.fake.Script("api", ecstest.Scenario{Kind: ecstest.Vanish, Ticks: 1})
 	o := s.options()
-	o.Rollback = false
+	o.RollBackOnFailure = false
 	rep, err := s.deploy(t, o)
 	if r := rep.Services[0]; err == nil || !strings.Contains(r.Reason, "is gone from the service") {
 		t.Fatalf("err = %v, result = %+v", err, r)

@@ -41,7 +41,7 @@ func TestDeploy_AgainstMotoFailsAtTheTimeout(t *testing.T) {
 	s.dep.ECS = client
 	o := s.options()
 	o.Services[0].File = s.write("moto-api.json", apiTD)
-	o.Timeout, o.PollInterval, o.Rollback = 2*time.Second, 100*time.Millisecond, false
+	o.Timeout, o.PollInterval, o.RollBackOnFailure = 2*time.Second, 100*time.Millisecond, false
 	o.Version = version(t, "1.2.0") // moto, too, takes the slipway:version tag and answers it with include TAGS
 	rep, err := s.deploy(t, o)
 	r := rep.Services[0]

@@ -12,12 +12,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
-// rollback puts every updated service back on its previous task definition after a failed deploy.
+// rollBackFailedDeploy puts every updated service back on its previous task definition after a failed deploy.
 // It starts first, on its own context: not cancelled with the run, bounded by the timeout, and by
-// the run's cancel window once it is cancelled (GitHub sends SIGINT, then SIGTERM, on cancel). Then it
-// reads why the failed deployments' tasks stopped, while time remains, and follows the rollbacks
-// with the same judgement as a deploy. A superseded service is left alone: another deploy owns it.
-func (d *Deployer) rollback(o Options, updated []*ServiceResult, failed []*watch) {
+// the run's cancel window once it is cancelled. Then it reads why the failed deployments' tasks
+// stopped, while time remains, and follows the rollbacks with the same judgement as a deploy. A superseded service is left alone: another deploy owns it.
+func (d *Deployer) rollBackFailedDeploy(o Options, updated []*ServiceResult, failed []*watch) {
 	ctx, cancel := o.window.detached(o.Timeout+rollbackSlack, 0)
 	defer cancel()
 	issued := time.Now()
@@ -120,7 +119,7 @@ type RollbackOptions struct {
 // which revision runs now. Every target is checked before anything moves; then the rollbacks start
 // together and are followed with the same judgement as a deploy (and the same cancel grace).
 func (d *Deployer) RollBack(ctx context.Context, o RollbackOptions) (*Report, error) {
-	rep := &Report{Rollback: true}
+	rep := &Report{IsRollback: true}
 	errs := o.Waiting.check()
 	var services []Service
 	for _, t := range o.Targets {

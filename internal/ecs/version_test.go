@@ -230,7 +230,7 @@ func TestDeploy_TwoReleasesFinishingOutOfOrder(t *testing.T) {
 	}
 
 	older.AllowDowngrade = true
-	older.Rollback = true
+	older.RollBackOnFailure = true
 	s.fake.Script("api", ecstest.Scenario{Kind: ecstest.CrashLoop, Ticks: 2})
 	rep, err = s.deploy(t, older)
 	if r := rep.Services[0]; err == nil || isInputError(err) || r.Status != ecs.StatusRolledBack || s.fake.ServiceTaskDefinition("api") != runs {

@@ -207,122 +207,39 @@ var (
 // latest=auto adds latest only when the run's tag is the highest semver release of releases (all the
 // repository's tags). releases nil means unknown: then latest follows metadata-action and Notes says
 // so. An error names every rule that produced an invalid tag, or says that no rule produced one.
+// The rules are only read.
 func ComputeTags(rules []Rule, fl Flavor, ref GitRef, releases []string) (Tags, error) {
 	var cands []candidate
 	var errs []error
 	latestEligible := false
-	add := func(r Rule, i int, raw string) {
-		tag := fl.Prefix + r.Attrs["prefix"] + raw + r.Attrs["suffix"] + fl.Suffix
-		if r.Type != "raw" {
-			tag = invalidTagChars.ReplaceAllString(tag, "-")
-		}
-		if !validTag.MatchString(tag) {
-			errs = append(errs, fmt.Errorf("%q gives %q, which is not a valid Docker tag", r.Line, tag))
-			return
-		}
-		prio := rulePriority[r.Type]
-		if p, ok := r.Attrs["priority"]; ok {
-			prio, _ = strconv.Atoi(p)
-		}
-		cands = append(cands, candidate{tag: tag, priority: prio, order: i})
-	}
-	branch, onBranch := ref.branch()
-	gitTag, onTag := ref.tag()
 	for i, r := range rules {
 		if !enabled(r, ref) {
 			continue
 		}
-		switch r.Type {
-		case "schedule":
-			if ref.Event == "schedule" {
-				add(r, i, cmp.Or(r.Attrs["pattern"], "nightly"))
-			}
-		case "ref":
-			switch r.Attrs["event"] {
-			case "branch":
-				if onBranch {
-					add(r, i, branch)
-				}
-			case "tag":
-				if onTag {
-					add(r, i, gitTag)
-					latestEligible = true
-				}
-			case "pr":
-				if n, ok := ref.pr(); ok {
-					r.Attrs["prefix"] = cmp.Or(r.Attrs["prefix"], "pr-")
-					add(r, i, n)
-				}
-			}
-		case "edge":
-			if onBranch && branch == cmp.Or(r.Attrs["branch"], ref.DefaultBranch) {
-				add(r, i, "edge")
-			}
-		case "raw":
-			add(r, i, expand(r.Attrs["value"], ref))
-		case "sha":
-			if ref.SHA == "" {
-				continue
-			}
-			if _, ok := r.Attrs["prefix"]; !ok {
-				r.Attrs["prefix"] = "sha-"
-			}
-			sha := ref.SHA
-			if r.Attrs["format"] != "long" && len(sha) > 7 {
-				sha = sha[:7]
-			}
-			add(r, i, sha)
-		case "semver":
-			raw := r.Attrs["value"]
-			if raw == "" && onTag {
-				raw = gitTag
-			}
-			v, err := parseSemver(raw)
-			if err != nil {
-				continue // not a semver tag: the rule gives nothing, as in metadata-action
-			}
-			pattern := r.Attrs["pattern"]
-			if v.Prerelease() != "" && pattern != "{{raw}}" {
-				pattern = "{{version}}" // pre-releases get no major/minor tags
-			} else if v.Prerelease() == "" {
-				latestEligible = true
-			}
-			add(r, i, semverPattern(pattern, v, raw))
+		v, ok := ruleValue(r, ref)
+		if !ok {
+			continue
 		}
+		latestEligible = latestEligible || v.release
+		c, err := fl.candidate(r, i, v)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		cands = append(cands, c)
 	}
-	slices.SortStableFunc(cands, func(a, b candidate) int {
-		if a.priority != b.priority {
-			return b.priority - a.priority
-		}
-		return a.order - b.order
-	})
-	var out Tags
-	seen := map[string]bool{}
-	for _, c := range cands {
-		if !seen[c.tag] {
-			seen[c.tag] = true
-			out.Tags = append(out.Tags, c.tag)
-		}
-	}
+	out := Tags{Tags: ranked(cands)}
 	switch fl.Latest {
 	case "true":
 		out.Latest = true
 	case "auto", "":
 		if latestEligible {
+			gitTag, _ := ref.tag()
 			out.Latest, out.Notes = highestRelease(gitTag, releases)
 		}
 	}
-	if out.Latest {
-		latest := "latest"
-		if fl.PrefixOnLatest {
-			latest = fl.Prefix + latest
-		}
-		if fl.SuffixOnLatest {
-			latest += fl.Suffix
-		}
-		if !seen[latest] {
-			out.Tags = append(out.Tags, latest)
-		}
+	if latest := fl.latestTag(); out.Latest && !slices.Contains(out.Tags, latest) {
+		out.Tags = append(out.Tags, latest)
 	}
 	if len(errs) > 0 {
 		return out, errors.Join(errs...)
@@ -332,6 +249,114 @@ func ComputeTags(rules []Rule, fl Flavor, ref GitRef, releases []string) (Tags, 
 	}
 	out.Version = out.Tags[0]
 	return out, nil
+}
+
+// ruleTag is what one rule gives for the run, before the flavor: its value, with the prefix the
+// rule takes (its own, or metadata-action's default for its type).
+type ruleTag struct {
+	prefix, value string
+	release       bool // the run's tag is a release: latest=auto may add latest
+}
+
+// ruleValue is what rule r gives for ref; ok is false when it gives nothing for this run.
+func ruleValue(r Rule, ref GitRef) (v ruleTag, ok bool) {
+	branch, onBranch := ref.branch()
+	gitTag, onTag := ref.tag()
+	v.prefix = r.Attrs["prefix"]
+	switch r.Type {
+	case "schedule":
+		v.value, ok = cmp.Or(r.Attrs["pattern"], "nightly"), ref.Event == "schedule"
+	case "ref":
+		switch r.Attrs["event"] {
+		case "branch":
+			v.value, ok = branch, onBranch
+		case "tag":
+			v.value, ok, v.release = gitTag, onTag, onTag
+		case "pr":
+			v.prefix = cmp.Or(v.prefix, "pr-")
+			v.value, ok = ref.pr()
+		}
+	case "edge":
+		v.value, ok = "edge", onBranch && branch == cmp.Or(r.Attrs["branch"], ref.DefaultBranch)
+	case "raw":
+		v.value, ok = expand(r.Attrs["value"], ref), true
+	case "sha":
+		if _, named := r.Attrs["prefix"]; !named {
+			v.prefix = "sha-"
+		}
+		v.value, ok = ref.SHA, ref.SHA != ""
+		if r.Attrs["format"] != "long" && len(v.value) > 7 {
+			v.value = v.value[:7]
+		}
+	case "semver":
+		return semverValue(r, v.prefix, gitTag, onTag)
+	}
+	return v, ok
+}
+
+// semverValue is what a type=semver rule gives: nothing unless its value (or else the run's tag) is
+// a semver version; a pre-release gets no major/minor tags, and a release makes latest possible.
+func semverValue(r Rule, prefix, gitTag string, onTag bool) (ruleTag, bool) {
+	raw := r.Attrs["value"]
+	if raw == "" && onTag {
+		raw = gitTag
+	}
+	v, err := parseSemver(raw)
+	if err != nil {
+		return ruleTag{}, false // not a semver tag: the rule gives nothing, as in metadata-action
+	}
+	pattern := r.Attrs["pattern"]
+	if v.Prerelease() != "" && pattern != "{{raw}}" {
+		pattern = "{{version}}" // pre-releases get no major/minor tags
+	}
+	return ruleTag{prefix: prefix, value: semverPattern(pattern, v, raw), release: v.Prerelease() == ""}, true
+}
+
+// candidate is the tag rule r (the i-th) gives with value v under the flavor, with its priority; an
+// error when that is not a valid Docker tag.
+func (fl Flavor) candidate(r Rule, i int, v ruleTag) (candidate, error) {
+	tag := fl.Prefix + v.prefix + v.value + r.Attrs["suffix"] + fl.Suffix
+	if r.Type != "raw" {
+		tag = invalidTagChars.ReplaceAllString(tag, "-")
+	}
+	if !validTag.MatchString(tag) {
+		return candidate{}, fmt.Errorf("%q gives %q, which is not a valid Docker tag", r.Line, tag)
+	}
+	prio := rulePriority[r.Type]
+	if p, ok := r.Attrs["priority"]; ok {
+		prio, _ = strconv.Atoi(p)
+	}
+	return candidate{tag: tag, priority: prio, order: i}, nil
+}
+
+// ranked is the tags of cands, the highest priority first (rule order among equals), each once.
+func ranked(cands []candidate) []string {
+	cands = slices.Clone(cands)
+	slices.SortStableFunc(cands, func(a, b candidate) int {
+		if a.priority != b.priority {
+			return b.priority - a.priority
+		}
+		return a.order - b.order
+	})
+	var tags []string
+	for _, c := range cands {
+		if !slices.Contains(tags, c.tag) {
+			tags = append(tags, c.tag)
+		}
+	}
+	return tags
+}
+
+// latestTag is the latest tag under the flavor: its prefix and suffix when they are onlatest.
+func (fl Flavor) latestTag() string {
+	latest := "latest"
+	if fl.PrefixOnLatest {
+		latest = fl.Prefix + latest
+	}
+	if fl.SuffixOnLatest {
+		latest += fl.Suffix
+	}
+	return latest
 }
 
 // highestRelease decides latest=auto: the run's tag must be a release (no pre-release part) at

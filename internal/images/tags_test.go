@@ -1,6 +1,7 @@
 package images
 
 import (
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
@@ -172,4 +173,28 @@ func FuzzParseRules(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The rules are the caller's: computing the tags fills in no default (pr-, sha-) in them, so the same
+// rules give the same tags for any run and can be shared.
+func TestComputeTags_LeavesTheRulesAsGiven(t *testing.T) {
+	t.Parallel()
+	rules, err := ParseRules(readmeRules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := make([]map[string]string, len(rules))
+	for i, r := range rules {
+		before[i] = maps.Clone(r.Attrs)
+	}
+	for _, ref := range []GitRef{{Event: "pull_request", Ref: "refs/pull/2/merge", SHA: sha}, {Event: "push", Ref: "refs/tags/v1.2.3", SHA: sha}} {
+		if _, err := ComputeTags(rules, Flavor{Latest: "auto"}, ref, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, r := range rules {
+		if !maps.Equal(r.Attrs, before[i]) {
+			t.Errorf("%q: attributes %v after ComputeTags, were %v", r.Line, r.Attrs, before[i])
+		}
+	}
 }

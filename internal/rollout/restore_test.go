@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
 )
 
@@ -203,5 +204,13 @@ func TestRun_CancelDuringTheRestoreEndsItAfterTheGrace(t *testing.T) {
 	}
 	if !errors.As(err, new(*GateError)) || !strings.Contains(err.Error(), "the 500ms allowed after the cancel passed") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// A caller that sets no grace still ends within an action's cancel window, with time for its report.
+func TestDefaultCancelGrace_FitsTheCancelWindow(t *testing.T) {
+	t.Parallel()
+	if DefaultCancelGrace >= actionkit.CancelWindow {
+		t.Errorf("DefaultCancelGrace %s leaves nothing of the cancel window (%s) for the report", DefaultCancelGrace, actionkit.CancelWindow)
 	}
 }

@@ -28,7 +28,9 @@ type Config struct {
 }
 
 // DefaultCancelGrace is how long a cancelled run may still work to restore the state before it,
-// counted from the cancel (the Actions runner kills a cancelled step 10 s after its first signal).
+// counted from the cancel, when the caller sets no CancelGrace. An action gives the part of its
+// cancel window (actionkit.CancelWindow) that its own reporting leaves; this default fits inside
+// that window.
 const DefaultCancelGrace = 6 * time.Second
 
 // restoreTime bounds a restore that no cancel hurries.

@@ -2,8 +2,10 @@ package runnertest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -74,6 +76,19 @@ func (j *Job) toContainer(v string) string {
 // container is removed before Uses returns.
 func (j *Job) Uses(s Step) *Result {
 	j.t.Helper()
+	a := j.readAction(s)
+	files := j.newFileCommands()
+	j.writeEvent()
+	res := j.runContainer(s, a.Runs.Entrypoint, a.Runs.Args, j.environment(s, a, files))
+	j.finish(res, files)
+	return res
+}
+
+// readAction reads the step's action.yml, and fails the test on what runnertest cannot run as the
+// runner would: not a container action on a docker:// image, no entrypoint, runs.env or an
+// expression in runs.args, or a with: that names no input.
+func (j *Job) readAction(s Step) actionYML {
+	j.t.Helper()
 	data, err := os.ReadFile(filepath.Join(s.Action, "action.yml"))
 	if err != nil {
 		j.t.Fatal(err)
@@ -96,9 +111,13 @@ func (j *Job) Uses(s Step) *Result {
 			j.t.Fatalf("%s has no input %q", s.Action, k) // the runner only warns; a test means a real input
 		}
 	}
+	return a
+}
 
-	files := j.newFileCommands()
-	j.writeEvent()
+// environment is the container's environment, sorted, as the runner sets it: every declared input,
+// the job's and the step's env, HOME, the job's context and file commands, the Actions runtime, with
+// host paths translated to the container's.
+func (j *Job) environment(s Step, a actionYML, files map[string]string) []string {
 	env := map[string]string{}
 	// ActionRunner fills every declared input: with: or its default (empty without one).
 	for name, in := range a.Inputs {
@@ -109,15 +128,11 @@ func (j *Job) Uses(s Step) *Result {
 		env["INPUT_"+strings.ToUpper(strings.ReplaceAll(name, " ", "_"))] = v
 	}
 	for _, m := range []map[string]string{j.Env, s.Env} {
-		for k, v := range m {
-			env[k] = v
-		}
+		maps.Copy(env, m)
 	}
 	env["HOME"] = j.homeDir()
 	for _, m := range []map[string]string{j.Context, files} {
-		for k, v := range m {
-			env[k] = v
-		}
+		maps.Copy(env, m)
 	}
 	env["ACTIONS_RUNTIME_URL"] = "https://pipelines.actions.githubusercontent.com/fake/"
 	env["ACTIONS_RUNTIME_TOKEN"] = "fake-runtime-token"
@@ -130,20 +145,23 @@ func (j *Job) Uses(s Step) *Result {
 		list = append(list, "CI=true")
 	}
 	sort.Strings(list)
+	return list
+}
+
+// runContainer runs the step's image with the runner's mounts and working directory, waits for it
+// (at most the step's timeout) and returns its exit code and log; the container is removed.
+func (j *Job) runContainer(s Step, entrypoint string, args, env []string) *Result {
+	j.t.Helper()
 	var binds []string
 	for _, m := range j.mounts() {
 		binds = append(binds, m.host+":"+m.container)
 	}
-
-	timeout := s.Timeout
-	if timeout == 0 {
-		timeout = 10 * time.Minute
-	}
+	timeout := cmp.Or(s.Timeout, 10*time.Minute)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	name := dockertest.UniqueName(j.t, "slipway-runner")
 	created, err := j.cli.ContainerCreate(ctx, &container.Config{
-		Image: s.Image, Entrypoint: []string{a.Runs.Entrypoint}, Cmd: a.Runs.Args, WorkingDir: "/github/workspace", Env: list,
+		Image: s.Image, Entrypoint: []string{entrypoint}, Cmd: args, WorkingDir: "/github/workspace", Env: env,
 		Labels: map[string]string{dockertest.Label: "1", "dev.slipway.runnertest.action": filepath.Base(s.Action)},
 	}, &container.HostConfig{Binds: binds, NetworkMode: container.NetworkMode(s.Network)}, nil, nil, name)
 	if err != nil {
@@ -166,7 +184,14 @@ func (j *Job) Uses(s Step) *Result {
 	case err := <-errC:
 		j.t.Fatalf("wait for %s: %v (timeout %s)", s.Action, err, timeout)
 	}
-	logs, err := j.cli.ContainerLogs(context.Background(), created.ID, container.LogsOptions{ShowStdout: true, ShowStderr: true})
+	res.Log = j.containerLog(s, created.ID)
+	return res
+}
+
+// containerLog is what the container printed, stdout and stderr together.
+func (j *Job) containerLog(s Step, id string) string {
+	j.t.Helper()
+	logs, err := j.cli.ContainerLogs(context.Background(), id, container.LogsOptions{ShowStdout: true, ShowStderr: true})
 	if err != nil {
 		j.t.Fatalf("logs of %s: %v", s.Action, err)
 	}
@@ -175,9 +200,7 @@ func (j *Job) Uses(s Step) *Result {
 	if _, err := stdcopy.StdCopy(&out, &out, logs); err != nil {
 		j.t.Fatalf("logs of %s: %v", s.Action, err)
 	}
-	res.Log = out.String()
-	j.finish(res, files)
-	return res
+	return out.String()
 }
 
 // String describes a result for a test's failure message.

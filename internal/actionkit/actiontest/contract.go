@@ -33,97 +33,114 @@ func CheckAction(t *testing.T, spec ActionSpec) {
 	if err != nil {
 		t.Fatalf("action.yml: %v", err)
 	}
+	for _, c := range []struct {
+		name  string
+		check func(*testing.T, ActionSpec, *actionkit.Metadata)
+	}{
+		{"runs the slipway image as its subcommand", checkImage},
+		{"reads exactly the declared inputs", checkInputContract},
+		{"help lists every input and exits 0", checkHelp},
+		{"bad input exits 2 naming every problem", checkBadInput},
+		{"local CLI flags mirror inputs", checkLocalFlags},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.check(t, spec, meta)
+		})
+	}
+}
 
-	t.Run("runs the slipway image as its subcommand", func(t *testing.T) {
-		t.Parallel()
-		if meta.Runs.Using != "docker" || !strings.HasPrefix(meta.Runs.Image, "docker://ghcr.io/slipway-actions/slipway") {
-			t.Errorf("runs = %+v, want using docker on the slipway image", meta.Runs)
-		}
-		if meta.Runs.Entrypoint != "/usr/local/bin/slipway" || !slices.Equal(meta.Runs.Args, []string{spec.Name}) {
-			t.Errorf("entrypoint %q args %q, want /usr/local/bin/slipway [%s]", meta.Runs.Entrypoint, meta.Runs.Args, spec.Name)
-		}
-	})
+// checkImage: the action runs the slipway image's one program, with its name as the subcommand.
+func checkImage(t *testing.T, spec ActionSpec, meta *actionkit.Metadata) {
+	if meta.Runs.Using != "docker" || !strings.HasPrefix(meta.Runs.Image, "docker://ghcr.io/slipway-actions/slipway") {
+		t.Errorf("runs = %+v, want using docker on the slipway image", meta.Runs)
+	}
+	if meta.Runs.Entrypoint != "/usr/local/bin/slipway" || !slices.Equal(meta.Runs.Args, []string{spec.Name}) {
+		t.Errorf("entrypoint %q args %q, want /usr/local/bin/slipway [%s]", meta.Runs.Entrypoint, meta.Runs.Args, spec.Name)
+	}
+}
 
-	t.Run("reads exactly the declared inputs", func(t *testing.T) {
-		t.Parallel()
-		r := NewRunner(t)
-		k := actionkit.New(spec.Name, spec.YAML, actionkit.WithGetenv(r.Getenv), actionkit.WithStdout(&strings.Builder{}), actionkit.WithArgs(nil))
-		_ = spec.Parse(k)
-		if err := actionkit.CheckInputContract(k); err != nil {
-			t.Errorf("input contract:\n%v", err)
-		}
-	})
+// checkInputContract: parsing the config reads exactly the inputs action.yml declares.
+func checkInputContract(t *testing.T, spec ActionSpec, _ *actionkit.Metadata) {
+	r := NewRunner(t)
+	k := actionkit.New(spec.Name, spec.YAML, actionkit.WithGetenv(r.Getenv), actionkit.WithStdout(&strings.Builder{}), actionkit.WithArgs(nil))
+	_ = spec.Parse(k)
+	if err := actionkit.CheckInputContract(k); err != nil {
+		t.Errorf("input contract:\n%v", err)
+	}
+}
 
-	t.Run("help lists every input and exits 0", func(t *testing.T) {
-		t.Parallel()
-		res := NewRunner(t).Run(t, context.Background(), spec.Main, "--help")
-		if res.Code != actionkit.ExitOK {
-			t.Errorf("--help exit code = %d, want 0", res.Code)
+// checkHelp: --help lists every input and exits 0.
+func checkHelp(t *testing.T, spec ActionSpec, meta *actionkit.Metadata) {
+	res := NewRunner(t).Run(t, context.Background(), spec.Main, "--help")
+	if res.Code != actionkit.ExitOK {
+		t.Errorf("--help exit code = %d, want 0", res.Code)
+	}
+	for _, name := range meta.InputNames() {
+		if !strings.Contains(res.Stdout, "--"+name) {
+			t.Errorf("--help does not mention --%s", name)
 		}
-		for _, name := range meta.InputNames() {
-			if !strings.Contains(res.Stdout, "--"+name) {
-				t.Errorf("--help does not mention --%s", name)
+	}
+}
+
+// checkBadInput: bad input exits 2 with every problem in the error annotations, sets no output,
+// and the secret inputs given reach neither the log nor the summary.
+func checkBadInput(t *testing.T, spec ActionSpec, _ *actionkit.Metadata) {
+	r := NewRunner(t)
+	for k, v := range spec.BadInputs {
+		r.Input(k, v)
+	}
+	for k, v := range spec.Secrets {
+		r.Input(k, v)
+	}
+	res := r.Run(t, context.Background(), spec.Main)
+	if res.Code != actionkit.ExitBadInput {
+		t.Fatalf("exit code = %d, want %d; log:\n%s", res.Code, actionkit.ExitBadInput, res.Stdout)
+	}
+	var errText strings.Builder
+	for _, c := range Commands(res.Stdout) {
+		if c.Name == "error" {
+			errText.WriteString(strings.ReplaceAll(c.Message, "%0A", "\n"))
+		}
+	}
+	for _, want := range spec.WantErrors {
+		if !strings.Contains(errText.String(), want) {
+			t.Errorf("error annotation lacks %q:\n%s", want, errText.String())
+		}
+	}
+	if len(res.Outputs) != 0 {
+		t.Errorf("outputs set on bad input: %v", res.Outputs)
+	}
+	for name, secret := range spec.Secrets {
+		for where, text := range map[string]string{"log": WithoutMaskCommands(res.Stdout), "summary": res.Summary} {
+			if strings.Contains(text, secret) {
+				t.Errorf("secret input %q appears in the %s", name, where)
 			}
 		}
-	})
+	}
+}
 
-	t.Run("bad input exits 2 naming every problem", func(t *testing.T) {
-		t.Parallel()
-		r := NewRunner(t)
-		for k, v := range spec.BadInputs {
-			r.Input(k, v)
+// checkLocalFlags: run as a local CLI, the same bad values given as flags exit 2 with the same
+// problems, and no workflow command is printed.
+func checkLocalFlags(t *testing.T, spec ActionSpec, _ *actionkit.Metadata) {
+	r := NewRunner(t)
+	delete(r.Env, "GITHUB_ACTIONS")
+	var args []string
+	for k, v := range spec.BadInputs {
+		args = append(args, "--"+k, v)
+	}
+	res := r.Run(t, context.Background(), spec.Main, args...)
+	if res.Code != actionkit.ExitBadInput {
+		t.Fatalf("exit code = %d, want %d; log:\n%s", res.Code, actionkit.ExitBadInput, res.Stdout)
+	}
+	for _, want := range spec.WantErrors {
+		if !strings.Contains(res.Stdout, want) {
+			t.Errorf("local output lacks %q:\n%s", want, res.Stdout)
 		}
-		for k, v := range spec.Secrets {
-			r.Input(k, v)
-		}
-		res := r.Run(t, context.Background(), spec.Main)
-		if res.Code != actionkit.ExitBadInput {
-			t.Fatalf("exit code = %d, want %d; log:\n%s", res.Code, actionkit.ExitBadInput, res.Stdout)
-		}
-		var errText strings.Builder
-		for _, c := range Commands(res.Stdout) {
-			if c.Name == "error" {
-				errText.WriteString(strings.ReplaceAll(c.Message, "%0A", "\n"))
-			}
-		}
-		for _, want := range spec.WantErrors {
-			if !strings.Contains(errText.String(), want) {
-				t.Errorf("error annotation lacks %q:\n%s", want, errText.String())
-			}
-		}
-		if len(res.Outputs) != 0 {
-			t.Errorf("outputs set on bad input: %v", res.Outputs)
-		}
-		for name, secret := range spec.Secrets {
-			for where, text := range map[string]string{"log": WithoutMaskCommands(res.Stdout), "summary": res.Summary} {
-				if strings.Contains(text, secret) {
-					t.Errorf("secret input %q appears in the %s", name, where)
-				}
-			}
-		}
-	})
-
-	t.Run("local CLI flags mirror inputs", func(t *testing.T) {
-		t.Parallel()
-		r := NewRunner(t)
-		delete(r.Env, "GITHUB_ACTIONS")
-		var args []string
-		for k, v := range spec.BadInputs {
-			args = append(args, "--"+k, v)
-		}
-		res := r.Run(t, context.Background(), spec.Main, args...)
-		if res.Code != actionkit.ExitBadInput {
-			t.Fatalf("exit code = %d, want %d; log:\n%s", res.Code, actionkit.ExitBadInput, res.Stdout)
-		}
-		for _, want := range spec.WantErrors {
-			if !strings.Contains(res.Stdout, want) {
-				t.Errorf("local output lacks %q:\n%s", want, res.Stdout)
-			}
-		}
-		if strings.Contains(res.Stdout, "::error") {
-			t.Errorf("local mode printed workflow commands:\n%s", res.Stdout)
-		}
-	})
+	}
+	if strings.Contains(res.Stdout, "::error") {
+		t.Errorf("local mode printed workflow commands:\n%s", res.Stdout)
+	}
 }
 
 // WithoutMaskCommands drops the ::add-mask:: lines from a log: the one place a secret is meant to

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/slipway-actions/slipway/internal/actionkit"
 )
 
 // Process is an action's program started as the runner starts a step: in the runner's environment
@@ -77,18 +79,19 @@ func (p *Process) Wait(d time.Duration) (code int, ended bool) {
 	}
 }
 
-// Cancel cancels the step as the runner does (actions/runner's JobExtension): first, SIGTERM 7.5 s
-// later, SIGKILL 2.5 s after that. It returns the exit code, how long the program went on after the
-// first signal, and whether the runner would have had to kill it.
+// Cancel cancels the step on the runner's cancel timeline: first, SIGTERM
+// actionkit.CancelSIGTERMAfter later, SIGKILL actionkit.CancelSIGKILLAfter after that. It returns
+// the exit code, how long the program went on after the first signal, and whether the runner would
+// have had to kill it.
 func (p *Process) Cancel(t testing.TB, first os.Signal) (code int, took time.Duration, killed bool) {
 	t.Helper()
 	sent := time.Now()
 	p.Signal(t, first)
-	if code, ended := p.Wait(7500 * time.Millisecond); ended {
+	if code, ended := p.Wait(actionkit.CancelSIGTERMAfter); ended {
 		return code, time.Since(sent), false
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	if code, ended := p.Wait(2500 * time.Millisecond); ended {
+	if code, ended := p.Wait(actionkit.CancelSIGKILLAfter); ended {
 		return code, time.Since(sent), false
 	}
 	_ = p.cmd.Process.Kill()
