@@ -61,7 +61,6 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		GitHubToken:    in.Secret("github-token"),
 		EnvironmentURL: in.URL("environment-url"),
 	}
-	o := &cfg.Deploy
 	switch {
 	case waiting.PollInterval <= 0:
 		in.Invalid("poll-interval", "must be more than 0")
@@ -71,65 +70,115 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		in.Invalid("poll-interval", "%s is longer than timeout (%s)", waiting.PollInterval, waiting.Timeout)
 	}
 	services, results := in.Multiline("services"), in.String("results")
-	shared := in.String("task-definition")
-	images, err := ecs.ParseImages(in.Multiline("images"))
-	if err != nil {
+	d := readDeployInputs(in)
+	if cfg.IsRollback {
+		cfg.Undo = parseRollback(in, cfg, d, services, results)
+	} else {
+		parseDeploy(k, in, &cfg, d, services, results)
+	}
+	return cfg, in.Err()
+}
+
+// deployInputs are the inputs only a deploy uses. Both modes read them: a rollback refuses them.
+type deployInputs struct {
+	shared           string                       // task-definition
+	images           map[string]string            // container → image
+	env, secrets     map[string]map[string]string // container → name → value
+	container        string
+	command          []string
+	migrationTimeout time.Duration
+	version          string
+	allowDowngrade   bool
+}
+
+func readDeployInputs(in *actionkit.Inputs) deployInputs {
+	d := deployInputs{shared: in.String("task-definition"), container: in.String("migration-container"),
+		command: in.Multiline("migration-command"), migrationTimeout: in.Duration("migration-timeout"),
+		version: in.String("version"), allowDowngrade: in.Bool("allow-downgrade")}
+	var err error
+	if d.images, err = ecs.ParseImages(in.Multiline("images")); err != nil {
 		in.Invalid("images", "%v", err)
 	}
-	env, err := ecs.ParseEnvironment(in.Multiline("environment"))
-	if err != nil {
+	if d.env, err = ecs.ParseEnvironment(in.Multiline("environment")); err != nil {
 		in.Invalid("environment", "%v", err)
 	}
-	secrets, err := ecs.ParseSecrets(in.Multiline("secrets"))
-	if err != nil {
+	if d.secrets, err = ecs.ParseSecrets(in.Multiline("secrets")); err != nil {
 		in.Invalid("secrets", "%v", err)
 	}
-	container, command := in.String("migration-container"), in.Multiline("migration-command")
-	migrationTimeout := in.Duration("migration-timeout")
-	version, allowDowngrade := in.String("version"), in.Bool("allow-downgrade")
-	if cfg.IsRollback {
-		cfg.Undo = ecs.RollbackOptions{Cluster: o.Cluster, DryRun: o.DryRun, Waiting: waiting}
-		for _, deployOnly := range []struct {
-			name  string
-			given bool
-		}{{"task-definition", shared != ""}, {"images", len(images) > 0}, {"environment", len(env) > 0}, {"secrets", len(secrets) > 0},
-			{"migration-container", container != ""}, {"migration-command", len(command) > 0},
-			{"github-token", cfg.GitHubToken != ""}, {"environment-url", cfg.EnvironmentURL != ""}, {"version", version != ""}} {
-			if deployOnly.given {
-				in.Invalid(deployOnly.name, "is for a deploy; a rollback moves services back to revisions that exist")
-			}
+	return d
+}
+
+// parseRollback reads a rollback run: what to go back to, from the deploy's results or as
+// name=family:revision lines; every deploy-only input is refused.
+func parseRollback(in *actionkit.Inputs, cfg config, d deployInputs, services []string, results string) ecs.RollbackOptions {
+	o := cfg.Deploy
+	undo := ecs.RollbackOptions{Cluster: o.Cluster, DryRun: o.DryRun, Waiting: o.Waiting}
+	for _, deployOnly := range []struct {
+		name  string
+		given bool
+	}{{"task-definition", d.shared != ""}, {"images", len(d.images) > 0}, {"environment", len(d.env) > 0}, {"secrets", len(d.secrets) > 0},
+		{"migration-container", d.container != ""}, {"migration-command", len(d.command) > 0},
+		{"github-token", cfg.GitHubToken != ""}, {"environment-url", cfg.EnvironmentURL != ""}, {"version", d.version != ""}} {
+		if deployOnly.given {
+			in.Invalid(deployOnly.name, "is for a deploy; a rollback moves services back to revisions that exist")
 		}
-		if allowDowngrade {
-			in.Invalid("allow-downgrade", "is for a deploy; a rollback is a deliberate downgrade already")
-		}
-		switch {
-		case results != "" && len(services) > 0:
-			in.Invalid("results", "give results or services, not both")
-		case results != "":
-			targets, err := ecs.ParseResults(results)
-			if err != nil {
-				in.Invalid("results", "%v", err)
-			}
-			cfg.Undo.Targets = targets
-		case len(services) > 0:
-			targets, err := ecs.ParseExpected(services)
-			if err != nil {
-				in.Invalid("services", "%v", err)
-			}
-			cfg.Undo.Targets = targets
-		default:
-			in.Invalid("results", "a rollback needs the results output of the deploy to undo, or services as name=family:revision")
-		}
-		return cfg, in.Err()
 	}
+	if d.allowDowngrade {
+		in.Invalid("allow-downgrade", "is for a deploy; a rollback is a deliberate downgrade already")
+	}
+	var err error
+	switch {
+	case results != "" && len(services) > 0:
+		in.Invalid("results", "give results or services, not both")
+	case results != "":
+		if undo.Targets, err = ecs.ParseResults(results); err != nil {
+			in.Invalid("results", "%v", err)
+		}
+	case len(services) > 0:
+		if undo.Targets, err = ecs.ParseExpected(services); err != nil {
+			in.Invalid("services", "%v", err)
+		}
+	default:
+		in.Invalid("results", "a rollback needs the results output of the deploy to undo, or services as name=family:revision")
+	}
+	return undo
+}
+
+// parseDeploy reads a deploy run: the services and their task definition files (in the workspace),
+// what to set in them, the migration and the release version.
+func parseDeploy(k *actionkit.Kit, in *actionkit.Inputs, cfg *config, d deployInputs, services []string, results string) {
+	o := &cfg.Deploy
 	if results != "" {
 		in.Invalid("results", "is for rollback: true")
 	}
 	if len(services) == 0 {
 		in.Invalid("services", "is required to deploy: name=task-definition-file per line")
 	}
-	ws := k.Workspace()
-	for _, line := range services {
+	o.Services = deployServices(in, k.Workspace(), services, d.shared)
+	o.Images, o.Env, o.Secrets = d.images, d.env, d.secrets
+	o.Version, cfg.VersionFrom = releaseVersion(in, d.version, k.Getenv("GITHUB_REF"))
+	o.AllowDowngrade = d.allowDowngrade
+	switch {
+	case (d.container == "") != (len(d.command) == 0):
+		in.Invalid("migration-container", "migration-container and migration-command go together")
+	case d.container != "":
+		o.Migration = &ecs.Migration{Container: d.container, Command: d.command, Timeout: d.migrationTimeout}
+		if d.migrationTimeout <= 0 {
+			in.Invalid("migration-timeout", "must be more than 0: a migration that never ends is stopped then")
+		}
+		if !o.Wait {
+			in.Invalid("wait", "a migration is always waited for; wait: false would update services before knowing they work")
+		}
+	}
+	if cfg.EnvironmentURL != "" && cfg.GitHubToken == "" {
+		in.Invalid("environment-url", "is shown on the GitHub Deployment, which needs github-token")
+	}
+}
+
+// deployServices reads the services lines, name=file (or name alone, with task-definition's file).
+func deployServices(in *actionkit.Inputs, ws string, lines []string, shared string) []ecs.Service {
+	var out []ecs.Service
+	for _, line := range lines {
 		name, file, _ := strings.Cut(line, "=")
 		name, file = strings.TrimSpace(name), strings.TrimSpace(file)
 		input := "services"
@@ -145,27 +194,9 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 			in.Invalid(input, "%v: task definition files are read from the workspace only", err)
 			continue
 		}
-		o.Services = append(o.Services, ecs.Service{Name: name, File: path})
+		out = append(out, ecs.Service{Name: name, File: path})
 	}
-	o.Images, o.Env, o.Secrets = images, env, secrets
-	o.Version, cfg.VersionFrom = releaseVersion(in, version, k.Getenv("GITHUB_REF"))
-	o.AllowDowngrade = allowDowngrade
-	switch {
-	case (container == "") != (len(command) == 0):
-		in.Invalid("migration-container", "migration-container and migration-command go together")
-	case container != "":
-		o.Migration = &ecs.Migration{Container: container, Command: command, Timeout: migrationTimeout}
-		if migrationTimeout <= 0 {
-			in.Invalid("migration-timeout", "must be more than 0: a migration that never ends is stopped then")
-		}
-		if !o.Wait {
-			in.Invalid("wait", "a migration is always waited for; wait: false would update services before knowing they work")
-		}
-	}
-	if cfg.EnvironmentURL != "" && cfg.GitHubToken == "" {
-		in.Invalid("environment-url", "is shown on the GitHub Deployment, which needs github-token")
-	}
-	return cfg, in.Err()
+	return out
 }
 
 // releaseVersion is the release a deploy is: the version input; else the one semver tag its images
