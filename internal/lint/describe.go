@@ -3,12 +3,14 @@ package lint
 import (
 	"context"
 	"regexp"
+
+	"github.com/slipway-actions/slipway/internal/process"
 )
 
 // describe fills in each tool's version and where it came from, asking each interpreter once: the
 // environment's, or the one a binary on PATH is a script of; a binary that is not a Python script
 // (ruff) is asked for --version.
-func describe(ctx context.Context, execs []*execution, env *Environment, getenv environ) {
+func describe(ctx context.Context, execs []*execution, env *Environment, getenv process.Environ) {
 	byPython := map[string][]*execution{}
 	for _, x := range execs {
 		if x.command == nil {
@@ -24,8 +26,8 @@ func describe(ctx context.Context, execs []*execution, env *Environment, getenv 
 			byPython[py] = append(byPython[py], x)
 			continue
 		}
-		if o, err := execute(ctx, process{argv: []string{x.command[0], "--version"}, dir: neutralDir, env: x.env}); err == nil && o.code == 0 {
-			x.result.Version = versionIn.FindString(o.stdout)
+		if o, err := process.Run(ctx, process.Command{Argv: []string{x.command[0], "--version"}, Dir: process.NeutralDir, Env: x.env}); err == nil && o.Code == 0 {
+			x.result.Version = versionIn.FindString(o.Stdout)
 		}
 	}
 	for py, xs := range byPython {

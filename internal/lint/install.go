@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/slipway-actions/slipway/internal/process"
 )
 
 // Environment is the project's virtual environment: its dependencies and pinned linters, over the
@@ -69,16 +71,16 @@ func Install(ctx context.Context, plan *InstallPlan, o InstallOptions) (*Environ
 	if progress == nil {
 		progress = func(string, ...any) {}
 	}
-	getenv := environ(o.Getenv)
+	getenv := process.Environ(o.Getenv)
 	base := baseInterpreter(getenv, o.Tools)
 	if base == "" {
 		return nil, &InstallError{Step: "finding Python", Detail: "no python3 on PATH and no linter with a Python interpreter"}
 	}
-	ident, err := execute(ctx, process{argv: []string{base, "-c", identityScript}, dir: neutralDir, env: getenv.query()})
-	if err != nil || ident.code != 0 {
-		return nil, &InstallError{Step: "running " + base, Detail: fmt.Sprint(err, tail(ident.stderr, 5))}
+	ident, err := process.Run(ctx, process.Command{Argv: []string{base, "-c", identityScript}, Dir: process.NeutralDir, Env: getenv.Query()})
+	if err != nil || ident.Code != 0 {
+		return nil, &InstallError{Step: "running " + base, Detail: fmt.Sprint(err, process.Tail(ident.Stderr, 5))}
 	}
-	key := plan.key(base, ident.stdout)
+	key := plan.key(base, ident.Stdout)
 	env := &Environment{Dir: filepath.Join(o.VenvRoot, key), Key: key, Pins: plan.Pins,
 		Archive: filepath.Join(o.CacheDir, "venv", key+".tar")}
 	env.Python = filepath.Join(env.Dir, "bin", "python")
@@ -151,14 +153,14 @@ for d in m.distributions():
 print("\n".join(sorted(names)))`
 
 // create makes a virtual environment over the image's packages and has pip install the plan in it.
-func create(ctx context.Context, base, dir string, plan *InstallPlan, getenv environ) error {
+func create(ctx context.Context, base, dir string, plan *InstallPlan, getenv process.Environ) error {
 	args := []string{base, "-m", "venv", "--system-site-packages"}
 	// The image's pip serves the environment too (it sees the image's packages): no copy of pip.
-	if o, err := execute(ctx, process{argv: []string{base, "-c", "import pip"}, dir: neutralDir, env: getenv.query()}); err == nil && o.code == 0 {
+	if o, err := process.Run(ctx, process.Command{Argv: []string{base, "-c", "import pip"}, Dir: process.NeutralDir, Env: getenv.Query()}); err == nil && o.Code == 0 {
 		args = append(args, "--without-pip")
 	}
-	if o, err := execute(ctx, process{argv: append(args, dir), dir: neutralDir, env: getenv.query(), writes: []string{dir}}); err != nil || o.code != 0 {
-		return &InstallError{Step: "python -m venv", Detail: fmt.Sprint(err, tail(o.stderr+o.stdout, 10))}
+	if o, err := process.Run(ctx, process.Command{Argv: append(args, dir), Dir: process.NeutralDir, Env: getenv.Query(), Writes: []string{dir}}); err != nil || o.Code != 0 {
+		return &InstallError{Step: "python -m venv", Detail: fmt.Sprint(err, process.Tail(o.Stderr+o.Stdout, 10))}
 	}
 	python := filepath.Join(dir, "bin", "python")
 	// A build in a local project's tree (setuptools) leaves build/ with copies of its modules, which
@@ -169,10 +171,10 @@ func create(ctx context.Context, base, dir string, plan *InstallPlan, getenv env
 	pip := append([]string{python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--progress-bar=off"}, plan.Requirements...)
 	// pip writes the environment, and setuptools builds a local project in its build/ (its
 	// egg-info goes to the sandbox's home): the rest of the workspace is not pip's to write.
-	o, err := execute(ctx, process{argv: pip, dir: plan.dir, env: override(getenv.pip(), []string{"VIRTUAL_ENV=" + dir}),
-		writes: append([]string{dir}, plan.buildDirs()...)})
-	if err != nil || o.code != 0 {
-		return &InstallError{Step: "pip install " + strings.Join(plan.Requirements, " "), Detail: fmt.Sprint(errText(err), tail(o.stderr+o.stdout, 15))}
+	o, err := process.Run(ctx, process.Command{Argv: pip, Dir: plan.dir, Env: process.Override(getenv.Pip(), []string{"VIRTUAL_ENV=" + dir}),
+		Writes: append([]string{dir}, plan.buildDirs()...)})
+	if err != nil || o.Code != 0 {
+		return &InstallError{Step: "pip install " + strings.Join(plan.Requirements, " "), Detail: fmt.Sprint(errText(err), process.Tail(o.Stderr+o.Stdout, 15))}
 	}
 	return ownPinnedLinters(ctx, python, dir, plan, getenv)
 }
@@ -181,7 +183,7 @@ func create(ctx context.Context, base, dir string, plan *InstallPlan, getenv env
 // image's copy (the image had a version the pin accepts: "already satisfied"), at that version and
 // without its dependencies (pip has resolved them). The pinned linter is then the environment's own:
 // it runs from there whatever the next image holds, and the summary's "from" is the pin.
-func ownPinnedLinters(ctx context.Context, python, dir string, plan *InstallPlan, getenv environ) error {
+func ownPinnedLinters(ctx context.Context, python, dir string, plan *InstallPlan, getenv process.Environ) error {
 	var pinned []string
 	for _, d := range toolDists() {
 		if _, ok := plan.Pins[normaliseName(d)]; ok {
@@ -207,10 +209,10 @@ func ownPinnedLinters(ctx context.Context, python, dir string, plan *InstallPlan
 	}
 	pip := append([]string{python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--progress-bar=off",
 		"--ignore-installed", "--no-deps"}, reqs...)
-	o, err := execute(ctx, process{argv: pip, dir: plan.dir, env: override(getenv.pip(), []string{"VIRTUAL_ENV=" + dir}), writes: []string{dir}})
-	if err != nil || o.code != 0 {
+	o, err := process.Run(ctx, process.Command{Argv: pip, Dir: plan.dir, Env: process.Override(getenv.Pip(), []string{"VIRTUAL_ENV=" + dir}), Writes: []string{dir}})
+	if err != nil || o.Code != 0 {
 		return &InstallError{Step: "pip install --ignore-installed --no-deps " + strings.Join(reqs, " ") + " (the pinned linters, at the version the image has, into the environment)",
-			Detail: fmt.Sprint(errText(err), tail(o.stderr+o.stdout, 15))}
+			Detail: fmt.Sprint(errText(err), process.Tail(o.Stderr+o.Stdout, 15))}
 	}
 	return nil
 }
@@ -274,7 +276,7 @@ func (p *InstallPlan) key(base, ident string) string {
 }
 
 // activate is the environment a linter gets from it: VIRTUAL_ENV, and its bin first on PATH.
-func (e *Environment) activate(getenv environ) []string {
+func (e *Environment) activate(getenv process.Environ) []string {
 	if e == nil {
 		return nil
 	}
@@ -286,13 +288,13 @@ func (e *Environment) activate(getenv environ) []string {
 
 // command is how a tool runs: from the environment when its interpreter imports the tool (the
 // project's pin or the image's package), else the binary on PATH; nil when neither has it.
-func (e *Environment) command(t tool, getenv environ) []string {
+func (e *Environment) command(t tool, getenv process.Environ) []string {
 	if e != nil {
 		if _, ok := e.dists[t.dist]; ok {
 			return []string{e.Python, "-m", t.module}
 		}
 	}
-	if p := lookPath(getenv, t.binary); p != "" {
+	if p := process.LookPath(getenv, t.binary); p != "" {
 		return []string{p}
 	}
 	return nil
@@ -332,16 +334,16 @@ for n in sys.argv[1:]:
 print(json.dumps(out))`
 
 // distributions asks an interpreter which of dists it imports.
-func distributions(ctx context.Context, python string, getenv environ, dists []string) (map[string]distribution, error) {
-	o, err := execute(ctx, process{argv: append([]string{python, "-c", distributionsScript}, dists...), dir: neutralDir, env: getenv.query()})
+func distributions(ctx context.Context, python string, getenv process.Environ, dists []string) (map[string]distribution, error) {
+	o, err := process.Run(ctx, process.Command{Argv: append([]string{python, "-c", distributionsScript}, dists...), Dir: process.NeutralDir, Env: getenv.Query()})
 	if err != nil {
 		return nil, err
 	}
-	if o.code != 0 {
-		return nil, fmt.Errorf("%s: %s", python, tail(o.stderr, 5))
+	if o.Code != 0 {
+		return nil, fmt.Errorf("%s: %s", python, process.Tail(o.Stderr, 5))
 	}
 	out := map[string]distribution{}
-	if err := json.Unmarshal([]byte(o.stdout), &out); err != nil {
+	if err := json.Unmarshal([]byte(o.Stdout), &out); err != nil {
 		return nil, fmt.Errorf("%s: %w", python, err)
 	}
 	return out, nil
@@ -349,21 +351,21 @@ func distributions(ctx context.Context, python string, getenv environ, dists []s
 
 // baseInterpreter is the interpreter of the image's linters (the first one of tools found on PATH
 // that is a Python script), so that the environment sees their packages; else python3 on PATH.
-func baseInterpreter(getenv environ, toolNames []string) string {
+func baseInterpreter(getenv process.Environ, toolNames []string) string {
 	for _, name := range toolNames {
 		t, _ := lookup(name)
-		if bin := lookPath(getenv, t.binary); bin != "" {
+		if bin := process.LookPath(getenv, t.binary); bin != "" {
 			if py := scriptInterpreter(bin, getenv); py != "" {
 				return py
 			}
 		}
 	}
-	return lookPath(getenv, "python3")
+	return process.LookPath(getenv, "python3")
 }
 
 // scriptInterpreter reads the Python interpreter of a script from its #! line: an absolute path, or
 // env python3; "" for a binary or any other script.
-func scriptInterpreter(file string, getenv environ) string {
+func scriptInterpreter(file string, getenv process.Environ) string {
 	f, err := os.Open(file)
 	if err != nil {
 		return ""
@@ -377,21 +379,12 @@ func scriptInterpreter(file string, getenv environ) string {
 		return ""
 	}
 	if filepath.Base(fields[0]) == "env" && len(fields) > 1 {
-		fields = []string{lookPath(getenv, fields[1])}
+		fields = []string{process.LookPath(getenv, fields[1])}
 	}
 	if !strings.HasPrefix(filepath.Base(fields[0]), "python") {
 		return ""
 	}
 	return fields[0]
-}
-
-// statExecutable reports whether p is an executable regular file.
-func statExecutable(p string) (bool, error) {
-	st, err := os.Stat(p)
-	if err != nil {
-		return false, err
-	}
-	return st.Mode().IsRegular() && st.Mode()&0o111 != 0, nil
 }
 
 // lockFile takes an exclusive lock on file (made if missing) until the returned func is called.

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/slipway-actions/slipway/internal/lint/linttest"
+	"github.com/slipway-actions/slipway/internal/process"
 	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
 )
 
@@ -178,14 +179,14 @@ func TestInstall_RelativePathsInARequirementsFileAreTheProjects(t *testing.T) {
 	if err != nil {
 		t.Fatalf("install: %v", err)
 	}
-	o, err := execute(context.Background(), process{argv: []string{env.Python, "-c",
-		"import slipway_proj, slipway_helper; print(slipway_proj.__file__); print(slipway_helper.NAME)"}, dir: sandboxtest.Dir(t), env: environ(getenv).pip()})
-	if err != nil || o.code != 0 {
-		t.Fatalf("the environment does not import the project and its local library: %v %s", err, o.stderr)
+	o, err := process.Run(context.Background(), process.Command{Argv: []string{env.Python, "-c",
+		"import slipway_proj, slipway_helper; print(slipway_proj.__file__); print(slipway_helper.NAME)"}, Dir: sandboxtest.Dir(t), Env: process.Environ(getenv).Pip()})
+	if err != nil || o.Code != 0 {
+		t.Fatalf("the environment does not import the project and its local library: %v %s", err, o.Stderr)
 	}
 	// -e . is the project's own tree (editable), ./libs/helper a copy built from libs/helper.
-	if lines := strings.Fields(o.stdout); len(lines) != 2 || lines[0] != filepath.Join(dir, "src", "slipway_proj", "__init__.py") || lines[1] != "helper" {
-		t.Errorf("imported %q, want the project's own src/slipway_proj and the helper", o.stdout)
+	if lines := strings.Fields(o.Stdout); len(lines) != 2 || lines[0] != filepath.Join(dir, "src", "slipway_proj", "__init__.py") || lines[1] != "helper" {
+		t.Errorf("imported %q, want the project's own src/slipway_proj and the helper", o.Stdout)
 	}
 	if exists(filepath.Join(dir, "libs", "helper", "build")) {
 		t.Errorf("the helper's build left libs/helper/build in the project, for the linters to walk into")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/slipway-actions/slipway/internal/process"
 )
 
 // Options say what to lint and how.
@@ -130,7 +131,7 @@ func prepare(ctx context.Context, o Options) ([]*execution, error) {
 	if o.Sanitised != nil && o.Env != nil {
 		return nil, &InputError{errors.New("untrusted mode runs the image's linters: it has no project environment")}
 	}
-	getenv := environ(o.Getenv)
+	getenv := process.Environ(o.Getenv)
 	var execs []*execution
 	var missing []error
 	for _, name := range o.Tools {
@@ -138,11 +139,11 @@ func prepare(ctx context.Context, o Options) ([]*execution, error) {
 		if !ok {
 			return nil, &InputError{fmt.Errorf("unknown linter %q (known: %s)", name, strings.Join(Known, ", "))}
 		}
-		x := &execution{tool: t, dir: o.Dir, env: getenv.linter(o.Env.activate(getenv)...),
+		x := &execution{tool: t, dir: o.Dir, env: getenv.Linter(o.Env.activate(getenv)...),
 			result: ToolResult{Tool: name, Findings: []Finding{}}}
 		if o.Sanitised != nil {
 			// The linter's own directory first on its import path, never the working directory.
-			x.env = override(x.env, []string{"PYTHONSAFEPATH=1"})
+			x.env = process.Override(x.env, []string{"PYTHONSAFEPATH=1"})
 			if x.config = o.Sanitised.Config(name); t.config != nil && x.config == "" {
 				return nil, fmt.Errorf("%w for %s (Sanitise was not given it)", errNoCopy, name)
 			}
@@ -209,7 +210,7 @@ func prepare(ctx context.Context, o Options) ([]*execution, error) {
 	}
 	for _, x := range execs {
 		if x.tool.env != nil {
-			x.env = override(x.env, x.tool.env(x.inv))
+			x.env = process.Override(x.env, x.tool.env(x.inv))
 		}
 	}
 	return execs, nil
@@ -233,21 +234,21 @@ func runTool(ctx context.Context, x *execution, rel func(string) string) error {
 	if x.tool.writes != nil {
 		writes = x.tool.writes(x.inv)
 	}
-	o, err := execute(ctx, process{argv: argv, dir: x.dir, env: x.env, writes: writes})
-	x.result.Elapsed = o.elapsed
+	o, err := process.Run(ctx, process.Command{Argv: argv, Dir: x.dir, Env: x.env, Writes: writes})
+	x.result.Elapsed = o.Elapsed
 	switch {
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case err != nil:
 		return &ToolError{Tool: x.tool.name, Code: -1, Stderr: err.Error()}
 	}
-	findings, perr := x.tool.parse(o.stdout, rel)
-	if !x.tool.ranOK(o.code) || perr != nil || (o.code != 0 && len(findings) == 0) {
-		detail := tail(o.stderr, 20)
+	findings, perr := x.tool.parse(o.Stdout, rel)
+	if !x.tool.ranOK(o.Code) || perr != nil || (o.Code != 0 && len(findings) == 0) {
+		detail := process.Tail(o.Stderr, 20)
 		if perr != nil {
 			detail = perr.Error() + "; " + detail
 		}
-		return &ToolError{Tool: x.tool.name, Code: o.code, Stderr: detail}
+		return &ToolError{Tool: x.tool.name, Code: o.Code, Stderr: detail}
 	}
 	x.result.Findings = findings
 	return nil
@@ -270,24 +271,6 @@ func displayCommand(command []string) []string {
 		out[0] = filepath.Base(out[0])
 	}
 	return out
-}
-
-// lookPath finds an executable on the PATH that getenv gives.
-func lookPath(getenv environ, name string) string {
-	if getenv == nil {
-		p, _ := exec.LookPath(name)
-		return p
-	}
-	for _, dir := range filepath.SplitList(getenv("PATH")) {
-		if dir == "" {
-			continue
-		}
-		p := filepath.Join(dir, name)
-		if st, err := statExecutable(p); err == nil && st {
-			return p
-		}
-	}
-	return ""
 }
 
 // relativeTo returns a function that turns a path a tool printed (relative to dir, or absolute) into

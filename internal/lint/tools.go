@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/slipway-actions/slipway/internal/process"
 )
 
 // tool is everything lint-python knows about one linter. Adding a linter is adding one entry to
@@ -264,10 +266,10 @@ func pylintWorkers(ctx context.Context, x *execution, rest int) bool {
 	if !outlasts(x.tool.cost*3/10, rest) || !mentionsDuplicateCode(x.dir) {
 		return false
 	}
-	o, err := execute(ctx, process{argv: x.argv("--list-msgs-enabled"), dir: x.dir, env: x.env})
-	if err != nil || o.code != 0 {
+	o, err := process.Run(ctx, process.Command{Argv: x.argv("--list-msgs-enabled"), Dir: x.dir, Env: x.env})
+	if err != nil || o.Code != 0 {
 		return false
 	}
-	enabled, _, found := strings.Cut(o.stdout, "Disabled messages:")
+	enabled, _, found := strings.Cut(o.Stdout, "Disabled messages:")
 	return found && !strings.Contains(enabled, "(R0801)")
 }
