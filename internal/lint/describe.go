@@ -5,6 +5,7 @@ import (
 	"regexp"
 
 	"github.com/slipway-actions/slipway/internal/process"
+	"github.com/slipway-actions/slipway/internal/pyenv"
 )
 
 // describe fills in each tool's version and where it came from, asking each interpreter once: the
@@ -17,12 +18,12 @@ func describe(ctx context.Context, execs []*execution, env *Environment, getenv 
 			continue
 		}
 		if env != nil && x.command[0] == env.Python {
-			d := env.dists[x.tool.dist]
-			x.result.Version, x.result.From = d.Version, env.origin(x.tool.dist)
+			d, _ := env.Distribution(x.tool.dist)
+			x.result.Version, x.result.From = d.Version, env.Origin(x.tool.dist)
 			continue
 		}
 		x.result.From = "image"
-		if py := scriptInterpreter(x.command[0], getenv); py != "" {
+		if py := pyenv.ScriptInterpreter(x.command[0], getenv); py != "" {
 			byPython[py] = append(byPython[py], x)
 			continue
 		}
@@ -35,7 +36,7 @@ func describe(ctx context.Context, execs []*execution, env *Environment, getenv 
 		for _, x := range xs {
 			names = append(names, x.tool.dist)
 		}
-		dists, err := distributions(ctx, py, getenv, names)
+		dists, err := pyenv.Distributions(ctx, py, getenv, names)
 		if err != nil {
 			continue
 		}

@@ -139,7 +139,7 @@ func prepare(ctx context.Context, o Options) ([]*execution, error) {
 		if !ok {
 			return nil, &InputError{fmt.Errorf("unknown linter %q (known: %s)", name, strings.Join(Known, ", "))}
 		}
-		x := &execution{tool: t, dir: o.Dir, env: getenv.Linter(o.Env.activate(getenv)...),
+		x := &execution{tool: t, dir: o.Dir, env: getenv.Linter(o.Env.Activate(getenv)...),
 			result: ToolResult{Tool: name, Findings: []Finding{}}}
 		if o.Sanitised != nil {
 			// The linter's own directory first on its import path, never the working directory.
@@ -148,7 +148,7 @@ func prepare(ctx context.Context, o Options) ([]*execution, error) {
 				return nil, fmt.Errorf("%w for %s (Sanitise was not given it)", errNoCopy, name)
 			}
 		}
-		x.command = o.Env.command(t, getenv)
+		x.command = command(o.Env, t, getenv)
 		if x.command == nil {
 			if o.Explicit {
 				missing = append(missing, &MissingToolError{Tool: name, Binary: t.binary})

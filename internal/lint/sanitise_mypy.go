@@ -1,8 +1,10 @@
 package lint
 
 import (
+	"maps"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -124,7 +126,7 @@ func mypyOverrides(st *stripper, v any) (any, bool) {
 			return nil, false
 		}
 		kept := map[string]any{}
-		for _, k := range sortedKeys(t) {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			if k == "module" {
 				if _, err := tomlValue(t[k]); err != nil {
 					st.strip("tool.mypy.overrides", k, "not a module name or list of them")

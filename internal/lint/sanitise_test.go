@@ -15,6 +15,7 @@ import (
 	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
 	"github.com/slipway-actions/slipway/internal/lint/linttest"
 	"github.com/slipway-actions/slipway/internal/process"
+	"github.com/slipway-actions/slipway/internal/pyenv"
 	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
 )
 
@@ -280,7 +281,10 @@ func FuzzSanitise(f *testing.F) {
 func TestSanitise_TheLintersOwnReadersFindNothingThatRunsCode(t *testing.T) {
 	t.Parallel()
 	requireTools(t, "pylint", "mypy", "flake8")
-	python := baseInterpreter(nil, []string{"pylint"})
+	python := pyenv.ScriptInterpreter(process.LookPath(nil, "pylint"), nil) // pylint's, which has the three readers
+	if python == "" {
+		t.Fatal("pylint on PATH is not a Python script")
+	}
 	var inputs []struct{ tool, file, text string }
 	seeds, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "FuzzSanitise", "*"))
 	for _, s := range seeds {

@@ -1,18 +1,22 @@
-package lint
+package pyenv
 
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/pelletier/go-toml/v2"
 )
 
-// InstallPlan is what the install input asks for, read from the project before anything is touched:
-// the requirements pip gets and, for each distribution named, the file that names it.
-type InstallPlan struct {
+// Plan is what the install input asks for, read from the project before anything is touched: the
+// requirements pip gets and, for each distribution named, the file that names it.
+type Plan struct {
 	Mode string // auto, none, a requirements file or a pyproject group
 	// Requirements are pip's arguments, in order: "-r <file>" pairs and requirement strings.
 	Requirements []string
@@ -34,7 +38,7 @@ type InstallPlan struct {
 }
 
 // Empty reports whether there is nothing to install: the linters on PATH run.
-func (p *InstallPlan) Empty() bool { return p == nil || len(p.Requirements) == 0 }
+func (p *Plan) Empty() bool { return p == nil || len(p.Requirements) == 0 }
 
 // devNames are the group and extra names auto reads as development dependencies.
 var devNames = []string{"dev", "develop", "development", "lint", "linting", "linters", "test", "tests",
@@ -46,20 +50,28 @@ var devRequirementFiles = []string{"requirements-dev.txt", "requirements_dev.txt
 	"requirements_test.txt", "test-requirements.txt", "requirements/dev.txt", "requirements/development.txt",
 	"requirements/lint.txt", "requirements/test.txt", "requirements/tests.txt"}
 
-// PlanInstall reads what install asks for in the project directory dir, for the tools that will
-// run. auto: the pins of .pre-commit-config.yaml (each hook's rev for its linter, and its
+// Linter is what a plan knows of a linter that will run: the distribution a pin names, and the
+// pre-commit hooks that run it (their rev pins it).
+type Linter struct {
+	Dist  string   // on PyPI
+	Hooks []string // pre-commit hook ids
+}
+
+// ReadPlan reads what install asks for (mode) in the project directory dir, for the linters that
+// will run. auto: the pins of .pre-commit-config.yaml (each hook's rev for its linter, and its
 // additional_dependencies), requirements.txt and the development requirements files, and
 // pyproject.toml's dependencies with its development groups ([dependency-groups],
 // [project.optional-dependencies], Poetry's groups). A file name or a group name installs that alone.
-// A name that is neither is an *InputError.
-func PlanInstall(dir, mode string, toolNames []string) (*InstallPlan, error) {
-	p := &InstallPlan{Mode: mode, Pins: map[string]string{}, dir: dir}
+// Every error is the input's: a name that is neither, or a config file that does not parse or lists
+// what is not a requirement.
+func ReadPlan(dir, mode string, linters []Linter) (*Plan, error) {
+	p := &Plan{Mode: mode, Pins: map[string]string{}, dir: dir}
 	switch {
 	case mode == "none" || mode == "":
 		return p, nil
 	case mode == "auto":
-		if err := p.addPreCommit(dir, toolNames); err != nil {
-			return nil, &InputError{fmt.Errorf("install: %w", err)}
+		if err := p.addPreCommit(dir, linters); err != nil {
+			return nil, fmt.Errorf("install: %w", err)
 		}
 		for _, name := range append([]string{"requirements.txt"}, devRequirementFiles...) {
 			if exists(filepath.Join(dir, filepath.FromSlash(name))) {
@@ -68,7 +80,7 @@ func PlanInstall(dir, mode string, toolNames []string) (*InstallPlan, error) {
 		}
 		py, err := readPyproject(dir)
 		if err != nil {
-			return nil, &InputError{fmt.Errorf("install: %w", err)}
+			return nil, fmt.Errorf("install: %w", err)
 		}
 		if py != nil {
 			p.addPyproject(py, "")
@@ -77,34 +89,34 @@ func PlanInstall(dir, mode string, toolNames []string) (*InstallPlan, error) {
 	case strings.HasSuffix(mode, ".txt") || strings.HasSuffix(mode, ".in") || strings.ContainsRune(mode, '/') || exists(filepath.Join(dir, mode)):
 		file := filepath.Join(dir, filepath.FromSlash(mode))
 		if r, err := filepath.Rel(dir, file); err != nil || !filepath.IsLocal(r) {
-			return nil, &InputError{fmt.Errorf("install: %q is outside the working directory", mode)}
+			return nil, fmt.Errorf("install: %q is outside the working directory", mode)
 		}
 		if st, err := os.Stat(file); err != nil || !st.Mode().IsRegular() {
-			return nil, &InputError{fmt.Errorf("install: %q is not a requirements file in the working directory", mode)}
+			return nil, fmt.Errorf("install: %q is not a requirements file in the working directory", mode)
 		}
 		p.addFile(dir, mode)
 		return p, nil
 	}
 	py, err := readPyproject(dir)
 	if err != nil {
-		return nil, &InputError{fmt.Errorf("install: %w", err)}
+		return nil, fmt.Errorf("install: %w", err)
 	}
 	if py == nil || !p.addPyproject(py, mode) {
 		groups := "none"
 		if py != nil {
 			groups = strings.Join(py.groupNames(), ", ")
 		}
-		return nil, &InputError{fmt.Errorf("install: %q is neither auto, none, a requirements file nor a group of pyproject.toml (its groups: %s)", mode, groups)}
+		return nil, fmt.Errorf("install: %q is neither auto, none, a requirements file nor a group of pyproject.toml (its groups: %s)", mode, groups)
 	}
 	return p.checked()
 }
 
-// checked is the plan, or an *InputError listing every config entry that is not a requirement.
-func (p *InstallPlan) checked() (*InstallPlan, error) {
+// checked is the plan, or an error listing every config entry that is not a requirement.
+func (p *Plan) checked() (*Plan, error) {
 	if len(p.refused) > 0 {
-		return nil, &InputError{fmt.Errorf("install: the project's config lists what pip would read as an option or a path, not a requirement; "+
+		return nil, fmt.Errorf("install: the project's config lists what pip would read as an option or a path, not a requirement; "+
 			"each entry must be a PEP 508 requirement (a name, optional [extras], a version specifier or \"@ <URL>\", an optional \"; marker\"); "+
-			"name a private index with PIP_INDEX_URL or PIP_EXTRA_INDEX_URL, and put pip options in a requirements file:\n%w", errors.Join(p.refused...))}
+			"name a private index with PIP_INDEX_URL or PIP_EXTRA_INDEX_URL, and put pip options in a requirements file:\n%w", errors.Join(p.refused...))
 	}
 	return p, nil
 }
@@ -112,10 +124,10 @@ func (p *InstallPlan) checked() (*InstallPlan, error) {
 // add appends requirement strings from source (where names the file and the entry's place in it,
 // for errors), remembering the first source of each name. An entry that is not a PEP 508
 // requirement is refused: it reaches pip as an argument of its own.
-func (p *InstallPlan) add(source, where string, reqs ...string) {
+func (p *Plan) add(source, where string, reqs ...string) {
 	for _, r := range reqs {
 		r = strings.TrimSpace(r)
-		if r == "" || contains(p.Requirements, r) {
+		if r == "" || slices.Contains(p.Requirements, r) {
 			continue
 		}
 		if err := checkRequirement(r); err != nil {
@@ -127,7 +139,7 @@ func (p *InstallPlan) add(source, where string, reqs ...string) {
 	}
 }
 
-func (p *InstallPlan) pin(name, source string) {
+func (p *Plan) pin(name, source string) {
 	if name == "" {
 		return
 	}
@@ -137,24 +149,24 @@ func (p *InstallPlan) pin(name, source string) {
 }
 
 // addPreCommit pins each linter that runs to its hook's rev, with the hook's additional_dependencies.
-func (p *InstallPlan) addPreCommit(dir string, toolNames []string) error {
-	hooks, err := preCommitHooks(dir)
+func (p *Plan) addPreCommit(dir string, linters []Linter) error {
+	hooks, err := PreCommitHooks(dir)
 	if err != nil {
 		return err
 	}
 	for _, h := range hooks {
-		for _, t := range tools {
-			if !contains(t.hooks, h.ID) || !contains(toolNames, t.name) {
+		for _, l := range linters {
+			if !slices.Contains(l.Hooks, h.ID) {
 				continue
 			}
 			if h.Repo != "local" && h.Repo != "meta" {
 				if v, ok := versionOfRev(h.Rev); ok {
-					p.add(preCommitConfig, preCommitConfig+": hook "+h.ID+" rev", t.dist+"=="+v)
+					p.add(PreCommitConfig, PreCommitConfig+": hook "+h.ID+" rev", l.Dist+"=="+v)
 				} else {
-					p.Notes = append(p.Notes, fmt.Sprintf("%s: hook %s has rev %q, not a version: %s is not pinned", preCommitConfig, h.ID, h.Rev, t.dist))
+					p.Notes = append(p.Notes, fmt.Sprintf("%s: hook %s has rev %q, not a version: %s is not pinned", PreCommitConfig, h.ID, h.Rev, l.Dist))
 				}
 			}
-			p.add(preCommitConfig, preCommitConfig+": hook "+h.ID+" additional_dependencies", h.AdditionalDependencies...)
+			p.add(PreCommitConfig, PreCommitConfig+": hook "+h.ID+" additional_dependencies", h.AdditionalDependencies...)
 			break
 		}
 	}
@@ -173,13 +185,13 @@ func versionOfRev(rev string) (string, bool) {
 }
 
 // addFile has pip read a requirements file, and notes the names in it and the files it includes.
-func (p *InstallPlan) addFile(dir, name string) {
+func (p *Plan) addFile(dir, name string) {
 	file := filepath.Join(dir, filepath.FromSlash(name))
 	p.Requirements = append(p.Requirements, "-r", file)
 	p.readRequirements(file, filepath.ToSlash(name), map[string]bool{})
 }
 
-func (p *InstallPlan) readRequirements(file, source string, seen map[string]bool) {
+func (p *Plan) readRequirements(file, source string, seen map[string]bool) {
 	if seen[file] {
 		return
 	}
@@ -225,7 +237,7 @@ func (p *InstallPlan) readRequirements(file, source string, seen map[string]bool
 
 // local notes a path that a requirements file has pip install (relative to the project directory,
 // where pip runs): a directory is a project pip builds, a file (a wheel) is part of the key.
-func (p *InstallPlan) local(spec string) {
+func (p *Plan) local(spec string) {
 	spec = strings.TrimPrefix(strings.TrimPrefix(spec, "file://"), "file:")
 	spec, _, _ = strings.Cut(spec, "#")
 	if i := strings.IndexByte(spec, '['); i > 0 && strings.HasSuffix(spec, "]") {
@@ -240,15 +252,15 @@ func (p *InstallPlan) local(spec string) {
 	st, err := os.Stat(spec)
 	switch {
 	case err != nil:
-	case st.IsDir() && !contains(p.locals, spec):
+	case st.IsDir() && !slices.Contains(p.locals, spec):
 		p.locals = append(p.locals, spec)
-	case st.Mode().IsRegular() && !contains(p.files, spec):
+	case st.Mode().IsRegular() && !slices.Contains(p.files, spec):
 		p.files = append(p.files, spec)
 	}
 }
 
 // readConstraints keeps a constraints file's text in the key; it names no requirement.
-func (p *InstallPlan) readConstraints(file string, seen map[string]bool) {
+func (p *Plan) readConstraints(file string, seen map[string]bool) {
 	if !seen[file] && exists(file) {
 		seen[file] = true
 		p.files = append(p.files, file)
@@ -297,7 +309,7 @@ func readPyproject(dir string) (*pyproject, error) {
 		return nil, nil
 	}
 	var py pyproject
-	if !readTOML(file, &py) {
+	if b, err := os.ReadFile(file); err != nil || toml.Unmarshal(b, &py) != nil {
 		return nil, fmt.Errorf("pyproject.toml does not parse")
 	}
 	return &py, nil
@@ -331,26 +343,26 @@ func (py *pyproject) groupNames() []string {
 
 // addPyproject adds group (or, when group is empty, the dependencies and every development group)
 // and reports whether anything named group was found.
-func (p *InstallPlan) addPyproject(py *pyproject, group string) bool {
+func (p *Plan) addPyproject(py *pyproject, group string) bool {
 	wanted := func(name string) bool {
 		if group != "" {
 			return name == group
 		}
-		return contains(devNames, strings.ToLower(name))
+		return slices.Contains(devNames, strings.ToLower(name))
 	}
 	found := false
 	if group == "" {
 		p.add("pyproject.toml [project] dependencies", "pyproject.toml [project] dependencies", py.Project.Dependencies...)
 		p.addPoetry("pyproject.toml [tool.poetry.dependencies]", py.Tool.Poetry.Dependencies)
 	}
-	for _, g := range sortedKeys(py.DependencyGroups) {
+	for _, g := range slices.Sorted(maps.Keys(py.DependencyGroups)) {
 		if wanted(g) {
 			found = true
 			src := "pyproject.toml [dependency-groups] " + g
 			p.add(src, src, py.includeGroup(g, map[string]bool{})...)
 		}
 	}
-	for _, g := range sortedKeys(py.Project.OptionalDependencies) {
+	for _, g := range slices.Sorted(maps.Keys(py.Project.OptionalDependencies)) {
 		if wanted(g) {
 			found = true
 			src := "pyproject.toml [project.optional-dependencies] " + g
@@ -361,7 +373,7 @@ func (p *InstallPlan) addPyproject(py *pyproject, group string) bool {
 		found = true
 		p.addPoetry("pyproject.toml [tool.poetry.dev-dependencies]", py.Tool.Poetry.DevDependencies)
 	}
-	for _, g := range sortedKeys(py.Tool.Poetry.Group) {
+	for _, g := range slices.Sorted(maps.Keys(py.Tool.Poetry.Group)) {
 		if wanted(g) {
 			found = true
 			p.addPoetry("pyproject.toml [tool.poetry.group."+g+"]", py.Tool.Poetry.Group[g].Dependencies)
@@ -392,8 +404,8 @@ func (py *pyproject) includeGroup(name string, seen map[string]bool) []string {
 
 // addPoetry adds Poetry dependencies, their constraints turned into PEP 440 (^1.2 → >=1.2,<2.0).
 // Path, git and URL dependencies, optional ones and python itself are left out.
-func (p *InstallPlan) addPoetry(source string, deps map[string]any) {
-	for _, name := range sortedKeys(deps) {
+func (p *Plan) addPoetry(source string, deps map[string]any) {
+	for _, name := range slices.Sorted(maps.Keys(deps)) {
 		if strings.EqualFold(name, "python") {
 			continue
 		}
@@ -506,13 +518,4 @@ func bump(nums []int, i int) string {
 		}
 	}
 	return strings.Join(out, ".")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

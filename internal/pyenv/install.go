@@ -1,4 +1,4 @@
-package lint
+package pyenv
 
 import (
 	"context"
@@ -34,26 +34,31 @@ type Environment struct {
 	Archive string
 	// Pins maps a distribution (normalised) to the file of the project that names it.
 	Pins map[string]string
-	// dists are the linters' distributions the interpreter imports: version and location.
-	dists map[string]distribution
+	// dists are the distributions of Options.Dists the interpreter imports: version and location.
+	dists map[string]Distribution
 }
 
-// distribution is an installed distribution as importlib.metadata sees it.
-type distribution struct {
+// Distribution is an installed distribution as importlib.metadata sees it.
+type Distribution struct {
 	Version  string `json:"version"`
 	Location string `json:"location"`
 }
 
-// InstallOptions say where the environment lives.
-type InstallOptions struct {
+// Options say where the environment lives, and what runs from it.
+type Options struct {
 	// VenvRoot is where environments are unpacked and used, outside the tree the linters walk
 	// (HOME's cache in the container).
 	VenvRoot string
 	// CacheDir is a directory of the workspace that a workflow caches: the environment is archived
 	// there (one file, no Python file the linters could walk into) for the next run.
 	CacheDir string
-	Tools    []string // the linters that will run: the image's interpreter is theirs
-	Getenv   func(string) string
+	// Executables are the linters that will run, as on PATH: the interpreter of the first that is
+	// a Python script is the image's, which the environment is made over (else python3 on PATH).
+	Executables []string
+	// Dists are the distributions of every linter the caller knows: the environment reports which
+	// it imports, and has its own copy of each the project pins.
+	Dists  []string
+	Getenv func(string) string
 	// Progress reports steps that take time; nil is quiet.
 	Progress func(format string, args ...any)
 }
@@ -63,7 +68,7 @@ const keyVersion = "slipway-venv-3"
 
 // Install makes the environment the plan asks for, or finds it: in VenvRoot (reused), as an archive
 // in CacheDir (restored), or new from pip (installed, then archived). An empty plan needs none: nil.
-func Install(ctx context.Context, plan *InstallPlan, o InstallOptions) (*Environment, error) {
+func Install(ctx context.Context, plan *Plan, o Options) (*Environment, error) {
 	if plan.Empty() {
 		return nil, nil
 	}
@@ -72,7 +77,7 @@ func Install(ctx context.Context, plan *InstallPlan, o InstallOptions) (*Environ
 		progress = func(string, ...any) {}
 	}
 	getenv := process.Environ(o.Getenv)
-	base := baseInterpreter(getenv, o.Tools)
+	base := baseInterpreter(getenv, o.Executables)
 	if base == "" {
 		return nil, &InstallError{Step: "finding Python", Detail: "no python3 on PATH and no linter with a Python interpreter"}
 	}
@@ -120,7 +125,7 @@ func Install(ctx context.Context, plan *InstallPlan, o InstallOptions) (*Environ
 	}
 	if env.How == "" {
 		progress("install: making the project's environment (%s)", strings.Join(plan.Requirements, " "))
-		if err := create(ctx, base, env.Dir, plan, getenv); err != nil {
+		if err := create(ctx, base, env.Dir, plan, getenv, o.Dists); err != nil {
 			os.RemoveAll(env.Dir)
 			return nil, err
 		}
@@ -133,7 +138,7 @@ func Install(ctx context.Context, plan *InstallPlan, o InstallOptions) (*Environ
 		}
 		env.How = "installed"
 	}
-	if env.dists, err = distributions(ctx, env.Python, getenv, toolDists()); err != nil {
+	if env.dists, err = Distributions(ctx, env.Python, getenv, o.Dists); err != nil {
 		return nil, &InstallError{Step: "reading the environment", Detail: err.Error()}
 	}
 	return env, nil
@@ -153,7 +158,7 @@ for d in m.distributions():
 print("\n".join(sorted(names)))`
 
 // create makes a virtual environment over the image's packages and has pip install the plan in it.
-func create(ctx context.Context, base, dir string, plan *InstallPlan, getenv process.Environ) error {
+func create(ctx context.Context, base, dir string, plan *Plan, getenv process.Environ, dists []string) error {
 	args := []string{base, "-m", "venv", "--system-site-packages"}
 	// The image's pip serves the environment too (it sees the image's packages): no copy of pip.
 	if o, err := process.Run(ctx, process.Command{Argv: []string{base, "-c", "import pip"}, Dir: process.NeutralDir, Env: getenv.Query()}); err == nil && o.Code == 0 {
@@ -176,16 +181,16 @@ func create(ctx context.Context, base, dir string, plan *InstallPlan, getenv pro
 	if err != nil || o.Code != 0 {
 		return &InstallError{Step: "pip install " + strings.Join(plan.Requirements, " "), Detail: fmt.Sprint(errText(err), process.Tail(o.Stderr+o.Stdout, 15))}
 	}
-	return ownPinnedLinters(ctx, python, dir, plan, getenv)
+	return ownPinnedLinters(ctx, python, dir, plan, getenv, dists)
 }
 
-// ownPinnedLinters installs into the environment each linter the project pins that pip left to the
+// ownPinnedLinters installs into the environment each linter (of dists) the project pins that pip left to the
 // image's copy (the image had a version the pin accepts: "already satisfied"), at that version and
 // without its dependencies (pip has resolved them). The pinned linter is then the environment's own:
 // it runs from there whatever the next image holds, and the summary's "from" is the pin.
-func ownPinnedLinters(ctx context.Context, python, dir string, plan *InstallPlan, getenv process.Environ) error {
+func ownPinnedLinters(ctx context.Context, python, dir string, plan *Plan, getenv process.Environ, dists []string) error {
 	var pinned []string
-	for _, d := range toolDists() {
+	for _, d := range dists {
 		if _, ok := plan.Pins[normaliseName(d)]; ok {
 			pinned = append(pinned, d)
 		}
@@ -193,13 +198,13 @@ func ownPinnedLinters(ctx context.Context, python, dir string, plan *InstallPlan
 	if len(pinned) == 0 {
 		return nil
 	}
-	dists, err := distributions(ctx, python, getenv, pinned)
+	installed, err := Distributions(ctx, python, getenv, pinned)
 	if err != nil {
 		return &InstallError{Step: "reading the environment", Detail: err.Error()}
 	}
 	var reqs []string
 	for _, d := range pinned {
-		if got, ok := dists[d]; ok && !within(got.Location, dir) {
+		if got, ok := installed[d]; ok && !within(got.Location, dir) {
 			public, _, _ := strings.Cut(got.Version, "+") // a local label (Debian's) is not on an index
 			reqs = append(reqs, d+"=="+public)
 		}
@@ -223,7 +228,7 @@ func within(path, dir string) bool {
 }
 
 // newBuildDirs are the build/ directories of the local projects that do not exist yet.
-func (p *InstallPlan) newBuildDirs() []string {
+func (p *Plan) newBuildDirs() []string {
 	var out []string
 	for _, b := range p.buildDirs() {
 		if !exists(b) {
@@ -234,7 +239,7 @@ func (p *InstallPlan) newBuildDirs() []string {
 }
 
 // buildDirs are the build/ directories of the local projects, where setuptools builds them.
-func (p *InstallPlan) buildDirs() []string {
+func (p *Plan) buildDirs() []string {
 	var out []string
 	for _, d := range p.locals {
 		out = append(out, filepath.Join(d, "build"))
@@ -252,7 +257,7 @@ func errText(err error) string {
 // key hashes what makes the environment: the interpreter and the packages it has (ident, from
 // identityScript), every requirement with the text of the files pip reads, and the build files of
 // the local projects it builds (their dependencies).
-func (p *InstallPlan) key(base, ident string) string {
+func (p *Plan) key(base, ident string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%s\n", keyVersion, base, ident)
 	for _, r := range p.Requirements {
@@ -275,8 +280,9 @@ func (p *InstallPlan) key(base, ident string) string {
 	return hex.EncodeToString(h.Sum(nil))[:20]
 }
 
-// activate is the environment a linter gets from it: VIRTUAL_ENV, and its bin first on PATH.
-func (e *Environment) activate(getenv process.Environ) []string {
+// Activate is the environment a linter gets from it: VIRTUAL_ENV, and its bin first on PATH (the
+// PATH getenv gives; nil is os.Getenv). A nil environment adds nothing.
+func (e *Environment) Activate(getenv func(string) string) []string {
 	if e == nil {
 		return nil
 	}
@@ -286,22 +292,19 @@ func (e *Environment) activate(getenv process.Environ) []string {
 	return []string{"VIRTUAL_ENV=" + e.Dir, "PATH=" + filepath.Join(e.Dir, "bin") + string(os.PathListSeparator) + getenv("PATH")}
 }
 
-// command is how a tool runs: from the environment when its interpreter imports the tool (the
-// project's pin or the image's package), else the binary on PATH; nil when neither has it.
-func (e *Environment) command(t tool, getenv process.Environ) []string {
-	if e != nil {
-		if _, ok := e.dists[t.dist]; ok {
-			return []string{e.Python, "-m", t.module}
-		}
+// Distribution is what the environment's interpreter imports of dist (one of Options.Dists): the
+// project's pin or the image's package. False when it has none, or there is no environment.
+func (e *Environment) Distribution(dist string) (Distribution, bool) {
+	if e == nil {
+		return Distribution{}, false
 	}
-	if p := process.LookPath(getenv, t.binary); p != "" {
-		return []string{p}
-	}
-	return nil
+	d, ok := e.dists[dist]
+	return d, ok
 }
 
-// origin says where a distribution the environment imports comes from.
-func (e *Environment) origin(dist string) string {
+// Origin says where a distribution the environment imports comes from: "image", the project's file
+// that pins it, or "project environment" (installed there as a dependency).
+func (e *Environment) Origin(dist string) string {
 	if !within(e.dists[dist].Location, e.Dir) {
 		return "image"
 	}
@@ -309,17 +312,6 @@ func (e *Environment) origin(dist string) string {
 		return src
 	}
 	return "project environment"
-}
-
-// toolDists lists the distributions of every known tool, once each.
-func toolDists() []string {
-	var out []string
-	for _, t := range tools {
-		if !contains(out, t.dist) {
-			out = append(out, t.dist)
-		}
-	}
-	return out
 }
 
 // distributionsScript prints, as JSON, the version and location of each distribution named.
@@ -333,29 +325,28 @@ for n in sys.argv[1:]:
     out[n] = {"version": d.version, "location": str(d.locate_file(""))}
 print(json.dumps(out))`
 
-// distributions asks an interpreter which of dists it imports.
-func distributions(ctx context.Context, python string, getenv process.Environ, dists []string) (map[string]distribution, error) {
-	o, err := process.Run(ctx, process.Command{Argv: append([]string{python, "-c", distributionsScript}, dists...), Dir: process.NeutralDir, Env: getenv.Query()})
+// Distributions asks an interpreter which of dists it imports (getenv: nil is os.Getenv).
+func Distributions(ctx context.Context, python string, getenv func(string) string, dists []string) (map[string]Distribution, error) {
+	o, err := process.Run(ctx, process.Command{Argv: append([]string{python, "-c", distributionsScript}, dists...), Dir: process.NeutralDir, Env: process.Environ(getenv).Query()})
 	if err != nil {
 		return nil, err
 	}
 	if o.Code != 0 {
 		return nil, fmt.Errorf("%s: %s", python, process.Tail(o.Stderr, 5))
 	}
-	out := map[string]distribution{}
+	out := map[string]Distribution{}
 	if err := json.Unmarshal([]byte(o.Stdout), &out); err != nil {
 		return nil, fmt.Errorf("%s: %w", python, err)
 	}
 	return out, nil
 }
 
-// baseInterpreter is the interpreter of the image's linters (the first one of tools found on PATH
+// baseInterpreter is the interpreter of the image's linters (the first of executables found on PATH
 // that is a Python script), so that the environment sees their packages; else python3 on PATH.
-func baseInterpreter(getenv process.Environ, toolNames []string) string {
-	for _, name := range toolNames {
-		t, _ := lookup(name)
-		if bin := process.LookPath(getenv, t.binary); bin != "" {
-			if py := scriptInterpreter(bin, getenv); py != "" {
+func baseInterpreter(getenv process.Environ, executables []string) string {
+	for _, name := range executables {
+		if bin := process.LookPath(getenv, name); bin != "" {
+			if py := ScriptInterpreter(bin, getenv); py != "" {
 				return py
 			}
 		}
@@ -363,9 +354,10 @@ func baseInterpreter(getenv process.Environ, toolNames []string) string {
 	return process.LookPath(getenv, "python3")
 }
 
-// scriptInterpreter reads the Python interpreter of a script from its #! line: an absolute path, or
-// env python3; "" for a binary or any other script.
-func scriptInterpreter(file string, getenv process.Environ) string {
+// ScriptInterpreter reads the Python interpreter of a script from its #! line: an absolute path, or
+// env python3 (found on the PATH getenv gives; nil is os.Getenv); "" for a binary or any other
+// script.
+func ScriptInterpreter(file string, getenv func(string) string) string {
 	f, err := os.Open(file)
 	if err != nil {
 		return ""
@@ -379,7 +371,7 @@ func scriptInterpreter(file string, getenv process.Environ) string {
 		return ""
 	}
 	if filepath.Base(fields[0]) == "env" && len(fields) > 1 {
-		fields = []string{process.LookPath(getenv, fields[1])}
+		fields = []string{process.LookPath(process.Environ(getenv), fields[1])}
 	}
 	if !strings.HasPrefix(filepath.Base(fields[0]), "python") {
 		return ""
@@ -399,3 +391,5 @@ func lockFile(file string) (func(), error) {
 	}
 	return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
 }
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
