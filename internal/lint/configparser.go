@@ -3,6 +3,7 @@ package lint
 import (
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"unicode"
@@ -231,6 +232,49 @@ func (s *iniSection) has(name string) bool {
 		}
 	}
 	return false
+}
+
+// readINIFile reads file as configparser does with the dialect's settings (see parseINI).
+func readINIFile(file string, d iniDialect) (*iniFile, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return parseINI(string(b), d)
+}
+
+// section is the section of that name (DEFAULT's keys not folded in), nil when there is none.
+func (f *iniFile) section(name string) *iniSection {
+	for _, s := range f.sections {
+		if s.name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// get is the value of the key name as configparser returns it; false when the section has none.
+func (s *iniSection) get(name string) (string, bool) {
+	for _, k := range s.keys {
+		if k.name == name {
+			return k.value(), true
+		}
+	}
+	return "", false
+}
+
+// readINISection is the section name of file as a linter reads it through configparser (DEFAULT's
+// keys folded in); nil when file is "", does not parse, or has no such section.
+func readINISection(file, name string, d iniDialect) *iniSection {
+	f, err := readINIFile(file, d)
+	if err != nil {
+		return nil
+	}
+	s := f.section(name)
+	if s == nil {
+		return nil
+	}
+	return f.folded(s)
 }
 
 var (

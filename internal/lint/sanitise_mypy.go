@@ -2,7 +2,6 @@ package lint
 
 import (
 	"maps"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -10,34 +9,7 @@ import (
 
 // mypyConfigRules make the sanitised copy of mypy's config: without its plugins, programs, package
 // installs and report files (see sanitise.go).
-var mypyConfigRules = &configRules{flag: "--config-file=", find: findMypyConfig, sanitise: sanitiseMypy}
-
-// findMypyConfig is mypy's search (mypy/defaults.py CONFIG_FILES, mypy/config_parser.py): mypy.ini,
-// .mypy.ini, pyproject.toml with [tool.mypy], setup.cfg with [mypy]; a file that does not parse is
-// passed over. (The user's own config files come next: the copy stops mypy reading them.)
-func findMypyConfig(dir, _ string) string {
-	for _, name := range []string{"mypy.ini", ".mypy.ini", "pyproject.toml", "setup.cfg"} {
-		p := filepath.Join(dir, name)
-		if !isFile(p) {
-			continue
-		}
-		switch name {
-		case "pyproject.toml":
-			if tomlHas(p, "tool", "mypy") {
-				return p
-			}
-		case "setup.cfg":
-			if f, err := readINIFile(p, iniDialect{}); err == nil && f.section("mypy") != nil {
-				return p
-			}
-		default:
-			if _, err := readINIFile(p, iniDialect{}); err == nil {
-				return p
-			}
-		}
-	}
-	return ""
-}
+var mypyConfigRules = &configRules{flag: "--config-file=", sanitise: sanitiseMypy}
 
 // mypyEmpty is the copy of no config: a [mypy] section (mypy says when there is none).
 var mypyEmpty = renderINI([]*iniSection{{name: "mypy"}})
