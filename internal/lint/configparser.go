@@ -12,9 +12,10 @@ import (
 
 // This file reads and writes INI files as Python's configparser does (CPython 3.11,
 // Lib/configparser.py, RawConfigParser._read): pylint, mypy and flake8 read their INI config with it.
-// Reading follows it closely so that a sanitised copy means what the original meant; the safety of
-// the copy does not depend on that, but on the writer, which only writes what it can spell in one
-// way (see iniFile.render).
+// It is lint's one INI reader: detection, the tools' config searches and exclusions, and untrusted
+// mode all read through parseINI. Reading follows configparser closely so that a sanitised copy
+// means what the original meant; the safety of the copy does not depend on that, but on the writer,
+// which only writes what it can spell in one way (see renderINI).
 
 // iniDialect is how one linter sets up configparser.
 type iniDialect struct {

@@ -25,7 +25,7 @@ type Detection struct {
 // would fail on it too.
 func Detect(dir string) (Detection, error) {
 	d := Detection{Sources: map[string]string{}}
-	files := configFiles{dir: dir, toml: map[string]map[string]any{}, ini: map[string]map[string]map[string]string{}}
+	files := configFiles{dir: dir, toml: map[string]map[string]any{}, ini: map[string]*iniFile{}}
 	for _, t := range tools {
 		for _, c := range t.configs {
 			if files.has(c) {
@@ -53,11 +53,11 @@ func Detect(dir string) (Detection, error) {
 	return d, errors.Join(files.errs...)
 }
 
-// configFiles reads each config file once.
+// configFiles reads each config file once: TOML with go-toml, INI as configparser does (parseINI).
 type configFiles struct {
 	dir  string
 	toml map[string]map[string]any
-	ini  map[string]map[string]map[string]string
+	ini  map[string]*iniFile // nil for a file that is missing or does not parse
 	errs []error
 }
 
@@ -97,13 +97,20 @@ func (f *configFiles) has(c configKey) bool {
 	if c.key == "" {
 		return exists(file)
 	}
-	sections, ok := f.ini[c.file]
+	ini, ok := f.ini[c.file]
 	if !ok {
-		sections, _ = readINI(file)
-		f.ini[c.file] = sections
+		if b, err := os.ReadFile(file); err == nil {
+			if ini, err = parseINI(string(b), iniDialect{}); err != nil {
+				f.errs = append(f.errs, fmt.Errorf("%s: %w", c.file, err))
+			}
+		}
+		f.ini[c.file] = ini
 	}
-	for s := range sections {
-		if ok, _ := path.Match(c.key, s); ok {
+	if ini == nil {
+		return false
+	}
+	for _, s := range ini.sections {
+		if ok, _ := path.Match(c.key, s.name); ok {
 			return true
 		}
 	}

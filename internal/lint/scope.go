@@ -1,8 +1,6 @@
 package lint
 
 import (
-	"bufio"
-	"bytes"
 	"io/fs"
 	"maps"
 	"os"
@@ -391,46 +389,3 @@ func readTOML(file string, v any) bool {
 	b, err := os.ReadFile(file)
 	return err == nil && toml.Unmarshal(b, v) == nil
 }
-
-// readINI reads an INI file as Python's configparser does for these tools: [section] headers,
-// key = value or key: value, values continued on indented lines, # and ; comments. Keys are lower
-// case; false when the file is missing.
-func readINI(file string) (map[string]map[string]string, bool) {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil, false
-	}
-	sections := map[string]map[string]string{}
-	var cur map[string]string
-	key := ""
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), " \t\r")
-		trimmed := strings.TrimSpace(line)
-		switch {
-		case trimmed == "" || trimmed[0] == '#' || trimmed[0] == ';':
-			continue
-		case line[0] == ' ' || line[0] == '\t':
-			if cur != nil && key != "" {
-				cur[key] += "\n" + trimmed
-			}
-			continue
-		}
-		if m := iniHeader.FindStringSubmatch(line); m != nil {
-			name := strings.TrimSpace(m[1])
-			if sections[name] == nil {
-				sections[name] = map[string]string{}
-			}
-			cur, key = sections[name], ""
-			continue
-		}
-		if i := strings.IndexAny(line, "=:"); i > 0 && cur != nil {
-			key = strings.ToLower(strings.TrimSpace(line[:i]))
-			cur[key] = strings.TrimSpace(line[i+1:])
-		}
-	}
-	return sections, true
-}
-
-var iniHeader = regexp.MustCompile(`^\s*\[([^\]]+)\]`)
