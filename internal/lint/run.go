@@ -128,6 +128,26 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 // prepare resolves every tool to a command, its version and what it lints, and decides how many
 // processes each may use, before anything runs.
 func prepare(ctx context.Context, o Options) ([]*execution, error) {
+	execs, err := resolve(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := target(o, execs); err != nil {
+		return nil, err
+	}
+	schedule(ctx, execs)
+	for _, x := range execs {
+		if x.tool.env != nil {
+			x.env = process.Override(x.env, x.tool.env(x.inv))
+		}
+	}
+	return execs, nil
+}
+
+// resolve decides how each tool runs: its command (from the project's environment or PATH), the
+// sanitised config it reads in untrusted mode, its environment, and its version and origin. A tool
+// that is missing is skipped, or an error when the user named it.
+func resolve(ctx context.Context, o Options) ([]*execution, error) {
 	if o.Sanitised != nil && o.Env != nil {
 		return nil, &InputError{errors.New("untrusted mode runs the image's linters: it has no project environment")}
 	}
@@ -161,7 +181,12 @@ func prepare(ctx context.Context, o Options) ([]*execution, error) {
 		return nil, errors.Join(missing...)
 	}
 	describe(ctx, execs, o.Env, getenv)
+	return execs, nil
+}
 
+// target decides what each tool lints: the paths, or in only-changed mode the changed files a full
+// run of it would lint (and the import roots); a tool with none of them is skipped.
+func target(o Options, execs []*execution) error {
 	paths := o.Paths
 	if len(paths) == 0 {
 		paths = []string{"."}
@@ -170,11 +195,9 @@ func prepare(ctx context.Context, o Options) ([]*execution, error) {
 	if o.Changed != nil {
 		var err error
 		if targets, err = selectChanged(o); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	cores := runtime.NumCPU()
-	total := 0
 	for _, x := range execs {
 		x.inv = invocation{paths: paths, mypyCache: o.MypyCache, jobs: 1, version: x.result.Version, untrusted: o.Sanitised != nil}
 		if o.Changed != nil {
@@ -187,6 +210,17 @@ func prepare(ctx context.Context, o Options) ([]*execution, error) {
 				x.skip, x.result.Note = true, "no changed file to lint"
 			}
 		}
+	}
+	return nil
+}
+
+// schedule decides how many processes each tool that runs may use: its own workers when it is the
+// long pole (and its findings stay the same with them), and one core less for the others when the
+// long pole runs in one process.
+func schedule(ctx context.Context, execs []*execution) {
+	cores := runtime.NumCPU()
+	total := 0
+	for _, x := range execs {
 		if !x.skip {
 			total += x.tool.cost
 		}
@@ -208,12 +242,6 @@ func prepare(ctx context.Context, o Options) ([]*execution, error) {
 			execs[i].inv.jobs = min(execs[i].inv.jobs, cores-1)
 		}
 	}
-	for _, x := range execs {
-		if x.tool.env != nil {
-			x.env = process.Override(x.env, x.tool.env(x.inv))
-		}
-	}
-	return execs, nil
 }
 
 // costOrder lists the executions' indexes, costliest first.
