@@ -87,81 +87,114 @@ func parseINI(text string, d iniDialect) (*iniFile, error) {
 		return nil, errors.New("the file is not UTF-8")
 	}
 	text = strings.TrimPrefix(text, "\ufeff")
-	f := &iniFile{}
-	var cur *iniSection
-	keyAt := -1 // the index in cur.keys of the key being read, -1 for none
-	indentLevel := 0
-	seen := map[string]bool{}
+	r := &iniReader{dialect: d, f: &iniFile{}, keyAt: -1, seen: map[string]bool{}}
 	for n, line := range universalLines(text) {
-		lineno := n + 1
-		runes := []rune(line)
-		commentStart := -1
-		if d.inlineComments {
-			commentStart = inlineCommentStart(runes)
+		if err := r.line(line); err != nil {
+			return nil, fmt.Errorf("line %d: %w", n+1, err)
 		}
-		if s := pyStrip(line); strings.HasPrefix(s, "#") || strings.HasPrefix(s, ";") {
-			commentStart = 0
-		}
-		value := line
-		if commentStart >= 0 {
-			value = string(runes[:commentStart])
-		}
-		value = pyStrip(value)
-		if value == "" {
-			if commentStart < 0 && cur != nil && keyAt >= 0 {
-				cur.keys[keyAt].lines = append(cur.keys[keyAt].lines, "")
-			}
-			continue
-		}
-		indent := 0
-		for i, r := range runes {
-			if !pySpace(r) {
-				indent = i
-				break
-			}
-		}
-		if cur != nil && keyAt >= 0 && indent > indentLevel {
-			cur.keys[keyAt].lines = append(cur.keys[keyAt].lines, value)
-			continue
-		}
-		indentLevel = indent
-		if header, ok := sectionHeader(value); ok {
-			switch {
-			case header == "DEFAULT":
-				if f.defaults == nil {
-					f.defaults = &iniSection{name: header}
-				}
-				cur = f.defaults
-			case seen[header]:
-				return nil, fmt.Errorf("line %d: section %q is repeated", lineno, header)
-			default:
-				seen[header] = true
-				cur = &iniSection{name: header}
-				f.sections = append(f.sections, cur)
-			}
-			keyAt = -1
-			continue
-		}
-		if cur == nil {
-			return nil, fmt.Errorf("line %d: a key before any [section]", lineno)
-		}
-		i := strings.IndexAny(value, "=:")
-		if i < 0 {
-			return nil, fmt.Errorf("line %d: neither a [section] nor key = value", lineno)
-		}
-		name := strings.ToLower(strings.TrimRightFunc(value[:i], pySpace))
-		if name == "" {
-			return nil, fmt.Errorf("line %d: a value without a key", lineno)
-		}
-		for _, k := range cur.keys {
-			if k.name == name {
-				return nil, fmt.Errorf("line %d: key %q is repeated in [%s]", lineno, name, cur.name)
-			}
-		}
-		cur.keys = append(cur.keys, iniKey{name: name, lines: []string{pyStrip(value[i+1:])}})
-		keyAt = len(cur.keys) - 1
 	}
-	return f, nil
+	return r.f, nil
+}
+
+// iniReader is parseINI between two lines: the file so far, the section and the key being read,
+// and the indent of the line that set the key (a line indented deeper continues its value).
+type iniReader struct {
+	dialect     iniDialect
+	f           *iniFile
+	cur         *iniSection
+	keyAt       int // the index in cur.keys of the key being read, -1 for none
+	indentLevel int
+	seen        map[string]bool // the sections read, DEFAULT aside
+}
+
+// line reads one line: a comment or a blank line (a blank one inside a value is kept), a line of
+// the value being read, a section header, or a key.
+func (r *iniReader) line(line string) error {
+	runes := []rune(line)
+	value, commented := r.content(line, runes)
+	if value == "" {
+		if !commented && r.cur != nil && r.keyAt >= 0 {
+			r.cur.keys[r.keyAt].lines = append(r.cur.keys[r.keyAt].lines, "")
+		}
+		return nil
+	}
+	indent := 0
+	for i, c := range runes {
+		if !pySpace(c) {
+			indent = i
+			break
+		}
+	}
+	if r.cur != nil && r.keyAt >= 0 && indent > r.indentLevel {
+		r.cur.keys[r.keyAt].lines = append(r.cur.keys[r.keyAt].lines, value)
+		return nil
+	}
+	r.indentLevel = indent
+	if header, ok := sectionHeader(value); ok {
+		return r.section(header)
+	}
+	return r.key(value)
+}
+
+// content is the line without its comment (a full-line one, or with the dialect's inline
+// comments one after whitespace), stripped; commented says a comment was cut.
+func (r *iniReader) content(line string, runes []rune) (string, bool) {
+	commentStart := -1
+	if r.dialect.inlineComments {
+		commentStart = inlineCommentStart(runes)
+	}
+	if s := pyStrip(line); strings.HasPrefix(s, "#") || strings.HasPrefix(s, ";") {
+		commentStart = 0
+	}
+	value := line
+	if commentStart >= 0 {
+		value = string(runes[:commentStart])
+	}
+	return pyStrip(value), commentStart >= 0
+}
+
+// section starts the section header: DEFAULT apart, any other once only.
+func (r *iniReader) section(header string) error {
+	switch {
+	case header == "DEFAULT":
+		if r.f.defaults == nil {
+			r.f.defaults = &iniSection{name: header}
+		}
+		r.cur = r.f.defaults
+	case r.seen[header]:
+		return fmt.Errorf("section %q is repeated", header)
+	default:
+		r.seen[header] = true
+		r.cur = &iniSection{name: header}
+		r.f.sections = append(r.f.sections, r.cur)
+	}
+	r.keyAt = -1
+	return nil
+}
+
+// key starts a key of the section being read: the name before the first "=" or ":" (lower case,
+// as configparser's optionxform makes it), once only in the section, and the first line of its
+// value after it.
+func (r *iniReader) key(value string) error {
+	if r.cur == nil {
+		return errors.New("a key before any [section]")
+	}
+	i := strings.IndexAny(value, "=:")
+	if i < 0 {
+		return errors.New("neither a [section] nor key = value")
+	}
+	name := strings.ToLower(strings.TrimRightFunc(value[:i], pySpace))
+	if name == "" {
+		return errors.New("a value without a key")
+	}
+	for _, k := range r.cur.keys {
+		if k.name == name {
+			return fmt.Errorf("key %q is repeated in [%s]", name, r.cur.name)
+		}
+	}
+	r.cur.keys = append(r.cur.keys, iniKey{name: name, lines: []string{pyStrip(value[i+1:])}})
+	r.keyAt = len(r.cur.keys) - 1
+	return nil
 }
 
 // sectionHeader matches configparser's SECTCRE, \[(?P<header>.+)\], against a stripped line: it
