@@ -11,7 +11,8 @@ import (
 )
 
 // tool is everything lint-python knows about one linter. Adding a linter is adding one entry to
-// tools: detection, pins, the command line, parsing and scheduling all read it from here.
+// tools: detection, pins, the config file it reads and what it excludes, untrusted mode, the command
+// line, parsing and scheduling all read it from here.
 type tool struct {
 	name   string // as the linters input names it
 	binary string // the executable on PATH (the image's linter)
