@@ -10,7 +10,7 @@ import (
 // directly or through another package. Only actions/* and actionkit decide.
 func TestLayering_CorePackagesNeverReachActionkit(t *testing.T) {
 	t.Parallel()
-	core := []string{"compose", "ecs", "rollout", "images", "registry", "flagsmith", "lint", "github", "junit", "workspace", "docker", "factory", "registryauth"}
+	core := []string{"compose", "ecs", "rollout", "images", "registry", "flagsmith", "lint", "pyenv", "process", "github", "junit", "workspace", "docker", "factory", "registryauth", "failure"}
 	for _, pkg := range core {
 		out, err := exec.Command("go", "list", "-deps", "../internal/"+pkg).CombinedOutput()
 		if err != nil {

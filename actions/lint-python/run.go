@@ -13,6 +13,7 @@ import (
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/failure"
 	"github.com/slipway-actions/slipway/internal/lint"
+	"github.com/slipway-actions/slipway/internal/pyenv"
 	"github.com/slipway-actions/slipway/internal/workspace"
 )
 
@@ -252,7 +253,7 @@ func writeOutputs(k *actionkit.Kit, cfg config, rep *lint.Report, env *lint.Envi
 		return fmt.Errorf("report-file: %w", err)
 	}
 	if filepath.Base(filepath.Dir(cfg.ReportFile)) == ".slipway" {
-		lint.EnsureIgnored(filepath.Dir(cfg.ReportFile))
+		pyenv.EnsureIgnored(filepath.Dir(cfg.ReportFile))
 	}
 	errs := []error{k.SetOutput("findings", strconv.Itoa(len(rep.Findings))), k.SetOutput("report", workspace.Rel(cfg.Workspace, cfg.ReportFile))}
 	if cfg.SARIFFile != "" {

@@ -3,6 +3,7 @@ package lint
 import (
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"unicode"
@@ -11,9 +12,10 @@ import (
 
 // This file reads and writes INI files as Python's configparser does (CPython 3.11,
 // Lib/configparser.py, RawConfigParser._read): pylint, mypy and flake8 read their INI config with it.
-// Reading follows it closely so that a sanitised copy means what the original meant; the safety of
-// the copy does not depend on that, but on the writer, which only writes what it can spell in one
-// way (see iniFile.render).
+// It is lint's one INI reader: detection, the tools' config searches and exclusions, and untrusted
+// mode all read through parseINI. Reading follows configparser closely so that a sanitised copy
+// means what the original meant; the safety of the copy does not depend on that, but on the writer,
+// which only writes what it can spell in one way (see renderINI).
 
 // iniDialect is how one linter sets up configparser.
 type iniDialect struct {
@@ -85,81 +87,114 @@ func parseINI(text string, d iniDialect) (*iniFile, error) {
 		return nil, errors.New("the file is not UTF-8")
 	}
 	text = strings.TrimPrefix(text, "\ufeff")
-	f := &iniFile{}
-	var cur *iniSection
-	keyAt := -1 // the index in cur.keys of the key being read, -1 for none
-	indentLevel := 0
-	seen := map[string]bool{}
+	r := &iniReader{dialect: d, f: &iniFile{}, keyAt: -1, seen: map[string]bool{}}
 	for n, line := range universalLines(text) {
-		lineno := n + 1
-		runes := []rune(line)
-		commentStart := -1
-		if d.inlineComments {
-			commentStart = inlineCommentStart(runes)
+		if err := r.line(line); err != nil {
+			return nil, fmt.Errorf("line %d: %w", n+1, err)
 		}
-		if s := pyStrip(line); strings.HasPrefix(s, "#") || strings.HasPrefix(s, ";") {
-			commentStart = 0
-		}
-		value := line
-		if commentStart >= 0 {
-			value = string(runes[:commentStart])
-		}
-		value = pyStrip(value)
-		if value == "" {
-			if commentStart < 0 && cur != nil && keyAt >= 0 {
-				cur.keys[keyAt].lines = append(cur.keys[keyAt].lines, "")
-			}
-			continue
-		}
-		indent := 0
-		for i, r := range runes {
-			if !pySpace(r) {
-				indent = i
-				break
-			}
-		}
-		if cur != nil && keyAt >= 0 && indent > indentLevel {
-			cur.keys[keyAt].lines = append(cur.keys[keyAt].lines, value)
-			continue
-		}
-		indentLevel = indent
-		if header, ok := sectionHeader(value); ok {
-			switch {
-			case header == "DEFAULT":
-				if f.defaults == nil {
-					f.defaults = &iniSection{name: header}
-				}
-				cur = f.defaults
-			case seen[header]:
-				return nil, fmt.Errorf("line %d: section %q is repeated", lineno, header)
-			default:
-				seen[header] = true
-				cur = &iniSection{name: header}
-				f.sections = append(f.sections, cur)
-			}
-			keyAt = -1
-			continue
-		}
-		if cur == nil {
-			return nil, fmt.Errorf("line %d: a key before any [section]", lineno)
-		}
-		i := strings.IndexAny(value, "=:")
-		if i < 0 {
-			return nil, fmt.Errorf("line %d: neither a [section] nor key = value", lineno)
-		}
-		name := strings.ToLower(strings.TrimRightFunc(value[:i], pySpace))
-		if name == "" {
-			return nil, fmt.Errorf("line %d: a value without a key", lineno)
-		}
-		for _, k := range cur.keys {
-			if k.name == name {
-				return nil, fmt.Errorf("line %d: key %q is repeated in [%s]", lineno, name, cur.name)
-			}
-		}
-		cur.keys = append(cur.keys, iniKey{name: name, lines: []string{pyStrip(value[i+1:])}})
-		keyAt = len(cur.keys) - 1
 	}
-	return f, nil
+	return r.f, nil
+}
+
+// iniReader is parseINI between two lines: the file so far, the section and the key being read,
+// and the indent of the line that set the key (a line indented deeper continues its value).
+type iniReader struct {
+	dialect     iniDialect
+	f           *iniFile
+	cur         *iniSection
+	keyAt       int // the index in cur.keys of the key being read, -1 for none
+	indentLevel int
+	seen        map[string]bool // the sections read, DEFAULT aside
+}
+
+// line reads one line: a comment or a blank line (a blank one inside a value is kept), a line of
+// the value being read, a section header, or a key.
+func (r *iniReader) line(line string) error {
+	runes := []rune(line)
+	value, commented := r.content(line, runes)
+	if value == "" {
+		if !commented && r.cur != nil && r.keyAt >= 0 {
+			r.cur.keys[r.keyAt].lines = append(r.cur.keys[r.keyAt].lines, "")
+		}
+		return nil
+	}
+	indent := 0
+	for i, c := range runes {
+		if !pySpace(c) {
+			indent = i
+			break
+		}
+	}
+	if r.cur != nil && r.keyAt >= 0 && indent > r.indentLevel {
+		r.cur.keys[r.keyAt].lines = append(r.cur.keys[r.keyAt].lines, value)
+		return nil
+	}
+	r.indentLevel = indent
+	if header, ok := sectionHeader(value); ok {
+		return r.section(header)
+	}
+	return r.key(value)
+}
+
+// content is the line without its comment (a full-line one, or with the dialect's inline
+// comments one after whitespace), stripped; commented says a comment was cut.
+func (r *iniReader) content(line string, runes []rune) (string, bool) {
+	commentStart := -1
+	if r.dialect.inlineComments {
+		commentStart = inlineCommentStart(runes)
+	}
+	if s := pyStrip(line); strings.HasPrefix(s, "#") || strings.HasPrefix(s, ";") {
+		commentStart = 0
+	}
+	value := line
+	if commentStart >= 0 {
+		value = string(runes[:commentStart])
+	}
+	return pyStrip(value), commentStart >= 0
+}
+
+// section starts the section header: DEFAULT apart, any other once only.
+func (r *iniReader) section(header string) error {
+	switch {
+	case header == "DEFAULT":
+		if r.f.defaults == nil {
+			r.f.defaults = &iniSection{name: header}
+		}
+		r.cur = r.f.defaults
+	case r.seen[header]:
+		return fmt.Errorf("section %q is repeated", header)
+	default:
+		r.seen[header] = true
+		r.cur = &iniSection{name: header}
+		r.f.sections = append(r.f.sections, r.cur)
+	}
+	r.keyAt = -1
+	return nil
+}
+
+// key starts a key of the section being read: the name before the first "=" or ":" (lower case,
+// as configparser's optionxform makes it), once only in the section, and the first line of its
+// value after it.
+func (r *iniReader) key(value string) error {
+	if r.cur == nil {
+		return errors.New("a key before any [section]")
+	}
+	i := strings.IndexAny(value, "=:")
+	if i < 0 {
+		return errors.New("neither a [section] nor key = value")
+	}
+	name := strings.ToLower(strings.TrimRightFunc(value[:i], pySpace))
+	if name == "" {
+		return errors.New("a value without a key")
+	}
+	for _, k := range r.cur.keys {
+		if k.name == name {
+			return fmt.Errorf("key %q is repeated in [%s]", name, r.cur.name)
+		}
+	}
+	r.cur.keys = append(r.cur.keys, iniKey{name: name, lines: []string{pyStrip(value[i+1:])}})
+	r.keyAt = len(r.cur.keys) - 1
+	return nil
 }
 
 // sectionHeader matches configparser's SECTCRE, \[(?P<header>.+)\], against a stripped line: it
@@ -231,6 +266,49 @@ func (s *iniSection) has(name string) bool {
 		}
 	}
 	return false
+}
+
+// readINIFile reads file as configparser does with the dialect's settings (see parseINI).
+func readINIFile(file string, d iniDialect) (*iniFile, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return parseINI(string(b), d)
+}
+
+// section is the section of that name (DEFAULT's keys not folded in), nil when there is none.
+func (f *iniFile) section(name string) *iniSection {
+	for _, s := range f.sections {
+		if s.name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// get is the value of the key name as configparser returns it; false when the section has none.
+func (s *iniSection) get(name string) (string, bool) {
+	for _, k := range s.keys {
+		if k.name == name {
+			return k.value(), true
+		}
+	}
+	return "", false
+}
+
+// readINISection is the section name of file as a linter reads it through configparser (DEFAULT's
+// keys folded in); nil when file is "", does not parse, or has no such section.
+func readINISection(file, name string, d iniDialect) *iniSection {
+	f, err := readINIFile(file, d)
+	if err != nil {
+		return nil
+	}
+	s := f.section(name)
+	if s == nil {
+		return nil
+	}
+	return f.folded(s)
 }
 
 var (

@@ -3,29 +3,32 @@ package lint
 import (
 	"context"
 	"regexp"
+
+	"github.com/slipway-actions/slipway/internal/process"
+	"github.com/slipway-actions/slipway/internal/pyenv"
 )
 
 // describe fills in each tool's version and where it came from, asking each interpreter once: the
 // environment's, or the one a binary on PATH is a script of; a binary that is not a Python script
 // (ruff) is asked for --version.
-func describe(ctx context.Context, execs []*execution, env *Environment, getenv environ) {
+func describe(ctx context.Context, execs []*execution, env *Environment, getenv process.Environ) {
 	byPython := map[string][]*execution{}
 	for _, x := range execs {
 		if x.command == nil {
 			continue
 		}
 		if env != nil && x.command[0] == env.Python {
-			d := env.dists[x.tool.dist]
-			x.result.Version, x.result.From = d.Version, env.origin(x.tool.dist)
+			d, _ := env.Distribution(x.tool.dist)
+			x.result.Version, x.result.From = d.Version, env.Origin(x.tool.dist)
 			continue
 		}
 		x.result.From = "image"
-		if py := scriptInterpreter(x.command[0], getenv); py != "" {
+		if py := pyenv.ScriptInterpreter(x.command[0], getenv); py != "" {
 			byPython[py] = append(byPython[py], x)
 			continue
 		}
-		if o, err := execute(ctx, process{argv: []string{x.command[0], "--version"}, dir: neutralDir, env: x.env}); err == nil && o.code == 0 {
-			x.result.Version = versionIn.FindString(o.stdout)
+		if o, err := process.Run(ctx, process.Command{Argv: []string{x.command[0], "--version"}, Dir: process.NeutralDir, Env: x.env}); err == nil && o.Code == 0 {
+			x.result.Version = versionIn.FindString(o.Stdout)
 		}
 	}
 	for py, xs := range byPython {
@@ -33,7 +36,7 @@ func describe(ctx context.Context, execs []*execution, env *Environment, getenv 
 		for _, x := range xs {
 			names = append(names, x.tool.dist)
 		}
-		dists, err := distributions(ctx, py, getenv, names)
+		dists, err := pyenv.Distributions(ctx, py, getenv, names)
 		if err != nil {
 			continue
 		}

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
-	"gopkg.in/yaml.v3"
+	"github.com/slipway-actions/slipway/internal/pyenv"
 )
 
 // Detection is what a repository configures: each tool with the file that says so.
@@ -25,7 +25,7 @@ type Detection struct {
 // would fail on it too.
 func Detect(dir string) (Detection, error) {
 	d := Detection{Sources: map[string]string{}}
-	files := configFiles{dir: dir, toml: map[string]map[string]any{}, ini: map[string]map[string]map[string]string{}}
+	files := configFiles{dir: dir, toml: map[string]map[string]any{}, ini: map[string]*iniFile{}}
 	for _, t := range tools {
 		for _, c := range t.configs {
 			if files.has(c) {
@@ -34,14 +34,14 @@ func Detect(dir string) (Detection, error) {
 			}
 		}
 	}
-	hooks, err := preCommitHooks(dir)
+	hooks, err := pyenv.PreCommitHooks(dir)
 	if err != nil {
 		files.errs = append(files.errs, err)
 	}
 	for _, h := range hooks {
 		for _, t := range tools {
 			if _, ok := d.Sources[t.name]; !ok && contains(t.hooks, h.ID) {
-				d.Sources[t.name] = preCommitConfig
+				d.Sources[t.name] = pyenv.PreCommitConfig
 			}
 		}
 	}
@@ -53,11 +53,11 @@ func Detect(dir string) (Detection, error) {
 	return d, errors.Join(files.errs...)
 }
 
-// configFiles reads each config file once.
+// configFiles reads each config file once: TOML with go-toml, INI as configparser does (parseINI).
 type configFiles struct {
 	dir  string
 	toml map[string]map[string]any
-	ini  map[string]map[string]map[string]string
+	ini  map[string]*iniFile // nil for a file that is missing or does not parse
 	errs []error
 }
 
@@ -97,51 +97,22 @@ func (f *configFiles) has(c configKey) bool {
 	if c.key == "" {
 		return exists(file)
 	}
-	sections, ok := f.ini[c.file]
+	ini, ok := f.ini[c.file]
 	if !ok {
-		sections, _ = readINI(file)
-		f.ini[c.file] = sections
+		if b, err := os.ReadFile(file); err == nil {
+			if ini, err = parseINI(string(b), iniDialect{}); err != nil {
+				f.errs = append(f.errs, fmt.Errorf("%s: %w", c.file, err))
+			}
+		}
+		f.ini[c.file] = ini
 	}
-	for s := range sections {
-		if ok, _ := path.Match(c.key, s); ok {
+	if ini == nil {
+		return false
+	}
+	for _, s := range ini.sections {
+		if ok, _ := path.Match(c.key, s.name); ok {
 			return true
 		}
 	}
 	return false
-}
-
-// preCommitConfig is the file pre-commit reads.
-const preCommitConfig = ".pre-commit-config.yaml"
-
-// preCommitHook is one hook of .pre-commit-config.yaml, with its repository's rev.
-type preCommitHook struct {
-	Repo, Rev              string
-	ID                     string   `yaml:"id"`
-	AdditionalDependencies []string `yaml:"additional_dependencies"`
-}
-
-// preCommitHooks reads the hooks of the project's .pre-commit-config.yaml (none when it is missing).
-func preCommitHooks(dir string) ([]preCommitHook, error) {
-	b, err := os.ReadFile(filepath.Join(dir, preCommitConfig))
-	if err != nil {
-		return nil, nil
-	}
-	var cfg struct {
-		Repos []struct {
-			Repo  string          `yaml:"repo"`
-			Rev   string          `yaml:"rev"`
-			Hooks []preCommitHook `yaml:"hooks"`
-		} `yaml:"repos"`
-	}
-	if err := yaml.Unmarshal(b, &cfg); err != nil {
-		return nil, fmt.Errorf("%s: %w", preCommitConfig, err)
-	}
-	var hooks []preCommitHook
-	for _, r := range cfg.Repos {
-		for _, h := range r.Hooks {
-			h.Repo, h.Rev = r.Repo, r.Rev
-			hooks = append(hooks, h)
-		}
-	}
-	return hooks, nil
 }

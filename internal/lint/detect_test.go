@@ -27,6 +27,7 @@ func TestDetect(t *testing.T) {
 		{"pre-commit hooks", map[string]string{".pre-commit-config.yaml": "repos:\n- repo: x\n  hooks:\n  - id: ruff\n  - id: ruff-format\n  - id: trailing-whitespace\n- repo: y\n  hooks:\n  - id: black\n"}, "ruff,ruff-format,black", ""},
 		{"broken pyproject", map[string]string{"pyproject.toml": "[tool.black\nline-length = 1\n"}, "", "pyproject.toml"},
 		{"broken pre-commit", map[string]string{".pre-commit-config.yaml": "repos: [\n"}, "", ".pre-commit-config.yaml"},
+		{"broken setup.cfg, as configparser reads it", map[string]string{"setup.cfg": "[flake8]\nmax-line-length = 90\nmax-line-length = 100\n"}, "", "setup.cfg: line 3"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/slipway-actions/slipway/internal/process"
 )
 
 // Options say what to lint and how.
@@ -127,10 +128,30 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 // prepare resolves every tool to a command, its version and what it lints, and decides how many
 // processes each may use, before anything runs.
 func prepare(ctx context.Context, o Options) ([]*execution, error) {
+	execs, err := resolve(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := target(o, execs); err != nil {
+		return nil, err
+	}
+	schedule(ctx, execs)
+	for _, x := range execs {
+		if x.tool.env != nil {
+			x.env = process.Override(x.env, x.tool.env(x.inv))
+		}
+	}
+	return execs, nil
+}
+
+// resolve decides how each tool runs: its command (from the project's environment or PATH), the
+// sanitised config it reads in untrusted mode, its environment, and its version and origin. A tool
+// that is missing is skipped, or an error when the user named it.
+func resolve(ctx context.Context, o Options) ([]*execution, error) {
 	if o.Sanitised != nil && o.Env != nil {
 		return nil, &InputError{errors.New("untrusted mode runs the image's linters: it has no project environment")}
 	}
-	getenv := environ(o.Getenv)
+	getenv := process.Environ(o.Getenv)
 	var execs []*execution
 	var missing []error
 	for _, name := range o.Tools {
@@ -138,16 +159,16 @@ func prepare(ctx context.Context, o Options) ([]*execution, error) {
 		if !ok {
 			return nil, &InputError{fmt.Errorf("unknown linter %q (known: %s)", name, strings.Join(Known, ", "))}
 		}
-		x := &execution{tool: t, dir: o.Dir, env: getenv.linter(o.Env.activate(getenv)...),
+		x := &execution{tool: t, dir: o.Dir, env: getenv.Linter(o.Env.Activate(getenv)...),
 			result: ToolResult{Tool: name, Findings: []Finding{}}}
 		if o.Sanitised != nil {
 			// The linter's own directory first on its import path, never the working directory.
-			x.env = override(x.env, []string{"PYTHONSAFEPATH=1"})
+			x.env = process.Override(x.env, []string{"PYTHONSAFEPATH=1"})
 			if x.config = o.Sanitised.Config(name); t.config != nil && x.config == "" {
 				return nil, fmt.Errorf("%w for %s (Sanitise was not given it)", errNoCopy, name)
 			}
 		}
-		x.command = o.Env.command(t, getenv)
+		x.command = command(o.Env, t, getenv)
 		if x.command == nil {
 			if o.Explicit {
 				missing = append(missing, &MissingToolError{Tool: name, Binary: t.binary})
@@ -160,7 +181,12 @@ func prepare(ctx context.Context, o Options) ([]*execution, error) {
 		return nil, errors.Join(missing...)
 	}
 	describe(ctx, execs, o.Env, getenv)
+	return execs, nil
+}
 
+// target decides what each tool lints: the paths, or in only-changed mode the changed files a full
+// run of it would lint (and the import roots); a tool with none of them is skipped.
+func target(o Options, execs []*execution) error {
 	paths := o.Paths
 	if len(paths) == 0 {
 		paths = []string{"."}
@@ -169,11 +195,9 @@ func prepare(ctx context.Context, o Options) ([]*execution, error) {
 	if o.Changed != nil {
 		var err error
 		if targets, err = selectChanged(o); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	cores := runtime.NumCPU()
-	total := 0
 	for _, x := range execs {
 		x.inv = invocation{paths: paths, mypyCache: o.MypyCache, jobs: 1, version: x.result.Version, untrusted: o.Sanitised != nil}
 		if o.Changed != nil {
@@ -186,6 +210,17 @@ func prepare(ctx context.Context, o Options) ([]*execution, error) {
 				x.skip, x.result.Note = true, "no changed file to lint"
 			}
 		}
+	}
+	return nil
+}
+
+// schedule decides how many processes each tool that runs may use: its own workers when it is the
+// long pole (and its findings stay the same with them), and one core less for the others when the
+// long pole runs in one process.
+func schedule(ctx context.Context, execs []*execution) {
+	cores := runtime.NumCPU()
+	total := 0
+	for _, x := range execs {
 		if !x.skip {
 			total += x.tool.cost
 		}
@@ -207,12 +242,6 @@ func prepare(ctx context.Context, o Options) ([]*execution, error) {
 			execs[i].inv.jobs = min(execs[i].inv.jobs, cores-1)
 		}
 	}
-	for _, x := range execs {
-		if x.tool.env != nil {
-			x.env = override(x.env, x.tool.env(x.inv))
-		}
-	}
-	return execs, nil
 }
 
 // costOrder lists the executions' indexes, costliest first.
@@ -233,21 +262,21 @@ func runTool(ctx context.Context, x *execution, rel func(string) string) error {
 	if x.tool.writes != nil {
 		writes = x.tool.writes(x.inv)
 	}
-	o, err := execute(ctx, process{argv: argv, dir: x.dir, env: x.env, writes: writes})
-	x.result.Elapsed = o.elapsed
+	o, err := process.Run(ctx, process.Command{Argv: argv, Dir: x.dir, Env: x.env, Writes: writes})
+	x.result.Elapsed = o.Elapsed
 	switch {
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case err != nil:
 		return &ToolError{Tool: x.tool.name, Code: -1, Stderr: err.Error()}
 	}
-	findings, perr := x.tool.parse(o.stdout, rel)
-	if !x.tool.ranOK(o.code) || perr != nil || (o.code != 0 && len(findings) == 0) {
-		detail := tail(o.stderr, 20)
+	findings, perr := x.tool.parse(o.Stdout, rel)
+	if !x.tool.ranOK(o.Code) || perr != nil || (o.Code != 0 && len(findings) == 0) {
+		detail := process.Tail(o.Stderr, 20)
 		if perr != nil {
 			detail = perr.Error() + "; " + detail
 		}
-		return &ToolError{Tool: x.tool.name, Code: o.code, Stderr: detail}
+		return &ToolError{Tool: x.tool.name, Code: o.Code, Stderr: detail}
 	}
 	x.result.Findings = findings
 	return nil
@@ -270,24 +299,6 @@ func displayCommand(command []string) []string {
 		out[0] = filepath.Base(out[0])
 	}
 	return out
-}
-
-// lookPath finds an executable on the PATH that getenv gives.
-func lookPath(getenv environ, name string) string {
-	if getenv == nil {
-		p, _ := exec.LookPath(name)
-		return p
-	}
-	for _, dir := range filepath.SplitList(getenv("PATH")) {
-		if dir == "" {
-			continue
-		}
-		p := filepath.Join(dir, name)
-		if st, err := statExecutable(p); err == nil && st {
-			return p
-		}
-	}
-	return ""
 }
 
 // relativeTo returns a function that turns a path a tool printed (relative to dir, or absolute) into

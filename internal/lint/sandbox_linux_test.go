@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -121,91 +120,6 @@ func TestRun_ATrustedRepositorysPluginRunsInTheSandbox(t *testing.T) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
-}
-
-// pip, in the sandbox, makes the environment and builds a local setuptools project (as a
-// requirements file's "./libs/x" and "-e ./libs/y" ask) without writing the workspace: setuptools
-// would write its egg-info beside the sources, and the sandbox user may not; it writes it in its own
-// home. Only the build/ directory handed over is written, and the environment is root's again
-// when pip is done.
-func TestExecute_PipBuildsALocalProjectWithoutWritingTheWorkspace(t *testing.T) {
-	t.Parallel()
-	requireSandbox(t)
-	const python = "/usr/bin/python3"
-	env := environ(func(k string) string { return map[string]string{"PATH": "/usr/bin:/bin", "PIP_NO_INDEX": "1"}[k] })
-	if o, err := execute(context.Background(), process{argv: []string{python, "-c", "import setuptools, pip"}, dir: neutralDir, env: env.query()}); err != nil || o.code != 0 {
-		t.Skipf("%s has no pip or setuptools to build with offline: %v %s", python, err, o.stderr)
-	}
-	ws := sandboxtest.Dir(t)
-	files := map[string]string{}
-	for _, name := range []string{"lib_a", "lib_b"} {
-		files["libs/"+name+"/pyproject.toml"] = "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n\n" +
-			"[project]\nname = \"" + strings.ReplaceAll(name, "_", "-") + "\"\nversion = \"1.0\"\n"
-		files["libs/"+name+"/src/"+name+"/__init__.py"] = "NAME = " + strconv.Quote(name) + "\n"
-	}
-	linttest.WriteFiles(t, ws, files)
-	before := tree(t, ws)
-	venv := filepath.Join(sandboxtest.Dir(t), "venv")
-	ctx := context.Background()
-	if o, err := execute(ctx, process{argv: []string{python, "-m", "venv", "--system-site-packages", "--without-pip", venv},
-		dir: neutralDir, env: env.query(), writes: []string{venv}}); err != nil || o.code != 0 {
-		t.Fatalf("venv: %v %s", err, o.stderr)
-	}
-	builds := []string{filepath.Join(ws, "libs", "lib_a", "build"), filepath.Join(ws, "libs", "lib_b", "build")}
-	o, err := execute(ctx, process{argv: []string{filepath.Join(venv, "bin", "python"), "-m", "pip", "install", "--no-build-isolation",
-		"./libs/lib_a", "-e", "./libs/lib_b"}, dir: ws, env: override(env.pip(), []string{"VIRTUAL_ENV=" + venv}), writes: append([]string{venv}, builds...)})
-	if err != nil || o.code != 0 {
-		t.Fatalf("pip: %v\n%s%s", err, o.stdout, o.stderr)
-	}
-	o, err = execute(ctx, process{argv: []string{filepath.Join(venv, "bin", "python"), "-c", "import lib_a, lib_b; print(lib_a.NAME, lib_b.__file__)"}, dir: neutralDir, env: env.query()})
-	if want := "lib_a " + filepath.Join(ws, "libs", "lib_b", "src", "lib_b", "__init__.py"); err != nil || strings.TrimSpace(o.stdout) != want {
-		t.Errorf("the environment imports %q (%v %s), want %q", o.stdout, err, o.stderr, want)
-	}
-	for _, b := range builds {
-		os.RemoveAll(b) // as Install does with the build/ directories it made
-	}
-	if after := tree(t, ws); after != before {
-		t.Errorf("pip changed the workspace:\nbefore:\n%s\nafter:\n%s", before, after)
-	}
-	if err := filepath.WalkDir(venv, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		if uid := info.Sys().(*syscall.Stat_t).Uid; uid != 0 {
-			t.Errorf("%s belongs to uid %d after pip, want root's: a linter in the sandbox could change the environment", p, uid)
-			return filepath.SkipAll
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// tree lists every path below dir with its owner and mode.
-func tree(t *testing.T, dir string) string {
-	t.Helper()
-	var b strings.Builder
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		st := info.Sys().(*syscall.Stat_t)
-		rel, _ := filepath.Rel(dir, p)
-		b.WriteString(rel + " " + strconv.Itoa(int(st.Uid)) + " " + info.Mode().String() + "\n")
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
 }
 
 // mypy, in the sandbox, writes its cache where lint-python's cache-dir says (handed over for its

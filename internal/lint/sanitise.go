@@ -8,8 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-
-	"github.com/pelletier/go-toml/v2"
 )
 
 // Untrusted mode: the linters run no code the repository names. pylint, mypy and flake8 import
@@ -87,9 +85,6 @@ func (s *Sanitised) Close() error {
 type configRules struct {
 	// flag names the one config file the linter then reads (and it looks for no other).
 	flag string
-	// find returns the file the linter would read in dir ("" for none); home is where flake8 stops
-	// looking upwards.
-	find func(dir, home string) string
 	// sanitise makes the copy of file ("" for none): its name, and its text.
 	sanitise func(st *stripper, file string, text []byte) (name, copy string)
 }
@@ -124,7 +119,7 @@ func Sanitise(dir, home string, toolNames []string) (*Sanitised, error) {
 }
 
 func (s *Sanitised) add(t tool, dir, home string) error {
-	file := t.config.find(dir, home)
+	file := t.configFile(dir, home)
 	var text []byte
 	st := &stripper{tool: t.name}
 	if file != "" {
@@ -379,56 +374,6 @@ func anyLines(s string) []string {
 		}
 		return false
 	})
-}
-
-func (f *iniFile) section(name string) *iniSection {
-	for _, s := range f.sections {
-		if s.name == name {
-			return s
-		}
-	}
-	return nil
-}
-
-func readINIFile(file string, d iniDialect) (*iniFile, error) {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil, err
-	}
-	return parseINI(string(b), d)
-}
-
-// tomlHas reports whether file is TOML with a table at path.
-func tomlHas(file string, path ...string) bool {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return false
-	}
-	var doc map[string]any
-	if toml.Unmarshal(b, &doc) != nil {
-		return false
-	}
-	var v any = doc
-	for _, k := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return false
-		}
-		if v, ok = m[k]; !ok {
-			return false
-		}
-	}
-	return true
-}
-
-func isFile(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.Mode().IsRegular()
-}
-
-func isDir(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
 }
 
 // errNoCopy says a tool that needs a sanitised config in untrusted mode was not given one.

@@ -8,29 +8,7 @@ import (
 
 // flake8ConfigRules make the sanitised copy of flake8's config: its [flake8] section, without its
 // local plugins and output files (see sanitise.go).
-var flake8ConfigRules = &configRules{flag: "--config=", find: findFlake8Config, sanitise: sanitiseFlake8}
-
-// findFlake8Config is flake8's search (flake8/options/config.py, _find_config_file): from dir up to
-// the root or the home directory, setup.cfg, tox.ini and .flake8 with a [flake8] or
-// [flake8:local-plugins] section; a file that does not parse is passed over.
-func findFlake8Config(dir, home string) string {
-	for d := dir; ; {
-		for _, name := range []string{"setup.cfg", "tox.ini", ".flake8"} {
-			p := filepath.Join(d, name)
-			if !isFile(p) {
-				continue
-			}
-			if f, err := readINIFile(p, iniDialect{}); err == nil && (f.section("flake8") != nil || f.section("flake8:local-plugins") != nil) {
-				return p
-			}
-		}
-		up := filepath.Dir(d)
-		if up == d || (home != "" && up == filepath.Clean(home)) {
-			return ""
-		}
-		d = up
-	}
-}
+var flake8ConfigRules = &configRules{flag: "--config=", sanitise: sanitiseFlake8}
 
 // flake8Paths are flake8's options whose entries with a slash are relative to the config file's
 // directory (normalize_paths): the copy, elsewhere, names them absolutely.

@@ -1,41 +1,15 @@
 package lint
 
 import (
-	"path/filepath"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 )
 
 // mypyConfigRules make the sanitised copy of mypy's config: without its plugins, programs, package
 // installs and report files (see sanitise.go).
-var mypyConfigRules = &configRules{flag: "--config-file=", find: findMypyConfig, sanitise: sanitiseMypy}
-
-// findMypyConfig is mypy's search (mypy/defaults.py CONFIG_FILES, mypy/config_parser.py): mypy.ini,
-// .mypy.ini, pyproject.toml with [tool.mypy], setup.cfg with [mypy]; a file that does not parse is
-// passed over. (The user's own config files come next: the copy stops mypy reading them.)
-func findMypyConfig(dir, _ string) string {
-	for _, name := range []string{"mypy.ini", ".mypy.ini", "pyproject.toml", "setup.cfg"} {
-		p := filepath.Join(dir, name)
-		if !isFile(p) {
-			continue
-		}
-		switch name {
-		case "pyproject.toml":
-			if tomlHas(p, "tool", "mypy") {
-				return p
-			}
-		case "setup.cfg":
-			if f, err := readINIFile(p, iniDialect{}); err == nil && f.section("mypy") != nil {
-				return p
-			}
-		default:
-			if _, err := readINIFile(p, iniDialect{}); err == nil {
-				return p
-			}
-		}
-	}
-	return ""
-}
+var mypyConfigRules = &configRules{flag: "--config-file=", sanitise: sanitiseMypy}
 
 // mypyEmpty is the copy of no config: a [mypy] section (mypy says when there is none).
 var mypyEmpty = renderINI([]*iniSection{{name: "mypy"}})
@@ -124,7 +98,7 @@ func mypyOverrides(st *stripper, v any) (any, bool) {
 			return nil, false
 		}
 		kept := map[string]any{}
-		for _, k := range sortedKeys(t) {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			if k == "module" {
 				if _, err := tomlValue(t[k]); err != nil {
 					st.strip("tool.mypy.overrides", k, "not a module name or list of them")

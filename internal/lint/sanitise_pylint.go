@@ -8,62 +8,7 @@ import (
 
 // pylintConfigRules make the sanitised copy of pylint's config: without its hooks, plugins, reporters,
 // compiled extensions and output files (see sanitise.go).
-var pylintConfigRules = &configRules{flag: "--rcfile=", find: findPylintConfig, sanitise: sanitisePylint}
-
-// pylintRCNames are the rc files pylint reads (pylint 3 adds the .toml ones).
-var pylintRCNames = []string{"pylintrc", "pylintrc.toml", ".pylintrc", ".pylintrc.toml"}
-
-// findPylintConfig is pylint's search (pylint/config/find_default_config_files.py, 2.16 and 3.x):
-// the rc files, pyproject.toml with [tool.pylint], setup.cfg and tox.ini with a pylint section in
-// the directory; then, while the directory is a package, the rc files of the directories above;
-// then pyproject.toml above, up to the repository's root.
-func findPylintConfig(dir, _ string) string {
-	for _, name := range append(append([]string(nil), pylintRCNames...), "pyproject.toml", "setup.cfg", "tox.ini") {
-		if p := filepath.Join(dir, name); pylintReads(p) {
-			return p
-		}
-	}
-	for d := dir; isFile(filepath.Join(d, "__init__.py")) && filepath.Dir(d) != d; {
-		d = filepath.Dir(d)
-		for _, name := range pylintRCNames {
-			if p := filepath.Join(d, name); pylintReads(p) {
-				return p
-			}
-		}
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if p := filepath.Join(d, "pyproject.toml"); pylintReads(p) {
-			return p
-		}
-		if filepath.Dir(d) == d || isDir(filepath.Join(d, ".git")) || isDir(filepath.Join(d, ".hg")) {
-			return ""
-		}
-	}
-}
-
-// pylintReads reports whether pylint takes file for its config: a TOML file with [tool.pylint], a
-// setup.cfg or tox.ini with a [pylint] or [pylint.*] section, any other rc file.
-func pylintReads(file string) bool {
-	if !isFile(file) {
-		return false
-	}
-	switch base := filepath.Base(file); {
-	case strings.HasSuffix(base, ".toml"):
-		return tomlHas(file, "tool", "pylint")
-	case base == "setup.cfg" || base == "tox.ini":
-		f, err := readINIFile(file, iniDialect{})
-		if err != nil {
-			return false
-		}
-		for _, s := range f.sections {
-			if s.name == "pylint" || strings.HasPrefix(s.name, "pylint.") {
-				return true
-			}
-		}
-		return false
-	}
-	return true
-}
+var pylintConfigRules = &configRules{flag: "--rcfile=", sanitise: sanitisePylint}
 
 func sanitisePylint(st *stripper, file string, text []byte) (string, string) {
 	if file == "" {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
 	"github.com/slipway-actions/slipway/internal/lint/linttest"
+	"github.com/slipway-actions/slipway/internal/process"
+	"github.com/slipway-actions/slipway/internal/pyenv"
 	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
 )
 
@@ -279,7 +281,10 @@ func FuzzSanitise(f *testing.F) {
 func TestSanitise_TheLintersOwnReadersFindNothingThatRunsCode(t *testing.T) {
 	t.Parallel()
 	requireTools(t, "pylint", "mypy", "flake8")
-	python := baseInterpreter(nil, []string{"pylint"})
+	python := pyenv.ScriptInterpreter(process.LookPath(nil, "pylint"), nil) // pylint's, which has the three readers
+	if python == "" {
+		t.Fatal("pylint on PATH is not a Python script")
+	}
 	var inputs []struct{ tool, file, text string }
 	seeds, _ := filepath.Glob(filepath.Join("testdata", "fuzz", "FuzzSanitise", "*"))
 	for _, s := range seeds {
@@ -310,14 +315,14 @@ func TestSanitise_TheLintersOwnReadersFindNothingThatRunsCode(t *testing.T) {
 	}
 	read := func(jobs []job) map[string][]string {
 		in, _ := json.Marshal(jobs)
-		o, err := execute(context.Background(), process{argv: []string{python, "-c", oracleScript}, dir: neutralDir,
-			env: environ(nil).query(), stdin: bytes.NewReader(in)})
-		if err != nil || o.code != 0 {
-			t.Fatalf("%v: %s", err, o.stderr)
+		o, err := process.Run(context.Background(), process.Command{Argv: []string{python, "-c", oracleScript}, Dir: process.NeutralDir,
+			Env: process.Environ(nil).Query(), Stdin: bytes.NewReader(in)})
+		if err != nil || o.Code != 0 {
+			t.Fatalf("%v: %s", err, o.Stderr)
 		}
 		var bad map[string][]string
-		if err := json.Unmarshal([]byte(o.stdout), &bad); err != nil {
-			t.Fatalf("%v: %s", err, o.stdout)
+		if err := json.Unmarshal([]byte(o.Stdout), &bad); err != nil {
+			t.Fatalf("%v: %s", err, o.Stdout)
 		}
 		return bad
 	}

@@ -1,9 +1,8 @@
 package lint
 
 import (
-	"bufio"
-	"bytes"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -24,9 +23,10 @@ type changedTargets struct {
 func (c changedTargets) forTool(t tool) []string { return c.byTool[t.name] }
 
 // selectChanged picks the files each tool gets in only-changed mode. A tool given a file by name
-// does not always apply its exclusions to it as it does when it walks the tree: flake8 does, isort
-// and ruff do when told (--filter-files, --force-exclude), and for black, mypy and pylint the walk's
-// rules are applied here, from their config. So a changed file the full run would skip is skipped.
+// does not always apply its exclusions to it as it does when it walks the tree: isort and ruff do
+// when told (--filter-files, --force-exclude), and for the others the walk's rules (the table's
+// skips) are applied here, from the config file the tool reads. So a changed file the full run
+// would skip is skipped.
 func selectChanged(o Options) (changedTargets, error) {
 	var files []string
 	for file, ranges := range o.Changed {
@@ -51,17 +51,11 @@ func selectChanged(o Options) (changedTargets, error) {
 	if len(files) == 0 {
 		return c, nil
 	}
-	rules := map[string]func(string) bool{
-		"flake8": flake8Skips(o.Dir),
-		"black":  blackSkips(o.Dir),
-		"mypy":   mypySkips(o.Dir),
-		"pylint": pylintSkips(o.Dir),
-	}
 	perModule := false
 	for _, name := range o.Tools {
 		t, _ := lookup(name)
 		perModule = perModule || t.perModule
-		skip := rules[name]
+		skip := t.walkSkips(o.Dir)
 		for _, f := range files {
 			if skip == nil || !skip(f) {
 				c.byTool[name] = append(c.byTool[name], f)
@@ -72,6 +66,19 @@ func selectChanged(o Options) (changedTargets, error) {
 		c.roots = importRoots(o.Dir, o.Paths)
 	}
 	return c, nil
+}
+
+// walkSkips is the tool's walk rule in the project directory dir (its skips, with the config file
+// its own search finds); nil for a tool that applies its exclusions itself.
+func (t tool) walkSkips(dir string) func(string) bool {
+	if t.skips == nil {
+		return nil
+	}
+	config := ""
+	if t.configFile != nil {
+		config = t.configFile(dir, "")
+	}
+	return t.skips(dir, config)
 }
 
 // under reports whether a slash path relative to the project directory is in one of paths.
@@ -101,33 +108,25 @@ func ancestors(file string) []string {
 var flake8DefaultExclude = []string{".svn", "CVS", ".bzr", ".hg", ".git", "__pycache__", ".tox", ".nox", ".eggs", "*.egg"}
 
 // flake8Skips is flake8's walk (flake8/discover_files.py): a directory whose name or absolute path
-// matches exclude or extend-exclude (fnmatch patterns; one with a slash is relative to the config
-// file) is not entered. flake8 matches a file named on its command line itself, not the directories
-// above it.
-func flake8Skips(dir string) func(string) bool {
+// matches exclude or extend-exclude of [flake8] in its config file (fnmatch patterns; one with a
+// slash is relative to the config file) is not entered. flake8 matches a file named on its command
+// line itself, not the directories above it.
+func flake8Skips(dir, config string) func(string) bool {
 	patterns := append([]string(nil), flake8DefaultExclude...)
 	var extend []string
-	configDir := dir
-	for d := dir; ; d = filepath.Dir(d) {
-		found := false
-		for _, name := range []string{"setup.cfg", "tox.ini", ".flake8"} {
-			sections, ok := readINI(filepath.Join(d, name))
-			if s, has := sections["flake8"]; ok && has {
-				if v, ok := s["exclude"]; ok {
-					patterns = stringList(v, true)
-				}
-				for _, k := range []string{"extend-exclude", "extend_exclude"} {
-					if v, ok := s[k]; ok {
-						extend = stringList(v, true)
-					}
-				}
-				configDir, found = d, true
-				break
+	if s := readINISection(config, "flake8", iniDialect{}); s != nil {
+		if v, ok := s.get("exclude"); ok {
+			patterns = stringList(v, true)
+		}
+		for _, k := range []string{"extend-exclude", "extend_exclude"} {
+			if v, ok := s.get(k); ok {
+				extend = stringList(v, true)
 			}
 		}
-		if found || filepath.Dir(d) == d {
-			break
-		}
+	}
+	configDir := dir
+	if config != "" {
+		configDir = filepath.Dir(config)
 	}
 	var res []*regexp.Regexp
 	for _, p := range append(patterns, extend...) {
@@ -146,53 +145,14 @@ func flake8Skips(dir string) func(string) bool {
 	}
 }
 
-// fnmatchRegexp translates a shell pattern as Python's fnmatch does: * and ? match a slash too.
-func fnmatchRegexp(pattern string) string {
-	var b strings.Builder
-	b.WriteString("^(?s:")
-	for i := 0; i < len(pattern); i++ {
-		switch c := pattern[i]; c {
-		case '*':
-			b.WriteString(".*")
-		case '?':
-			b.WriteString(".")
-		case '[':
-			j := strings.IndexByte(pattern[i+1:], ']')
-			if j < 0 {
-				b.WriteString(`\[`)
-				continue
-			}
-			class := pattern[i+1 : i+1+j]
-			if strings.HasPrefix(class, "!") {
-				class = "^" + class[1:]
-			}
-			b.WriteString("[" + strings.ReplaceAll(class, `\`, `\\`) + "]")
-			i += j + 1
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	b.WriteString(")$")
-	return b.String()
-}
-
 // blackDefaultExclude is black's DEFAULT_EXCLUDES (black 24).
 const blackDefaultExclude = `/(\.direnv|\.eggs|\.git|\.hg|\.ipynb_checkpoints|\.mypy_cache|\.nox|\.pytest_cache|\.ruff_cache|\.tox|\.svn|\.venv|\.vscode|__pypackages__|_build|buck-out|build|dist|venv)/`
 
-// blackSkips is black's walk: exclude (or its default) and extend-exclude, searched in "/"+the path
-// from the project root, with a trailing slash for a directory, at every level. black applies only
-// force-exclude to a file named on its command line (and it does so itself).
-func blackSkips(dir string) func(string) bool {
-	root := dir
-	for d := dir; ; d = filepath.Dir(d) {
-		if exists(filepath.Join(d, "pyproject.toml")) || exists(filepath.Join(d, ".git")) || exists(filepath.Join(d, ".hg")) {
-			root = d
-			break
-		}
-		if filepath.Dir(d) == d {
-			break
-		}
-	}
+// blackSkips is black's walk: exclude (or its default) and extend-exclude of [tool.black] in the
+// project root's pyproject.toml, searched in "/"+the path from the project root, with a trailing
+// slash for a directory, at every level. black applies only force-exclude to a file named on its
+// command line (and it does so itself).
+func blackSkips(dir, config string) func(string) bool {
 	var cfg struct {
 		Tool struct {
 			Black struct {
@@ -201,13 +161,13 @@ func blackSkips(dir string) func(string) bool {
 			} `toml:"black"`
 		} `toml:"tool"`
 	}
-	readTOML(filepath.Join(root, "pyproject.toml"), &cfg)
+	readTOML(config, &cfg)
 	exclude := blackDefaultExclude
 	if cfg.Tool.Black.Exclude != nil {
 		exclude = *cfg.Tool.Black.Exclude
 	}
 	res := compileAll(pythonRegexp(exclude), pythonRegexp(cfg.Tool.Black.ExtendExclude))
-	prefix, _ := filepath.Rel(root, dir)
+	prefix, _ := filepath.Rel(blackRoot(dir), dir)
 	return func(file string) bool {
 		p := path.Join(filepath.ToSlash(prefix), file)
 		for _, d := range ancestors(p) {
@@ -220,10 +180,11 @@ func blackSkips(dir string) func(string) bool {
 }
 
 // mypySkips is mypy's walk (mypy/find_sources.py): names starting with a dot, __pycache__,
-// site-packages and node_modules are never entered; exclude is searched in the path relative to the
-// working directory, a directory's with a trailing slash; a .pyi beside a .py is the one checked.
-func mypySkips(dir string) func(string) bool {
-	res := compileAll(mypyExclude(dir)...)
+// site-packages and node_modules are never entered; exclude of its config file is searched in the
+// path relative to the working directory, a directory's with a trailing slash; a .pyi beside a .py
+// is the one checked.
+func mypySkips(dir, config string) func(string) bool {
+	res := compileAll(mypyExclude(config)...)
 	return func(file string) bool {
 		parts := strings.Split(file, "/")
 		for _, name := range parts {
@@ -243,31 +204,25 @@ func mypySkips(dir string) func(string) bool {
 	}
 }
 
-// mypyExclude reads exclude from the config file mypy would use (the first of mypy.ini, .mypy.ini,
-// pyproject.toml with [tool.mypy], setup.cfg with [mypy]).
-func mypyExclude(dir string) []string {
-	for _, name := range []string{"mypy.ini", ".mypy.ini", "pyproject.toml", "setup.cfg"} {
-		file := filepath.Join(dir, name)
-		if name == "pyproject.toml" {
-			var cfg struct {
-				Tool struct {
-					Mypy *struct {
-						Exclude any `toml:"exclude"`
-					} `toml:"mypy"`
-				} `toml:"tool"`
-			}
-			if readTOML(file, &cfg) && cfg.Tool.Mypy != nil {
-				return stringList(cfg.Tool.Mypy.Exclude, false)
-			}
-			continue
+// mypyExclude reads exclude from mypy's config file: [tool.mypy] of a TOML file (a regular
+// expression or a list of them), else [mypy].
+func mypyExclude(config string) []string {
+	if strings.HasSuffix(config, ".toml") {
+		var cfg struct {
+			Tool struct {
+				Mypy *struct {
+					Exclude any `toml:"exclude"`
+				} `toml:"mypy"`
+			} `toml:"tool"`
 		}
-		if sections, ok := readINI(file); ok {
-			if s, ok := sections["mypy"]; ok {
-				if v, ok := s["exclude"]; ok {
-					return []string{pythonRegexp(v)}
-				}
-				return nil
-			}
+		if readTOML(config, &cfg) && cfg.Tool.Mypy != nil {
+			return stringList(cfg.Tool.Mypy.Exclude, false)
+		}
+		return nil
+	}
+	if s := readINISection(config, "mypy", iniDialect{}); s != nil {
+		if v, ok := s.get("exclude"); ok {
+			return []string{pythonRegexp(v)}
 		}
 	}
 	return nil
@@ -277,8 +232,8 @@ func mypyExclude(dir string) []string {
 // above the first package, a directory whose name is in ignore or matches ignore-patterns, or whose
 // path matches ignore-paths, is not entered; inside a package only subpackages are (directories with
 // an __init__.py), less those named in ignore. pylint checks the file itself.
-func pylintSkips(dir string) func(string) bool {
-	ignore, patterns, paths := pylintIgnores(dir)
+func pylintSkips(dir, config string) func(string) bool {
+	ignore, patterns, paths := pylintIgnores(config)
 	namePatterns, pathPatterns := compileAll(anchor(patterns)...), compileAll(anchor(paths)...)
 	top := exists(filepath.Join(dir, "__init__.py")) // pylint takes the whole directory as one package
 	return func(file string) bool {
@@ -298,53 +253,11 @@ func pylintSkips(dir string) func(string) bool {
 	}
 }
 
-// pylintIgnores reads ignore, ignore-patterns and ignore-paths from the config file pylint would use
-// in dir, with pylint's defaults.
-func pylintIgnores(dir string) (ignore, patterns, paths []string) {
+// pylintIgnores reads ignore, ignore-patterns and ignore-paths from pylint's config file, with
+// pylint's defaults.
+func pylintIgnores(config string) (ignore, patterns, paths []string) {
 	ignore, patterns = []string{"CVS"}, []string{`^\.#`}
-	var main map[string]any
-	for _, name := range []string{"pylintrc", ".pylintrc", "pyproject.toml", "setup.cfg", "tox.ini"} {
-		file := filepath.Join(dir, name)
-		if name == "pyproject.toml" {
-			var cfg struct {
-				Tool struct {
-					Pylint map[string]map[string]any `toml:"pylint"`
-				} `toml:"tool"`
-			}
-			if !readTOML(file, &cfg) || cfg.Tool.Pylint == nil {
-				continue
-			}
-			main = map[string]any{}
-			for section, values := range cfg.Tool.Pylint {
-				if s := strings.ToLower(section); s == "main" || s == "master" {
-					for k, v := range values {
-						main[k] = v
-					}
-				}
-			}
-			break
-		}
-		sections, ok := readINI(file)
-		if !ok {
-			continue
-		}
-		prefix := ""
-		if name == "setup.cfg" || name == "tox.ini" {
-			prefix = "pylint."
-			if !hasSectionPrefix(sections, prefix) {
-				continue
-			}
-		}
-		main = map[string]any{}
-		for section, values := range sections {
-			if s := strings.ToLower(strings.TrimPrefix(section, prefix)); s == "main" || s == "master" {
-				for k, v := range values {
-					main[k] = v
-				}
-			}
-		}
-		break
-	}
+	main := pylintMainOptions(config)
 	if v, ok := main["ignore"]; ok {
 		ignore = stringList(v, true)
 	}
@@ -355,6 +268,48 @@ func pylintIgnores(dir string) (ignore, patterns, paths []string) {
 		paths = stringList(v, true)
 	}
 	return ignore, patterns, paths
+}
+
+// pylintMainOptions are the options of pylint's main section (MAIN or MASTER, in any case) in its
+// config file: the table [tool.pylint.main] of a TOML file, the section [main] of an rc file, and
+// [pylint.main] of setup.cfg and tox.ini, read with pylint's inline comments.
+func pylintMainOptions(config string) map[string]any {
+	main := map[string]any{}
+	isMain := func(section, prefix string) bool {
+		s := strings.ToLower(strings.TrimPrefix(section, prefix))
+		return s == "main" || s == "master"
+	}
+	if strings.HasSuffix(config, ".toml") {
+		var cfg struct {
+			Tool struct {
+				Pylint map[string]map[string]any `toml:"pylint"`
+			} `toml:"tool"`
+		}
+		if readTOML(config, &cfg) {
+			for section, values := range cfg.Tool.Pylint {
+				if isMain(section, "") {
+					maps.Copy(main, values)
+				}
+			}
+		}
+		return main
+	}
+	f, err := readINIFile(config, iniDialect{inlineComments: true})
+	if err != nil {
+		return main
+	}
+	prefix := ""
+	if base := filepath.Base(config); base == "setup.cfg" || base == "tox.ini" {
+		prefix = "pylint."
+	}
+	for _, s := range f.sections {
+		if isMain(s.name, prefix) {
+			for _, k := range f.folded(s).keys {
+				main[k.name] = k.value()
+			}
+		}
+	}
+	return main
 }
 
 // mentionsDuplicateCode reports whether a pylint config file in dir could turn duplicate-code off.
@@ -433,145 +388,4 @@ func contains(list []string, s string) bool {
 func readTOML(file string, v any) bool {
 	b, err := os.ReadFile(file)
 	return err == nil && toml.Unmarshal(b, v) == nil
-}
-
-// readINI reads an INI file as Python's configparser does for these tools: [section] headers,
-// key = value or key: value, values continued on indented lines, # and ; comments. Keys are lower
-// case; false when the file is missing.
-func readINI(file string) (map[string]map[string]string, bool) {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil, false
-	}
-	sections := map[string]map[string]string{}
-	var cur map[string]string
-	key := ""
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), " \t\r")
-		trimmed := strings.TrimSpace(line)
-		switch {
-		case trimmed == "" || trimmed[0] == '#' || trimmed[0] == ';':
-			continue
-		case line[0] == ' ' || line[0] == '\t':
-			if cur != nil && key != "" {
-				cur[key] += "\n" + trimmed
-			}
-			continue
-		}
-		if m := iniHeader.FindStringSubmatch(line); m != nil {
-			name := strings.TrimSpace(m[1])
-			if sections[name] == nil {
-				sections[name] = map[string]string{}
-			}
-			cur, key = sections[name], ""
-			continue
-		}
-		if i := strings.IndexAny(line, "=:"); i > 0 && cur != nil {
-			key = strings.ToLower(strings.TrimSpace(line[:i]))
-			cur[key] = strings.TrimSpace(line[i+1:])
-		}
-	}
-	return sections, true
-}
-
-var iniHeader = regexp.MustCompile(`^\s*\[([^\]]+)\]`)
-
-func hasSectionPrefix(sections map[string]map[string]string, prefix string) bool {
-	for s := range sections {
-		if strings.HasPrefix(s, prefix) {
-			return true
-		}
-	}
-	return false
-}
-
-// stringList reads a TOML string or list (a string split at commas and lines when csv).
-func stringList(v any, csv bool) []string {
-	var out []string
-	switch v := v.(type) {
-	case string:
-		if !csv {
-			return []string{pythonRegexp(v)}
-		}
-		for _, s := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '\n' }) {
-			if s = strings.TrimSpace(s); s != "" {
-				out = append(out, s)
-			}
-		}
-	case []any:
-		for _, x := range v {
-			if s, ok := x.(string); ok {
-				out = append(out, pythonRegexp(s))
-			}
-		}
-	}
-	return out
-}
-
-// pythonRegexp turns a Python regular expression into one Go reads: a multi-line one is in verbose
-// mode (black's rule), whose spaces and comments are dropped.
-func pythonRegexp(re string) string {
-	if !strings.Contains(re, "\n") && !strings.HasPrefix(re, "(?x)") {
-		return re
-	}
-	re = strings.TrimPrefix(re, "(?x)")
-	var b strings.Builder
-	inClass, escaped, comment := false, false, false
-	for _, r := range re {
-		switch {
-		case comment:
-			comment = r != '\n'
-			continue
-		case escaped:
-			escaped = false
-		case r == '\\':
-			escaped = true
-		case r == '[':
-			inClass = true
-		case r == ']':
-			inClass = false
-		case !inClass && (r == ' ' || r == '\t' || r == '\n' || r == '\r'):
-			continue
-		case !inClass && r == '#':
-			comment = true
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// anchor makes each pattern match at the start only, as Python's re.match does.
-func anchor(patterns []string) []string {
-	out := make([]string, len(patterns))
-	for i, p := range patterns {
-		out[i] = "^(?:" + p + ")"
-	}
-	return out
-}
-
-// compileAll compiles the patterns Go can read; one it cannot (a look-behind) is left out, so a file
-// it would have excluded is linted rather than lost.
-func compileAll(patterns ...string) []*regexp.Regexp {
-	var out []*regexp.Regexp
-	for _, p := range patterns {
-		if p == "" {
-			continue
-		}
-		if re, err := regexp.Compile(p); err == nil {
-			out = append(out, re)
-		}
-	}
-	return out
-}
-
-func searchAny(res []*regexp.Regexp, s string) bool {
-	for _, re := range res {
-		if re.MatchString(s) {
-			return true
-		}
-	}
-	return false
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -255,4 +256,27 @@ func pythonText(v any) (string, bool) {
 		return strings.Join(parts, ","), true
 	}
 	return "", false
+}
+
+// tomlHas reports whether file is TOML with a table at path.
+func tomlHas(file string, path ...string) bool {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return false
+	}
+	var doc map[string]any
+	if toml.Unmarshal(b, &doc) != nil {
+		return false
+	}
+	var v any = doc
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return false
+		}
+		if v, ok = m[k]; !ok {
+			return false
+		}
+	}
+	return true
 }

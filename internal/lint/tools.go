@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/slipway-actions/slipway/internal/process"
 )
 
 // tool is everything lint-python knows about one linter. Adding a linter is adding one entry to
-// tools: detection, pins, the command line, parsing and scheduling all read it from here.
+// tools: detection, pins, the config file it reads and what it excludes, untrusted mode, the command
+// line, parsing and scheduling all read it from here.
 type tool struct {
 	name   string // as the linters input names it
 	binary string // the executable on PATH (the image's linter)
@@ -20,9 +23,21 @@ type tool struct {
 	// configs are the places where a project configures it: a TOML table (dotted), an INI section
 	// (a path.Match pattern), or, with an empty key, the file itself.
 	configs []configKey
+	// configFile is the tool's own search for the one config file it reads, from the project
+	// directory (home: where flake8 stops looking upwards; "" for nowhere), "" when it finds none
+	// (configfile.go). Untrusted mode copies that file (config), and only-changed mode reads the
+	// tool's exclusions from it (skips). nil for a tool that needs neither.
+	configFile func(dir, home string) string
 	// config, for a tool whose config can name code it runs, is how untrusted mode gives it a
 	// sanitised copy instead (sanitise.go); nil for a tool whose config names no code.
 	config *configRules
+	// skips, for a tool that does not apply its exclusions to a file named on its command line as
+	// it does to the files it finds walking the tree, is that walk (scope.go): given the project
+	// directory and the config file the tool reads, whether it passes over a file (a slash path
+	// relative to the directory). Each entry says which options it reads. In only-changed mode such
+	// a changed file is not given to the tool. nil for a tool that applies its exclusions itself
+	// (isort and ruff, told so in args).
+	skips func(dir, configFile string) func(file string) bool
 	// formatter: check mode prints a diff of what it would rewrite, and a finding spans lines.
 	formatter bool
 	// cost is the tool's CPU time on a typical tree, relative (measured on bench/lint's tree of 240
@@ -94,10 +109,12 @@ var tools = []tool{
 	},
 	{
 		name: "flake8", binary: "flake8", module: "flake8", dist: "flake8",
-		hooks:   []string{"flake8"},
-		configs: []configKey{{"setup.cfg", "flake8"}, {"tox.ini", "flake8"}, {".flake8", "flake8"}},
-		config:  flake8ConfigRules,
-		cost:    35,
+		hooks:      []string{"flake8"},
+		configs:    []configKey{{"setup.cfg", "flake8"}, {"tox.ini", "flake8"}, {".flake8", "flake8"}},
+		configFile: findFlake8Config, config: flake8ConfigRules,
+		// exclude and extend-exclude of [flake8]: fnmatch patterns, on the directories above a file
+		skips: flake8Skips,
+		cost:  35,
 		// flake8 applies its exclude to files named on the command line too.
 		args: func(inv invocation) []string {
 			return append([]string{"--format=" + flake8Format, "--jobs=" + strconv.Itoa(inv.jobs)}, inv.paths...)
@@ -107,9 +124,11 @@ var tools = []tool{
 	},
 	{
 		name: "black", binary: "black", module: "black", dist: "black",
-		hooks:     []string{"black"},
-		configs:   []configKey{{"pyproject.toml", "tool.black"}},
-		formatter: true, cost: 150,
+		hooks:      []string{"black"},
+		configs:    []configKey{{"pyproject.toml", "tool.black"}},
+		configFile: findBlackConfig,
+		skips:      blackSkips, // exclude and extend-exclude of [tool.black]: regular expressions
+		formatter:  true, cost: 150,
 		args: func(inv invocation) []string {
 			args := []string{"--check", "--diff", "--no-color", "--quiet"}
 			if versionAtLeast(inv.version, 23, 1) { // --workers: black 23.1 has it (Debian bookworm's)
@@ -141,8 +160,10 @@ var tools = []tool{
 		hooks: []string{"pylint"},
 		configs: []configKey{{"pyproject.toml", "tool.pylint"}, {".pylintrc", ""}, {"pylintrc", ""},
 			{"setup.cfg", "pylint.*"}, {"tox.ini", "pylint.*"}},
-		config: pylintConfigRules,
-		cost:   370, perModule: true,
+		configFile: findPylintConfig, config: pylintConfigRules,
+		// ignore (names), ignore-patterns and ignore-paths (regular expressions) of its main section
+		skips: pylintSkips,
+		cost:  370, perModule: true,
 		args: func(inv invocation) []string {
 			args := []string{"--output-format=json", "--score=n", "--recursive=y", "--persistent=n",
 				"--jobs=" + strconv.Itoa(inv.jobs)}
@@ -166,8 +187,9 @@ var tools = []tool{
 		hooks: []string{"mypy"},
 		configs: []configKey{{"pyproject.toml", "tool.mypy"}, {"mypy.ini", ""}, {".mypy.ini", ""},
 			{"setup.cfg", "mypy"}, {"setup.cfg", "mypy-*"}},
-		config: mypyConfigRules,
-		cost:   40, perModule: true,
+		configFile: findMypyConfig, config: mypyConfigRules,
+		skips: mypySkips, // exclude of [mypy] or [tool.mypy]: regular expressions
+		cost:  40, perModule: true,
 		args: func(inv invocation) []string {
 			args := []string{"--show-column-numbers", "--show-error-codes", "--no-error-summary",
 				"--no-color-output", "--no-pretty", "--hide-error-context"}
@@ -264,10 +286,10 @@ func pylintWorkers(ctx context.Context, x *execution, rest int) bool {
 	if !outlasts(x.tool.cost*3/10, rest) || !mentionsDuplicateCode(x.dir) {
 		return false
 	}
-	o, err := execute(ctx, process{argv: x.argv("--list-msgs-enabled"), dir: x.dir, env: x.env})
-	if err != nil || o.code != 0 {
+	o, err := process.Run(ctx, process.Command{Argv: x.argv("--list-msgs-enabled"), Dir: x.dir, Env: x.env})
+	if err != nil || o.Code != 0 {
 		return false
 	}
-	enabled, _, found := strings.Cut(o.stdout, "Disabled messages:")
+	enabled, _, found := strings.Cut(o.Stdout, "Disabled messages:")
 	return found && !strings.Contains(enabled, "(R0801)")
 }

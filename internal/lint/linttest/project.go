@@ -1,6 +1,23 @@
 package linttest
 
-import "path"
+import (
+	"os"
+	"path"
+	"testing"
+
+	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
+)
+
+// Project is a project directory with files, and a getenv that has pip reach index (a PEP 503
+// index on loopback, see Index; PyPI is out of reach).
+func Project(t testing.TB, index string, files map[string]string) (string, func(string) string) {
+	t.Helper()
+	dir := sandboxtest.Dir(t)
+	WriteFiles(t, dir, files)
+	home := sandboxtest.Dir(t)
+	env := map[string]string{"PATH": os.Getenv("PATH"), "HOME": home, "PIP_INDEX_URL": index, "LANG": "C.UTF-8"}
+	return dir, func(k string) string { return env[k] }
+}
 
 // LocalProject is the files of a pure-Python project at dir (a slash path; "" for the root) that pip
 // can build offline, as a requirements file's "-e ." or "./libs/x" asks: a pyproject.toml whose

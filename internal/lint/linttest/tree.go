@@ -1,6 +1,7 @@
-// Package linttest gives lint's tests and bench/lint what they lint: generated Python trees in git
-// repositories, changed the way a pull request changes them, and a package index on loopback serving
-// wheels the tests write (PyPI is out of reach here).
+// Package linttest gives the tests of lint and pyenv, and bench/lint, what they lint and install:
+// generated Python trees in git repositories, changed the way a pull request changes them, and
+// projects whose requirements pip installs from a package index on loopback serving wheels the
+// tests write (PyPI is out of reach here).
 package linttest
 
 import (

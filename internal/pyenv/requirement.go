@@ -1,8 +1,9 @@
-package lint
+package pyenv
 
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -256,7 +257,7 @@ func (p *requirementParser) markerValue() error {
 		return nil
 	}
 	start := p.i
-	if v := p.match(markerVarRE); !contains(markerVariables, v) {
+	if v := p.match(markerVarRE); !slices.Contains(markerVariables, v) {
 		p.i = start
 		return p.errorf("a marker variable (python_version, sys_platform, extra …) or a quoted string is expected")
 	}

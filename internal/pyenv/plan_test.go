@@ -1,7 +1,6 @@
-package lint
+package pyenv
 
 import (
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,7 +9,7 @@ import (
 	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
 )
 
-func TestPlanInstall(t *testing.T) {
+func TestReadPlan(t *testing.T) {
 	t.Parallel()
 	preCommit := `repos:
 - repo: https://github.com/psf/black-pre-commit-mirror
@@ -65,9 +64,9 @@ sphinx = "*"
 		{name: "none", mode: "none", files: map[string]string{"requirements.txt": "x\n"}},
 		{name: "auto with nothing to read", mode: "auto", files: map[string]string{"app.py": ""}},
 		{name: "pre-commit revs and additional dependencies of the linters that run", mode: "auto",
-			files: map[string]string{preCommitConfig: preCommit}, tools: []string{"black", "mypy", "flake8", "pylint"},
+			files: map[string]string{PreCommitConfig: preCommit}, tools: []string{"black", "mypy", "flake8", "pylint"},
 			want: []string{"black==24.2.0", "mypy==1.8.0", "types-requests==2.31.0", "django-stubs[compatible-mypy]", "flake8-bugbear==24.2.6"},
-			pins: map[string]string{"black": preCommitConfig, "mypy": preCommitConfig, "django-stubs": preCommitConfig},
+			pins: map[string]string{"black": PreCommitConfig, "mypy": PreCommitConfig, "django-stubs": PreCommitConfig},
 			note: `hook flake8 has rev "0123456789abcdef0123456789abcdef01234567", not a version`},
 		{name: "requirements files, with the files they include", mode: "auto",
 			files: map[string]string{"requirements.txt": "requests==2.31.0\n", "requirements/dev.txt": "-r ../requirements.txt\n-c constraints.txt\nBlack==24.1.0  # formatter\npylint_django\n-e .\n", "requirements/constraints.txt": "x<2\n"},
@@ -92,11 +91,10 @@ sphinx = "*"
 			t.Parallel()
 			dir := sandboxtest.Dir(t)
 			linttest.WriteFiles(t, dir, tc.files)
-			p, err := PlanInstall(dir, tc.mode, tc.tools)
+			p, err := ReadPlan(dir, tc.mode, lintersNamed(tc.tools...))
 			if tc.err != "" {
-				var ie *InputError
-				if !errors.As(err, &ie) || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("err = %v, want an InputError with %q", err, tc.err)
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want one with %q", err, tc.err)
 				}
 				return
 			}
@@ -145,11 +143,11 @@ func TestPoetryConstraint(t *testing.T) {
 	}
 }
 
-func TestPlanInstall_RefusesConfigEntriesThatAreNotRequirements(t *testing.T) {
+func TestReadPlan_RefusesConfigEntriesThatAreNotRequirements(t *testing.T) {
 	t.Parallel()
 	dir := sandboxtest.Dir(t)
 	linttest.WriteFiles(t, dir, map[string]string{
-		preCommitConfig: `repos:
+		PreCommitConfig: `repos:
 - repo: https://github.com/PyCQA/flake8
   rev: 7.0.0
   hooks:
@@ -164,10 +162,9 @@ dependencies = ["--target=/tmp/x", "requests>=2", "tomli; python_version < '3.11
 `,
 		"requirements-dev.txt": "-e .\n./libs/helper\n--index-url https://mirror.example/simple\n",
 	})
-	_, err := PlanInstall(dir, "auto", []string{"flake8"})
-	var ie *InputError
-	if !errors.As(err, &ie) {
-		t.Fatalf("err = %v, want an InputError", err)
+	_, err := ReadPlan(dir, "auto", lintersNamed("flake8"))
+	if err == nil {
+		t.Fatal("the entries that are not requirements were read")
 	}
 	for _, want := range []string{
 		`.pre-commit-config.yaml: hook flake8 additional_dependencies: "--index-url=http://evil/simple" is not a requirement`,

@@ -1,4 +1,4 @@
-package lint
+package pyenv
 
 import (
 	"archive/tar"
@@ -275,59 +275,9 @@ func unpack(file, dir, key string) error {
 		return err
 	}
 	defer root.Close()
-	links := map[string]bool{}
-	var got []manifestEntry
-	var m *manifest
-	tr := tar.NewReader(f)
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		if m != nil {
-			return fmt.Errorf("entry %q follows the manifest", hdr.Name)
-		}
-		if hdr.Name == manifestName {
-			if m, err = readManifest(tr, hdr); err != nil {
-				return err
-			}
-			continue
-		}
-		name, err := entryName(hdr.Name)
-		if err != nil {
-			return err
-		}
-		for d := path.Dir(name); d != "."; d = path.Dir(d) {
-			if links[d] {
-				return fmt.Errorf("entry %q goes through the link %q", hdr.Name, d)
-			}
-		}
-		mode := hdr.FileInfo().Mode()
-		e := manifestEntry{Name: name, Mode: uint32(mode.Perm())}
-		switch hdr.Typeflag {
-		case tar.TypeDir:
-			e.Type = "dir"
-			err = root.MkdirAll(name, mode.Perm()|0o700)
-		case tar.TypeSymlink:
-			e.Type, e.Link = "link", hdr.Linkname
-			links[name] = true
-			err = root.Symlink(hdr.Linkname, name)
-		case tar.TypeReg:
-			e.Type = "file"
-			e.Size, e.SHA256, err = writeEntry(root, name, tr, mode.Perm())
-		default:
-			err = fmt.Errorf("entry %q is neither a file, a directory nor a link", hdr.Name)
-		}
-		if err != nil {
-			return err
-		}
-		got = append(got, e)
-	}
-	if m == nil {
-		return errors.New("it has no manifest")
+	m, got, err := extract(f, root)
+	if err != nil {
+		return err
 	}
 	if err := m.matches(key, got); err != nil {
 		return err
@@ -347,6 +297,82 @@ func unpack(file, dir, key string) error {
 		return err
 	}
 	return os.Rename(tmp, dir)
+}
+
+// extract writes the entries of the archive r through root, and returns its manifest (the last
+// entry, which is not written) and the entries written.
+func extract(r io.Reader, root *os.Root) (*manifest, []manifestEntry, error) {
+	x := &extraction{root: root, links: map[string]bool{}}
+	var m *manifest
+	tr := tar.NewReader(r)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if m != nil {
+			return nil, nil, fmt.Errorf("entry %q follows the manifest", hdr.Name)
+		}
+		if hdr.Name == manifestName {
+			if m, err = readManifest(tr, hdr); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		if err := x.add(hdr, tr); err != nil {
+			return nil, nil, err
+		}
+	}
+	if m == nil {
+		return nil, nil, errors.New("it has no manifest")
+	}
+	return m, x.entries, nil
+}
+
+// extraction is an archive being written through an os.Root: the links written so far (no later
+// entry may go through one) and the entries written, as the manifest describes them.
+type extraction struct {
+	root    *os.Root
+	links   map[string]bool
+	entries []manifestEntry
+}
+
+// add writes one entry of the archive (its content in r), refused unless its name is canonical,
+// it goes through no link, and it is a directory, a file or a link.
+func (x *extraction) add(hdr *tar.Header, r io.Reader) error {
+	name, err := entryName(hdr.Name)
+	if err != nil {
+		return err
+	}
+	for d := path.Dir(name); d != "."; d = path.Dir(d) {
+		if x.links[d] {
+			return fmt.Errorf("entry %q goes through the link %q", hdr.Name, d)
+		}
+	}
+	mode := hdr.FileInfo().Mode()
+	e := manifestEntry{Name: name, Mode: uint32(mode.Perm())}
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		e.Type = "dir"
+		err = x.root.MkdirAll(name, mode.Perm()|0o700)
+	case tar.TypeSymlink:
+		e.Type, e.Link = "link", hdr.Linkname
+		x.links[name] = true
+		err = x.root.Symlink(hdr.Linkname, name)
+	case tar.TypeReg:
+		e.Type = "file"
+		e.Size, e.SHA256, err = writeEntry(x.root, name, r, mode.Perm())
+	default:
+		err = fmt.Errorf("entry %q is neither a file, a directory nor a link", hdr.Name)
+	}
+	if err != nil {
+		return err
+	}
+	x.entries = append(x.entries, e)
+	return nil
 }
 
 // readManifest reads the manifest entry (at most 64 MiB of JSON).

@@ -1,4 +1,4 @@
-package lint
+package pyenv
 
 import (
 	"archive/tar"

@@ -1,17 +1,17 @@
-package lint
+package pyenv
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/slipway-actions/slipway/internal/process"
 )
 
 // Environment is the project's virtual environment: its dependencies and pinned linters, over the
@@ -32,26 +32,31 @@ type Environment struct {
 	Archive string
 	// Pins maps a distribution (normalised) to the file of the project that names it.
 	Pins map[string]string
-	// dists are the linters' distributions the interpreter imports: version and location.
-	dists map[string]distribution
+	// dists are the distributions of Options.Dists the interpreter imports: version and location.
+	dists map[string]Distribution
 }
 
-// distribution is an installed distribution as importlib.metadata sees it.
-type distribution struct {
+// Distribution is an installed distribution as importlib.metadata sees it.
+type Distribution struct {
 	Version  string `json:"version"`
 	Location string `json:"location"`
 }
 
-// InstallOptions say where the environment lives.
-type InstallOptions struct {
+// Options say where the environment lives, and what runs from it.
+type Options struct {
 	// VenvRoot is where environments are unpacked and used, outside the tree the linters walk
 	// (HOME's cache in the container).
 	VenvRoot string
 	// CacheDir is a directory of the workspace that a workflow caches: the environment is archived
 	// there (one file, no Python file the linters could walk into) for the next run.
 	CacheDir string
-	Tools    []string // the linters that will run: the image's interpreter is theirs
-	Getenv   func(string) string
+	// Executables are the linters that will run, as on PATH: the interpreter of the first that is
+	// a Python script is the image's, which the environment is made over (else python3 on PATH).
+	Executables []string
+	// Dists are the distributions of every linter the caller knows: the environment reports which
+	// it imports, and has its own copy of each the project pins.
+	Dists  []string
+	Getenv func(string) string
 	// Progress reports steps that take time; nil is quiet.
 	Progress func(format string, args ...any)
 }
@@ -61,7 +66,7 @@ const keyVersion = "slipway-venv-3"
 
 // Install makes the environment the plan asks for, or finds it: in VenvRoot (reused), as an archive
 // in CacheDir (restored), or new from pip (installed, then archived). An empty plan needs none: nil.
-func Install(ctx context.Context, plan *InstallPlan, o InstallOptions) (*Environment, error) {
+func Install(ctx context.Context, plan *Plan, o Options) (*Environment, error) {
 	if plan.Empty() {
 		return nil, nil
 	}
@@ -69,16 +74,16 @@ func Install(ctx context.Context, plan *InstallPlan, o InstallOptions) (*Environ
 	if progress == nil {
 		progress = func(string, ...any) {}
 	}
-	getenv := environ(o.Getenv)
-	base := baseInterpreter(getenv, o.Tools)
+	getenv := process.Environ(o.Getenv)
+	base := baseInterpreter(getenv, o.Executables)
 	if base == "" {
 		return nil, &InstallError{Step: "finding Python", Detail: "no python3 on PATH and no linter with a Python interpreter"}
 	}
-	ident, err := execute(ctx, process{argv: []string{base, "-c", identityScript}, dir: neutralDir, env: getenv.query()})
-	if err != nil || ident.code != 0 {
-		return nil, &InstallError{Step: "running " + base, Detail: fmt.Sprint(err, tail(ident.stderr, 5))}
+	ident, err := process.Run(ctx, process.Command{Argv: []string{base, "-c", identityScript}, Dir: process.NeutralDir, Env: getenv.Query()})
+	if err != nil || ident.Code != 0 {
+		return nil, &InstallError{Step: "running " + base, Detail: fmt.Sprint(err, process.Tail(ident.Stderr, 5))}
 	}
-	key := plan.key(base, ident.stdout)
+	key := plan.key(base, ident.Stdout)
 	env := &Environment{Dir: filepath.Join(o.VenvRoot, key), Key: key, Pins: plan.Pins,
 		Archive: filepath.Join(o.CacheDir, "venv", key+".tar")}
 	env.Python = filepath.Join(env.Dir, "bin", "python")
@@ -118,7 +123,7 @@ func Install(ctx context.Context, plan *InstallPlan, o InstallOptions) (*Environ
 	}
 	if env.How == "" {
 		progress("install: making the project's environment (%s)", strings.Join(plan.Requirements, " "))
-		if err := create(ctx, base, env.Dir, plan, getenv); err != nil {
+		if err := create(ctx, base, env.Dir, plan, getenv, o.Dists); err != nil {
 			os.RemoveAll(env.Dir)
 			return nil, err
 		}
@@ -131,7 +136,7 @@ func Install(ctx context.Context, plan *InstallPlan, o InstallOptions) (*Environ
 		}
 		env.How = "installed"
 	}
-	if env.dists, err = distributions(ctx, env.Python, getenv, toolDists()); err != nil {
+	if env.dists, err = Distributions(ctx, env.Python, getenv, o.Dists); err != nil {
 		return nil, &InstallError{Step: "reading the environment", Detail: err.Error()}
 	}
 	return env, nil
@@ -151,14 +156,14 @@ for d in m.distributions():
 print("\n".join(sorted(names)))`
 
 // create makes a virtual environment over the image's packages and has pip install the plan in it.
-func create(ctx context.Context, base, dir string, plan *InstallPlan, getenv environ) error {
+func create(ctx context.Context, base, dir string, plan *Plan, getenv process.Environ, dists []string) error {
 	args := []string{base, "-m", "venv", "--system-site-packages"}
 	// The image's pip serves the environment too (it sees the image's packages): no copy of pip.
-	if o, err := execute(ctx, process{argv: []string{base, "-c", "import pip"}, dir: neutralDir, env: getenv.query()}); err == nil && o.code == 0 {
+	if o, err := process.Run(ctx, process.Command{Argv: []string{base, "-c", "import pip"}, Dir: process.NeutralDir, Env: getenv.Query()}); err == nil && o.Code == 0 {
 		args = append(args, "--without-pip")
 	}
-	if o, err := execute(ctx, process{argv: append(args, dir), dir: neutralDir, env: getenv.query(), writes: []string{dir}}); err != nil || o.code != 0 {
-		return &InstallError{Step: "python -m venv", Detail: fmt.Sprint(err, tail(o.stderr+o.stdout, 10))}
+	if o, err := process.Run(ctx, process.Command{Argv: append(args, dir), Dir: process.NeutralDir, Env: getenv.Query(), Writes: []string{dir}}); err != nil || o.Code != 0 {
+		return &InstallError{Step: "python -m venv", Detail: fmt.Sprint(err, process.Tail(o.Stderr+o.Stdout, 10))}
 	}
 	python := filepath.Join(dir, "bin", "python")
 	// A build in a local project's tree (setuptools) leaves build/ with copies of its modules, which
@@ -169,21 +174,21 @@ func create(ctx context.Context, base, dir string, plan *InstallPlan, getenv env
 	pip := append([]string{python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--progress-bar=off"}, plan.Requirements...)
 	// pip writes the environment, and setuptools builds a local project in its build/ (its
 	// egg-info goes to the sandbox's home): the rest of the workspace is not pip's to write.
-	o, err := execute(ctx, process{argv: pip, dir: plan.dir, env: override(getenv.pip(), []string{"VIRTUAL_ENV=" + dir}),
-		writes: append([]string{dir}, plan.buildDirs()...)})
-	if err != nil || o.code != 0 {
-		return &InstallError{Step: "pip install " + strings.Join(plan.Requirements, " "), Detail: fmt.Sprint(errText(err), tail(o.stderr+o.stdout, 15))}
+	o, err := process.Run(ctx, process.Command{Argv: pip, Dir: plan.dir, Env: process.Override(getenv.Pip(), []string{"VIRTUAL_ENV=" + dir}),
+		Writes: append([]string{dir}, plan.buildDirs()...)})
+	if err != nil || o.Code != 0 {
+		return &InstallError{Step: "pip install " + strings.Join(plan.Requirements, " "), Detail: fmt.Sprint(errText(err), process.Tail(o.Stderr+o.Stdout, 15))}
 	}
-	return ownPinnedLinters(ctx, python, dir, plan, getenv)
+	return ownPinnedLinters(ctx, python, dir, plan, getenv, dists)
 }
 
-// ownPinnedLinters installs into the environment each linter the project pins that pip left to the
+// ownPinnedLinters installs into the environment each linter (of dists) the project pins that pip left to the
 // image's copy (the image had a version the pin accepts: "already satisfied"), at that version and
 // without its dependencies (pip has resolved them). The pinned linter is then the environment's own:
 // it runs from there whatever the next image holds, and the summary's "from" is the pin.
-func ownPinnedLinters(ctx context.Context, python, dir string, plan *InstallPlan, getenv environ) error {
+func ownPinnedLinters(ctx context.Context, python, dir string, plan *Plan, getenv process.Environ, dists []string) error {
 	var pinned []string
-	for _, d := range toolDists() {
+	for _, d := range dists {
 		if _, ok := plan.Pins[normaliseName(d)]; ok {
 			pinned = append(pinned, d)
 		}
@@ -191,13 +196,13 @@ func ownPinnedLinters(ctx context.Context, python, dir string, plan *InstallPlan
 	if len(pinned) == 0 {
 		return nil
 	}
-	dists, err := distributions(ctx, python, getenv, pinned)
+	installed, err := Distributions(ctx, python, getenv, pinned)
 	if err != nil {
 		return &InstallError{Step: "reading the environment", Detail: err.Error()}
 	}
 	var reqs []string
 	for _, d := range pinned {
-		if got, ok := dists[d]; ok && !within(got.Location, dir) {
+		if got, ok := installed[d]; ok && !within(got.Location, dir) {
 			public, _, _ := strings.Cut(got.Version, "+") // a local label (Debian's) is not on an index
 			reqs = append(reqs, d+"=="+public)
 		}
@@ -207,10 +212,10 @@ func ownPinnedLinters(ctx context.Context, python, dir string, plan *InstallPlan
 	}
 	pip := append([]string{python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--progress-bar=off",
 		"--ignore-installed", "--no-deps"}, reqs...)
-	o, err := execute(ctx, process{argv: pip, dir: plan.dir, env: override(getenv.pip(), []string{"VIRTUAL_ENV=" + dir}), writes: []string{dir}})
-	if err != nil || o.code != 0 {
+	o, err := process.Run(ctx, process.Command{Argv: pip, Dir: plan.dir, Env: process.Override(getenv.Pip(), []string{"VIRTUAL_ENV=" + dir}), Writes: []string{dir}})
+	if err != nil || o.Code != 0 {
 		return &InstallError{Step: "pip install --ignore-installed --no-deps " + strings.Join(reqs, " ") + " (the pinned linters, at the version the image has, into the environment)",
-			Detail: fmt.Sprint(errText(err), tail(o.stderr+o.stdout, 15))}
+			Detail: fmt.Sprint(errText(err), process.Tail(o.Stderr+o.Stdout, 15))}
 	}
 	return nil
 }
@@ -221,7 +226,7 @@ func within(path, dir string) bool {
 }
 
 // newBuildDirs are the build/ directories of the local projects that do not exist yet.
-func (p *InstallPlan) newBuildDirs() []string {
+func (p *Plan) newBuildDirs() []string {
 	var out []string
 	for _, b := range p.buildDirs() {
 		if !exists(b) {
@@ -232,7 +237,7 @@ func (p *InstallPlan) newBuildDirs() []string {
 }
 
 // buildDirs are the build/ directories of the local projects, where setuptools builds them.
-func (p *InstallPlan) buildDirs() []string {
+func (p *Plan) buildDirs() []string {
 	var out []string
 	for _, d := range p.locals {
 		out = append(out, filepath.Join(d, "build"))
@@ -250,7 +255,7 @@ func errText(err error) string {
 // key hashes what makes the environment: the interpreter and the packages it has (ident, from
 // identityScript), every requirement with the text of the files pip reads, and the build files of
 // the local projects it builds (their dependencies).
-func (p *InstallPlan) key(base, ident string) string {
+func (p *Plan) key(base, ident string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%s\n", keyVersion, base, ident)
 	for _, r := range p.Requirements {
@@ -273,8 +278,9 @@ func (p *InstallPlan) key(base, ident string) string {
 	return hex.EncodeToString(h.Sum(nil))[:20]
 }
 
-// activate is the environment a linter gets from it: VIRTUAL_ENV, and its bin first on PATH.
-func (e *Environment) activate(getenv environ) []string {
+// Activate is the environment a linter gets from it: VIRTUAL_ENV, and its bin first on PATH (the
+// PATH getenv gives; nil is os.Getenv). A nil environment adds nothing.
+func (e *Environment) Activate(getenv func(string) string) []string {
 	if e == nil {
 		return nil
 	}
@@ -284,22 +290,19 @@ func (e *Environment) activate(getenv environ) []string {
 	return []string{"VIRTUAL_ENV=" + e.Dir, "PATH=" + filepath.Join(e.Dir, "bin") + string(os.PathListSeparator) + getenv("PATH")}
 }
 
-// command is how a tool runs: from the environment when its interpreter imports the tool (the
-// project's pin or the image's package), else the binary on PATH; nil when neither has it.
-func (e *Environment) command(t tool, getenv environ) []string {
-	if e != nil {
-		if _, ok := e.dists[t.dist]; ok {
-			return []string{e.Python, "-m", t.module}
-		}
+// Distribution is what the environment's interpreter imports of dist (one of Options.Dists): the
+// project's pin or the image's package. False when it has none, or there is no environment.
+func (e *Environment) Distribution(dist string) (Distribution, bool) {
+	if e == nil {
+		return Distribution{}, false
 	}
-	if p := lookPath(getenv, t.binary); p != "" {
-		return []string{p}
-	}
-	return nil
+	d, ok := e.dists[dist]
+	return d, ok
 }
 
-// origin says where a distribution the environment imports comes from.
-func (e *Environment) origin(dist string) string {
+// Origin says where a distribution the environment imports comes from: "image", the project's file
+// that pins it, or "project environment" (installed there as a dependency).
+func (e *Environment) Origin(dist string) string {
 	if !within(e.dists[dist].Location, e.Dir) {
 		return "image"
 	}
@@ -307,91 +310,6 @@ func (e *Environment) origin(dist string) string {
 		return src
 	}
 	return "project environment"
-}
-
-// toolDists lists the distributions of every known tool, once each.
-func toolDists() []string {
-	var out []string
-	for _, t := range tools {
-		if !contains(out, t.dist) {
-			out = append(out, t.dist)
-		}
-	}
-	return out
-}
-
-// distributionsScript prints, as JSON, the version and location of each distribution named.
-const distributionsScript = `import importlib.metadata as m, json, sys
-out = {}
-for n in sys.argv[1:]:
-    try:
-        d = m.distribution(n)
-    except m.PackageNotFoundError:
-        continue
-    out[n] = {"version": d.version, "location": str(d.locate_file(""))}
-print(json.dumps(out))`
-
-// distributions asks an interpreter which of dists it imports.
-func distributions(ctx context.Context, python string, getenv environ, dists []string) (map[string]distribution, error) {
-	o, err := execute(ctx, process{argv: append([]string{python, "-c", distributionsScript}, dists...), dir: neutralDir, env: getenv.query()})
-	if err != nil {
-		return nil, err
-	}
-	if o.code != 0 {
-		return nil, fmt.Errorf("%s: %s", python, tail(o.stderr, 5))
-	}
-	out := map[string]distribution{}
-	if err := json.Unmarshal([]byte(o.stdout), &out); err != nil {
-		return nil, fmt.Errorf("%s: %w", python, err)
-	}
-	return out, nil
-}
-
-// baseInterpreter is the interpreter of the image's linters (the first one of tools found on PATH
-// that is a Python script), so that the environment sees their packages; else python3 on PATH.
-func baseInterpreter(getenv environ, toolNames []string) string {
-	for _, name := range toolNames {
-		t, _ := lookup(name)
-		if bin := lookPath(getenv, t.binary); bin != "" {
-			if py := scriptInterpreter(bin, getenv); py != "" {
-				return py
-			}
-		}
-	}
-	return lookPath(getenv, "python3")
-}
-
-// scriptInterpreter reads the Python interpreter of a script from its #! line: an absolute path, or
-// env python3; "" for a binary or any other script.
-func scriptInterpreter(file string, getenv environ) string {
-	f, err := os.Open(file)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	head := make([]byte, 256)
-	n, _ := io.ReadFull(f, head)
-	line, _, _ := strings.Cut(string(head[:n]), "\n")
-	fields := strings.Fields(strings.TrimPrefix(line, "#!"))
-	if !strings.HasPrefix(line, "#!") || len(fields) == 0 {
-		return ""
-	}
-	if filepath.Base(fields[0]) == "env" && len(fields) > 1 {
-		fields = []string{lookPath(getenv, fields[1])}
-	}
-	if !strings.HasPrefix(filepath.Base(fields[0]), "python") {
-		return ""
-	}
-	return fields[0]
-}
-
-// statExecutable reports whether p is an executable regular file.
-func statExecutable(p string) (bool, error) {
-	st, err := os.Stat(p)
-	if err != nil {
-		return false, err
-	}
-	return st.Mode().IsRegular() && st.Mode()&0o111 != 0, nil
 }
 
 // lockFile takes an exclusive lock on file (made if missing) until the returned func is called.
@@ -406,3 +324,5 @@ func lockFile(file string) (func(), error) {
 	}
 	return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
 }
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
