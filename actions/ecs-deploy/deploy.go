@@ -26,9 +26,7 @@ import (
 func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	clients := factory.New(k.Getenv, k.Debugf)
 	awsCfg, err := clients.AWS(ctx, cfg.Region)
-	if errors.As(err, new(*factory.ConfigError)) {
-		return failure.BadInput(err)
-	} else if err != nil {
+	if err != nil {
 		return err
 	}
 	if awsCfg.Region == "" {
@@ -47,20 +45,6 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	}
 	if rep != nil {
 		report(k, cfg, rep, time.Since(start))
-	}
-	return exitError(err)
-}
-
-// exitError maps what ecs returned to the exit code: bad input 2, a deployment, rollback or
-// migration that ran and failed 1, anything else (ECS unreachable or refusing, a cancel) 3.
-func exitError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, new(*ecs.InputError)):
-		return failure.BadInput(err)
-	case errors.As(err, new(*ecs.FailedError)):
-		return failure.Failed(err)
 	}
 	return err
 }

@@ -3,7 +3,6 @@ package flagrollout
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -35,16 +34,7 @@ func release(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	}
 	reads, writes := c.Requests()
 	k.Infof("%d reads, %d writes to Flagsmith", reads, writes)
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, new(*rollout.InputError)):
-		return failure.BadInput(err)
-	case errors.As(err, new(*rollout.GateError)):
-		return failure.Failed(err) // the checked thing failed: exit 1
-	default:
-		return err
-	}
+	return err
 }
 
 // printGates shows what each gate command or URL said, in a group, as untrusted text.

@@ -38,16 +38,9 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if err != nil {
 		return err
 	}
-	var changed lint.Changes
-	if base := changedBase(ctx, k, cfg); base != "" {
-		var err error
-		if changed, err = lint.ChangedLines(ctx, cfg.Dir, cfg.Workspace, base); err != nil {
-			return fmt.Errorf("only-changed: %w", err)
-		}
-		k.Infof("only-changed: reporting findings on the lines changed since %s (%d files)", base, len(changed))
-		if contains(cfg.Linters, "pylint") {
-			k.Infof("only-changed: pylint's duplicate-code and cyclic-import compare the whole tree; they are left to full runs")
-		}
+	changed, err := changedLines(ctx, k, cfg)
+	if err != nil {
+		return err
 	}
 
 	rep, err := lint.Run(ctx, lint.Options{
@@ -55,14 +48,48 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		Tools: cfg.Linters, Explicit: cfg.Explicit, Jobs: cfg.Jobs, Changed: changed,
 		Env: env, Sanitised: sanitised, MypyCache: filepath.Join(cfg.CacheDir, "mypy"), Getenv: k.Getenv,
 	})
-	var bad *lint.InputError
-	if errors.As(err, &bad) {
-		return failure.BadInput(err)
-	}
 	if err != nil {
-		return err // a missing or crashed linter: infrastructure
+		return err // bad input as lint marked it; a missing or crashed linter: infrastructure
 	}
 
+	logTools(k, rep)
+	summarise(k, rep, env, sanitised)
+	if err := writeOutputs(k, cfg, rep, env); err != nil {
+		return err
+	}
+	if cfg.SuggestFixes {
+		suggestFixes(ctx, k, cfg, rep, changed)
+	}
+	if cfg.FailOn == "never" {
+		return nil
+	}
+	threshold := lint.Severity(cfg.FailOn)
+	if n := rep.Count(threshold); n > 0 {
+		return failure.Failed(fmt.Errorf("%d findings at level %s or above (fail-on: %s)", n, cfg.FailOn, cfg.FailOn))
+	}
+	return nil
+}
+
+// changedLines reads, with only-changed on a pull request, the lines changed since its base; nil
+// lints and reports everything.
+func changedLines(ctx context.Context, k *actionkit.Kit, cfg config) (lint.Changes, error) {
+	base := changedBase(ctx, k, cfg)
+	if base == "" {
+		return nil, nil
+	}
+	changed, err := lint.ChangedLines(ctx, cfg.Dir, cfg.Workspace, base)
+	if err != nil {
+		return nil, fmt.Errorf("only-changed: %w", err)
+	}
+	k.Infof("only-changed: reporting findings on the lines changed since %s (%d files)", base, len(changed))
+	if contains(cfg.Linters, "pylint") {
+		k.Infof("only-changed: pylint's duplicate-code and cyclic-import compare the whole tree; they are left to full runs")
+	}
+	return changed, nil
+}
+
+// logTools prints a group per linter (its command and findings) and annotates every finding.
+func logTools(k *actionkit.Kit, rep *lint.Report) {
 	for _, t := range rep.Tools {
 		switch {
 		case t.Skipped != "":
@@ -89,21 +116,6 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 			Title: strings.TrimSpace(f.Tool + " " + f.Code), Message: f.Message,
 		})
 	}
-	summarise(k, rep, env, sanitised)
-	if err := writeOutputs(k, cfg, rep, env); err != nil {
-		return err
-	}
-	if cfg.SuggestFixes {
-		suggestFixes(ctx, k, cfg, rep, changed)
-	}
-	if cfg.FailOn == "never" {
-		return nil
-	}
-	threshold := lint.Severity(cfg.FailOn)
-	if n := rep.Count(threshold); n > 0 {
-		return failure.Failed(fmt.Errorf("%d findings at level %s or above (fail-on: %s)", n, cfg.FailOn, cfg.FailOn))
-	}
-	return nil
 }
 
 // untrusted says in the log whether the run trusts the repository's config, and in untrusted mode

@@ -64,12 +64,9 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		Reports: cfg.Reports, ReportsDir: cfg.ReportsDir, ArtifactsDir: cfg.ArtifactsDir, LogsTail: cfg.LogsTail, Redact: k.Redact})
 	rep := reportRun(k, cfg, p, res, err)
 	summarise(k, cfg, p, imgs, res, rep, err)
-	var nr *compose.NotReadyError
 	switch {
-	case errors.As(err, &nr):
-		return failure.Failed(err) // the platform under test did not come up: a failure of the checked thing
 	case err != nil:
-		return classify(err)
+		return err // classed where it arose: a platform that never got ready is a failure (NotReadyError)
 	case res.ExitCode != 0:
 		return failure.Failed(fmt.Errorf("test service %s exited %d", cfg.TestService, res.ExitCode))
 	}
@@ -103,11 +100,11 @@ func loadProject(ctx context.Context, k *actionkit.Kit, clients *factory.Factory
 		EnvFiles: nonEmpty(cfg.EnvFile), Env: env, TestService: cfg.TestService, Services: cfg.Services, Profiles: cfg.Profiles,
 		HostFiles: cfg.Allow["host-files"]})
 	if err != nil {
-		return nil, classify(err)
+		return nil, err
 	}
 	p = compose.Prepare(p, cfg.TestService, cfg.TestCommand, cfg.BaseURL)
 	if err := compose.CheckTrust(p, trust); err != nil {
-		return nil, classify(err)
+		return nil, err
 	}
 	notes, err := compose.Check(p, cfg.TestService)
 	notes = append(unsupported, notes...)
@@ -115,7 +112,7 @@ func loadProject(ctx context.Context, k *actionkit.Kit, clients *factory.Factory
 		k.Warningf("compose-file: run-e2e leaves out: %s", strings.Join(notes, "; "))
 	}
 	if err != nil {
-		return nil, classify(err)
+		return nil, err
 	}
 	return p, nil
 }
@@ -158,7 +155,7 @@ func ensureImages(ctx context.Context, k *actionkit.Kit, r *compose.Runner, cfg 
 			k.Infof("%s", loginAdvice(k, configDir, pe.Registry))
 		}
 		summarise(k, cfg, p, imgs, &compose.Result{}, &junit.Report{}, err)
-		return nil, classify(err)
+		return nil, err
 	}
 	return imgs, nil
 }
@@ -223,21 +220,6 @@ func loginAdvice(k *actionkit.Kit, configDir, host string) string {
 			`run: echo "DOCKER_CONFIG=$RUNNER_TEMP/_github_home/.docker" >> "$GITHUB_ENV"` + " (the runner passes it to this container as /github/home/.docker)."
 	}
 	return where + ": log in first (docker login " + host + "), or give registry, registry-username and registry-password."
-}
-
-// classify marks what the core packages typed: the project or its images asked for something that
-// cannot be (exit 2), a Dockerfile of the platform that failed to build (exit 1); the rest is
-// infrastructure (exit 3).
-func classify(err error) error {
-	switch {
-	case errors.As(err, new(*compose.InputError)):
-		return failure.BadInput(err)
-	case errors.As(err, new(*images.BuildError)):
-		return failure.Failed(err) // a step failed, whatever else did
-	case errors.As(err, new(*images.BaseImageError)):
-		return failure.BadInput(err) // a FROM image that does not exist or that its registry refused: nothing ran
-	}
-	return err
 }
 
 // locator maps the files the test service's reports name back to the repository: through its bind

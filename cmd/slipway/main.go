@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/slipway-actions/slipway/actions/lint-python"
 	"github.com/slipway-actions/slipway/actions/run-e2e"
 	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 // action is one subcommand: an action's Main.
@@ -72,10 +74,10 @@ func command(args []string, getenv func(string) string, out io.Writer) (string, 
 	case name == "":
 		fmt.Fprintf(out, "::error::input \"command\" is required: one of %s\n", strings.Join(order, ", "))
 		usage(out)
-		return "", actionkit.ExitBadInput
+		return "", actionkit.ExitCode(failure.BadInput(errors.New("no action")))
 	default:
 		fmt.Fprintf(out, "::error::input \"command\" (or the first argument) is not one of %s\n", strings.Join(order, ", "))
-		return "", actionkit.ExitBadInput
+		return "", actionkit.ExitCode(failure.BadInput(errors.New("unknown action")))
 	}
 }
 

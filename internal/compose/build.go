@@ -15,6 +15,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/slipway-actions/slipway/internal/images"
+
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 // build builds the named services' images with the one builder slipway has (package images:
@@ -60,7 +62,7 @@ func (r *Runner) build(ctx context.Context, p *types.Project, names []string) ([
 		b.opts.InlineCache = b.opts.InlineCache || slices.Contains(s.Build.CacheTo, "type=inline")
 	}
 	if len(errs) > 0 {
-		return nil, &InputError{errors.Join(errs...)}
+		return nil, failure.BadInput(errors.Join(errs...))
 	}
 	var built []images.Built
 	for _, k := range keys {

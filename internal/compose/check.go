@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 // rule is what run-e2e does with one Compose key.
@@ -152,7 +154,7 @@ func Check(p *types.Project, testService string) (notes []string, err error) {
 		notes = append(notes, "jobs "+strings.Join(slices.Sorted(maps.Keys(p.Jobs)), ", ")+" (docker compose up runs services only)")
 	}
 	if len(errs) > 0 {
-		return notes, &InputError{errors.Join(errs...)}
+		return notes, failure.BadInput(errors.Join(errs...))
 	}
 	return notes, nil
 }

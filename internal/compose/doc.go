@@ -10,6 +10,6 @@
 // between Compose's engine and the Docker Engine that lets nothing be created or started once
 // teardown has begun.
 //
-// It knows nothing of GitHub Actions: it returns typed errors (InputError, PullError, NotReadyError)
-// that the action maps to exit codes.
+// It knows nothing of GitHub Actions: its errors carry their class (package failure: bad input, or
+// NotReadyError, a failure of the platform under test) and PullError says why a pull failed.
 package compose

@@ -14,6 +14,8 @@ import (
 	"github.com/docker/compose/v5/pkg/api"
 
 	"github.com/slipway-actions/slipway/internal/images"
+
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 // Images is what EnsureImages did to give every service its image.
@@ -38,7 +40,7 @@ func (r *Runner) EnsureImages(ctx context.Context, p *types.Project, build bool)
 	errs := r.decidePulls(ctx, p, needs, build)
 	errs = append(errs, r.addDependentImages(ctx, p, needs)...)
 	if len(errs) > 0 {
-		return res, &InputError{errors.Join(errs...)}
+		return res, failure.BadInput(errors.Join(errs...))
 	}
 	errs, err := r.pullNeeded(ctx, needs, res)
 	if err != nil {
@@ -57,7 +59,7 @@ func (r *Runner) EnsureImages(ctx context.Context, p *types.Project, build bool)
 		}
 	}
 	if errs := r.stillMissing(ctx, needs); len(errs) > 0 {
-		return res, &InputError{errors.Join(errs...)}
+		return res, failure.BadInput(errors.Join(errs...))
 	}
 	return res, nil
 }
@@ -247,7 +249,7 @@ func pullErrors(errs []error) error {
 			return all
 		}
 	}
-	return &InputError{all}
+	return failure.BadInput(all)
 }
 
 // localImage reports whether the engine holds img, and when it was last tagged there (pulled or built).

@@ -18,6 +18,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/slipway-actions/slipway/internal/workspace"
+
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 // Spec says which project to load and what to run.
@@ -48,13 +50,13 @@ type Spec struct {
 func Load(ctx context.Context, s Spec) (p *types.Project, unsupported []string, err error) {
 	projectDir, errs := s.checkPaths()
 	if len(errs) > 0 {
-		return nil, nil, &InputError{errors.Join(errs...)}
+		return nil, nil, failure.BadInput(errors.Join(errs...))
 	}
 	if !s.HostFiles {
 		// Read while loading, before the project can be checked: a committed .env that links out of
 		// the workspace, and what an include names.
 		if errs = outsideFiles(s, projectDir); len(errs) > 0 {
-			return nil, nil, &InputError{errors.Join(errs...)}
+			return nil, nil, failure.BadInput(errors.Join(errs...))
 		}
 	}
 	if p, unsupported, err = s.load(ctx, projectDir, nil); err != nil {
@@ -62,7 +64,7 @@ func Load(ctx context.Context, s Spec) (p *types.Project, unsupported []string, 
 	}
 	wanted, errs := s.selection(p)
 	if len(errs) > 0 {
-		return nil, nil, &InputError{errors.Join(errs...)}
+		return nil, nil, failure.BadInput(errors.Join(errs...))
 	}
 	if _, enabled := p.Services[s.TestService]; len(s.Services) > 0 || !enabled {
 		if p, unsupported, err = s.load(ctx, projectDir, wanted); err != nil {
@@ -71,15 +73,15 @@ func Load(ctx context.Context, s Spec) (p *types.Project, unsupported []string, 
 	}
 	if !s.HostFiles {
 		if errs = outsideServiceFiles(p, s.WorkDir); len(errs) > 0 {
-			return nil, nil, &InputError{errors.Join(errs...)}
+			return nil, nil, failure.BadInput(errors.Join(errs...))
 		}
 	}
 	// What the CLI does between loading and up (cmd/compose: WithServices, createOptions.Apply).
 	if p, err = p.WithServicesEnvironmentResolved(true); err != nil {
-		return nil, nil, &InputError{fmt.Errorf("compose-file: %w", err)}
+		return nil, nil, failure.BadInput(fmt.Errorf("compose-file: %w", err))
 	}
 	if err := applyPlatforms(p); err != nil {
-		return nil, nil, &InputError{err}
+		return nil, nil, failure.BadInput(err)
 	}
 	return p, unsupported, nil
 }
@@ -123,7 +125,7 @@ func (s Spec) load(ctx context.Context, projectDir string, services []string) (p
 		},
 	})
 	if err != nil {
-		return nil, nil, &InputError{fmt.Errorf("compose-file %s: %w", strings.Join(s.Files, ", "), err)}
+		return nil, nil, failure.BadInput(fmt.Errorf("compose-file %s: %w", strings.Join(s.Files, ", "), err))
 	}
 	return p, unsupported, nil
 }

@@ -2,7 +2,6 @@ package compose
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 func writeFiles(t *testing.T, files map[string]string) string {
@@ -162,7 +163,7 @@ func TestServiceKeys_EveryKeyIsDecided(t *testing.T) {
 	}
 }
 
-func isInputError(err error) bool { return errors.As(err, new(*InputError)) }
+func isInputError(err error) bool { return failure.Of(err) == failure.Input }
 
 // The project directory is the first Compose file's directory, as Compose takes it: its .env, its
 // env_file and its ./ paths; project-directory moves it, as --project-directory does.

@@ -28,6 +28,8 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/images"
 	"github.com/slipway-actions/slipway/internal/registryauth"
+
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 // Runner runs projects on one engine.
@@ -107,6 +109,9 @@ type Readiness struct {
 type NotReadyError struct {
 	Service, Condition, Why string
 }
+
+// FailureClass: the platform under test did not come up, a failure of the checked thing.
+func (e *NotReadyError) FailureClass() failure.Class { return failure.Checked }
 
 func (e *NotReadyError) Error() string {
 	return fmt.Sprintf("service %s never met %s: %s", e.Service, e.Condition, e.Why)
@@ -207,7 +212,7 @@ func (s *session) up(ctx context.Context) error {
 			return fmt.Errorf("run-e2e stopped while starting the platform: %w", context.Cause(ctx))
 		}
 		if err != nil && engineTooOld.MatchString(err.Error()) {
-			return &InputError{fmt.Errorf("compose-file: %w (the Docker engine here is older)", err)}
+			return failure.BadInput(fmt.Errorf("compose-file: %w (the Docker engine here is older)", err))
 		}
 		if err != nil {
 			return s.notReady(err)

@@ -11,6 +11,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/slipway-actions/slipway/internal/workspace"
+
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 // Trust is what a project may ask of the runner beyond its own containers. A Compose file from a
@@ -70,7 +72,7 @@ func CheckTrust(p *types.Project, t Trust) error {
 		c.untrusted(!bool(n.External) && n.Name != "" && n.Name != p.Name+"_"+name, "external", "network %s is named %s (a network of the runner may have that name)", name, n.Name)
 	}
 	if len(c.errs) > 0 {
-		return &InputError{errors.Join(c.errs...)}
+		return failure.BadInput(errors.Join(c.errs...))
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package ecs_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +9,8 @@ import (
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/ecs"
 	"github.com/slipway-actions/slipway/internal/ecs/ecstest"
+
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 // cancelWhile cancels the deploy once the fake has answered n DescribeServices while it waits.
@@ -41,7 +42,7 @@ func TestDeploy_CancelStartsTheRollbackBeforeAnyDiagnostics(t *testing.T) {
 	s.fake.Script("big", ecstest.Scenario{Kind: ecstest.CrashLoop, Ticks: 1000})
 	o.PollInterval = 20 * time.Millisecond
 	rep, cancelled, err := s.cancelWhile(t, o, 3)
-	if err == nil || errors.As(err, new(*ecs.FailedError)) {
+	if err == nil || failure.Of(err) == failure.Checked {
 		t.Fatalf("err = %v, want a cancelled run, not a failed deploy", err)
 	}
 	calls := s.fake.Requests("UpdateService", "ListTasks", "DescribeTasks")
@@ -104,7 +105,7 @@ func TestDeploy_CancelledMigrationEndsWithinOneGraceFromTheCancel(t *testing.T) 
 	if took := time.Since(at); took > o.CancelGrace+500*time.Millisecond {
 		t.Errorf("Deploy returned %s after the cancel, with a grace of %s", took.Round(time.Millisecond), o.CancelGrace)
 	}
-	if err == nil || errors.As(err, new(*ecs.FailedError)) || !strings.Contains(err.Error(), "the run was cancelled") {
+	if err == nil || failure.Of(err) == failure.Checked || !strings.Contains(err.Error(), "the run was cancelled") {
 		t.Errorf("err = %v, want a cancelled run", err)
 	}
 	calls := s.fake.Requests("StopTask", "DeregisterTaskDefinition")

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 // Service is one service to deploy and the task definition file it gets.
@@ -111,7 +113,7 @@ type ServiceResult struct {
 	next       *ecs.RegisterTaskDefinitionInput
 	family     string
 	superseded bool
-	failure    failure
+	failure    fault
 }
 
 // Report is what a deploy or a rollback did.
@@ -153,7 +155,7 @@ func (r *Report) PublicNames() []string {
 	return slices.DeleteFunc(names, func(s string) bool { return s == "" })
 }
 
-// err is the run's error: nil when nothing failed, a FailedError when a deployment, rollback or
+// err is the run's error: nil when nothing failed, marked failure.Failed when a deployment, rollback or
 // migration ran and failed, else a plain error (ECS could not be read or refused a call, the run was
 // cancelled). It lists every service whose status is not one of good.
 func (r *Report) err(what string, good ...string) error {
@@ -170,7 +172,7 @@ func (r *Report) err(what string, good ...string) error {
 	}
 	err := fmt.Errorf("%s failed: %s", what, strings.Join(why, "; "))
 	if ran {
-		return &FailedError{err}
+		return failure.Failed(err)
 	}
 	return err
 }
@@ -237,7 +239,7 @@ func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return rep, &InputError{errors.Join(errs...)}
+		return rep, failure.BadInput(errors.Join(errs...))
 	}
 	found, err := d.describe(ctx, o.Cluster, o.Services)
 	if err != nil {
@@ -262,7 +264,7 @@ func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return rep, &InputError{errors.Join(errs...)}
+		return rep, failure.BadInput(errors.Join(errs...))
 	}
 	rep.described = found
 	return rep, nil
@@ -290,7 +292,7 @@ func (d *Deployer) describe(ctx context.Context, cluster string, services []Serv
 		out, err := d.ECS.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: names})
 		if err != nil {
 			if errors.As(err, new(*types.ClusterNotFoundException)) {
-				return nil, &InputError{fmt.Errorf("cluster %q not found: %w", cluster, err)}
+				return nil, failure.BadInput(fmt.Errorf("cluster %q not found: %w", cluster, err))
 			}
 			return nil, fmt.Errorf("describe services in %s: %w", cluster, err)
 		}

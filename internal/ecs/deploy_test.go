@@ -3,7 +3,6 @@ package ecs_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +16,8 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/ecs"
 	"github.com/slipway-actions/slipway/internal/ecs/ecstest"
+
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 const apiTD = `{"family":"api","tags":[{"key":"team","value":"web"}],"networkMode":"awsvpc","requiresCompatibilities":["FARGATE"],"cpu":"256","memory":"512",
@@ -327,7 +328,7 @@ func TestDeploy_RefusedRegistrationLeavesNothingBehindAndIsNotAFailedDeploy(t *t
 	s.fake.Refuse("RegisterTaskDefinition", 1, "AccessDeniedException", "User: arn:aws:sts::123456789012:assumed-role/ci is not authorized to perform: ecs:RegisterTaskDefinition")
 	o := s.options("api", "worker")
 	rep, err := s.deploy(t, o)
-	if err == nil || errors.As(err, new(*ecs.FailedError)) || isInputError(err) || !strings.Contains(err.Error(), "service worker: register task definition worker") || !strings.Contains(err.Error(), "iam:PassRole") {
+	if err == nil || failure.Of(err) == failure.Checked || isInputError(err) || !strings.Contains(err.Error(), "service worker: register task definition worker") || !strings.Contains(err.Error(), "iam:PassRole") {
 		t.Fatalf("err = %v, want an infrastructure error naming the refusal", err)
 	}
 	if revs := s.fake.ActiveRevisions("api"); len(revs) != 1 || revs[0] != 1 {
@@ -340,4 +341,4 @@ func TestDeploy_RefusedRegistrationLeavesNothingBehindAndIsNotAFailedDeploy(t *t
 
 func ptr[T any](v T) *T { return &v }
 
-func isInputError(err error) bool { return errors.As(err, new(*ecs.InputError)) }
+func isInputError(err error) bool { return failure.Of(err) == failure.Input }

@@ -11,9 +11,8 @@
 // A cancelled run (ctx) still rolls back and stops its migration, first and on a fresh context,
 // within Waiting.CancelGrace counted from the cancel: one window that all the work after the cancel
 // shares (the stop, the wait for it, deregistering, the rollback); diagnostics come after, while
-// time remains. Errors are typed for the
-// caller: InputError (nothing touched), FailedError (a deployment, rollback or migration ran and
-// failed); anything else is infrastructure or a cancel.
+// time remains. Errors carry their class (package failure): bad input (nothing touched), failed (a
+// deployment, rollback or migration ran and failed); anything else is infrastructure or a cancel.
 //
 // It owns the ECS API calls and their meaning; credentials and the SDK's retryer come from the
 // caller's aws.Config. It does not build or push images (package images), nor talk to GitHub, nor

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 // stopWait bounds the wait for a stopped migration task to reach STOPPED: ECS gives its containers
@@ -27,7 +29,7 @@ type MigrationResult struct {
 	Log      []string
 	Took     time.Duration
 
-	failure failure
+	failure fault
 }
 
 // errNotStopped is a task that did not reach STOPPED within the time it was given.
@@ -60,12 +62,12 @@ func (d *Deployer) migrate(ctx context.Context, o Options, rep *Report) (*Migrat
 		in.LaunchType = svc.LaunchType
 	}
 	m := &MigrationResult{}
-	fail := func(f failure, format string, args ...any) (*MigrationResult, error) {
+	fail := func(f fault, format string, args ...any) (*MigrationResult, error) {
 		m.failure, m.Reason, m.Took = f, fmt.Sprintf(format, args...), time.Since(start)
 		d.deregisterNew(o, rep)
 		err := fmt.Errorf("migration failed, no service was updated: %s", m.Reason)
 		if f == judged {
-			return m, &FailedError{err}
+			return m, failure.Failed(err)
 		}
 		return m, err
 	}

@@ -2,7 +2,6 @@ package ecs_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/ecs"
 	"github.com/slipway-actions/slipway/internal/ecs/ecstest"
+
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 // noneRunning fails the test when a task started by the migration is still RUNNING, as ListTasks
@@ -37,7 +38,7 @@ func TestDeploy_MigrationThatNeverEndsIsStoppedAtItsTimeout(t *testing.T) {
 	o.Migration = &ecs.Migration{Container: "api", Command: []string{"migrate"}, Timeout: 100 * time.Millisecond}
 	o.PollInterval = 5 * time.Millisecond
 	rep, err := s.deploy(t, o)
-	if !errors.As(err, new(*ecs.FailedError)) || !strings.Contains(err.Error(), "did not finish within migration-timeout 100ms; stopped, container api exited 143") {
+	if failure.Of(err) != failure.Checked || !strings.Contains(err.Error(), "did not finish within migration-timeout 100ms; stopped, container api exited 143") {
 		t.Fatalf("err = %v, want a failed migration naming its timeout and exit code", err)
 	}
 	stops := s.fake.Requests("StopTask")
@@ -78,7 +79,7 @@ func TestDeploy_CancelledMigrationIsStoppedAndIsNotAFailedDeploy(t *testing.T) {
 		cancel()
 	}()
 	err = s.dep.Deploy(ctx, o, rep)
-	if err == nil || errors.As(err, new(*ecs.FailedError)) || !strings.Contains(err.Error(), "the run was cancelled") {
+	if err == nil || failure.Of(err) == failure.Checked || !strings.Contains(err.Error(), "the run was cancelled") {
 		t.Fatalf("err = %v, want a cancelled run (not a failed deploy)", err)
 	}
 	if stops := s.fake.Requests("StopTask"); len(stops) != 1 || !strings.Contains(stops[0].Input["reason"].(string), "the run was cancelled") {

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 // rollBackFailedDeploy puts every updated service back on its previous task definition after a failed deploy.
@@ -130,7 +132,7 @@ func (d *Deployer) RollBack(ctx context.Context, o RollbackOptions) (*Report, er
 		errs = append(errs, errors.New("no service to roll back"))
 	}
 	if len(errs) > 0 {
-		return rep, &InputError{errors.Join(errs...)}
+		return rep, failure.BadInput(errors.Join(errs...))
 	}
 	found, err := d.describe(ctx, o.Cluster, services)
 	if err != nil {
@@ -159,7 +161,7 @@ func (d *Deployer) RollBack(ctx context.Context, o RollbackOptions) (*Report, er
 			continue
 		}
 		previous, err := d.previous(ctx, t, now)
-		if errors.As(err, new(*InputError)) {
+		if failure.Of(err) == failure.Input {
 			errs = append(errs, fmt.Errorf("service %s: %w", t.Service, err))
 			continue
 		} else if err != nil {
@@ -169,7 +171,7 @@ func (d *Deployer) RollBack(ctx context.Context, o RollbackOptions) (*Report, er
 		move = append(move, r)
 	}
 	if len(errs) > 0 {
-		return rep, &InputError{errors.Join(errs...)}
+		return rep, failure.BadInput(errors.Join(errs...))
 	}
 	for _, r := range rep.Services {
 		if r.Status == StatusSkipped {
@@ -225,7 +227,7 @@ func (d *Deployer) undo(o RollbackOptions, move []*ServiceResult) {
 
 // previous is the task definition a target goes back to: its Previous, else the ACTIVE revision of
 // its family just before the one it runs (as ecspresso's rollback finds it). It must be ACTIVE: ECS
-// cannot start a deregistered revision. A revision that is not there is an InputError.
+// cannot start a deregistered revision. A revision that is not there is bad input.
 func (d *Deployer) previous(ctx context.Context, t Target, now string) (string, error) {
 	if t.Previous == "" {
 		family, rev, err := familyRevision(now)
@@ -250,17 +252,17 @@ func (d *Deployer) previous(ctx context.Context, t Target, now string) (string, 
 			}
 		}
 		if t.Previous == "" {
-			return "", &InputError{fmt.Errorf("no ACTIVE revision of %s before %s to go back to", family, lastPart(now))}
+			return "", failure.BadInput(fmt.Errorf("no ACTIVE revision of %s before %s to go back to", family, lastPart(now)))
 		}
 	}
 	out, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(t.Previous)})
 	if errors.As(err, new(*types.ClientException)) {
-		return "", &InputError{fmt.Errorf("the revision to go back to, %s, does not exist: %w", t.Previous, err)}
+		return "", failure.BadInput(fmt.Errorf("the revision to go back to, %s, does not exist: %w", t.Previous, err))
 	} else if err != nil {
 		return "", fmt.Errorf("describe %s: %w", t.Previous, err)
 	}
 	if out.TaskDefinition.Status != types.TaskDefinitionStatusActive {
-		return "", &InputError{fmt.Errorf("the revision to go back to, %s, is %s: ECS cannot start it", lastPart(t.Previous), out.TaskDefinition.Status)}
+		return "", failure.BadInput(fmt.Errorf("the revision to go back to, %s, is %s: ECS cannot start it", lastPart(t.Previous), out.TaskDefinition.Status))
 	}
 	return aws.ToString(out.TaskDefinition.TaskDefinitionArn), nil
 }

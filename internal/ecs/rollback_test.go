@@ -3,7 +3,6 @@ package ecs_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/ecs"
 	"github.com/slipway-actions/slipway/internal/ecs/ecstest"
+
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 func (s *setup) rollbackOptions(targets []ecs.Target) ecs.RollbackOptions {
@@ -115,7 +116,7 @@ func TestRollBack_AFailedRollbackIsAFailure(t *testing.T) {
 	}
 	s.fake.Script("api", ecstest.Scenario{Kind: ecstest.CrashLoop, Ticks: 2})
 	rep, err := s.dep.RollBack(context.Background(), s.rollbackOptions(targets))
-	if !errors.As(err, new(*ecs.FailedError)) {
+	if failure.Of(err) != failure.Checked {
 		t.Fatalf("err = %v, want a FailedError", err)
 	}
 	if api := rep.Services[0]; api.Status != ecs.StatusRollbackFailed || !strings.Contains(api.Reason, "circuit breaker") || len(api.StoppedTasks) == 0 {

@@ -21,7 +21,7 @@ type watch struct {
 	rollback bool
 	done     bool
 	ok       bool
-	failure  failure
+	failure  fault
 	reason   string
 	progress string
 	shown    string // the progress last printed

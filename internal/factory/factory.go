@@ -20,6 +20,8 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/docker"
 	"github.com/slipway-actions/slipway/internal/github"
+
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 // ConfigError is a client the run's configuration cannot make: no AWS region, no credentials, no
@@ -28,6 +30,9 @@ type ConfigError struct{ Err error }
 
 func (e *ConfigError) Error() string { return e.Err.Error() }
 func (e *ConfigError) Unwrap() error { return e.Err }
+
+// FailureClass: a configuration the user gave that cannot be read is bad input.
+func (e *ConfigError) FailureClass() failure.Class { return failure.Input }
 
 // Factory makes the clients of one run. Its zero value is not usable: make one with New.
 type Factory struct {

@@ -9,6 +9,8 @@ import (
 	"github.com/distribution/reference"
 
 	"github.com/slipway-actions/slipway/internal/registryauth"
+
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 // BuildError is a build that ran and failed: a step of the user's Dockerfile, as the engine's build
@@ -17,6 +19,9 @@ import (
 type BuildError struct{ Message string }
 
 func (e *BuildError) Error() string { return e.Message }
+
+// FailureClass: a Dockerfile step failed, the user's build: a failure of the checked thing.
+func (e *BuildError) FailureClass() failure.Class { return failure.Checked }
 
 // BaseImageReason says why a build could not pull a base image, in the terms a user acts on.
 type BaseImageReason int
@@ -35,6 +40,10 @@ type BaseImageError struct {
 	Reason  BaseImageReason
 	Message string // the engine's words
 }
+
+// FailureClass: a FROM image that does not exist or that its registry refused is the user's to
+// fix; nothing ran.
+func (e *BaseImageError) FailureClass() failure.Class { return failure.Input }
 
 func (e *BaseImageError) Error() string {
 	switch e.Reason {

@@ -5,6 +5,8 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/process"
 	"github.com/slipway-actions/slipway/internal/pyenv"
+
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 // InstallPlan is what the install input asks for, read from the project for the linters that will
@@ -30,7 +32,7 @@ type InstallOptions struct {
 
 // PlanInstall reads what install asks for in the project directory dir (pyenv.ReadPlan), for the
 // tools that will run: the table gives each one's distribution and pre-commit hooks. Its error is
-// an *InputError.
+// bad input (failure.BadInput).
 func PlanInstall(dir, mode string, toolNames []string) (*InstallPlan, error) {
 	var linters []pyenv.Linter
 	for _, t := range tools {
@@ -40,7 +42,7 @@ func PlanInstall(dir, mode string, toolNames []string) (*InstallPlan, error) {
 	}
 	plan, err := pyenv.ReadPlan(dir, mode, linters)
 	if err != nil {
-		return nil, &InputError{err}
+		return nil, failure.BadInput(err)
 	}
 	return plan, nil
 }

@@ -2,12 +2,6 @@ package lint
 
 import "fmt"
 
-// InputError is a problem with what the caller asked for; nothing was touched.
-type InputError struct{ Err error }
-
-func (e *InputError) Error() string { return e.Err.Error() }
-func (e *InputError) Unwrap() error { return e.Err }
-
 // MissingToolError says a tool the user asked for is not installed.
 type MissingToolError struct{ Tool, Binary string }
 

@@ -2,6 +2,7 @@ package lint
 
 import (
 	"context"
+	"github.com/slipway-actions/slipway/internal/failure"
 	"os"
 	"path/filepath"
 	"strings"
@@ -187,8 +188,7 @@ func TestPlanInstall_PinsTheToolsThatRunAndErrsAsInput(t *testing.T) {
 		t.Errorf("requirements %q, pins %v; want ruff==0.4.1 from ruff-format's hook alone", got, plan.Pins)
 	}
 	_, err = PlanInstall(dir, "requirements-ci.txt", []string{"ruff-format"})
-	var ie *InputError
-	if !errorAs(err, &ie) || !strings.Contains(err.Error(), `install: "requirements-ci.txt" is not a requirements file`) {
-		t.Errorf("err = %v, want an InputError naming the file", err)
+	if failure.Of(err) != failure.Input || !strings.Contains(err.Error(), `install: "requirements-ci.txt" is not a requirements file`) {
+		t.Errorf("err = %v, want bad input naming the file", err)
 	}
 }

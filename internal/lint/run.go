@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/slipway-actions/slipway/internal/process"
+
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 // Options say what to lint and how.
@@ -149,7 +151,7 @@ func prepare(ctx context.Context, o Options) ([]*execution, error) {
 // that is missing is skipped, or an error when the user named it.
 func resolve(ctx context.Context, o Options) ([]*execution, error) {
 	if o.Sanitised != nil && o.Env != nil {
-		return nil, &InputError{errors.New("untrusted mode runs the image's linters: it has no project environment")}
+		return nil, failure.BadInput(errors.New("untrusted mode runs the image's linters: it has no project environment"))
 	}
 	getenv := process.Environ(o.Getenv)
 	var execs []*execution
@@ -157,7 +159,7 @@ func resolve(ctx context.Context, o Options) ([]*execution, error) {
 	for _, name := range o.Tools {
 		t, ok := lookup(name)
 		if !ok {
-			return nil, &InputError{fmt.Errorf("unknown linter %q (known: %s)", name, strings.Join(Known, ", "))}
+			return nil, failure.BadInput(fmt.Errorf("unknown linter %q (known: %s)", name, strings.Join(Known, ", ")))
 		}
 		x := &execution{tool: t, dir: o.Dir, env: getenv.Linter(o.Env.Activate(getenv)...),
 			result: ToolResult{Tool: name, Findings: []Finding{}}}

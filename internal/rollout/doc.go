@@ -7,6 +7,6 @@
 //
 // It decides what to change and changes only what differs, so a re-run of the same step writes
 // nothing; before its first write it refuses a segment that serves other environments and an
-// environment that requires change requests (InputError). The wire, and which of Flagsmith's
+// environment that requires change requests (bad input). The wire, and which of Flagsmith's
 // endpoints carry it, is package flagsmith's; exit codes are the action's.
 package rollout

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/slipway-actions/slipway/internal/flagsmith"
+
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 // lookup resolves the names, reads the flag's state and checks that the run may write: the
@@ -19,7 +21,7 @@ func (r *runner) lookup(ctx context.Context) (State, error) {
 		var nf *flagsmith.NotFoundError
 		var ae *flagsmith.APIError
 		if errors.As(err, &nf) || (errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden)) {
-			return &InputError{err}
+			return failure.BadInput(err)
 		}
 		return err
 	}
@@ -41,7 +43,7 @@ func (r *runner) lookup(ctx context.Context) (State, error) {
 		return State{}, input(fmt.Errorf("project %q: %w", p.Name, err))
 	}
 	if ps := cfg.PreviousState; ps != nil && (ps.FeatureID != f.ID || ps.EnvironmentKey != env.APIKey) {
-		return State{}, &InputError{fmt.Errorf("previous-state is of feature %q in environment %q, not of %q in %q", ps.Feature, ps.Environment, f.Name, env.Name)}
+		return State{}, failure.BadInput(fmt.Errorf("previous-state is of feature %q in environment %q, not of %q in %q", ps.Feature, ps.Environment, f.Name, env.Name))
 	}
 	r.segName = cfg.SegmentName
 	switch {
@@ -51,9 +53,9 @@ func (r *runner) lookup(ctx context.Context) (State, error) {
 		r.segName = SegmentName(f.Name, env.Name)
 	}
 	if n := env.ChangeRequestApprovals; n != nil && cfg.changes() {
-		return State{}, &InputError{fmt.Errorf("environment %q requires change requests (its minimum_change_request_approvals setting is %d), "+
+		return State{}, failure.BadInput(fmt.Errorf("environment %q requires change requests (its minimum_change_request_approvals setting is %d), "+
 			"so Flagsmith refuses direct flag changes there; nothing was changed — turn change requests off in the environment's settings, "+
-			"or release %q there through a change request", env.Name, *n, f.Name)}
+			"or release %q there through a change request", env.Name, *n, f.Name))
 	}
 	seg, err := c.Segment(ctx, p.ID, r.segName)
 	if err != nil {
@@ -95,10 +97,10 @@ func (r *runner) checkShared(ctx context.Context, envs []flagsmith.Environment, 
 	if len(others) == 0 {
 		return nil
 	}
-	return &InputError{fmt.Errorf("segment %q also serves %q in environment %s; a segment belongs to the project, so changing or deleting it "+
+	return failure.BadInput(fmt.Errorf("segment %q also serves %q in environment %s; a segment belongs to the project, so changing or deleting it "+
 		"for %q would change %s too — nothing was changed; leave segment-name empty to use this environment's own segment (%q), "+
 		"or remove the segment's override there first",
-		seg.Name, f.Name, strings.Join(others, ", "), r.env.Name, strings.Join(others, ", "), SegmentName(f.Name, r.env.Name))}
+		seg.Name, f.Name, strings.Join(others, ", "), r.env.Name, strings.Join(others, ", "), SegmentName(f.Name, r.env.Name)))
 }
 
 // overrideOf is the override of the rollout segment among the feature's, if there is one.

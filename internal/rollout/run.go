@@ -119,7 +119,7 @@ func (c *cancelTime) when() time.Time { c.mark(); return c.at }
 
 // Run carries out cfg against Flagsmith. Lookups and checks come first: nothing is written until
 // every name resolves, the environment takes direct changes and the rollout segment serves no
-// other environment; a problem there is an *InputError. Any failure after the first write
+// other environment; a problem there is bad input (failure.BadInput). Any failure after the first write
 // (a gate, an error, a cancelled run) re-reads Flagsmith and restores the state before the run.
 func Run(ctx context.Context, c *flagsmith.Client, cfg Config, progress func(format string, args ...any)) (*Result, error) {
 	r := &runner{client: c, cfg: cfg, progress: progress, res: &Result{}}

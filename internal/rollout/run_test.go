@@ -13,6 +13,8 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/flagsmith"
 	"github.com/slipway-actions/slipway/internal/flagsmith/flagsmithtest"
+
+	"github.com/slipway-actions/slipway/internal/failure"
 )
 
 // server is one kind of Flagsmith a rollout must work with.
@@ -120,7 +122,7 @@ func writes(f *flagsmithtest.Fake) []string {
 	return out
 }
 
-func isInput(err error) bool { return errors.As(err, new(*InputError)) }
+func isInput(err error) bool { return failure.Of(err) == failure.Input }
 
 // featureWrite is the request that sets the override of a first step on each kind of server.
 func (w *world) featureWrite(s server) string {
