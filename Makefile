@@ -29,7 +29,7 @@ unit: setup
 	go test -race -count=1 -timeout 30m ./...
 
 # fuzz: the parsers of what a pull request controls, a few seconds each (their seeds run in unit too).
-FUZZ := ./internal/compose:FuzzCheckTrust ./internal/lint:FuzzSanitise
+FUZZ := ./internal/compose:FuzzCheckTrust ./internal/lint:FuzzSanitise ./internal/pyenv:FuzzCheckRequirement
 fuzz: setup
 	@for f in $(FUZZ); do \
 	  go test -run '^$$' -fuzz "^$${f#*:}$$" -fuzztime 5s "$${f%%:*}" || exit 1; \
