@@ -2,6 +2,7 @@ package actions_test
 
 import (
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -26,12 +27,16 @@ func TestImage_RunsEveryEntrypoint(t *testing.T) {
 			t.Errorf("%s --no-such-flag: exit %d, want 2\n%s", name, code, out)
 		}
 	}
-	// The image holds one program: no other binary of ours beside it.
+	// The image holds one program, at most 40 MB: no other binary of ours beside it.
 	if code, out := dockertest.Run(t, cli, img, []string{"sh", "-c"}, "ls /usr/local/bin"); code != 0 || strings.TrimSpace(out) != "slipway" {
 		t.Errorf("/usr/local/bin holds %q (exit %d), want slipway alone", out, code)
 	}
+	code, out := dockertest.Run(t, cli, img, []string{"stat"}, "-c", "%s", "/usr/local/bin/slipway")
+	if size, err := strconv.Atoi(strings.TrimSpace(out)); code != 0 || err != nil || size > 40_000_000 {
+		t.Errorf("/usr/local/bin/slipway is %s bytes (exit %d), want at most 40 MB", strings.TrimSpace(out), code)
+	}
 	// What lint-python and its install feature run: Debian's Python, venv, pip, git and linters.
-	code, out := dockertest.Run(t, cli, img, []string{"sh", "-c"},
+	code, out = dockertest.Run(t, cli, img, []string{"sh", "-c"},
 		"set -e; for c in git flake8 black isort pylint mypy; do command -v $c; done; python3 -m venv /tmp/v; /tmp/v/bin/pip --version")
 	if code != 0 {
 		t.Errorf("the image lacks a tool lint-python needs: exit %d\n%s", code, out)
