@@ -79,20 +79,7 @@ func (f *configFiles) has(c configKey) bool {
 		if doc == nil {
 			return false
 		}
-		var v any = doc
-		for _, k := range strings.Split(c.key, ".") {
-			if k == "" {
-				break
-			}
-			m, ok := v.(map[string]any)
-			if !ok {
-				return false
-			}
-			if v, ok = m[k]; !ok {
-				return false
-			}
-		}
-		return true
+		return tomlPath(doc, strings.Split(c.key, "."))
 	}
 	if c.key == "" {
 		return exists(file)

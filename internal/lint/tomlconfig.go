@@ -268,8 +268,16 @@ func tomlHas(file string, path ...string) bool {
 	if toml.Unmarshal(b, &doc) != nil {
 		return false
 	}
+	return tomlPath(doc, path)
+}
+
+// tomlPath reports whether doc holds a value at path (an empty element ends the path early).
+func tomlPath(doc map[string]any, path []string) bool {
 	var v any = doc
 	for _, k := range path {
+		if k == "" {
+			break
+		}
 		m, ok := v.(map[string]any)
 		if !ok {
 			return false
