@@ -56,11 +56,12 @@ func Client(t testing.TB) *client.Client {
 }
 
 // GoBinary builds a Go package as a static linux binary (CGO_ENABLED=0) into dir and returns its path.
-// pkg is a package path or a directory.
+// pkg is a package path or a directory. The flags are make binaries' (inlining off too), so a test
+// that builds cmd/slipway shares the compiled packages with the image's build.
 func GoBinary(t testing.TB, dir, pkg, name string) string {
 	t.Helper()
 	out := filepath.Join(dir, name)
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-gcflags=all=-l", "-o", out, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
