@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -215,24 +214,12 @@ func TestBuildPush_WrongPasswordExits2AndPushesNothing(t *testing.T) {
 	}
 }
 
-// closedPort is a loopback address where nothing listens: connecting is refused.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
-}
-
 // A registry that cannot be reached is not bad input: exit 3 (a re-run may pass), before anything is
 // pushed, naming the registry; the user has nothing to change.
 func TestBuildPush_AnUnreachableRegistryExits3AndPushesNothing(t *testing.T) {
 	t.Parallel()
 	open := registrytest.Start(t, registrytest.Options{})
-	down := closedPort(t)
+	down := registrytest.ClosedPort(t)
 	r, _ := platform(t, "FROM scratch\nCOPY api.txt /\n")
 	r.Input("images", "api").Input("registries", open.Host+"\n"+down).Input("tags", "type=raw,value=v1")
 	res := r.Run(t, context.Background(), Main)

@@ -4,26 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/slipway-actions/slipway/internal/registry/registrytest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 )
-
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	return addr
-}
 
 // ecrAt is an ECR client of endpoint that tries each call once.
 func ecrAt(endpoint string) func(string) (ECRAPI, error) {
@@ -56,8 +46,8 @@ func TestCheck_RefusedOnlyWhenTheRegistryAnsweredNo(t *testing.T) {
 		ecr     func(string) (ECRAPI, error)
 		refused bool
 	}{
-		"registry down":                {reg: mustParse(t, closedPort(t)), refused: false},
-		"ECR's API down":               {reg: ecrHost, ecr: ecrAt("http://" + closedPort(t)), refused: false},
+		"registry down":                {reg: mustParse(t, registrytest.ClosedPort(t)), refused: false},
+		"ECR's API down":               {reg: ecrHost, ecr: ecrAt("http://" + registrytest.ClosedPort(t)), refused: false},
 		"ECR's API failing":            {reg: ecrHost, ecr: ecrAt(ecrAnswering(t, 500, "ServerException")), refused: false},
 		"ECR's API throttling":         {reg: ecrHost, ecr: ecrAt(ecrAnswering(t, 400, "ThrottlingException")), refused: false},
 		"ECR's API denying":            {reg: ecrHost, ecr: ecrAt(ecrAnswering(t, 400, "AccessDeniedException")), refused: true},
