@@ -2,7 +2,6 @@ package buildpushimages
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -127,14 +126,8 @@ type ecrSetup struct {
 func newECR(t *testing.T) *ecrSetup {
 	moto := awstest.Moto(t)
 	api := ecr.NewFromConfig(awstest.Config(), func(o *ecr.Options) { o.BaseEndpoint = aws.String(moto) })
-	tok, err := api.GetAuthorizationToken(context.Background(), &ecr.GetAuthorizationTokenInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := base64.StdEncoding.DecodeString(aws.ToString(tok.AuthorizationData[0].AuthorizationToken))
-	user, pass, _ := strings.Cut(string(raw), ":")
-	return &ecrSetup{api: api, fake: registrytest.NewECR(t, api), moto: moto,
-		auth: authn.FromConfig(authn.AuthConfig{Username: user, Password: pass})}
+	fake := registrytest.NewECR(t, api)
+	return &ecrSetup{api: api, fake: fake, moto: moto, auth: fake.Auth()}
 }
 
 func (e *ecrSetup) run(t *testing.T, inputs ...string) actiontest.Result {

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/registry"
 )
 
@@ -85,6 +86,11 @@ func NewECR(t testing.TB, api ECRAPI) *ECR {
 
 // Account is the registry's id (the AWS account).
 func (e *ECR) Account() string { return e.account }
+
+// Auth is the login the registry takes, as docker's after `aws ecr get-login-password`.
+func (e *ECR) Auth() authn.Authenticator {
+	return authn.FromConfig(authn.AuthConfig{Username: "AWS", Password: e.password})
+}
 
 func (e *ECR) serve(w http.ResponseWriter, r *http.Request, inner http.Handler) {
 	if user, pass, ok := r.BasicAuth(); !ok || user != "AWS" || pass != e.password {

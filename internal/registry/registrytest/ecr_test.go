@@ -2,7 +2,6 @@ package registrytest
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"strings"
@@ -21,18 +20,12 @@ import (
 	"github.com/slipway-actions/slipway/internal/awstest"
 )
 
-// ecrAt is moto's ECR API and the fake registry of its account, with the login docker would use
-// after `aws ecr get-login-password`.
+// ecrAt is moto's ECR API and the fake registry of its account.
 func ecrAt(t *testing.T) (*ecr.Client, *ECR, authn.Authenticator) {
 	t.Helper()
 	api := ecr.NewFromConfig(awstest.Config(), func(o *ecr.Options) { o.BaseEndpoint = aws.String(awstest.Moto(t)) })
-	tok, err := api.GetAuthorizationToken(context.Background(), &ecr.GetAuthorizationTokenInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := base64.StdEncoding.DecodeString(aws.ToString(tok.AuthorizationData[0].AuthorizationToken))
-	user, pass, _ := strings.Cut(string(raw), ":")
-	return api, NewECR(t, api), authn.FromConfig(authn.AuthConfig{Username: user, Password: pass})
+	fake := NewECR(t, api)
+	return api, fake, fake.Auth()
 }
 
 func createRepository(t *testing.T, api *ecr.Client, repo string, mut types.ImageTagMutability, exclude ...string) {
