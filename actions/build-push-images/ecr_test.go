@@ -178,6 +178,13 @@ func TestBuildPush_ECRMissingRepository(t *testing.T) {
 	if !strings.Contains(res.Stdout, e.fake.Host+": created repository api (scan on push)") {
 		t.Errorf("log does not say the repository was created:\n%s", res.Stdout)
 	}
+	login, err := e.auth.Authorization()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(actiontest.WithoutMaskCommands(res.Stdout)+res.Summary, login.Password) || !strings.Contains(res.Stdout, "::add-mask::"+login.Password) {
+		t.Error("the ECR token's password is in the log or was not masked")
+	}
 }
 
 // What a release may do to a tag that holds another image is what the repository's
