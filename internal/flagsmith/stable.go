@@ -27,8 +27,12 @@ type stableState struct {
 }
 
 // stableWrite is the body of a feature-state write (WritableNestedFeatureState and
-// CustomEnvironmentFeatureVersionFeatureState share these fields).
+// CustomEnvironmentFeatureVersionFeatureState share these fields). Environment and Feature are
+// read-only in the create-segment-override and version bodies (the path names them) and left
+// out there; a write to featurestates/{id}/ needs them (see patchState).
 type stableWrite struct {
+	Environment    int                   `json:"environment,omitempty"`
+	Feature        int                   `json:"feature,omitempty"`
 	Enabled        bool                  `json:"enabled"`
 	Value          *stableValue          `json:"feature_state_value,omitempty"`
 	FeatureSegment *stableFeatureSegment `json:"feature_segment,omitempty"`
@@ -167,7 +171,7 @@ func (stableAPI) writeObjects(ctx context.Context, c *Client, env Environment, f
 		if err != nil {
 			return err
 		}
-		if err := c.do(ctx, http.MethodPatch, "features/featurestates/"+strconv.Itoa(ids.defaultID)+"/", w, nil); err != nil {
+		if err := patchState(ctx, c, env, featureID, ids.defaultID, w); err != nil {
 			return err
 		}
 	}
@@ -177,7 +181,7 @@ func (stableAPI) writeObjects(ctx context.Context, c *Client, env Environment, f
 			return err
 		}
 		if obj, exists := ids.overrides[o.SegmentID]; exists {
-			if err := c.do(ctx, http.MethodPatch, "features/featurestates/"+strconv.Itoa(obj.state)+"/", w, nil); err != nil {
+			if err := patchState(ctx, c, env, featureID, obj.state, w); err != nil {
 				return err
 			}
 			continue
@@ -205,6 +209,18 @@ func (stableAPI) writeObjects(ctx context.Context, c *Client, env Environment, f
 		delete(ids.overrides, id)
 	}
 	return nil
+}
+
+// patchState writes one feature state (the default's or an override's) through
+// features/featurestates/{id}/. The body names its environment and feature: Flagsmith's
+// serializer for this route (WritableNestedFeatureStateSerializer, api/features/serializers.py)
+// validates with `attrs.get("environment") or self.context["environment"]`, and this view
+// (SimpleFeatureStateViewSet, api/features/views.py) puts no environment in the context, so a
+// PATCH without it is a 500 (Flagsmith/flagsmith 1ad8487b, v2.265.0). The feature is checked
+// against the state's own (validate_feature), so sending it costs nothing and a PUT needs it.
+func patchState(ctx context.Context, c *Client, env Environment, featureID, stateID int, w stableWrite) error {
+	w.Environment, w.Feature = env.ID, featureID
+	return c.do(ctx, http.MethodPatch, "features/featurestates/"+strconv.Itoa(stateID)+"/", w, nil)
 }
 
 // overrideWrite is the body that sets o, and whether the override exists (as last read).

@@ -11,7 +11,8 @@
 // leaves open follows the server's source at that commit: api/features/future/ (PATCH upserts
 // overrides, priorities are unique, 409 where change requests are required),
 // api/features/versioning/ (a change is a new version; no direct feature-state writes in a
-// versioned environment) and api/features/feature_segments/.
+// versioned environment), api/features/feature_segments/, and api/features/serializers.py with
+// api/features/views.py (what a feature-state write must name: see validStateWrite).
 package flagsmithtest
 
 import (
