@@ -269,6 +269,36 @@ func (f *Fake) newOverride(env flagsmith.Environment, fl *flagState, body stateW
 	return o, ""
 }
 
+// nextVersion is the flag as a new version cloned from fl with req's changes would serve it
+// (versioning_service.py); the message says why Flagsmith would refuse the changes.
+func (f *Fake) nextVersion(env flagsmith.Environment, fl *flagState, req versionRequest) (flagState, string) {
+	next := *fl
+	next.overrides = slices.Clone(fl.overrides)
+	for _, c := range req.Create {
+		o, msg := f.newOverride(env, &next, c)
+		if msg != "" {
+			return next, msg
+		}
+		next.overrides = append(next.overrides, o)
+	}
+	for _, u := range req.Update {
+		if u.FeatureSegment == nil {
+			u.apply(&next.def)
+			continue
+		}
+		i := slices.IndexFunc(next.overrides, func(o override) bool { return o.segment == u.FeatureSegment.Segment })
+		if i < 0 {
+			return next, "An unresolvable conflict occurred: segment override does not exist for segment " + strconv.Itoa(u.FeatureSegment.Segment) + "."
+		}
+		u.apply(&next.overrides[i].FlagValue)
+	}
+	for _, s := range req.Delete {
+		next.remove(s)
+	}
+	next.sort()
+	return next, ""
+}
+
 // versionRequest is EnvironmentFeatureVersionCreate's writable fields.
 type versionRequest struct {
 	Create  []stateWrite `json:"feature_states_to_create"`
@@ -294,33 +324,12 @@ func (f *Fake) createVersion(w http.ResponseWriter, r *http.Request, envID, feat
 		return
 	}
 	fl := f.flags[k]
-	next := *fl
-	next.overrides = slices.Clone(fl.overrides)
-	for _, c := range req.Create {
-		o, msg := f.newOverride(env, &next, c)
-		if msg != "" {
-			reply(w, http.StatusBadRequest, map[string]string{"message": msg})
-			return
-		}
-		next.overrides = append(next.overrides, o)
-	}
-	for _, u := range req.Update {
-		if u.FeatureSegment == nil {
-			u.apply(&next.def)
-			continue
-		}
-		i := slices.IndexFunc(next.overrides, func(o override) bool { return o.segment == u.FeatureSegment.Segment })
-		if i < 0 {
-			reply(w, http.StatusBadRequest, map[string]string{"message": "An unresolvable conflict occurred: segment override does not exist for segment " + strconv.Itoa(u.FeatureSegment.Segment) + "."})
-			return
-		}
-		u.apply(&next.overrides[i].FlagValue)
-	}
-	for _, s := range req.Delete {
-		next.remove(s)
+	next, msg := f.nextVersion(env, fl, req)
+	if msg != "" {
+		reply(w, http.StatusBadRequest, map[string]string{"message": msg})
+		return
 	}
 	if req.Publish {
-		next.sort()
 		*fl = next
 		f.changed(k)
 	}
