@@ -130,7 +130,18 @@ func (s stableAPI) write(ctx context.Context, c *Client, env Environment, featur
 
 // publish writes the change as one new version of the flag, published at once.
 func (stableAPI) publish(ctx context.Context, c *Client, env Environment, featureID int, ids stableIDs, ch FeatureChange) error {
-	v := stableVersion{PublishNow: true, Description: "slipway flag-rollout"}
+	v, err := ids.version(ch)
+	if err != nil || len(v.Create)+len(v.Update)+len(v.Delete) == 0 {
+		return err
+	}
+	v.PublishNow, v.Description = true, "slipway flag-rollout"
+	return c.do(ctx, http.MethodPost, "environments/"+strconv.Itoa(env.ID)+"/features/"+strconv.Itoa(featureID)+"/versions/", v, nil)
+}
+
+// version is the change as a new version's feature states to create and update and overrides to
+// delete, from the state last read; a change request's change set carries the same lists.
+func (ids stableIDs) version(ch FeatureChange) (stableVersion, error) {
+	var v stableVersion
 	for _, id := range ch.Remove {
 		if _, exists := ids.state.Override(id); exists { // one that is gone is not removed again
 			v.Delete = append(v.Delete, id)
@@ -139,14 +150,14 @@ func (stableAPI) publish(ctx context.Context, c *Client, env Environment, featur
 	if ch.Default != nil {
 		w, err := stableFlag(*ch.Default, ids.state.Default.Value)
 		if err != nil {
-			return err
+			return v, err
 		}
 		v.Update = append(v.Update, w)
 	}
 	for _, o := range ch.Set {
 		w, exists, err := ids.overrideWrite(o)
 		if err != nil {
-			return err
+			return v, err
 		}
 		w.FeatureSegment = &stableFeatureSegment{Segment: o.SegmentID}
 		if exists {
@@ -156,10 +167,7 @@ func (stableAPI) publish(ctx context.Context, c *Client, env Environment, featur
 			v.Create = append(v.Create, w)
 		}
 	}
-	if len(v.Create)+len(v.Update)+len(v.Delete) == 0 {
-		return nil
-	}
-	return c.do(ctx, http.MethodPost, "environments/"+strconv.Itoa(env.ID)+"/features/"+strconv.Itoa(featureID)+"/versions/", v, nil)
+	return v, nil
 }
 
 // writeObjects writes the change object by object: the default's feature state, each override's
