@@ -84,6 +84,15 @@ func (cr ChangeRequest) State() ChangeRequestState {
 // change requests (Environment.is_workflow_enabled: minimum_change_request_approvals is set).
 func (e Environment) RequiresChangeRequests() bool { return e.ChangeRequestApprovals != nil }
 
+// ChangeRequestsRequiredError is WriteFeature's refusal to change a flag directly where the
+// environment requires change requests.
+type ChangeRequestsRequiredError struct{ Environment Environment }
+
+func (e *ChangeRequestsRequiredError) Error() string {
+	return fmt.Sprintf("environment %q requires change requests (its minimum_change_request_approvals setting is %d): "+
+		"a flag changes there only through an approved change request", e.Environment.Name, deref(e.Environment.ChangeRequestApprovals))
+}
+
 // NotApprovedError is CommitChangeRequest's answer when the change request lacks approvals or
 // was deleted: nothing was committed.
 type NotApprovedError struct{ ChangeRequest ChangeRequest }

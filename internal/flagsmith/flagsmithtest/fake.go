@@ -1,6 +1,7 @@
 // Package flagsmithtest is a fake Flagsmith Admin API for tests: the endpoints package flagsmith
-// calls, with Flagsmith's authentication, pagination, Django REST framework error shapes,
-// versioned and unversioned environments, environments that require change requests, servers
+// calls, with Flagsmith's authentication (an Organisation API key, and users' tokens for reviewers),
+// pagination, Django REST framework error shapes, versioned and unversioned environments,
+// environments that require change requests and their change requests (changerequest.go), servers
 // with and without the `__future__` endpoints, and injected 429s, failures and lost answers. It
 // records every request so tests can assert what was (not) written.
 //
