@@ -28,8 +28,12 @@ type stableState struct {
 
 // stableWrite is the body of a feature-state write (WritableNestedFeatureState and
 // CustomEnvironmentFeatureVersionFeatureState share these fields). Environment and Feature are
-// read-only in the create-segment-override and version bodies (the path names them) and left
-// out there; a write to featurestates/{id}/ needs them (see patchState).
+// read-only in the create-segment-override and version bodies, and left out there: the view takes
+// them from the path (create_segment_override in api/features/views.py saves with the URL's
+// environment and feature; CreateSegmentOverrideFeatureStateSerializer, flagsmith-common's
+// common/features/serializers.py, lists both as read_only_fields; a version's feature states get
+// the version's environment in api/features/versioning/serializers.py). A write to
+// featurestates/{id}/ needs them in the body (see patchState).
 type stableWrite struct {
 	Environment    int                   `json:"environment,omitempty"`
 	Feature        int                   `json:"feature,omitempty"`
