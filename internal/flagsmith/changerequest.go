@@ -238,6 +238,37 @@ func (c *Client) ChangeRequest(ctx context.Context, env Environment, id int) (Ch
 	return c.changeRequest(env, out), nil
 }
 
+// AwaitChangeRequest reads the change request every interval until it is no longer pending
+// (approved, committed or deleted) and returns it; seen is called with each reading, for progress.
+// When ctx ends first it returns the last reading and ctx's error: the caller decides whether to
+// end the run with the change request's link and resume later.
+func (c *Client) AwaitChangeRequest(ctx context.Context, env Environment, id int, interval time.Duration, seen func(ChangeRequest)) (ChangeRequest, error) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	var last ChangeRequest
+	for {
+		cr, err := c.ChangeRequest(ctx, env, id)
+		if ctx.Err() != nil && last.ID != 0 {
+			return last, ctx.Err()
+		}
+		if err != nil {
+			return cr, err
+		}
+		if seen != nil {
+			seen(cr)
+		}
+		if cr.State() != ChangeRequestPending {
+			return cr, nil
+		}
+		last = cr
+		select {
+		case <-ctx.Done():
+			return cr, ctx.Err()
+		case <-ticker.C:
+		}
+	}
+}
+
 // CommitChangeRequest commits an approved change request, which changes the flag; one already
 // committed is success. One that lacks approvals or was deleted is a *NotApprovedError and is not
 // sent: the client never approves, and never commits what reviewers have not approved.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slipway-actions/slipway/internal/flagsmith"
 	"github.com/slipway-actions/slipway/internal/flagsmith/flagsmithtest"
@@ -226,5 +227,61 @@ func TestChangeRequestURL_PointsAtTheDashboard(t *testing.T) {
 		if got := c.ChangeRequestURL(env, 3); got != want {
 			t.Errorf("%s: %s, want %s", api, got, want)
 		}
+	}
+}
+
+// AwaitChangeRequest reads until reviewers act: here the second reviewer approves when the client
+// has seen one approval, and the wait ends at the next reading.
+func TestAwaitChangeRequest_EndsWhenApproved(t *testing.T) {
+	t.Parallel()
+	w := newCRWorld(t, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cr, err := w.c.CreateChangeRequest(ctx, w.env, w.id, flagsmith.FeatureChange{Default: &flagsmith.FlagValue{Enabled: true}}, "t", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var readings []int
+	got, err := w.c.AwaitChangeRequest(ctx, w.env, cr.ID, time.Millisecond, func(cr flagsmith.ChangeRequest) {
+		if readings = append(readings, len(cr.ApprovedBy())); len(readings) > 10 {
+			cancel() // it should have ended at the fourth
+		}
+		if n := len(cr.ApprovedBy()); n < 2 && len(readings) > 1 {
+			review(t, w.f, w.reviewer[n], http.MethodPost, cr.ID, "approve/")
+		}
+	})
+	if err != nil || got.State() != flagsmith.ChangeRequestApproved || !reflect.DeepEqual(readings, []int{0, 0, 1, 2}) {
+		t.Errorf("AwaitChangeRequest = %s, %v after readings %v", got.State(), err, readings)
+	}
+	if w.f.State("prodKey", w.id).Default.Enabled {
+		t.Error("waiting committed the change request")
+	}
+}
+
+// A deleted change request ends the wait, and a cancelled context ends it with the last reading.
+func TestAwaitChangeRequest_EndsWhenDeletedOrCancelled(t *testing.T) {
+	t.Parallel()
+	w := newCRWorld(t, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cr, err := w.c.CreateChangeRequest(ctx, w.env, w.id, flagsmith.FeatureChange{Default: &flagsmith.FlagValue{Enabled: true}}, "t", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.c.AwaitChangeRequest(ctx, w.env, cr.ID, time.Millisecond, func(flagsmith.ChangeRequest) { cancel() })
+	if !errors.Is(err, context.Canceled) || got.ID != cr.ID || got.State() != flagsmith.ChangeRequestPending {
+		t.Errorf("cancelled: %+v, %v", got, err)
+	}
+	review(t, w.f, w.reviewer[0], http.MethodDelete, cr.ID, "")
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	readings := 0
+	got, err = w.c.AwaitChangeRequest(ctx, w.env, cr.ID, time.Millisecond, func(flagsmith.ChangeRequest) {
+		if readings++; readings > 1 {
+			cancel()
+		}
+	})
+	if err != nil || got.State() != flagsmith.ChangeRequestDeleted || readings != 1 {
+		t.Errorf("deleted: %s, %v after %d readings", got.State(), err, readings)
 	}
 }
