@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 	mobyclient "github.com/moby/moby/client"
@@ -310,12 +311,63 @@ func TestHostPath_MapsTheWorkspaceOnly(t *testing.T) {
 		"/github/workspace2/x":           "/github/workspace2/x",
 		"/var/run/docker.sock":           "/var/run/docker.sock",
 	} {
-		if got := r.hostPath(in); got != want {
-			t.Errorf("hostPath(%q) = %q, want %q", in, got, want)
+		if got, ok := r.hostPath(in); got != want || !ok {
+			t.Errorf("hostPath(%q) = %q, %v, want %q", in, got, ok, want)
 		}
 	}
-	if got := (&Runner{Workspace: "/w"}).hostPath("/w/x"); got != "/w/x" {
-		t.Errorf("outside a container: %q", got)
+	if got, ok := (&Runner{Workspace: "/w"}).hostPath("/w/x"); got != "/w/x" || !ok {
+		t.Errorf("outside a container: %q, %v", got, ok)
+	}
+	// In a container whose workspace's host directory is unknown, a workspace path cannot be given.
+	unknown := &Runner{Workspace: "/github/workspace", WorkspaceUnknown: errors.New("no container x")}
+	if _, ok := unknown.hostPath("/github/workspace/tests"); ok {
+		t.Error("a workspace path was given without its host directory")
+	}
+	if got, ok := unknown.hostPath("/var/run/docker.sock"); got != "/var/run/docker.sock" || !ok {
+		t.Errorf("a path outside the workspace: %q, %v", got, ok)
+	}
+}
+
+// In a container whose workspace's host directory is unknown, a project that binds a workspace
+// path (or names a secret or config file there) is refused before anything is pulled or created,
+// naming each such path and why; the engine would otherwise mount whatever its host has at the
+// container's path. A project without such paths runs as it is.
+func TestCheckBinds_RefusesWorkspacePathsWhoseHostPathIsUnknown(t *testing.T) {
+	t.Parallel()
+	dir := writeFiles(t, map[string]string{"compose.yml": `services:
+  e2e:
+    image: x
+    volumes: [./tests:/tests, /var/run/docker.sock:/var/run/docker.sock, cache:/cache]
+    secrets: [token]
+secrets: {token: {file: ./token.txt}}
+volumes: {cache: {}}
+`, "plain.yml": "services:\n  e2e:\n    image: x\n    volumes: [cache:/cache]\nvolumes: {cache: {}}\n"})
+	load := func(file string) *types.Project {
+		p, _, err := Load(context.Background(), Spec{Files: []string{file}, WorkDir: dir, ProjectName: "p", TestService: "e2e"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	r := &Runner{Workspace: dir, WorkspaceUnknown: errors.New("no container abc123 on this engine")}
+	err := r.CheckBinds(load("compose.yml"))
+	for _, want := range []string{"secret token: file " + filepath.Join(dir, "token.txt"), "service e2e: bind " + filepath.Join(dir, "tests"),
+		"cannot tell which host directory is mounted at the workspace " + dir + " (no container abc123 on this engine)"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to say %q", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "docker.sock") {
+		t.Errorf("a path outside the workspace was named: %v", err)
+	}
+	if err := r.CheckBinds(load("plain.yml")); err != nil {
+		t.Errorf("a project without workspace paths: %v", err)
+	}
+	// Found, or outside a container (nothing unknown): the same project passes.
+	for _, ok := range []*Runner{{Workspace: dir, WorkspaceHost: "/home/runner/work/web/web"}, {Workspace: dir}} {
+		if err := ok.CheckBinds(load("compose.yml")); err != nil {
+			t.Errorf("%+v: %v", ok, err)
+		}
 	}
 }
 
