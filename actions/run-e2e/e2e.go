@@ -37,7 +37,7 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if cfg.Timeout > 0 {
 		// timeout is the whole run's: pulls and builds too, not only the platform's time up.
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
+		ctx, cancel = compose.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
 	}
 	// Compose reads the process environment, as docker compose does: what the runner gives the action

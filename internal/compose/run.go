@@ -84,7 +84,7 @@ type Result struct {
 	Logs       []ServiceLog // the test service's and every failed service's, dependencies first
 	Ready      []Readiness  // dependencies first
 	WorkingDir string       // the test container's working directory, where its relative paths start
-	Cancelled  bool         // the caller cancelled: everything was removed first
+	Cancelled  bool         // the caller cancelled (not a timeout): everything was removed first
 	Took       time.Duration
 }
 
@@ -121,6 +121,25 @@ func (e *NotReadyError) Error() string {
 	return fmt.Sprintf("service %s never met %s: %s", e.Service, e.Condition, e.Why)
 }
 
+// TimeoutError is the cause of a run's context when the run's timeout passed: the tests (or the
+// platform they need) did not finish in the time given, a failure of the checked thing. A cancel is
+// not one.
+type TimeoutError struct {
+	Timeout time.Duration
+}
+
+// FailureClass: the run outlived its timeout, a failure of the checked thing.
+func (e *TimeoutError) FailureClass() failure.Class { return failure.Checked }
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("timeout (%s) passed", e.Timeout)
+}
+
+// WithTimeout is ctx ending after d with a *TimeoutError as its cause.
+func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, d, &TimeoutError{Timeout: d})
+}
+
 // session is one run of a project: the engine's guard, the events, the followers.
 type session struct {
 	r      *Runner
@@ -144,7 +163,7 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 	caller := ctx
 	if o.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		ctx, cancel = WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
 	s, err := r.newSession(p, o)
@@ -159,7 +178,9 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 	defer stopWatch()
 	s.t.watch(wctx, r.Docker, p.Name)
 	defer func() {
-		res.Cancelled = caller.Err() != nil
+		// A timeout (the caller's or the run's own) is not a cancel: the logs are read from the engine
+		// and teardown takes the time it needs.
+		res.Cancelled = errors.Is(caller.Err(), context.Canceled)
 		err = s.teardown(ctx, res, err)
 		stopFollowing()
 		if s.closeEngine != nil {
