@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,3 +101,65 @@ volumes:
 		t.Errorf("summary:\n%s", res.Summary)
 	}
 }
+
+// test-command replaces the test service's command (one argument per line): the verdict is the
+// replacement's exit code and the output is the replacement's, not the Compose file's e2e run,
+// which would pass.
+func TestRunE2E_TestCommandReplacesTheTestServicesCommand(t *testing.T) {
+	t.Parallel()
+	r, _ := platformWorkspace(t)
+	r.Input("test-command", "lines\n-n\n3\n-exit\n7")
+	res := r.Run(t, context.Background(), Main)
+	if res.Code != 1 || !strings.Contains(res.Stdout, "test service e2e exited 7") || !strings.Contains(res.Stdout, "line 3 of 3") {
+		t.Fatalf("exit %d; want 1, the test service having exited 7 after printing line 3 of 3; log:\n%s", res.Code, res.Stdout)
+	}
+	if strings.Contains(res.Stdout, "e2e: ok") {
+		t.Errorf("the Compose file's command ran:\n%s", res.Stdout)
+	}
+	// The same file without test-command passes: the 7 is the replacement's.
+	delete(r.Env, "INPUT_TEST-COMMAND")
+	if res := r.Run(t, context.Background(), Main); res.Code != 0 {
+		t.Errorf("without test-command: exit %d; log:\n%s", res.Code, res.Stdout)
+	}
+}
+
+// On failure only the last logs-tail lines of each service's log are kept: in the log, in the
+// summary and in artifacts-dir/<service>.log, for the test service and for a dependency that never
+// got ready.
+func TestRunE2E_LogsTailKeepsTheLastLinesOfEachService(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, service, old, new string
+		lines                   int
+	}{
+		{name: "the test service", service: "e2e", old: `[e2e, -url, "http://api:8080/health", -reports, /reports]`, new: `[lines, -n, "30", -exit, "1"]`, lines: 30},
+		{name: "a dependency that never got ready", service: "migrate", old: `[migrate, -exit, "0"]`, new: `[lines, -n, "40", -exit, "3"]`, lines: 40},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			r, ws := platformWorkspace(t, c.old, c.new)
+			r.Input("logs-tail", "5")
+			res := r.Run(t, context.Background(), Main)
+			if res.Code != 1 || !strings.Contains(res.Stdout, "log of "+c.service+" (last 5 lines)") {
+				t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
+			}
+			var want strings.Builder
+			for i := c.lines - 4; i <= c.lines; i++ {
+				want.WriteString("line " + strconv.Itoa(i) + " of " + strconv.Itoa(c.lines) + "\n")
+			}
+			kept, err := os.ReadFile(filepath.Join(ws, "e2e-artifacts", c.service+".log"))
+			if err != nil || string(kept) != want.String() {
+				t.Errorf("artifact %s.log = %q (%v), want the last 5 lines:\n%s", c.service, kept, err, want.String())
+			}
+			for where, text := range map[string]string{"log": res.Stdout, "summary": res.Summary} {
+				if !strings.Contains(text, want.String()) {
+					t.Errorf("the %s lacks the last 5 lines of %s:\n%s", where, c.service, text)
+				}
+				if first := "line " + strconv.Itoa(c.lines-5) + " of "; strings.Contains(text, first) {
+					t.Errorf("the %s holds %q, before the last 5 lines:\n%s", where, first, text)
+				}
+			}
+		})
+	}
+}
+
