@@ -48,6 +48,24 @@ type Runner struct {
 	Builder          *images.Builder      // builds the services' build sections (the builder build-push-images uses)
 	Logins           *registryauth.Logins // registry credentials for pulls; nil pulls anonymously
 	ProgressEvery    time.Duration        // how often a pull under way is reported; 0 means every 5 s
+	// Now is the clock pull_policy's daily, weekly and every_<duration> read; nil means time.Now.
+	Now func() time.Time
+	// onSweep, when a test sets it, is told after each of teardown's sweeps: false after the first,
+	// true after the last (what lands later removes itself).
+	onSweep func(last bool)
+}
+
+func (r *Runner) swept(last bool) {
+	if r.onSweep != nil {
+		r.onSweep(last)
+	}
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
 }
 
 func (r *Runner) infof(format string, args ...any) {
@@ -449,6 +467,7 @@ func (s *session) teardown(ctx context.Context, res *Result, err error) error {
 	}
 	s.g.stop() // nothing more is created or started
 	_ = Down(ctx, s.r.Docker, s.p.Name)
+	s.r.swept(false)
 	// A create the engine was still working on lands after that first sweep: sweep again once it has
 	// (a few list calls when nothing is left). After a cancel that wait is short, since the step
 	// ends soon.
@@ -461,6 +480,7 @@ func (s *session) teardown(ctx context.Context, res *Result, err error) error {
 	if derr := Down(ctx, s.r.Docker, s.p.Name); derr != nil {
 		err = errors.Join(err, fmt.Errorf("teardown: %w", derr))
 	}
+	s.r.swept(true)
 	if res.Cancelled {
 		// A create still in flight removes what it made when it lands; give it the time the cancel
 		// window leaves, since the process exits when Run returns.

@@ -145,11 +145,7 @@ func TestRun_CancelMidRunLeavesNothing(t *testing.T) {
 		done <- err
 	}()
 	// Cancel once the test service runs and has said so.
-	for deadline := time.Now().Add(time.Minute); !composetest.Printed(r.Docker, s.ProjectName, "e2e", "sleeping"); time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the test service never started")
-		}
-	}
+	composetest.WaitPrinted(t, r.Docker, s.ProjectName, "e2e", "sleeping", 2*time.Minute)
 	cancel()
 	select {
 	case err := <-done:
@@ -169,12 +165,12 @@ func TestRun_CancelMidRunLeavesNothing(t *testing.T) {
 }
 
 // slowCreate is the client of Compose's engine, whose creates land late: the run is cancelled while
-// the engine is still creating a container, as when a cancel arrives mid-create. It records every
-// start.
+// the engine is still creating a container, as when a cancel arrives mid-create, and the create
+// lands when release is closed. It records every start.
 type slowCreate struct {
 	mobyclient.APIClient
 	cancel  context.CancelFunc
-	delay   time.Duration
+	release chan struct{}
 	landed  chan struct{} // closed when the first create has landed
 	once    sync.Once
 	mu      sync.Mutex
@@ -183,7 +179,10 @@ type slowCreate struct {
 
 func (s *slowCreate) ContainerCreate(ctx context.Context, o mobyclient.ContainerCreateOptions) (mobyclient.ContainerCreateResult, error) {
 	s.cancel()
-	time.Sleep(s.delay)
+	select {
+	case <-s.release:
+	case <-time.After(2 * time.Minute): // teardown never got there: the test fails on what it sees
+	}
 	defer s.once.Do(func() { close(s.landed) })
 	return s.APIClient.ContainerCreate(ctx, o)
 }
@@ -196,12 +195,16 @@ func (s *slowCreate) ContainerStart(ctx context.Context, id string, o mobyclient
 }
 
 // A container whose create lands after the cancel is removed and never started, whether it lands
-// while teardown waits for it or after teardown's last sweep, and before Run returns (the process
-// exits then); the teardown does not wait longer than an action's cancel window allows.
+// while teardown waits for it (after the first sweep) or after teardown's last sweep, and before
+// Run returns (the process exits then); the teardown does not wait longer than an action's cancel
+// window allows.
 func TestRun_CreateLandingAfterACancelIsRemovedNotStarted(t *testing.T) {
 	t.Parallel()
-	for _, delay := range []time.Duration{500 * time.Millisecond, cancelGrace + 2*time.Second} {
-		t.Run(delay.String(), func(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		last bool // the create lands after the last sweep, else after the first
+	}{{"while teardown waits", false}, {"after the last sweep", true}} {
+		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			// db, created first, needs no network of the project: its late create still lands after
 			// teardown removed the network.
@@ -215,8 +218,14 @@ func TestRun_CreateLandingAfterACancelIsRemovedNotStarted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			slow := &slowCreate{APIClient: engine, cancel: cancel, delay: delay, landed: make(chan struct{})}
+			slow := &slowCreate{APIClient: engine, cancel: cancel, release: make(chan struct{}), landed: make(chan struct{})}
+			var release sync.Once
 			r.Engine = slow
+			r.onSweep = func(last bool) {
+				if last == c.last {
+					release.Do(func() { close(slow.release) })
+				}
+			}
 			start := time.Now()
 			res, err := r.Run(ctx, p, Options{TestService: "e2e", WaitTimeout: time.Minute})
 			took := time.Since(start)
@@ -238,10 +247,8 @@ func TestRun_CreateLandingAfterACancelIsRemovedNotStarted(t *testing.T) {
 			// A create that lands later than Run waits for (on a loaded machine) is the engine's; the
 			// test's own cleanup sweeps after it, not before.
 			t.Cleanup(func() {
-				select {
-				case <-slow.landed:
-				case <-time.After(time.Minute):
-				}
+				release.Do(func() { close(slow.release) })
+				<-slow.landed
 				_ = Down(context.Background(), r.Docker, s.ProjectName)
 			})
 			slow.mu.Lock()
