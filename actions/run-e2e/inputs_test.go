@@ -162,4 +162,3 @@ func TestRunE2E_LogsTailKeepsTheLastLinesOfEachService(t *testing.T) {
 		})
 	}
 }
-
