@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"path"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -28,8 +29,26 @@ func (p *Publisher) ecr(r Registry) (ECRAPI, error) {
 
 // ecrRepository is what slipway learns of an ECR repository before it pushes.
 type ecrRepository struct {
-	exists    bool
-	immutable bool
+	exists     bool
+	mutability types.ImageTagMutability
+	exclusions []string // WILDCARD filters: the tags they match follow the opposite rule
+}
+
+// immutable reports whether ECR refuses to move the tag: IMMUTABLE, IMMUTABLE_WITH_EXCLUSION for a
+// tag no exclusion filter matches, MUTABLE_WITH_EXCLUSION for one that a filter matches (a filter's
+// * matches any run of characters: "Preventing image tags from being overwritten",
+// docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html).
+func (r ecrRepository) immutable(tag string) bool {
+	excluded := slices.ContainsFunc(r.exclusions, func(f string) bool { ok, _ := path.Match(f, tag); return ok })
+	switch r.mutability {
+	case types.ImageTagMutabilityImmutable:
+		return true
+	case types.ImageTagMutabilityImmutableWithExclusion:
+		return !excluded
+	case types.ImageTagMutabilityMutableWithExclusion:
+		return excluded
+	}
+	return false
 }
 
 // describeRepository looks the repository up in the registry's own account.
@@ -50,8 +69,11 @@ func (p *Publisher) describeRepository(ctx context.Context, r Registry, repo str
 	case len(out.Repositories) == 0:
 		return ecrRepository{}, nil
 	}
-	mut := string(out.Repositories[0].ImageTagMutability)
-	return ecrRepository{exists: true, immutable: strings.HasPrefix(mut, "IMMUTABLE")}, nil
+	found := ecrRepository{exists: true, mutability: out.Repositories[0].ImageTagMutability}
+	for _, f := range out.Repositories[0].ImageTagMutabilityExclusionFilters {
+		found.exclusions = append(found.exclusions, aws.ToString(f.Filter))
+	}
+	return found, nil
 }
 
 // createRepository creates an ECR repository with scan on push and, when given, a lifecycle policy.

@@ -96,20 +96,19 @@ func (p *Publisher) Check(ctx context.Context, images []Image, regs []Registry) 
 func (p *Publisher) checkTarget(ctx context.Context, img Image, s *session) (*target, error) {
 	r := s.reg
 	t := &target{session: s, repo: r.Repository(img.Name)}
-	immutable := false
+	var repo ecrRepository // a registry that is not ECR moves any tag
 	if r.Kind == ECR {
-		info, err := p.describeRepository(ctx, r, r.RepositoryPath(img.Name))
-		if err != nil {
+		var err error
+		if repo, err = p.describeRepository(ctx, r, r.RepositoryPath(img.Name)); err != nil {
 			return t, err
 		}
-		if !info.exists {
+		if !repo.exists {
 			if !p.CreateRepositories {
 				return t, &RefusedError{fmt.Errorf("%s: repository %s does not exist (set create-repositories: true, or create it)", r.Host, r.RepositoryPath(img.Name))}
 			}
 			t.create, t.push = true, img.Tags
 			return t, nil // a new repository holds no tags, and the role's push rights are checked by the push
 		}
-		immutable = info.immutable
 	} else if err := p.checkPush(ctx, s, t.repo); err != nil {
 		return t, err
 	}
@@ -123,7 +122,7 @@ func (p *Publisher) checkTarget(ctx context.Context, img Image, s *session) (*ta
 			t.push = append(t.push, tag)
 		case held == img.ID:
 			t.have = append(t.have, tag)
-		case immutable:
+		case repo.immutable(tag):
 			conflicts = append(conflicts, fmt.Sprintf("%s holds image %s", tag, ShortDigest(held)))
 		default:
 			t.push = append(t.push, tag) // a mutable tag moves to the new image

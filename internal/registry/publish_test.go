@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"io"
 	"slices"
 	"strings"
@@ -246,12 +245,7 @@ func TestECR_CreatesMissingRepositoriesAndKeepsImmutableTags(t *testing.T) {
 	moto := awstest.Moto(t)
 	api := ecr.NewFromConfig(awstest.Config(), func(o *ecr.Options) { o.BaseEndpoint = aws.String(moto) })
 	ctx := context.Background()
-	tok, err := api.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake := registrytest.NewECR(t)
-	fake.SetToken(*tok.AuthorizationData[0].AuthorizationToken)
+	fake := registrytest.NewECR(t, api)
 	if _, err := api.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("api"), ImageTagMutability: ecrtypes.ImageTagMutabilityImmutable}); err != nil {
 		t.Fatal(err)
 	}
@@ -313,8 +307,8 @@ func TestECR_CreatesMissingRepositoriesAndKeepsImmutableTags(t *testing.T) {
 
 func TestDescribe_ECRTokenRefusedIsAdvice(t *testing.T) {
 	t.Parallel()
-	fake := registrytest.NewECR(t)
-	fake.SetToken(base64.StdEncoding.EncodeToString([]byte("AWS:the-real-token")))
+	api := ecr.NewFromConfig(awstest.Config(), func(o *ecr.Options) { o.BaseEndpoint = aws.String(awstest.Moto(t)) })
+	fake := registrytest.NewECR(t, api)
 	p := &Publisher{Backoff: fastBackoff}
 	s := &session{reg: Registry{Kind: ECR, Host: fake.Host}, auth: authn.FromConfig(authn.AuthConfig{Username: "AWS", Password: "stale"})}
 	_, err := p.heldImage(context.Background(), s, fake.Host+"/api:1")

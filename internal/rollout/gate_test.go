@@ -14,6 +14,7 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/sandbox"
 	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
+	"github.com/slipway-actions/slipway/internal/testenv"
 )
 
 // hanging is a gate URL that answers only once its caller has gone.
@@ -207,10 +208,10 @@ true`
 func TestRun_AGateCannotAskDockerOrReadTheActionsEnvironment(t *testing.T) {
 	t.Parallel()
 	if !sandbox.Active() {
-		t.Skip("the sandbox acts only when the action runs as root on Linux (in its container)")
+		testenv.Missing(t, "root", "the sandbox acts only when the action runs as root on Linux (in its container)")
 	}
 	if _, err := os.Stat("/usr/bin/python3"); err != nil {
-		t.Skip("no /usr/bin/python3 to ask the Docker API with")
+		testenv.Require(t, "/usr/bin/python3 (to ask the Docker API with)", err)
 	}
 	sockets := []string{dockerSocket(t)}
 	if st, err := os.Stat("/var/run/docker.sock"); err == nil && st.Mode()&os.ModeSocket != 0 {

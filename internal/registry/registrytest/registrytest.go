@@ -1,7 +1,8 @@
 // Package registrytest gives tests real registries on loopback: docker-registry (the Distribution
-// registry from Debian) with or without htpasswd auth, a proxy that injects faults and counts the
-// bytes uploaded through it, and an in-memory registry that behaves like an ECR repository with
-// immutable tags (which moto does not serve).
+// registry from Debian) with or without htpasswd auth, or behind Docker Hub's Bearer-token
+// authentication and a token service of its own, a proxy that injects faults and counts the
+// bytes uploaded through it, and an in-memory registry that answers as ECR's registry API does
+// (moto serves ECR's control plane only), its repositories and their tag mutability read from moto.
 package registrytest
 
 import (
