@@ -70,7 +70,7 @@ func (g Gate) Bake(ctx context.Context, step string, wait time.Duration, st Stat
 		metrics = append(metrics, s.Metric(deps))
 	}
 	if wait > 0 {
-		progress("%s: baking %s, %d metrics sampled through it", step, wait, len(metrics))
+		progress("%s: baking %s with %d gate metric(s) sampled through it", step, wait, len(metrics))
 	}
 	res := analysis.Bake{Metrics: metrics, Wait: wait, Clock: g.Clock, Progress: progress}.Run(ctx, target(st))
 	r := GateResult{OK: res.Phase == analysis.Successful, Cancelled: res.Phase == analysis.Cancelled, Detail: res.Detail,
