@@ -44,13 +44,21 @@ type CloudWatchSpec struct {
 	Window  time.Duration
 }
 
-// CompareSpec is the rollout group against the rest, from Prometheus series split by a label.
+// CompareSpec is the rollout group against the rest, from Prometheus series split by a label or
+// CloudWatch metrics split by a dimension.
 type CompareSpec struct {
 	Prometheus             string
 	Label                  string
-	Numerator, Denominator string
+	CloudWatch             *CompareCloudWatch
+	Numerator, Denominator string // PromQL queries, or CloudWatch metric names
 	Margin                 Margin
 	MinSample              float64
+}
+
+// CompareCloudWatch is where the comparison's CloudWatch metrics are.
+type CompareCloudWatch struct {
+	Region, Namespace, Dimension, Stat string
+	Window                             time.Duration
 }
 
 // The input's YAML shape; every field a string or number so that each problem can be named.
@@ -91,8 +99,15 @@ type cloudWatchYAML struct {
 }
 
 type compareYAML struct {
-	Prometheus  string   `yaml:"prometheus"`
-	Label       string   `yaml:"label"`
+	Prometheus string `yaml:"prometheus"`
+	Label      string `yaml:"label"`
+	CloudWatch *struct {
+		Region    string `yaml:"region"`
+		Namespace string `yaml:"namespace"`
+		Dimension string `yaml:"dimension"`
+		Stat      string `yaml:"stat"`
+		Window    string `yaml:"window"`
+	} `yaml:"cloudwatch"`
 	Numerator   string   `yaml:"numerator"`
 	Denominator string   `yaml:"denominator"`
 	Margin      string   `yaml:"margin"`
@@ -323,8 +338,29 @@ func (c *cloudWatchYAML) spec(add func(string, ...any)) *CloudWatchSpec {
 
 func (c *compareYAML) spec(add func(string, ...any)) *CompareSpec {
 	s := &CompareSpec{Prometheus: c.Prometheus, Label: c.Label, Numerator: c.Numerator, Denominator: c.Denominator, MinSample: defaultMinSample}
-	checkAddress(add, "compare.prometheus", c.Prometheus)
-	for _, f := range [][2]string{{"compare.label", c.Label}, {"compare.numerator", c.Numerator}, {"compare.denominator", c.Denominator}} {
+	fields := [][2]string{{"compare.numerator", c.Numerator}, {"compare.denominator", c.Denominator}}
+	switch {
+	case (c.Prometheus == "") == (c.CloudWatch == nil):
+		add("compare needs prometheus (an address) or cloudwatch (one of them)")
+	case c.CloudWatch != nil:
+		cw := c.CloudWatch
+		s.CloudWatch = &CompareCloudWatch{Region: cw.Region, Namespace: cw.Namespace, Dimension: cw.Dimension, Stat: cw.Stat, Window: 30 * time.Minute}
+		fields = append(fields, [2]string{"compare.cloudwatch.namespace", cw.Namespace}, [2]string{"compare.cloudwatch.dimension", cw.Dimension})
+		if cw.Window != "" {
+			w, err := time.ParseDuration(cw.Window)
+			if err != nil || w < time.Minute {
+				add("compare.cloudwatch.window %q is not a duration of 1m or more", cw.Window)
+			}
+			s.CloudWatch.Window = w
+		}
+		if c.Label != "" {
+			add("compare.label is Prometheus's; CloudWatch's identity is compare.cloudwatch.dimension")
+		}
+	default:
+		checkAddress(add, "compare.prometheus", c.Prometheus)
+		fields = append(fields, [2]string{"compare.label", c.Label})
+	}
+	for _, f := range fields {
 		if strings.TrimSpace(f[1]) == "" {
 			add("%s is missing", f[0])
 		}
@@ -366,6 +402,10 @@ func (s Spec) Metric(d Deps) Metric {
 	case s.CloudWatch != nil:
 		m.Provider = CloudWatchMetric{API: d.CloudWatch(s.CloudWatch.Region), Queries: s.CloudWatch.Queries,
 			Period: s.CloudWatch.Period, Window: s.CloudWatch.Window, Success: s.Success, Failure: s.Failure}
+	case s.Compare != nil && s.Compare.CloudWatch != nil:
+		c, cw := s.Compare, s.Compare.CloudWatch
+		m.Provider = CloudWatchCompare{API: d.CloudWatch(cw.Region), Namespace: cw.Namespace, Dimension: cw.Dimension,
+			Numerator: c.Numerator, Denominator: c.Denominator, Stat: cw.Stat, Window: cw.Window, Margin: c.Margin, MinSample: c.MinSample}
 	case s.Compare != nil:
 		c := s.Compare
 		m.Provider = PrometheusCompare{Address: c.Prometheus, Numerator: c.Numerator, Denominator: c.Denominator,
@@ -383,9 +423,16 @@ func Regions(specs []Spec) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, s := range specs {
-		if s.CloudWatch != nil && !seen[s.CloudWatch.Region] {
-			seen[s.CloudWatch.Region] = true
-			out = append(out, s.CloudWatch.Region)
+		region, ok := "", false
+		switch {
+		case s.CloudWatch != nil:
+			region, ok = s.CloudWatch.Region, true
+		case s.Compare != nil && s.Compare.CloudWatch != nil:
+			region, ok = s.Compare.CloudWatch.Region, true
+		}
+		if ok && !seen[region] {
+			seen[region] = true
+			out = append(out, region)
 		}
 	}
 	return out

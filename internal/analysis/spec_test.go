@@ -45,6 +45,12 @@ func TestParse_ReadsEachProviderWithArgosDefaults(t *testing.T) {
     numerator: sum by (user) (increase(errors[5m]))
     denominator: sum by (user) (increase(requests[5m]))
     margin: 10%
+- name: group-cw
+  compare:
+    cloudwatch: {namespace: App, dimension: User, region: us-east-1}
+    numerator: Errors
+    denominator: Requests
+    margin: 0.01
 - name: health
   url: https://api.example.com/healthz
 - name: smoke
@@ -53,7 +59,7 @@ func TestParse_ReadsEachProviderWithArgosDefaults(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	if len(specs) != 6 {
+	if len(specs) != 7 {
 		t.Fatalf("%d specs", len(specs))
 	}
 	e := specs[0]
@@ -69,7 +75,10 @@ func TestParse_ReadsEachProviderWithArgosDefaults(t *testing.T) {
 	if g := specs[3]; g.InconclusiveLimit != -1 || g.Compare.MinSample != 100 || !g.Compare.Margin.Relative || g.Compare.Margin.Value != 0.1 {
 		t.Errorf("group = %+v", g.Compare)
 	}
-	if got := analysis.Regions(specs); len(got) != 2 || got[0] != "eu-west-1" || got[1] != "" {
+	if cw := specs[4].Compare.CloudWatch; cw == nil || cw.Dimension != "User" || cw.Window != 30*time.Minute || specs[4].Compare.Numerator != "Errors" {
+		t.Errorf("group-cw = %+v", specs[4].Compare)
+	}
+	if got := analysis.Regions(specs); len(got) != 3 || got[0] != "eu-west-1" || got[1] != "" || got[2] != "us-east-1" {
 		t.Errorf("regions = %q", got)
 	}
 }
@@ -90,8 +99,8 @@ func TestParse_ListsEveryProblem(t *testing.T) {
 - name: cmp
   compare: {prometheus: http://p:9090, margin: lots}
   success: value > 3
-- name: typo
-  promethus: {}
+- name: cw
+  compare: {cloudwatch: {namespace: App}, label: user, numerator: Errors, denominator: Requests, margin: 1%}
 `)
 	want := []string{
 		`metric 1: name is missing`,
@@ -109,6 +118,8 @@ func TestParse_ListsEveryProblem(t *testing.T) {
 		`metric 4 (cmp): success: "value > 3" does not start with result`,
 		`metric 4 (cmp): compare.label is missing`,
 		`metric 4 (cmp): compare.margin: "lots" is not a margin`,
+		`metric 5 (cw): compare.label is Prometheus's`,
+		`metric 5 (cw): compare.cloudwatch.dimension is missing`,
 	}
 	got := ""
 	for _, e := range errs {
