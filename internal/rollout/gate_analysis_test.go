@@ -7,6 +7,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -105,5 +106,53 @@ func TestRun_AnAnalysisFailsMidBakeAndTheFlagIsRestored(t *testing.T) {
 	}
 	if st := w.state(); len(st.Overrides) != 0 || w.segment(rolloutSegment) != nil {
 		t.Errorf("state = %+v, want the state before the run", st)
+	}
+}
+
+// On the bake's injected clock a 30-minute step-wait takes no time: a URL metric sampled every 5
+// minutes passes twice and fails at its third sample, 15 minutes in; the run ends there, the
+// second step never starts, and the flag is restored.
+func TestRun_AFailureAtAnySampleEndsTheBakeThere(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	health := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if n.Add(1) >= 3 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer health.Close()
+	specs, errs := analysis.Parse("- name: health\n  interval: 5m\n  url: " + health.URL + "\n")
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	w := newWorld(t, unversioned)
+	res, err := w.run(t, Config{Steps: []int{10, 50}, StepWait: 30 * time.Minute, Gate: Gate{Analysis: specs, Clock: analysistest.NewClock()}})
+	var ge *GateError
+	if !errors.As(err, &ge) || ge.Result.Phase != analysis.Failed || ge.FailureClass().String() != "failed" {
+		t.Fatalf("err = %v, want the analysis to fail", err)
+	}
+	if len(res.Steps) != 1 {
+		t.Fatalf("%d steps ran, want the first only", len(res.Steps))
+	}
+	var got []string
+	for _, s := range res.Steps[0].Gate.Samples {
+		got = append(got, s.At.String()+" "+string(s.Phase))
+	}
+	if want := "5m0s successful, 10m0s successful, 15m0s failed"; strings.Join(got, ", ") != want {
+		t.Errorf("samples %s, want %s", strings.Join(got, ", "), want)
+	}
+	if !res.RolledBack || res.Left != LeftPrevious || w.segment(rolloutSegment) != nil {
+		t.Errorf("left %v, rolled back %v: want the state before the run", res.Left, res.RolledBack)
+	}
+}
+
+// An analysis ended by its provider's errors (Prometheus down) is infrastructure, exit 3; failed
+// and inconclusive ones are the checked thing failing, exit 1.
+func TestGateError_ClassByPhase(t *testing.T) {
+	t.Parallel()
+	for phase, want := range map[analysis.Phase]string{analysis.Error: "infrastructure", analysis.Failed: "failed", analysis.Inconclusive: "failed"} {
+		if got := (&GateError{Result: GateResult{Phase: phase}}).FailureClass().String(); got != want {
+			t.Errorf("%s: %s, want %s", phase, got, want)
+		}
 	}
 }
