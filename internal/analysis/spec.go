@@ -197,6 +197,13 @@ func (r specYAML) spec() (Spec, []string) {
 	if r.Name == "" {
 		add("name is missing")
 	}
+	r.schedule(&s, add)
+	r.provider(&s, add)
+	return s, bad
+}
+
+// schedule reads the metric's interval, count, limits and conditions.
+func (r specYAML) schedule(s *Spec, add func(string, ...any)) {
 	if r.Interval != "" {
 		d, err := time.ParseDuration(r.Interval)
 		if err != nil || d < time.Second {
@@ -238,6 +245,10 @@ func (r specYAML) spec() (Spec, []string) {
 			add("failure: %v", err)
 		}
 	}
+}
+
+// provider reads the metric's one provider, and whether it takes conditions.
+func (r specYAML) provider(s *Spec, add func(string, ...any)) {
 	providers := 0
 	for _, given := range []bool{r.Prometheus != nil, r.CloudWatch != nil, r.Compare != nil, r.URL != "", strings.TrimSpace(r.Command) != ""} {
 		if given {
@@ -282,7 +293,6 @@ func (r specYAML) spec() (Spec, []string) {
 	case r.Command != "":
 		noConditions("command")
 	}
-	return s, bad
 }
 
 func checkAddress(add func(string, ...any), field, s string) {
