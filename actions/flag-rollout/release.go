@@ -110,7 +110,9 @@ func summarise(ctx context.Context, k *actionkit.Kit, cfg config, res *rollout.R
 		}
 		s.Table([]string{"Step", "Gate", "Time"}, rows)
 	}
-	summariseAnalysis(s, res)
+	if len(cfg.Rollout.Gate.Analysis) > 0 {
+		summariseAnalysis(s, res)
+	}
 	if len(res.Changes) > 0 {
 		s.Details("Changes ("+strconv.Itoa(len(res.Changes))+")", "- "+strings.Join(res.Changes, "\n- "))
 	} else {

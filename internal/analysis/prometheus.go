@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Prometheus is a PromQL query whose one value the conditions decide.
@@ -40,10 +41,22 @@ type promAnswer struct {
 	} `json:"data"`
 }
 
+// defaultHTTP bounds each query: a Prometheus that accepts the connection and never answers is an
+// error sample (consecutive-error-limit), not a bake held until the job's timeout.
+var defaultHTTP = &http.Client{Timeout: 30 * time.Second}
+
+// redacted is the address as logs may show it: without a password in it.
+func redacted(address string) string {
+	if u, err := url.Parse(address); err == nil {
+		return u.Redacted()
+	}
+	return "the Prometheus address"
+}
+
 // query runs an instant query and returns its series; a scalar is one series without labels.
 func query(ctx context.Context, client *http.Client, address, q string) ([]Series, error) {
 	if client == nil {
-		client = http.DefaultClient
+		client = defaultHTTP
 	}
 	u := strings.TrimRight(address, "/") + "/api/v1/query?" + url.Values{"query": {q}}.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
@@ -52,16 +65,16 @@ func query(ctx context.Context, client *http.Client, address, q string) ([]Serie
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("Prometheus at %s did not answer: %w", address, err)
+		return nil, fmt.Errorf("Prometheus at %s did not answer: %w", redacted(address), err) // net/http strips the password from err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		return nil, fmt.Errorf("Prometheus at %s: %w", address, err)
+		return nil, fmt.Errorf("Prometheus at %s: %w", redacted(address), err)
 	}
 	var a promAnswer
 	if err := json.Unmarshal(body, &a); err != nil {
-		return nil, fmt.Errorf("Prometheus at %s answered %d, not its API's JSON", address, resp.StatusCode)
+		return nil, fmt.Errorf("Prometheus at %s answered %d, not its API's JSON", redacted(address), resp.StatusCode)
 	}
 	if a.Status != "success" {
 		return nil, fmt.Errorf("Prometheus refused the query (%s): %s", a.ErrorType, a.Error)

@@ -56,6 +56,20 @@ func TestPrometheus_ReadsEachAnswer(t *testing.T) {
 	}
 }
 
+// A password in the address never reaches a sample's detail: Prometheus down or answering badly.
+func TestPrometheus_ErrorsDoNotShowThePasswordOfTheAddress(t *testing.T) {
+	t.Parallel()
+	below, _ := analysis.ParseCondition("result < 1")
+	bad := strings.Replace(answering(t, 502, "<html/>"), "http://", "http://reader:s3cret-pw@", 1)
+	down := "http://reader:s3cret-pw@127.0.0.1:1"
+	for _, addr := range []string{bad, down} {
+		m := analysis.Prometheus{Address: addr, Query: "up", Success: below}.Measure(t.Context(), analysis.Target{})
+		if m.Phase != analysis.Error || strings.Contains(m.Detail, "s3cret-pw") || !strings.Contains(m.Detail, "reader:xxxxx@") {
+			t.Errorf("%+v", m)
+		}
+	}
+}
+
 // measureUntil measures until the phase is want and the value has want's text, or 60 s pass:
 // Prometheus needs a few scrapes before an increase over them settles.
 func measureUntil(t *testing.T, p analysis.Provider, target analysis.Target, want analysis.Phase, value string) analysis.Measurement {
