@@ -8,6 +8,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"github.com/slipway-actions/slipway/internal/awstest"
 )
 
 // scriptedPrometheus answers each instant query (GET /api/v1/query) with the next of values, as a
@@ -95,5 +101,54 @@ func TestFlagRollout_BadAnalysisIsExit2WithEveryProblem(t *testing.T) {
 	}
 	if n := len(f.Requests()); n != 0 {
 		t.Errorf("Flagsmith was asked %d times before the input was checked", n)
+	}
+}
+
+// A CloudWatch alarm in ALARM fails the step's bake through the action's own AWS clients (moto,
+// reached through AWS_ENDPOINT_URL as the job's environment gives it): exit 1, the flag restored.
+func TestFlagRollout_ACloudWatchAlarmInALARMFailsTheStep(t *testing.T) {
+	t.Parallel()
+	moto := awstest.Moto(t)
+	cw := cloudwatch.NewFromConfig(awstest.Config(), func(o *cloudwatch.Options) { o.BaseEndpoint = aws.String(moto) })
+	if _, err := cw.PutMetricAlarm(t.Context(), &cloudwatch.PutMetricAlarmInput{
+		AlarmName: aws.String("api-5xx"), Namespace: aws.String("App"), MetricName: aws.String("Errors"),
+		Statistic: types.StatisticSum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1),
+		Threshold: aws.Float64(10), ComparisonOperator: types.ComparisonOperatorGreaterThanThreshold,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cw.SetAlarmState(t.Context(), &cloudwatch.SetAlarmStateInput{AlarmName: aws.String("api-5xx"),
+		StateValue: types.StateValueAlarm, StateReason: aws.String("5xx over 10")}); err != nil {
+		t.Fatal(err)
+	}
+	f, r := fakeFlagsmith(t)
+	r.Env["AWS_ENDPOINT_URL"], r.Env["AWS_REGION"] = moto, awstest.Region
+	r.Env["AWS_ACCESS_KEY_ID"], r.Env["AWS_SECRET_ACCESS_KEY"] = "AKIDTEST", "testsecret"
+	r.Input("percentage", "20").Input("analysis", "- name: api-5xx\n  cloudwatch: {alarm: api-5xx}\n")
+	res := r.Run(t, context.Background(), Main)
+	if res.Code != 1 {
+		t.Fatalf("exit %d, want 1; log:\n%s", res.Code, res.Stdout)
+	}
+	if len(f.Segments(101)) != 0 {
+		t.Errorf("the rollout segment was left behind")
+	}
+	if !strings.Contains(res.Summary, "| +0s | api-5xx | ALARM | not ALARM | ❌ fail |") {
+		t.Errorf("summary:\n%s", res.Summary)
+	}
+}
+
+// Without AWS credentials a CloudWatch analysis is exit 2 before Flagsmith is asked anything.
+func TestFlagRollout_CloudWatchWithoutCredentialsIsExit2BeforeAnyWrite(t *testing.T) {
+	t.Parallel()
+	f, r := fakeFlagsmith(t)
+	r.Env["AWS_REGION"], r.Env["AWS_EC2_METADATA_DISABLED"] = "eu-west-2", "true"
+	r.Env["AWS_CONFIG_FILE"], r.Env["AWS_SHARED_CREDENTIALS_FILE"] = "/nonexistent", "/nonexistent"
+	r.Input("percentage", "20").Input("analysis", "- name: api-5xx\n  cloudwatch: {alarm: api-5xx}\n")
+	res := r.Run(t, context.Background(), Main)
+	if res.Code != 2 || !strings.Contains(res.Stdout, "no AWS credentials") {
+		t.Fatalf("exit %d, want 2 naming the credentials; log:\n%s", res.Code, res.Stdout)
+	}
+	if n := len(f.Requests()); n != 0 {
+		t.Errorf("Flagsmith was asked %d times", n)
 	}
 }

@@ -2,12 +2,14 @@ package analysis
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -400,21 +402,54 @@ type Deps struct {
 	HTTP       *http.Client
 }
 
+// unavailable is a provider that could not be built: each sample is an error saying why.
+type unavailable string
+
+func (u unavailable) Measure(context.Context, Target) Measurement {
+	return Measurement{Phase: Error, Value: "—", Detail: string(u)}
+}
+
+// cloudWatch is the client for region, or nil when the caller gave none.
+func (d Deps) cloudWatch(region string) CloudWatchAPI {
+	if d.CloudWatch == nil {
+		return nil
+	}
+	return d.CloudWatch(region)
+}
+
 // Metric builds the metric the sampler runs.
 func (s Spec) Metric(d Deps) Metric {
+	m := s.metric(d)
+	if (s.CloudWatch != nil || s.Compare != nil && s.Compare.CloudWatch != nil) && d.cloudWatch(s.region()) == nil {
+		m.Provider = unavailable("no CloudWatch client for region " + strconv.Quote(s.region()))
+	}
+	return m
+}
+
+func (s Spec) region() string {
+	switch {
+	case s.CloudWatch != nil:
+		return s.CloudWatch.Region
+	case s.Compare != nil && s.Compare.CloudWatch != nil:
+		return s.Compare.CloudWatch.Region
+	}
+	return ""
+}
+
+func (s Spec) metric(d Deps) Metric {
 	m := Metric{Name: s.Name, Interval: s.Interval, Count: s.Count, FailureLimit: s.FailureLimit,
 		InconclusiveLimit: s.InconclusiveLimit, ConsecutiveErrorLimit: s.ConsecutiveErrorLimit}
 	switch {
 	case s.Prometheus != nil:
 		m.Provider = Prometheus{Address: s.Prometheus.Address, Query: s.Prometheus.Query, Success: s.Success, Failure: s.Failure, Client: d.HTTP}
 	case s.CloudWatch != nil && s.CloudWatch.Alarm != "":
-		m.Provider = CloudWatchAlarm{API: d.CloudWatch(s.CloudWatch.Region), Name: s.CloudWatch.Alarm}
+		m.Provider = CloudWatchAlarm{API: d.cloudWatch(s.CloudWatch.Region), Name: s.CloudWatch.Alarm}
 	case s.CloudWatch != nil:
-		m.Provider = CloudWatchMetric{API: d.CloudWatch(s.CloudWatch.Region), Queries: s.CloudWatch.Queries,
+		m.Provider = CloudWatchMetric{API: d.cloudWatch(s.CloudWatch.Region), Queries: s.CloudWatch.Queries,
 			Period: s.CloudWatch.Period, Window: s.CloudWatch.Window, Success: s.Success, Failure: s.Failure}
 	case s.Compare != nil && s.Compare.CloudWatch != nil:
 		c, cw := s.Compare, s.Compare.CloudWatch
-		m.Provider = CloudWatchCompare{API: d.CloudWatch(cw.Region), Namespace: cw.Namespace, Dimension: cw.Dimension,
+		m.Provider = CloudWatchCompare{API: d.cloudWatch(cw.Region), Namespace: cw.Namespace, Dimension: cw.Dimension,
 			Numerator: c.Numerator, Denominator: c.Denominator, Stat: cw.Stat, Window: cw.Window, Margin: c.Margin, MinSample: c.MinSample}
 	case s.Compare != nil:
 		c := s.Compare
@@ -433,13 +468,7 @@ func Regions(specs []Spec) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, s := range specs {
-		region, ok := "", false
-		switch {
-		case s.CloudWatch != nil:
-			region, ok = s.CloudWatch.Region, true
-		case s.Compare != nil && s.Compare.CloudWatch != nil:
-			region, ok = s.Compare.CloudWatch.Region, true
-		}
+		region, ok := s.region(), s.CloudWatch != nil || s.Compare != nil && s.Compare.CloudWatch != nil
 		if ok && !seen[region] {
 			seen[region] = true
 			out = append(out, region)

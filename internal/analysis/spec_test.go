@@ -158,3 +158,18 @@ func TestCondition(t *testing.T) {
 		}
 	}
 }
+
+// A CloudWatch metric built without a client for its region errs at each sample; it does not panic.
+func TestMetric_WithoutACloudWatchClientIsAnErrorSample(t *testing.T) {
+	t.Parallel()
+	specs, errs := analysis.Parse("- name: a\n  cloudwatch: {alarm: x, region: eu-west-1}\n")
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	for _, d := range []analysis.Deps{{}, {CloudWatch: func(string) analysis.CloudWatchAPI { return nil }}} {
+		m := specs[0].Metric(d).Provider.Measure(t.Context(), analysis.Target{})
+		if m.Phase != analysis.Error || !strings.Contains(m.Detail, `no CloudWatch client for region "eu-west-1"`) {
+			t.Errorf("%+v", m)
+		}
+	}
+}
