@@ -104,8 +104,8 @@ func checkHelp(t *testing.T, spec ActionSpec, meta *actionkit.Metadata) {
 }
 
 // checkBadInput: bad input exits 2 with every problem in the error annotations, sets no output,
-// sends no request to the fakes the action would talk to, and the secret inputs given reach neither
-// the log nor the summary.
+// sends no request to the fakes the action would talk to, writes no file in the workspace,
+// RUNNER_TEMP or HOME, and the secret inputs given reach neither the log nor the summary.
 func checkBadInput(t *testing.T, spec ActionSpec, _ *actionkit.Metadata) {
 	r := NewRunner(t)
 	fakes := &Fakes{}
@@ -119,6 +119,8 @@ func checkBadInput(t *testing.T, spec ActionSpec, _ *actionkit.Metadata) {
 	for k, v := range spec.Secrets {
 		r.Input(k, v)
 	}
+	roots := []string{r.Env["GITHUB_WORKSPACE"], r.Env["RUNNER_TEMP"], r.Env["HOME"]}
+	before := snapshot(roots...)
 	res := r.Run(t, context.Background(), spec.Main)
 	if res.Code != actionkit.ExitBadInput {
 		t.Fatalf("exit code = %d, want %d; log:\n%s", res.Code, actionkit.ExitBadInput, res.Stdout)
@@ -136,6 +138,11 @@ func checkBadInput(t *testing.T, spec ActionSpec, _ *actionkit.Metadata) {
 	}
 	if len(res.Outputs) != 0 {
 		t.Errorf("outputs set on bad input: %v", res.Outputs)
+	}
+	for _, p := range written(before, roots...) {
+		if p != r.OutputFile && p != r.EnvFile && p != r.SummaryFile {
+			t.Errorf("bad input, yet the run wrote %s", p)
+		}
 	}
 	for _, req := range fakes.Requests() {
 		t.Errorf("bad input, yet a request reached %s (through its counting proxy): %s %s", req.Fake, req.Method, req.Path)
