@@ -29,7 +29,8 @@ func TestAction_Contract(t *testing.T) {
 			`input "keep-revisions": "x" is not a whole number`,
 			`input "version": "1.2" is not a release version`,
 		},
-		Secrets: map[string]string{"github-token": "ghs_secretsecretsecret42"},
+		Secrets:   map[string]string{"github-token": "ghs_secretsecretsecret42"},
+		SecretEnv: []string{"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"},
 		// ECS with the service to deploy, and GitHub's Deployments API for the token.
 		Fakes: func(t *testing.T, r *actiontest.Runner, fakes *actiontest.Fakes) map[string]string {
 			f := ecstest.New(t)
@@ -37,7 +38,8 @@ func TestAction_Contract(t *testing.T) {
 			r.Env["AWS_ENDPOINT_URL"] = fakes.HTTP(t, "the fake ECS", f.URL)
 			r.Env["AWS_REGION"] = "eu-west-2"
 			r.Env["AWS_ACCESS_KEY_ID"] = "AKIDEXAMPLE"
-			r.Env["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"
+			r.Env["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+			r.Env["AWS_SESSION_TOKEN"] = "FwoGZXIvYXdzEXAMPLE/session+token=="
 			r.Env["AWS_CONFIG_FILE"] = filepath.Join(t.TempDir(), "none")
 			r.Env["AWS_SHARED_CREDENTIALS_FILE"] = filepath.Join(t.TempDir(), "none")
 			r.Env["AWS_EC2_METADATA_DISABLED"] = "true"

@@ -32,6 +32,9 @@ type ActionSpec struct {
 	// run that succeeds or fails on its merits against them, sending the secrets where they go. The
 	// bad-input run is in r as Fakes left it, with BadInputs and Secrets.
 	Fakes func(t *testing.T, r *Runner, fakes *Fakes) (inputs map[string]string)
+	// SecretEnv names the variables of the step's environment that Fakes sets to secrets (an AWS
+	// secret key): they must not leak either, but need not reach a fake (SigV4 sends a signature).
+	SecretEnv []string
 	// Needs, when set, skips the secret run (or fails it, in CI) when what it needs is missing: a
 	// linter, the Docker engine. The other checks need nothing but the fakes.
 	Needs func(t *testing.T)
@@ -214,6 +217,12 @@ func checkSecretRun(t *testing.T, spec ActionSpec, _ *actionkit.Metadata) {
 	secrets := map[string]string{}
 	for name, v := range spec.Secrets {
 		secrets["input "+name] = v
+	}
+	for _, name := range spec.SecretEnv {
+		if r.Env[name] == "" {
+			t.Errorf("SecretEnv names %s, which Fakes did not set", name)
+		}
+		secrets["environment variable "+name] = r.Env[name]
 	}
 	for i, v := range maskedValues(log) {
 		if !slices.Contains(slices.Collect(maps.Values(spec.Secrets)), v) {
