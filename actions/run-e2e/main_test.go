@@ -18,9 +18,17 @@ import (
 	"github.com/slipway-actions/slipway/internal/docker"
 	"github.com/slipway-actions/slipway/internal/dockertest"
 	"github.com/slipway-actions/slipway/internal/registry/registrytest"
+	"github.com/slipway-actions/slipway/internal/runnertest"
 )
 
-func TestMain(m *testing.M) { os.Exit(actiontest.MainAsAction(m, Main)) }
+// TestMain runs the binary as the action for CheckAction's runs, else the tests, removing the image
+// the in-image tests built.
+func TestMain(m *testing.M) {
+	if os.Getenv(actiontest.AsActionEnv) == "1" {
+		os.Exit(actiontest.MainAsAction(m, Main))
+	}
+	os.Exit(runnertest.Main(m))
+}
 
 // contractPassword is the registry password of the contract's runs: '/', '+' and '=' make its URL,
 // JSON and base64 forms differ from it.
