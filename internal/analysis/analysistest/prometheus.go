@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -46,23 +45,12 @@ scrape_configs:
 		"--web.listen-address="+addr, "--log.level=warn")
 	var logs strings.Builder
 	cmd.Stdout, cmd.Stderr = &lockedWriter{w: &logs}, &lockedWriter{w: &logs}
-	dockertest.DieWithTest(cmd)
-	// The parent-death signal is sent when the thread that forked the child ends, not the process;
-	// Go ends a thread whose locked goroutine exits (the sandbox's tests do that), which would kill
-	// prometheus mid-test. This goroutine holds its thread for as long as prometheus runs.
-	startErr, done := make(chan error, 1), make(chan struct{})
-	go func() {
-		runtime.LockOSThread()
-		err := cmd.Start()
-		startErr <- err
-		if err == nil {
-			_ = cmd.Wait()
-		}
-		close(done)
-	}()
-	if err := <-startErr; err != nil {
+	wait, err := dockertest.StartWithTest(cmd)
+	if err != nil {
 		t.Fatal(err)
 	}
+	done := make(chan struct{})
+	go func() { _ = wait(); close(done) }()
 	t.Cleanup(func() { _ = cmd.Process.Kill(); <-done })
 	url := "http://" + addr
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
