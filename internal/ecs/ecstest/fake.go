@@ -226,7 +226,7 @@ func (f *Fake) id() string { f.n++; return fmt.Sprintf("%08x", f.n) }
 
 // AddService registers the task definition (JSON of register-task-definition's input, with
 // camelCase keys) and creates a service on it whose deployment is complete. As ECS requires of a
-// service (API_CreateService.html), it has a network configuration (subnet-1, no public IP) when
+// service (API_CreateService.html), it has a network configuration (subnet-1, sg-1, no public IP) when
 // the task definition's networkMode is awsvpc, and none otherwise; its launch type is FARGATE when
 // the task definition requires FARGATE, else EC2.
 func (f *Fake) AddService(name, taskDefinitionJSON string, desired int) (taskDefARN string) {
@@ -242,7 +242,7 @@ func (f *Fake) AddService(name, taskDefinitionJSON string, desired int) (taskDef
 		s.LaunchType = "FARGATE"
 	}
 	if str(body, "networkMode") == "awsvpc" {
-		s.Network = map[string]any{"awsvpcConfiguration": map[string]any{"subnets": []string{"subnet-1"}, "assignPublicIp": "DISABLED"}}
+		s.Network = map[string]any{"awsvpcConfiguration": map[string]any{"subnets": []string{"subnet-1"}, "securityGroups": []string{"sg-1"}, "assignPublicIp": "DISABLED"}}
 	}
 	s.deployments = []*deployment{{ID: "ecs-svc/" + f.id(), Status: "PRIMARY", TaskDef: td.ARN, Desired: desired, Running: desired, Rollout: "COMPLETED", Created: time.Now()}}
 	f.clusters["main"].services[name] = s
