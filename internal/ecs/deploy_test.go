@@ -159,15 +159,17 @@ func TestDeploy_FailsWhenFailedTasksPassTheThreshold(t *testing.T) {
 	}
 }
 
+// The timeout ends a deployment that never gets healthy; the rollback's deployment gets the same
+// timeout on its own clock, long enough here for its one poll on a busy machine.
 func TestDeploy_TimesOutWhenTasksNeverGetHealthy(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t)
 	s.fake.Script("api", ecstest.Scenario{Kind: ecstest.NeverHealthy})
 	o := s.options()
-	o.Timeout, o.PollInterval = 300*time.Millisecond, 10*time.Millisecond
+	o.Timeout, o.PollInterval = 2*time.Second, 10*time.Millisecond
 	rep, err := s.deploy(t, o)
 	r := rep.Services[0]
-	if err == nil || r.Status != ecs.StatusRolledBack || !strings.Contains(r.Reason, "not complete after 300ms (0/2 tasks running, 2 pending, 0 failed, rollout IN_PROGRESS)") {
+	if err == nil || r.Status != ecs.StatusRolledBack || !strings.Contains(r.Reason, "not complete after 2s (0/2 tasks running, 2 pending, 0 failed, rollout IN_PROGRESS)") {
 		t.Fatalf("err = %v, result = %+v", err, r)
 	}
 	if got := s.fake.ServiceTaskDefinition("api"); got != s.previous["api"] {

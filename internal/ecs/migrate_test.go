@@ -74,14 +74,7 @@ func TestDeploy_CancelledMigrationIsStoppedAndIsNotAFailedDeploy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		for len(s.fake.Requests("DescribeTasks")) < 3 {
-			time.Sleep(time.Millisecond)
-		}
-		cancel()
-	}()
-	err = s.dep.Deploy(ctx, o, rep)
+	_, err = s.cancelOnCall("DescribeTasks", 3, func(ctx context.Context) error { return s.dep.Deploy(ctx, o, rep) })
 	if err == nil || failure.Of(err) == failure.Checked || !strings.Contains(err.Error(), "the run was cancelled") {
 		t.Fatalf("err = %v, want a cancelled run (not a failed deploy)", err)
 	}
