@@ -1,4 +1,6 @@
-// Package githubtest fakes the parts of the GitHub API that slipway calls, for tests: pull request
+// Package githubtest fakes the parts of the GitHub API that slipway calls, for tests. GitHub (fake.go)
+// serves check runs and issue comments, every exchange checked against GitHub's own OpenAPI
+// description (contract.go, testdata/github-openapi.yaml). Pulls serves pull request
 // review comments of acme/web#7 (head commit head123) under /api/v3 (GITHUB_API_URL), as GitHub's
 // REST reference describes them (https://docs.github.com/en/rest/pulls/comments,
 // https://docs.github.com/en/rest/pulls/reviews), and GraphQL's viewer at /api/graphql, where GitHub
