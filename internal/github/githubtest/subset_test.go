@@ -22,6 +22,9 @@ var contractOperations = map[string][]string{
 	"/repos/{owner}/{repo}/check-runs/{check_run_id}":      {"patch"},
 	"/repos/{owner}/{repo}/issues/comments/{comment_id}":   {"patch"},
 	"/repos/{owner}/{repo}/issues/{issue_number}/comments": {"get", "post"},
+	"/repos/{owner}/{repo}/pulls/comments/{comment_id}":    {"delete"},
+	"/repos/{owner}/{repo}/pulls/{pull_number}/comments":   {"get"},
+	"/repos/{owner}/{repo}/pulls/{pull_number}/reviews":    {"post"},
 }
 
 // The copy in testdata is, as data, what subset makes of GitHub's description: where the full
