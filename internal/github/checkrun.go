@@ -3,6 +3,7 @@ package github
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -19,6 +20,9 @@ const (
 	maxMessageBytes       = 64 << 10
 	maxTitle              = 255
 )
+
+// conclusions are those the Checks API lets a check run end with (stale is GitHub's own).
+var conclusions = []string{"action_required", "cancelled", "failure", "neutral", "success", "skipped", "timed_out"}
 
 // Annotation is one finding or failed test on lines StartLine..EndLine of a repository file.
 type Annotation struct {
@@ -64,6 +68,9 @@ func (r *CheckRun) URL() string { return r.url }
 // cancelled, ...). Annotations go 50 to an update request, as the Checks API requires; the last
 // request completes the run, so a run that shows a conclusion has all its annotations.
 func (r *CheckRun) Complete(ctx context.Context, conclusion, title, summary string, annotations []Annotation) error {
+	if !slices.Contains(conclusions, conclusion) {
+		return fmt.Errorf("check run %q: conclusion %q is not one of %s", r.name, conclusion, strings.Join(conclusions, ", "))
+	}
 	title, summary = cut(title, maxTitle, ""), cut(summary, maxSummary, "\n\n… (cut to GitHub's 65535 characters; the step summary has all of it)")
 	batches := batch(annotations)
 	for i, b := range batches {

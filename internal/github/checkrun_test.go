@@ -145,3 +145,21 @@ func TestCheckRun_CutsSummaryAndMessageToGitHubsLimits(t *testing.T) {
 		t.Errorf("annotation %v: want level failure and end_line = start_line", a)
 	}
 }
+
+// A conclusion GitHub would refuse is caught before anything is sent, naming the ones it takes.
+func TestCheckRun_RefusesAConclusionGitHubDoesNotKnow(t *testing.T) {
+	t.Parallel()
+	f := githubtest.New(t)
+	c, run := fakeClient(t, f, &sleeps{}, nil)
+	cr, err := StartCheckRun(context.Background(), c, run, "lint-python", "head123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = cr.Complete(context.Background(), "failed", "t", "s", nil)
+	if err == nil || !strings.Contains(err.Error(), `"failed" is not one of`) {
+		t.Errorf("err %v", err)
+	}
+	if runs := f.CheckRuns(); len(runs[0].AnnotationsPerWrite) != 1 {
+		t.Errorf("%d writes, want only the create", len(runs[0].AnnotationsPerWrite))
+	}
+}
