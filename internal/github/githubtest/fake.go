@@ -34,20 +34,22 @@ type GitHub struct {
 	GraphQLURL string // GITHUB_GRAPHQL_URL: …/api/graphql
 	Token      string // the token it accepts
 
-	// ChecksForbidden and IssuesForbidden answer writes of check runs, and of issue comments, 403
-	// as GitHub answers a token without checks: write (pull-requests: write).
-	ChecksForbidden, IssuesForbidden bool
+	// ChecksForbidden, IssuesForbidden and DeploymentsForbidden answer writes of check runs, issue
+	// comments and deployments 403, as GitHub answers a token without checks: write
+	// (pull-requests: write, deployments: write).
+	ChecksForbidden, IssuesForbidden, DeploymentsForbidden bool
 
-	mu        sync.Mutex
-	srv       *httptest.Server
-	checker   *Checker
-	login     string
-	id        int64
-	nextID    int64
-	checkRuns []*CheckRun
-	comments  []*Comment
-	throttle  []Throttle
-	log       []string
+	mu          sync.Mutex
+	srv         *httptest.Server
+	checker     *Checker
+	login       string
+	id          int64
+	nextID      int64
+	checkRuns   []*CheckRun
+	comments    []*Comment
+	deployments []*Deployment
+	throttle    []Throttle
+	log         []string
 }
 
 // CheckRun is a check run as the fake keeps it.
@@ -70,6 +72,22 @@ type Comment struct {
 	UserType  string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// Deployment is a GitHub Deployment with its statuses, oldest first.
+type Deployment struct {
+	ID                     int64
+	Ref, Environment, Task string
+	Description            string
+	AutoMerge              bool
+	RequiredContexts       []string
+	Statuses               []DeploymentStatus
+}
+
+// DeploymentStatus is one status of a Deployment, as it was sent.
+type DeploymentStatus struct {
+	State, Description, EnvironmentURL, LogURL string
+	AutoInactive                               *bool
 }
 
 // Throttle is one rate-limited answer the fake gives instead of serving the next request.
@@ -150,6 +168,19 @@ func (f *GitHub) Comments(issue int) []Comment {
 		if c.Issue == issue {
 			out = append(out, *c)
 		}
+	}
+	return out
+}
+
+// Deployments returns copies of the deployments created so far.
+func (f *GitHub) Deployments() []Deployment {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Deployment
+	for _, d := range f.deployments {
+		cp := *d
+		cp.Statuses = append([]DeploymentStatus(nil), d.Statuses...)
+		out = append(out, cp)
 	}
 	return out
 }
@@ -247,6 +278,10 @@ func (f *GitHub) rest(w http.ResponseWriter, r *http.Request) {
 		f.createComment(w, r, parts[4])
 	case r.Method == http.MethodPatch && len(parts) == 6 && parts[3] == "issues" && parts[4] == "comments":
 		f.updateComment(w, r, parts[5])
+	case r.Method == http.MethodPost && rest == "deployments":
+		f.createDeployment(w, r)
+	case r.Method == http.MethodPost && len(parts) == 6 && parts[3] == "deployments" && parts[5] == "statuses":
+		f.createDeploymentStatus(w, r, parts[4])
 	default:
 		reply(w, http.StatusNotFound, basicError("Not Found", "https://docs.github.com/rest"))
 	}
@@ -386,12 +421,8 @@ func (f *GitHub) createComment(w http.ResponseWriter, r *http.Request, issue str
 	_ = json.NewDecoder(r.Body).Decode(&b)
 	n, _ := strconv.Atoi(issue)
 	f.nextID++
-	kind := "User"
-	if strings.HasSuffix(f.login, "[bot]") {
-		kind = "Bot"
-	}
 	now := time.Now().UTC()
-	c := &Comment{ID: f.nextID, Issue: n, Body: b.Body, Login: f.login, UserID: f.id, UserType: kind, CreatedAt: now, UpdatedAt: now}
+	c := &Comment{ID: f.nextID, Issue: n, Body: b.Body, Login: f.login, UserID: f.id, UserType: accountType(f.login), CreatedAt: now, UpdatedAt: now}
 	f.comments = append(f.comments, c)
 	w.Header().Set("Location", fmt.Sprintf("http://%s/api/v3/repos/acme/web/issues/comments/%d", r.Host, c.ID))
 	reply(w, http.StatusCreated, commentJSON(r, c))
@@ -418,6 +449,100 @@ func (f *GitHub) updateComment(w http.ResponseWriter, r *http.Request, id string
 		}
 	}
 	reply(w, http.StatusNotFound, basicError("Not Found", "https://docs.github.com/rest/issues/comments#update-an-issue-comment"))
+}
+
+// createDeployment records a deployment (https://docs.github.com/rest/deployments/deployments#create-a-deployment).
+// The fake's commits have no statuses and its branches are never behind, so the 409 and 202
+// answers GitHub gives for required contexts and auto-merge do not arise.
+func (f *GitHub) createDeployment(w http.ResponseWriter, r *http.Request) {
+	if f.DeploymentsForbidden {
+		f.forbidden(w, "https://docs.github.com/rest/deployments/deployments#create-a-deployment")
+		return
+	}
+	var b struct {
+		Ref              string    `json:"ref"`
+		Task             *string   `json:"task"`
+		Environment      *string   `json:"environment"`
+		Description      *string   `json:"description"`
+		AutoMerge        *bool     `json:"auto_merge"`
+		RequiredContexts *[]string `json:"required_contexts"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&b)
+	f.nextID++
+	d := &Deployment{ID: f.nextID, Ref: b.Ref, Task: "deploy", Environment: "production", AutoMerge: true}
+	if b.Task != nil {
+		d.Task = *b.Task
+	}
+	if b.Environment != nil {
+		d.Environment = *b.Environment
+	}
+	if b.Description != nil {
+		d.Description = *b.Description
+	}
+	if b.AutoMerge != nil {
+		d.AutoMerge = *b.AutoMerge
+	}
+	if b.RequiredContexts != nil {
+		d.RequiredContexts = append([]string{}, *b.RequiredContexts...)
+	}
+	f.deployments = append(f.deployments, d)
+	api := "http://" + r.Host + "/api/v3/repos/acme/web"
+	url := fmt.Sprintf("%s/deployments/%d", api, d.ID)
+	reply(w, http.StatusCreated, map[string]any{
+		"id": d.ID, "node_id": fmt.Sprintf("DE_%d", d.ID), "url": url, "sha": "head123", "ref": d.Ref, "task": d.Task,
+		"payload": map[string]any{}, "original_environment": d.Environment, "environment": d.Environment,
+		"description": d.Description, "creator": userJSON(r, f.login, f.id, accountType(f.login)),
+		"created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+		"statuses_url": url + "/statuses", "repository_url": api, "transient_environment": false,
+		"production_environment": d.Environment == "production", "performed_via_github_app": nil,
+	})
+}
+
+// createDeploymentStatus adds a status (https://docs.github.com/rest/deployments/statuses#create-a-deployment-status).
+func (f *GitHub) createDeploymentStatus(w http.ResponseWriter, r *http.Request, id string) {
+	if f.DeploymentsForbidden {
+		f.forbidden(w, "https://docs.github.com/rest/deployments/statuses#create-a-deployment-status")
+		return
+	}
+	var d *Deployment
+	for _, x := range f.deployments {
+		if strconv.FormatInt(x.ID, 10) == id {
+			d = x
+		}
+	}
+	if d == nil {
+		reply(w, http.StatusNotFound, basicError("Not Found", "https://docs.github.com/rest/deployments/statuses#create-a-deployment-status"))
+		return
+	}
+	var b struct {
+		State          string `json:"state"`
+		Description    string `json:"description"`
+		EnvironmentURL string `json:"environment_url"`
+		LogURL         string `json:"log_url"`
+		AutoInactive   *bool  `json:"auto_inactive"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&b)
+	d.Statuses = append(d.Statuses, DeploymentStatus{State: b.State, Description: b.Description, EnvironmentURL: b.EnvironmentURL, LogURL: b.LogURL, AutoInactive: b.AutoInactive})
+	f.nextID++
+	api := "http://" + r.Host + "/api/v3/repos/acme/web"
+	url := fmt.Sprintf("%s/deployments/%d/statuses/%d", api, d.ID, f.nextID)
+	w.Header().Set("Location", url)
+	reply(w, http.StatusCreated, map[string]any{
+		"id": f.nextID, "node_id": fmt.Sprintf("DES_%d", f.nextID), "url": url, "state": b.State,
+		"creator": userJSON(r, f.login, f.id, accountType(f.login)), "description": b.Description,
+		"environment": d.Environment, "target_url": b.LogURL, "log_url": b.LogURL, "environment_url": b.EnvironmentURL,
+		"created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+		"deployment_url": fmt.Sprintf("%s/deployments/%d", api, d.ID), "repository_url": api,
+		"performed_via_github_app": nil,
+	})
+}
+
+// accountType is how REST names the kind of account login is.
+func accountType(login string) string {
+	if strings.HasSuffix(login, "[bot]") {
+		return "Bot"
+	}
+	return "User"
 }
 
 // forbidden answers as GitHub answers an installation token without the permission.

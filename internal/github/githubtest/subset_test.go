@@ -18,13 +18,15 @@ var fullPath = flag.String("github-openapi", "", "GitHub's descriptions/api.gith
 
 // contractOperations are the operations of GitHub's description that slipway calls, by path.
 var contractOperations = map[string][]string{
-	"/repos/{owner}/{repo}/check-runs":                     {"post"},
-	"/repos/{owner}/{repo}/check-runs/{check_run_id}":      {"patch"},
-	"/repos/{owner}/{repo}/issues/comments/{comment_id}":   {"patch"},
-	"/repos/{owner}/{repo}/issues/{issue_number}/comments": {"get", "post"},
-	"/repos/{owner}/{repo}/pulls/comments/{comment_id}":    {"delete"},
-	"/repos/{owner}/{repo}/pulls/{pull_number}/comments":   {"get"},
-	"/repos/{owner}/{repo}/pulls/{pull_number}/reviews":    {"post"},
+	"/repos/{owner}/{repo}/check-runs":                           {"post"},
+	"/repos/{owner}/{repo}/check-runs/{check_run_id}":            {"patch"},
+	"/repos/{owner}/{repo}/deployments":                          {"post"},
+	"/repos/{owner}/{repo}/deployments/{deployment_id}/statuses": {"post"},
+	"/repos/{owner}/{repo}/issues/comments/{comment_id}":         {"patch"},
+	"/repos/{owner}/{repo}/issues/{issue_number}/comments":       {"get", "post"},
+	"/repos/{owner}/{repo}/pulls/comments/{comment_id}":          {"delete"},
+	"/repos/{owner}/{repo}/pulls/{pull_number}/comments":         {"get"},
+	"/repos/{owner}/{repo}/pulls/{pull_number}/reviews":          {"post"},
 }
 
 // The copy in testdata is, as data, what subset makes of GitHub's description: where the full
