@@ -24,6 +24,8 @@ import (
 //     checks: write (a fork's GITHUB_TOKEN) is answered 403 "Resource not accessible by integration";
 //   - issue comments (https://docs.github.com/rest/issues/comments): listed in ascending id order,
 //     paginated with a Link header, written as the account the token acts as;
+//   - deployments (https://docs.github.com/rest/deployments): created with their defaults (task
+//     deploy, environment production, auto_merge true), statuses appended;
 //   - secondary rate limits (https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api):
 //     403 or 429 with Retry-After, or x-ratelimit-remaining: 0 and x-ratelimit-reset.
 //

@@ -1,5 +1,5 @@
 // Package githubtest fakes the parts of the GitHub API that slipway calls, for tests. GitHub
-// (fake.go) serves check runs and issue comments; Pulls serves the review comments of acme/web#7
+// (fake.go) serves check runs, issue comments and deployments; Pulls serves the review comments of acme/web#7
 // (head commit head123). Both answer under /api/v3 (GITHUB_API_URL, as GitHub Enterprise Server
 // has it) with every REST exchange checked against GitHub's own OpenAPI description (contract.go,
 // testdata/github-openapi.yaml), and GraphQL's viewer at /api/graphql beside it
