@@ -1,10 +1,7 @@
 package githubtest
 
 import (
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -12,9 +9,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 )
-
-var fullPath = flag.String("github-openapi", "", "GitHub's descriptions/api.github.com/api.github.com.yaml (github/rest-api-description, commit "+SourceCommit+
-	"); default: shared/contracts/github-api.github.com.yaml in a directory above this one")
 
 // contractOperations are the operations of GitHub's description that slipway calls, by path.
 var contractOperations = map[string][]string{
@@ -27,29 +21,6 @@ var contractOperations = map[string][]string{
 	"/repos/{owner}/{repo}/pulls/comments/{comment_id}":          {"delete"},
 	"/repos/{owner}/{repo}/pulls/{pull_number}/comments":         {"get"},
 	"/repos/{owner}/{repo}/pulls/{pull_number}/reviews":          {"post"},
-}
-
-// The copy in testdata is, as data, what subset makes of GitHub's description: where the full
-// document is on this machine, this proves it.
-func TestContract_TestdataIsTheSubsetOfGitHubsDescription(t *testing.T) {
-	path := *fullPath
-	if path == "" {
-		path = findAbove("shared/contracts/github-api.github.com.yaml")
-	}
-	full, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		t.Skipf("GitHub's full description is not on this machine (-github-openapi %q); the copy in testdata stands as committed", path)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := subset(full)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := decode(t, contractYAML); !reflect.DeepEqual(got, want) {
-		t.Errorf("testdata/github-openapi.yaml is not the subset of %s that contractOperations names", path)
-	}
 }
 
 // The copy is closed and minimal: every reference resolves inside it, nothing unreferenced is
@@ -72,21 +43,6 @@ func decode(t *testing.T, data []byte) any {
 		t.Fatal(err)
 	}
 	return v
-}
-
-// findAbove returns rel in the nearest directory above the working directory that has it.
-func findAbove(rel string) string {
-	dir, _ := filepath.Abs(".")
-	for {
-		if _, err := os.Stat(filepath.Join(dir, rel)); err == nil {
-			return filepath.Join(dir, rel)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return rel
-		}
-		dir = parent
-	}
 }
 
 // subset keeps, of a GitHub description, openapi, info and servers, the contractOperations, and
