@@ -65,6 +65,15 @@ func (r *runner) lookup(ctx context.Context) (State, error) {
 	if err != nil {
 		return State{}, input(err)
 	}
+	if cfg.changes() && !cfg.Hold && !cfg.Rollback && !cfg.DryRun {
+		// A held rollout's run may be under way: a run of another kind waits for its lease too.
+		// A rollback never waits: it is what ends a rollout that went wrong.
+		if rec, _ := recordOf(seg); rec != nil {
+			if err := r.checkLease(rec); err != nil {
+				return State{}, err
+			}
+		}
+	}
 	r.res.Endpoints = c.Endpoints(env)
 	r.progress("feature states through %s", r.res.Endpoints)
 	if seg != nil && cfg.changes() {

@@ -25,6 +25,16 @@ type Config struct {
 	PreviousState                 *State // for Rollback; nil: remove the rollout's override and segment
 	Preview                       []string
 	CancelGrace                   time.Duration // how long a cancelled run may still restore, from the cancel; 0 is DefaultCancelGrace
+
+	// Hold ends the run after a step's change instead of waiting StepWait: the rollout's record
+	// stays in Flagsmith (see Record), and the next run with the same steps analyses the bake
+	// that passed and takes the next step, or restores the state before the rollout.
+	Hold         bool
+	Owner        string                      // who this run is (repository, run id, attempt): the holder of the rollout's lease
+	Clock        func() time.Time            // nil: time.Now
+	ApprovalWait time.Duration               // how long a run waits for a change request's approval before it ends with the link
+	OnStep       func(StepResult)            // called as each step ends (a GitHub Deployment status, say); it must not block
+	settleFunc   func(context.Context) error // tests: the wait between writing a lease and reading it back
 }
 
 // DefaultCancelGrace is how long a cancelled run may still work to restore the state before it,
@@ -65,6 +75,8 @@ type Result struct {
 	Endpoints     string   // the Flagsmith endpoints feature states went through
 	Preview       []PreviewEntry
 	PreviewNote   string
+	Rollout       *Record // a held rollout's record, as this run left it
+	Waiting       string  // a held rollout: what it waits for now (a bake, an approval)
 }
 
 // Left says where a run that failed after writing left the flag, as read back from Flagsmith.
@@ -89,6 +101,7 @@ type StepResult struct {
 	Percentage *int
 	Skipped    string // why the step was skipped, if it was
 	Gate       *GateResult
+	Window     *Window // a held rollout's bake that the gate judged
 	Took       time.Duration
 }
 
@@ -102,6 +115,8 @@ type runner struct {
 	others   []flagsmith.SegmentOverride // every override of the feature, for priorities
 	wrote    bool                        // a write was sent (its answer may not have arrived)
 	target   *State                      // what the current step aims for
+	origin   State                       // what a failure restores: the state before the run, or a held rollout's
+	record   *Record                     // a held rollout's record, written into its segment with each step
 	cancel   cancelTime                  // when the run was cancelled
 }
 
@@ -129,12 +144,12 @@ func Run(ctx context.Context, c *flagsmith.Client, cfg Config, progress func(for
 	if err != nil {
 		return r.res, err
 	}
-	r.res.Before, r.res.After = before, before
+	r.res.Before, r.res.After, r.origin = before, before, before
 	progress("%s in %s is %s", cfg.Feature, before.Environment, before.Describe())
 
 	err = r.apply(ctx, before)
 	if err != nil && r.wrote {
-		err = r.restoreAfter(ctx, err, before)
+		err = r.restoreAfter(ctx, err, r.origin)
 	}
 	r.preview()
 	return r.res, err
@@ -198,6 +213,9 @@ func (r *runner) apply(ctx context.Context, before State) error {
 	if cfg.Percentage != nil {
 		steps = []int{*cfg.Percentage}
 	}
+	if cfg.Hold && len(steps) > 0 {
+		return r.hold(ctx, before, steps)
+	}
 	if len(steps) == 0 { // users only, or keep what there is
 		return r.step(ctx, "users", nil, r.stepTarget(before, nil), true)
 	}
@@ -237,8 +255,7 @@ func (r *runner) stepTarget(cur State, pct *int) State {
 		}
 	}
 	want := cur
-	seg := flagsmith.Segment{Name: r.segName, Description: "Managed by slipway flag-rollout for " + cur.Feature + " in " + cur.Environment +
-		"; changes here are overwritten by the next step.", Rules: segmentRules(users, pct)}
+	seg := flagsmith.Segment{Name: r.segName, Description: description(cur, r.record), Rules: segmentRules(users, pct)}
 	if cur.Segment != nil {
 		seg.ID = cur.Segment.ID
 	}
@@ -284,7 +301,7 @@ func (r *runner) reread(ctx context.Context, cur State) (State, error) {
 func (r *runner) step(ctx context.Context, name string, pct *int, want State, gated bool) error {
 	start := time.Now()
 	sr := StepResult{Percentage: pct}
-	defer func() { sr.Took = time.Since(start); r.res.Steps = append(r.res.Steps, sr) }()
+	defer func() { sr.Took = time.Since(start); r.res.Steps = append(r.res.Steps, sr); r.observe(sr) }()
 	r.target = &want
 	after, err := r.converge(ctx, r.res.After, want, r.cfg.DryRun)
 	r.res.After = after
@@ -314,6 +331,13 @@ func (r *runner) step(ctx context.Context, name string, pct *int, want State, ga
 		return &GateError{Step: "step " + name, Result: g}
 	}
 	return nil
+}
+
+// observe reports a step that ended to Config.OnStep.
+func (r *runner) observe(sr StepResult) {
+	if r.cfg.OnStep != nil && !r.cfg.DryRun {
+		r.cfg.OnStep(sr)
+	}
 }
 
 func wait(ctx context.Context, d time.Duration) error {
