@@ -12,14 +12,15 @@ import (
 
 // Client talks to one Flagsmith Admin API with an Organisation API key.
 type Client struct {
-	base     *url.URL // …/api/v1/
-	key      string
-	http     *http.Client
-	attempts int
-	backoff  time.Duration
-	maxWait  time.Duration
-	reads    atomic.Int64
-	writes   atomic.Int64
+	base      *url.URL // …/api/v1/
+	dashboard string   // the dashboard's site, for change requests' links; "" derives it from base
+	key       string
+	http      *http.Client
+	attempts  int
+	backoff   time.Duration
+	maxWait   time.Duration
+	reads     atomic.Int64
+	writes    atomic.Int64
 
 	mu     sync.Mutex
 	api    featureAPI             // how feature states are read and written; nil until the first call decides
@@ -31,6 +32,10 @@ type Option func(*Client)
 
 // WithHTTPClient sets the HTTP client (timeouts, transport).
 func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
+
+// WithDashboardURL sets the Flagsmith dashboard's address (e.g. https://flagsmith.example.com),
+// which change requests' links point to, where it is not the API's own host.
+func WithDashboardURL(site string) Option { return func(c *Client) { c.dashboard = site } }
 
 // WithRetry sets how many attempts a request gets and the first backoff after a 5xx; the backoff
 // doubles with jitter. A Retry-After longer than maxWait is an error rather than a long sleep.

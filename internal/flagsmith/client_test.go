@@ -281,10 +281,33 @@ func TestWriteFeature_ChangeRequestsAreAClearError(t *testing.T) {
 	if env.ChangeRequestApprovals == nil || *env.ChangeRequestApprovals != 1 {
 		t.Errorf("environment = %+v, want its change request setting", env)
 	}
+	env.ChangeRequestApprovals = nil // as an environment read before change requests were turned on
 	err := c.WriteFeature(context.Background(), env, id, flagsmith.FeatureChange{Default: &flagsmith.FlagValue{Enabled: true}})
 	if !isAPIError(err, http.StatusConflict, "minimum_change_request_approvals") {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// Where the environment requires change requests the client writes nothing directly, on every kind
+// of server: the stable endpoints would take the write and bypass the approvals.
+func TestWriteFeature_NeverBypassesChangeRequests(t *testing.T) {
+	t.Parallel()
+	onEveryServer(t, func(t *testing.T, s server) {
+		f, c, env, id := s.flag(t)
+		f.RequireChangeRequests("prodKey", 1)
+		env, err := c.Environment(context.Background(), env.Project, "prodKey")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.WriteFeature(context.Background(), env, id, flagsmith.FeatureChange{Default: &flagsmith.FlagValue{Enabled: true}})
+		var cr *flagsmith.ChangeRequestsRequiredError
+		if !errors.As(err, &cr) || !strings.Contains(err.Error(), "requires change requests") {
+			t.Errorf("err = %v", err)
+		}
+		if len(f.Writes()) != 0 || f.State("prodKey", id).Default.Enabled {
+			t.Errorf("writes %+v", f.Writes())
+		}
+	})
 }
 
 func TestFeature_FollowsPagesAndPicksTheExactName(t *testing.T) {

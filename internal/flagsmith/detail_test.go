@@ -14,6 +14,7 @@ func TestDRFDetail_Shapes(t *testing.T) {
 		`{"segment_overrides":[{"segment_id":["Segment 9 is unknown."]}]}`: "segment_overrides: {segment_id: Segment 9 is unknown.}",
 		`["Feature versioning is not enabled."]`:                           "Feature versioning is not enabled.",
 		`<html>Bad gateway</html>`:                                         "<html>Bad gateway</html>",
+		"\n<!doctype html><html><head><title>Server Error (500)</title></head><body><h1>Server Error (500)</h1></body></html>": "Server Error (500) (an HTML page, not the API's answer)",
 	} {
 		if got := drfDetail([]byte(in)); got != want {
 			t.Errorf("drfDetail(%s) = %q, want %q", in, got, want)

@@ -6,7 +6,13 @@
 // later; one shape with and without feature versioning) and through the stable endpoints where the
 // server answers that route with 404: featurestates and feature-segments, and in an environment
 // with feature versioning v2 a new published version per change. The client decides on its first
-// read and says which in Endpoints.
+// read and says which in Endpoints. A write through featurestates/{id}/ names its environment and
+// feature, which Flagsmith's serializer needs (a 500 without them).
+//
+// Where an environment requires change requests (Environment.RequiresChangeRequests), WriteFeature
+// refuses and a change goes through a change request instead: CreateChangeRequest opens one that
+// carries a FeatureChange, ChangeRequest reads who approved it and whether it was committed or
+// deleted, CommitChangeRequest commits it once approved. The client never approves one.
 //
 // It owns the wire: the `Authorization: Api-Key` header, pagination, retries on 429 (Retry-After)
 // and 5xx through cenkalti/backoff, and turning Django REST framework error bodies into errors that

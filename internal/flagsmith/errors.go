@@ -63,6 +63,13 @@ func drfDetail(data []byte) string {
 		return flatten(list)
 	}
 	s := strings.TrimSpace(string(data))
+	if _, rest, ok := strings.Cut(s, "<title>"); ok && strings.HasPrefix(s, "<") {
+		title, _, _ := strings.Cut(rest, "</title>")
+		if title = strings.TrimSpace(title); len(title) > 100 {
+			title = title[:100] + "…"
+		}
+		return title + " (an HTML page, not the API's answer)" // Django's error pages
+	}
 	if len(s) > 200 {
 		s = s[:200] + "…"
 	}

@@ -35,9 +35,18 @@ func (c *Client) ReadFeature(ctx context.Context, env Environment, featureID int
 // and the overrides to set in one request and removes each override with one more; the stable
 // ones need a request per object, except in a versioned environment, where one new version
 // carries the whole change.
+//
+// In an environment that requires change requests it writes nothing and returns a
+// *ChangeRequestsRequiredError: Flagsmith's `__future__` endpoint refuses such a write (409), but its
+// stable endpoints take one from an Organisation API key (FeatureStatePermissions in
+// api/features/permissions.py checks permissions, not change requests), which would bypass the
+// approvals. CreateChangeRequest is the way there.
 func (c *Client) WriteFeature(ctx context.Context, env Environment, featureID int, ch FeatureChange) error {
 	if ch.Empty() {
 		return nil
+	}
+	if env.RequiresChangeRequests() {
+		return &ChangeRequestsRequiredError{env}
 	}
 	if c.featureAPI() == nil {
 		if _, err := c.ReadFeature(ctx, env, featureID); err != nil {

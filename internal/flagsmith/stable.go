@@ -27,8 +27,16 @@ type stableState struct {
 }
 
 // stableWrite is the body of a feature-state write (WritableNestedFeatureState and
-// CustomEnvironmentFeatureVersionFeatureState share these fields).
+// CustomEnvironmentFeatureVersionFeatureState share these fields). Environment and Feature are
+// read-only in the create-segment-override and version bodies, and left out there: the view takes
+// them from the path (create_segment_override in api/features/views.py saves with the URL's
+// environment and feature; CreateSegmentOverrideFeatureStateSerializer, flagsmith-common's
+// common/features/serializers.py, lists both as read_only_fields; a version's feature states get
+// the version's environment in api/features/versioning/serializers.py). A write to
+// featurestates/{id}/ needs them in the body (see patchState).
 type stableWrite struct {
+	Environment    int                   `json:"environment,omitempty"`
+	Feature        int                   `json:"feature,omitempty"`
 	Enabled        bool                  `json:"enabled"`
 	Value          *stableValue          `json:"feature_state_value,omitempty"`
 	FeatureSegment *stableFeatureSegment `json:"feature_segment,omitempty"`
@@ -126,7 +134,18 @@ func (s stableAPI) write(ctx context.Context, c *Client, env Environment, featur
 
 // publish writes the change as one new version of the flag, published at once.
 func (stableAPI) publish(ctx context.Context, c *Client, env Environment, featureID int, ids stableIDs, ch FeatureChange) error {
-	v := stableVersion{PublishNow: true, Description: "slipway flag-rollout"}
+	v, err := ids.version(ch)
+	if err != nil || len(v.Create)+len(v.Update)+len(v.Delete) == 0 {
+		return err
+	}
+	v.PublishNow, v.Description = true, "slipway flag-rollout"
+	return c.do(ctx, http.MethodPost, "environments/"+strconv.Itoa(env.ID)+"/features/"+strconv.Itoa(featureID)+"/versions/", v, nil)
+}
+
+// version is the change as a new version's feature states to create and update and overrides to
+// delete, from the state last read; a change request's change set carries the same lists.
+func (ids stableIDs) version(ch FeatureChange) (stableVersion, error) {
+	var v stableVersion
 	for _, id := range ch.Remove {
 		if _, exists := ids.state.Override(id); exists { // one that is gone is not removed again
 			v.Delete = append(v.Delete, id)
@@ -135,14 +154,14 @@ func (stableAPI) publish(ctx context.Context, c *Client, env Environment, featur
 	if ch.Default != nil {
 		w, err := stableFlag(*ch.Default, ids.state.Default.Value)
 		if err != nil {
-			return err
+			return v, err
 		}
 		v.Update = append(v.Update, w)
 	}
 	for _, o := range ch.Set {
 		w, exists, err := ids.overrideWrite(o)
 		if err != nil {
-			return err
+			return v, err
 		}
 		w.FeatureSegment = &stableFeatureSegment{Segment: o.SegmentID}
 		if exists {
@@ -152,10 +171,7 @@ func (stableAPI) publish(ctx context.Context, c *Client, env Environment, featur
 			v.Create = append(v.Create, w)
 		}
 	}
-	if len(v.Create)+len(v.Update)+len(v.Delete) == 0 {
-		return nil
-	}
-	return c.do(ctx, http.MethodPost, "environments/"+strconv.Itoa(env.ID)+"/features/"+strconv.Itoa(featureID)+"/versions/", v, nil)
+	return v, nil
 }
 
 // writeObjects writes the change object by object: the default's feature state, each override's
@@ -167,7 +183,7 @@ func (stableAPI) writeObjects(ctx context.Context, c *Client, env Environment, f
 		if err != nil {
 			return err
 		}
-		if err := c.do(ctx, http.MethodPatch, "features/featurestates/"+strconv.Itoa(ids.defaultID)+"/", w, nil); err != nil {
+		if err := patchState(ctx, c, env, featureID, ids.defaultID, w); err != nil {
 			return err
 		}
 	}
@@ -177,7 +193,7 @@ func (stableAPI) writeObjects(ctx context.Context, c *Client, env Environment, f
 			return err
 		}
 		if obj, exists := ids.overrides[o.SegmentID]; exists {
-			if err := c.do(ctx, http.MethodPatch, "features/featurestates/"+strconv.Itoa(obj.state)+"/", w, nil); err != nil {
+			if err := patchState(ctx, c, env, featureID, obj.state, w); err != nil {
 				return err
 			}
 			continue
@@ -205,6 +221,18 @@ func (stableAPI) writeObjects(ctx context.Context, c *Client, env Environment, f
 		delete(ids.overrides, id)
 	}
 	return nil
+}
+
+// patchState writes one feature state (the default's or an override's) through
+// features/featurestates/{id}/. The body names its environment and feature: Flagsmith's
+// serializer for this route (WritableNestedFeatureStateSerializer, api/features/serializers.py)
+// validates with `attrs.get("environment") or self.context["environment"]`, and this view
+// (SimpleFeatureStateViewSet, api/features/views.py) puts no environment in the context, so a
+// PATCH without it is a 500 (Flagsmith/flagsmith 1ad8487b, v2.265.0). The feature is checked
+// against the state's own (validate_feature), so sending it costs nothing and a PUT needs it.
+func patchState(ctx context.Context, c *Client, env Environment, featureID, stateID int, w stableWrite) error {
+	w.Environment, w.Feature = env.ID, featureID
+	return c.do(ctx, http.MethodPatch, "features/featurestates/"+strconv.Itoa(stateID)+"/", w, nil)
 }
 
 // overrideWrite is the body that sets o, and whether the override exists (as last read).

@@ -1,6 +1,7 @@
 // Package flagsmithtest is a fake Flagsmith Admin API for tests: the endpoints package flagsmith
-// calls, with Flagsmith's authentication, pagination, Django REST framework error shapes,
-// versioned and unversioned environments, environments that require change requests, servers
+// calls, with Flagsmith's authentication (an Organisation API key, and users' tokens for reviewers),
+// pagination, Django REST framework error shapes, versioned and unversioned environments,
+// environments that require change requests and their change requests (changerequest.go), servers
 // with and without the `__future__` endpoints, and injected 429s, failures and lost answers. It
 // records every request so tests can assert what was (not) written.
 //
@@ -11,7 +12,8 @@
 // leaves open follows the server's source at that commit: api/features/future/ (PATCH upserts
 // overrides, priorities are unique, 409 where change requests are required),
 // api/features/versioning/ (a change is a new version; no direct feature-state writes in a
-// versioned environment) and api/features/feature_segments/.
+// versioned environment), api/features/feature_segments/, and api/features/serializers.py with
+// api/features/views.py (what a feature-state write must name: see validStateWrite).
 package flagsmithtest
 
 import (
@@ -56,6 +58,9 @@ type Fake struct {
 	retry      string
 	faults     []*fault
 	losses     []*loss
+	users      map[string]int // user tokens ("Authorization: Token …") and their user ids
+	caller     *int           // the user of the request being answered; nil for the API key
+	changes    []*changeRequest
 }
 
 type feature struct {
@@ -102,7 +107,7 @@ type Cleaner interface{ Cleanup(func()) }
 // (with `__future__`); it is closed when the test ends (or by Close when t is nil, as in a
 // benchmark program, which then reads Violations).
 func New(t Cleaner) *Fake {
-	f := &Fake{Key: "ser.fake-org-key", PageSize: 2, nextID: 100, flags: map[flagKey]*flagState{}}
+	f := &Fake{Key: "ser.fake-org-key", PageSize: 2, nextID: 100, flags: map[flagKey]*flagState{}, users: map[string]int{}}
 	f.report = func(err error) {
 		f.mu.Lock()
 		f.violations = append(f.violations, err)
@@ -180,6 +185,18 @@ func (f *Fake) RequireChangeRequests(envKey string, approvals int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.envs[f.envIndex(envKey)].ChangeRequestApprovals = &approvals
+}
+
+// AddUser adds a dashboard user and returns the token it authenticates with
+// ("Authorization: Token <token>", DRF's TokenAuthentication) and its id: a reviewer who approves
+// change requests through the API.
+func (f *Fake) AddUser(name string) (token string, id int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id = f.id()
+	token = fmt.Sprintf("%s-token-%d", name, id)
+	f.users[token] = id
+	return token, id
 }
 
 // AddFeature adds a feature to a project, with its default state in every environment of it.
@@ -360,10 +377,17 @@ func notFoundPage(w http.ResponseWriter) {
 
 func (f *Fake) route(w http.ResponseWriter, r *http.Request) {
 	auth := r.Header.Get("Authorization")
-	switch {
+	f.caller = nil
+	token, isUser := strings.CutPrefix(auth, "Token ")
+	switch user, known := f.users[token]; {
 	case auth == "":
 		detail(w, http.StatusUnauthorized, "Authentication credentials were not provided.")
 		return
+	case isUser && !known:
+		detail(w, http.StatusUnauthorized, "Invalid token.")
+		return
+	case isUser:
+		f.caller = &user
 	case auth != "Api-Key "+f.Key:
 		detail(w, http.StatusUnauthorized, "Invalid API key.")
 		return

@@ -143,7 +143,7 @@ func TestFake_StableEndpointsUnversioned(t *testing.T) {
 	if code, body := call(t, f, http.MethodPost, create, `{"feature_state_value":{"type":"unicode"},"feature_segment":{"segment":`+strconv.Itoa(w.segment)+`}}`); code != 400 {
 		t.Errorf("a second override of the segment: %d %s", code, body)
 	}
-	if code, body := call(t, f, http.MethodPatch, "/api/v1/features/featurestates/"+strconv.Itoa(created.ID)+"/", `{"enabled":false,"feature_state_value":{"type":"int","integer_value":4}}`); code != 200 {
+	if code, body := call(t, f, http.MethodPatch, "/api/v1/features/featurestates/"+strconv.Itoa(created.ID)+"/", `{"environment":`+strconv.Itoa(w.env)+`,"enabled":false,"feature_state_value":{"type":"int","integer_value":4}}`); code != 200 {
 		t.Errorf("PATCH the override's state: %d %s", code, body)
 	}
 	if o := f.State("prodKey", w.feature).Overrides; len(o) != 1 || o[0].Enabled || o[0].Value == nil || *o[0].Value != (flagsmith.Value{Type: "integer", Value: "4"}) {
@@ -160,6 +160,51 @@ func TestFake_StableEndpointsUnversioned(t *testing.T) {
 	}
 	if code, _ := call(t, f, http.MethodDelete, "/api/v1/features/feature-segments/"+strconv.Itoa(created.FeatureSegment.ID)+"/", ""); code != 204 || len(f.State("prodKey", w.feature).Overrides) != 0 {
 		t.Errorf("DELETE the feature segment: %d, %+v", code, f.State("prodKey", w.feature))
+	}
+}
+
+// featurestates/{id}/ refuses what WritableNestedFeatureStateSerializer refuses: a PATCH without
+// "environment" is the server's 500 (its validate reads the view's context, which has none), and
+// neither the environment nor the feature may be null or change; nothing is written. (A PUT without
+// them the document itself refuses: WritableNestedFeatureState requires both, its Patched form
+// neither.)
+func TestFake_FeatureStateWritesNeedTheirEnvironment(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, false)
+	f := w.f
+	var states struct{ Results []struct{ ID int } }
+	_, body := call(t, f, http.MethodGet, w.statesQuery, "")
+	if err := json.Unmarshal([]byte(body), &states); err != nil || len(states.Results) != 1 {
+		t.Fatalf("featurestates: %s", body)
+	}
+	path := "/api/v1/features/featurestates/" + strconv.Itoa(states.Results[0].ID) + "/"
+	env, feature := strconv.Itoa(w.env), strconv.Itoa(w.feature)
+	for _, c := range []struct {
+		method, body string
+		code         int
+		says         string
+	}{
+		{http.MethodPatch, `{"enabled":true}`, 500, "Server Error (500)"},
+		{http.MethodPatch, `{"enabled":true,"feature":` + feature + `}`, 500, "Server Error (500)"},
+		{http.MethodPatch, `{"enabled":true,"environment":null}`, 400, `{"environment":["Environment may not be null."]}`},
+		{http.MethodPatch, `{"enabled":true,"environment":` + strconv.Itoa(w.project) + `}`, 400, "object does not exist"},
+		{http.MethodPatch, `{"enabled":true,"environment":` + env + `,"feature":` + strconv.Itoa(w.segment) + `}`, 400, "object does not exist"},
+	} {
+		if code, body := call(t, f, c.method, path, c.body); code != c.code || !strings.Contains(body, c.says) {
+			t.Errorf("%s %s: %d %s; want %d %s", c.method, c.body, code, body, c.code, c.says)
+		}
+	}
+	if f.State("prodKey", w.feature).Default.Enabled {
+		t.Fatal("a refused write changed the flag")
+	}
+	for _, method := range []string{http.MethodPatch, http.MethodPut} {
+		if code, body := call(t, f, method, path, `{"enabled":true,"environment":`+env+`,"feature":`+feature+`}`); code != 200 || !f.State("prodKey", w.feature).Default.Enabled {
+			t.Errorf("%s with its environment and feature: %d %s", method, code, body)
+		}
+	}
+	other := f.AddEnvironment(w.project, "Staging", "stagingKey", false)
+	if code, body := call(t, f, http.MethodPatch, path, `{"enabled":true,"environment":`+strconv.Itoa(other)+`}`); code != 400 || !strings.Contains(body, "Cannot change the environment of a feature state") {
+		t.Errorf("another environment: %d %s", code, body)
 	}
 }
 

@@ -1,10 +1,12 @@
 package flagsmithtest
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/slipway-actions/slipway/internal/flagsmith"
 )
@@ -32,7 +34,11 @@ type featureSegment struct {
 
 // stateWrite is a feature-state write body (WritableNestedFeatureState,
 // CustomCreateSegmentOverrideFeatureState, CustomEnvironmentFeatureVersionFeatureState).
+// Environment and Feature are raw so that a field left out differs from null: only
+// WritableNestedFeatureState has them writable.
 type stateWrite struct {
+	Environment    json.RawMessage    `json:"environment"`
+	Feature        json.RawMessage    `json:"feature"`
 	Enabled        *bool              `json:"enabled"`
 	Value          *featureStateValue `json:"feature_state_value"`
 	FeatureSegment *struct {
@@ -109,7 +115,7 @@ func (f *Fake) featureStates(w http.ResponseWriter, r *http.Request, p []string)
 			target = &fl.overrides[i].FlagValue
 		}
 		body, ok := directWrite(w, r, f.envs[f.envIndex(strconv.Itoa(k.env))])
-		if !ok {
+		if !ok || !f.validStateWrite(w, body, k, r.Method == http.MethodPatch) {
 			return
 		}
 		body.apply(target)
@@ -117,6 +123,60 @@ func (f *Fake) featureStates(w http.ResponseWriter, r *http.Request, p []string)
 		return
 	}
 	detail(w, http.StatusNotFound, "No FeatureState matches the given query.")
+}
+
+// validStateWrite checks a featurestates/{id}/ body as Flagsmith's WritableNestedFeatureStateSerializer
+// does (api/features/serializers.py at the contract's commit, SourceCommit), answering as the
+// server would when it refuses it. The view, SimpleFeatureStateViewSet (api/features/views.py),
+// is DRF's UpdateModelMixin: PUT validates every field, PATCH (partial_update) only those sent.
+//   - Meta.extra_kwargs makes "environment" required, and the model's "feature" is: a PUT
+//     without them is DRF's 400 "This field is required.";
+//   - validate_environment and validate_feature refuse null and a change of either (400);
+//   - FeatureStateSerializerBasic.validate starts with
+//     `environment = attrs.get("environment") or self.context["environment"]`, and this view's
+//     serializer context (GenericAPIView.get_serializer_context: request, format, view) has no
+//     "environment": a PATCH without it raises KeyError, which Django answers 500. That is the
+//     500 slipway's finalize met on a real Flagsmith v2.265.0.
+func (f *Fake) validStateWrite(w http.ResponseWriter, body stateWrite, k flagKey, partial bool) bool {
+	errs := map[string][]string{}
+	check := func(field string, raw json.RawMessage, want int, exists func(int) bool) {
+		var id *int
+		switch {
+		case raw == nil && !partial:
+			errs[field] = []string{"This field is required."}
+		case raw == nil:
+		case json.Unmarshal(raw, &id) != nil:
+			errs[field] = []string{"Incorrect type. Expected pk value, received " + string(raw) + "."}
+		case id == nil:
+			errs[field] = []string{strings.ToUpper(field[:1]) + field[1:] + " may not be null."}
+		case !exists(*id):
+			errs[field] = []string{`Invalid pk "` + strconv.Itoa(*id) + `" - object does not exist.`}
+		case *id != want:
+			errs[field] = []string{"Cannot change the " + field + " of a feature state"}
+		}
+	}
+	check("environment", body.Environment, k.env, func(id int) bool {
+		return slices.ContainsFunc(f.envs, func(e flagsmith.Environment) bool { return e.ID == id })
+	})
+	check("feature", body.Feature, k.feature, func(id int) bool {
+		return slices.ContainsFunc(f.features, func(ft feature) bool { return ft.ID == id })
+	})
+	if len(errs) > 0 {
+		reply(w, http.StatusBadRequest, errs)
+		return false
+	}
+	if body.Environment == nil {
+		serverError(w)
+		return false
+	}
+	return true
+}
+
+// serverError is Django's answer to an exception a view does not handle (DEBUG off).
+func serverError(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = w.Write([]byte("\n<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Server Error (500)</title>\n</head>\n<body>\n  <h1>Server Error (500)</h1><p></p>\n</body>\n</html>\n"))
 }
 
 // directWrite reads the body of a feature-state write that bypasses versioning, which a versioned
@@ -209,6 +269,36 @@ func (f *Fake) newOverride(env flagsmith.Environment, fl *flagState, body stateW
 	return o, ""
 }
 
+// nextVersion is the flag as a new version cloned from fl with req's changes would serve it
+// (versioning_service.py); the message says why Flagsmith would refuse the changes.
+func (f *Fake) nextVersion(env flagsmith.Environment, fl *flagState, req versionRequest) (flagState, string) {
+	next := *fl
+	next.overrides = slices.Clone(fl.overrides)
+	for _, c := range req.Create {
+		o, msg := f.newOverride(env, &next, c)
+		if msg != "" {
+			return next, msg
+		}
+		next.overrides = append(next.overrides, o)
+	}
+	for _, u := range req.Update {
+		if u.FeatureSegment == nil {
+			u.apply(&next.def)
+			continue
+		}
+		i := slices.IndexFunc(next.overrides, func(o override) bool { return o.segment == u.FeatureSegment.Segment })
+		if i < 0 {
+			return next, "An unresolvable conflict occurred: segment override does not exist for segment " + strconv.Itoa(u.FeatureSegment.Segment) + "."
+		}
+		u.apply(&next.overrides[i].FlagValue)
+	}
+	for _, s := range req.Delete {
+		next.remove(s)
+	}
+	next.sort()
+	return next, ""
+}
+
 // versionRequest is EnvironmentFeatureVersionCreate's writable fields.
 type versionRequest struct {
 	Create  []stateWrite `json:"feature_states_to_create"`
@@ -234,33 +324,12 @@ func (f *Fake) createVersion(w http.ResponseWriter, r *http.Request, envID, feat
 		return
 	}
 	fl := f.flags[k]
-	next := *fl
-	next.overrides = slices.Clone(fl.overrides)
-	for _, c := range req.Create {
-		o, msg := f.newOverride(env, &next, c)
-		if msg != "" {
-			reply(w, http.StatusBadRequest, map[string]string{"message": msg})
-			return
-		}
-		next.overrides = append(next.overrides, o)
-	}
-	for _, u := range req.Update {
-		if u.FeatureSegment == nil {
-			u.apply(&next.def)
-			continue
-		}
-		i := slices.IndexFunc(next.overrides, func(o override) bool { return o.segment == u.FeatureSegment.Segment })
-		if i < 0 {
-			reply(w, http.StatusBadRequest, map[string]string{"message": "An unresolvable conflict occurred: segment override does not exist for segment " + strconv.Itoa(u.FeatureSegment.Segment) + "."})
-			return
-		}
-		u.apply(&next.overrides[i].FlagValue)
-	}
-	for _, s := range req.Delete {
-		next.remove(s)
+	next, msg := f.nextVersion(env, fl, req)
+	if msg != "" {
+		reply(w, http.StatusBadRequest, map[string]string{"message": msg})
+		return
 	}
 	if req.Publish {
-		next.sort()
 		*fl = next
 		f.changed(k)
 	}

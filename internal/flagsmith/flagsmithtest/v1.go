@@ -28,6 +28,10 @@ func (f *Fake) v1(w http.ResponseWriter, r *http.Request, p []string) {
 		f.createSegmentOverride(w, r, p[1], p[3])
 	case len(p) == 5 && p[0] == "environments" && p[2] == "features" && p[4] == "versions" && r.Method == http.MethodPost:
 		f.createVersion(w, r, p[1], p[3])
+	case len(p) == 3 && p[0] == "environments" && p[2] == "create-change-request" && r.Method == http.MethodPost:
+		f.createChangeRequest(w, r, p[1])
+	case len(p) >= 4 && p[0] == "features" && p[1] == "workflows" && p[2] == "change-requests":
+		f.changeRequestAPI(w, r, p[3:])
 	default:
 		notFoundPage(w)
 	}
