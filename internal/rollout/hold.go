@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -60,13 +61,24 @@ func (r *runner) hold(ctx context.Context, before State, steps []int) error {
 		return err
 	}
 	r.res.After, r.origin, r.wrote = cur, rec.Before, true
-	if rec.Step >= 0 {
+	if rec.ChangeRequest != nil { // the bake before it was judged when it was made
+		r.pendingCR, rec.ChangeRequest = rec.ChangeRequest, nil
+	} else if rec.Step >= 0 {
 		if err := r.analyseBake(ctx, rec); err != nil {
 			return err
 		}
 	}
 	if next := rec.Step + 1; next < len(steps) {
-		if err := r.step(ctx, strconv.Itoa(steps[next])+"%", &steps[next], r.stepTarget(r.res.After, &steps[next]), false); err != nil {
+		err := r.step(ctx, strconv.Itoa(steps[next])+"%", &steps[next], r.stepTarget(r.res.After, &steps[next]), false)
+		var pending *ApprovalPendingError
+		if errors.As(err, &pending) {
+			rec.ChangeRequest = &ChangeRequest{ID: pending.CR.ID, Title: pending.CR.Title, URL: pending.CR.URL, Step: next}
+			r.res.Waiting = fmt.Sprintf("step %d%% waits for the approval of change request %d (%s); the first run after it is approved commits it and goes on",
+				steps[next], pending.CR.ID, pending.CR.URL)
+			r.progress("%s", r.res.Waiting)
+			return r.release(ctx, rec)
+		}
+		if err != nil {
 			return err
 		}
 		now := r.now()

@@ -52,10 +52,11 @@ func (r *runner) lookup(ctx context.Context) (State, error) {
 	case r.segName == "":
 		r.segName = SegmentName(f.Name, env.Name)
 	}
-	if n := env.ChangeRequestApprovals; n != nil && cfg.changes() {
-		return State{}, failure.BadInput(fmt.Errorf("environment %q requires change requests (its minimum_change_request_approvals setting is %d), "+
-			"so Flagsmith refuses direct flag changes there; nothing was changed — turn change requests off in the environment's settings, "+
-			"or release %q there through a change request", env.Name, *n, f.Name))
+	if n := env.ChangeRequestApprovals; n != nil && cfg.changes() && !env.Versioned {
+		return State{}, failure.BadInput(fmt.Errorf("environment %q requires change requests (its minimum_change_request_approvals setting is %d) "+
+			"and has no feature versioning v2: Flagsmith's change requests there carry feature states only, so a rollout's override can be "+
+			"neither created nor removed through one; nothing was changed — turn on feature versioning v2 in the environment's settings, "+
+			"and each step goes through a change request", env.Name, *n))
 	}
 	seg, err := c.Segment(ctx, p.ID, r.segName)
 	if err != nil {

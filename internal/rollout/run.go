@@ -35,6 +35,7 @@ type Config struct {
 	ApprovalWait time.Duration               // how long a run waits for a change request's approval before it ends with the link
 	OnStep       func(StepResult)            // called as each step ends (a GitHub Deployment status, say); it must not block
 	settleFunc   func(context.Context) error // tests: the wait between writing a lease and reading it back
+	pollEvery    time.Duration               // tests: how often a change request is read while the run waits for it
 }
 
 // DefaultCancelGrace is how long a cancelled run may still work to restore the state before it,
@@ -67,16 +68,17 @@ func SegmentName(feature, environment string) string {
 
 // Result is what a run did.
 type Result struct {
-	Before, After State
-	Steps         []StepResult
-	Changes       []string // every change made (in a dry run: that would be made)
-	RolledBack    bool     // the state before the run was restored after a failure (re-read from Flagsmith)
-	Left          Left     // where a failed run left the flag
-	Endpoints     string   // the Flagsmith endpoints feature states went through
-	Preview       []PreviewEntry
-	PreviewNote   string
-	Rollout       *Record // a held rollout's record, as this run left it
-	Waiting       string  // a held rollout: what it waits for now (a bake, an approval)
+	Before, After  State
+	Steps          []StepResult
+	Changes        []string // every change made (in a dry run: that would be made)
+	RolledBack     bool     // the state before the run was restored after a failure (re-read from Flagsmith)
+	Left           Left     // where a failed run left the flag
+	Endpoints      string   // the Flagsmith endpoints feature states went through
+	Preview        []PreviewEntry
+	PreviewNote    string
+	Rollout        *Record         // a held rollout's record, as this run left it
+	ChangeRequests []ChangeRequest // the change requests the run made or followed, for their links
+	Waiting        string          // a held rollout: what it waits for now (a bake, an approval)
 }
 
 // Left says where a run that failed after writing left the flag, as read back from Flagsmith.
@@ -106,18 +108,20 @@ type StepResult struct {
 }
 
 type runner struct {
-	client   *flagsmith.Client
-	cfg      Config
-	progress func(format string, args ...any)
-	res      *Result
-	segName  string
-	env      flagsmith.Environment
-	others   []flagsmith.SegmentOverride // every override of the feature, for priorities
-	wrote    bool                        // a write was sent (its answer may not have arrived)
-	target   *State                      // what the current step aims for
-	origin   State                       // what a failure restores: the state before the run, or a held rollout's
-	record   *Record                     // a held rollout's record, written into its segment with each step
-	cancel   cancelTime                  // when the run was cancelled
+	client    *flagsmith.Client
+	cfg       Config
+	progress  func(format string, args ...any)
+	res       *Result
+	segName   string
+	env       flagsmith.Environment
+	others    []flagsmith.SegmentOverride // every override of the feature, for priorities
+	wrote     bool                        // a write was sent (its answer may not have arrived)
+	target    *State                      // what the current step aims for
+	origin    State                       // what a failure restores: the state before the run, or a held rollout's
+	record    *Record                     // a held rollout's record, written into its segment with each step
+	pendingCR *ChangeRequest              // a held rollout's change request from an earlier run, to follow rather than make
+	stepName  string                      // the step under way, for change requests' titles
+	cancel    cancelTime                  // when the run was cancelled
 }
 
 // cancelTime is the moment the run was cancelled, recorded once: the grace after a cancel counts
@@ -172,6 +176,7 @@ func (r *runner) restoreAfter(ctx context.Context, err error, before State) erro
 	})
 	defer stop()
 	r.progress("restoring the state before the run: %s", before.Describe())
+	r.stepName = "restore to " + before.Describe()
 	after, rerr := r.restore(rctx, before)
 	if rerr == nil {
 		r.res.After, r.res.RolledBack, r.res.Left = after, true, LeftPrevious
@@ -303,6 +308,7 @@ func (r *runner) step(ctx context.Context, name string, pct *int, want State, ga
 	sr := StepResult{Percentage: pct}
 	defer func() { sr.Took = time.Since(start); r.res.Steps = append(r.res.Steps, sr); r.observe(sr) }()
 	r.target = &want
+	r.stepName = "step " + name
 	after, err := r.converge(ctx, r.res.After, want, r.cfg.DryRun)
 	r.res.After = after
 	if err != nil {
