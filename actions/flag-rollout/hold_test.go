@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
+	"github.com/slipway-actions/slipway/internal/flagsmith/flagsmithtest"
 	"github.com/slipway-actions/slipway/internal/github/githubtest"
 	"github.com/slipway-actions/slipway/internal/rollout"
+	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
 )
 
 // Each step is a status of one GitHub Deployment of the rollout's environment, then the end.
@@ -76,5 +80,35 @@ func TestFlagRollout_HoldEndsTheJobWithTheRecordInItsOutputs(t *testing.T) {
 	}
 	if !strings.Contains(res.Summary, "Held rollout: step 5% is in place; its bake ends at") {
 		t.Errorf("summary:\n%s", res.Summary)
+	}
+}
+
+// Where production requires approvals, a held step ends the job with its change request's link
+// in the change-request output and the summary; nothing of the step is applied yet.
+func TestFlagRollout_AHeldStepEndsWithItsChangeRequest(t *testing.T) {
+	t.Parallel()
+	f := flagsmithtest.New(t)
+	p := f.AddProject("web")
+	f.AddEnvironment(p, "Production", "prodKey", true)
+	id := f.AddFeature(p, "new-checkout", false)
+	f.RequireChangeRequests("prodKey", 2)
+	r := actiontest.NewRunner(t)
+	r.Env["GITHUB_WORKSPACE"] = sandboxtest.Dir(t)
+	r.Input("api-url", f.URL).Input("api-key", f.Key).Input("project", "web").Input("environment", "Production").
+		Input("feature", "new-checkout").Input("steps", "5,25").Input("step-wait", "1h").Input("hold", "true").Input("approval-wait", "0s")
+	res := r.Run(t, context.Background(), Main)
+	if res.Code != 0 {
+		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
+	}
+	ids := f.ChangeRequestIDs()
+	link := res.Outputs["change-request"]
+	if len(ids) != 1 || !strings.HasSuffix(link, "/project/101/environment/prodKey/change-requests/"+strconv.Itoa(ids[0])) {
+		t.Fatalf("change-request = %q, change requests %v", link, ids)
+	}
+	if !strings.Contains(res.Summary, link) || !strings.Contains(res.Summary, "waits for the approval of change request") {
+		t.Errorf("summary lacks the link:\n%s", res.Summary)
+	}
+	if st := f.State("prodKey", id); len(st.Overrides) != 0 {
+		t.Errorf("state = %+v: applied before its approval", st)
 	}
 }

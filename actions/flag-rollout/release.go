@@ -46,6 +46,11 @@ func release(ctx context.Context, k *actionkit.Kit, cfg config) error {
 				_ = k.SetOutput("next-step-at", res.Rollout.DueAt.Format(time.RFC3339))
 			}
 		}
+		if rec := res.Rollout; rec != nil && rec.ChangeRequest != nil {
+			_ = k.SetOutput("change-request", rec.ChangeRequest.URL)
+		} else if n := len(res.ChangeRequests); n > 0 && err != nil {
+			_ = k.SetOutput("change-request", res.ChangeRequests[n-1].URL)
+		}
 		_ = k.SetOutput("previous-state", prev.JSON())
 		_ = k.SetOutput("state", res.After.JSON())
 		if len(res.Preview) > 0 {
@@ -165,6 +170,13 @@ func summarise(ctx context.Context, k *actionkit.Kit, cfg config, res *rollout.R
 	}
 	if res.Waiting != "" {
 		s.Paragraph("Held rollout: " + res.Waiting + ".")
+	}
+	if len(res.ChangeRequests) > 0 {
+		var rows [][]string
+		for _, cr := range res.ChangeRequests {
+			rows = append(rows, []string{strconv.Itoa(cr.ID), cr.Title, cr.URL})
+		}
+		s.Table([]string{"Change request", "Title", "Link"}, rows)
 	}
 	if len(res.Steps) > 0 {
 		var rows [][]string
