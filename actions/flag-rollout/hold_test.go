@@ -92,10 +92,15 @@ func TestFlagRollout_AHeldStepEndsWithItsChangeRequest(t *testing.T) {
 	f.AddEnvironment(p, "Production", "prodKey", true)
 	id := f.AddFeature(p, "new-checkout", false)
 	f.RequireChangeRequests("prodKey", 2)
+	gh := &githubtest.Deployments{}
+	srv := httptest.NewServer(gh)
+	defer srv.Close()
 	r := actiontest.NewRunner(t)
 	r.Env["GITHUB_WORKSPACE"] = sandboxtest.Dir(t)
+	r.Env["GITHUB_API_URL"], r.Env["GITHUB_REPOSITORY"], r.Env["GITHUB_SHA"] = srv.URL+"/api/v3", "acme/web", "abc"
 	r.Input("api-url", f.URL).Input("api-key", f.Key).Input("project", "web").Input("environment", "Production").
-		Input("feature", "new-checkout").Input("steps", "5,25").Input("step-wait", "1h").Input("hold", "true").Input("approval-wait", "0s")
+		Input("feature", "new-checkout").Input("steps", "5,25").Input("step-wait", "1h").Input("hold", "true").Input("approval-wait", "0s").
+		Input("github-token", "ghs_rollouttoken987")
 	res := r.Run(t, context.Background(), Main)
 	if res.Code != 0 {
 		t.Fatalf("exit %d; log:\n%s", res.Code, res.Stdout)
@@ -110,5 +115,13 @@ func TestFlagRollout_AHeldStepEndsWithItsChangeRequest(t *testing.T) {
 	}
 	if st := f.State("prodKey", id); len(st.Overrides) != 0 {
 		t.Errorf("state = %+v: applied before its approval", st)
+	}
+	// The Deployment says the step waits; no status claims it is in place.
+	var got []string
+	for _, s := range gh.Snapshot() {
+		got = append(got, s.State+" "+s.Description)
+	}
+	if len(got) != 2 || !strings.HasPrefix(got[1], "success step 5% waits for the approval of change request") {
+		t.Errorf("statuses = %q", got)
 	}
 }

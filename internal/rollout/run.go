@@ -303,10 +303,16 @@ func (r *runner) reread(ctx context.Context, cur State) (State, error) {
 }
 
 // step converges to want, then waits and runs the gate when one is configured.
-func (r *runner) step(ctx context.Context, name string, pct *int, want State, gated bool) error {
+func (r *runner) step(ctx context.Context, name string, pct *int, want State, gated bool) (err error) {
 	start := time.Now()
 	sr := StepResult{Percentage: pct}
-	defer func() { sr.Took = time.Since(start); r.res.Steps = append(r.res.Steps, sr); r.observe(sr) }()
+	defer func() {
+		sr.Took = time.Since(start)
+		r.res.Steps = append(r.res.Steps, sr)
+		if err == nil || sr.Gate != nil { // a step that did not happen is the run's failure to report, not a step
+			r.observe(sr)
+		}
+	}()
 	r.target = &want
 	r.stepName = "step " + name
 	after, err := r.converge(ctx, r.res.After, want, r.cfg.DryRun)
