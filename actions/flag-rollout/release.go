@@ -151,6 +151,8 @@ func outcome(ctx context.Context, res *rollout.Result, err error) string {
 		return "done"
 	case res.Left == rollout.LeftNothingWritten:
 		return failed + " before any change"
+	case res.Left == rollout.LeftPrevious && res.Rollout != nil:
+		return failed + "; restored to the state before the rollout (read back from Flagsmith)"
 	case res.Left == rollout.LeftPrevious:
 		return failed + "; restored to the state before the run (read back from Flagsmith)"
 	}

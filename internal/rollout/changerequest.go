@@ -118,8 +118,8 @@ func (r *runner) throughChangeRequest(ctx context.Context, cur State, change fla
 		})
 		cancel()
 		switch {
-		case ctx.Err() != nil:
-			return context.Cause(ctx)
+		case ctx.Err() != nil: // cancelled, or a restore's time is up: say where the change request is
+			return fmt.Errorf("%w (%v)", &ApprovalPendingError{Step: step, CR: last}, context.Cause(ctx))
 		case errors.Is(err, context.DeadlineExceeded):
 			cr = last
 		case err != nil:

@@ -166,7 +166,7 @@ func TestHold_AFailedBakeRestoresTheStateBeforeTheRollout(t *testing.T) {
 	defer failing.Close()
 	res, err := w.run(t, held(c, "run 3", Gate{URL: failing.URL}))
 	var ge *GateError
-	if !errors.As(err, &ge) || failure.Of(err) != failure.Checked || !res.RolledBack {
+	if !errors.As(err, &ge) || failure.Of(err) != failure.Checked || !res.RolledBack || !strings.Contains(err.Error(), "restored to its state before the rollout") {
 		t.Fatalf("err = %v, want the gate's failure, restored", err)
 	}
 	if segs := w.fake.Segments(w.project); len(segs) != 0 {

@@ -180,7 +180,11 @@ func (r *runner) restoreAfter(ctx context.Context, err error, before State) erro
 	after, rerr := r.restore(rctx, before)
 	if rerr == nil {
 		r.res.After, r.res.RolledBack, r.res.Left = after, true, LeftPrevious
-		return fmt.Errorf("%w; the flag was restored to its state before the run (read back from Flagsmith)", err)
+		what := "the run"
+		if r.record != nil {
+			what = "the rollout"
+		}
+		return fmt.Errorf("%w; the flag was restored to its state before %s (read back from Flagsmith)", err, what)
 	}
 	r.res.Left = LeftUnknown
 	if now, ok := r.readBack(rctx); ok {
