@@ -109,8 +109,10 @@ type Result struct {
 	Logs       []ServiceLog // the test service's and every failed service's, dependencies first
 	Ready      []Readiness  // dependencies first
 	WorkingDir string       // the test container's working directory, where its relative paths start
-	Cancelled  bool         // the caller cancelled (not a timeout): everything was removed first
-	Rerun      *Rerun       // the second run of the test service, nil when there was none
+	Entrypoint []string     // the test container's entrypoint and command, as the engine ran them
+	Command    []string
+	Cancelled  bool   // the caller cancelled (not a timeout): everything was removed first
+	Rerun      *Rerun // the second run of the test service, nil when there was none
 	Took       time.Duration
 }
 
@@ -412,7 +414,7 @@ func (s *session) test(ctx context.Context, res *Result) error {
 	}
 	res.ExitCode = code
 	if c, ierr := s.r.Docker.ContainerInspect(ctx, id); ierr == nil && c.Config != nil {
-		res.WorkingDir = c.Config.WorkingDir
+		res.WorkingDir, res.Entrypoint, res.Command = c.Config.WorkingDir, c.Config.Entrypoint, c.Config.Cmd
 	}
 	if s.o.Reports != "" {
 		res.Reports, err = s.r.copyReports(ctx, id, s.o.Reports, s.o.ReportsDir, s.o.redact)
