@@ -45,7 +45,11 @@ func (s *session) rerun(ctx context.Context, res *Result) error {
 	start := time.Now()
 	rr := &Rerun{Command: cmd, ExitCode: -1}
 	res.Rerun = rr
-	if text, err := s.r.logs(ctx, first, s.p.Services[s.o.TestService].Tty, max(s.o.LogsTail, 1)); err == nil {
+	tail := s.o.LogsTail
+	if tail <= 0 {
+		tail = 200 // as collectLogs
+	}
+	if text, err := s.r.logs(ctx, first, s.p.Services[s.o.TestService].Tty, tail); err == nil {
 		rr.FirstLog = s.o.redact(text)
 		if s.o.ArtifactsDir != "" {
 			if _, err := writeFile(s.r.Workspace, s.o.ArtifactsDir, s.o.TestService+".first-run.log", []byte(rr.FirstLog)); err != nil {

@@ -2,7 +2,6 @@ package compose
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -29,7 +28,37 @@ func pytestLike(flags string) []string {
 func TestRun_RerunsFailedCasesAgainstTheSamePlatform(t *testing.T) {
 	t.Parallel()
 	r, s := project(t, pytestLike(", -flaky-marker, /state/marker")...)
-	since := time.Now()
+	// The engine's record of the run, read as it happens (its history keeps only the last events of
+	// a busy engine): every container event of the project, until each container created is destroyed.
+	ctx, stop := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer stop()
+	msgs, errs := r.Docker.Events(ctx, events.ListOptions{Filters: filters.NewArgs(filters.Arg("type", "container"),
+		filters.Arg("label", labelProject+"="+s.ProjectName))})
+	seen := make(chan []events.Message, 1)
+	go func() {
+		var got []events.Message
+		live := map[string]bool{}
+		for {
+			select {
+			case m := <-msgs:
+				got = append(got, m)
+				switch m.Action {
+				case "create":
+					live[m.Actor.ID] = true
+				case "destroy":
+					delete(live, m.Actor.ID)
+				}
+				if len(live) == 0 && m.Action == "destroy" {
+					seen <- got // the dependencies run until teardown: this is its last removal
+					return
+				}
+			case err := <-errs:
+				t.Errorf("engine events: %v", err)
+				seen <- got
+				return
+			}
+		}
+	}()
 	var asked []string
 	rerun := func(_ context.Context, first *Result, exists func(string) bool) []string {
 		var rep junit.Report
@@ -71,31 +100,18 @@ func TestRun_RerunsFailedCasesAgainstTheSamePlatform(t *testing.T) {
 	if err := second.Parse(strings.NewReader(string(data))); err != nil || second.Tests != 1 || second.Failures != 0 {
 		t.Errorf("re-run report: %+v, %v", second, err)
 	}
-	// The engine's record of the run: starts per service, and when the first dependency stopped.
-	msgs, errs := r.Docker.Events(context.Background(), events.ListOptions{Since: fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond()), Until: fmt.Sprintf("%d", time.Now().Unix()+1),
-		Filters: filters.NewArgs(filters.Arg("type", "container"), filters.Arg("label", labelProject+"="+s.ProjectName))})
 	starts := map[string][]string{}
 	var lastTestStart, firstDepStop int
-	n := 0
-	for done := false; !done; {
-		select {
-		case m := <-msgs:
-			n++
-			svc := m.Actor.Attributes[labelService]
-			switch {
-			case m.Action == "start":
-				starts[svc] = append(starts[svc], m.Actor.ID)
-				if svc == "e2e" {
-					lastTestStart = n
-				}
-			case (m.Action == "die" || m.Action == "kill" || m.Action == "stop") && svc != "e2e" && svc != "migrate" && firstDepStop == 0:
-				firstDepStop = n
+	for n, m := range <-seen {
+		svc := m.Actor.Attributes[labelService]
+		switch {
+		case m.Action == "start":
+			starts[svc] = append(starts[svc], m.Actor.ID)
+			if svc == "e2e" {
+				lastTestStart = n + 1
 			}
-		case err := <-errs:
-			if err != nil && err.Error() != "EOF" {
-				t.Fatal(err)
-			}
-			done = true
+		case (m.Action == "die" || m.Action == "kill" || m.Action == "stop") && svc != "e2e" && svc != "migrate" && firstDepStop == 0:
+			firstDepStop = n + 1
 		}
 	}
 	for _, svc := range []string{"db", "api", "migrate"} {
