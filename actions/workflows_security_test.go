@@ -156,7 +156,10 @@ func TestWorkflows_JobLimitsCoverTheWorstCase(t *testing.T) {
 						worst += deploy
 					}
 				case strings.Contains(s.Uses, "/actions/flag-rollout@"):
-					if v, _ := s.With["step-wait"].(string); v != "" {
+					if hold, _ := s.With["hold"].(string); hold == "true" {
+						// a held step waits out no bake, at most a change request's approval
+						worst += withDuration(t, s.With, "approval-wait", "10m")
+					} else if v, _ := s.With["step-wait"].(string); v != "" {
 						stepWait = 45 * time.Minute
 					}
 					worst += withDuration(t, s.With, "gate-timeout", "5m")
@@ -221,6 +224,18 @@ func TestRollout_PlanRefusesARunawayAndACancelRestores(t *testing.T) {
 		if (err == nil) != c.ok || !strings.Contains(string(out), c.says) {
 			t.Errorf("percentages %s gate %q wait %q api %s allow-http %s: %v, want ok %v saying %q\n%s",
 				c.percentages, c.gate, c.wait, c.apiURL, c.allowHTTP, err, c.ok, c.says, out)
+		}
+	}
+	// A held rollout's bake holds no job: its step-wait may be hours, but it still needs one or a gate.
+	for _, c := range []struct {
+		wait, says string
+		ok         bool
+	}{{"6h", "", true}, {"0s", "needs gate-url or a step-wait", false}} {
+		cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", script)
+		cmd.Env = append(os.Environ(), "PERCENTAGES=[5, 25, 50]", "STEP_WAIT="+c.wait, "API_URL=https://f", "HOLD=true")
+		out, err := cmd.CombinedOutput()
+		if (err == nil) != c.ok || !strings.Contains(string(out), c.says) {
+			t.Errorf("hold, wait %q: %v, want ok %v saying %q\n%s", c.wait, err, c.ok, c.says, out)
 		}
 	}
 }

@@ -5,12 +5,15 @@
 package flagrollout
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
+	"os"
 	"strconv"
 	"time"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/analysis"
 	"github.com/slipway-actions/slipway/internal/rollout"
 )
 
@@ -23,13 +26,19 @@ func Main(ctx context.Context, opts ...actionkit.Option) int {
 
 // flag-rollout ends within actionkit.CancelWindow of a cancel's first signal: restoring the flag
 // within cancelGrace of it, then the outputs and the summary (local writes) in the rest.
-const cancelGrace = actionkit.CancelWindow - time.Second
+// The GitHub Deployment's last status gets githubStatusTime of that window.
+const (
+	githubStatusTime = time.Second
+	cancelGrace      = actionkit.CancelWindow - time.Second - githubStatusTime
+)
 
 // config is every input of the action, typed and validated.
 type config struct {
-	APIURL  string
-	APIKey  string
-	Rollout rollout.Config
+	APIURL      string
+	APIKey      string
+	GitHubToken string
+	DeployEnv   string // the GitHub environment of the Deployment
+	Rollout     rollout.Config
 }
 
 func parseConfig(k *actionkit.Kit) (config, error) {
@@ -51,13 +60,18 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 				Dir:     k.Workspace(),
 				Env:     k.Getenv,
 			},
-			Value:       in.String("value"),
-			Finalize:    in.Bool("finalize"),
-			Rollback:    in.Bool("rollback"),
-			Preview:     in.List("preview"),
-			DryRun:      in.Bool("dry-run"),
-			CancelGrace: cancelGrace,
+			Value:        in.String("value"),
+			Finalize:     in.Bool("finalize"),
+			Rollback:     in.Bool("rollback"),
+			Preview:      in.List("preview"),
+			DryRun:       in.Bool("dry-run"),
+			CancelGrace:  cancelGrace,
+			Hold:         in.Bool("hold"),
+			ApprovalWait: in.Duration("approval-wait"),
+			Owner:        owner(k),
 		},
+		GitHubToken: in.Secret("github-token"),
+		DeployEnv:   cmp.Or(in.String("deployment-environment"), in.String("environment")),
 	}
 	r := &cfg.Rollout
 	if p := in.String("percentage"); p != "" {
@@ -93,6 +107,8 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	if !r.Finalize && !r.Rollback && r.Percentage == nil && len(r.Steps) == 0 && len(r.Users) == 0 && len(r.Preview) == 0 {
 		in.Invalid("percentage", "nothing to do: give users, percentage or steps (or finalize, rollback or preview)")
 	}
+	parseAnalysis(in, r)
+	checkHold(in, r)
 	if s := in.String("previous-state"); s != "" {
 		if !r.Rollback {
 			in.Invalid("previous-state", "is only read by rollback: true")
@@ -104,4 +120,38 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		r.PreviousState = st
 	}
 	return cfg, in.Err()
+}
+
+// parseAnalysis reads the analysis input into the gate, every problem named at once.
+func parseAnalysis(in *actionkit.Inputs, r *rollout.Config) {
+	specs, errs := analysis.Parse(in.String("analysis"))
+	for _, err := range errs {
+		in.Invalid("analysis", "%v", err)
+	}
+	for _, s := range specs {
+		if s.Interval > 0 && s.Count == 0 && r.StepWait == 0 {
+			in.Invalid("analysis", "metric %s samples every %s through step-wait, which is 0: set step-wait or count", s.Name, s.Interval)
+		}
+	}
+	r.Gate.Analysis = specs
+}
+
+// checkHold names what a held rollout cannot be.
+func checkHold(in *actionkit.Inputs, r *rollout.Config) {
+	if r.Hold && r.Percentage == nil && len(r.Steps) == 0 {
+		in.Invalid("hold", "a held rollout needs steps (or a percentage): they are what the next run goes on with")
+	}
+	if r.Hold && (r.Finalize || r.Rollback) {
+		in.Invalid("hold", "finalize and rollback are one change each; leave hold false")
+	}
+}
+
+// owner names this run in a held rollout's lease: the workflow run and its attempt, or, run
+// locally, the machine and process.
+func owner(k *actionkit.Kit) string {
+	if id := k.Getenv("GITHUB_RUN_ID"); id != "" {
+		return k.Getenv("GITHUB_REPOSITORY") + " run " + id + " attempt " + cmp.Or(k.Getenv("GITHUB_RUN_ATTEMPT"), "1")
+	}
+	host, _ := os.Hostname()
+	return "local run on " + host + " pid " + strconv.Itoa(os.Getpid())
 }

@@ -8,9 +8,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+
 	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/analysis"
+	"github.com/slipway-actions/slipway/internal/factory"
 	"github.com/slipway-actions/slipway/internal/failure"
 	"github.com/slipway-actions/slipway/internal/flagsmith"
+	"github.com/slipway-actions/slipway/internal/github"
 	"github.com/slipway-actions/slipway/internal/rollout"
 )
 
@@ -20,11 +25,39 @@ func release(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if err != nil {
 		return failure.BadInput(err)
 	}
+	if err := cloudWatchClients(ctx, k, &cfg.Rollout); err != nil {
+		return err
+	}
 	start := time.Now()
-	res, err := rollout.Run(ctx, c, cfg.Rollout, k.Infof)
+	dep := startDeployment(ctx, k, cfg)
+	rc := cfg.Rollout
+	if dep != nil {
+		rc.OnStep = func(s rollout.StepResult) {
+			if err := dep.Progress(ctx, "step "+stepName(s)+": "+stepVerdict(s)); err != nil {
+				k.Warningf("github-token: %v", err)
+			}
+		}
+	}
+	res, err := rollout.Run(ctx, c, rc, k.Infof)
 	printGates(k, res)
+	if dep != nil {
+		finishDeployment(ctx, k, dep, res, err)
+	}
 	if res.Before.FeatureID != 0 {
-		_ = k.SetOutput("previous-state", res.Before.JSON())
+		prev := res.Before
+		if res.Rollout != nil {
+			prev = res.Rollout.Before // a held rollout's rollback goes back to before its first step
+			_ = k.SetOutput("rollout", res.Rollout.JSON())
+			if !res.Rollout.Done && !res.Rollout.DueAt.IsZero() {
+				_ = k.SetOutput("next-step-at", res.Rollout.DueAt.Format(time.RFC3339))
+			}
+		}
+		if rec := res.Rollout; rec != nil && rec.ChangeRequest != nil {
+			_ = k.SetOutput("change-request", rec.ChangeRequest.URL)
+		} else if n := len(res.ChangeRequests); n > 0 && err != nil {
+			_ = k.SetOutput("change-request", res.ChangeRequests[n-1].URL)
+		}
+		_ = k.SetOutput("previous-state", prev.JSON())
 		_ = k.SetOutput("state", res.After.JSON())
 		if len(res.Preview) > 0 {
 			b, _ := json.Marshal(res.Preview)
@@ -35,6 +68,45 @@ func release(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	reads, writes := c.Requests()
 	k.Infof("%d reads, %d writes to Flagsmith", reads, writes)
 	return err
+}
+
+// startDeployment records the rollout as a GitHub Deployment of its environment when a
+// github-token is given, as ecs-deploy does; failing to record it is a warning, never the
+// rollout's failure.
+func startDeployment(ctx context.Context, k *actionkit.Kit, cfg config) *github.Deployment {
+	if cfg.GitHubToken == "" || cfg.Rollout.DryRun {
+		return nil
+	}
+	c, run, err := factory.New(k.Getenv, k.Debugf).GitHub(cfg.GitHubToken)
+	if err == nil {
+		var dep *github.Deployment
+		if dep, err = github.StartDeployment(ctx, c, run, cfg.DeployEnv, "flag-rollout of "+cfg.Rollout.Feature); err == nil {
+			k.Infof("recorded GitHub Deployment %d to %s", dep.ID(), cfg.DeployEnv)
+			return dep
+		}
+	}
+	k.Warningf("github-token: %v", err)
+	return nil
+}
+
+// finishDeployment sets the Deployment's last status: success with where the rollout stands (a
+// held one: what it waits for), or failure with why. Bounded, and within githubStatusTime once
+// the run is cancelled.
+func finishDeployment(ctx context.Context, k *actionkit.Kit, dep *github.Deployment, res *rollout.Result, err error) {
+	desc := res.After.Describe()
+	if res.Waiting != "" {
+		desc = res.Waiting
+	}
+	if err != nil {
+		desc = outcome(ctx, res, err) + ": " + k.Redact(err.Error())
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(githubStatusTime, cancel) })
+	defer stop()
+	if ferr := dep.Finish(fctx, err == nil, "", desc); ferr != nil {
+		k.Warningf("github-token: %v", ferr)
+	}
 }
 
 // printGates shows what each gate command or URL said, in a group, as untrusted text.
@@ -49,6 +121,21 @@ func printGates(k *actionkit.Kit, res *rollout.Result) {
 		_ = w.Close()
 		k.EndGroup()
 	}
+}
+
+// stepVerdict is what a step's gate said, or why it had none.
+func stepVerdict(st rollout.StepResult) string {
+	switch {
+	case st.Skipped != "":
+		return "skipped: " + st.Skipped
+	case st.Gate != nil && st.Gate.Cancelled:
+		return "cancelled: " + st.Gate.Detail
+	case st.Gate != nil:
+		return map[bool]string{true: "passed", false: "failed"}[st.Gate.OK] + ": " + st.Gate.Detail
+	case st.Window != nil:
+		return "bake passed (no gate)"
+	}
+	return "in place"
 }
 
 func stepName(s rollout.StepResult) string {
@@ -70,6 +157,8 @@ func outcome(ctx context.Context, res *rollout.Result, err error) string {
 		return "done"
 	case res.Left == rollout.LeftNothingWritten:
 		return failed + " before any change"
+	case res.Left == rollout.LeftPrevious && res.Rollout != nil:
+		return failed + "; restored to the state before the rollout (read back from Flagsmith)"
 	case res.Left == rollout.LeftPrevious:
 		return failed + "; restored to the state before the run (read back from Flagsmith)"
 	}
@@ -87,21 +176,33 @@ func summarise(ctx context.Context, k *actionkit.Kit, cfg config, res *rollout.R
 	if res.Endpoints != "" {
 		s.Paragraph("Feature states went through " + res.Endpoints + ".")
 	}
+	if res.Waiting != "" {
+		s.Paragraph("Held rollout: " + res.Waiting + ".")
+	}
+	if len(res.ChangeRequests) > 0 {
+		var rows [][]string
+		for _, cr := range res.ChangeRequests {
+			rows = append(rows, []string{strconv.Itoa(cr.ID), cr.Title, cr.URL})
+		}
+		s.Table([]string{"Change request", "Title", "Link"}, rows)
+	}
 	if len(res.Steps) > 0 {
 		var rows [][]string
 		for _, st := range res.Steps {
-			gate := "—"
-			switch {
-			case st.Skipped != "":
-				gate = "skipped: " + st.Skipped
-			case st.Gate != nil && st.Gate.Cancelled:
-				gate = "cancelled: " + st.Gate.Detail
-			case st.Gate != nil:
-				gate = map[bool]string{true: "passed", false: "failed"}[st.Gate.OK] + ": " + st.Gate.Detail
+			gate := stepVerdict(st)
+			if gate == "in place" {
+				gate = "—"
 			}
-			rows = append(rows, []string{stepName(st), gate, st.Took.Round(time.Millisecond).String()})
+			name := stepName(st)
+			if w := st.Window; w != nil {
+				name += " (bake " + w.From.Format(time.RFC3339) + " to " + w.To.Format(time.RFC3339) + ")"
+			}
+			rows = append(rows, []string{name, gate, st.Took.Round(time.Millisecond).String()})
 		}
 		s.Table([]string{"Step", "Gate", "Time"}, rows)
+	}
+	if len(cfg.Rollout.Gate.Analysis) > 0 {
+		summariseAnalysis(s, res)
 	}
 	if len(res.Changes) > 0 {
 		s.Details("Changes ("+strconv.Itoa(len(res.Changes))+")", "- "+strings.Join(res.Changes, "\n- "))
@@ -126,4 +227,55 @@ func summarise(ctx context.Context, k *actionkit.Kit, cfg config, res *rollout.R
 	if res.PreviewNote != "" {
 		s.Paragraph("Preview: " + res.PreviewNote + ".")
 	}
+}
+
+// cloudWatchClients makes a CloudWatch client for each region the analysis reads, before anything
+// is written: missing AWS credentials are bad input (exit 2), not a failed bake after the first step.
+func cloudWatchClients(ctx context.Context, k *actionkit.Kit, r *rollout.Config) error {
+	regions := analysis.Regions(r.Gate.Analysis)
+	if len(regions) == 0 || r.DryRun {
+		r.Gate.CloudWatch = func(string) analysis.CloudWatchAPI { return nil }
+		return nil
+	}
+	clients := factory.New(k.Getenv, k.Debugf)
+	byRegion := map[string]analysis.CloudWatchAPI{}
+	for _, region := range regions {
+		awsCfg, err := clients.AWS(ctx, region)
+		if err != nil {
+			return fmt.Errorf("analysis: CloudWatch: %w", err)
+		}
+		byRegion[region] = cloudwatch.NewFromConfig(awsCfg)
+	}
+	r.Gate.CloudWatch = func(region string) analysis.CloudWatchAPI { return byRegion[region] }
+	return nil
+}
+
+// summariseAnalysis shows each step's samples as a table: when, which metric, its value, what it
+// was held to, and the verdict.
+func summariseAnalysis(s *actionkit.Summary, res *rollout.Result) {
+	for _, st := range res.Steps {
+		if st.Gate == nil || len(st.Gate.Samples) == 0 {
+			continue
+		}
+		var rows [][]string
+		for _, sm := range st.Gate.Samples {
+			rows = append(rows, []string{"+" + sm.At.Round(time.Second).String(), sm.Metric, sm.Value, sm.Threshold, verdict(sm.Phase)})
+		}
+		s.Paragraph(fmt.Sprintf("Analysis of step %s: %s, %s.", stepName(st), st.Gate.Phase, st.Gate.Detail))
+		s.Table([]string{"Time", "Metric", "Value", "Threshold", "Verdict"}, rows)
+	}
+}
+
+func verdict(p analysis.Phase) string {
+	switch p {
+	case analysis.Successful:
+		return "✅ pass"
+	case analysis.Failed:
+		return "❌ fail"
+	case analysis.Inconclusive:
+		return "❔ inconclusive"
+	case analysis.Error:
+		return "⚠️ error"
+	}
+	return string(p)
 }

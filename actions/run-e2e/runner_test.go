@@ -1,15 +1,12 @@
 package rune2e
 
 import (
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/slipway-actions/slipway/internal/dockertest"
 	"github.com/slipway-actions/slipway/internal/runnertest"
 )
-
-func TestMain(m *testing.M) { os.Exit(runnertest.Main(m)) }
 
 // In its container, as the runner starts it (the workspace bind-mounted at /github/workspace from a
 // host directory the engine sees under another path), run-e2e gives the engine the host path of a

@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -288,9 +289,14 @@ func slipwayRun(t *testing.T, cli *client.Client, dir, hostDir, name string, fil
 func composeCommand(bin, dir string, args ...string) (string, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
-	dockertest.DieWithTest(cmd)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	wait, err := dockertest.StartWithTest(cmd)
+	if err != nil {
+		return "", err
+	}
+	err = wait()
+	return out.String(), err
 }
 
 // writeProject writes files (IMAGE standing for img) into a new directory.

@@ -147,13 +147,14 @@ func (f *Factory) DockerConfigDir() string {
 }
 
 // GitHub returns a client of the GitHub API (GITHUB_API_URL, for GitHub Enterprise) for token, each
-// request bounded by RequestTimeout, and where the run is.
+// request bounded by RequestTimeout and GitHub's rate limits waited out (github.WaitOutRateLimits),
+// and where the run is.
 func (f *Factory) GitHub(token string) (*gh.Client, github.Run, error) {
 	run := github.RunFromEnv(f.getenv)
 	if token == "" {
 		return nil, run, &ConfigError{errors.New("no GitHub token")}
 	}
-	c, err := github.NewClient(f.httpClient(), token, run)
+	c, err := github.NewClient(github.WaitOutRateLimits(f.httpClient(), github.RateLimits{}), token, run)
 	if err != nil {
 		return nil, run, &ConfigError{fmt.Errorf("GITHUB_API_URL %q: %w", run.APIURL, err)}
 	}

@@ -76,6 +76,11 @@ func StartDeployment(ctx context.Context, c *gh.Client, run Run, environment, de
 // ID is the deployment's id.
 func (d *Deployment) ID() int64 { return d.id }
 
+// Progress adds an in_progress status that says how far the deploy is (a rollout's step, say).
+func (d *Deployment) Progress(ctx context.Context, description string) error {
+	return d.status(ctx, "in_progress", "", description)
+}
+
 // Finish sets the final status: success (with the environment URL) or failure.
 func (d *Deployment) Finish(ctx context.Context, ok bool, environmentURL, description string) error {
 	state := "failure"

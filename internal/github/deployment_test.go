@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/slipway-actions/slipway/internal/github/githubtest"
 )
 
 func TestDeployment_RecordsInProgressThenSuccess(t *testing.T) {
@@ -61,5 +63,39 @@ func TestDeployment_RecordsInProgressThenSuccess(t *testing.T) {
 		"status success https://staging.example https://github.example/acme/web/actions/runs/77"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("requests:\n%q\nwant\n%q", got, want)
+	}
+}
+
+func TestDeployment_ProgressAddsAnInProgressStatusPerStep(t *testing.T) {
+	t.Parallel()
+	fake := githubtest.New(t)
+	fake.Token = "ghs_token123"
+	run := Run{APIURL: fake.URL, Repository: "acme/web", SHA: "abc123", LogURL: "https://github.example/acme/web/actions/runs/77"}
+	c, err := NewClient(nil, "ghs_token123", run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := StartDeployment(context.Background(), c, run, "Production", "flag-rollout of new-checkout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []string{"step 5%: in place", "step 25%: in place"} {
+		if err := d.Progress(context.Background(), step); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Finish(context.Background(), true, "", "25% live"); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range fake.Deployments() {
+		for _, s := range d.Statuses {
+			got = append(got, d.Environment+" "+s.State+" "+s.Description)
+		}
+	}
+	want := []string{"Production in_progress flag-rollout of new-checkout", "Production in_progress step 5%: in place",
+		"Production in_progress step 25%: in place", "Production success 25% live"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("statuses:\n%q\nwant\n%q", got, want)
 	}
 }

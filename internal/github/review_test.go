@@ -12,7 +12,7 @@ import (
 
 func TestSyncReview_PostsOnceKeepsAndDeletes(t *testing.T) {
 	t.Parallel()
-	f := &githubtest.Pulls{}
+	f := &githubtest.Pulls{T: t}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	run := github.Run{APIURL: srv.URL + "/api/v3", Repository: "acme/web"}
@@ -85,7 +85,7 @@ func TestSyncReview_LeavesOtherAuthorsCommentsThatQuoteTheMarker(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			f := &githubtest.Pulls{Login: tc.login, ID: tc.id}
+			f := &githubtest.Pulls{Login: tc.login, ID: tc.id, T: t}
 			srv := httptest.NewServer(f)
 			defer srv.Close()
 			for _, u := range append(append([]map[string]any(nil), tc.others...), tc.ours...) {

@@ -14,6 +14,13 @@ import (
 // the changes. Order matters: the segment exists before its override; the override goes before
 // its segment. The feature-state changes are one write (see flagsmith.Client.WriteFeature).
 func (r *runner) converge(ctx context.Context, cur, want State, dry bool) (State, error) {
+	if r.env.RequiresChangeRequests() && !dry {
+		step := r.stepName
+		if step == "" {
+			step = "restore"
+		}
+		return r.convergeApproved(ctx, cur, want, step)
+	}
 	if want.Segment != nil {
 		var err error
 		if cur, err = r.convergeSegment(ctx, cur, *want.Segment, dry); err != nil {

@@ -6,7 +6,10 @@
 // command's process group and restores within Config.CancelGrace counted from the cancel.
 //
 // It decides what to change and changes only what differs, so a re-run of the same step writes
-// nothing; before its first write it refuses a segment that serves other environments and an
-// environment that requires change requests (bad input). The wire, and which of Flagsmith's
-// endpoints carry it, is package flagsmith's; exit codes are the action's.
+// nothing; before its first write it refuses a segment that serves other environments (bad
+// input). Where the environment requires approvals, each step goes through a Flagsmith change
+// request that the run commits once reviewers approve it (changerequest.go). A held rollout
+// (Config.Hold) takes one step per run and keeps its record and its lease in the rollout segment,
+// so the bake between steps holds no runner (hold.go, lease.go). The wire, and which of
+// Flagsmith's endpoints carry it, is package flagsmith's; exit codes are the action's.
 package rollout

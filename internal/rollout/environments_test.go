@@ -65,16 +65,20 @@ func TestRun_SegmentOfAnotherEnvironmentIsRefused(t *testing.T) {
 	})
 }
 
-// An environment that requires change requests is refused before any write, naming the setting;
-// a preview there still works.
-func TestRun_ChangeRequestsAreRefusedBeforeAnyWrite(t *testing.T) {
+// An environment that requires change requests but has no feature versioning v2 is refused before
+// any write, naming the setting: Flagsmith's change requests there cannot create or remove an
+// override. A preview there still works.
+func TestRun_ChangeRequestsWithoutVersioningAreRefusedBeforeAnyWrite(t *testing.T) {
 	t.Parallel()
 	onEveryServer(t, func(t *testing.T, s server) {
+		if s.versioned {
+			return // changerequest_test.go: each step goes through a change request
+		}
 		w := newWorld(t, s)
 		w.fake.RequireChangeRequests(envKey, 1)
 		for _, cfg := range []Config{{Percentage: pct(5)}, {Finalize: true}, {Users: []string{"a"}, DryRun: true}} {
 			_, err := w.run(t, cfg)
-			if !isInput(err) || !strings.Contains(err.Error(), `environment "Production" requires change requests (its minimum_change_request_approvals setting is 1)`) {
+			if !isInput(err) || !strings.Contains(err.Error(), `environment "Production" requires change requests (its minimum_change_request_approvals setting is 1) and has no feature versioning v2`) {
 				t.Errorf("%+v: err = %v", cfg, err)
 			}
 		}

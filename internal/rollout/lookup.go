@@ -52,10 +52,11 @@ func (r *runner) lookup(ctx context.Context) (State, error) {
 	case r.segName == "":
 		r.segName = SegmentName(f.Name, env.Name)
 	}
-	if n := env.ChangeRequestApprovals; n != nil && cfg.changes() {
-		return State{}, failure.BadInput(fmt.Errorf("environment %q requires change requests (its minimum_change_request_approvals setting is %d), "+
-			"so Flagsmith refuses direct flag changes there; nothing was changed — turn change requests off in the environment's settings, "+
-			"or release %q there through a change request", env.Name, *n, f.Name))
+	if n := env.ChangeRequestApprovals; n != nil && cfg.changes() && !env.Versioned {
+		return State{}, failure.BadInput(fmt.Errorf("environment %q requires change requests (its minimum_change_request_approvals setting is %d) "+
+			"and has no feature versioning v2: Flagsmith's change requests there carry feature states only, so a rollout's override can be "+
+			"neither created nor removed through one; nothing was changed — turn on feature versioning v2 in the environment's settings, "+
+			"and each step goes through a change request", env.Name, *n))
 	}
 	seg, err := c.Segment(ctx, p.ID, r.segName)
 	if err != nil {
@@ -64,6 +65,15 @@ func (r *runner) lookup(ctx context.Context) (State, error) {
 	fs, err := c.ReadFeature(ctx, env, f.ID)
 	if err != nil {
 		return State{}, input(err)
+	}
+	if cfg.changes() && !cfg.Hold && !cfg.Rollback && !cfg.DryRun {
+		// A held rollout's run may be under way: a run of another kind waits for its lease too.
+		// A rollback never waits: it is what ends a rollout that went wrong.
+		if rec, _ := recordOf(seg); rec != nil {
+			if err := r.checkLease(rec); err != nil {
+				return State{}, err
+			}
+		}
 	}
 	r.res.Endpoints = c.Endpoints(env)
 	r.progress("feature states through %s", r.res.Endpoints)

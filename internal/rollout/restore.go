@@ -20,7 +20,7 @@ func (r *runner) restore(ctx context.Context, want State) (State, error) {
 		}
 		var err error
 		if last, err = r.converge(ctx, now, want, false); err != nil {
-			return last, err
+			return last, err // a change request waiting for approval is never made twice
 		}
 	}
 	return last, fmt.Errorf("the flag changed again after each of 3 restores; someone else is changing it")

@@ -25,6 +25,17 @@ type Config struct {
 	PreviousState                 *State // for Rollback; nil: remove the rollout's override and segment
 	Preview                       []string
 	CancelGrace                   time.Duration // how long a cancelled run may still restore, from the cancel; 0 is DefaultCancelGrace
+
+	// Hold ends the run after a step's change instead of waiting StepWait: the rollout's record
+	// stays in Flagsmith (see Record), and the next run with the same steps analyses the bake
+	// that passed and takes the next step, or restores the state before the rollout.
+	Hold         bool
+	Owner        string                      // who this run is (repository, run id, attempt): the holder of the rollout's lease
+	Clock        func() time.Time            // nil: time.Now
+	ApprovalWait time.Duration               // how long a run waits for a change request's approval before it ends with the link
+	OnStep       func(StepResult)            // called as each step ends (a GitHub Deployment status, say); it must not block
+	settleFunc   func(context.Context) error // tests: the wait between writing a lease and reading it back
+	pollEvery    time.Duration               // tests: how often a change request is read while the run waits for it
 }
 
 // DefaultCancelGrace is how long a cancelled run may still work to restore the state before it,
@@ -57,14 +68,17 @@ func SegmentName(feature, environment string) string {
 
 // Result is what a run did.
 type Result struct {
-	Before, After State
-	Steps         []StepResult
-	Changes       []string // every change made (in a dry run: that would be made)
-	RolledBack    bool     // the state before the run was restored after a failure (re-read from Flagsmith)
-	Left          Left     // where a failed run left the flag
-	Endpoints     string   // the Flagsmith endpoints feature states went through
-	Preview       []PreviewEntry
-	PreviewNote   string
+	Before, After  State
+	Steps          []StepResult
+	Changes        []string // every change made (in a dry run: that would be made)
+	RolledBack     bool     // the state before the run was restored after a failure (re-read from Flagsmith)
+	Left           Left     // where a failed run left the flag
+	Endpoints      string   // the Flagsmith endpoints feature states went through
+	Preview        []PreviewEntry
+	PreviewNote    string
+	Rollout        *Record         // a held rollout's record, as this run left it
+	ChangeRequests []ChangeRequest // the change requests the run made or followed, for their links
+	Waiting        string          // a held rollout: what it waits for now (a bake, an approval)
 }
 
 // Left says where a run that failed after writing left the flag, as read back from Flagsmith.
@@ -89,20 +103,25 @@ type StepResult struct {
 	Percentage *int
 	Skipped    string // why the step was skipped, if it was
 	Gate       *GateResult
+	Window     *Window // a held rollout's bake that the gate judged
 	Took       time.Duration
 }
 
 type runner struct {
-	client   *flagsmith.Client
-	cfg      Config
-	progress func(format string, args ...any)
-	res      *Result
-	segName  string
-	env      flagsmith.Environment
-	others   []flagsmith.SegmentOverride // every override of the feature, for priorities
-	wrote    bool                        // a write was sent (its answer may not have arrived)
-	target   *State                      // what the current step aims for
-	cancel   cancelTime                  // when the run was cancelled
+	client    *flagsmith.Client
+	cfg       Config
+	progress  func(format string, args ...any)
+	res       *Result
+	segName   string
+	env       flagsmith.Environment
+	others    []flagsmith.SegmentOverride // every override of the feature, for priorities
+	wrote     bool                        // a write was sent (its answer may not have arrived)
+	target    *State                      // what the current step aims for
+	origin    State                       // what a failure restores: the state before the run, or a held rollout's
+	record    *Record                     // a held rollout's record, written into its segment with each step
+	pendingCR *ChangeRequest              // a held rollout's change request from an earlier run, to follow rather than make
+	stepName  string                      // the step under way, for change requests' titles
+	cancel    cancelTime                  // when the run was cancelled
 }
 
 // cancelTime is the moment the run was cancelled, recorded once: the grace after a cancel counts
@@ -129,12 +148,12 @@ func Run(ctx context.Context, c *flagsmith.Client, cfg Config, progress func(for
 	if err != nil {
 		return r.res, err
 	}
-	r.res.Before, r.res.After = before, before
+	r.res.Before, r.res.After, r.origin = before, before, before
 	progress("%s in %s is %s", cfg.Feature, before.Environment, before.Describe())
 
 	err = r.apply(ctx, before)
 	if err != nil && r.wrote {
-		err = r.restoreAfter(ctx, err, before)
+		err = r.restoreAfter(ctx, err, r.origin)
 	}
 	r.preview()
 	return r.res, err
@@ -157,10 +176,15 @@ func (r *runner) restoreAfter(ctx context.Context, err error, before State) erro
 	})
 	defer stop()
 	r.progress("restoring the state before the run: %s", before.Describe())
+	r.stepName = "restore to " + before.Describe()
 	after, rerr := r.restore(rctx, before)
 	if rerr == nil {
 		r.res.After, r.res.RolledBack, r.res.Left = after, true, LeftPrevious
-		return fmt.Errorf("%w; the flag was restored to its state before the run (read back from Flagsmith)", err)
+		what := "the run"
+		if r.record != nil {
+			what = "the rollout"
+		}
+		return fmt.Errorf("%w; the flag was restored to its state before %s (read back from Flagsmith)", err, what)
 	}
 	r.res.Left = LeftUnknown
 	if now, ok := r.readBack(rctx); ok {
@@ -197,6 +221,9 @@ func (r *runner) apply(ctx context.Context, before State) error {
 	steps := cfg.Steps
 	if cfg.Percentage != nil {
 		steps = []int{*cfg.Percentage}
+	}
+	if cfg.Hold && len(steps) > 0 {
+		return r.hold(ctx, before, steps)
 	}
 	if len(steps) == 0 { // users only, or keep what there is
 		return r.step(ctx, "users", nil, r.stepTarget(before, nil), true)
@@ -237,8 +264,7 @@ func (r *runner) stepTarget(cur State, pct *int) State {
 		}
 	}
 	want := cur
-	seg := flagsmith.Segment{Name: r.segName, Description: "Managed by slipway flag-rollout for " + cur.Feature + " in " + cur.Environment +
-		"; changes here are overwritten by the next step.", Rules: segmentRules(users, pct)}
+	seg := flagsmith.Segment{Name: r.segName, Description: description(cur, r.record), Rules: segmentRules(users, pct)}
 	if cur.Segment != nil {
 		seg.ID = cur.Segment.ID
 	}
@@ -281,11 +307,18 @@ func (r *runner) reread(ctx context.Context, cur State) (State, error) {
 }
 
 // step converges to want, then waits and runs the gate when one is configured.
-func (r *runner) step(ctx context.Context, name string, pct *int, want State, gated bool) error {
+func (r *runner) step(ctx context.Context, name string, pct *int, want State, gated bool) (err error) {
 	start := time.Now()
 	sr := StepResult{Percentage: pct}
-	defer func() { sr.Took = time.Since(start); r.res.Steps = append(r.res.Steps, sr) }()
+	defer func() {
+		sr.Took = time.Since(start)
+		r.res.Steps = append(r.res.Steps, sr)
+		if err == nil || sr.Gate != nil { // a step that did not happen is the run's failure to report, not a step
+			r.observe(sr)
+		}
+	}()
 	r.target = &want
+	r.stepName = "step " + name
 	after, err := r.converge(ctx, r.res.After, want, r.cfg.DryRun)
 	r.res.After = after
 	if err != nil {
@@ -298,13 +331,7 @@ func (r *runner) step(ctx context.Context, name string, pct *int, want State, ga
 		r.progress("would wait %s, then run the gate", r.cfg.StepWait)
 		return nil
 	}
-	if r.cfg.StepWait > 0 {
-		r.progress("step %s: waiting %s before the gate", name, r.cfg.StepWait)
-		if err := wait(ctx, r.cfg.StepWait); err != nil {
-			return err
-		}
-	}
-	g := r.cfg.Gate.Check(ctx, r.res.After)
+	g := r.cfg.Gate.Bake(ctx, "step "+name, r.cfg.StepWait, r.res.After, r.progress)
 	sr.Gate = &g
 	r.progress("step %s: gate %s", name, g.Detail)
 	if ctx.Err() != nil { // a cancel is never the gate's verdict
@@ -314,6 +341,13 @@ func (r *runner) step(ctx context.Context, name string, pct *int, want State, ga
 		return &GateError{Step: "step " + name, Result: g}
 	}
 	return nil
+}
+
+// observe reports a step that ended to Config.OnStep.
+func (r *runner) observe(sr StepResult) {
+	if r.cfg.OnStep != nil && !r.cfg.DryRun {
+		r.cfg.OnStep(sr)
+	}
 }
 
 func wait(ctx context.Context, d time.Duration) error {
