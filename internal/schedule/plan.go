@@ -53,7 +53,11 @@ func (m Move) String() string {
 	case m.Group != "" && m.Group != "default":
 		where = m.Kind + " " + m.Group + "/" + m.Name
 	}
-	return where + ": " + revision(m.From) + " → " + revision(m.To)
+	to := revision(m.To)
+	if m.To == "" {
+		to = "the new revision"
+	}
+	return where + ": " + revision(m.From) + " → " + to
 }
 
 // Plan lists the scheduled tasks the changes move, touching nothing: every rule of the default
