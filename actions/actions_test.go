@@ -153,3 +153,31 @@ func TestActions_RunOneProgramOfTheImage(t *testing.T) {
 }
 
 func sortedOutputs[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// TestActions_EachPassesTheContract: every action has a test that runs actiontest.CheckAction with
+// the fakes of what it talks to (so its bad-input run is seen to send nothing and its secret run to
+// leak nothing), and a TestMain that lets CheckAction start the test binary as the action.
+func TestActions_EachPassesTheContract(t *testing.T) {
+	t.Parallel()
+	for _, n := range actionNames(t) {
+		files, err := filepath.Glob(filepath.Join(n, "*_test.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var all strings.Builder
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all.Write(b)
+		}
+		src := all.String()
+		if !strings.Contains(src, "actiontest.CheckAction(t, actiontest.ActionSpec{") || !strings.Contains(src, "\t\tFakes: func(") {
+			t.Errorf("%s: no test runs actiontest.CheckAction with Fakes", n)
+		}
+		if !strings.Contains(src, "actiontest.MainAsAction(m, Main)") && !strings.Contains(src, `os.Getenv("SLIPWAY_TEST_AS_ACTION") == "1"`) {
+			t.Errorf("%s: no TestMain runs the test binary as the action (actiontest.MainAsAction)", n)
+		}
+	}
+}

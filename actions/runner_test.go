@@ -3,6 +3,7 @@ package actions_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,11 +130,58 @@ func TestRunner_LintPythonReportsReachTheNextStep(t *testing.T) {
 			t.Errorf("no finding of %s in the image's run: %v", tool, tools)
 		}
 	}
+	// The SARIF file as upload-sarif reads it: every finding of the report a result with the fields
+	// code scanning requires (https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning).
 	var sarif struct {
 		Version string `json:"version"`
+		Runs    []struct {
+			Tool struct {
+				Driver struct {
+					Name string `json:"name"`
+				} `json:"driver"`
+			} `json:"tool"`
+			Results []struct {
+				RuleID    string `json:"ruleId"`
+				Level     string `json:"level"`
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct {
+							URI string `json:"uri"`
+						} `json:"artifactLocation"`
+						Region struct {
+							StartLine int `json:"startLine"`
+						} `json:"region"`
+					} `json:"physicalLocation"`
+				} `json:"locations"`
+			} `json:"results"`
+		} `json:"runs"`
 	}
 	if err := json.Unmarshal(j.ReadOutputFile(res, "sarif-file"), &sarif); err != nil || sarif.Version != "2.1.0" {
 		t.Errorf("sarif-file: version %q, %v", sarif.Version, err)
+	}
+	want := map[string]int{} // tool file:line, per finding
+	for _, f := range rep.Findings {
+		want[fmt.Sprintf("%s %s:%d", f.Tool, f.File, max(f.Line, 1))]++
+	}
+	for _, run := range sarif.Runs {
+		for _, r := range run.Results {
+			if r.RuleID == "" || (r.Level != "error" && r.Level != "warning" && r.Level != "note") || len(r.Locations) != 1 {
+				t.Errorf("%s: SARIF result %+v lacks a ruleId, a level or its one location", run.Tool.Driver.Name, r)
+				continue
+			}
+			loc := r.Locations[0].PhysicalLocation
+			key := fmt.Sprintf("%s %s:%d", run.Tool.Driver.Name, loc.ArtifactLocation.URI, loc.Region.StartLine)
+			if want[key] == 0 {
+				t.Errorf("SARIF result %s is no finding of the report", key)
+				continue
+			}
+			want[key]--
+		}
+	}
+	for key, n := range want {
+		if n > 0 {
+			t.Errorf("finding %s is not in the SARIF file", key)
+		}
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/slipway-actions/slipway/internal/testenv"
 )
 
 // The workflows' security rules, checked as a scanner would (no GitHub workflow scanner — zizmor,
@@ -189,7 +191,7 @@ func TestRollout_PlanRefusesARunawayAndACancelRestores(t *testing.T) {
 		t.Errorf("rollback: if %q, environment %v: a cancelled run must restore, with the key of an environment", rb.If, rb.Environment.Value)
 	}
 	if _, err := exec.LookPath("jq"); err != nil {
-		t.Skip("jq is not installed (.ci/setup installs it)")
+		testenv.Require(t, "jq (.ci/setup installs it)", err)
 	}
 	script := plan.Steps[0].Run
 	for _, c := range []struct {
@@ -252,7 +254,7 @@ func TestRelease_DockerHubOnlyAfterTheDeploysApproval(t *testing.T) {
 	}
 	// The copy, with skopeo and aws standing in on PATH: every ECR tag of every image, by digest.
 	if _, err := exec.LookPath("jq"); err != nil {
-		t.Skip("jq is not installed (.ci/setup installs it)")
+		testenv.Require(t, "jq (.ci/setup installs it)", err)
 	}
 	bin := t.TempDir()
 	log := filepath.Join(bin, "log")

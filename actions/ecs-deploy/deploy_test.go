@@ -164,3 +164,90 @@ func TestECSDeploy_RecordsAGitHubDeployment(t *testing.T) {
 		t.Errorf("the token reached the log:\n%s", res.Stdout)
 	}
 }
+
+// mutating lists the calls of an ECS run that change something.
+var mutating = []string{"RegisterTaskDefinition", "DeregisterTaskDefinition", "UpdateService", "RunTask", "StopTask", "CreateService", "DeleteService", "TagResource"}
+
+// dry-run: true renders and diffs and changes nothing, as action.yml promises: no call that changes
+// ECS, no GitHub Deployment; the log shows the plan (what it would register, run and update) and
+// the diff, the summary says it was a dry run.
+func TestECSDeploy_DryRunChangesNothingAndPrintsThePlan(t *testing.T) {
+	f, r := runner(t)
+	var github []string
+	var mu sync.Mutex
+	gh := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		github = append(github, req.Method+" "+req.URL.Path)
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"id": 7}`))
+	}))
+	defer gh.Close()
+	r.Env["GITHUB_API_URL"], r.Env["GITHUB_REPOSITORY"], r.Env["GITHUB_SHA"] = gh.URL+"/api/v3", "acme/web", "abc"
+	r.Input("images", "api=acme/api:2.0.0").Input("dry-run", "true").Input("github-token", "ghs_deploytoken987").
+		Input("migration-container", "api").Input("migration-command", "python\nmanage.py\nmigrate")
+	res := r.Run(t, context.Background(), Main)
+	if res.Code != 0 || res.Outputs["status"] != ecs.StatusDryRun {
+		t.Fatalf("exit %d, status %q; log:\n%s", res.Code, res.Outputs["status"], res.Stdout)
+	}
+	calls, _ := f.Calls()
+	for _, op := range mutating {
+		if calls[op] != 0 {
+			t.Errorf("a dry run called %s %d times", op, calls[op])
+		}
+	}
+	if calls["DescribeServices"] == 0 {
+		t.Errorf("calls = %v: the dry run did not read the services it plans for", calls)
+	}
+	if len(github) != 0 {
+		t.Errorf("a dry run reached GitHub: %v", github)
+	}
+	for _, want := range []string{
+		"::group::task definition diff for api", `+      "Image": "acme/api:2.0.0",`,
+		"dry run: would register a new revision of api for service api",
+		"dry run: would run the migration first: python manage.py migrate in container api",
+		"dry run: would update api from api:1 to the new revision, then wait for its deployment",
+		"dry run: nothing was registered, run or updated",
+	} {
+		if !strings.Contains(res.Stdout, want) {
+			t.Errorf("log lacks %q:\n%s", want, res.Stdout)
+		}
+	}
+	if !strings.Contains(res.Summary, "ecs-deploy to main (dry run)") || !strings.Contains(res.Summary, `| api | DRY\_RUN |`) {
+		t.Errorf("summary:\n%s", res.Summary)
+	}
+}
+
+// wait: false returns once UpdateService is issued, without following the deployment, and says
+// so: here a deployment that would never be healthy is IN_PROGRESS, the run exits 0, and no call
+// follows the UpdateService (a wait would poll DescribeServices until the 30 s timeout, then fail).
+func TestECSDeploy_WaitFalseReturnsAfterUpdateServiceAndSaysSo(t *testing.T) {
+	f, r := runner(t)
+	f.Script("api", ecstest.Scenario{Kind: ecstest.NeverHealthy})
+	r.Input("images", "api=acme/api:2.0.0").Input("wait", "false").Input("timeout", "30s").Input("keep-revisions", "1")
+	res := r.Run(t, context.Background(), Main)
+	if res.Code != 0 || res.Outputs["status"] != ecs.StatusInProgress || res.Outputs["deployment-id"] == "" {
+		t.Fatalf("exit %d, outputs %v; log:\n%s", res.Code, res.Outputs, res.Stdout)
+	}
+	reqs := f.Requests()
+	if last := reqs[len(reqs)-1]; last.Op != "UpdateService" || len(f.Requests("UpdateService")) != 1 {
+		t.Errorf("calls %v, want UpdateService last and once", ops(reqs))
+	}
+	if got := f.ServiceTaskDefinition("api"); got != res.Outputs["task-definition-arn"] {
+		t.Errorf("the service's PRIMARY deployment runs %s, want %s", got, res.Outputs["task-definition-arn"])
+	}
+	if want := "wait: false: not waiting for api (deployment " + res.Outputs["deployment-id"] + "): IN_PROGRESS, whether it works is not known"; !strings.Contains(res.Stdout, want) {
+		t.Errorf("log lacks %q:\n%s", want, res.Stdout)
+	}
+	if !strings.Contains(res.Summary, `| api | IN\_PROGRESS |`) {
+		t.Errorf("summary:\n%s", res.Summary)
+	}
+}
+
+func ops(reqs []ecstest.Request) []string {
+	var out []string
+	for _, r := range reqs {
+		out = append(out, r.Op)
+	}
+	return out
+}

@@ -37,12 +37,18 @@ func TestECSDeploy_SignalWhileWaitingRollsBackWithinTheRunnersWindow(t *testing.
 			f.Script("web", ecstest.Scenario{Kind: ecstest.CrashLoop, Ticks: 1000})
 			r.Input("services", "web=api.json").Input("images", "api=acme/api:2.0.0").Input("poll-interval", "200ms")
 			proc := r.Start(t, bin, []string{"ecs-deploy"})
-			deadline := time.Now().Add(30 * time.Second)
-			for len(f.Requests("DescribeServices")) < 4 { // Prepare's, then waiting
-				if time.Now().After(deadline) {
-					t.Fatalf("the deploy never waited; log:\n%s", proc.Log())
+			exited := make(chan int, 1)
+			go func() {
+				if code, ended := proc.Wait(5 * time.Minute); ended {
+					exited <- code
 				}
-				time.Sleep(10 * time.Millisecond)
+			}()
+			select {
+			case <-f.Reached("DescribeServices", 4): // Prepare's, then waiting
+			case code := <-exited:
+				t.Fatalf("exited %d before it waited on the deployment; log:\n%s", code, proc.Log())
+			case <-time.After(2 * time.Minute):
+				t.Fatalf("the deploy never waited; log:\n%s", proc.Log())
 			}
 			sent := time.Now()
 			code, took, killed := proc.Cancel(t, sig)
@@ -143,10 +149,9 @@ func TestECSDeploy_CancelDuringTheMigrationEndsWithinTheWindow(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cancelled := make(chan time.Time, 1)
+	running := f.Reached("DescribeTasks", 2) // the migration task is being waited on
 	go func() {
-		for len(f.Requests("DescribeTasks")) < 2 {
-			time.Sleep(time.Millisecond)
-		}
+		<-running
 		cancelled <- time.Now()
 		cancel()
 	}()

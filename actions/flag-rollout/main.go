@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/analysis"
 	"github.com/slipway-actions/slipway/internal/rollout"
 )
 
@@ -93,6 +94,7 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	if !r.Finalize && !r.Rollback && r.Percentage == nil && len(r.Steps) == 0 && len(r.Users) == 0 && len(r.Preview) == 0 {
 		in.Invalid("percentage", "nothing to do: give users, percentage or steps (or finalize, rollback or preview)")
 	}
+	parseAnalysis(in, r)
 	if s := in.String("previous-state"); s != "" {
 		if !r.Rollback {
 			in.Invalid("previous-state", "is only read by rollback: true")
@@ -104,4 +106,18 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		r.PreviousState = st
 	}
 	return cfg, in.Err()
+}
+
+// parseAnalysis reads the analysis input into the gate, every problem named at once.
+func parseAnalysis(in *actionkit.Inputs, r *rollout.Config) {
+	specs, errs := analysis.Parse(in.String("analysis"))
+	for _, err := range errs {
+		in.Invalid("analysis", "%v", err)
+	}
+	for _, s := range specs {
+		if s.Interval > 0 && s.Count == 0 && r.StepWait == 0 {
+			in.Invalid("analysis", "metric %s samples every %s through step-wait, which is 0: set step-wait or count", s.Name, s.Interval)
+		}
+	}
+	r.Gate.Analysis = specs
 }

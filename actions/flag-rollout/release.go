@@ -8,7 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+
 	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/analysis"
+	"github.com/slipway-actions/slipway/internal/factory"
 	"github.com/slipway-actions/slipway/internal/failure"
 	"github.com/slipway-actions/slipway/internal/flagsmith"
 	"github.com/slipway-actions/slipway/internal/rollout"
@@ -19,6 +23,9 @@ func release(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	c, err := flagsmith.New(cfg.APIURL, cfg.APIKey)
 	if err != nil {
 		return failure.BadInput(err)
+	}
+	if err := cloudWatchClients(ctx, k, &cfg.Rollout); err != nil {
+		return err
 	}
 	start := time.Now()
 	res, err := rollout.Run(ctx, c, cfg.Rollout, k.Infof)
@@ -103,6 +110,9 @@ func summarise(ctx context.Context, k *actionkit.Kit, cfg config, res *rollout.R
 		}
 		s.Table([]string{"Step", "Gate", "Time"}, rows)
 	}
+	if len(cfg.Rollout.Gate.Analysis) > 0 {
+		summariseAnalysis(s, res)
+	}
 	if len(res.Changes) > 0 {
 		s.Details("Changes ("+strconv.Itoa(len(res.Changes))+")", "- "+strings.Join(res.Changes, "\n- "))
 	} else {
@@ -126,4 +136,55 @@ func summarise(ctx context.Context, k *actionkit.Kit, cfg config, res *rollout.R
 	if res.PreviewNote != "" {
 		s.Paragraph("Preview: " + res.PreviewNote + ".")
 	}
+}
+
+// cloudWatchClients makes a CloudWatch client for each region the analysis reads, before anything
+// is written: missing AWS credentials are bad input (exit 2), not a failed bake after the first step.
+func cloudWatchClients(ctx context.Context, k *actionkit.Kit, r *rollout.Config) error {
+	regions := analysis.Regions(r.Gate.Analysis)
+	if len(regions) == 0 || r.DryRun {
+		r.Gate.CloudWatch = func(string) analysis.CloudWatchAPI { return nil }
+		return nil
+	}
+	clients := factory.New(k.Getenv, k.Debugf)
+	byRegion := map[string]analysis.CloudWatchAPI{}
+	for _, region := range regions {
+		awsCfg, err := clients.AWS(ctx, region)
+		if err != nil {
+			return fmt.Errorf("analysis: CloudWatch: %w", err)
+		}
+		byRegion[region] = cloudwatch.NewFromConfig(awsCfg)
+	}
+	r.Gate.CloudWatch = func(region string) analysis.CloudWatchAPI { return byRegion[region] }
+	return nil
+}
+
+// summariseAnalysis shows each step's samples as a table: when, which metric, its value, what it
+// was held to, and the verdict.
+func summariseAnalysis(s *actionkit.Summary, res *rollout.Result) {
+	for _, st := range res.Steps {
+		if st.Gate == nil || len(st.Gate.Samples) == 0 {
+			continue
+		}
+		var rows [][]string
+		for _, sm := range st.Gate.Samples {
+			rows = append(rows, []string{"+" + sm.At.Round(time.Second).String(), sm.Metric, sm.Value, sm.Threshold, verdict(sm.Phase)})
+		}
+		s.Paragraph(fmt.Sprintf("Analysis of step %s: %s, %s.", stepName(st), st.Gate.Phase, st.Gate.Detail))
+		s.Table([]string{"Time", "Metric", "Value", "Threshold", "Verdict"}, rows)
+	}
+}
+
+func verdict(p analysis.Phase) string {
+	switch p {
+	case analysis.Successful:
+		return "✅ pass"
+	case analysis.Failed:
+		return "❌ fail"
+	case analysis.Inconclusive:
+		return "❔ inconclusive"
+	case analysis.Error:
+		return "⚠️ error"
+	}
+	return string(p)
 }

@@ -14,7 +14,8 @@ import (
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
-	"github.com/docker/docker/client"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/go-units"
 	"github.com/sirupsen/logrus"
 
@@ -36,7 +37,7 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if cfg.Timeout > 0 {
 		// timeout is the whole run's: pulls and builds too, not only the platform's time up.
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
+		ctx, cancel = compose.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
 	}
 	// Compose reads the process environment, as docker compose does: what the runner gives the action
@@ -54,6 +55,9 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	}
 	defer closeEngine()
 	warnings.hostPaths = r.WorkspaceHost != ""
+	if err := r.CheckBinds(p); err != nil {
+		return err // before anything is pulled or created
+	}
 
 	imgs, err := ensureImages(ctx, k, r, cfg, p, clients.DockerConfigDir())
 	if err != nil {
@@ -135,8 +139,15 @@ func newRunner(ctx context.Context, k *actionkit.Kit, clients *factory.Factory, 
 		_ = cli.Close()
 		return nil, nil, err
 	}
+	host, why := workspaceOnHost(ctx, cli, cfg.Workspace, findOwnContainer())
+	switch {
+	case why != nil:
+		k.Infof("workspace %s: its directory on the engine's host is unknown (%v); binds of its files cannot be given to the engine", cfg.Workspace, why)
+	case host != "":
+		k.Debugf("workspace %s is %s on the engine's host", cfg.Workspace, host)
+	}
 	r := &compose.Runner{Docker: cli, Engine: engine, Infof: k.Infof, Workspace: cfg.Workspace,
-		WorkspaceHost: workspaceOnHost(ctx, cli, cfg.Workspace), Logins: logins,
+		WorkspaceHost: host, WorkspaceUnknown: why, Logins: logins,
 		Builder: &images.Builder{Docker: cli, Infof: k.Infof, Login: logins.Find}}
 	return r, func() { _ = engine.Close(); _ = cli.Close() }, nil
 }
@@ -334,27 +345,70 @@ func nonEmpty(s string) []string {
 	return []string{s}
 }
 
-// workspaceOnHost finds, when this program runs in a container action, the host directory mounted
-// at the workspace: containers it starts are siblings on the host's engine, so bind mounts must
-// name host paths. Outside a container it returns "".
-func workspaceOnHost(ctx context.Context, cli client.APIClient, ws string) string {
-	if _, err := os.Stat("/.dockerenv"); err != nil {
-		return ""
+// workspaceOnHost finds, when this program runs in a container (a container action), the host
+// directory mounted at the workspace: containers it starts are siblings on the host's engine, so
+// bind mounts must name host paths. Outside a container it returns "", nil; in one where it cannot
+// find that directory, "" and why.
+func workspaceOnHost(ctx context.Context, cli inspector, ws string, own ownContainer) (string, error) {
+	if !own.dockerenv && ws != actionWorkspace {
+		return "", nil // a local run: the engine sees the paths this process sees
 	}
-	host, err := os.Hostname()
-	if err != nil {
-		return ""
+	if len(own.ids) == 0 {
+		return "", errors.New("neither the hostname nor /proc/self/mountinfo names this container")
 	}
-	c, err := cli.ContainerInspect(ctx, host)
-	if err != nil {
-		return ""
-	}
-	for _, m := range c.Mounts {
-		if m.Destination == ws {
-			return m.Source
+	var errs []error
+	for _, id := range own.ids {
+		c, err := cli.ContainerInspect(ctx, id)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("this container (%s) is not one the engine knows: %w", id, err))
+			continue
+		}
+		i := slices.IndexFunc(c.Mounts, func(m container.MountPoint) bool { return m.Destination == ws })
+		switch {
+		case i < 0:
+			errs = append(errs, fmt.Errorf("container %s has no mount at %s", id, ws))
+		case c.Mounts[i].Type != mount.TypeBind:
+			errs = append(errs, fmt.Errorf("%s is a %s mount of container %s, not a bind of a host directory", ws, c.Mounts[i].Type, id))
+		default:
+			return c.Mounts[i].Source, nil
 		}
 	}
-	return ""
+	return "", errors.Join(errs...)
+}
+
+// actionWorkspace is where the runner mounts the workspace in a container action.
+const actionWorkspace = "/github/workspace"
+
+// inspector is the engine call workspaceOnHost makes.
+type inspector interface {
+	ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error)
+}
+
+// ownContainer is what this process can tell of the container it runs in, if any.
+type ownContainer struct {
+	dockerenv bool     // /.dockerenv exists: Docker started this process's container
+	ids       []string // what may name the container: its hostname, the ID in its mounts
+}
+
+// containerFile is how the engine's files for a container appear in its mounts
+// (/var/lib/docker/containers/<id>/hostname, resolv.conf, hosts).
+var containerFile = regexp.MustCompile(`/containers/([0-9a-f]{64})/(?:hostname|hosts|resolv\.conf) `)
+
+// findOwnContainer reads this process's container: the hostname (the short ID, unless --hostname
+// changed it), and the ID in /proc/self/mountinfo, which --hostname does not change.
+func findOwnContainer() ownContainer {
+	var own ownContainer
+	_, err := os.Stat("/.dockerenv")
+	own.dockerenv = err == nil
+	if h, err := os.Hostname(); err == nil && h != "" {
+		own.ids = append(own.ids, h)
+	}
+	if mi, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
+		if m := containerFile.FindSubmatch(mi); m != nil && !slices.Contains(own.ids, string(m[1])) {
+			own.ids = append(own.ids, string(m[1]))
+		}
+	}
+	return own
 }
 
 // report reads the JUnit reports and annotates every failing test case on its file of the

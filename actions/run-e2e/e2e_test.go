@@ -204,13 +204,12 @@ func TestRunE2E_CancelLeavesNothingWithinTheRunnersWindow(t *testing.T) {
 			r.Input("test-service", "e2e").Input("project-name", name).Input("build", "false")
 			proc := r.Start(t, bin, []string{"run-e2e"})
 			// Cancel once the test service runs and has said so.
-			deadline := time.Now().Add(2 * time.Minute)
-			for !composetest.Printed(cli, name, "e2e", "sleeping") {
-				if time.Now().After(deadline) {
-					t.Fatalf("the test service never started:\n%s", proc.Log())
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("run-e2e's output:\n%s", proc.Log())
 				}
-				time.Sleep(100 * time.Millisecond)
-			}
+			})
+			composetest.WaitPrinted(t, cli, name, "e2e", "sleeping", 2*time.Minute)
 			code, took, killed := proc.Cancel(t, first)
 			if killed || code != 3 || took > actionkit.CancelWindow+500*time.Millisecond {
 				t.Errorf("exit %d after %s (killed by the runner: %v), want 3 within the cancel window (%s); output:\n%s", code, took, killed, actionkit.CancelWindow, proc.Log())

@@ -125,7 +125,7 @@ func (r *Runner) decidePulls(ctx context.Context, p *types.Project, needs map[st
 		case types.PullPolicyAlways:
 			n.pull = true
 		case types.PullPolicyRefresh:
-			n.pull = n.pull || !present || time.Since(tagged) > every
+			n.pull = n.pull || !present || r.now().Sub(tagged) > every
 		default:
 			n.pull = n.pull || !present
 		}

@@ -208,21 +208,22 @@ func TestEnsureImages_HonoursEachPullPolicy(t *testing.T) {
 			t.Errorf("pulled just now: %d pulls, %v; want 0", pulls(imgs), err)
 		}
 		r, _, s = oneService(t, "    image: "+img+"\n    pull_policy: every_1s\n")
-		waitOlder(t, cli, img, time.Second)
+		r.Now = olderThan(t, cli, img, time.Second)
 		if imgs, err := ensure(t, r, s, true); err != nil || pulls(imgs) != 1 {
 			t.Errorf("older than 1s: %d pulls, %v; want 1", pulls(imgs), err)
 		}
 	})
 }
 
-// waitOlder waits until the engine's copy of img was tagged longer ago than d.
-func waitOlder(t *testing.T, cli *client.Client, img string, d time.Duration) {
+// olderThan is a clock that reads a moment when the engine's copy of img was tagged longer ago
+// than d.
+func olderThan(t *testing.T, cli *client.Client, img string, d time.Duration) func() time.Time {
 	t.Helper()
 	ins, err := cli.ImageInspect(context.Background(), img)
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Until(ins.Metadata.LastTagTime.Add(d + 100*time.Millisecond)))
+	return func() time.Time { return ins.Metadata.LastTagTime.Add(d + time.Second) }
 }
 
 // A registry with htpasswd: the login comes from the docker config (as docker/login-action writes

@@ -39,11 +39,33 @@ type Runner struct {
 	// host.
 	Engine        mobyclient.APIClient
 	Infof         func(format string, args ...any)
-	Workspace     string               // the workspace as this process sees it
-	WorkspaceHost string               // the same directory as the engine sees it; empty outside a container
-	Builder       *images.Builder      // builds the services' build sections (the builder build-push-images uses)
-	Logins        *registryauth.Logins // registry credentials for pulls; nil pulls anonymously
-	ProgressEvery time.Duration        // how often a pull under way is reported; 0 means every 5 s
+	Workspace     string // the workspace as this process sees it
+	WorkspaceHost string // the same directory as the engine sees it; empty outside a container
+	// WorkspaceUnknown says why, in a container, the host directory of the workspace could not be
+	// found: a project that binds a path of the workspace is then refused (CheckBinds) rather than
+	// given whatever the engine's host has at the container's path.
+	WorkspaceUnknown error
+	Builder          *images.Builder      // builds the services' build sections (the builder build-push-images uses)
+	Logins           *registryauth.Logins // registry credentials for pulls; nil pulls anonymously
+	ProgressEvery    time.Duration        // how often a pull under way is reported; 0 means every 5 s
+	// Now is the clock pull_policy's daily, weekly and every_<duration> read; nil means time.Now.
+	Now func() time.Time
+	// onSweep, when a test sets it, is told after each of teardown's sweeps: false after the first,
+	// true after the last (what lands later removes itself).
+	onSweep func(last bool)
+}
+
+func (r *Runner) swept(last bool) {
+	if r.onSweep != nil {
+		r.onSweep(last)
+	}
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
 }
 
 func (r *Runner) infof(format string, args ...any) {
@@ -80,7 +102,7 @@ type Result struct {
 	Logs       []ServiceLog // the test service's and every failed service's, dependencies first
 	Ready      []Readiness  // dependencies first
 	WorkingDir string       // the test container's working directory, where its relative paths start
-	Cancelled  bool         // the caller cancelled: everything was removed first
+	Cancelled  bool         // the caller cancelled (not a timeout): everything was removed first
 	Took       time.Duration
 }
 
@@ -117,6 +139,25 @@ func (e *NotReadyError) Error() string {
 	return fmt.Sprintf("service %s never met %s: %s", e.Service, e.Condition, e.Why)
 }
 
+// TimeoutError is the cause of a run's context when the run's timeout passed: the tests (or the
+// platform they need) did not finish in the time given, a failure of the checked thing. A cancel is
+// not one.
+type TimeoutError struct {
+	Timeout time.Duration
+}
+
+// FailureClass: the run outlived its timeout, a failure of the checked thing.
+func (e *TimeoutError) FailureClass() failure.Class { return failure.Checked }
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("timeout (%s) passed", e.Timeout)
+}
+
+// WithTimeout is ctx ending after d with a *TimeoutError as its cause.
+func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, d, &TimeoutError{Timeout: d})
+}
+
 // session is one run of a project: the engine's guard, the events, the followers.
 type session struct {
 	r      *Runner
@@ -140,7 +181,7 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 	caller := ctx
 	if o.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		ctx, cancel = WithTimeout(ctx, o.Timeout)
 		defer cancel()
 	}
 	s, err := r.newSession(p, o)
@@ -155,7 +196,9 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 	defer stopWatch()
 	s.t.watch(wctx, r.Docker, p.Name)
 	defer func() {
-		res.Cancelled = caller.Err() != nil
+		// A timeout (the caller's or the run's own) is not a cancel: the logs are read from the engine
+		// and teardown takes the time it needs.
+		res.Cancelled = errors.Is(caller.Err(), context.Canceled)
 		err = s.teardown(ctx, res, err)
 		stopFollowing()
 		if s.closeEngine != nil {
@@ -230,45 +273,68 @@ var engineTooOld = regexp.MustCompile(`requires Docker Engine v[0-9.]+ or later`
 // container action, the workspace's bind sources and secret and config files named as the engine's
 // host sees them.
 func (r *Runner) forEngine(p *types.Project) (*types.Project, error) {
-	binds := func(vs []types.ServiceVolumeConfig) {
+	var unknown []string // what names a workspace path that cannot be given as the engine sees it
+	host := func(what, path string) string {
+		h, ok := r.hostPath(path)
+		if !ok {
+			unknown = append(unknown, what+" "+path)
+		}
+		return h
+	}
+	binds := func(svc string, vs []types.ServiceVolumeConfig) {
 		for i, v := range vs {
 			if v.Type == types.VolumeTypeBind {
-				vs[i].Source = r.hostPath(v.Source)
+				vs[i].Source = host("service "+svc+": bind", v.Source)
 			}
 		}
 	}
-	pc, err := p.WithServicesTransform(func(_ string, s types.ServiceConfig) (types.ServiceConfig, error) {
+	pc, err := p.WithServicesTransform(func(name string, s types.ServiceConfig) (types.ServiceConfig, error) {
 		s.PullPolicy = types.PullPolicyNever
-		binds(s.Volumes)
+		binds(name, s.Volumes)
 		for _, h := range s.PreStart {
-			binds(h.Volumes)
+			binds(name, h.Volumes)
 		}
 		return s, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	for k, v := range pc.Volumes {
+	for _, k := range slices.Sorted(maps.Keys(pc.Volumes)) {
+		v := pc.Volumes[k]
 		// A local volume bound to a directory (driver_opts type none, o bind, device …) is a bind too.
 		if dev := v.DriverOpts["device"]; dev != "" && strings.Contains(v.DriverOpts["o"], "bind") {
 			v.DriverOpts = maps.Clone(v.DriverOpts)
-			v.DriverOpts["device"] = r.hostPath(dev)
+			v.DriverOpts["device"] = host("volume "+k+": device", dev)
 			pc.Volumes[k] = v
 		}
 	}
-	for k, sec := range pc.Secrets {
-		if sec.File != "" {
-			sec.File = r.hostPath(sec.File)
+	for _, k := range slices.Sorted(maps.Keys(pc.Secrets)) {
+		if sec := pc.Secrets[k]; sec.File != "" {
+			sec.File = host("secret "+k+": file", sec.File)
 			pc.Secrets[k] = sec
 		}
 	}
-	for k, c := range pc.Configs {
-		if c.File != "" {
-			c.File = r.hostPath(c.File)
+	for _, k := range slices.Sorted(maps.Keys(pc.Configs)) {
+		if c := pc.Configs[k]; c.File != "" {
+			c.File = host("config "+k+": file", c.File)
 			pc.Configs[k] = c
 		}
 	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return nil, fmt.Errorf("%s: the engine runs on the host, and run-e2e cannot tell which host directory is mounted at the workspace %s (%v); "+
+			"the engine would mount whatever its host has at that path instead. Run the action as the runner starts it (the workspace bind-mounted "+
+			"from the host), or keep these files in the image", strings.Join(unknown, "; "), r.Workspace, r.WorkspaceUnknown)
+	}
 	return pc, nil
+}
+
+// CheckBinds reports, before anything is pulled or created, a project whose binds (or secret,
+// config or volume device files) name paths of the workspace that cannot be given to the engine
+// as its host sees them (WorkspaceUnknown).
+func (r *Runner) CheckBinds(p *types.Project) error {
+	_, err := r.forEngine(p)
+	return err
 }
 
 // Compose's words for a dependency that did not come up (service_containers.go, pre_start.go of
@@ -401,6 +467,7 @@ func (s *session) teardown(ctx context.Context, res *Result, err error) error {
 	}
 	s.g.stop() // nothing more is created or started
 	_ = Down(ctx, s.r.Docker, s.p.Name)
+	s.r.swept(false)
 	// A create the engine was still working on lands after that first sweep: sweep again once it has
 	// (a few list calls when nothing is left). After a cancel that wait is short, since the step
 	// ends soon.
@@ -413,6 +480,7 @@ func (s *session) teardown(ctx context.Context, res *Result, err error) error {
 	if derr := Down(ctx, s.r.Docker, s.p.Name); derr != nil {
 		err = errors.Join(err, fmt.Errorf("teardown: %w", derr))
 	}
+	s.r.swept(true)
 	if res.Cancelled {
 		// A create still in flight removes what it made when it lands; give it the time the cancel
 		// window leaves, since the process exits when Run returns.
@@ -640,12 +708,13 @@ func (r *Runner) logs(ctx context.Context, id string, tty bool, tail int) (strin
 // container action the workspace is mounted at /github/workspace from a host directory, and
 // containers slipway starts are siblings on the host's engine: their bind sources must be host
 // paths. WorkspaceHost (from the runner's mounts) maps the prefix; outside a container it is empty.
-func (r *Runner) hostPath(p string) string {
-	if r.WorkspaceHost == "" || r.Workspace == "" {
-		return p
+// It reports false for a path of the workspace when its host path is unknown (WorkspaceUnknown).
+func (r *Runner) hostPath(p string) (string, bool) {
+	if r.Workspace == "" || p != r.Workspace && !strings.HasPrefix(p, r.Workspace+"/") {
+		return p, true
 	}
-	if p == r.Workspace || strings.HasPrefix(p, r.Workspace+"/") {
-		return r.WorkspaceHost + strings.TrimPrefix(p, r.Workspace)
+	if r.WorkspaceHost == "" {
+		return p, r.WorkspaceUnknown == nil
 	}
-	return p
+	return r.WorkspaceHost + strings.TrimPrefix(p, r.Workspace), true
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 	mobyclient "github.com/moby/moby/client"
@@ -144,11 +145,7 @@ func TestRun_CancelMidRunLeavesNothing(t *testing.T) {
 		done <- err
 	}()
 	// Cancel once the test service runs and has said so.
-	for deadline := time.Now().Add(time.Minute); !composetest.Printed(r.Docker, s.ProjectName, "e2e", "sleeping"); time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the test service never started")
-		}
-	}
+	composetest.WaitPrinted(t, r.Docker, s.ProjectName, "e2e", "sleeping", 2*time.Minute)
 	cancel()
 	select {
 	case err := <-done:
@@ -168,12 +165,12 @@ func TestRun_CancelMidRunLeavesNothing(t *testing.T) {
 }
 
 // slowCreate is the client of Compose's engine, whose creates land late: the run is cancelled while
-// the engine is still creating a container, as when a cancel arrives mid-create. It records every
-// start.
+// the engine is still creating a container, as when a cancel arrives mid-create, and the create
+// lands when release is closed. It records every start.
 type slowCreate struct {
 	mobyclient.APIClient
 	cancel  context.CancelFunc
-	delay   time.Duration
+	release chan struct{}
 	landed  chan struct{} // closed when the first create has landed
 	once    sync.Once
 	mu      sync.Mutex
@@ -182,7 +179,10 @@ type slowCreate struct {
 
 func (s *slowCreate) ContainerCreate(ctx context.Context, o mobyclient.ContainerCreateOptions) (mobyclient.ContainerCreateResult, error) {
 	s.cancel()
-	time.Sleep(s.delay)
+	select {
+	case <-s.release:
+	case <-time.After(2 * time.Minute): // teardown never got there: the test fails on what it sees
+	}
 	defer s.once.Do(func() { close(s.landed) })
 	return s.APIClient.ContainerCreate(ctx, o)
 }
@@ -195,12 +195,16 @@ func (s *slowCreate) ContainerStart(ctx context.Context, id string, o mobyclient
 }
 
 // A container whose create lands after the cancel is removed and never started, whether it lands
-// while teardown waits for it or after teardown's last sweep, and before Run returns (the process
-// exits then); the teardown does not wait longer than an action's cancel window allows.
+// while teardown waits for it (after the first sweep) or after teardown's last sweep, and before
+// Run returns (the process exits then); the teardown does not wait longer than an action's cancel
+// window allows.
 func TestRun_CreateLandingAfterACancelIsRemovedNotStarted(t *testing.T) {
 	t.Parallel()
-	for _, delay := range []time.Duration{500 * time.Millisecond, cancelGrace + 2*time.Second} {
-		t.Run(delay.String(), func(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		last bool // the create lands after the last sweep, else after the first
+	}{{"while teardown waits", false}, {"after the last sweep", true}} {
+		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			// db, created first, needs no network of the project: its late create still lands after
 			// teardown removed the network.
@@ -214,8 +218,14 @@ func TestRun_CreateLandingAfterACancelIsRemovedNotStarted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			slow := &slowCreate{APIClient: engine, cancel: cancel, delay: delay, landed: make(chan struct{})}
+			slow := &slowCreate{APIClient: engine, cancel: cancel, release: make(chan struct{}), landed: make(chan struct{})}
+			var release sync.Once
 			r.Engine = slow
+			r.onSweep = func(last bool) {
+				if last == c.last {
+					release.Do(func() { close(slow.release) })
+				}
+			}
 			start := time.Now()
 			res, err := r.Run(ctx, p, Options{TestService: "e2e", WaitTimeout: time.Minute})
 			took := time.Since(start)
@@ -237,10 +247,8 @@ func TestRun_CreateLandingAfterACancelIsRemovedNotStarted(t *testing.T) {
 			// A create that lands later than Run waits for (on a loaded machine) is the engine's; the
 			// test's own cleanup sweeps after it, not before.
 			t.Cleanup(func() {
-				select {
-				case <-slow.landed:
-				case <-time.After(time.Minute):
-				}
+				release.Do(func() { close(slow.release) })
+				<-slow.landed
 				_ = Down(context.Background(), r.Docker, s.ProjectName)
 			})
 			slow.mu.Lock()
@@ -310,12 +318,63 @@ func TestHostPath_MapsTheWorkspaceOnly(t *testing.T) {
 		"/github/workspace2/x":           "/github/workspace2/x",
 		"/var/run/docker.sock":           "/var/run/docker.sock",
 	} {
-		if got := r.hostPath(in); got != want {
-			t.Errorf("hostPath(%q) = %q, want %q", in, got, want)
+		if got, ok := r.hostPath(in); got != want || !ok {
+			t.Errorf("hostPath(%q) = %q, %v, want %q", in, got, ok, want)
 		}
 	}
-	if got := (&Runner{Workspace: "/w"}).hostPath("/w/x"); got != "/w/x" {
-		t.Errorf("outside a container: %q", got)
+	if got, ok := (&Runner{Workspace: "/w"}).hostPath("/w/x"); got != "/w/x" || !ok {
+		t.Errorf("outside a container: %q, %v", got, ok)
+	}
+	// In a container whose workspace's host directory is unknown, a workspace path cannot be given.
+	unknown := &Runner{Workspace: "/github/workspace", WorkspaceUnknown: errors.New("no container x")}
+	if _, ok := unknown.hostPath("/github/workspace/tests"); ok {
+		t.Error("a workspace path was given without its host directory")
+	}
+	if got, ok := unknown.hostPath("/var/run/docker.sock"); got != "/var/run/docker.sock" || !ok {
+		t.Errorf("a path outside the workspace: %q, %v", got, ok)
+	}
+}
+
+// In a container whose workspace's host directory is unknown, a project that binds a workspace
+// path (or names a secret or config file there) is refused before anything is pulled or created,
+// naming each such path and why; the engine would otherwise mount whatever its host has at the
+// container's path. A project without such paths runs as it is.
+func TestCheckBinds_RefusesWorkspacePathsWhoseHostPathIsUnknown(t *testing.T) {
+	t.Parallel()
+	dir := writeFiles(t, map[string]string{"compose.yml": `services:
+  e2e:
+    image: x
+    volumes: [./tests:/tests, /var/run/docker.sock:/var/run/docker.sock, cache:/cache]
+    secrets: [token]
+secrets: {token: {file: ./token.txt}}
+volumes: {cache: {}}
+`, "plain.yml": "services:\n  e2e:\n    image: x\n    volumes: [cache:/cache]\nvolumes: {cache: {}}\n"})
+	load := func(file string) *types.Project {
+		p, _, err := Load(context.Background(), Spec{Files: []string{file}, WorkDir: dir, ProjectName: "p", TestService: "e2e"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	r := &Runner{Workspace: dir, WorkspaceUnknown: errors.New("no container abc123 on this engine")}
+	err := r.CheckBinds(load("compose.yml"))
+	for _, want := range []string{"secret token: file " + filepath.Join(dir, "token.txt"), "service e2e: bind " + filepath.Join(dir, "tests"),
+		"cannot tell which host directory is mounted at the workspace " + dir + " (no container abc123 on this engine)"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to say %q", err, want)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "docker.sock") {
+		t.Errorf("a path outside the workspace was named: %v", err)
+	}
+	if err := r.CheckBinds(load("plain.yml")); err != nil {
+		t.Errorf("a project without workspace paths: %v", err)
+	}
+	// Found, or outside a container (nothing unknown): the same project passes.
+	for _, ok := range []*Runner{{Workspace: dir, WorkspaceHost: "/home/runner/work/web/web"}, {Workspace: dir}} {
+		if err := ok.CheckBinds(load("compose.yml")); err != nil {
+			t.Errorf("%+v: %v", ok, err)
+		}
 	}
 }
 

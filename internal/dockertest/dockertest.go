@@ -1,7 +1,7 @@
 // Package dockertest gives tests the real Docker engine of the machine: a client, static Go programs
 // built into FROM scratch images (no image can be pulled here), and containers that are removed when
-// the test ends. On a laptop without Docker the tests skip; with SLIPWAY_REQUIRE_DOCKER=1 (CI) a
-// missing engine fails them instead.
+// the test ends. On a laptop without Docker the tests skip; with SLIPWAY_REQUIRE_DOCKER=1 or
+// SLIPWAY_REQUIRE_ALL=1 (CI) a missing engine fails them instead.
 package dockertest
 
 import (
@@ -27,22 +27,22 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/slipway-actions/slipway/internal/docker"
+	"github.com/slipway-actions/slipway/internal/testenv"
 )
 
 // Label marks every image and container a test makes, so leftovers can be found.
 const Label = "dev.slipway.test"
 
-// Require skips the test when a dependency (Docker, a registry, moto) is missing, or fails it when
-// SLIPWAY_REQUIRE_DOCKER=1: in CI nothing may silently skip.
+// Require skips the test when a dependency (Docker, a registry, moto, a linter) is missing, or fails
+// it under SLIPWAY_REQUIRE_DOCKER=1, as testenv.Require does under SLIPWAY_REQUIRE_ALL=1: in CI
+// nothing may silently skip.
 func Require(t testing.TB, what string, err error) {
 	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("SLIPWAY_REQUIRE_DOCKER") == "1" {
+	if err != nil && os.Getenv("SLIPWAY_REQUIRE_DOCKER") == "1" {
 		t.Fatalf("%s is required (SLIPWAY_REQUIRE_DOCKER=1) but unavailable: %v", what, err)
+	} else {
+		testenv.Require(t, what, err)
 	}
-	t.Skipf("%s unavailable, skipping: %v", what, err)
 }
 
 // Client returns a client of the local engine, negotiating the API version (the engine here speaks

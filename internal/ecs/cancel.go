@@ -32,13 +32,30 @@ var errCancelled = errors.New("the run was cancelled")
 type cancelWindow struct {
 	run   context.Context
 	grace time.Duration
+	clock clock
 	once  sync.Once
 	end   time.Time
 }
 
+// clock is the time a cancel window reads and the timers it sets: the real ones, or a test's.
+type clock interface {
+	Now() time.Time
+	AfterFunc(d time.Duration, f func())
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                      { return time.Now() }
+func (realClock) AfterFunc(d time.Duration, f func()) { time.AfterFunc(d, f) }
+
 // openCancelWindow starts watching the run's context for its cancel; stop ends the watch.
 func openCancelWindow(run context.Context, grace time.Duration) (w *cancelWindow, stop func() bool) {
-	w = &cancelWindow{run: run, grace: grace}
+	return openCancelWindowOn(run, grace, realClock{})
+}
+
+// openCancelWindowOn is openCancelWindow on the given clock.
+func openCancelWindowOn(run context.Context, grace time.Duration, c clock) (w *cancelWindow, stop func() bool) {
+	w = &cancelWindow{run: run, grace: grace, clock: c}
 	return w, context.AfterFunc(run, func() { w.deadline() })
 }
 
@@ -48,7 +65,7 @@ func (w *cancelWindow) deadline() (time.Time, bool) {
 	if w.run.Err() == nil {
 		return time.Time{}, false
 	}
-	w.once.Do(func() { w.end = time.Now().Add(w.grace) })
+	w.once.Do(func() { w.end = w.clock.Now().Add(w.grace) })
 	return w.end, true
 }
 
@@ -59,7 +76,7 @@ func (w *cancelWindow) deadline() (time.Time, bool) {
 func (w *cancelWindow) detached(limit, reserve time.Duration) (context.Context, context.CancelFunc) {
 	base := context.WithoutCancel(w.run)
 	if end, ok := w.deadline(); ok {
-		if end = end.Add(-reserve); end.Before(time.Now().Add(limit)) {
+		if end = end.Add(-reserve); end.Before(w.clock.Now().Add(limit)) {
 			return context.WithDeadlineCause(base, end, errCancelled)
 		}
 		return context.WithTimeout(base, limit)
@@ -68,7 +85,7 @@ func (w *cancelWindow) detached(limit, reserve time.Duration) (context.Context, 
 	c, cancelTimeout := context.WithTimeout(c, limit)
 	stop := context.AfterFunc(w.run, func() {
 		end, _ := w.deadline()
-		time.AfterFunc(time.Until(end.Add(-reserve)), func() { cancelCause(errCancelled) })
+		w.clock.AfterFunc(end.Add(-reserve).Sub(w.clock.Now()), func() { cancelCause(errCancelled) })
 	})
 	return c, func() {
 		stop()

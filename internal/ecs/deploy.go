@@ -341,12 +341,7 @@ func setOf(names []string) map[string]bool {
 // the failed tasks stopped is read after it, while time remains.
 func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 	if o.DryRun {
-		for _, r := range rep.Services {
-			r.Status = StatusDryRun
-		}
-		for _, m := range rep.Scheduled {
-			d.Infof("dry run: would move scheduled task %s", m)
-		}
+		d.plan(o, rep)
 		return nil
 	}
 	var closeWindow func() bool
@@ -377,6 +372,11 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 		r.DeploymentID = deploymentOf(out.Service, r.TaskDefinitionARN)
 		d.Infof("updated %s to %s (deployment %s)", r.Service, r.TaskDefinitionARN, r.DeploymentID)
 	}
+	if !o.Wait {
+		for _, r := range updated {
+			d.Infof("wait: false: not waiting for %s (deployment %s): IN_PROGRESS, whether it works is not known", r.Service, r.DeploymentID)
+		}
+	}
 	var ws []*watch
 	if o.Wait && len(updated) > 0 {
 		for _, r := range updated {
@@ -403,6 +403,28 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 		rep.Pruned = d.prune(ctx, o, rep)
 	}
 	return errors.Join(rep.err("deploy", StatusCompleted, StatusDryRun, StatusInProgress), scheduled)
+}
+
+// plan says what a deploy would do, and marks every service DRY_RUN: a dry run stops here.
+func (d *Deployer) plan(o Options, rep *Report) {
+	for _, r := range rep.Services {
+		d.Infof("dry run: would register a new revision of %s for service %s", r.family, r.Service)
+	}
+	if m := o.Migration; m != nil {
+		d.Infof("dry run: would run the migration first: %s in container %s", strings.Join(m.Command, " "), m.Container)
+	}
+	then := ", then wait for its deployment"
+	if !o.Wait {
+		then = ", without waiting (wait: false)"
+	}
+	for _, r := range rep.Services {
+		r.Status = StatusDryRun
+		d.Infof("dry run: would update %s from %s to the new revision%s", r.Service, lastPart(r.PreviousTaskDefinitionARN), then)
+	}
+	for _, m := range rep.Scheduled {
+		d.Infof("dry run: would move scheduled task %s, once its service's deployment completed", m)
+	}
+	d.Infof("dry run: nothing was registered, run or updated")
 }
 
 // deploymentOf is the id of the service's PRIMARY deployment of arn, "" when there is none yet.

@@ -3,6 +3,7 @@ package ecs_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -158,15 +159,17 @@ func TestDeploy_FailsWhenFailedTasksPassTheThreshold(t *testing.T) {
 	}
 }
 
+// The timeout ends a deployment that never gets healthy; the rollback's deployment gets the same
+// timeout on its own clock, long enough here for its one poll on a busy machine.
 func TestDeploy_TimesOutWhenTasksNeverGetHealthy(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t)
 	s.fake.Script("api", ecstest.Scenario{Kind: ecstest.NeverHealthy})
 	o := s.options()
-	o.Timeout, o.PollInterval = 300*time.Millisecond, 10*time.Millisecond
+	o.Timeout, o.PollInterval = 2*time.Second, 10*time.Millisecond
 	rep, err := s.deploy(t, o)
 	r := rep.Services[0]
-	if err == nil || r.Status != ecs.StatusRolledBack || !strings.Contains(r.Reason, "not complete after 300ms (0/2 tasks running, 2 pending, 0 failed, rollout IN_PROGRESS)") {
+	if err == nil || r.Status != ecs.StatusRolledBack || !strings.Contains(r.Reason, "not complete after 2s (0/2 tasks running, 2 pending, 0 failed, rollout IN_PROGRESS)") {
 		t.Fatalf("err = %v, result = %+v", err, r)
 	}
 	if got := s.fake.ServiceTaskDefinition("api"); got != s.previous["api"] {
@@ -342,3 +345,61 @@ func TestDeploy_RefusedRegistrationLeavesNothingBehindAndIsNotAFailedDeploy(t *t
 func ptr[T any](v T) *T { return &v }
 
 func isInputError(err error) bool { return failure.Of(err) == failure.Input }
+
+// DescribeServices takes at most 10 services (the fake refuses more, as ECS does): a deploy of 12
+// reads them in batches of at most 10, before the deploy and while it waits, and every one completes.
+func TestDeploy_MoreThanTenServicesAreDescribedInBatchesOfTen(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	names := []string{"api"}
+	for i := 1; i <= 11; i++ {
+		name := fmt.Sprintf("w%02d", i)
+		s.fake.AddService(name, workerTD, 1)
+		s.write(name+".json", workerTD)
+		names = append(names, name)
+	}
+	s.fake.Script("w11", ecstest.Scenario{Kind: ecstest.Healthy, Ticks: 3}) // one service outlasts the others' first batch
+	rep, err := s.deploy(t, s.options(names...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Services {
+		if r.Status != ecs.StatusCompleted || s.fake.ServiceTaskDefinition(r.Service) != r.TaskDefinitionARN {
+			t.Errorf("%s: %+v", r.Service, r)
+		}
+	}
+	described := map[string]bool{}
+	for _, r := range s.fake.Requests("DescribeServices") {
+		batch := r.Input["services"].([]any)
+		if len(batch) > 10 {
+			t.Errorf("DescribeServices of %d services", len(batch))
+		}
+		for _, n := range batch {
+			described[n.(string)] = true
+		}
+	}
+	if len(described) != 12 {
+		t.Errorf("described %d services, want all 12", len(described))
+	}
+}
+
+// The revisions to prune are listed through every page of ListTaskDefinitions: with one revision
+// a page, as with the API's default of 100 when a family has more.
+func TestDeploy_PruneReadsEveryPageOfRevisions(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	s.fake.SetPageSize(1)
+	o := s.options()
+	o.KeepRevisions = 2
+	for range 4 {
+		if _, err := s.deploy(t, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if revs := s.fake.ActiveRevisions("api"); len(revs) != 2 || revs[0] != 4 || revs[1] != 5 {
+		t.Errorf("active revisions = %v, want [4 5]", revs)
+	}
+	if pages := len(s.fake.Requests("ListTaskDefinitions")); pages < 8 {
+		t.Errorf("%d ListTaskDefinitions calls, want a page per revision", pages)
+	}
+}

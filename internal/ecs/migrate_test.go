@@ -2,6 +2,9 @@ package ecs_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -71,14 +74,7 @@ func TestDeploy_CancelledMigrationIsStoppedAndIsNotAFailedDeploy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		for len(s.fake.Requests("DescribeTasks")) < 3 {
-			time.Sleep(time.Millisecond)
-		}
-		cancel()
-	}()
-	err = s.dep.Deploy(ctx, o, rep)
+	_, err = s.cancelOnCall("DescribeTasks", 3, func(ctx context.Context) error { return s.dep.Deploy(ctx, o, rep) })
 	if err == nil || failure.Of(err) == failure.Checked || !strings.Contains(err.Error(), "the run was cancelled") {
 		t.Fatalf("err = %v, want a cancelled run (not a failed deploy)", err)
 	}
@@ -86,4 +82,43 @@ func TestDeploy_CancelledMigrationIsStoppedAndIsNotAFailedDeploy(t *testing.T) {
 		t.Errorf("StopTask requests = %+v", stops)
 	}
 	s.noneRunning(t)
+}
+
+// The migration is a RunTask of the first service's new revision with the migration command as its
+// container's override, on the service's network and launch type, as migrate.go promises: without
+// the override ECS would run the image's own command, and without the network an awsvpc task is
+// refused (the fake answers both as ECS does).
+func TestDeploy_MigrationRunTaskCarriesTheCommandTheServicesNetworkAndLaunchType(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	o := s.options()
+	o.Migration = &ecs.Migration{Container: "api", Command: []string{"python", "manage.py", "migrate", "--noinput"}, Timeout: time.Minute}
+	rep, err := s.deploy(t, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := s.fake.RunTasks()
+	if len(runs) != 1 {
+		t.Fatalf("RunTask requests = %+v, want 1", runs)
+	}
+	run := runs[0]
+	if run.TaskDefinition != rep.Services[0].TaskDefinitionARN || run.TaskARN != rep.Migration.TaskARN || run.StartedBy != "slipway-migration" {
+		t.Errorf("RunTask of %s (task %s), want the new revision %s", run.TaskDefinition, run.TaskARN, rep.Services[0].TaskDefinitionARN)
+	}
+	if len(run.Commands) != 1 || !slices.Equal(run.Commands["api"], o.Migration.Command) {
+		t.Errorf("container overrides = %v, want api's command %q", run.Commands, o.Migration.Command)
+	}
+	svc, err := s.client.DescribeServices(context.Background(), &awsecs.DescribeServicesInput{Cluster: aws.String("main"), Services: []string{"api"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := svc.Services[0].NetworkConfiguration.AwsvpcConfiguration
+	vpc, _ := run.Network["awsvpcConfiguration"].(map[string]any)
+	if got, _ := json.Marshal(vpc); vpc == nil || fmt.Sprint(vpc["subnets"]) != fmt.Sprint(want.Subnets) || fmt.Sprint(vpc["securityGroups"]) != fmt.Sprint(want.SecurityGroups) ||
+		vpc["assignPublicIp"] != string(want.AssignPublicIp) {
+		t.Errorf("network = %s, want the service's %+v", got, *want)
+	}
+	if run.LaunchType != string(svc.Services[0].LaunchType) || run.LaunchType != "FARGATE" || len(run.CapacityProviders) != 0 {
+		t.Errorf("launch type %q, capacity providers %v; want the service's FARGATE", run.LaunchType, run.CapacityProviders)
+	}
 }

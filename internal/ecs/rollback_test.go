@@ -87,9 +87,12 @@ func TestRollBack_SkipsAServiceANewerDeployMoved(t *testing.T) {
 	}
 }
 
+// The revision before is found through the pages of ListTaskDefinitions: one a page here, so it
+// is on the second.
 func TestRollBack_WithoutResultsGoesToTheActiveRevisionBefore(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t)
+	s.fake.SetPageSize(1)
 	s.results(t)                   // api:2
 	s.newerDeploy(t, "api", "api") // api:3, which the next line says the deploy set
 	targets, err := ecs.ParseExpected([]string{"api=api:3"})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/lint/linttest"
 	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
+	"github.com/slipway-actions/slipway/internal/testenv"
 )
 
 // findingKeys is every field of each finding that a reader sees, one line each, sorted.
@@ -164,9 +165,7 @@ func TestUnquoteGitPath(t *testing.T) {
 func TestChangedLines_ReadsARepositoryOwnedByAnotherUser(t *testing.T) {
 	t.Parallel()
 	requireTools(t, "git")
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: the checkout belongs to uid 1001 and the action runs as root, as in a container action")
-	}
+	testenv.Root(t, "the checkout belongs to uid 1001 and the action runs as root, as in a container action")
 	dir, _ := pullRequest(t, linttest.Tree{Modules: 2}, []int{1})
 	// The merge commit GitHub checks out on a pull_request event: the base first, the branch second.
 	if err := linttest.Git(dir, "checkout", "-q", "main"); err != nil {

@@ -14,13 +14,14 @@ import (
 	"github.com/slipway-actions/slipway/internal/lint/linttest"
 	"github.com/slipway-actions/slipway/internal/sandbox"
 	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
+	"github.com/slipway-actions/slipway/internal/testenv"
 )
 
 // requireSandbox skips a test of what the sandbox changes where it does not act (not root).
 func requireSandbox(t *testing.T) {
 	t.Helper()
 	if !sandbox.Active() {
-		t.Skip("the linters run in the sandbox only when lint-python runs as root on Linux (in its container)")
+		testenv.Missing(t, "root", "the linters run in the sandbox only when lint-python runs as root on Linux (in its container)")
 	}
 }
 

@@ -2,6 +2,7 @@ package process
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,13 +14,14 @@ import (
 	"github.com/slipway-actions/slipway/internal/lint/linttest"
 	"github.com/slipway-actions/slipway/internal/sandbox"
 	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
+	"github.com/slipway-actions/slipway/internal/testenv"
 )
 
 // requireSandbox skips a test of what the sandbox changes where it does not act (not root).
 func requireSandbox(t *testing.T) {
 	t.Helper()
 	if !sandbox.Active() {
-		t.Skip("processes run in the sandbox only when slipway runs as root on Linux (in its container)")
+		testenv.Missing(t, "root", "processes run in the sandbox only when slipway runs as root on Linux (in its container)")
 	}
 }
 
@@ -34,7 +36,7 @@ func TestRun_PipBuildsALocalProjectWithoutWritingTheWorkspace(t *testing.T) {
 	const python = "/usr/bin/python3"
 	env := Environ(func(k string) string { return map[string]string{"PATH": "/usr/bin:/bin", "PIP_NO_INDEX": "1"}[k] })
 	if o, err := Run(context.Background(), Command{Argv: []string{python, "-c", "import setuptools, pip"}, Dir: NeutralDir, Env: env.Query()}); err != nil || o.Code != 0 {
-		t.Skipf("%s has no pip or setuptools to build with offline: %v %s", python, err, o.Stderr)
+		testenv.Missing(t, "pip and setuptools of "+python, fmt.Sprintf("it cannot import them (to build offline): %v %s", err, o.Stderr))
 	}
 	ws := sandboxtest.Dir(t)
 	files := map[string]string{}

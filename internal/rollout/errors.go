@@ -3,6 +3,7 @@ package rollout
 import (
 	"fmt"
 
+	"github.com/slipway-actions/slipway/internal/analysis"
 	"github.com/slipway-actions/slipway/internal/failure"
 )
 
@@ -12,8 +13,14 @@ type GateError struct {
 	Result GateResult
 }
 
-// FailureClass: a gate that said no is the checked thing failing.
-func (e *GateError) FailureClass() failure.Class { return failure.Checked }
+// FailureClass: a gate that said no (failed, or inconclusive past its limit) is the checked thing
+// failing; an analysis ended by its provider's errors (Prometheus down) is infrastructure.
+func (e *GateError) FailureClass() failure.Class {
+	if e.Result.Phase == analysis.Error {
+		return failure.Infrastructure
+	}
+	return failure.Checked
+}
 
 func (e *GateError) Error() string {
 	return fmt.Sprintf("gate failed after %s: %s", e.Step, e.Result.Detail)

@@ -8,27 +8,57 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/slipway-actions/slipway/internal/sandbox"
 	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
+	"github.com/slipway-actions/slipway/internal/testenv"
 )
 
-// hanging is a gate URL that answers only once its caller has gone.
-func hanging(t *testing.T) string {
+// hanging is a gate URL that answers only once its caller has gone, and a channel that tells of
+// each request it holds.
+func hanging(t *testing.T) (string, <-chan struct{}) {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	held := make(chan struct{}, 10)
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		held <- struct{}{}
+		<-r.Context().Done()
+	}))
 	t.Cleanup(srv.Close)
-	return srv.URL
+	return srv.URL, held
 }
 
-// gateStarted is a gate command that says, through a file, that its child (sleep, holding the
-// output pipe) is running, and the file.
+// gateStarted is a gate command that says, through a FIFO, that its child (sleep, holding the
+// output pipe) is running, and the FIFO: started reads it.
 func gateStarted(t *testing.T) (string, string) {
-	marker := filepath.Join(sandboxtest.WritableDir(t), "started")
-	return "echo checking; sleep 60 & echo $! >'" + marker + "'; wait; echo done", marker
+	t.Helper()
+	fifo := filepath.Join(sandboxtest.WritableDir(t), "started")
+	if err := syscall.Mkfifo(fifo, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(fifo, 0o666); err != nil { // the sandbox's user writes it
+		t.Fatal(err)
+	}
+	return "echo checking; sleep 60 & echo $! >'" + fifo + "'; wait; echo done", fifo
+}
+
+// started blocks until the gate command has written the FIFO: the write is the event, no polling.
+// A gate that never writes it fails the test after 30 s.
+func started(t *testing.T, fifo string) {
+	got := make(chan error, 1)
+	go func() { _, err := os.ReadFile(fifo); got <- err }()
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Error(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Errorf("the gate command never wrote %s", fifo)
+	}
 }
 
 // waitForFile waits until path exists; from any goroutine.
@@ -45,16 +75,17 @@ func waitForFile(t *testing.T, path string) {
 // stopped, and a command's whole process group is killed at once.
 func TestGate_ACancelIsNoVerdict(t *testing.T) {
 	t.Parallel()
-	command, marker := gateStarted(t)
-	for name, g := range map[string]Gate{"url": {URL: hanging(t)}, "command": {Command: command}} {
+	command, fifo := gateStarted(t)
+	url, held := hanging(t)
+	for name, g := range map[string]Gate{"url": {URL: url}, "command": {Command: command}} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithCancel(context.Background())
 			go func() {
 				if g.Command != "" {
-					waitForFile(t, marker)
+					started(t, fifo)
 				} else {
-					time.Sleep(50 * time.Millisecond)
+					<-held
 				}
 				cancel()
 			}()
@@ -73,7 +104,8 @@ func TestGate_ACancelIsNoVerdict(t *testing.T) {
 // A gate that outlives its own timeout failed: that is its verdict, not a cancel.
 func TestGate_ItsOwnTimeoutIsAFailure(t *testing.T) {
 	t.Parallel()
-	for name, g := range map[string]Gate{"url": {URL: hanging(t)}, "command": {Command: "sleep 60; echo done"}} {
+	url, _ := hanging(t)
+	for name, g := range map[string]Gate{"url": {URL: url}, "command": {Command: "sleep 60; echo done"}} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			g.Timeout = 100 * time.Millisecond
@@ -96,8 +128,8 @@ func TestRun_CancelWhileTheGateRunsIsNoFailedGate(t *testing.T) {
 	w := newWorld(t, unversioned)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	command, marker := gateStarted(t)
-	go func() { waitForFile(t, marker); cancel() }()
+	command, fifo := gateStarted(t)
+	go func() { started(t, fifo); cancel() }()
 	res, err := w.runCtx(ctx, t, Config{Percentage: pct(10), Gate: Gate{Command: command}})
 	if err == nil || errors.As(err, new(*GateError)) || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "cancelled while the gate ran") {
 		t.Fatalf("err = %v, want a cancel", err)
@@ -137,16 +169,13 @@ func TestGate_LeavesNoProcessBehind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pid := strings.TrimSpace(string(b))
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		stat, err := os.ReadFile("/proc/" + pid + "/stat")
-		// gone, or a zombie waiting for init to reap it: either way no longer running
-		if err != nil || strings.Contains(string(stat), ") Z ") {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the gate's background process %s is still running: %s", pid, stat)
-		}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !exited(t, pid, 5*time.Second) {
+		stat, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		t.Fatalf("the gate's background process %d is still running: %s", pid, stat)
 	}
 }
 
@@ -207,10 +236,10 @@ true`
 func TestRun_AGateCannotAskDockerOrReadTheActionsEnvironment(t *testing.T) {
 	t.Parallel()
 	if !sandbox.Active() {
-		t.Skip("the sandbox acts only when the action runs as root on Linux (in its container)")
+		testenv.Missing(t, "root", "the sandbox acts only when the action runs as root on Linux (in its container)")
 	}
 	if _, err := os.Stat("/usr/bin/python3"); err != nil {
-		t.Skip("no /usr/bin/python3 to ask the Docker API with")
+		testenv.Require(t, "/usr/bin/python3 (to ask the Docker API with)", err)
 	}
 	sockets := []string{dockerSocket(t)}
 	if st, err := os.Stat("/var/run/docker.sock"); err == nil && st.Mode()&os.ModeSocket != 0 {
@@ -235,5 +264,51 @@ func TestRun_AGateCannotAskDockerOrReadTheActionsEnvironment(t *testing.T) {
 	}
 	if st := w.state(); len(st.Overrides) != 1 {
 		t.Errorf("state = %+v, want the rollout's segment override", st)
+	}
+}
+
+// The gate command sees what the README promises: SLIPWAY_FEATURE, SLIPWAY_ENVIRONMENT and
+// SLIPWAY_PERCENTAGE of the step, and the allow-listed variables of the run's environment; never
+// the action's inputs or a variable holding the Flagsmith API key, whatever the run's environment has.
+func TestRun_TheGateCommandsEnvironmentIsTheREADMEs(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, unversioned)
+	runEnv := map[string]string{
+		"PATH": "/usr/local/bin:/usr/bin:/bin", "GITHUB_REPOSITORY": "acme/web", "GITHUB_SHA": "abc123", "LANG": "C.UTF-8",
+		"INPUT_API-KEY": w.fake.Key, "FLAGSMITH_API_KEY": w.fake.Key, "ACTIONS_RUNTIME_TOKEN": "runtime-token",
+		"AWS_SECRET_ACCESS_KEY": "aws-secret", "GITHUB_TOKEN": "ghs_token",
+	}
+	gate := Gate{Command: "env", Env: func(k string) string { return runEnv[k] }}
+	res, err := w.run(t, Config{Percentage: pct(25), Gate: gate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := res.Steps[0].Gate.Output
+	got := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			got[k] = v
+		}
+	}
+	for k, v := range map[string]string{"SLIPWAY_FEATURE": "new-checkout", "SLIPWAY_ENVIRONMENT": "Production",
+		"SLIPWAY_PERCENTAGE": "25", "GITHUB_REPOSITORY": "acme/web", "GITHUB_SHA": "abc123", "LANG": "C.UTF-8"} {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	// PWD is the shell's; XDG_CACHE_HOME is in the sandbox's own home, with HOME and TMPDIR.
+	allowed := map[string]bool{"SLIPWAY_FEATURE": true, "SLIPWAY_ENVIRONMENT": true, "SLIPWAY_PERCENTAGE": true, "PWD": true, "XDG_CACHE_HOME": true}
+	for _, k := range passEnv {
+		allowed[k] = true
+	}
+	for k := range got {
+		if !allowed[k] {
+			t.Errorf("the gate command got %s, which is not on the README's list", k)
+		}
+	}
+	for _, secret := range []string{w.fake.Key, "runtime-token", "aws-secret", "ghs_token"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the gate command's environment holds a secret (%d bytes)", len(secret))
+		}
 	}
 }

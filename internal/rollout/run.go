@@ -298,13 +298,7 @@ func (r *runner) step(ctx context.Context, name string, pct *int, want State, ga
 		r.progress("would wait %s, then run the gate", r.cfg.StepWait)
 		return nil
 	}
-	if r.cfg.StepWait > 0 {
-		r.progress("step %s: waiting %s before the gate", name, r.cfg.StepWait)
-		if err := wait(ctx, r.cfg.StepWait); err != nil {
-			return err
-		}
-	}
-	g := r.cfg.Gate.Check(ctx, r.res.After)
+	g := r.cfg.Gate.Bake(ctx, "step "+name, r.cfg.StepWait, r.res.After, r.progress)
 	sr.Gate = &g
 	r.progress("step %s: gate %s", name, g.Detail)
 	if ctx.Err() != nil { // a cancel is never the gate's verdict
@@ -314,15 +308,4 @@ func (r *runner) step(ctx context.Context, name string, pct *int, want State, ga
 		return &GateError{Step: "step " + name, Result: g}
 	}
 	return nil
-}
-
-func wait(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

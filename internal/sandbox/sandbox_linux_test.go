@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/slipway-actions/slipway/internal/sandbox/sandboxtest"
+	"github.com/slipway-actions/slipway/internal/testenv"
 )
 
 // groupsHelperEnv makes this test binary a parent in other groups (TestRun_LeavesTheParentsGroupsBehind).
@@ -38,7 +39,7 @@ func TestMain(m *testing.M) {
 func requireActive(t *testing.T) {
 	t.Helper()
 	if !Active() {
-		t.Skip("the sandbox acts only when slipway runs as root on Linux (and not under SLIPWAY_SANDBOX=off)")
+		testenv.Missing(t, "root", "the sandbox acts only when slipway runs as root on Linux (and not under SLIPWAY_SANDBOX=off)")
 	}
 }
 
@@ -47,7 +48,7 @@ func python(t *testing.T) string {
 	t.Helper()
 	const p = "/usr/bin/python3"
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("%s is not installed", p)
+		testenv.Require(t, p, err)
 	}
 	return p
 }
@@ -380,7 +381,7 @@ func TestRun_SaysWhatTheSandboxUserCouldNotReach(t *testing.T) {
 // Turned off (a test binary only), the command runs as it is: as root.
 func TestRun_OffInATestRunsAsItIs(t *testing.T) {
 	if !canDrop() {
-		t.Skip("not root: nothing to turn off")
+		testenv.Missing(t, "root", "not root: nothing to turn off")
 	}
 	t.Setenv(offEnv, "off")
 	out, err := sandboxed(t, true, "/", "/bin/sh", "-c", "id -u")

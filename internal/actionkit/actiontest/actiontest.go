@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -144,10 +145,12 @@ func NormaliseLineBreaks(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 }
 
-// Command is a workflow command the runner would act on.
+// Command is a workflow command the runner would act on, its message and properties as written
+// (still escaped).
 type Command struct {
-	Name    string
-	Message string
+	Name       string
+	Message    string
+	Properties string // "file=app.py,line=3", for ::name props::message
 }
 
 // Commands lists the workflow commands a runner would act on in a log: "::name props::message" at the
@@ -170,9 +173,9 @@ func Commands(log string) []Command {
 			end := strings.Index(rest, "::")
 			if end > 0 {
 				head := rest[:end]
-				name, _, _ := strings.Cut(head, " ")
+				name, props, _ := strings.Cut(head, " ")
 				msg := rest[end+2:]
-				cmds = append(cmds, Command{Name: name, Message: msg})
+				cmds = append(cmds, Command{Name: name, Message: msg, Properties: props})
 				if name == "stop-commands" && msg != "" {
 					stopToken = msg
 				}
@@ -188,6 +191,51 @@ func Commands(log string) []Command {
 		}
 	}
 	return cmds
+}
+
+// Annotations lists the annotations a runner would show from a log (::error, ::warning, ::notice),
+// decoded as the runner decodes a command's message and properties (actions/runner's
+// ActionCommand.TryParse: %25 %0D %0A in both, %3A %2C in properties).
+func Annotations(log string) []actionkit.Annotation {
+	var out []actionkit.Annotation
+	for _, c := range Commands(log) {
+		if c.Name != "error" && c.Name != "warning" && c.Name != "notice" {
+			continue
+		}
+		a := actionkit.Annotation{Level: actionkit.Level(c.Name), Message: unescapeData(c.Message)}
+		for _, p := range strings.Split(c.Properties, ",") {
+			k, v, ok := strings.Cut(p, "=")
+			if !ok {
+				continue
+			}
+			v = unescapeProperty(v)
+			n, _ := strconv.Atoi(v)
+			switch k {
+			case "file":
+				a.File = v
+			case "line":
+				a.Line = n
+			case "col":
+				a.Col = n
+			case "endLine":
+				a.EndLine = n
+			case "endColumn":
+				a.EndCol = n
+			case "title":
+				a.Title = v
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func unescapeData(s string) string {
+	return strings.NewReplacer("%0D", "\r", "%0A", "\n", "%25", "%").Replace(s)
+}
+
+func unescapeProperty(s string) string {
+	return strings.NewReplacer("%0D", "\r", "%0A", "\n", "%3A", ":", "%2C", ",", "%25", "%").Replace(s)
 }
 
 // isDotNetSpace is .NET's char.IsWhiteSpace, which the runner's TrimStart uses.

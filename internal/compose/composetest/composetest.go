@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/registry"
@@ -198,8 +199,74 @@ func Compose(image, base string, edits ...string) string {
 	return out
 }
 
+// WaitPrinted waits until the container of a Compose project's service has printed text, on stdout
+// or stderr: it waits for the engine's start event of that container (or finds it started) and
+// follows its output, so it returns as soon as the text is written. It fails the test when that
+// has not happened within the deadline (generous: the engine may be slow on a busy machine).
+func WaitPrinted(t testing.TB, cli client.APIClient, project, service, text string, within time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	f := filters.NewArgs(filters.Arg("label", "com.docker.compose.project="+project), filters.Arg("label", "com.docker.compose.service="+service))
+	// Subscribed before the list, so a start between the two is not missed.
+	ev := f.Clone()
+	ev.Add("type", "container")
+	ev.Add("event", "start")
+	starts, errs := cli.Events(ctx, events.ListOptions{Filters: ev})
+	id := ""
+	if cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f}); err == nil && len(cs) > 0 && cs[0].State != "created" {
+		id = cs[0].ID
+	}
+	if id == "" {
+		select {
+		case m := <-starts:
+			id = m.Actor.ID
+		case err := <-errs:
+			t.Fatalf("%s of project %s never started (%v)", service, project, err)
+		}
+	}
+	rc, err := cli.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
+	if err != nil {
+		t.Fatalf("follow the output of %s: %v", service, err)
+	}
+	defer rc.Close()
+	w := &seek{text: text, found: make(chan struct{})}
+	go func() { _, _ = stdcopy.StdCopy(w, w, rc) }()
+	select {
+	case <-w.found:
+	case <-ctx.Done():
+		t.Fatalf("%s of project %s did not print %q within %s; it printed:\n%s", service, project, text, within, w.String())
+	}
+}
+
+// seek is a writer that closes found once what was written holds text.
+type seek struct {
+	mu    sync.Mutex
+	buf   strings.Builder
+	text  string
+	found chan struct{}
+	done  bool
+}
+
+func (s *seek) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buf.Write(p)
+	if !s.done && strings.Contains(s.buf.String(), s.text) {
+		s.done = true
+		close(s.found)
+	}
+	return len(p), nil
+}
+
+func (s *seek) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
 // Printed reports whether the container of a Compose project's service has printed text, on
-// stdout or stderr.
+// stdout or stderr. (A test waits with WaitPrinted.)
 func Printed(cli client.APIClient, project, service, text string) bool {
 	f := filters.NewArgs(filters.Arg("label", "com.docker.compose.project="+project), filters.Arg("label", "com.docker.compose.service="+service))
 	cs, err := cli.ContainerList(context.Background(), container.ListOptions{All: true, Filters: f})

@@ -16,6 +16,19 @@
 //     DEPROVISIONING to STOPPED, and only then do its containers have exit codes; a task the
 //     cluster does not know is a failure with reason MISSING, not an error.
 //   - API_ListTasks.html: desiredStatus defaults to RUNNING; startedBy, serviceName and family filter.
+//   - API_ListTasks.html, API_ListServices.html and API_ListTaskDefinitions.html: answers come in
+//     pages of maxResults (1 to 100; by default 100, ListServices 10) with a nextToken while more
+//     remain; a maxResults outside 1 to 100 or a nextToken the fake did not give is an
+//     InvalidParameterException. SetPageSize makes the default smaller, so tests exercise paginators.
+//   - API_DescribeServices.html: at most 10 services per call; API_DescribeTasks.html: at most
+//     100 tasks. More is an InvalidParameterException.
+//   - API_RunTask.html: overrides.containerOverrides (command) and networkConfiguration are taken
+//     as given, recorded (RunTasks) and answered in the task's overrides; a task definition whose
+//     networkMode is awsvpc needs networkConfiguration.awsvpcConfiguration with subnets, and any
+//     other networkMode refuses one; an override must name a container of the task definition;
+//     launchType and capacityProviderStrategy exclude each other. Each refusal is the
+//     InvalidParameterException ECS answers ("Network Configuration must be provided when
+//     networkMode 'awsvpc' is specified.").
 //   - API_RegisterTaskDefinition.html, API_DescribeTaskDefinition.html and API_Tag.html: tags are
 //     not part of the task definition; RegisterTaskDefinition answers them beside it, and
 //     DescribeTaskDefinition only with include TAGS. Tags the reference does not allow (more than
@@ -29,6 +42,7 @@ package ecstest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -83,6 +97,19 @@ type Request struct {
 	Input map[string]any
 }
 
+// RunTask is one RunTask request the fake took, as ECS reads it.
+type RunTask struct {
+	TaskARN           string // "" when the request was refused
+	TaskDefinition    string // as given
+	LaunchType        string
+	CapacityProviders []string // capacityProviderStrategy's providers, in order
+	PlatformVersion   string
+	StartedBy         string
+	Commands          map[string][]string // container → its command override
+	Network           map[string]any      // networkConfiguration as sent; nil when none
+	Refused           string              // the InvalidParameterException's message, when refused
+}
+
 // Task is what the fake holds of one task, for tests' checks (reading it advances nothing).
 type Task struct {
 	ARN, TaskDefinition, LastStatus, DesiredStatus, StartedBy, StoppedReason, StopCode string
@@ -106,6 +133,16 @@ type Fake struct {
 	requests   []Request
 	refusals   map[string]refusal
 	delays     map[string]time.Duration
+	pageSize   int
+	runTasks   []RunTask
+	waiters    []waiter
+}
+
+// waiter is a Reached channel, closed once op has been called n times.
+type waiter struct {
+	op string
+	n  int
+	ch chan struct{}
 }
 
 type refusal struct {
@@ -151,7 +188,8 @@ type event struct {
 
 type task struct {
 	ARN, TaskDef, LastStatus, Desired, StoppedReason, StartedBy, Group string
-	StopCode                                                           string
+	StopCode, LaunchType                                               string
+	Overrides                                                          any
 	Containers                                                         []container
 	Created, Stopping, Stopped                                         time.Time
 	migration                                                          *Migration
@@ -187,7 +225,10 @@ func (f *Fake) Close() { f.srv.Close() }
 func (f *Fake) id() string { f.n++; return fmt.Sprintf("%08x", f.n) }
 
 // AddService registers the task definition (JSON of register-task-definition's input, with
-// camelCase keys) and creates a service on it whose deployment is complete.
+// camelCase keys) and creates a service on it whose deployment is complete. As ECS requires of a
+// service (API_CreateService.html), it has a network configuration (subnet-1, sg-1, no public IP) when
+// the task definition's networkMode is awsvpc, and none otherwise; its launch type is FARGATE when
+// the task definition requires FARGATE, else EC2.
 func (f *Fake) AddService(name, taskDefinitionJSON string, desired int) (taskDefARN string) {
 	var body map[string]any
 	if err := json.Unmarshal([]byte(taskDefinitionJSON), &body); err != nil {
@@ -196,8 +237,13 @@ func (f *Fake) AddService(name, taskDefinitionJSON string, desired int) (taskDef
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	td := f.register(body)
-	s := &service{Name: name, ARN: account + "service/main/" + name, Status: "ACTIVE", TaskDef: td.ARN, Desired: desired, LaunchType: "FARGATE",
-		Network: map[string]any{"awsvpcConfiguration": map[string]any{"subnets": []string{"subnet-1"}, "assignPublicIp": "DISABLED"}}}
+	s := &service{Name: name, ARN: account + "service/main/" + name, Status: "ACTIVE", TaskDef: td.ARN, Desired: desired, LaunchType: "EC2"}
+	if compat, _ := body["requiresCompatibilities"].([]any); slices.Contains(compat, any("FARGATE")) {
+		s.LaunchType = "FARGATE"
+	}
+	if str(body, "networkMode") == "awsvpc" {
+		s.Network = map[string]any{"awsvpcConfiguration": map[string]any{"subnets": []string{"subnet-1"}, "securityGroups": []string{"sg-1"}, "assignPublicIp": "DISABLED"}}
+	}
 	s.deployments = []*deployment{{ID: "ecs-svc/" + f.id(), Status: "PRIMARY", TaskDef: td.ARN, Desired: desired, Running: desired, Rollout: "COMPLETED", Created: time.Now()}}
 	f.clusters["main"].services[name] = s
 	return td.ARN
@@ -302,6 +348,35 @@ func (f *Fake) Slow(op string, d time.Duration) {
 	f.delays[op] = d
 }
 
+// SetPageSize makes the list calls (ListTasks, ListServices, ListTaskDefinitions) answer at most n
+// items per page when the caller gives no maxResults, as if the API's default were n.
+func (f *Fake) SetPageSize(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pageSize = n
+}
+
+// RunTasks lists the RunTask requests the fake took, in order, refused ones too.
+func (f *Fake) RunTasks() []RunTask {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.runTasks)
+}
+
+// Reached returns a channel closed once op has been called n times in all (as each call arrives,
+// before it is answered): tests wait on it instead of polling or sleeping.
+func (f *Fake) Reached(op string, n int) <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := make(chan struct{})
+	if f.calls[op] >= n {
+		close(ch)
+		return ch
+	}
+	f.waiters = append(f.waiters, waiter{op, n, ch})
+	return ch
+}
+
 // Tasks lists every task of the cluster "main", oldest first.
 func (f *Fake) Tasks() []Task {
 	f.mu.Lock()
@@ -338,6 +413,13 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.calls[op]++
 	f.requests = append(f.requests, Request{Op: op, At: time.Now(), Input: in})
+	f.waiters = slices.DeleteFunc(f.waiters, func(w waiter) bool {
+		if w.op == op && f.calls[op] >= w.n {
+			close(w.ch)
+			return true
+		}
+		return false
+	})
 	delay := f.delays[op]
 	f.mu.Unlock()
 	if delay > 0 {
@@ -381,6 +463,8 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		out, err = f.describeTasks(in)
 	case "ListTasks":
 		out, err = f.listTasks(in)
+	case "ListServices":
+		out, err = f.listServices(in)
 	case "StopTask":
 		out, err = f.stopTask(in)
 	case "GetLogEvents":
@@ -526,7 +610,40 @@ func (f *Fake) listTaskDefinitions(in map[string]any) (any, *apiErr) {
 	if str(in, "sort") == "DESC" {
 		slices.Reverse(arns)
 	}
-	return map[string]any{"taskDefinitionArns": arns}, nil
+	return f.page(in, "taskDefinitionArns", arns, 100)
+}
+
+// page answers one page of a list call, as API_ListTasks.html, API_ListServices.html and
+// API_ListTaskDefinitions.html say: at most maxResults items (1 to 100; def, or the fake's page
+// size, when not given), and a nextToken while more remain. The token is the fake's own: the
+// position in the list, under the list's key.
+func (f *Fake) page(in map[string]any, key string, all []string, def int) (any, *apiErr) {
+	size := def
+	if f.pageSize > 0 {
+		size = min(def, f.pageSize)
+	}
+	if v, ok := in["maxResults"]; ok {
+		n, _ := v.(float64)
+		if n < 1 || n > 100 || n != float64(int(n)) {
+			return nil, &apiErr{"InvalidParameterException", "maxResults must be between 1 and 100."}
+		}
+		size = int(n)
+	}
+	from := 0
+	if tok := str(in, "nextToken"); tok != "" {
+		rest, ok := strings.CutPrefix(tok, key+"/")
+		n, err := strconv.Atoi(rest)
+		if !ok || err != nil || n < 0 || n > len(all) {
+			return nil, &apiErr{"InvalidParameterException", "Invalid nextToken."}
+		}
+		from = n
+	}
+	to := min(from+size, len(all))
+	out := map[string]any{key: append([]string{}, all[from:to]...)}
+	if to < len(all) {
+		out["nextToken"] = key + "/" + strconv.Itoa(to)
+	}
+	return out, nil
 }
 
 func (f *Fake) describeServices(in map[string]any) (any, *apiErr) {
@@ -535,6 +652,9 @@ func (f *Fake) describeServices(in map[string]any) (any, *apiErr) {
 		return nil, err
 	}
 	names, _ := in["services"].([]any)
+	if len(names) > 10 {
+		return nil, &apiErr{"InvalidParameterException", "services can have at most 10 items."}
+	}
 	services, failures := []any{}, []any{}
 	for _, n := range names {
 		name := n.(string)
@@ -684,12 +804,24 @@ func (f *Fake) runTask(in map[string]any) (any, *apiErr) {
 	if td == nil {
 		return nil, &apiErr{"ClientException", "TaskDefinition not found."}
 	}
+	rec := readRunTask(in)
+	i := len(f.runTasks)
+	f.runTasks = append(f.runTasks, rec)
+	if msg := td.refuseRun(in, rec); msg != "" {
+		f.runTasks[i].Refused = msg
+		return nil, &apiErr{"InvalidParameterException", msg}
+	}
 	m := Migration{Ticks: 1, ExitCode: ptr(0)}
 	if len(f.migrations) > 0 {
 		m, f.migrations = f.migrations[0], f.migrations[1:]
 	}
 	t := &task{ARN: account + "task/main/" + f.id(), TaskDef: td.ARN, LastStatus: "PROVISIONING", Desired: "RUNNING",
-		StartedBy: str(in, "startedBy"), Group: "family:" + td.Family, Created: time.Now(), migration: &m}
+		StartedBy: str(in, "startedBy"), Group: "family:" + td.Family, Created: time.Now(), migration: &m,
+		LaunchType: rec.LaunchType, Overrides: in["overrides"]}
+	if t.Overrides == nil {
+		t.Overrides = map[string]any{"containerOverrides": []any{}, "inferenceAcceleratorOverrides": []any{}}
+	}
+	f.runTasks[i].TaskARN = t.ARN
 	cds, _ := td.Body["containerDefinitions"].([]any)
 	for _, cd := range cds {
 		name, _ := cd.(map[string]any)["name"].(string)
@@ -705,6 +837,60 @@ func (f *Fake) runTask(in map[string]any) (any, *apiErr) {
 	return map[string]any{"tasks": []any{t.view(c)}, "failures": []any{}}, nil
 }
 
+// readRunTask is what a RunTask request asks for.
+func readRunTask(in map[string]any) RunTask {
+	r := RunTask{TaskDefinition: str(in, "taskDefinition"), LaunchType: str(in, "launchType"), PlatformVersion: str(in, "platformVersion"),
+		StartedBy: str(in, "startedBy"), Commands: map[string][]string{}}
+	r.Network, _ = in["networkConfiguration"].(map[string]any)
+	strategy, _ := in["capacityProviderStrategy"].([]any)
+	for _, p := range strategy {
+		m, _ := p.(map[string]any)
+		r.CapacityProviders = append(r.CapacityProviders, str(m, "capacityProvider"))
+	}
+	overrides, _ := in["overrides"].(map[string]any)
+	cos, _ := overrides["containerOverrides"].([]any)
+	for _, co := range cos {
+		m, _ := co.(map[string]any)
+		args, _ := m["command"].([]any)
+		var cmd []string
+		for _, a := range args {
+			s, _ := a.(string)
+			cmd = append(cmd, s)
+		}
+		r.Commands[str(m, "name")] = cmd
+	}
+	return r
+}
+
+// refuseRun is the InvalidParameterException's message ECS answers a RunTask of td with, "" when
+// it takes it (API_RunTask.html).
+func (td *taskDef) refuseRun(in map[string]any, r RunTask) string {
+	awsvpc := str(td.Body, "networkMode") == "awsvpc"
+	vpc, _ := r.Network["awsvpcConfiguration"].(map[string]any)
+	subnets, _ := vpc["subnets"].([]any)
+	var names []string
+	cds, _ := td.Body["containerDefinitions"].([]any)
+	for _, cd := range cds {
+		names = append(names, str(cd.(map[string]any), "name"))
+	}
+	switch {
+	case r.LaunchType != "" && len(r.CapacityProviders) > 0:
+		return "Specifying both a launch type and capacity provider strategy is not supported."
+	case awsvpc && vpc == nil:
+		return "Network Configuration must be provided when networkMode 'awsvpc' is specified."
+	case awsvpc && len(subnets) == 0:
+		return "subnets can not be empty."
+	case !awsvpc && r.Network != nil:
+		return "Network Configuration is not valid for the given networkMode of this task definition."
+	}
+	for _, name := range slices.Sorted(maps.Keys(r.Commands)) {
+		if !slices.Contains(names, name) {
+			return "Override for container named " + name + " is not a container in the TaskDefinition."
+		}
+	}
+	return ""
+}
+
 func (t *task) view(c *cluster) map[string]any {
 	var cs []any
 	for _, ct := range t.Containers {
@@ -718,7 +904,13 @@ func (t *task) view(c *cluster) map[string]any {
 		cs = append(cs, cv)
 	}
 	v := map[string]any{"taskArn": t.ARN, "taskDefinitionArn": t.TaskDef, "clusterArn": c.arn, "lastStatus": t.LastStatus,
-		"desiredStatus": t.Desired, "containers": cs, "group": t.Group, "launchType": "FARGATE"}
+		"desiredStatus": t.Desired, "containers": cs, "group": t.Group}
+	if t.LaunchType != "" {
+		v["launchType"] = t.LaunchType
+	}
+	if t.Overrides != nil {
+		v["overrides"] = t.Overrides
+	}
 	for k, at := range map[string]time.Time{"createdAt": t.Created, "stoppingAt": t.Stopping, "stoppedAt": t.Stopped} {
 		if !at.IsZero() {
 			v[k] = epoch(at)
@@ -750,6 +942,9 @@ func (f *Fake) describeTasks(in map[string]any) (any, *apiErr) {
 		return nil, err
 	}
 	ids, _ := in["tasks"].([]any)
+	if len(ids) > 100 {
+		return nil, &apiErr{"InvalidParameterException", "tasks can have at most 100 items."}
+	}
 	tasks, failures := []any{}, []any{}
 	for _, id := range ids {
 		t := c.task(id.(string))
@@ -839,7 +1034,23 @@ func (f *Fake) listTasks(in map[string]any) (any, *apiErr) {
 			arns = append(arns, t.ARN)
 		}
 	}
-	return map[string]any{"taskArns": arns}, nil
+	return f.page(in, "taskArns", arns, 100)
+}
+
+// listServices answers the services of the cluster by name, in pages of 10 by default
+// (API_ListServices.html), filtered by launchType.
+func (f *Fake) listServices(in map[string]any) (any, *apiErr) {
+	c, err := f.cluster(in)
+	if err != nil {
+		return nil, err
+	}
+	arns := []string{}
+	for _, name := range slices.Sorted(maps.Keys(c.services)) {
+		if s := c.services[name]; str(in, "launchType") == "" || s.LaunchType == str(in, "launchType") {
+			arns = append(arns, s.ARN)
+		}
+	}
+	return f.page(in, "serviceArns", arns, 10)
 }
 
 func (f *Fake) getLogEvents(in map[string]any) (any, *apiErr) {

@@ -3,6 +3,7 @@ package ecstest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -144,22 +145,192 @@ func TestFake_RefuseAnswersTheErrorTheSDKReads(t *testing.T) {
 	}
 }
 
-// A slowed call answers late; a caller that gives up first changes nothing.
+// A slowed call answers late; a caller that gives up first changes nothing. The caller gives up
+// once the fake has its request (Reached), not after a guessed time.
 func TestFake_SlowAnswersLateAndAnAbandonedCallChangesNothing(t *testing.T) {
 	f, c, arn := start(t)
-	f.Slow("DeregisterTaskDefinition", 300*time.Millisecond)
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	f.Slow("DeregisterTaskDefinition", time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if _, err := c.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn)}); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v, want the caller's deadline", err)
+	go func() {
+		<-f.Reached("DeregisterTaskDefinition", 1)
+		cancel()
+	}()
+	if _, err := c.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn)}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want the caller's cancel", err)
 	}
 	if revs := f.ActiveRevisions("api"); len(revs) != 1 || len(f.Requests("DeregisterTaskDefinition")) != 1 {
 		t.Errorf("an abandoned call deregistered: active %v", revs)
 	}
+	const late = time.Second
+	f.Slow("DeregisterTaskDefinition", late)
 	start := time.Now()
 	out, err := c.DeregisterTaskDefinition(context.Background(), &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn)})
-	if took := time.Since(start); err != nil || took < 300*time.Millisecond || out.TaskDefinition.Status != types.TaskDefinitionStatusInactive {
+	if took := time.Since(start); err != nil || took < late || out.TaskDefinition.Status != types.TaskDefinitionStatusInactive {
 		t.Errorf("after %s: %v %+v", took, err, out)
+	}
+}
+
+// RunTask, as API_RunTask.html says: the container overrides and the network configuration are
+// taken as given, recorded and answered in the task's overrides; an awsvpc task definition without
+// a network configuration (or with no subnets), a network configuration for another networkMode,
+// an override of a container the task definition lacks, and a launch type beside a capacity
+// provider strategy are each an InvalidParameterException, and start nothing.
+func TestFake_RunTaskTakesOverridesAndNetworkAsTheAPIReferenceSays(t *testing.T) {
+	f, c, bridge := start(t)
+	ctx := context.Background()
+	reg, err := c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("job"), NetworkMode: types.NetworkModeAwsvpc,
+		RequiresCompatibilities: []types.Compatibility{types.CompatibilityFargate},
+		ContainerDefinitions:    []types.ContainerDefinition{{Name: aws.String("job"), Image: aws.String("acme/job:1")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	awsvpc := reg.TaskDefinition.TaskDefinitionArn
+	network := &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{"subnet-9"}, SecurityGroups: []string{"sg-1"}}}
+	override := &types.TaskOverride{ContainerOverrides: []types.ContainerOverride{{Name: aws.String("job"), Command: []string{"python", "manage.py", "migrate"}}}}
+	run, err := c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("main"), TaskDefinition: awsvpc, LaunchType: types.LaunchTypeFargate,
+		PlatformVersion: aws.String("1.4.0"), NetworkConfiguration: network, Overrides: override, StartedBy: aws.String("test")})
+	if err != nil || len(run.Tasks) != 1 {
+		t.Fatalf("RunTask: %v %+v", err, run)
+	}
+	got := describe(t, c, aws.ToString(run.Tasks[0].TaskArn))
+	if o := got.Overrides; o == nil || len(o.ContainerOverrides) != 1 || !slices.Equal(o.ContainerOverrides[0].Command, []string{"python", "manage.py", "migrate"}) || got.LaunchType != types.LaunchTypeFargate {
+		t.Errorf("DescribeTasks answered overrides %+v, launch type %q", got.Overrides, got.LaunchType)
+	}
+	rec := f.RunTasks()
+	if len(rec) != 1 || rec[0].TaskARN != aws.ToString(run.Tasks[0].TaskArn) || rec[0].LaunchType != "FARGATE" || rec[0].PlatformVersion != "1.4.0" ||
+		!slices.Equal(rec[0].Commands["job"], []string{"python", "manage.py", "migrate"}) || rec[0].Refused != "" {
+		t.Errorf("recorded %+v", rec)
+	}
+	if vpc, _ := rec[0].Network["awsvpcConfiguration"].(map[string]any); vpc == nil || vpc["subnets"].([]any)[0] != "subnet-9" {
+		t.Errorf("recorded network %v", rec[0].Network)
+	}
+	// A task without overrides answers empty ones, as ECS does.
+	plain, err := c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("main"), TaskDefinition: aws.String(bridge)})
+	if err != nil || plain.Tasks[0].Overrides == nil || len(plain.Tasks[0].Overrides.ContainerOverrides) != 0 {
+		t.Errorf("RunTask without overrides: %v %+v", err, plain)
+	}
+	tasks := len(f.Tasks())
+	for name, tc := range map[string]struct {
+		in   ecs.RunTaskInput
+		want string
+	}{
+		"awsvpc without a network": {ecs.RunTaskInput{TaskDefinition: awsvpc, LaunchType: types.LaunchTypeFargate}, "Network Configuration must be provided when networkMode 'awsvpc' is specified."},
+		"awsvpc without subnets":   {ecs.RunTaskInput{TaskDefinition: awsvpc, NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{}}}}, "subnets can not be empty."},
+		"a network for bridge":     {ecs.RunTaskInput{TaskDefinition: aws.String(bridge), NetworkConfiguration: network}, "Network Configuration is not valid for the given networkMode of this task definition."},
+		"an unknown container":     {ecs.RunTaskInput{TaskDefinition: aws.String(bridge), Overrides: &types.TaskOverride{ContainerOverrides: []types.ContainerOverride{{Name: aws.String("nope"), Command: []string{"x"}}}}}, "Override for container named nope is not a container in the TaskDefinition."},
+		"launch type and capacity": {ecs.RunTaskInput{TaskDefinition: awsvpc, NetworkConfiguration: network, LaunchType: types.LaunchTypeFargate, CapacityProviderStrategy: []types.CapacityProviderStrategyItem{{CapacityProvider: aws.String("FARGATE_SPOT")}}}, "Specifying both a launch type and capacity provider strategy is not supported."},
+	} {
+		in := tc.in
+		in.Cluster = aws.String("main")
+		_, err := c.RunTask(ctx, &in)
+		var ipe *types.InvalidParameterException
+		if !errors.As(err, &ipe) || aws.ToString(ipe.Message) != tc.want {
+			t.Errorf("%s: err = %v, want InvalidParameterException %q", name, err, tc.want)
+		}
+	}
+	if n := len(f.Tasks()); n != tasks {
+		t.Errorf("refused RunTasks started %d tasks", n-tasks)
+	}
+	if rec := f.RunTasks(); len(rec) != 7 || rec[6].Refused == "" || rec[6].TaskARN != "" {
+		t.Errorf("refused requests not recorded as refused: %+v", rec)
+	}
+}
+
+// DescribeServices takes at most 10 services and DescribeTasks at most 100 tasks
+// (API_DescribeServices.html, API_DescribeTasks.html).
+func TestFake_DescribeCallsRefuseMoreThanTheirLimit(t *testing.T) {
+	_, c, _ := start(t)
+	ctx := context.Background()
+	names := func(n int) []string {
+		var out []string
+		for i := range n {
+			out = append(out, fmt.Sprintf("s%d", i))
+		}
+		return out
+	}
+	var ipe *types.InvalidParameterException
+	if out, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("main"), Services: names(10)}); err != nil || len(out.Failures) != 10 {
+		t.Errorf("10 services: %v", err)
+	}
+	if _, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("main"), Services: names(11)}); !errors.As(err, &ipe) {
+		t.Errorf("11 services: err = %v, want InvalidParameterException", err)
+	}
+	if out, err := c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("main"), Tasks: names(100)}); err != nil || len(out.Failures) != 100 {
+		t.Errorf("100 tasks: %v", err)
+	}
+	if _, err := c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("main"), Tasks: names(101)}); !errors.As(err, &ipe) {
+		t.Errorf("101 tasks: err = %v, want InvalidParameterException", err)
+	}
+}
+
+// The list calls answer in pages with a nextToken, read here by the SDK's own paginators: with a
+// page size of 2, every item comes once, over as many pages as it takes; maxResults outside 1 to
+// 100 and a token the fake never gave are refused.
+func TestFake_ListCallsPaginate(t *testing.T) {
+	f, c, arn := start(t)
+	ctx := context.Background()
+	f.SetPageSize(2)
+	for i := range 4 {
+		f.AddService(fmt.Sprintf("svc%d", i), td, 1)
+	}
+	for range 5 {
+		if _, err := c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("main"), TaskDefinition: aws.String(arn)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var services, tasks, defs []string
+	pages := map[string]int{}
+	sp := ecs.NewListServicesPaginator(c, &ecs.ListServicesInput{Cluster: aws.String("main")})
+	for sp.HasMorePages() {
+		out, err := sp.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		services, pages["services"] = append(services, out.ServiceArns...), pages["services"]+1
+	}
+	tp := ecs.NewListTasksPaginator(c, &ecs.ListTasksInput{Cluster: aws.String("main")})
+	for tp.HasMorePages() {
+		out, err := tp.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tasks, pages["tasks"] = append(tasks, out.TaskArns...), pages["tasks"]+1
+	}
+	dp := ecs.NewListTaskDefinitionsPaginator(c, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String("api")})
+	for dp.HasMorePages() {
+		out, err := dp.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defs, pages["task definitions"] = append(defs, out.TaskDefinitionArns...), pages["task definitions"]+1
+	}
+	for what, tc := range map[string]struct {
+		got         []string
+		items, page int
+	}{"services": {services, 5, 3}, "tasks": {tasks, 5, 3}, "task definitions": {defs, 5, 3}} {
+		slices.Sort(tc.got)
+		if len(slices.Compact(tc.got)) != tc.items || pages[what] != tc.page {
+			t.Errorf("%s: %d distinct in %d pages, want %d in %d", what, len(tc.got), pages[what], tc.items, tc.page)
+		}
+	}
+	if out, err := c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String("main"), MaxResults: aws.Int32(100)}); err != nil || len(out.TaskArns) != 5 || out.NextToken != nil {
+		t.Errorf("maxResults 100: %v %+v", err, out)
+	}
+	var ipe *types.InvalidParameterException
+	if _, err := c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String("main"), MaxResults: aws.Int32(101)}); !errors.As(err, &ipe) {
+		t.Errorf("maxResults 101: err = %v", err)
+	}
+	if _, err := c.ListServices(ctx, &ecs.ListServicesInput{Cluster: aws.String("main"), NextToken: aws.String("taskArns/2")}); !errors.As(err, &ipe) {
+		t.Errorf("another list's token: err = %v", err)
+	}
+	// Without SetPageSize, ListServices answers 10 a page, as the reference says.
+	f.SetPageSize(0)
+	for i := 4; i < 12; i++ {
+		f.AddService(fmt.Sprintf("svc%d", i), td, 1)
+	}
+	if out, err := c.ListServices(ctx, &ecs.ListServicesInput{Cluster: aws.String("main")}); err != nil || len(out.ServiceArns) != 10 || out.NextToken == nil {
+		t.Errorf("ListServices' default page: %v %d %v", err, len(out.ServiceArns), out.NextToken)
 	}
 }
 

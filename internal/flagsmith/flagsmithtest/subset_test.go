@@ -2,6 +2,7 @@ package flagsmithtest
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"os"
@@ -15,10 +16,14 @@ import (
 )
 
 var (
-	update   = flag.Bool("update", false, "rewrite testdata/flagsmith-openapi.yaml from -openapi")
+	update   = flag.Bool("update", false, "rewrite testdata/flagsmith/openapi.yaml from -openapi, and the subset from it")
 	fullPath = flag.String("openapi", "", "Flagsmith's openapi.yaml (Flagsmith/flagsmith, commit "+SourceCommit+
-		"); default: shared/contracts/flagsmith-openapi.yaml in a directory above this one")
+		"); default: shared/contracts/flagsmith-openapi.yaml in a directory above this one, if there is one")
 )
+
+// fullCopy is Flagsmith's whole document as the repository keeps it; SOURCE.md beside it records its
+// source, commit and checksum, LICENSE.md its licence.
+const fullCopy = "testdata/flagsmith/openapi.yaml"
 
 // contractPaths are the path items of Flagsmith's document that slipway calls, copied whole (every
 // method, so a call the full document allows is not refused by the copy).
@@ -43,19 +48,31 @@ var contractPaths = []string{
 	"/api/v1/projects/{project_pk}/segments/{id}/",
 }
 
-// The copy in testdata is what subset makes of Flagsmith's document: where the full document is on
-// this machine, the test proves it; -update rewrites it.
+// The contract in testdata is what subset makes of Flagsmith's document, which the repository keeps
+// whole (testdata/flagsmith), so this runs on every machine. Where Flagsmith's document is on the
+// machine too (-openapi, or the shared contracts above the module), the repository's copy must be
+// that document: a drift is a failure. -update rewrites both copies from it.
 func TestContract_TestdataIsTheSubsetOfFlagsmithsDocument(t *testing.T) {
-	path := *fullPath
-	if path == "" {
-		path = findAbove("shared/contracts/flagsmith-openapi.yaml")
-	}
-	full, err := os.ReadFile(path)
-	if os.IsNotExist(err) && !*update {
-		t.Skipf("Flagsmith's full document is not on this machine (-openapi %q); the copy in testdata stands as committed", path)
-	}
+	full, err := os.ReadFile(fullCopy)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if path := outsideDocument(); path != "" {
+		outside, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case *update:
+			if err := os.WriteFile(fullCopy, outside, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			full = outside
+		case !bytes.Equal(full, outside):
+			t.Errorf("%s is not Flagsmith's document %s: move the copy to it (testdata/flagsmith/SOURCE.md says how)", fullCopy, path)
+		}
+	} else if *update {
+		t.Fatal("-update needs Flagsmith's document: -openapi, or shared/contracts/flagsmith-openapi.yaml above the module")
 	}
 	got, err := subset(full)
 	if err != nil {
@@ -68,8 +85,56 @@ func TestContract_TestdataIsTheSubsetOfFlagsmithsDocument(t *testing.T) {
 		return
 	}
 	if !bytes.Equal(got, contractYAML) {
-		t.Errorf("testdata/flagsmith-openapi.yaml is not the subset of %s; run go test -run %s -update", path, t.Name())
+		t.Errorf("testdata/flagsmith-openapi.yaml is not the subset of %s; run go test -run %s -update", fullCopy, t.Name())
 	}
+}
+
+// The whole copy says where it comes from: SOURCE.md names the commit the contract names and the
+// copy's checksum, and LICENSE.md is the notice the contract's header carries.
+func TestContract_CopyRecordsItsSourceAndLicence(t *testing.T) {
+	t.Parallel()
+	full, err := os.ReadFile(fullCopy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	source, err := os.ReadFile("testdata/flagsmith/SOURCE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"https://github.com/Flagsmith/flagsmith", "commit: " + SourceCommit,
+		fmt.Sprintf("sha256: %x", sha256.Sum256(full)), "licence: BSD-3-Clause"} {
+		if !strings.Contains(string(source), want) {
+			t.Errorf("testdata/flagsmith/SOURCE.md does not say %q", want)
+		}
+	}
+	licence, err := os.ReadFile("testdata/flagsmith/LICENSE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	notice := strings.TrimSpace(string(licence))
+	if !strings.Contains(notice, "Redistribution and use in source and binary forms") {
+		t.Errorf("testdata/flagsmith/LICENSE.md is not the BSD-3-Clause notice:\n%s", notice)
+	}
+	var commented []string
+	for _, line := range strings.Split(notice, "\n") {
+		commented = append(commented, strings.TrimRight("# "+line, " "))
+	}
+	if !strings.Contains(subsetHeader, strings.Join(commented, "\n")) {
+		t.Errorf("the contract's header does not carry the notice of testdata/flagsmith/LICENSE.md")
+	}
+}
+
+// outsideDocument is Flagsmith's document outside the repository: -openapi, or the shared contracts'
+// copy above the module; "" when neither is there.
+func outsideDocument() string {
+	if *fullPath != "" {
+		return *fullPath
+	}
+	const rel = "shared/contracts/flagsmith-openapi.yaml"
+	if path := findAbove(rel); path != rel {
+		return path
+	}
+	return ""
 }
 
 // findAbove returns rel in the nearest directory above the working directory that has it.

@@ -34,6 +34,7 @@ type Options struct {
 type Registry struct {
 	Host string // 127.0.0.1:port
 	cmd  *exec.Cmd
+	wait func() error
 }
 
 // Start runs docker-registry on a free loopback port (the engine treats 127.0.0.0/8 as insecure,
@@ -77,13 +78,13 @@ func Launch(dir string, o Options) (*Registry, error) {
 		return nil, err
 	}
 	cmd := exec.Command(bin, "serve", cfgPath)
-	dockertest.DieWithTest(cmd)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
+	wait, err := dockertest.StartWithTest(cmd)
+	if err != nil {
 		return nil, err
 	}
-	r := &Registry{Host: fmt.Sprintf("127.0.0.1:%d", port), cmd: cmd}
+	r := &Registry{Host: fmt.Sprintf("127.0.0.1:%d", port), cmd: cmd, wait: wait}
 	if err := waitHTTP(fmt.Sprintf("http://%s/v2/", r.Host)); err != nil {
 		r.Stop()
 		return nil, fmt.Errorf("docker-registry did not start: %v\n%s", err, out.String())
@@ -95,7 +96,7 @@ func Launch(dir string, o Options) (*Registry, error) {
 func (r *Registry) Stop() {
 	if r.cmd.Process != nil {
 		_ = r.cmd.Process.Kill()
-		_ = r.cmd.Wait()
+		_ = r.wait()
 	}
 }
 

@@ -9,6 +9,7 @@
 //	                               a test runner: writes JUnit XML, exits 1 with -fail; without
 //	                               -url it tests $BASE_URL/health (URL mode)
 //	platform sleep                 a test that never ends
+//	platform lines -n 30 -exit 1   prints "line 1 of 30" … "line 30 of 30", then exits with the code
 //	platform facts -name x -out /facts [-get URL]
 //	                               writes what the container sees (capabilities, /dev/shm, hosts,
 //	                               ulimits, namespaces, mounts…) to /facts/x.json
@@ -47,6 +48,7 @@ func main() {
 	name := fs.String("name", "facts", "")
 	out := fs.String("out", "/facts", "")
 	get := fs.String("get", "", "")
+	n := fs.Int("n", 0, "")
 	_ = fs.Parse(os.Args[2:])
 	switch os.Args[1] {
 	case "flaky":
@@ -79,6 +81,11 @@ func main() {
 		os.Exit(*code)
 	case "e2e":
 		e2e(*url, *reports, *fail)
+	case "lines":
+		for i := 1; i <= *n; i++ {
+			fmt.Printf("line %d of %d\n", i, *n)
+		}
+		os.Exit(*code)
 	case "sleep":
 		fmt.Println("sleeping")
 		time.Sleep(time.Hour)
