@@ -173,3 +173,25 @@ func TestPrepare_VerifyListsProblemsAndNothingIsRegistered(t *testing.T) {
 		t.Errorf("verify's calls: %v, mutating %v", rec.Ops(), m)
 	}
 }
+
+// A rollback's dry run lists the scheduled tasks that would go back, and moves none.
+func TestRollBack_DryRunListsScheduledTasks(t *testing.T) {
+	t.Parallel()
+	s := newScheduled(t)
+	rep, err := s.deploy(t, s.options())
+	must(t, err)
+	next := rep.Services[0].TaskDefinitionARN
+	b, _ := json.Marshal(rep.Services)
+	targets, err := ecs.ParseResults(string(b))
+	must(t, err)
+	o := s.rollbackOptions(targets)
+	o.DryRun = true
+	back, err := s.dep.RollBack(context.Background(), o)
+	must(t, err)
+	if len(back.Scheduled) != 2 || len(back.ScheduledMoved) != 0 || back.Scheduled[0].String() != "rule nightly (target cleanup): api:2 → api:1" {
+		t.Errorf("planned %v, moved %v", back.Scheduled, back.ScheduledMoved)
+	}
+	if rule, sched := s.runs(t); rule != next || sched != next {
+		t.Errorf("a dry run moved them: the rule runs %s and the schedule %s", rule, sched)
+	}
+}
