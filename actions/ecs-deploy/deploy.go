@@ -12,13 +12,22 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/ecs"
 	"github.com/slipway-actions/slipway/internal/factory"
 	"github.com/slipway-actions/slipway/internal/failure"
 	"github.com/slipway-actions/slipway/internal/github"
+	"github.com/slipway-actions/slipway/internal/preflight"
+	"github.com/slipway-actions/slipway/internal/schedule"
 )
 
 // run loads AWS credentials (the SDK's default chain: env, web identity from
@@ -32,7 +41,15 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if awsCfg.Region == "" {
 		return failure.BadInput(errors.New(`input "region": no AWS region: set region, or AWS_REGION (aws-actions/configure-aws-credentials does)`))
 	}
-	d := &ecs.Deployer{ECS: awsecs.NewFromConfig(awsCfg), Logs: cloudwatchlogs.NewFromConfig(awsCfg), Infof: k.Infof}
+	logs := cloudwatchlogs.NewFromConfig(awsCfg)
+	d := &ecs.Deployer{ECS: awsecs.NewFromConfig(awsCfg), Logs: logs, Infof: k.Infof}
+	if cfg.Verify && !cfg.IsRollback {
+		d.Verify = &preflight.Checker{IAM: iam.NewFromConfig(awsCfg), Secrets: secretsmanager.NewFromConfig(awsCfg), SSM: ssm.NewFromConfig(awsCfg),
+			Logs: logs, ECR: ecr.NewFromConfig(awsCfg), EC2: ec2.NewFromConfig(awsCfg), Region: awsCfg.Region}
+	}
+	if cfg.FollowSchedule {
+		d.Scheduled = &schedule.Mover{Events: eventbridge.NewFromConfig(awsCfg), Scheduler: scheduler.NewFromConfig(awsCfg)}
+	}
 	start := time.Now()
 	var rep *ecs.Report
 	if cfg.IsRollback {
@@ -206,10 +223,27 @@ func report(k *actionkit.Kit, cfg config, rep *ecs.Report, took time.Duration) {
 			s.Details("Stopped tasks: "+r.Service, "- "+strings.Join(r.StoppedTasks, "\n- "))
 		}
 	}
+	if moves := scheduledLines(cfg, rep); len(moves) > 0 {
+		s.Details("Scheduled tasks", "- "+strings.Join(moves, "\n- "))
+	}
 	if len(rep.Pruned) > 0 {
 		s.Paragraph(fmt.Sprintf("Deregistered %d old revisions.", len(rep.Pruned)))
 	}
 	s.Paragraph("Took " + took.Round(time.Second).String() + ".")
+}
+
+// scheduledLines are the summary's lines on scheduled tasks: those moved, or on a dry run those
+// that would move.
+func scheduledLines(cfg config, rep *ecs.Report) []string {
+	moves, verb := rep.ScheduledMoved, "moved"
+	if cfg.Deploy.DryRun || cfg.Undo.DryRun {
+		moves, verb = rep.Scheduled, "would move"
+	}
+	var lines []string
+	for _, m := range moves {
+		lines = append(lines, verb+" "+m.String())
+	}
+	return lines
 }
 
 // serviceTable is the summary's table: a row per service, with a Version column when the run had

@@ -42,6 +42,8 @@ type config struct {
 	GitHubToken    string
 	EnvironmentURL string
 	VersionFrom    string // where Deploy.Version came from, for the log
+	Verify         bool   // a deploy checks what its task definitions need first (package preflight)
+	FollowSchedule bool   // scheduled tasks of the deployed families move with the services
 }
 
 func parseConfig(k *actionkit.Kit) (config, error) {
@@ -58,6 +60,8 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 			Waiting:           waiting,
 		},
 		Region:         in.String("region"),
+		Verify:         in.Bool("verify"),
+		FollowSchedule: in.Enum("scheduled-tasks", "follow", "leave") == "follow",
 		GitHubToken:    in.Secret("github-token"),
 		EnvironmentURL: in.URL("environment-url"),
 	}

@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/slipway-actions/slipway/internal/failure"
+	"github.com/slipway-actions/slipway/internal/preflight"
+	"github.com/slipway-actions/slipway/internal/schedule"
 )
 
 // Service is one service to deploy and the task definition file it gets.
@@ -122,6 +124,9 @@ type Report struct {
 	Services   []*ServiceResult
 	Migration  *MigrationResult
 	Pruned     []string
+	Scheduled  []schedule.Move // the scheduled tasks the run moves (a dry run: would move)
+	// ScheduledMoved are those it moved.
+	ScheduledMoved []schedule.Move
 
 	described map[string]types.Service
 }
@@ -183,6 +188,8 @@ type Deployer struct {
 	Logs      LogsAPI                          // nil: migration logs are not read
 	Infof     func(format string, args ...any) // progress lines
 	Untrusted io.Writer                        // ECS events, stop reasons and logs: text we do not control
+	Verify    *preflight.Checker               // nil: Prepare does not verify what the task definitions need
+	Scheduled *schedule.Mover                  // nil: scheduled tasks are left on the revisions they run
 
 	seen map[string]bool // service events printed already, by id: a rollback's wait does not repeat the deploy's
 }
@@ -263,11 +270,15 @@ func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 			errs = append(errs, err)
 		}
 	}
-	if len(errs) > 0 {
+	problems, err := d.verify(ctx, rep, found)
+	if err != nil {
+		return rep, err
+	}
+	if errs = append(errs, problems...); len(errs) > 0 {
 		return rep, failure.BadInput(errors.Join(errs...))
 	}
 	rep.described = found
-	return rep, nil
+	return rep, d.planScheduled(ctx, rep)
 }
 
 func (o Options) check() []error {
@@ -379,6 +390,10 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 			}
 		}
 	}
+	var scheduled error
+	if !rep.Failed() {
+		scheduled = d.moveScheduled(ctx, rep)
+	}
 	switch {
 	case rep.Failed() && o.RollBackOnFailure:
 		d.rollBackFailedDeploy(o, updated, ws)
@@ -387,7 +402,7 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 	case o.Wait && o.KeepRevisions > 0:
 		rep.Pruned = d.prune(ctx, o, rep)
 	}
-	return rep.err("deploy", StatusCompleted, StatusDryRun, StatusInProgress)
+	return errors.Join(rep.err("deploy", StatusCompleted, StatusDryRun, StatusInProgress), scheduled)
 }
 
 // plan says what a deploy would do, and marks every service DRY_RUN: a dry run stops here.
@@ -405,6 +420,9 @@ func (d *Deployer) plan(o Options, rep *Report) {
 	for _, r := range rep.Services {
 		r.Status = StatusDryRun
 		d.Infof("dry run: would update %s from %s to the new revision%s", r.Service, lastPart(r.PreviousTaskDefinitionARN), then)
+	}
+	for _, m := range rep.Scheduled {
+		d.Infof("dry run: would move scheduled task %s, once its service's deployment completed", m)
 	}
 	d.Infof("dry run: nothing was registered, run or updated")
 }

@@ -14,6 +14,10 @@
 // time remains. Errors carry their class (package failure): bad input (nothing touched), failed (a
 // deployment, rollback or migration ran and failed); anything else is infrastructure or a cancel.
 //
+// With a Verify checker, Prepare also lists what the task definitions need and lack (package
+// preflight); with a Scheduled mover, the scheduled tasks of the deployed families follow the
+// services once their deployments completed, and a rollback moves them back (package schedule).
+//
 // It owns the ECS API calls and their meaning; credentials and the SDK's retryer come from the
 // caller's aws.Config. It does not build or push images (package images), nor talk to GitHub, nor
 // know about the Actions runner (package actionkit).

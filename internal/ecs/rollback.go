@@ -182,13 +182,20 @@ func (d *Deployer) RollBack(ctx context.Context, o RollbackOptions) (*Report, er
 		for _, r := range move {
 			r.Status, r.Reason = StatusDryRun, "would go back from "+lastPart(r.PreviousTaskDefinitionARN)+" to "+lastPart(r.TaskDefinitionARN)
 		}
-		return rep, nil
+		err := d.restoreScheduled(ctx, rep, move, true)
+		for _, m := range rep.Scheduled {
+			d.Infof("dry run: would move scheduled task %s", m)
+		}
+		return rep, err
 	}
 	var closeWindow func() bool
 	o.Waiting, closeWindow = o.Waiting.opened(ctx)
 	defer closeWindow()
 	d.undo(o, move)
-	return rep, rep.err("rollback", StatusRolledBack, StatusSkipped, StatusRollbackStarted)
+	sctx, cancel := o.window.detached(scheduledTime, 0)
+	defer cancel()
+	scheduled := d.restoreScheduled(sctx, rep, move, false)
+	return rep, errors.Join(rep.err("rollback", StatusRolledBack, StatusSkipped, StatusRollbackStarted), scheduled)
 }
 
 // undo starts every rollback of move, then follows them, within the run's cancel window.
