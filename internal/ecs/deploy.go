@@ -73,7 +73,9 @@ type Options struct {
 	Secrets           map[string]map[string]string // container → name → ARN of a Secrets Manager secret or SSM parameter
 	ShowValues        bool                         // diffs print environment values
 	Migration         *Migration
-	RollBackOnFailure bool // after a failed deploy, put every updated service back on its previous task definition
+	RunTask           *RunTask   // a one-off task before, after or instead of the deploy (runtask.go)
+	CodeDeploy        CodeDeploy // how services with a CODE_DEPLOY controller deploy (codedeploy.go)
+	RollBackOnFailure bool       // after a failed deploy, put every updated service back on its previous task definition
 	KeepRevisions     int
 	DryRun            bool
 	Version           *semver.Version // the release deployed, recorded as each new revision's VersionTag; nil records none and compares nothing
@@ -106,6 +108,7 @@ type ServiceResult struct {
 	Status                    string        `json:"status"`
 	Reason                    string        `json:"reason,omitempty"`
 	StoppedTasks              []string      `json:"stopped-tasks,omitempty"`
+	LifecycleEvents           []string      `json:"lifecycle-events,omitempty"` // a CodeDeploy deployment's, when it failed
 	Diff                      string        `json:"-"`
 	VersionCheck              string        `json:"-"` // how Version compares with the release it runs; "" when the run has no version
 	Took                      time.Duration `json:"-"`
@@ -114,6 +117,7 @@ type ServiceResult struct {
 	family     string
 	superseded bool
 	failure    fault
+	codeDeploy *codeDeployTarget // set when the service's deployment controller is CODE_DEPLOY
 }
 
 // Report is what a deploy or a rollback did.
@@ -121,6 +125,7 @@ type Report struct {
 	IsRollback bool // a rollback run (RollBack), not a deploy
 	Services   []*ServiceResult
 	Migration  *MigrationResult
+	RunTask    *TaskResult
 	Pruned     []string
 
 	described map[string]types.Service
@@ -133,7 +138,7 @@ func (r *Report) Failed() bool {
 			return true
 		}
 	}
-	return r.Migration != nil && r.Migration.failure != notFailed
+	return (r.Migration != nil && r.Migration.failure != notFailed) || (r.RunTask != nil && r.RunTask.failure != notFailed)
 }
 
 // PublicNames lists the names this run prints and outputs anyway: services and their ARNs, task
@@ -163,12 +168,15 @@ func (r *Report) err(what string, good ...string) error {
 		return nil
 	}
 	var why []string
-	ran := r.Migration != nil && r.Migration.failure == judged
+	ran := (r.Migration != nil && r.Migration.failure == judged) || (r.RunTask != nil && r.RunTask.failure == judged)
 	for _, s := range r.Services {
 		ran = ran || s.failure == judged
 		if !slices.Contains(good, s.Status) {
 			why = append(why, s.Service+" "+strings.ToLower(strings.ReplaceAll(s.Status, "_", " "))+reasonSuffix(s.Reason))
 		}
+	}
+	if t := r.RunTask; t != nil && t.failure != notFailed {
+		why = append(why, "run-task "+t.Reason)
 	}
 	err := fmt.Errorf("%s failed: %s", what, strings.Join(why, "; "))
 	if ran {
@@ -179,10 +187,11 @@ func (r *Report) err(what string, good ...string) error {
 
 // Deployer deploys with one ECS client.
 type Deployer struct {
-	ECS       API
-	Logs      LogsAPI                          // nil: migration logs are not read
-	Infof     func(format string, args ...any) // progress lines
-	Untrusted io.Writer                        // ECS events, stop reasons and logs: text we do not control
+	ECS        API
+	Logs       LogsAPI                          // nil: one-off tasks' logs are not read
+	CodeDeploy CodeDeployAPI                    // nil: a service with a CODE_DEPLOY controller cannot be deployed
+	Infof      func(format string, args ...any) // progress lines
+	Untrusted  io.Writer                        // ECS events, stop reasons and logs: text we do not control
 
 	seen map[string]bool // service events printed already, by id: a rollback's wait does not repeat the deploy's
 }
@@ -238,6 +247,7 @@ func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 			errs = append(errs, fmt.Errorf("migration-container %q is not a container of service %s's task definition", m.Container, rep.Services[0].Service))
 		}
 	}
+	errs = append(errs, o.checkRunTask(rep)...)
 	if len(errs) > 0 {
 		return rep, failure.BadInput(errors.Join(errs...))
 	}
@@ -261,6 +271,13 @@ func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 		r.Diff = Diff(current, r.next, r.PreviousTaskDefinitionARN, "rendered "+r.family, o.ShowValues)
 		if err := checkVersion(o, r, out); err != nil {
 			errs = append(errs, err)
+		}
+		problem, err := d.prepareCodeDeploy(ctx, o, r, s)
+		if err != nil {
+			return rep, err
+		}
+		if problem != nil {
+			errs = append(errs, problem)
 		}
 	}
 	if len(errs) > 0 {
@@ -346,8 +363,20 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 			return err
 		}
 	}
-	var updated []*ServiceResult
+	if rt := o.RunTask; rt != nil && rt.When != RunAfter {
+		if err := d.runTask(ctx, o, rep); err != nil || rt.When == RunAlone {
+			return err
+		}
+	}
+	var updated, viaCodeDeploy []*ServiceResult
 	for _, r := range rep.Services {
+		if r.codeDeploy != nil {
+			if !d.startCodeDeploy(ctx, o, r) {
+				break
+			}
+			viaCodeDeploy = append(viaCodeDeploy, r)
+			continue
+		}
 		out, err := d.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(o.Cluster), Service: aws.String(r.Service), TaskDefinition: aws.String(r.TaskDefinitionARN)})
 		if err != nil {
 			r.Status, r.Reason, r.failure = StatusFailed, "update service: "+err.Error(), unreadable
@@ -379,6 +408,10 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 			}
 		}
 	}
+	d.waitCodeDeploy(ctx, o, viaCodeDeploy)
+	if rt := o.RunTask; rt != nil && rt.When == RunAfter && o.Wait && !rep.Failed() {
+		_ = d.runTask(ctx, o, rep) // its failure is the report's
+	}
 	switch {
 	case rep.Failed() && o.RollBackOnFailure:
 		d.rollBackFailedDeploy(o, updated, ws)
@@ -398,12 +431,26 @@ func (d *Deployer) plan(o Options, rep *Report) {
 	if m := o.Migration; m != nil {
 		d.Infof("dry run: would run the migration first: %s in container %s", strings.Join(m.Command, " "), m.Container)
 	}
+	if t := o.RunTask; t != nil {
+		d.Infof("dry run: would run a one-off task (run-task-when: %s) of %s's new revision: %s in container %s", t.When, rep.service(t.Service).Service, strings.Join(t.Command, " "), t.Container)
+		if t.When == RunAlone {
+			for _, r := range rep.Services {
+				r.Status = StatusDryRun
+			}
+			d.Infof("dry run: run-task-when: alone updates no service; nothing was registered or run")
+			return
+		}
+	}
 	then := ", then wait for its deployment"
 	if !o.Wait {
 		then = ", without waiting (wait: false)"
 	}
 	for _, r := range rep.Services {
 		r.Status = StatusDryRun
+		if r.codeDeploy != nil {
+			d.Infof("dry run: would deploy %s from %s to the new revision through CodeDeploy (application %s, deployment group %s)%s", r.Service, lastPart(r.PreviousTaskDefinitionARN), r.codeDeploy.application, r.codeDeploy.group, then)
+			continue
+		}
 		d.Infof("dry run: would update %s from %s to the new revision%s", r.Service, lastPart(r.PreviousTaskDefinitionARN), then)
 	}
 	d.Infof("dry run: nothing was registered, run or updated")
