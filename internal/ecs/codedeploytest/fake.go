@@ -18,8 +18,8 @@
 //   - API_GetDeployment.html and API_DeploymentInfo.html: status Created, Queued, InProgress,
 //     Baking, Ready, Succeeded, Failed or Stopped; errorInformation (code, message) once it failed;
 //     rollbackInfo (rollbackDeploymentId, rollbackMessage, rollbackTriggeringDeploymentId) once a
-//     rollback was started, on both deployments; creator autoRollback on a rollback's. An unknown
-//     id is DeploymentDoesNotExistException.
+//     rollback was started, on both deployments; creator codeDeployRollback on a rollback's (the
+//     SDK model's DeploymentCreator). An unknown id is DeploymentDoesNotExistException.
 //   - API_StopDeployment.html: autoRollbackEnabled rolls the group back to the last good revision;
 //     the answer is status Pending or Succeeded with a statusMessage; a deployment that has ended is
 //     DeploymentAlreadyCompletedException.
@@ -276,13 +276,13 @@ func (f *Fake) group(in map[string]any) (*group, *apiErr) {
 	case app == "":
 		return nil, &apiErr{"ApplicationNameRequiredException", "The minimum number of required application names was not specified."}
 	case !f.apps[app]:
-		return nil, &apiErr{"ApplicationDoesNotExistException", "No application found for name: " + app}
+		return nil, &apiErr{"ApplicationDoesNotExistException", "The application " + app + " does not exist with the user or AWS account."}
 	case name == "":
 		return nil, &apiErr{"DeploymentGroupNameRequiredException", "The deployment group name was not specified."}
 	}
 	g := f.groups[app+"/"+name]
 	if g == nil {
-		return nil, &apiErr{"DeploymentGroupDoesNotExistException", "No Deployment Group found for name: " + name}
+		return nil, &apiErr{"DeploymentGroupDoesNotExistException", "The deployment group " + name + " does not exist with the user or AWS account."}
 	}
 	return g, nil
 }
@@ -428,7 +428,7 @@ func CheckAppSpec(content string) (taskDef, refusal string) {
 func (f *Fake) deployment(in map[string]any) (*deployment, *apiErr) {
 	d := f.deployments[str(in, "deploymentId")]
 	if d == nil {
-		return nil, &apiErr{"DeploymentDoesNotExistException", "The deployment " + str(in, "deploymentId") + " could not be found"}
+		return nil, &apiErr{"DeploymentDoesNotExistException", "The deployment " + str(in, "deploymentId") + " does not exist with the user or AWS account."}
 	}
 	return d, nil
 }
@@ -518,7 +518,7 @@ func (f *Fake) rollBack(d *deployment, message string, fails bool) {
 	if fails {
 		sc = Scenario{Outcome: Fail, Ticks: 1, Code: "ECS_UPDATE_ERROR", Message: "The rollback could not reach a steady state."}
 	}
-	r := f.start(d.g, sc, "autoRollback", d.g.lastGood, "")
+	r := f.start(d.g, sc, "codeDeployRollback", d.g.lastGood, "")
 	d.rollback = map[string]any{"rollbackDeploymentId": r.id, "rollbackMessage": message}
 	r.rollback = map[string]any{"rollbackTriggeringDeploymentId": d.id}
 }
