@@ -3,6 +3,7 @@ package ecs_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -175,5 +176,47 @@ func TestPrepare_CodeDeployServiceWithoutItsDeploymentGroupIsBadInput(t *testing
 	}
 	if len(cd.Requests("CreateDeployment")) != 0 || len(s.fake.Requests("RegisterTaskDefinition")) != 0 {
 		t.Errorf("something was touched")
+	}
+}
+
+// A CodeDeploy deployment not ended within the timeout is stopped with rollback, and is a failed
+// deploy (exit 1), not a cancel.
+func TestDeploy_CodeDeployDeploymentPastItsTimeoutIsStoppedWithRollback(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	cd := s.withCodeDeploy(t, true)
+	cd.Script(codedeploytest.Scenario{Outcome: codedeploytest.Forever})
+	o := s.options()
+	o.Timeout, o.PollInterval = 100*time.Millisecond, 5*time.Millisecond
+	rep, err := s.deploy(t, o)
+	if failure.Of(err) != failure.Checked || !strings.Contains(err.Error(), "not complete after 100ms") {
+		t.Fatalf("err = %v, want a failed deploy naming the timeout", err)
+	}
+	if stops := cd.Requests("StopDeployment"); len(stops) != 1 || stops[0].Input["autoRollbackEnabled"] != true {
+		t.Errorf("StopDeployment requests = %+v", stops)
+	}
+	if r := rep.Services[0]; r.Status != ecs.StatusRollbackStarted {
+		t.Errorf("result = %+v", r)
+	}
+}
+
+// A dry run reads the deployment group and says the service goes through CodeDeploy; it creates
+// nothing.
+func TestDeploy_DryRunSaysACodeDeployServiceGoesThroughCodeDeploy(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	cd := s.withCodeDeploy(t, true)
+	var log strings.Builder
+	s.dep.Infof = func(format string, args ...any) { fmt.Fprintf(&log, format+"\n", args...) }
+	o := s.options()
+	o.DryRun = true
+	if _, err := s.deploy(t, o); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "through CodeDeploy (application AppECS-main-api, deployment group DgpECS-main-api)") {
+		t.Errorf("log:\n%s", log.String())
+	}
+	if len(cd.Requests("GetDeploymentGroup")) != 1 || len(cd.Requests("CreateDeployment")) != 0 || len(s.fake.Requests("RegisterTaskDefinition")) != 0 {
+		t.Errorf("calls: CodeDeploy %v, ECS registrations %d", cd.Requests(), len(s.fake.Requests("RegisterTaskDefinition")))
 	}
 }
