@@ -129,7 +129,8 @@ func readDeployInputs(in *actionkit.Inputs) deployInputs {
 // name=family:revision lines; every deploy-only input is refused.
 func parseRollback(in *actionkit.Inputs, cfg config, d deployInputs, services []string, results string) ecs.RollbackOptions {
 	o := cfg.Deploy
-	undo := ecs.RollbackOptions{Cluster: o.Cluster, DryRun: o.DryRun, Waiting: o.Waiting}
+	undo := ecs.RollbackOptions{Cluster: o.Cluster, DryRun: o.DryRun, Waiting: o.Waiting,
+		CodeDeploy: ecs.CodeDeploy{Application: d.codeDeploy.Application, DeploymentGroup: d.codeDeploy.DeploymentGroup}}
 	for _, deployOnly := range []struct {
 		name  string
 		given bool
@@ -137,7 +138,7 @@ func parseRollback(in *actionkit.Inputs, cfg config, d deployInputs, services []
 		{"migration-container", d.container != ""}, {"migration-command", len(d.command) > 0},
 		{"github-token", cfg.GitHubToken != ""}, {"environment-url", cfg.EnvironmentURL != ""}, {"version", d.version != ""},
 		{"run-task-container", d.runTask.Container != ""}, {"run-task-command", d.runTaskCommand}, {"run-task-service", d.runTask.Service != ""},
-		{"codedeploy-application", d.codeDeploy.Application != ""}, {"codedeploy-deployment-group", d.codeDeploy.DeploymentGroup != ""}, {"codedeploy-hooks", len(d.codeDeploy.Hooks) > 0}} {
+		{"codedeploy-hooks", len(d.codeDeploy.Hooks) > 0}} {
 		if deployOnly.given {
 			in.Invalid(deployOnly.name, "is for a deploy; a rollback moves services back to revisions that exist")
 		}

@@ -55,49 +55,58 @@ type codeDeployTarget struct {
 // revision has, and a CodeDeploy deployment group (GetDeploymentGroup) that deploys it. problem is
 // bad input; err is CodeDeploy that could not be read. Other services are left alone.
 func (d *Deployer) prepareCodeDeploy(ctx context.Context, o Options, r *ServiceResult, svc types.Service) (problem, err error) {
-	if svc.DeploymentController == nil || svc.DeploymentController.Type != types.DeploymentControllerTypeCodeDeploy {
-		if svc.DeploymentController != nil && svc.DeploymentController.Type == types.DeploymentControllerTypeExternal {
-			return fmt.Errorf("service %s has an EXTERNAL deployment controller: its task sets are deployed by whatever owns them, not by ecs-deploy", r.Service), nil
-		}
-		return nil, nil
+	t, problem, err := d.findCodeDeploy(ctx, o.Cluster, o.CodeDeploy, r.Service, svc)
+	if t == nil || problem != nil || err != nil {
+		return problem, err
 	}
-	if d.CodeDeploy == nil {
-		return nil, fmt.Errorf("service %s is deployed by CodeDeploy, and no CodeDeploy client was given", r.Service)
-	}
-	cluster := lastPart(o.Cluster)
-	t := &codeDeployTarget{application: o.CodeDeploy.Application, group: o.CodeDeploy.DeploymentGroup, svc: svc}
-	if t.application == "" {
-		t.application = "AppECS-" + cluster + "-" + r.Service
-	}
-	if t.group == "" {
-		t.group = "DgpECS-" + cluster + "-" + r.Service
-	}
-	if len(svc.LoadBalancers) == 0 {
-		return fmt.Errorf("service %s has a CODE_DEPLOY deployment controller and no load balancer: CodeDeploy shifts a load balancer's traffic", r.Service), nil
-	}
-	lb := svc.LoadBalancers[0]
-	t.container, t.port = aws.ToString(lb.ContainerName), aws.ToInt32(lb.ContainerPort)
 	if !slices.Contains(Containers(r.next), t.container) {
 		return fmt.Errorf("service %s: its load balancer sends traffic to container %q, which the new task definition does not have", r.Service, t.container), nil
 	}
+	r.codeDeploy = t
+	return nil, nil
+}
+
+// findCodeDeploy finds where a CODE_DEPLOY service's deployments go: nil for another service.
+func (d *Deployer) findCodeDeploy(ctx context.Context, clusterRef string, cd CodeDeploy, service string, svc types.Service) (t *codeDeployTarget, problem, err error) {
+	if svc.DeploymentController == nil || svc.DeploymentController.Type != types.DeploymentControllerTypeCodeDeploy {
+		if svc.DeploymentController != nil && svc.DeploymentController.Type == types.DeploymentControllerTypeExternal {
+			return nil, fmt.Errorf("service %s has an EXTERNAL deployment controller: its task sets are deployed by whatever owns them, not by ecs-deploy", service), nil
+		}
+		return nil, nil, nil
+	}
+	if d.CodeDeploy == nil {
+		return nil, nil, fmt.Errorf("service %s is deployed by CodeDeploy, and no CodeDeploy client was given", service)
+	}
+	cluster := lastPart(clusterRef)
+	t = &codeDeployTarget{application: cd.Application, group: cd.DeploymentGroup, svc: svc}
+	if t.application == "" {
+		t.application = "AppECS-" + cluster + "-" + service
+	}
+	if t.group == "" {
+		t.group = "DgpECS-" + cluster + "-" + service
+	}
+	if len(svc.LoadBalancers) == 0 {
+		return nil, fmt.Errorf("service %s has a CODE_DEPLOY deployment controller and no load balancer: CodeDeploy shifts a load balancer's traffic", service), nil
+	}
+	lb := svc.LoadBalancers[0]
+	t.container, t.port = aws.ToString(lb.ContainerName), aws.ToInt32(lb.ContainerPort)
 	out, err := d.CodeDeploy.GetDeploymentGroup(ctx, &codedeploy.GetDeploymentGroupInput{ApplicationName: aws.String(t.application), DeploymentGroupName: aws.String(t.group)})
 	switch {
 	case errors.As(err, new(*cdtypes.ApplicationDoesNotExistException)):
-		return fmt.Errorf("input \"codedeploy-application\": service %s is deployed by CodeDeploy, and application %q does not exist (%v)", r.Service, t.application, err), nil
+		return nil, fmt.Errorf("input \"codedeploy-application\": service %s is deployed by CodeDeploy, and application %q does not exist (%v)", service, t.application, err), nil
 	case errors.As(err, new(*cdtypes.DeploymentGroupDoesNotExistException)):
-		return fmt.Errorf("input \"codedeploy-deployment-group\": service %s is deployed by CodeDeploy, and deployment group %q of %s does not exist (%v)", r.Service, t.group, t.application, err), nil
+		return nil, fmt.Errorf("input \"codedeploy-deployment-group\": service %s is deployed by CodeDeploy, and deployment group %q of %s does not exist (%v)", service, t.group, t.application, err), nil
 	case err != nil:
-		return nil, fmt.Errorf("service %s: read CodeDeploy deployment group %s of %s: %w", r.Service, t.group, t.application, err)
+		return nil, nil, fmt.Errorf("service %s: read CodeDeploy deployment group %s of %s: %w", service, t.group, t.application, err)
 	}
 	g := out.DeploymentGroupInfo
 	if !slices.ContainsFunc(g.EcsServices, func(s cdtypes.ECSService) bool {
-		return lastPart(aws.ToString(s.ClusterName)) == cluster && aws.ToString(s.ServiceName) == r.Service
+		return lastPart(aws.ToString(s.ClusterName)) == cluster && aws.ToString(s.ServiceName) == service
 	}) {
-		return fmt.Errorf("input \"codedeploy-deployment-group\": deployment group %s of %s does not deploy service %s of cluster %s", t.group, t.application, r.Service, cluster), nil
+		return nil, fmt.Errorf("input \"codedeploy-deployment-group\": deployment group %s of %s does not deploy service %s of cluster %s", t.group, t.application, service, cluster), nil
 	}
 	t.autoRollback = g.AutoRollbackConfiguration != nil && g.AutoRollbackConfiguration.Enabled
-	r.codeDeploy = t
-	return nil, nil
+	return t, nil, nil
 }
 
 // appSpec is an ECS AppSpec (the CodeDeploy User Guide's AppSpec file reference: "AppSpec
@@ -164,14 +173,14 @@ func (t *codeDeployTarget) AppSpec(taskDefinition string, hooks []Hook) string {
 
 // startCodeDeploy creates r's CodeDeploy deployment of its new revision. It reports whether the
 // deployment was created; when not, r says why.
-func (d *Deployer) startCodeDeploy(ctx context.Context, o Options, r *ServiceResult) bool {
+func (d *Deployer) startCodeDeploy(ctx context.Context, hooks []Hook, wait bool, r *ServiceResult) bool {
 	t := r.codeDeploy
 	out, err := d.CodeDeploy.CreateDeployment(ctx, &codedeploy.CreateDeploymentInput{
 		ApplicationName:     aws.String(t.application),
 		DeploymentGroupName: aws.String(t.group),
 		Description:         aws.String(truncate("slipway ecs-deploy: "+r.Service+" to "+lastPart(r.TaskDefinitionARN), 100)),
 		Revision: &cdtypes.RevisionLocation{RevisionType: cdtypes.RevisionLocationTypeAppSpecContent,
-			AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String(t.AppSpec(r.TaskDefinitionARN, o.CodeDeploy.Hooks))}},
+			AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String(t.AppSpec(r.TaskDefinitionARN, hooks))}},
 	})
 	if err != nil {
 		r.Status, r.Reason, r.failure = StatusFailed, "CodeDeploy create deployment: "+err.Error(), unreadable
@@ -182,7 +191,7 @@ func (d *Deployer) startCodeDeploy(ctx context.Context, o Options, r *ServiceRes
 	}
 	r.Status, r.DeploymentID = StatusInProgress, aws.ToString(out.DeploymentId)
 	d.Infof("CodeDeploy deployment %s of %s to %s (application %s, deployment group %s)", r.DeploymentID, r.Service, r.TaskDefinitionARN, t.application, t.group)
-	if !o.Wait {
+	if !wait {
 		d.Infof("wait: false: not waiting for %s (CodeDeploy deployment %s): whether it works is not known", r.Service, r.DeploymentID)
 	}
 	return true
@@ -201,7 +210,7 @@ type cdWatch struct {
 // and whose rollback by CodeDeploy is followed to its own end. A deploy cancelled, or not ended
 // within the timeout, is stopped with StopDeployment and autoRollbackEnabled, within the run's
 // cancel window.
-func (d *Deployer) waitCodeDeploy(ctx context.Context, o Options, rs []*ServiceResult) {
+func (d *Deployer) waitCodeDeploy(ctx context.Context, o Waiting, rs []*ServiceResult) {
 	if !o.Wait || len(rs) == 0 {
 		return
 	}
@@ -302,7 +311,7 @@ func errorInfo(info *cdtypes.DeploymentInfo) string {
 // stopCodeDeploy stops w's deployment with StopDeployment and autoRollbackEnabled, on its own
 // context: after a cancel too, within the run's cancel window. A rollback CodeDeploy runs already
 // is left to run.
-func (d *Deployer) stopCodeDeploy(ctx context.Context, o Options, w *cdWatch) {
+func (d *Deployer) stopCodeDeploy(ctx context.Context, o Waiting, w *cdWatch) {
 	w.done = true
 	why, f := fmt.Sprintf("not complete after %s (%s)", o.Timeout, w.progress), judged
 	if wasCancelled(ctx) {

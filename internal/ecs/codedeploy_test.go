@@ -220,3 +220,30 @@ func TestDeploy_DryRunSaysACodeDeployServiceGoesThroughCodeDeploy(t *testing.T) 
 		t.Errorf("calls: CodeDeploy %v, ECS registrations %d", cd.Requests(), len(s.fake.Requests("RegisterTaskDefinition")))
 	}
 }
+
+// A later rollback (rollback: true) of a CODE_DEPLOY service goes back by a CodeDeploy deployment
+// of the previous revision, never by UpdateService, which ECS refuses for it.
+func TestRollBack_CodeDeployServiceGoesBackThroughCodeDeploy(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	cd := s.withCodeDeploy(t, true)
+	rep, err := s.deploy(t, s.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deployed := rep.Services[0].TaskDefinitionARN
+	back, err := s.dep.RollBack(context.Background(), s.rollbackOptions([]ecs.Target{{Service: "api", Expected: deployed}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := back.Services[0]; r.Status != ecs.StatusRolledBack || r.TaskDefinitionARN != s.previous["api"] {
+		t.Errorf("result = %+v", r)
+	}
+	if got := s.fake.ServiceTaskDefinition("api"); got != s.previous["api"] || s.fake.Updates() != 0 {
+		t.Errorf("service runs %s after %d UpdateService calls, want %s", got, s.fake.Updates(), s.previous["api"])
+	}
+	props := appSpec(t, cd, 1)["Resources"].([]any)[0].(map[string]any)["TargetService"].(map[string]any)["Properties"].(map[string]any)
+	if props["TaskDefinition"] != s.previous["api"] {
+		t.Errorf("the rollback's AppSpec deploys %v", props["TaskDefinition"])
+	}
+}

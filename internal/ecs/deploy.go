@@ -371,7 +371,7 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 	var updated, viaCodeDeploy []*ServiceResult
 	for _, r := range rep.Services {
 		if r.codeDeploy != nil {
-			if !d.startCodeDeploy(ctx, o, r) {
+			if !d.startCodeDeploy(ctx, o.CodeDeploy.Hooks, o.Wait, r) {
 				break
 			}
 			viaCodeDeploy = append(viaCodeDeploy, r)
@@ -408,7 +408,7 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 			}
 		}
 	}
-	d.waitCodeDeploy(ctx, o, viaCodeDeploy)
+	d.waitCodeDeploy(ctx, o.Waiting, viaCodeDeploy)
 	if rt := o.RunTask; rt != nil && rt.When == RunAfter && o.Wait && !rep.Failed() {
 		_ = d.runTask(ctx, o, rep) // its failure is the report's
 	}

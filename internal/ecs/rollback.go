@@ -110,9 +110,10 @@ type Target struct {
 
 // RollbackOptions is one rollback run.
 type RollbackOptions struct {
-	Cluster string
-	Targets []Target
-	DryRun  bool
+	Cluster    string
+	Targets    []Target
+	DryRun     bool
+	CodeDeploy CodeDeploy // for CODE_DEPLOY services, which go back by a CodeDeploy deployment
 	Waiting
 }
 
@@ -168,6 +169,14 @@ func (d *Deployer) RollBack(ctx context.Context, o RollbackOptions) (*Report, er
 			return rep, fmt.Errorf("service %s: %w", t.Service, err)
 		}
 		r.TaskDefinitionARN = previous
+		cd, problem, err := d.findCodeDeploy(ctx, o.Cluster, o.CodeDeploy, t.Service, s)
+		if err != nil {
+			return rep, err
+		} else if problem != nil {
+			errs = append(errs, problem)
+			continue
+		}
+		r.codeDeploy = cd
 		move = append(move, r)
 	}
 	if len(errs) > 0 {
@@ -197,8 +206,17 @@ func (d *Deployer) undo(o RollbackOptions, move []*ServiceResult) {
 	defer cancel()
 	issued := time.Now()
 	var ws []*watch
+	var viaCodeDeploy []*ServiceResult
 	for _, r := range move {
 		d.Infof("rolling back %s from %s to %s", r.Service, lastPart(r.PreviousTaskDefinitionARN), lastPart(r.TaskDefinitionARN))
+		if r.codeDeploy != nil {
+			r.Status = StatusRollbackFailed
+			if d.startCodeDeploy(ctx, nil, o.Wait, r) {
+				r.Status = StatusRollbackStarted
+				viaCodeDeploy = append(viaCodeDeploy, r)
+			}
+			continue
+		}
 		w, err := d.revert(ctx, o.Cluster, r, r.TaskDefinitionARN)
 		if err != nil {
 			r.Status, r.Reason, r.failure = StatusRollbackFailed, "update service: "+err.Error(), unreadable
@@ -211,6 +229,15 @@ func (d *Deployer) undo(o RollbackOptions, move []*ServiceResult) {
 		return
 	}
 	d.follow(ctx, o.Cluster, o.Waiting, ws, issued)
+	d.waitCodeDeploy(ctx, o.Waiting, viaCodeDeploy)
+	for _, r := range viaCodeDeploy {
+		switch r.Status {
+		case StatusCompleted:
+			r.Status = StatusRolledBack
+		case StatusFailed:
+			r.Status = StatusRollbackFailed
+		}
+	}
 	for _, w := range ws {
 		w.r.DeploymentID = w.id
 		switch {
