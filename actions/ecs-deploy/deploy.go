@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -42,7 +43,7 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		return failure.BadInput(errors.New(`input "region": no AWS region: set region, or AWS_REGION (aws-actions/configure-aws-credentials does)`))
 	}
 	logs := cloudwatchlogs.NewFromConfig(awsCfg)
-	d := &ecs.Deployer{ECS: awsecs.NewFromConfig(awsCfg), Logs: logs, Infof: k.Infof}
+	d := &ecs.Deployer{ECS: awsecs.NewFromConfig(awsCfg), Logs: logs, CodeDeploy: codedeploy.NewFromConfig(awsCfg), Infof: k.Infof}
 	if cfg.Verify && !cfg.IsRollback {
 		d.Verify = &preflight.Checker{IAM: iam.NewFromConfig(awsCfg), Secrets: secretsmanager.NewFromConfig(awsCfg), SSM: ssm.NewFromConfig(awsCfg),
 			Logs: logs, ECR: ecr.NewFromConfig(awsCfg), EC2: ec2.NewFromConfig(awsCfg), Region: awsCfg.Region}
@@ -189,6 +190,9 @@ func report(k *actionkit.Kit, cfg config, rep *ecs.Report, took time.Duration) {
 		_ = k.SetOutput("deployment-id", r.DeploymentID)
 		_ = k.SetOutput("status", r.Status)
 	}
+	if t := rep.RunTask; t != nil && t.ExitCode != nil {
+		_ = k.SetOutput("run-task-exit-code", fmt.Sprint(*t.ExitCode))
+	}
 	s := k.Summary()
 	title := "ecs-deploy to " + cfg.Deploy.Cluster
 	if rep.IsRollback {
@@ -198,26 +202,15 @@ func report(k *actionkit.Kit, cfg config, rep *ecs.Report, took time.Duration) {
 		title += " (dry run)"
 	}
 	s.Heading(2, title)
-	if m := rep.Migration; m != nil {
-		exit := "no exit code"
-		if m.ExitCode != nil {
-			exit = fmt.Sprintf("exit %d", *m.ExitCode)
-		}
-		line := fmt.Sprintf("Migration: %s in %s.", exit, m.Took.Round(time.Second))
-		for _, more := range []string{m.Reason, m.Stopped} {
-			if more != "" {
-				line += " " + more + "."
-			}
-		}
-		s.Paragraph(line)
-		if len(m.Log) > 0 {
-			s.Details("Migration log (last lines)", strings.Join(m.Log, "\n"))
-		}
-	}
+	taskSummary(s, "Migration", rep.Migration)
+	taskSummary(s, "One-off task (run-task)", rep.RunTask)
 	s.Table(serviceTable(rep))
 	for _, r := range rep.Services {
 		if r.Diff != "" {
 			s.Details("Task definition diff: "+r.Service, r.Diff)
+		}
+		if len(r.LifecycleEvents) > 0 {
+			s.Details("CodeDeploy lifecycle events: "+r.Service, "- "+strings.Join(r.LifecycleEvents, "\n- "))
 		}
 		if len(r.StoppedTasks) > 0 {
 			s.Details("Stopped tasks: "+r.Service, "- "+strings.Join(r.StoppedTasks, "\n- "))
@@ -278,4 +271,26 @@ func revision(arn string) string {
 		return ""
 	}
 	return arn[strings.LastIndex(arn, "/")+1:]
+}
+
+// taskSummary is a one-off task's paragraph in the summary: its exit code, time, why it failed
+// or was stopped, and its log's last lines.
+func taskSummary(s *actionkit.Summary, what string, m *ecs.TaskResult) {
+	if m == nil {
+		return
+	}
+	exit := "no exit code"
+	if m.ExitCode != nil {
+		exit = fmt.Sprintf("exit %d", *m.ExitCode)
+	}
+	line := fmt.Sprintf("%s: %s in %s.", what, exit, m.Took.Round(time.Second))
+	for _, more := range []string{m.Reason, m.Stopped} {
+		if more != "" {
+			line += " " + more + "."
+		}
+	}
+	s.Paragraph(line)
+	if len(m.Log) > 0 {
+		s.Details(what+" log (last lines)", strings.Join(m.Log, "\n"))
+	}
 }

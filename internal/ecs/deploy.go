@@ -75,7 +75,9 @@ type Options struct {
 	Secrets           map[string]map[string]string // container → name → ARN of a Secrets Manager secret or SSM parameter
 	ShowValues        bool                         // diffs print environment values
 	Migration         *Migration
-	RollBackOnFailure bool // after a failed deploy, put every updated service back on its previous task definition
+	RunTask           *RunTask   // a one-off task before, after or instead of the deploy (runtask.go)
+	CodeDeploy        CodeDeploy // how services with a CODE_DEPLOY controller deploy (codedeploy.go)
+	RollBackOnFailure bool       // after a failed deploy, put every updated service back on its previous task definition
 	KeepRevisions     int
 	DryRun            bool
 	Version           *semver.Version // the release deployed, recorded as each new revision's VersionTag; nil records none and compares nothing
@@ -108,6 +110,7 @@ type ServiceResult struct {
 	Status                    string        `json:"status"`
 	Reason                    string        `json:"reason,omitempty"`
 	StoppedTasks              []string      `json:"stopped-tasks,omitempty"`
+	LifecycleEvents           []string      `json:"lifecycle-events,omitempty"` // a CodeDeploy deployment's, when it failed
 	Diff                      string        `json:"-"`
 	VersionCheck              string        `json:"-"` // how Version compares with the release it runs; "" when the run has no version
 	Took                      time.Duration `json:"-"`
@@ -116,6 +119,7 @@ type ServiceResult struct {
 	family     string
 	superseded bool
 	failure    fault
+	codeDeploy *codeDeployTarget // set when the service's deployment controller is CODE_DEPLOY
 }
 
 // Report is what a deploy or a rollback did.
@@ -123,6 +127,7 @@ type Report struct {
 	IsRollback bool // a rollback run (RollBack), not a deploy
 	Services   []*ServiceResult
 	Migration  *MigrationResult
+	RunTask    *TaskResult
 	Pruned     []string
 	Scheduled  []schedule.Move // the scheduled tasks the run moves (a dry run: would move)
 	// ScheduledMoved are those it moved.
@@ -138,7 +143,7 @@ func (r *Report) Failed() bool {
 			return true
 		}
 	}
-	return r.Migration != nil && r.Migration.failure != notFailed
+	return (r.Migration != nil && r.Migration.failure != notFailed) || (r.RunTask != nil && r.RunTask.failure != notFailed)
 }
 
 // PublicNames lists the names this run prints and outputs anyway: services and their ARNs, task
@@ -168,12 +173,15 @@ func (r *Report) err(what string, good ...string) error {
 		return nil
 	}
 	var why []string
-	ran := r.Migration != nil && r.Migration.failure == judged
+	ran := (r.Migration != nil && r.Migration.failure == judged) || (r.RunTask != nil && r.RunTask.failure == judged)
 	for _, s := range r.Services {
 		ran = ran || s.failure == judged
 		if !slices.Contains(good, s.Status) {
 			why = append(why, s.Service+" "+strings.ToLower(strings.ReplaceAll(s.Status, "_", " "))+reasonSuffix(s.Reason))
 		}
+	}
+	if t := r.RunTask; t != nil && t.failure != notFailed {
+		why = append(why, "run-task "+t.Reason)
 	}
 	err := fmt.Errorf("%s failed: %s", what, strings.Join(why, "; "))
 	if ran {
@@ -184,12 +192,13 @@ func (r *Report) err(what string, good ...string) error {
 
 // Deployer deploys with one ECS client.
 type Deployer struct {
-	ECS       API
-	Logs      LogsAPI                          // nil: migration logs are not read
-	Infof     func(format string, args ...any) // progress lines
-	Untrusted io.Writer                        // ECS events, stop reasons and logs: text we do not control
-	Verify    *preflight.Checker               // nil: Prepare does not verify what the task definitions need
-	Scheduled *schedule.Mover                  // nil: scheduled tasks are left on the revisions they run
+	ECS        API
+	Logs       LogsAPI                          // nil: one-off tasks' logs are not read
+	CodeDeploy CodeDeployAPI                    // nil: a service with a CODE_DEPLOY controller cannot be deployed
+	Infof      func(format string, args ...any) // progress lines
+	Untrusted  io.Writer                        // ECS events, stop reasons and logs: text we do not control
+	Verify     *preflight.Checker               // nil: Prepare does not verify what the task definitions need
+	Scheduled  *schedule.Mover                  // nil: scheduled tasks are left on the revisions they run
 
 	seen map[string]bool // service events printed already, by id: a rollback's wait does not repeat the deploy's
 }
@@ -205,6 +214,41 @@ func (d *Deployer) untrusted(format string, args ...any) {
 // problem is reported at once, as bad input, before anything is registered.
 func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 	rep := &Report{}
+	if errs := o.render(rep); len(errs) > 0 {
+		return rep, failure.BadInput(errors.Join(errs...))
+	}
+	found, err := d.describe(ctx, o.Cluster, o.Services)
+	if err != nil {
+		return rep, err
+	}
+	var errs []error
+	for _, r := range rep.Services {
+		s, ok := found[r.Service]
+		if !ok || aws.ToString(s.Status) != "ACTIVE" {
+			errs = append(errs, fmt.Errorf("service %q is not an active service of cluster %s", r.Service, o.Cluster))
+			continue
+		}
+		problems, err := d.againstRunning(ctx, o, r, s)
+		if err != nil {
+			return rep, err
+		}
+		errs = append(errs, problems...)
+	}
+	problems, err := d.verify(ctx, rep, found)
+	if err != nil {
+		return rep, err
+	}
+	if errs = append(errs, problems...); len(errs) > 0 {
+		return rep, failure.BadInput(errors.Join(errs...))
+	}
+	rep.described = found
+	return rep, d.planScheduled(ctx, rep)
+}
+
+// render reads and renders every service's task definition into rep, and names what the inputs get
+// wrong across them: a container no task definition has, a variable in both environment and secrets,
+// a migration or one-off task container the service lacks.
+func (o Options) render(rep *Report) []error {
 	errs := o.check()
 	used := map[string]bool{}
 	readAll := true
@@ -245,40 +289,34 @@ func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 			errs = append(errs, fmt.Errorf("migration-container %q is not a container of service %s's task definition", m.Container, rep.Services[0].Service))
 		}
 	}
-	if len(errs) > 0 {
-		return rep, failure.BadInput(errors.Join(errs...))
-	}
-	found, err := d.describe(ctx, o.Cluster, o.Services)
+	errs = append(errs, o.checkRunTask(rep)...)
+	return errs
+}
+
+// againstRunning compares a service's rendered revision with the one it runs: the diff, the release
+// (no downgrade), and a CODE_DEPLOY service's deployment group. Problems are bad input; the error is
+// ECS or CodeDeploy failing.
+func (d *Deployer) againstRunning(ctx context.Context, o Options, r *ServiceResult, s types.Service) ([]error, error) {
+	var errs []error
+	r.PreviousTaskDefinitionARN = running(s)
+	out, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(r.PreviousTaskDefinitionARN), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags}})
 	if err != nil {
-		return rep, err
+		return nil, fmt.Errorf("service %s: describe its task definition: %w", r.Service, err)
 	}
-	for _, r := range rep.Services {
-		s, ok := found[r.Service]
-		if !ok || aws.ToString(s.Status) != "ACTIVE" {
-			errs = append(errs, fmt.Errorf("service %q is not an active service of cluster %s", r.Service, o.Cluster))
-			continue
-		}
-		r.PreviousTaskDefinitionARN = running(s)
-		out, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(r.PreviousTaskDefinitionARN), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags}})
-		if err != nil {
-			return rep, fmt.Errorf("service %s: describe its task definition: %w", r.Service, err)
-		}
-		current := FromDescribed(out.TaskDefinition)
-		current.Tags = out.Tags
-		r.Diff = Diff(current, r.next, r.PreviousTaskDefinitionARN, "rendered "+r.family, o.ShowValues)
-		if err := checkVersion(o, r, out); err != nil {
-			errs = append(errs, err)
-		}
+	current := FromDescribed(out.TaskDefinition)
+	current.Tags = out.Tags
+	r.Diff = Diff(current, r.next, r.PreviousTaskDefinitionARN, "rendered "+r.family, o.ShowValues)
+	if err := checkVersion(o, r, out); err != nil {
+		errs = append(errs, err)
 	}
-	problems, err := d.verify(ctx, rep, found)
+	problem, err := d.prepareCodeDeploy(ctx, o, r, s)
 	if err != nil {
-		return rep, err
+		return nil, err
 	}
-	if errs = append(errs, problems...); len(errs) > 0 {
-		return rep, failure.BadInput(errors.Join(errs...))
+	if problem != nil {
+		errs = append(errs, problem)
 	}
-	rep.described = found
-	return rep, d.planScheduled(ctx, rep)
+	return errs, nil
 }
 
 func (o Options) check() []error {
@@ -357,38 +395,21 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 			return err
 		}
 	}
-	var updated []*ServiceResult
-	for _, r := range rep.Services {
-		out, err := d.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(o.Cluster), Service: aws.String(r.Service), TaskDefinition: aws.String(r.TaskDefinitionARN)})
-		if err != nil {
-			r.Status, r.Reason, r.failure = StatusFailed, "update service: "+err.Error(), unreadable
-			if ctx.Err() != nil {
-				r.failure = interrupted
-			}
-			break
+	if rt := o.RunTask; rt != nil && rt.When != RunAfter {
+		if err := d.runTask(ctx, o, rep); err != nil || rt.When == RunAlone {
+			return err
 		}
-		updated = append(updated, r)
-		r.Status = StatusInProgress
-		r.DeploymentID = deploymentOf(out.Service, r.TaskDefinitionARN)
-		d.Infof("updated %s to %s (deployment %s)", r.Service, r.TaskDefinitionARN, r.DeploymentID)
 	}
+	updated, viaCodeDeploy := d.update(ctx, o, rep)
 	if !o.Wait {
 		for _, r := range updated {
 			d.Infof("wait: false: not waiting for %s (deployment %s): IN_PROGRESS, whether it works is not known", r.Service, r.DeploymentID)
 		}
 	}
-	var ws []*watch
-	if o.Wait && len(updated) > 0 {
-		for _, r := range updated {
-			ws = append(ws, &watch{r: r, id: r.DeploymentID, arn: r.TaskDefinitionARN})
-		}
-		d.wait(ctx, o.Cluster, o.Waiting, ws)
-		for _, w := range ws {
-			w.r.Status = StatusCompleted
-			if !w.ok {
-				w.r.Status, w.r.Reason, w.r.failure = StatusFailed, w.reason, w.failure
-			}
-		}
+	ws := d.followUpdated(ctx, o, updated)
+	d.waitCodeDeploy(ctx, o.Waiting, viaCodeDeploy)
+	if rt := o.RunTask; rt != nil && rt.When == RunAfter && o.Wait && !rep.Failed() {
+		_ = d.runTask(ctx, o, rep) // its failure is the report's
 	}
 	var scheduled error
 	if !rep.Failed() {
@@ -405,6 +426,51 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 	return errors.Join(rep.err("deploy", StatusCompleted, StatusDryRun, StatusInProgress), scheduled)
 }
 
+// update starts every service's deployment: UpdateService, or a CodeDeploy deployment for a
+// CODE_DEPLOY service; it stops at the first that cannot start.
+func (d *Deployer) update(ctx context.Context, o Options, rep *Report) (updated, viaCodeDeploy []*ServiceResult) {
+	for _, r := range rep.Services {
+		if r.codeDeploy != nil {
+			if !d.startCodeDeploy(ctx, o.CodeDeploy.Hooks, o.Wait, r) {
+				break
+			}
+			viaCodeDeploy = append(viaCodeDeploy, r)
+			continue
+		}
+		out, err := d.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(o.Cluster), Service: aws.String(r.Service), TaskDefinition: aws.String(r.TaskDefinitionARN)})
+		if err != nil {
+			r.Status, r.Reason, r.failure = StatusFailed, "update service: "+err.Error(), unreadable
+			if ctx.Err() != nil {
+				r.failure = interrupted
+			}
+			break
+		}
+		updated = append(updated, r)
+		r.Status = StatusInProgress
+		r.DeploymentID = deploymentOf(out.Service, r.TaskDefinitionARN)
+		d.Infof("updated %s to %s (deployment %s)", r.Service, r.TaskDefinitionARN, r.DeploymentID)
+	}
+	return updated, viaCodeDeploy
+}
+
+// followUpdated waits for the updated services' deployments (with wait) and sets each one's outcome.
+func (d *Deployer) followUpdated(ctx context.Context, o Options, updated []*ServiceResult) []*watch {
+	var ws []*watch
+	if o.Wait && len(updated) > 0 {
+		for _, r := range updated {
+			ws = append(ws, &watch{r: r, id: r.DeploymentID, arn: r.TaskDefinitionARN})
+		}
+		d.wait(ctx, o.Cluster, o.Waiting, ws)
+		for _, w := range ws {
+			w.r.Status = StatusCompleted
+			if !w.ok {
+				w.r.Status, w.r.Reason, w.r.failure = StatusFailed, w.reason, w.failure
+			}
+		}
+	}
+	return ws
+}
+
 // plan says what a deploy would do, and marks every service DRY_RUN: a dry run stops here.
 func (d *Deployer) plan(o Options, rep *Report) {
 	for _, r := range rep.Services {
@@ -413,12 +479,26 @@ func (d *Deployer) plan(o Options, rep *Report) {
 	if m := o.Migration; m != nil {
 		d.Infof("dry run: would run the migration first: %s in container %s", strings.Join(m.Command, " "), m.Container)
 	}
+	if t := o.RunTask; t != nil {
+		d.Infof("dry run: would run a one-off task (run-task-when: %s) of %s's new revision: %s in container %s", t.When, rep.service(t.Service).Service, strings.Join(t.Command, " "), t.Container)
+		if t.When == RunAlone {
+			for _, r := range rep.Services {
+				r.Status = StatusDryRun
+			}
+			d.Infof("dry run: run-task-when: alone updates no service; nothing was registered or run")
+			return
+		}
+	}
 	then := ", then wait for its deployment"
 	if !o.Wait {
 		then = ", without waiting (wait: false)"
 	}
 	for _, r := range rep.Services {
 		r.Status = StatusDryRun
+		if r.codeDeploy != nil {
+			d.Infof("dry run: would deploy %s from %s to the new revision through CodeDeploy (application %s, deployment group %s)%s", r.Service, lastPart(r.PreviousTaskDefinitionARN), r.codeDeploy.application, r.codeDeploy.group, then)
+			continue
+		}
 		d.Infof("dry run: would update %s from %s to the new revision%s", r.Service, lastPart(r.PreviousTaskDefinitionARN), then)
 	}
 	for _, m := range rep.Scheduled {

@@ -5,7 +5,11 @@
 // services, follows each new deployment by id until it completes or fails (streaming service
 // events), rolls back, says why tasks stopped, and prunes old revisions. A versioned deploy tags
 // each revision with its release (VersionTag) and refuses, before touching anything, to replace a
-// newer release with an older one unless allowed. RollBack undoes a deploy later, guarded: a
+// newer release with an older one unless allowed. Any one-off task (RunTask) runs before, after or
+// instead of the deploy with the migration's machinery (runtask.go). A service whose deployment
+// controller is CODE_DEPLOY is deployed through CodeDeploy (codedeploy.go): an AppSpec of the new
+// revision, CreateDeployment, waited to its end, CodeDeploy's rollback followed, StopDeployment
+// with rollback on a cancel. RollBack undoes a deploy later, guarded: a
 // service moves back only while it still runs the revision that deploy set.
 //
 // A cancelled run (ctx) still rolls back and stops its migration, first and on a fresh context,

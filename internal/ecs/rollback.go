@@ -110,9 +110,10 @@ type Target struct {
 
 // RollbackOptions is one rollback run.
 type RollbackOptions struct {
-	Cluster string
-	Targets []Target
-	DryRun  bool
+	Cluster    string
+	Targets    []Target
+	DryRun     bool
+	CodeDeploy CodeDeploy // for CODE_DEPLOY services, which go back by a CodeDeploy deployment
 	Waiting
 }
 
@@ -149,15 +150,8 @@ func (d *Deployer) RollBack(ctx context.Context, o RollbackOptions) (*Report, er
 		}
 		now := running(s)
 		r.PreviousTaskDefinitionARN, r.TaskDefinitionARN = now, now
-		switch {
-		case t.Expected == "":
-			r.Status, r.Reason = StatusSkipped, "the deploy set no revision for it; it runs "+lastPart(now)
-			continue
-		case t.Previous != "" && lastPart(now) == lastPart(t.Previous):
-			r.Status, r.Reason = StatusSkipped, "it runs "+lastPart(now)+" already, the revision before the deploy"
-			continue
-		case lastPart(now) != lastPart(t.Expected):
-			r.Status, r.Reason = StatusSkipped, fmt.Sprintf("it runs %s now, not %s that the deploy set: a newer deploy owns it, left alone", lastPart(now), lastPart(t.Expected))
+		if reason := skipReason(t, now); reason != "" {
+			r.Status, r.Reason = StatusSkipped, reason
 			continue
 		}
 		previous, err := d.previous(ctx, t, now)
@@ -168,6 +162,14 @@ func (d *Deployer) RollBack(ctx context.Context, o RollbackOptions) (*Report, er
 			return rep, fmt.Errorf("service %s: %w", t.Service, err)
 		}
 		r.TaskDefinitionARN = previous
+		cd, problem, err := d.findCodeDeploy(ctx, o.Cluster, o.CodeDeploy, t.Service, s)
+		if err != nil {
+			return rep, err
+		} else if problem != nil {
+			errs = append(errs, problem)
+			continue
+		}
+		r.codeDeploy = cd
 		move = append(move, r)
 	}
 	if len(errs) > 0 {
@@ -198,14 +200,37 @@ func (d *Deployer) RollBack(ctx context.Context, o RollbackOptions) (*Report, er
 	return rep, errors.Join(rep.err("rollback", StatusRolledBack, StatusSkipped, StatusRollbackStarted), scheduled)
 }
 
+// skipReason says why a service running now is not moved back, "" when it is: only while it runs the
+// revision the deploy set, so a newer release is never rolled back.
+func skipReason(t Target, now string) string {
+	switch {
+	case t.Expected == "":
+		return "the deploy set no revision for it; it runs " + lastPart(now)
+	case t.Previous != "" && lastPart(now) == lastPart(t.Previous):
+		return "it runs " + lastPart(now) + " already, the revision before the deploy"
+	case lastPart(now) != lastPart(t.Expected):
+		return fmt.Sprintf("it runs %s now, not %s that the deploy set: a newer deploy owns it, left alone", lastPart(now), lastPart(t.Expected))
+	}
+	return ""
+}
+
 // undo starts every rollback of move, then follows them, within the run's cancel window.
 func (d *Deployer) undo(o RollbackOptions, move []*ServiceResult) {
 	ctx, cancel := o.window.detached(o.Timeout+rollbackSlack, 0)
 	defer cancel()
 	issued := time.Now()
 	var ws []*watch
+	var viaCodeDeploy []*ServiceResult
 	for _, r := range move {
 		d.Infof("rolling back %s from %s to %s", r.Service, lastPart(r.PreviousTaskDefinitionARN), lastPart(r.TaskDefinitionARN))
+		if r.codeDeploy != nil {
+			r.Status = StatusRollbackFailed
+			if d.startCodeDeploy(ctx, nil, o.Wait, r) {
+				r.Status = StatusRollbackStarted
+				viaCodeDeploy = append(viaCodeDeploy, r)
+			}
+			continue
+		}
 		w, err := d.revert(ctx, o.Cluster, r, r.TaskDefinitionARN)
 		if err != nil {
 			r.Status, r.Reason, r.failure = StatusRollbackFailed, "update service: "+err.Error(), unreadable
@@ -218,6 +243,15 @@ func (d *Deployer) undo(o RollbackOptions, move []*ServiceResult) {
 		return
 	}
 	d.follow(ctx, o.Cluster, o.Waiting, ws, issued)
+	d.waitCodeDeploy(ctx, o.Waiting, viaCodeDeploy)
+	for _, r := range viaCodeDeploy {
+		switch r.Status {
+		case StatusCompleted:
+			r.Status = StatusRolledBack
+		case StatusFailed:
+			r.Status = StatusRollbackFailed
+		}
+	}
 	for _, w := range ws {
 		w.r.DeploymentID = w.id
 		switch {

@@ -167,6 +167,8 @@ type service struct {
 	Desired                    int
 	LaunchType                 string
 	Network                    any
+	Controller                 string // deploymentController.type; "" is ECS
+	LoadBalancers              []any  // as ECS answers them
 	deployments                []*deployment
 	events                     []event
 }
@@ -247,6 +249,32 @@ func (f *Fake) AddService(name, taskDefinitionJSON string, desired int) (taskDef
 	s.deployments = []*deployment{{ID: "ecs-svc/" + f.id(), Status: "PRIMARY", TaskDef: td.ARN, Desired: desired, Running: desired, Rollout: "COMPLETED", Created: time.Now()}}
 	f.clusters["main"].services[name] = s
 	return td.ARN
+}
+
+// UseCodeDeploy gives a service the CODE_DEPLOY deployment controller and a load balancer sending
+// traffic to container:port. As API_UpdateService.html says, its task definition can then be
+// changed only by a CodeDeploy deployment (Deployed): UpdateService with a taskDefinition is an
+// InvalidParameterException. DescribeServices answers its primary task set, not deployments
+// (API_Service.html: taskSets for the CODE_DEPLOY and EXTERNAL controllers).
+func (f *Fake) UseCodeDeploy(service, container string, port int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := f.clusters["main"].services[service]
+	s.Controller = "CODE_DEPLOY"
+	s.LoadBalancers = []any{map[string]any{"targetGroupArn": "arn:aws:elasticloadbalancing:eu-west-2:123456789012:targetgroup/" + service + "-blue/0123456789abcdef",
+		"containerName": container, "containerPort": port}}
+}
+
+// Deployed moves a CODE_DEPLOY service to the task definition a CodeDeploy deployment deployed
+// (codedeploytest.Fake.OnDeployed calls it).
+func (f *Fake) Deployed(cluster, service, taskDefinition string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := f.clusters[cluster].services[service]
+	s.TaskDef = taskDefinition
+	for _, d := range s.deployments {
+		d.TaskDef = taskDefinition // the primary task set's, which the fake keeps as its one deployment
+	}
 }
 
 // Script sets how the next deployments of a service behave, in order (the deploy, then a rollback);
@@ -687,10 +715,18 @@ func (s *service) view(c *cluster) map[string]any {
 		e := s.events[i]
 		events = append(events, map[string]any{"id": e.ID, "createdAt": epoch(e.At), "message": e.Message})
 	}
-	return map[string]any{"serviceName": s.Name, "serviceArn": s.ARN, "clusterArn": c.arn, "status": s.Status,
+	v := map[string]any{"serviceName": s.Name, "serviceArn": s.ARN, "clusterArn": c.arn, "status": s.Status,
 		"desiredCount": s.Desired, "runningCount": running, "taskDefinition": s.TaskDef, "launchType": s.LaunchType,
 		"networkConfiguration": s.Network, "deployments": deps, "events": events,
 		"deploymentConfiguration": map[string]any{"deploymentCircuitBreaker": map[string]any{"enable": true, "rollback": false}}}
+	if s.Controller != "" {
+		v["deploymentController"] = map[string]any{"type": s.Controller}
+		v["loadBalancers"] = s.LoadBalancers
+		v["deployments"] = []any{}
+		v["taskSets"] = []any{map[string]any{"id": "ecs-svc/" + lastPart(s.TaskDef), "status": "PRIMARY", "taskDefinition": s.TaskDef,
+			"computedDesiredCount": s.Desired, "runningCount": s.Desired, "launchType": s.LaunchType, "networkConfiguration": s.Network}}
+	}
+	return v
 }
 
 func (f *Fake) event(s *service, format string, args ...any) {
@@ -773,6 +809,9 @@ func (f *Fake) updateService(in map[string]any) (any, *apiErr) {
 		return nil, &apiErr{"ServiceNotFoundException", "Service not found."}
 	}
 	ref := str(in, "taskDefinition")
+	if s.Controller == "CODE_DEPLOY" && ref != "" {
+		return nil, &apiErr{"InvalidParameterException", "Unable to update task definition on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment."}
+	}
 	td := f.findTaskDef(ref)
 	if td == nil || td.Status != "ACTIVE" {
 		return nil, &apiErr{"ClientException", "TaskDefinition not found or not active: " + ref}
