@@ -78,6 +78,7 @@ type Options struct {
 	DryRun            bool
 	Version           *semver.Version // the release deployed, recorded as each new revision's VersionTag; nil records none and compares nothing
 	AllowDowngrade    bool            // deploy even where a service runs a newer release
+	Strategy          Strategy        // how ECS moves each service, and the alarms that roll it back
 	Waiting
 }
 
@@ -103,6 +104,7 @@ type ServiceResult struct {
 	Version                   string        `json:"version,omitempty"`          // the release the run deploys
 	PreviousVersion           string        `json:"previous-version,omitempty"` // the release it ran before, when known
 	DeploymentID              string        `json:"deployment-id"`
+	ServiceDeploymentARN      string        `json:"service-deployment-arn,omitempty"` // followed when the strategy is native or alarms are set
 	Status                    string        `json:"status"`
 	Reason                    string        `json:"reason,omitempty"`
 	StoppedTasks              []string      `json:"stopped-tasks,omitempty"`
@@ -271,7 +273,7 @@ func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 }
 
 func (o Options) check() []error {
-	errs := o.Waiting.check()
+	errs := append(o.Waiting.check(), o.Strategy.Check()...)
 	if o.Migration != nil && o.Migration.Timeout <= 0 {
 		errs = append(errs, errors.New("the migration timeout must be more than 0"))
 	}
@@ -348,7 +350,8 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 	}
 	var updated []*ServiceResult
 	for _, r := range rep.Services {
-		out, err := d.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(o.Cluster), Service: aws.String(r.Service), TaskDefinition: aws.String(r.TaskDefinitionARN)})
+		out, err := d.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(o.Cluster), Service: aws.String(r.Service), TaskDefinition: aws.String(r.TaskDefinitionARN),
+			DeploymentConfiguration: o.Strategy.config()})
 		if err != nil {
 			r.Status, r.Reason, r.failure = StatusFailed, "update service: "+err.Error(), unreadable
 			if ctx.Err() != nil {
@@ -359,6 +362,9 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 		updated = append(updated, r)
 		r.Status = StatusInProgress
 		r.DeploymentID = deploymentOf(out.Service, r.TaskDefinitionARN)
+		if o.Strategy.followed() && out.Service != nil {
+			r.ServiceDeploymentARN = aws.ToString(out.Service.CurrentServiceDeployment)
+		}
 		d.Infof("updated %s to %s (deployment %s)", r.Service, r.TaskDefinitionARN, r.DeploymentID)
 	}
 	if !o.Wait {
@@ -369,9 +375,9 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 	var ws []*watch
 	if o.Wait && len(updated) > 0 {
 		for _, r := range updated {
-			ws = append(ws, &watch{r: r, id: r.DeploymentID, arn: r.TaskDefinitionARN})
+			ws = append(ws, &watch{r: r, id: r.DeploymentID, arn: r.TaskDefinitionARN, sd: r.ServiceDeploymentARN})
 		}
-		d.wait(ctx, o.Cluster, o.Waiting, ws)
+		d.await(ctx, o.Cluster, o.Waiting, ws)
 		for _, w := range ws {
 			w.r.Status = StatusCompleted
 			if !w.ok {
@@ -404,7 +410,7 @@ func (d *Deployer) plan(o Options, rep *Report) {
 	}
 	for _, r := range rep.Services {
 		r.Status = StatusDryRun
-		d.Infof("dry run: would update %s from %s to the new revision%s", r.Service, lastPart(r.PreviousTaskDefinitionARN), then)
+		d.Infof("dry run: would update %s from %s to the new revision with %s%s", r.Service, lastPart(r.PreviousTaskDefinitionARN), o.Strategy.Describe(), then)
 	}
 	d.Infof("dry run: nothing was registered, run or updated")
 }

@@ -136,6 +136,7 @@ type Fake struct {
 	pageSize   int
 	runTasks   []RunTask
 	waiters    []waiter
+	alarms     []string // CloudWatch alarms in ALARM (SetAlarm)
 }
 
 // waiter is a Reached channel, closed once op has been called n times.
@@ -169,6 +170,8 @@ type service struct {
 	Network                    any
 	deployments                []*deployment
 	events                     []event
+	config                     map[string]any       // deploymentConfiguration as last set (strategy.go)
+	sds                        []*serviceDeployment // its service deployments, when config makes them (strategy.go)
 }
 
 type deployment struct {
@@ -179,6 +182,7 @@ type deployment struct {
 	Created             time.Time
 	scenario            Scenario
 	age                 int
+	sd                  *serviceDeployment // when it is a service deployment the fake steps (strategy.go)
 }
 
 type event struct {
@@ -467,6 +471,10 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		out, err = f.listServices(in)
 	case "StopTask":
 		out, err = f.stopTask(in)
+	case "DescribeServiceDeployments":
+		out, err = f.describeServiceDeployments(in)
+	case "StopServiceDeployment":
+		out, err = f.stopServiceDeployment(in)
 	case "GetLogEvents":
 		out, err = f.getLogEvents(in)
 	default:
@@ -690,7 +698,22 @@ func (s *service) view(c *cluster) map[string]any {
 	return map[string]any{"serviceName": s.Name, "serviceArn": s.ARN, "clusterArn": c.arn, "status": s.Status,
 		"desiredCount": s.Desired, "runningCount": running, "taskDefinition": s.TaskDef, "launchType": s.LaunchType,
 		"networkConfiguration": s.Network, "deployments": deps, "events": events,
-		"deploymentConfiguration": map[string]any{"deploymentCircuitBreaker": map[string]any{"enable": true, "rollback": false}}}
+		"deploymentConfiguration": s.deploymentConfiguration(), "currentServiceDeployment": s.current()}
+}
+
+func (s *service) deploymentConfiguration() map[string]any {
+	if s.config != nil {
+		return s.config
+	}
+	return map[string]any{"deploymentCircuitBreaker": map[string]any{"enable": true, "rollback": false}}
+}
+
+// current is the ARN of the service's latest service deployment, when it has one (API_Service.html).
+func (s *service) current() any {
+	if len(s.sds) == 0 {
+		return nil
+	}
+	return s.sds[len(s.sds)-1].ARN
 }
 
 func (f *Fake) event(s *service, format string, args ...any) {
@@ -706,6 +729,10 @@ func (f *Fake) tick(c *cluster, s *service) {
 		}
 	}
 	if d == nil {
+		return
+	}
+	if d.sd != nil {
+		f.step(s, d)
 		return
 	}
 	d.age++
@@ -777,11 +804,21 @@ func (f *Fake) updateService(in map[string]any) (any, *apiErr) {
 	if td == nil || td.Status != "ACTIVE" {
 		return nil, &apiErr{"ClientException", "TaskDefinition not found or not active: " + ref}
 	}
+	if dc, ok := in["deploymentConfiguration"].(map[string]any); ok {
+		if err := checkDeploymentConfiguration(dc); err != nil {
+			return nil, err
+		}
+		s.config = dc
+	}
 	sc := Scenario{Kind: Healthy, Ticks: 1}
 	if q := f.scripts[s.Name]; len(q) > 0 {
 		sc, f.scripts[s.Name] = q[0], q[1:]
 	}
+	var source *deployment
 	for _, d := range s.deployments {
+		if d.Status == "PRIMARY" {
+			source = d
+		}
 		d.Status = "ACTIVE"
 	}
 	d := &deployment{ID: "ecs-svc/" + f.id(), Status: "PRIMARY", TaskDef: td.ARN, Desired: s.Desired, Pending: s.Desired, Rollout: "IN_PROGRESS", Created: time.Now(), scenario: sc}
@@ -792,6 +829,7 @@ func (f *Fake) updateService(in map[string]any) (any, *apiErr) {
 		}
 	}
 	s.deployments = append([]*deployment{d}, s.deployments...)
+	f.startServiceDeployment(s, d, source)
 	return map[string]any{"service": s.view(c)}, nil
 }
 
