@@ -89,6 +89,7 @@ type deployInputs struct {
 	migrationTimeout time.Duration
 	version          string
 	allowDowngrade   bool
+	strategy         ecs.Strategy
 }
 
 func readDeployInputs(in *actionkit.Inputs) deployInputs {
@@ -105,6 +106,7 @@ func readDeployInputs(in *actionkit.Inputs) deployInputs {
 	if d.secrets, err = ecs.ParseSecrets(in.Multiline("secrets")); err != nil {
 		in.Invalid("secrets", "%v", err)
 	}
+	d.strategy = readStrategy(in)
 	return d
 }
 
@@ -118,7 +120,8 @@ func parseRollback(in *actionkit.Inputs, cfg config, d deployInputs, services []
 		given bool
 	}{{"task-definition", d.shared != ""}, {"images", len(d.images) > 0}, {"environment", len(d.env) > 0}, {"secrets", len(d.secrets) > 0},
 		{"migration-container", d.container != ""}, {"migration-command", len(d.command) > 0},
-		{"github-token", cfg.GitHubToken != ""}, {"environment-url", cfg.EnvironmentURL != ""}, {"version", d.version != ""}} {
+		{"github-token", cfg.GitHubToken != ""}, {"environment-url", cfg.EnvironmentURL != ""}, {"version", d.version != ""},
+		{"strategy", d.strategy.Kind != ecs.StrategyRolling}, {"alarms", len(d.strategy.Alarms) > 0}} {
 		if deployOnly.given {
 			in.Invalid(deployOnly.name, "is for a deploy; a rollback moves services back to revisions that exist")
 		}
@@ -158,6 +161,7 @@ func parseDeploy(k *actionkit.Kit, in *actionkit.Inputs, cfg *config, d deployIn
 	o.Images, o.Env, o.Secrets = d.images, d.env, d.secrets
 	o.Version, cfg.VersionFrom = releaseVersion(in, d.version, k.Getenv("GITHUB_REF"))
 	o.AllowDowngrade = d.allowDowngrade
+	o.Strategy = d.strategy
 	switch {
 	case (d.container == "") != (len(d.command) == 0):
 		in.Invalid("migration-container", "migration-container and migration-command go together")

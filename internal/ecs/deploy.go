@@ -404,13 +404,17 @@ func (d *Deployer) plan(o Options, rep *Report) {
 	if m := o.Migration; m != nil {
 		d.Infof("dry run: would run the migration first: %s in container %s", strings.Join(m.Command, " "), m.Container)
 	}
+	strategy := ""
+	if o.Strategy.followed() {
+		strategy = " with " + o.Strategy.Describe()
+	}
 	then := ", then wait for its deployment"
 	if !o.Wait {
 		then = ", without waiting (wait: false)"
 	}
 	for _, r := range rep.Services {
 		r.Status = StatusDryRun
-		d.Infof("dry run: would update %s from %s to the new revision with %s%s", r.Service, lastPart(r.PreviousTaskDefinitionARN), o.Strategy.Describe(), then)
+		d.Infof("dry run: would update %s from %s to the new revision%s%s", r.Service, lastPart(r.PreviousTaskDefinitionARN), strategy, then)
 	}
 	d.Infof("dry run: nothing was registered, run or updated")
 }

@@ -1,7 +1,6 @@
 package ecs
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -57,21 +56,29 @@ func (s Strategy) followed() bool { return s.native() || len(s.Alarms) > 0 }
 var hookStages = []string{"RECONCILE_SERVICE", "PRE_SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT",
 	"PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT"}
 
-// Check lists every problem with s, naming the action's inputs.
+// InputError is a problem with one of the action's inputs.
+type InputError struct{ Input, Problem string }
+
+func (e *InputError) Error() string { return fmt.Sprintf("input %q: %s", e.Input, e.Problem) }
+
+// Check lists every problem with s, each an *InputError naming the action's input.
 func (s Strategy) Check() []error {
 	var errs []error
+	bad := func(input, format string, args ...any) {
+		errs = append(errs, &InputError{input, fmt.Sprintf(format, args...)})
+	}
 	kinds := []string{"", StrategyRolling, StrategyBlueGreen, StrategyCanary, StrategyLinear}
 	if !slices.Contains(kinds, s.Kind) {
-		errs = append(errs, fmt.Errorf("input \"strategy\": %q is not one of rolling, blue-green, canary, linear", s.Kind))
+		bad("strategy", "%q is not one of rolling, blue-green, canary, linear", s.Kind)
 	}
 	minutes := func(name string, d *time.Duration) {
 		if d != nil && (*d < 0 || *d > 24*time.Hour || *d%time.Minute != 0) {
-			errs = append(errs, fmt.Errorf("input %q: %s is not whole minutes from 0 to 1440 (24h)", name, *d))
+			bad(name, "%s is not whole minutes from 0 to 1440 (24h)", *d)
 		}
 	}
 	percent := func(name string, p *float64, least float64) {
 		if p != nil && (*p < least || *p > 100 || math.Abs(*p*10-math.Round(*p*10)) > 1e-9) {
-			errs = append(errs, fmt.Errorf("input %q: %g is not a percentage from %g to 100 in steps of 0.1", name, *p, least))
+			bad(name, "%g is not a percentage from %g to 100 in steps of 0.1", *p, least)
 		}
 	}
 	minutes("bake-time", s.Bake)
@@ -81,39 +88,44 @@ func (s Strategy) Check() []error {
 	percent("linear-step-percent", s.StepPercent, 3)
 	if !s.native() {
 		if s.Bake != nil {
-			errs = append(errs, errors.New("input \"bake-time\" needs strategy blue-green, canary or linear (a rolling deployment has no bake)"))
+			bad("bake-time", "needs strategy blue-green, canary or linear (a rolling deployment has no bake)")
 		}
 		if len(s.Hooks) > 0 {
-			errs = append(errs, errors.New("input \"lifecycle-hooks\" needs strategy blue-green, canary or linear"))
+			bad("lifecycle-hooks", "needs strategy blue-green, canary or linear")
 		}
 	}
-	if s.Kind != StrategyCanary && (s.CanaryPercent != nil || s.CanaryBake != nil) {
-		errs = append(errs, fmt.Errorf("inputs \"canary-percent\" and \"canary-bake-time\" need strategy canary, not %s", s.name()))
+	for name, set := range map[string]bool{"canary-percent": s.CanaryPercent != nil, "canary-bake-time": s.CanaryBake != nil} {
+		if set && s.Kind != StrategyCanary {
+			bad(name, "needs strategy canary, not %s", s.name())
+		}
 	}
-	if s.Kind != StrategyLinear && (s.StepPercent != nil || s.StepBake != nil) {
-		errs = append(errs, fmt.Errorf("inputs \"linear-step-percent\" and \"linear-step-bake-time\" need strategy linear, not %s", s.name()))
+	for name, set := range map[string]bool{"linear-step-percent": s.StepPercent != nil, "linear-step-bake-time": s.StepBake != nil} {
+		if set && s.Kind != StrategyLinear {
+			bad(name, "needs strategy linear, not %s", s.name())
+		}
 	}
 	for _, h := range s.Hooks {
 		if !strings.HasPrefix(h.Lambda, "arn:") || !strings.Contains(h.Lambda, ":lambda:") {
-			errs = append(errs, fmt.Errorf("input \"lifecycle-hooks\": %q is not a Lambda function ARN", h.Lambda))
+			bad("lifecycle-hooks", "%q is not a Lambda function ARN", h.Lambda)
 		}
 		if h.Role == "" {
-			errs = append(errs, fmt.Errorf("input \"lifecycle-hook-role-arn\": needed by the hook %s: ECS assumes it to invoke the function", h.Lambda))
+			bad("lifecycle-hook-role-arn", "needed by the hook %s: ECS assumes it to invoke the function", h.Lambda)
 		}
 		if len(h.Stages) == 0 {
-			errs = append(errs, fmt.Errorf("input \"lifecycle-hooks\": %s names no stage (one or more of %s)", h.Lambda, strings.Join(hookStages, ", ")))
+			bad("lifecycle-hooks", "%s names no stage (one or more of %s)", h.Lambda, strings.Join(hookStages, ", "))
 		}
 		for _, st := range h.Stages {
 			if !slices.Contains(hookStages, st) {
-				errs = append(errs, fmt.Errorf("input \"lifecycle-hooks\": %s: stage %q is not one of %s", h.Lambda, st, strings.Join(hookStages, ", ")))
+				bad("lifecycle-hooks", "%s: stage %q is not one of %s", h.Lambda, st, strings.Join(hookStages, ", "))
 			}
 		}
 	}
 	for _, a := range s.Alarms {
 		if a == "" || len(a) > 255 {
-			errs = append(errs, fmt.Errorf("input \"alarms\": %q is not a CloudWatch alarm name (1 to 255 characters)", a))
+			bad("alarms", "%q is not a CloudWatch alarm name (1 to 255 characters)", a)
 		}
 	}
+	slices.SortStableFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return errs
 }
 
