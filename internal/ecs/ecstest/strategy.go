@@ -198,7 +198,7 @@ func (f *Fake) step(s *service, d *deployment) {
 	if unhealthy && cur.stage == "SCALE_UP" {
 		d.Pending = d.Desired
 		d.age++
-		if d.age >= max(sc.Ticks, 1) {
+		if d.age >= max(sc.Ticks, 1) && time.Since(d.Created) >= sc.After {
 			d.Failed = FailureThresholdOf(d.Desired)
 			sd.breaker = true
 			sd.rollBack("ECS deployment circuit breaker: tasks failed to start.")
