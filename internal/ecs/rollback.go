@@ -29,7 +29,6 @@ func (d *Deployer) rollBackFailedDeploy(o Options, updated []*ServiceResult, fai
 			r.note("not rolled back: another deploy owns the service now")
 			continue
 		}
-		d.Infof("rolling back %s to %s", r.Service, r.PreviousTaskDefinitionARN)
 		w, err := d.revertFailed(ctx, o, r, failed)
 		if err != nil {
 			r.Status = StatusRollbackFailed

@@ -182,6 +182,8 @@ func (d *Deployer) stopAndRollBack(ctx context.Context, w *watch) (*watch, error
 			return nil, fmt.Errorf("stop service deployment %s: %w", w.sd, err)
 		}
 		d.Infof("stopped %s's deployment %s, ECS rolls it back", w.r.Service, lastPart(w.sd))
+	} else {
+		d.Infof("ECS rolls %s back to %s: following its rollback", w.r.Service, lastPart(w.r.PreviousTaskDefinitionARN))
 	}
 	return &watch{r: w.r, arn: w.r.PreviousTaskDefinitionARN, id: w.id, sd: w.sd, rollback: true}, nil
 }
@@ -195,6 +197,7 @@ func (d *Deployer) revertFailed(ctx context.Context, o Options, r *ServiceResult
 	if i >= 0 && failed[i].sd != "" && (failed[i].ecsRollback || (!failed[i].ok && o.Strategy.native())) {
 		return d.stopAndRollBack(ctx, failed[i])
 	}
+	d.Infof("rolling back %s to %s", r.Service, r.PreviousTaskDefinitionARN)
 	w, err := d.revert(ctx, o.Cluster, r, r.PreviousTaskDefinitionARN)
 	if err == nil && !o.Strategy.followed() {
 		w.sd = ""
