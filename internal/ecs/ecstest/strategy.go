@@ -205,7 +205,11 @@ func (f *Fake) step(s *service, d *deployment) {
 		}
 		return
 	}
-	if cur.stage == "SCALE_UP" || sd.at > 1 {
+	switch {
+	case cur.stage == "SCALE_UP" && len(sd.steps) > 1 && sd.steps[1].stage == "SCALE_UP": // rolling: tasks replaced over the polls
+		d.Running = min(d.Desired, d.Desired*(sd.at+1)/max(sc.Ticks, 1))
+		d.Pending = d.Desired - d.Running
+	case cur.stage == "SCALE_UP" || sd.at > 1:
 		d.Running, d.Pending = d.Desired, 0
 	}
 	sd.at++
