@@ -15,18 +15,20 @@ import (
 
 // watch is one deployment being followed: the new one, or a rollback's.
 type watch struct {
-	r           *ServiceResult
-	id          string // deployment id
-	arn         string // its task definition
-	rollback    bool
-	sd          string // its service deployment's ARN, when it is followed by it (see servicedeployment.go)
-	ecsRollback bool   // ECS is rolling it back, or has
-	done        bool
-	ok          bool
-	failure     fault
-	reason      string
-	progress    string
-	shown       string // the progress last printed
+	r        *ServiceResult
+	id       string // deployment id
+	arn      string // its task definition
+	rollback bool
+	done     bool
+	ok       bool
+	failure  fault
+	reason   string
+	progress string
+	shown    string // the progress last printed
+
+	// A service deployment followed by its ARN (servicedeployment.go).
+	sd          string
+	ecsRollback bool // ECS is rolling it back, or has
 }
 
 // FailureThreshold is how many failed tasks fail a deployment, as ECS's circuit breaker counts
