@@ -97,6 +97,7 @@ type deployInputs struct {
 	runTask          ecs.RunTask // run-task-*; Container "" when not given
 	runTaskCommand   bool        // run-task-command was given
 	codeDeploy       ecs.CodeDeploy
+	strategy         ecs.Strategy
 }
 
 func readDeployInputs(in *actionkit.Inputs) deployInputs {
@@ -126,6 +127,7 @@ func readDeployInputs(in *actionkit.Inputs) deployInputs {
 	if d.secrets, err = ecs.ParseSecrets(in.Multiline("secrets")); err != nil {
 		in.Invalid("secrets", "%v", err)
 	}
+	d.strategy = readStrategy(in)
 	return d
 }
 
@@ -142,7 +144,8 @@ func parseRollback(in *actionkit.Inputs, cfg config, d deployInputs, services []
 		{"migration-container", d.container != ""}, {"migration-command", len(d.command) > 0},
 		{"github-token", cfg.GitHubToken != ""}, {"environment-url", cfg.EnvironmentURL != ""}, {"version", d.version != ""},
 		{"run-task-container", d.runTask.Container != ""}, {"run-task-command", d.runTaskCommand}, {"run-task-service", d.runTask.Service != ""},
-		{"codedeploy-hooks", len(d.codeDeploy.Hooks) > 0}} {
+		{"codedeploy-hooks", len(d.codeDeploy.Hooks) > 0},
+		{"strategy", d.strategy.Kind != ecs.StrategyRolling}, {"alarms", len(d.strategy.Alarms) > 0}} {
 		if deployOnly.given {
 			in.Invalid(deployOnly.name, "is for a deploy; a rollback moves services back to revisions that exist")
 		}
@@ -182,6 +185,7 @@ func parseDeploy(k *actionkit.Kit, in *actionkit.Inputs, cfg *config, d deployIn
 	o.Images, o.Env, o.Secrets = d.images, d.env, d.secrets
 	o.Version, cfg.VersionFrom = releaseVersion(in, d.version, k.Getenv("GITHUB_REF"))
 	o.AllowDowngrade = d.allowDowngrade
+	o.Strategy = d.strategy
 	switch {
 	case (d.container == "") != (len(d.command) == 0):
 		in.Invalid("migration-container", "migration-container and migration-command go together")

@@ -82,6 +82,7 @@ type Options struct {
 	DryRun            bool
 	Version           *semver.Version // the release deployed, recorded as each new revision's VersionTag; nil records none and compares nothing
 	AllowDowngrade    bool            // deploy even where a service runs a newer release
+	Strategy          Strategy        // how ECS moves each service, and the alarms that roll it back
 	Waiting
 }
 
@@ -107,6 +108,7 @@ type ServiceResult struct {
 	Version                   string        `json:"version,omitempty"`          // the release the run deploys
 	PreviousVersion           string        `json:"previous-version,omitempty"` // the release it ran before, when known
 	DeploymentID              string        `json:"deployment-id"`
+	ServiceDeploymentARN      string        `json:"service-deployment-arn,omitempty"` // followed when the strategy is native or alarms are set
 	Status                    string        `json:"status"`
 	Reason                    string        `json:"reason,omitempty"`
 	StoppedTasks              []string      `json:"stopped-tasks,omitempty"`
@@ -320,7 +322,7 @@ func (d *Deployer) againstRunning(ctx context.Context, o Options, r *ServiceResu
 }
 
 func (o Options) check() []error {
-	errs := o.Waiting.check()
+	errs := append(o.Waiting.check(), o.Strategy.Check()...)
 	if o.Migration != nil && o.Migration.Timeout <= 0 {
 		errs = append(errs, errors.New("the migration timeout must be more than 0"))
 	}
@@ -437,7 +439,8 @@ func (d *Deployer) update(ctx context.Context, o Options, rep *Report) (updated,
 			viaCodeDeploy = append(viaCodeDeploy, r)
 			continue
 		}
-		out, err := d.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(o.Cluster), Service: aws.String(r.Service), TaskDefinition: aws.String(r.TaskDefinitionARN)})
+		out, err := d.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(o.Cluster), Service: aws.String(r.Service), TaskDefinition: aws.String(r.TaskDefinitionARN),
+			DeploymentConfiguration: o.Strategy.config()})
 		if err != nil {
 			r.Status, r.Reason, r.failure = StatusFailed, "update service: "+err.Error(), unreadable
 			if ctx.Err() != nil {
@@ -448,6 +451,9 @@ func (d *Deployer) update(ctx context.Context, o Options, rep *Report) (updated,
 		updated = append(updated, r)
 		r.Status = StatusInProgress
 		r.DeploymentID = deploymentOf(out.Service, r.TaskDefinitionARN)
+		if o.Strategy.followed() && out.Service != nil {
+			r.ServiceDeploymentARN = aws.ToString(out.Service.CurrentServiceDeployment)
+		}
 		d.Infof("updated %s to %s (deployment %s)", r.Service, r.TaskDefinitionARN, r.DeploymentID)
 	}
 	return updated, viaCodeDeploy
@@ -458,9 +464,9 @@ func (d *Deployer) followUpdated(ctx context.Context, o Options, updated []*Serv
 	var ws []*watch
 	if o.Wait && len(updated) > 0 {
 		for _, r := range updated {
-			ws = append(ws, &watch{r: r, id: r.DeploymentID, arn: r.TaskDefinitionARN})
+			ws = append(ws, &watch{r: r, id: r.DeploymentID, arn: r.TaskDefinitionARN, sd: r.ServiceDeploymentARN})
 		}
-		d.wait(ctx, o.Cluster, o.Waiting, ws)
+		d.await(ctx, o.Cluster, o.Waiting, ws)
 		for _, w := range ws {
 			w.r.Status = StatusCompleted
 			if !w.ok {
@@ -489,6 +495,10 @@ func (d *Deployer) plan(o Options, rep *Report) {
 			return
 		}
 	}
+	strategy := ""
+	if o.Strategy.followed() {
+		strategy = " with " + o.Strategy.Describe()
+	}
 	then := ", then wait for its deployment"
 	if !o.Wait {
 		then = ", without waiting (wait: false)"
@@ -499,7 +509,7 @@ func (d *Deployer) plan(o Options, rep *Report) {
 			d.Infof("dry run: would deploy %s from %s to the new revision through CodeDeploy (application %s, deployment group %s)%s", r.Service, lastPart(r.PreviousTaskDefinitionARN), r.codeDeploy.application, r.codeDeploy.group, then)
 			continue
 		}
-		d.Infof("dry run: would update %s from %s to the new revision%s", r.Service, lastPart(r.PreviousTaskDefinitionARN), then)
+		d.Infof("dry run: would update %s from %s to the new revision%s%s", r.Service, lastPart(r.PreviousTaskDefinitionARN), strategy, then)
 	}
 	for _, m := range rep.Scheduled {
 		d.Infof("dry run: would move scheduled task %s, once its service's deployment completed", m)

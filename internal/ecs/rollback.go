@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -28,8 +29,7 @@ func (d *Deployer) rollBackFailedDeploy(o Options, updated []*ServiceResult, fai
 			r.note("not rolled back: another deploy owns the service now")
 			continue
 		}
-		d.Infof("rolling back %s to %s", r.Service, r.PreviousTaskDefinitionARN)
-		w, err := d.revert(ctx, o.Cluster, r, r.PreviousTaskDefinitionARN)
+		w, err := d.revertFailed(ctx, o, r, failed)
 		if err != nil {
 			r.Status = StatusRollbackFailed
 			r.note("rollback: " + err.Error())
@@ -46,6 +46,9 @@ func (d *Deployer) rollBackFailedDeploy(o Options, updated []*ServiceResult, fai
 	}
 	for _, w := range ws {
 		r := w.r
+		if w.ok && w.sd != "" && r.Status == StatusFailed {
+			r.Reason = strings.Replace(r.Reason, "ECS rolled it back", "rolled back by ECS", 1)
+		}
 		switch {
 		case w.ok && r.Status == StatusCompleted:
 			r.Status, r.Reason = StatusRolledBack, "rolled back because another service failed"
@@ -73,7 +76,7 @@ const rollbackSlack = diagnosticsBound + 30*time.Second
 func (d *Deployer) follow(ctx context.Context, cluster string, o Waiting, ws []*watch, issued time.Time) {
 	ctx, cancel := context.WithDeadline(ctx, issued.Add(o.Timeout))
 	defer cancel()
-	d.wait(ctx, cluster, o, ws)
+	d.await(ctx, cluster, o, ws)
 }
 
 // note adds to the result's reason.
@@ -97,7 +100,11 @@ func (d *Deployer) revert(ctx context.Context, cluster string, r *ServiceResult,
 	if err != nil {
 		return nil, err
 	}
-	return &watch{r: r, arn: arn, rollback: true, id: deploymentOf(out.Service, arn)}, nil
+	w := &watch{r: r, arn: arn, rollback: true, id: deploymentOf(out.Service, arn)}
+	if out.Service != nil {
+		w.sd = aws.ToString(out.Service.CurrentServiceDeployment)
+	}
+	return w, nil
 }
 
 // Target is one service for RollBack: it goes back to Previous only while it still runs Expected,
@@ -236,6 +243,7 @@ func (d *Deployer) undo(o RollbackOptions, move []*ServiceResult) {
 			r.Status, r.Reason, r.failure = StatusRollbackFailed, "update service: "+err.Error(), unreadable
 			continue
 		}
+		w.sd = "" // followed by DescribeServices: a rollback run does not know the deploy's strategy
 		r.Status, r.DeploymentID = StatusRollbackStarted, w.id
 		ws = append(ws, w)
 	}

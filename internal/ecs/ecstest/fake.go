@@ -136,6 +136,7 @@ type Fake struct {
 	pageSize   int
 	runTasks   []RunTask
 	waiters    []waiter
+	alarms     []string // CloudWatch alarms in ALARM (SetAlarm)
 }
 
 // waiter is a Reached channel, closed once op has been called n times.
@@ -171,6 +172,8 @@ type service struct {
 	LoadBalancers              []any  // as ECS answers them
 	deployments                []*deployment
 	events                     []event
+	config                     map[string]any       // deploymentConfiguration as last set (strategy.go)
+	sds                        []*serviceDeployment // its service deployments, when config makes them (strategy.go)
 }
 
 type deployment struct {
@@ -181,6 +184,7 @@ type deployment struct {
 	Created             time.Time
 	scenario            Scenario
 	age                 int
+	sd                  *serviceDeployment // when it is a service deployment the fake steps (strategy.go)
 }
 
 type event struct {
@@ -470,42 +474,38 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		awsError(w, e.Type, e.Message)
 		return
 	}
-	var out any
-	var err *apiErr
-	switch op {
-	case "RegisterTaskDefinition":
-		out, err = f.registerTaskDefinition(in)
-	case "DescribeTaskDefinition":
-		out, err = f.describeTaskDefinition(in)
-	case "DeregisterTaskDefinition":
-		out, err = f.deregisterTaskDefinition(in)
-	case "ListTaskDefinitions":
-		out, err = f.listTaskDefinitions(in)
-	case "DescribeServices":
-		out, err = f.describeServices(in)
-	case "UpdateService":
-		out, err = f.updateService(in)
-	case "RunTask":
-		out, err = f.runTask(in)
-	case "DescribeTasks":
-		out, err = f.describeTasks(in)
-	case "ListTasks":
-		out, err = f.listTasks(in)
-	case "ListServices":
-		out, err = f.listServices(in)
-	case "StopTask":
-		out, err = f.stopTask(in)
-	case "GetLogEvents":
-		out, err = f.getLogEvents(in)
-	default:
-		err = &apiErr{"UnknownOperationException", "no such operation in the fake: " + target}
+	handle := f.handler(op)
+	if handle == nil {
+		awsError(w, "UnknownOperationException", "no such operation in the fake: "+target)
+		return
 	}
+	out, err := handle(in)
 	if err != nil {
 		awsError(w, err.Type, err.Message)
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	_ = json.NewEncoder(w).Encode(out)
+}
+
+// handler is the fake's answer to an operation, nil for one it does not serve.
+func (f *Fake) handler(op string) func(map[string]any) (any, *apiErr) {
+	return map[string]func(map[string]any) (any, *apiErr){
+		"RegisterTaskDefinition":     f.registerTaskDefinition,
+		"DescribeTaskDefinition":     f.describeTaskDefinition,
+		"DeregisterTaskDefinition":   f.deregisterTaskDefinition,
+		"ListTaskDefinitions":        f.listTaskDefinitions,
+		"DescribeServices":           f.describeServices,
+		"UpdateService":              f.updateService,
+		"RunTask":                    f.runTask,
+		"DescribeTasks":              f.describeTasks,
+		"ListTasks":                  f.listTasks,
+		"ListServices":               f.listServices,
+		"StopTask":                   f.stopTask,
+		"DescribeServiceDeployments": f.describeServiceDeployments,
+		"StopServiceDeployment":      f.stopServiceDeployment,
+		"GetLogEvents":               f.getLogEvents,
+	}[op]
 }
 
 type apiErr struct{ Type, Message string }
@@ -718,7 +718,7 @@ func (s *service) view(c *cluster) map[string]any {
 	v := map[string]any{"serviceName": s.Name, "serviceArn": s.ARN, "clusterArn": c.arn, "status": s.Status,
 		"desiredCount": s.Desired, "runningCount": running, "taskDefinition": s.TaskDef, "launchType": s.LaunchType,
 		"networkConfiguration": s.Network, "deployments": deps, "events": events,
-		"deploymentConfiguration": map[string]any{"deploymentCircuitBreaker": map[string]any{"enable": true, "rollback": false}}}
+		"deploymentConfiguration": s.deploymentConfiguration(), "currentServiceDeployment": s.current()}
 	if s.Controller != "" {
 		v["deploymentController"] = map[string]any{"type": s.Controller}
 		v["loadBalancers"] = s.LoadBalancers
@@ -727,6 +727,21 @@ func (s *service) view(c *cluster) map[string]any {
 			"computedDesiredCount": s.Desired, "runningCount": s.Desired, "launchType": s.LaunchType, "networkConfiguration": s.Network}}
 	}
 	return v
+}
+
+func (s *service) deploymentConfiguration() map[string]any {
+	if s.config != nil {
+		return s.config
+	}
+	return map[string]any{"deploymentCircuitBreaker": map[string]any{"enable": true, "rollback": false}}
+}
+
+// current is the ARN of the service's latest service deployment, when it has one (API_Service.html).
+func (s *service) current() any {
+	if len(s.sds) == 0 {
+		return nil
+	}
+	return s.sds[len(s.sds)-1].ARN
 }
 
 func (f *Fake) event(s *service, format string, args ...any) {
@@ -742,6 +757,10 @@ func (f *Fake) tick(c *cluster, s *service) {
 		}
 	}
 	if d == nil {
+		return
+	}
+	if d.sd != nil {
+		f.step(s, d)
 		return
 	}
 	d.age++
@@ -816,11 +835,21 @@ func (f *Fake) updateService(in map[string]any) (any, *apiErr) {
 	if td == nil || td.Status != "ACTIVE" {
 		return nil, &apiErr{"ClientException", "TaskDefinition not found or not active: " + ref}
 	}
+	if dc, ok := in["deploymentConfiguration"].(map[string]any); ok {
+		if err := checkDeploymentConfiguration(dc); err != nil {
+			return nil, err
+		}
+		s.config = dc
+	}
 	sc := Scenario{Kind: Healthy, Ticks: 1}
 	if q := f.scripts[s.Name]; len(q) > 0 {
 		sc, f.scripts[s.Name] = q[0], q[1:]
 	}
+	var source *deployment
 	for _, d := range s.deployments {
+		if d.Status == "PRIMARY" {
+			source = d
+		}
 		d.Status = "ACTIVE"
 	}
 	d := &deployment{ID: "ecs-svc/" + f.id(), Status: "PRIMARY", TaskDef: td.ARN, Desired: s.Desired, Pending: s.Desired, Rollout: "IN_PROGRESS", Created: time.Now(), scenario: sc}
@@ -831,6 +860,7 @@ func (f *Fake) updateService(in map[string]any) (any, *apiErr) {
 		}
 	}
 	s.deployments = append([]*deployment{d}, s.deployments...)
+	f.startServiceDeployment(s, d, source)
 	return map[string]any{"service": s.view(c)}, nil
 }
 
