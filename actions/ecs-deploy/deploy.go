@@ -13,7 +13,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -46,7 +45,7 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	d := &ecs.Deployer{ECS: awsecs.NewFromConfig(awsCfg), Logs: logs, CodeDeploy: codedeploy.NewFromConfig(awsCfg), Infof: k.Infof}
 	if cfg.Verify && !cfg.IsRollback {
 		d.Verify = &preflight.Checker{IAM: iam.NewFromConfig(awsCfg), Secrets: secretsmanager.NewFromConfig(awsCfg), SSM: ssm.NewFromConfig(awsCfg),
-			Logs: logs, ECR: ecr.NewFromConfig(awsCfg), EC2: ec2.NewFromConfig(awsCfg), Region: awsCfg.Region}
+			Logs: logs, ECR: ecr.NewFromConfig(awsCfg), EC2: preflight.NewEC2(awsCfg), Region: awsCfg.Region}
 	}
 	if cfg.FollowSchedule {
 		d.Scheduled = &schedule.Mover{Events: eventbridge.NewFromConfig(awsCfg), Scheduler: scheduler.NewFromConfig(awsCfg)}

@@ -23,16 +23,22 @@ func (r *Recorder) Record(cfg aws.Config) aws.Config {
 	cfg.APIOptions = append(cfg.APIOptions, func(stack *middleware.Stack) error {
 		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("slipwayRecorder",
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				r.mu.Lock()
-				if r.ops == nil {
-					r.ops = map[string]int{}
-				}
-				r.ops[awsmiddleware.GetServiceID(ctx)+"."+awsmiddleware.GetOperationName(ctx)]++
-				r.mu.Unlock()
+				r.Observe(awsmiddleware.GetServiceID(ctx) + "." + awsmiddleware.GetOperationName(ctx))
 				return next.HandleInitialize(ctx, in)
 			}), middleware.After)
 	})
 	return cfg
+}
+
+// Observe counts op ("Service.Operation"): the hook for clients written by hand rather than
+// generated, such as preflight.EC2, which have no middleware stack.
+func (r *Recorder) Observe(op string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ops == nil {
+		r.ops = map[string]int{}
+	}
+	r.ops[op]++
 }
 
 // Ops is a copy of the counts so far.

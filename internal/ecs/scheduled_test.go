@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
@@ -149,7 +148,7 @@ func TestPrepare_VerifyListsProblemsAndNothingIsRegistered(t *testing.T) {
 		SSM:     ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.BaseEndpoint = url }),
 		Logs:    cloudwatchlogs.NewFromConfig(cfg, func(o *cloudwatchlogs.Options) { o.BaseEndpoint = url }),
 		ECR:     ecr.NewFromConfig(cfg, func(o *ecr.Options) { o.BaseEndpoint = url }),
-		EC2:     ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.BaseEndpoint = url }),
+		EC2:     ec2Reader(cfg, url, rec),
 	}
 	o := s.options()
 	o.Secrets = map[string]map[string]string{"api": {"DB": "arn:aws:secretsmanager:eu-west-2:123456789012:secret:db-AbCdEf"}}
@@ -194,4 +193,12 @@ func TestRollBack_DryRunListsScheduledTasks(t *testing.T) {
 	if rule, sched := s.runs(t); rule != next || sched != next {
 		t.Errorf("a dry run moved them: the rule runs %s and the schedule %s", rule, sched)
 	}
+}
+
+// ec2Reader is preflight's EC2 reader on cfg against url, its calls counted by rec.
+func ec2Reader(cfg aws.Config, url *string, rec *awstest.Recorder) *preflight.EC2 {
+	cfg.BaseEndpoint = url
+	c := preflight.NewEC2(cfg)
+	c.Observe = rec.Observe
+	return c
 }

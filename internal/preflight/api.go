@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -36,8 +35,9 @@ type ECRAPI interface {
 	BatchGetImage(context.Context, *ecr.BatchGetImageInput, ...func(*ecr.Options)) (*ecr.BatchGetImageOutput, error)
 }
 
-// EC2API reads subnets and security groups; *ec2.Client satisfies it.
+// EC2API says which of the given subnets and security groups exist; *EC2 satisfies it (the SDK's
+// service/ec2 is left out of the binary for its size, see ec2query.go).
 type EC2API interface {
-	DescribeSubnets(context.Context, *ec2.DescribeSubnetsInput, ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error)
-	DescribeSecurityGroups(context.Context, *ec2.DescribeSecurityGroupsInput, ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error)
+	Subnets(ctx context.Context, ids []string) (existing []string, err error)
+	SecurityGroups(ctx context.Context, ids []string) (existing []string, err error)
 }

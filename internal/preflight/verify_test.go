@@ -89,9 +89,17 @@ func newWorld(t *testing.T) *world {
 		SSM:     ssm.NewFromConfig(rcfg, func(o *ssm.Options) { o.BaseEndpoint = endpoint }),
 		Logs:    cloudwatchlogs.NewFromConfig(rcfg, func(o *cloudwatchlogs.Options) { o.BaseEndpoint = endpoint }),
 		ECR:     ecr.NewFromConfig(rcfg, func(o *ecr.Options) { o.BaseEndpoint = endpoint }),
-		EC2:     ec2.NewFromConfig(rcfg, func(o *ec2.Options) { o.BaseEndpoint = endpoint }),
+		EC2:     w.ec2(rcfg, endpoint),
 	}
 	return w
+}
+
+// ec2 is the hand-written EC2 reader on cfg against endpoint, its calls counted by w.rec.
+func (w *world) ec2(cfg aws.Config, endpoint *string) *preflight.EC2 {
+	cfg.BaseEndpoint = endpoint
+	c := preflight.NewEC2(cfg)
+	c.Observe = w.rec.Observe
+	return c
 }
 
 func (w *world) role(ctx context.Context, name, trust string) string {
