@@ -66,15 +66,30 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		return err
 	}
 	k.Infof("project %s: %d services, test service %s", p.Name, len(p.Services), cfg.TestService)
-	res, err := r.Run(ctx, p, compose.Options{TestService: cfg.TestService, WaitTimeout: cfg.WaitTimeout, Timeout: cfg.Timeout,
-		Reports: cfg.Reports, ReportsDir: cfg.ReportsDir, ArtifactsDir: cfg.ArtifactsDir, LogsTail: cfg.LogsTail, Redact: k.Redact})
+	opts := compose.Options{TestService: cfg.TestService, WaitTimeout: cfg.WaitTimeout, Timeout: cfg.Timeout,
+		Reports: cfg.Reports, ReportsDir: cfg.ReportsDir, ArtifactsDir: cfg.ArtifactsDir, LogsTail: cfg.LogsTail, Redact: k.Redact}
+	rerunOptions(k, cfg, &opts)
+	res, err := r.Run(ctx, p, opts)
 	rep := reportRun(k, cfg, p, res, err)
 	summarise(k, cfg, p, imgs, res, rep, err)
+	return verdict(cfg, res, rep, err)
+}
+
+// verdict decides the step: an error of the run is classed where it arose (a platform that never got
+// ready is a failure, NotReadyError); after a re-run, the cases that failed again decide, and a
+// flaky case only with fail-on-flaky; without one, the test service's exit code.
+func verdict(cfg config, res *compose.Result, rep *junit.Report, err error) error {
 	switch {
 	case err != nil:
-		return err // classed where it arose: a platform that never got ready is a failure (NotReadyError)
-	case res.ExitCode != 0:
+		return err
+	case res.Rerun != nil && rep.Failed():
+		return failure.Failed(fmt.Errorf("%d failed cases failed again on re-run", rep.Failures+rep.Errors))
+	case res.Rerun != nil && res.Rerun.ExitCode != 0:
+		return failure.Failed(fmt.Errorf("test service %s exited %d on re-run", cfg.TestService, res.Rerun.ExitCode))
+	case res.Rerun == nil && res.ExitCode != 0:
 		return failure.Failed(fmt.Errorf("test service %s exited %d", cfg.TestService, res.ExitCode))
+	case rep.Flaky > 0 && cfg.FailOnFlaky:
+		return failure.Failed(fmt.Errorf("%d flaky cases failed, then passed on re-run (fail-on-flaky)", rep.Flaky))
 	}
 	return nil
 }
@@ -186,15 +201,20 @@ func reportRun(k *actionkit.Kit, cfg config, p *types.Project, res *compose.Resu
 		k.Infof("cancelled: the project's containers, networks and volumes were removed first; the logs kept are what the test service and any failed service printed until the cancel")
 	}
 	ws := cfg.Workspace
-	rep := report(k, res.Reports, locator(ws, p.Services[cfg.TestService], res.WorkingDir))
+	files := readReports(k, res.Reports)
+	if res.Rerun != nil {
+		mergeRerun(k, cfg, res, files)
+	}
+	rep := report(k, files, locator(ws, p.Services[cfg.TestService], res.WorkingDir))
 	outcome := "passed"
-	if err != nil || res.ExitCode != 0 {
+	if verdict(cfg, res, rep, err) != nil {
 		outcome = "failed"
 	}
 	_ = k.SetOutput("result", outcome)
 	_ = k.SetOutput("tests", strconv.Itoa(rep.Tests))
 	_ = k.SetOutput("failures", strconv.Itoa(rep.Failures+rep.Errors))
 	_ = k.SetOutput("skipped", strconv.Itoa(rep.Skipped))
+	_ = k.SetOutput("flaky", strconv.Itoa(rep.Flaky))
 	_ = k.SetOutput("reports-dir", workspace.Rel(ws, cfg.ReportsDir))
 	if len(res.Logs) > 0 {
 		_ = k.SetOutput("artifacts-dir", workspace.Rel(ws, cfg.ArtifactsDir))
@@ -413,28 +433,49 @@ func findOwnContainer() ownContainer {
 	return own
 }
 
-// report reads the JUnit reports and annotates every failing test case on its file of the
-// repository.
-func report(k *actionkit.Kit, files []string, loc *junit.Locator) *junit.Report {
-	rep := &junit.Report{}
-	for _, f := range files {
-		fh, err := os.Open(f)
+// readReports reads each report file, nil for one that is not JUnit XML (said as a warning).
+func readReports(k *actionkit.Kit, files []string) []*junit.Report {
+	out := make([]*junit.Report, len(files))
+	for i, f := range files {
+		r, err := readReport(f)
 		if err != nil {
+			k.Warningf("report %s: %v", filepath.Base(f), err)
 			continue
 		}
-		if err := rep.Parse(fh); err != nil {
-			k.Warningf("report %s: %v", filepath.Base(f), err)
+		out[i] = r
+	}
+	return out
+}
+
+// report puts the reports together and annotates every failing test case on its file of the
+// repository: an error for a case that failed (again, after a re-run), a warning for a flaky one.
+func report(k *actionkit.Kit, files []*junit.Report, loc *junit.Locator) *junit.Report {
+	rep := &junit.Report{}
+	for _, r := range files {
+		if r == nil {
+			continue
 		}
-		_ = fh.Close()
+		rep.Cases = append(rep.Cases, r.Cases...)
+		rep.Tests, rep.Failures, rep.Errors, rep.Skipped, rep.Flaky = rep.Tests+r.Tests, rep.Failures+r.Failures, rep.Errors+r.Errors, rep.Skipped+r.Skipped, rep.Flaky+r.Flaky
+		rep.Time += r.Time
 	}
 	for i, c := range rep.Cases {
-		if c.Status != junit.Failed && c.Status != junit.Errored {
+		flaky := c.Flaky()
+		if !flaky && c.Status != junit.Failed && c.Status != junit.Errored {
 			continue
 		}
 		loc.Place(&rep.Cases[i])
 		c = rep.Cases[i]
-		k.Annotate(actionkit.Annotation{Level: actionkit.LevelError, File: c.File, Line: c.Line,
-			Title: strings.TrimSpace(c.Class + " " + c.Name), Message: c.Message + "\n" + c.Detail})
+		a := actionkit.Annotation{Level: actionkit.LevelError, File: c.File, Line: c.Line,
+			Title: strings.TrimSpace(c.Class + " " + c.Name), Message: c.Message + "\n" + c.Detail}
+		switch {
+		case flaky:
+			a.Level, a.Title = actionkit.LevelWarning, "flaky: "+a.Title
+			a.Message = "failed, then passed on re-run against the same platform: " + a.Message
+		case c.Rerun != nil:
+			a.Message = "failed twice (again on re-run): " + c.Rerun.Message + "\n" + c.Rerun.Detail
+		}
+		k.Annotate(a)
 	}
 	return rep
 }
@@ -446,15 +487,14 @@ func summarise(k *actionkit.Kit, cfg config, p *types.Project, imgs *compose.Ima
 		title += " against " + cfg.BaseURL
 	}
 	s.Heading(2, title)
-	verdict := "passed"
-	switch {
-	case err != nil:
-		verdict = "failed: " + err.Error()
-	case res.ExitCode != 0:
-		verdict = "failed: exit " + strconv.Itoa(res.ExitCode)
+	result := "passed"
+	if v := verdict(cfg, res, rep, err); v != nil {
+		result = "failed: " + v.Error()
+	} else if rep.Flaky > 0 {
+		result = fmt.Sprintf("passed (%d flaky)", rep.Flaky)
 	}
 	s.Table([]string{"Project", "Result", "Passed", "Failed", "Skipped", "Test time", "Wall time"}, [][]string{{
-		p.Name, verdict, strconv.Itoa(rep.Passed()), strconv.Itoa(rep.Failures + rep.Errors), strconv.Itoa(rep.Skipped),
+		p.Name, result, strconv.Itoa(rep.Passed()), strconv.Itoa(rep.Failures + rep.Errors), strconv.Itoa(rep.Skipped),
 		rep.Time.Round(time.Millisecond).String(), res.Took.Round(time.Second).String()}})
 	if imgs != nil && len(imgs.Pulled)+len(imgs.Built) > 0 {
 		var rows [][]string
@@ -470,7 +510,7 @@ func summarise(k *actionkit.Kit, cfg config, p *types.Project, imgs *compose.Ima
 	}
 	var rows [][]string
 	for _, c := range rep.Cases {
-		if c.Status == junit.Failed || c.Status == junit.Errored {
+		if c.Outcome() == junit.Failed || c.Outcome() == junit.Errored {
 			loc := c.File
 			if c.Line > 0 {
 				loc += ":" + strconv.Itoa(c.Line)
@@ -481,7 +521,12 @@ func summarise(k *actionkit.Kit, cfg config, p *types.Project, imgs *compose.Ima
 	if len(rows) > 0 {
 		s.Table([]string{"Failed test", "Where", "Message"}, rows)
 	}
+	summariseFlaky(s, rep)
+	summariseBase(k, cfg, s, rep)
 	for _, l := range res.Logs {
 		s.Details("Log of "+l.Service, l.Text)
+	}
+	if res.Rerun != nil && res.Rerun.FirstLog != "" {
+		s.Details("Log of "+cfg.TestService+", first run", res.Rerun.FirstLog)
 	}
 }

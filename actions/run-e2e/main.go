@@ -44,6 +44,10 @@ type config struct {
 	LogsTail     int
 	BaseURL      string
 	TestCommand  []string
+	RerunFailed  string   // auto or off
+	RerunCommand []string // argv of the re-run, {cases} standing for the node ids; empty: derived
+	FailOnFlaky  bool
+	BaseReport   string // absolute; empty: no comparison
 	Registry     string // the registry the login inputs are for
 	Login        registryauth.Credentials
 	Trust        string          // trust-repository-config: auto, true or false
@@ -69,6 +73,9 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		LogsTail:     in.Int("logs-tail", 1, 100000),
 		BaseURL:      in.URL("base-url"),
 		TestCommand:  in.Multiline("test-command"),
+		RerunFailed:  in.Enum("rerun-failed", "auto", "off"),
+		RerunCommand: in.Multiline("rerun-command"),
+		FailOnFlaky:  in.Bool("fail-on-flaky"),
 		Registry:     registryauth.Host(in.String("registry")),
 		Login:        registryauth.Credentials{Username: in.String("registry-username"), Password: in.Secret("registry-password")},
 		Trust:        in.Enum("trust-repository-config", "auto", "true", "false"),
@@ -87,6 +94,21 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		in.Invalid("registry-username", "give registry-username and registry-password together")
 	}
 	cfg.Check = review.ReadCheckInputs(in, in.Secret("github-token"))
+	if len(cfg.RerunCommand) > 0 && !slices.Contains(cfg.RerunCommand, casesPlaceholder) {
+		in.Invalid("rerun-command", "no argument is %s, where the failed cases' node ids go (one argument per line)", casesPlaceholder)
+	}
+	if len(cfg.RerunCommand) > 0 && cfg.RerunFailed == "off" {
+		in.Invalid("rerun-command", "given with rerun-failed: off")
+	}
+	if cfg.Reports == "" && (len(cfg.RerunCommand) > 0 || cfg.FailOnFlaky) {
+		in.Invalid("reports", "rerun-command and fail-on-flaky need the reports: the failed cases are read from them")
+	}
+	if b := in.String("base-report"); b != "" {
+		var err error
+		if cfg.BaseReport, err = workspace.Resolve(cfg.Workspace, b); err != nil {
+			in.Invalid("base-report", "%v", err)
+		}
+	}
 	cfg.ReportsDir = outputDir(k, in, cfg.Workspace, "reports-dir")
 	cfg.ArtifactsDir = outputDir(k, in, cfg.Workspace, "artifacts-dir")
 	return cfg, in.Err()

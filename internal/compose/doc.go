@@ -6,7 +6,8 @@
 // runner's logins, progress, BuildKit), then brings the project up with Compose's engine
 // (github.com/docker/compose/v5/pkg/compose, `up -d`), follows the containers through engine
 // events (readiness, logs kept as they are printed), runs the test service to its exit, copies its
-// reports, and always removes everything it made — on a cancel first of all, through a guard
+// reports, runs it once more with the command the caller forms from them (Options.Rerun: the failed
+// cases again, on the platform still up), and always removes everything it made — on a cancel first of all, through a guard
 // between Compose's engine and the Docker Engine that lets nothing be created or started once
 // teardown has begun.
 //

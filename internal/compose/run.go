@@ -83,6 +83,13 @@ type Options struct {
 	ReportsDir   string        // host directory for the reports
 	ArtifactsDir string        // host directory for logs of failed services
 	LogsTail     int
+	// Rerun, when set, is asked once the test service has exited non-zero and its reports are
+	// copied, for the command of a second run of the test service on the same running platform
+	// (Rerun in rerun.go); exists tells whether a path (relative ones start at the working
+	// directory) is in the first run's container. nil, or no command, runs none.
+	Rerun func(ctx context.Context, first *Result, exists func(path string) bool) []string
+	// RerunReportsDir is the host directory for the reports of that second run.
+	RerunReportsDir string
 	// Redact removes secrets from text the run keeps — logs and report files, in the result and on
 	// disk, since they become artifacts and summaries. nil keeps text as it is.
 	Redact func(string) string
@@ -102,7 +109,10 @@ type Result struct {
 	Logs       []ServiceLog // the test service's and every failed service's, dependencies first
 	Ready      []Readiness  // dependencies first
 	WorkingDir string       // the test container's working directory, where its relative paths start
-	Cancelled  bool         // the caller cancelled (not a timeout): everything was removed first
+	Entrypoint []string     // the test container's entrypoint and command, as the engine ran them
+	Command    []string
+	Cancelled  bool   // the caller cancelled (not a timeout): everything was removed first
+	Rerun      *Rerun // the second run of the test service, nil when there was none
 	Took       time.Duration
 }
 
@@ -209,7 +219,10 @@ func (r *Runner) Run(ctx context.Context, p *types.Project, o Options) (res *Res
 	if err := s.up(ctx); err != nil {
 		return res, err
 	}
-	return res, s.test(ctx, res)
+	if err := s.test(ctx, res); err != nil || res.ExitCode == 0 || o.Rerun == nil {
+		return res, err
+	}
+	return res, s.rerun(ctx, res)
 }
 
 func (r *Runner) newSession(p *types.Project, o Options) (*session, error) {
@@ -395,32 +408,42 @@ func (s *session) notReady(err error) error {
 
 // test waits for the test service's exit and copies its reports.
 func (s *session) test(ctx context.Context, res *Result) error {
-	ids, err := s.containers(ctx)
+	id, code, err := s.await(ctx)
 	if err != nil {
 		return err
 	}
-	id, ok := ids[s.o.TestService]
-	if !ok {
-		return fmt.Errorf("test service %s was not started", s.o.TestService)
-	}
-	waitC, errC := s.r.Docker.ContainerWait(ctx, id, container.WaitConditionNotRunning)
-	select {
-	case w := <-waitC:
-		res.ExitCode = int(w.StatusCode)
-	case werr := <-errC:
-		if ctx.Err() != nil {
-			return fmt.Errorf("test service %s did not finish: %w", s.o.TestService, context.Cause(ctx))
-		}
-		return fmt.Errorf("wait for test service %s: %w", s.o.TestService, werr)
-	}
-	s.r.infof("test service %s exited %d", s.o.TestService, res.ExitCode)
+	res.ExitCode = code
 	if c, ierr := s.r.Docker.ContainerInspect(ctx, id); ierr == nil && c.Config != nil {
-		res.WorkingDir = c.Config.WorkingDir
+		res.WorkingDir, res.Entrypoint, res.Command = c.Config.WorkingDir, c.Config.Entrypoint, c.Config.Cmd
 	}
 	if s.o.Reports != "" {
 		res.Reports, err = s.r.copyReports(ctx, id, s.o.Reports, s.o.ReportsDir, s.o.redact)
 	}
 	return err
+}
+
+// await waits for the test service's container to exit and returns it and its exit code.
+func (s *session) await(ctx context.Context) (id string, code int, err error) {
+	ids, err := s.containers(ctx)
+	if err != nil {
+		return "", 0, err
+	}
+	id, ok := ids[s.o.TestService]
+	if !ok {
+		return "", 0, fmt.Errorf("test service %s was not started", s.o.TestService)
+	}
+	waitC, errC := s.r.Docker.ContainerWait(ctx, id, container.WaitConditionNotRunning)
+	select {
+	case w := <-waitC:
+		code = int(w.StatusCode)
+	case werr := <-errC:
+		if ctx.Err() != nil {
+			return id, 0, fmt.Errorf("test service %s did not finish: %w", s.o.TestService, context.Cause(ctx))
+		}
+		return id, 0, fmt.Errorf("wait for test service %s: %w", s.o.TestService, werr)
+	}
+	s.r.infof("test service %s exited %d", s.o.TestService, code)
+	return id, code, nil
 }
 
 // containers maps each service of the project to its container (the first replica).

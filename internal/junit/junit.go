@@ -26,12 +26,19 @@ const (
 type Case struct {
 	Suite, Class, Name string
 	File               string
-	Line               int
-	Time               time.Duration
-	Status             Status
-	Message            string  // the failure's message attribute, or the first line of its text
-	Detail             string  // the failure's text (traceback), cut to maxDetail
-	Frames             []Frame // every source location the failure's text names, in its order
+	// ReportedFile is the file attribute the report gave the case (pytest's xunit1 family writes it),
+	// untouched by tracebacks and the Locator.
+	ReportedFile string
+	Line         int
+	Time         time.Duration
+	Status       Status
+	Message      string  // the failure's message attribute, or the first line of its text
+	Type         string  // the failure's type attribute
+	Detail       string  // the failure's text (traceback), cut to maxDetail
+	Frames       []Frame // every source location the failure's text names, in its order
+	// Rerun is this case's outcome in the re-run of the failed cases, nil when it was not re-run
+	// (Report.Rerun).
+	Rerun *Case
 }
 
 // Frame is a file and line a traceback names.
@@ -44,7 +51,9 @@ type Frame struct {
 type Report struct {
 	Cases                            []Case
 	Tests, Failures, Errors, Skipped int
-	Time                             time.Duration
+	// Flaky counts the cases that failed, then passed on re-run: they are not in Failures or Errors.
+	Flaky int
+	Time  time.Duration
 }
 
 const maxDetail = 16 << 10
@@ -120,7 +129,7 @@ func (r *Report) add(s suite, file string) {
 		r.add(child, file)
 	}
 	for _, tc := range s.Cases {
-		c := Case{Suite: s.Name, Class: tc.Classname, Name: tc.Name, File: tc.File, Status: Passed}
+		c := Case{Suite: s.Name, Class: tc.Classname, Name: tc.Name, File: tc.File, ReportedFile: tc.File, Status: Passed}
 		if c.File == "" {
 			c.File = file
 		}
@@ -142,6 +151,7 @@ func (r *Report) add(s suite, file string) {
 		}
 		if p != nil {
 			c.Message = strings.TrimSpace(p.Message)
+			c.Type = cut(strings.TrimSpace(p.Type), 256)
 			c.Detail = cut(strings.TrimSpace(p.Text), maxDetail)
 			if c.Message == "" {
 				c.Message, _, _ = strings.Cut(c.Detail, "\n")

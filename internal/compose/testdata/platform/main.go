@@ -8,6 +8,12 @@
 //	platform e2e -url http://api:8080/health -reports /reports -fail
 //	                               a test runner: writes JUnit XML, exits 1 with -fail; without
 //	                               -url it tests $BASE_URL/health (URL mode)
+//	platform e2e -pytest [-fail] [-flaky-marker F] [NODEID…]
+//	                               as pytest -q --junitxml would: a pytest-shaped report (suite
+//	                               "pytest", a class, a parametrised case); with node ids, runs only
+//	                               those (exit 4, as pytest, for an id it does not have); with
+//	                               -flaky-marker, the checkout case fails unless F exists, which
+//	                               it creates: it fails once, then passes
 //	platform sleep                 a test that never ends
 //	platform lines -n 30 -exit 1   prints "line 1 of 30" … "line 30 of 30", then exits with the code
 //	platform facts -name x -out /facts [-get URL]
@@ -49,6 +55,8 @@ func main() {
 	out := fs.String("out", "/facts", "")
 	get := fs.String("get", "", "")
 	n := fs.Int("n", 0, "")
+	pytest := fs.Bool("pytest", false, "")
+	marker := fs.String("flaky-marker", "", "")
 	_ = fs.Parse(os.Args[2:])
 	switch os.Args[1] {
 	case "flaky":
@@ -80,6 +88,10 @@ func main() {
 		fmt.Println("migrating")
 		os.Exit(*code)
 	case "e2e":
+		if *pytest {
+			pytestE2E(*url, *reports, *fail, *marker, fs.Args())
+			return
+		}
 		e2e(*url, *reports, *fail)
 	case "lines":
 		for i := 1; i <= *n; i++ {
@@ -136,6 +148,60 @@ func e2e(url, reports string, fail bool) {
 	_ = os.WriteFile(filepath.Join(reports, "junit.xml"), []byte(xml), 0o644)
 	fmt.Println("e2e:", status, "("+url+")")
 	if fail {
+		os.Exit(1)
+	}
+}
+
+// pytestE2E plays pytest: node ids are argv, each one exactly as pytest --collect-only -q prints it.
+func pytestE2E(url, reports string, fail bool, marker string, selected []string) {
+	fmt.Printf("e2e args: %q\n", selected)
+	type tc struct{ id, class, name, failure string }
+	cases := []tc{
+		{id: "tests/test_health.py::test_health", class: "tests.test_health", name: "test_health"},
+		{id: "tests/test_checkout.py::TestCheckout::test_pay[card-1.5 EUR]", class: "tests.test_checkout.TestCheckout", name: "test_pay[card-1.5 EUR]"},
+	}
+	if resp, err := http.Get(url); err != nil || resp.StatusCode != 200 {
+		cases[0].failure = "api not healthy"
+	}
+	switch {
+	case fail:
+		cases[1].failure = "expected 200"
+	case marker != "":
+		if _, err := os.Stat(marker); err != nil {
+			_ = os.WriteFile(marker, nil, 0o644)
+			cases[1].failure = "first run: no marker"
+		}
+	}
+	if len(selected) > 0 {
+		var run []tc
+		for _, id := range selected {
+			found := false
+			for _, c := range cases {
+				if c.id == id {
+					run, found = append(run, c), true
+				}
+			}
+			if !found {
+				fmt.Printf("ERROR: not found: %s\n", id)
+				os.Exit(4)
+			}
+		}
+		cases = run
+	}
+	xml, failed := `<testsuites><testsuite name="pytest">`, 0
+	for _, c := range cases {
+		body := ""
+		if c.failure != "" {
+			failed++
+			body = fmt.Sprintf(`<failure message=%q>tests/x.py:42: AssertionError</failure>`, c.failure)
+		}
+		xml += fmt.Sprintf(`<testcase classname=%q name=%q time="0.1">%s</testcase>`, c.class, c.name, body)
+	}
+	xml += `</testsuite></testsuites>`
+	must(os.MkdirAll(reports, 0o755))
+	must(os.WriteFile(filepath.Join(reports, "junit.xml"), []byte(xml), 0o644))
+	fmt.Printf("e2e: %d passed, %d failed\n", len(cases)-failed, failed)
+	if failed > 0 {
 		os.Exit(1)
 	}
 }
