@@ -158,8 +158,8 @@ func TestPRReport_NamesNewlyFailingCasesAgainstTheBase(t *testing.T) {
 	}
 	writeJUnit(t, filepath.Join(ws, "e2e"), map[string]string{"test_a": "failed", "test_b": "passed", "test_c": "passed", "test_new": "failed"})
 	res := r.Input("github-token", gh.Token).Input("e2e-reports", "e2e").Input("base-results", ".slipway/base-results").Run(t, context.Background(), Main)
-	if res.Code != 0 || res.Outputs["newly-failing"] != "1" {
-		t.Fatalf("exit %d, newly-failing %q, want 0 and 1; log:\n%s", res.Code, res.Outputs["newly-failing"], res.Stdout)
+	if res.Code != 0 || res.Outputs["newly-failing"] != "2" {
+		t.Fatalf("exit %d, newly-failing %q, want 0 and 2 (test_a, and test_new, which the base lacks); log:\n%s", res.Code, res.Outputs["newly-failing"], res.Stdout)
 	}
 	comments := gh.Comments(7)
 	if len(comments) != 1 {
@@ -167,18 +167,19 @@ func TestPRReport_NamesNewlyFailingCasesAgainstTheBase(t *testing.T) {
 	}
 	body := comments[0].Body
 	for _, want := range []string{
-		"**Newly failing e2e cases (passed on `main` at `base012`):** 1",
+		"**Newly failing e2e cases against `main` at `base012`:** 2",
 		"- [tests/test\\_shop.py:12](https://github.example.com/acme/web/blob/head123/tests/test_shop.py#L12) `tests.test_shop::test_a` — test\\_a broke",
-		"**Newly passing e2e cases (failed on `main` at `base012`):** 1",
+		"`tests.test_shop::test_new` — test\\_new broke (new)",
+		"**Newly passing e2e cases against `main` at `base012`:** 1",
 		"`tests.test_shop::test_b`",
-		"2 passed, 2 failed, 0 skipped; 1 newly failing, 1 newly passing",
+		"2 passed, 2 failed, 0 skipped; 2 newly failing, 1 newly passing",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the comment lacks %q:\n%s", want, body)
 		}
 	}
-	if strings.Contains(body, "test_c`") || strings.Contains(body, "test_new`") {
-		t.Errorf("a case that did not change (or is new) is listed as changed:\n%s", body)
+	if strings.Contains(body, "test_c`") {
+		t.Errorf("a case that did not change is listed as changed:\n%s", body)
 	}
 	if !strings.Contains(res.Summary, "Newly failing e2e cases") {
 		t.Errorf("the step summary lacks the report:\n%s", res.Summary)

@@ -81,12 +81,12 @@ func (r *report) changes(b *strings.Builder) {
 	}
 	for _, kind := range kinds {
 		failing, passing := compare(r.suites[kind], r.baseSuite(kind))
-		r.list(b, fmt.Sprintf("Newly failing %s cases (passed on %s)", kind, base), failing, true)
-		r.list(b, fmt.Sprintf("Newly passing %s cases (failed on %s)", kind, base), passing, false)
+		r.list(b, fmt.Sprintf("Newly failing %s cases against %s", kind, base), failing, true)
+		r.list(b, fmt.Sprintf("Newly passing %s cases against %s", kind, base), passing, false)
 	}
 }
 
-func (r *report) list(b *strings.Builder, title string, cs []change, message bool) {
+func (r *report) list(b *strings.Builder, title string, cs []junit.Change, message bool) {
 	if len(cs) == 0 {
 		return
 	}
@@ -96,9 +96,12 @@ func (r *report) list(b *strings.Builder, title string, cs []change, message boo
 			fmt.Fprintf(b, "- … and %d more\n", len(cs)-i)
 			break
 		}
-		line := "- " + r.where(c.Case) + "`" + strings.ReplaceAll(c.ID, "`", "'") + "`"
+		line := "- " + r.where(c.Case) + "`" + strings.ReplaceAll(caseID(c.Case), "`", "'") + "`"
 		if message && c.Case.Message != "" {
 			line += " — " + esc(firstLine(c.Case.Message))
+		}
+		if message && c.Base == "" && r.base != nil {
+			line += " (new)"
 		}
 		b.WriteString(line + "\n")
 	}
@@ -115,10 +118,10 @@ func (r *report) failures(b *strings.Builder) {
 		if s == nil || s.Failed == 0 {
 			continue
 		}
-		var cs []change
+		var cs []junit.Change
 		for _, c := range s.report.Cases {
-			if c.Status == junit.Failed || c.Status == junit.Errored {
-				cs = append(cs, change{ID: caseID(c), Case: c})
+			if o := c.Outcome(); o == junit.Failed || o == junit.Errored {
+				cs = append(cs, junit.Change{Case: c})
 			}
 		}
 		r.list(b, "Failing "+kind+" cases", cs, true)

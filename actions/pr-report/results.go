@@ -28,25 +28,41 @@ type results struct {
 	Suites  map[string]*suite `json:"suites"`
 }
 
-// suite is one kind of test (unit, e2e): its totals and each case's status by its id.
+// suite is one kind of test (unit, e2e): its totals and each case's last outcome.
 type suite struct {
-	Tests   int                     `json:"tests"`
-	Failed  int                     `json:"failed"`
-	Skipped int                     `json:"skipped"`
-	Time    time.Duration           `json:"time_ns"`
-	Cases   map[string]junit.Status `json:"cases"`
+	Tests   int           `json:"tests"`
+	Failed  int           `json:"failed"`
+	Skipped int           `json:"skipped"`
+	Time    time.Duration `json:"time_ns"`
+	Cases   []storedCase  `json:"cases"`
 	report  *junit.Report
 }
 
-// caseID names a case across runs: its class (or suite) and name, as pytest's node ids do.
+// storedCase is a case as results.json keeps it: what junit.Compare matches and compares.
+type storedCase struct {
+	Class  string       `json:"class,omitempty"`
+	Name   string       `json:"name"`
+	Status junit.Status `json:"status"`
+}
+
+// caseID names a case in the comment: its class and name, as pytest's node ids do.
 func caseID(c junit.Case) string {
 	if c.Class != "" {
 		return c.Class + "::" + c.Name
 	}
-	if c.Suite != "" {
-		return c.Suite + "::" + c.Name
-	}
 	return c.Name
+}
+
+// asReport is the stored suite as a report, for junit.Compare.
+func (s *suite) asReport() *junit.Report {
+	if s.report != nil {
+		return s.report
+	}
+	rep := &junit.Report{}
+	for _, c := range s.Cases {
+		rep.Cases = append(rep.Cases, junit.Case{Class: c.Class, Name: c.Name, Status: c.Status})
+	}
+	return rep
 }
 
 // readSuite reads every JUnit file (*.xml) under dir; nil when dir does not exist (the job did
@@ -77,14 +93,9 @@ func readSuite(dir string) (*suite, []error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	s := &suite{Tests: rep.Tests, Failed: rep.Failures + rep.Errors, Skipped: rep.Skipped, Time: rep.Time,
-		Cases: map[string]junit.Status{}, report: rep}
+	s := &suite{Tests: rep.Tests, Failed: rep.Failures + rep.Errors, Skipped: rep.Skipped, Time: rep.Time, report: rep}
 	for _, c := range rep.Cases {
-		id := caseID(c)
-		// A case reported twice (a re-run) counts as its worst outcome here.
-		if prev, ok := s.Cases[id]; !ok || prev == junit.Passed || prev == junit.Skipped {
-			s.Cases[id] = c.Status
-		}
+		s.Cases = append(s.Cases, storedCase{Class: c.Class, Name: c.Name, Status: c.Outcome()})
 	}
 	return s, errs
 }
@@ -140,40 +151,18 @@ func writeResults(dir string, r *results) error {
 	return os.WriteFile(filepath.Join(dir, resultsFile), append(data, '\n'), 0o644)
 }
 
-// change is a case whose outcome differs from the base's.
-type change struct {
-	ID      string
-	Case    junit.Case // this run's case
-	WasLike junit.Status
-}
-
-// compare lists the cases of now that fail and passed in base (newly failing), and those that
-// pass and failed in base (newly passing), each sorted by id. A case the base did not have is
-// neither: a new test that fails is in the failures anyway.
-func compare(now, base *suite) (failing, passing []change) {
-	if now == nil || base == nil || now.report == nil {
+// compare lists the cases newly failing and newly passing against the base as junit.Compare
+// decides (one definition for run-e2e's base-report and this comment), each sorted by id; nothing
+// when the base has no results for the suite (every failure would look new).
+func compare(now, base *suite) (failing, passing []junit.Change) {
+	if now == nil || base == nil {
 		return nil, nil
 	}
-	seen := map[string]bool{}
-	for _, c := range now.report.Cases {
-		id := caseID(c)
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		was, ok := base.Cases[id]
-		if !ok {
-			continue
-		}
-		bad := func(s junit.Status) bool { return s == junit.Failed || s == junit.Errored }
-		switch st := now.Cases[id]; {
-		case bad(st) && was == junit.Passed:
-			failing = append(failing, change{ID: id, Case: c, WasLike: was})
-		case st == junit.Passed && bad(was):
-			passing = append(passing, change{ID: id, Case: c, WasLike: was})
-		}
+	d := junit.Compare(now.asReport(), base.asReport())
+	byID := func(cs []junit.Change) func(i, j int) bool {
+		return func(i, j int) bool { return caseID(cs[i].Case) < caseID(cs[j].Case) }
 	}
-	sort.Slice(failing, func(i, j int) bool { return failing[i].ID < failing[j].ID })
-	sort.Slice(passing, func(i, j int) bool { return passing[i].ID < passing[j].ID })
-	return failing, passing
+	sort.Slice(d.NewlyFailing, byID(d.NewlyFailing))
+	sort.Slice(d.NewlyPassing, byID(d.NewlyPassing))
+	return d.NewlyFailing, d.NewlyPassing
 }
