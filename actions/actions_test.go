@@ -94,7 +94,7 @@ func rootActionYML(t *testing.T) string {
 	return b.String()
 }
 
-// actionsImage is the image the five actions run (a release pins it by digest in all six files).
+// actionsImage is the image the actions run (a release pins it by digest in every action.yml).
 func actionsImage(t *testing.T) string {
 	t.Helper()
 	image := ""

@@ -307,7 +307,8 @@ func TestRunner_ECSDeployDeploysThroughTheFakeECS(t *testing.T) {
 	j := runnertest.NewJob(t)
 	j.WriteFile("deploy/api.json", apiTaskDefinition)
 	res := j.Uses(runnertest.Step{Action: "ecs-deploy", Image: img, Network: "host",
-		With: map[string]string{"cluster": "main", "services": "api=deploy/api.json", "images": "api=acme/api:2.0.0", "poll-interval": "10ms"},
+		With: map[string]string{"cluster": "main", "services": "api=deploy/api.json", "images": "api=acme/api:2.0.0", "poll-interval": "10ms",
+			"verify": "false", "scheduled-tasks": "leave"}, // the fake speaks ECS only
 		Env: map[string]string{"AWS_ENDPOINT_URL": f.URL, "AWS_REGION": "eu-west-2", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
 			"AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY", "AWS_EC2_METADATA_DISABLED": "true"}})
 	if res.ExitCode != 0 || res.Outputs["status"] != "COMPLETED" || !strings.HasSuffix(res.Outputs["task-definition-arn"], "api:2") {

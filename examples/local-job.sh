@@ -95,7 +95,17 @@ for svc in ("api", "web"):
     td = json.load(open(f"deploy/{svc}-task.json"))
     arn = ecs.register_task_definition(**td)["taskDefinition"]["taskDefinitionArn"]
     ecs.create_service(cluster="staging", serviceName=svc, taskDefinition=arn, desiredCount=2)
-print("moto: cluster staging with services api and web, running the placeholder images")
+# What ecs-deploy's verify checks the task definitions need: the execution role (trusting ECS
+# tasks), the API's secret and both log groups.
+boto3.client("iam", endpoint_url=os.environ["AWS_ENDPOINT_URL"]).create_role(RoleName="ecsTaskExecutionRole",
+    AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+boto3.client("secretsmanager", endpoint_url=os.environ["AWS_ENDPOINT_URL"]).create_secret(
+    Name="example/database-url", SecretString="postgresql://example")
+logs = boto3.client("logs", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+for group in ("/ecs/example-api", "/ecs/example-web"):
+    logs.create_log_group(logGroupName=group)
+print("moto: cluster staging with services api and web, running the placeholder images; their role, secret and log groups")
 PY
 "$slipway" ecs-deploy --cluster staging --services "api=deploy/api-task.json
 web=deploy/web-task.json" --images "$images" --dry-run true

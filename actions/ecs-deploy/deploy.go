@@ -12,13 +12,22 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/ecs"
 	"github.com/slipway-actions/slipway/internal/factory"
 	"github.com/slipway-actions/slipway/internal/failure"
 	"github.com/slipway-actions/slipway/internal/github"
+	"github.com/slipway-actions/slipway/internal/preflight"
+	"github.com/slipway-actions/slipway/internal/schedule"
 )
 
 // run loads AWS credentials (the SDK's default chain: env, web identity from
@@ -32,7 +41,15 @@ func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if awsCfg.Region == "" {
 		return failure.BadInput(errors.New(`input "region": no AWS region: set region, or AWS_REGION (aws-actions/configure-aws-credentials does)`))
 	}
-	d := &ecs.Deployer{ECS: awsecs.NewFromConfig(awsCfg), Logs: cloudwatchlogs.NewFromConfig(awsCfg), Infof: k.Infof}
+	logs := cloudwatchlogs.NewFromConfig(awsCfg)
+	d := &ecs.Deployer{ECS: awsecs.NewFromConfig(awsCfg), Logs: logs, CodeDeploy: codedeploy.NewFromConfig(awsCfg), Infof: k.Infof}
+	if cfg.Verify && !cfg.IsRollback {
+		d.Verify = &preflight.Checker{IAM: iam.NewFromConfig(awsCfg), Secrets: secretsmanager.NewFromConfig(awsCfg), SSM: ssm.NewFromConfig(awsCfg),
+			Logs: logs, ECR: ecr.NewFromConfig(awsCfg), EC2: preflight.NewEC2(awsCfg), Region: awsCfg.Region}
+	}
+	if cfg.FollowSchedule {
+		d.Scheduled = &schedule.Mover{Events: eventbridge.NewFromConfig(awsCfg), Scheduler: scheduler.NewFromConfig(awsCfg)}
+	}
 	start := time.Now()
 	var rep *ecs.Report
 	if cfg.IsRollback {
@@ -172,6 +189,9 @@ func report(k *actionkit.Kit, cfg config, rep *ecs.Report, took time.Duration) {
 		_ = k.SetOutput("deployment-id", r.DeploymentID)
 		_ = k.SetOutput("status", r.Status)
 	}
+	if t := rep.RunTask; t != nil && t.ExitCode != nil {
+		_ = k.SetOutput("run-task-exit-code", fmt.Sprint(*t.ExitCode))
+	}
 	s := k.Summary()
 	title := "ecs-deploy to " + cfg.Deploy.Cluster
 	if rep.IsRollback {
@@ -181,35 +201,41 @@ func report(k *actionkit.Kit, cfg config, rep *ecs.Report, took time.Duration) {
 		title += " (dry run)"
 	}
 	s.Heading(2, title)
-	if m := rep.Migration; m != nil {
-		exit := "no exit code"
-		if m.ExitCode != nil {
-			exit = fmt.Sprintf("exit %d", *m.ExitCode)
-		}
-		line := fmt.Sprintf("Migration: %s in %s.", exit, m.Took.Round(time.Second))
-		for _, more := range []string{m.Reason, m.Stopped} {
-			if more != "" {
-				line += " " + more + "."
-			}
-		}
-		s.Paragraph(line)
-		if len(m.Log) > 0 {
-			s.Details("Migration log (last lines)", strings.Join(m.Log, "\n"))
-		}
-	}
+	taskSummary(s, "Migration", rep.Migration)
+	taskSummary(s, "One-off task (run-task)", rep.RunTask)
 	s.Table(serviceTable(rep))
 	for _, r := range rep.Services {
 		if r.Diff != "" {
 			s.Details("Task definition diff: "+r.Service, r.Diff)
 		}
+		if len(r.LifecycleEvents) > 0 {
+			s.Details("CodeDeploy lifecycle events: "+r.Service, "- "+strings.Join(r.LifecycleEvents, "\n- "))
+		}
 		if len(r.StoppedTasks) > 0 {
 			s.Details("Stopped tasks: "+r.Service, "- "+strings.Join(r.StoppedTasks, "\n- "))
 		}
+	}
+	if moves := scheduledLines(cfg, rep); len(moves) > 0 {
+		s.Details("Scheduled tasks", "- "+strings.Join(moves, "\n- "))
 	}
 	if len(rep.Pruned) > 0 {
 		s.Paragraph(fmt.Sprintf("Deregistered %d old revisions.", len(rep.Pruned)))
 	}
 	s.Paragraph("Took " + took.Round(time.Second).String() + ".")
+}
+
+// scheduledLines are the summary's lines on scheduled tasks: those moved, or on a dry run those
+// that would move.
+func scheduledLines(cfg config, rep *ecs.Report) []string {
+	moves, verb := rep.ScheduledMoved, "moved"
+	if cfg.Deploy.DryRun || cfg.Undo.DryRun {
+		moves, verb = rep.Scheduled, "would move"
+	}
+	var lines []string
+	for _, m := range moves {
+		lines = append(lines, verb+" "+m.String())
+	}
+	return lines
 }
 
 // serviceTable is the summary's table: a row per service, with a Version column when the run had
@@ -244,4 +270,26 @@ func revision(arn string) string {
 		return ""
 	}
 	return arn[strings.LastIndex(arn, "/")+1:]
+}
+
+// taskSummary is a one-off task's paragraph in the summary: its exit code, time, why it failed
+// or was stopped, and its log's last lines.
+func taskSummary(s *actionkit.Summary, what string, m *ecs.TaskResult) {
+	if m == nil {
+		return
+	}
+	exit := "no exit code"
+	if m.ExitCode != nil {
+		exit = fmt.Sprintf("exit %d", *m.ExitCode)
+	}
+	line := fmt.Sprintf("%s: %s in %s.", what, exit, m.Took.Round(time.Second))
+	for _, more := range []string{m.Reason, m.Stopped} {
+		if more != "" {
+			line += " " + more + "."
+		}
+	}
+	s.Paragraph(line)
+	if len(m.Log) > 0 {
+		s.Details(what+" log (last lines)", strings.Join(m.Log, "\n"))
+	}
 }

@@ -40,6 +40,9 @@ func runner(t *testing.T) (*ecstest.Fake, *actiontest.Runner) {
 // stepOn is a step whose job reaches the fake ECS with static keys.
 func stepOn(t *testing.T, f *ecstest.Fake) *actiontest.Runner {
 	r := actiontest.NewRunner(t)
+	// The fake speaks ECS only: verify (IAM, Secrets Manager …) and scheduled tasks (EventBridge,
+	// Scheduler) are tested against moto, in moto_test.go.
+	r.Input("verify", "false").Input("scheduled-tasks", "leave")
 	r.Env["AWS_ENDPOINT_URL"] = f.URL
 	r.Env["AWS_REGION"] = "eu-west-2"
 	r.Env["AWS_ACCESS_KEY_ID"] = "AKIDEXAMPLE"

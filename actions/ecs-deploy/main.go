@@ -7,6 +7,7 @@ package ecsdeploy
 import (
 	"context"
 	_ "embed"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,6 +43,8 @@ type config struct {
 	GitHubToken    string
 	EnvironmentURL string
 	VersionFrom    string // where Deploy.Version came from, for the log
+	Verify         bool   // a deploy checks what its task definitions need first (package preflight)
+	FollowSchedule bool   // scheduled tasks of the deployed families move with the services
 }
 
 func parseConfig(k *actionkit.Kit) (config, error) {
@@ -58,6 +61,8 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 			Waiting:           waiting,
 		},
 		Region:         in.String("region"),
+		Verify:         in.Bool("verify"),
+		FollowSchedule: in.Enum("scheduled-tasks", "follow", "leave") == "follow",
 		GitHubToken:    in.Secret("github-token"),
 		EnvironmentURL: in.URL("environment-url"),
 	}
@@ -89,12 +94,29 @@ type deployInputs struct {
 	migrationTimeout time.Duration
 	version          string
 	allowDowngrade   bool
+	runTask          ecs.RunTask // run-task-*; Container "" when not given
+	runTaskCommand   bool        // run-task-command was given
+	codeDeploy       ecs.CodeDeploy
+	strategy         ecs.Strategy
 }
 
 func readDeployInputs(in *actionkit.Inputs) deployInputs {
 	d := deployInputs{shared: in.String("task-definition"), container: in.String("migration-container"),
 		command: in.Multiline("migration-command"), migrationTimeout: in.Duration("migration-timeout"),
 		version: in.String("version"), allowDowngrade: in.Bool("allow-downgrade")}
+	d.runTask = ecs.RunTask{Container: in.String("run-task-container"), Command: in.Multiline("run-task-command"), When: in.String("run-task-when"),
+		Service: in.String("run-task-service"), Timeout: in.Duration("run-task-timeout")}
+	d.runTaskCommand = len(d.runTask.Command) > 0
+	d.codeDeploy = ecs.CodeDeploy{Application: in.String("codedeploy-application"), DeploymentGroup: in.String("codedeploy-deployment-group")}
+	for _, line := range in.Multiline("codedeploy-hooks") {
+		event, fn, _ := strings.Cut(line, "=")
+		event, fn = strings.TrimSpace(event), strings.TrimSpace(fn)
+		if !slices.Contains(ecs.HookEvents, event) || fn == "" {
+			in.Invalid("codedeploy-hooks", "%q is not event=Lambda function with an event of %s", line, strings.Join(ecs.HookEvents, ", "))
+			continue
+		}
+		d.codeDeploy.Hooks = append(d.codeDeploy.Hooks, ecs.Hook{Event: event, Function: fn})
+	}
 	var err error
 	if d.images, err = ecs.ParseImages(in.Multiline("images")); err != nil {
 		in.Invalid("images", "%v", err)
@@ -105,6 +127,7 @@ func readDeployInputs(in *actionkit.Inputs) deployInputs {
 	if d.secrets, err = ecs.ParseSecrets(in.Multiline("secrets")); err != nil {
 		in.Invalid("secrets", "%v", err)
 	}
+	d.strategy = readStrategy(in)
 	return d
 }
 
@@ -112,13 +135,17 @@ func readDeployInputs(in *actionkit.Inputs) deployInputs {
 // name=family:revision lines; every deploy-only input is refused.
 func parseRollback(in *actionkit.Inputs, cfg config, d deployInputs, services []string, results string) ecs.RollbackOptions {
 	o := cfg.Deploy
-	undo := ecs.RollbackOptions{Cluster: o.Cluster, DryRun: o.DryRun, Waiting: o.Waiting}
+	undo := ecs.RollbackOptions{Cluster: o.Cluster, DryRun: o.DryRun, Waiting: o.Waiting,
+		CodeDeploy: ecs.CodeDeploy{Application: d.codeDeploy.Application, DeploymentGroup: d.codeDeploy.DeploymentGroup}}
 	for _, deployOnly := range []struct {
 		name  string
 		given bool
 	}{{"task-definition", d.shared != ""}, {"images", len(d.images) > 0}, {"environment", len(d.env) > 0}, {"secrets", len(d.secrets) > 0},
 		{"migration-container", d.container != ""}, {"migration-command", len(d.command) > 0},
-		{"github-token", cfg.GitHubToken != ""}, {"environment-url", cfg.EnvironmentURL != ""}, {"version", d.version != ""}} {
+		{"github-token", cfg.GitHubToken != ""}, {"environment-url", cfg.EnvironmentURL != ""}, {"version", d.version != ""},
+		{"run-task-container", d.runTask.Container != ""}, {"run-task-command", d.runTaskCommand}, {"run-task-service", d.runTask.Service != ""},
+		{"codedeploy-hooks", len(d.codeDeploy.Hooks) > 0},
+		{"strategy", d.strategy.Kind != ecs.StrategyRolling}, {"alarms", len(d.strategy.Alarms) > 0}} {
 		if deployOnly.given {
 			in.Invalid(deployOnly.name, "is for a deploy; a rollback moves services back to revisions that exist")
 		}
@@ -158,6 +185,7 @@ func parseDeploy(k *actionkit.Kit, in *actionkit.Inputs, cfg *config, d deployIn
 	o.Images, o.Env, o.Secrets = d.images, d.env, d.secrets
 	o.Version, cfg.VersionFrom = releaseVersion(in, d.version, k.Getenv("GITHUB_REF"))
 	o.AllowDowngrade = d.allowDowngrade
+	o.Strategy = d.strategy
 	switch {
 	case (d.container == "") != (len(d.command) == 0):
 		in.Invalid("migration-container", "migration-container and migration-command go together")
@@ -170,6 +198,8 @@ func parseDeploy(k *actionkit.Kit, in *actionkit.Inputs, cfg *config, d deployIn
 			in.Invalid("wait", "a migration is always waited for; wait: false would update services before knowing they work")
 		}
 	}
+	o.CodeDeploy = d.codeDeploy
+	o.RunTask = parseRunTask(in, *o, d)
 	if cfg.EnvironmentURL != "" && cfg.GitHubToken == "" {
 		in.Invalid("environment-url", "is shown on the GitHub Deployment, which needs github-token")
 	}
@@ -226,4 +256,44 @@ func releaseVersion(in *actionkit.Inputs, given, ref string) (*semver.Version, s
 		}
 	}
 	return nil, ""
+}
+
+// parseRunTask reads the one-off task: container and command go together, run-task-when is one of
+// before, after, alone; alone deploys nothing, so it takes one service and no migration. The
+// checks against the task definitions come in ecs.Prepare.
+func parseRunTask(in *actionkit.Inputs, o ecs.Options, d deployInputs) *ecs.RunTask {
+	rt := d.runTask
+	if (rt.Container == "") != !d.runTaskCommand {
+		in.Invalid("run-task-container", "run-task-container and run-task-command go together")
+		return nil
+	}
+	if rt.Container == "" {
+		if rt.Service != "" {
+			in.Invalid("run-task-service", "is for a one-off task: give run-task-container and run-task-command too")
+		}
+		return nil
+	}
+	switch rt.When {
+	case ecs.RunBefore:
+	case ecs.RunAfter:
+		if !o.Wait {
+			in.Invalid("run-task-when", "after runs once every deployment is known to have completed, which needs wait: true")
+		}
+	case ecs.RunAlone:
+		if len(o.Services) > 1 {
+			in.Invalid("run-task-when", "alone runs one task of one service's new revision and updates no service: give one service")
+		}
+		if o.Migration != nil {
+			in.Invalid("run-task-when", "alone updates no service, so a migration has no deploy to go before")
+		}
+	default:
+		in.Invalid("run-task-when", "%q is not one of before, after, alone", rt.When)
+	}
+	if rt.Timeout <= 0 {
+		in.Invalid("run-task-timeout", "must be more than 0: a task that never ends is stopped then")
+	}
+	if rt.When == ecs.RunBefore && !o.Wait {
+		in.Invalid("wait", "a one-off task before the deploy is always waited for; wait: false would update services before knowing it worked")
+	}
+	return &rt
 }

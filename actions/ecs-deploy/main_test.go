@@ -20,7 +20,7 @@ func TestAction_Contract(t *testing.T) {
 	actiontest.CheckAction(t, actiontest.ActionSpec{
 		Name: "ecs-deploy", YAML: actionYML, Main: Main,
 		Parse:     func(k *actionkit.Kit) error { _, err := parseConfig(k); return err },
-		BadInputs: map[string]string{"poll-interval": "0s", "migration-container": "api", "keep-revisions": "x", "version": "1.2"},
+		BadInputs: map[string]string{"poll-interval": "0s", "migration-container": "api", "keep-revisions": "x", "version": "1.2", "scheduled-tasks": "sometimes"},
 		WantErrors: []string{
 			`input "cluster" is required`,
 			`input "services": is required to deploy`,
@@ -28,6 +28,7 @@ func TestAction_Contract(t *testing.T) {
 			`input "migration-container": migration-container and migration-command go together`,
 			`input "keep-revisions": "x" is not a whole number`,
 			`input "version": "1.2" is not a release version`,
+			`input "scheduled-tasks": "sometimes" is not one of follow, leave`,
 		},
 		Secrets:   map[string]string{"github-token": "ghs_secretsecretsecret42"},
 		SecretEnv: []string{"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"},
@@ -49,7 +50,8 @@ func TestAction_Contract(t *testing.T) {
 				t.Fatal(err)
 			}
 			return map[string]string{"cluster": "main", "services": "api=api.json", "poll-interval": "1ms",
-				"images": "api=acme/api:2.0.0", "environment-url": "https://staging.example"}
+				"images": "api=acme/api:2.0.0", "environment-url": "https://staging.example",
+				"verify": "false", "scheduled-tasks": "leave"} // the fake speaks ECS only
 		},
 	})
 }

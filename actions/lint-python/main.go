@@ -12,6 +12,7 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/lint"
+	"github.com/slipway-actions/slipway/internal/review"
 	"github.com/slipway-actions/slipway/internal/workspace"
 )
 
@@ -32,6 +33,7 @@ type config struct {
 	BaseRef          string
 	SuggestFixes     bool
 	GitHubToken      string
+	Check            review.CheckConfig
 	FailOn           string
 	SARIFFile        string // absolute, inside the workspace; "" when not asked for
 	ReportFile       string // absolute, inside the workspace
@@ -64,6 +66,7 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		FailOn:           in.Enum("fail-on", "error", "warning", "never"),
 		Jobs:             in.Int("jobs", 0, 64),
 	}
+	cfg.Check = review.ReadCheckInputs(in, cfg.GitHubToken)
 	cfg.Trust = readTrust(k, in)
 	install, skipped := installMode(k, in, cfg.Trust)
 	cfg.InstallSkipped = skipped

@@ -11,15 +11,18 @@ import (
 	"time"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/factory"
 	"github.com/slipway-actions/slipway/internal/failure"
 	"github.com/slipway-actions/slipway/internal/lint"
 	"github.com/slipway-actions/slipway/internal/pyenv"
+	"github.com/slipway-actions/slipway/internal/review"
 	"github.com/slipway-actions/slipway/internal/workspace"
 )
 
 // run lints, reports and decides: findings at fail-on or above fail the step (exit 1); a missing or
 // crashing linter is an infrastructure failure (exit 3), never "0 findings".
 func run(ctx context.Context, k *actionkit.Kit, cfg config) error {
+	review.CheckRun(ctx, k, factory.New(k.Getenv, k.Debugf), cfg.Check)
 	if len(cfg.Linters) == 0 {
 		k.Warningf("auto found no linter configured in %s (pyproject.toml, setup.cfg, tox.ini, .flake8, .pre-commit-config.yaml...); set the linters input", cfg.WorkingDirectory)
 		return writeOutputs(k, cfg, &lint.Report{}, nil)

@@ -26,6 +26,7 @@ import (
 	"github.com/slipway-actions/slipway/internal/images"
 	"github.com/slipway-actions/slipway/internal/junit"
 	"github.com/slipway-actions/slipway/internal/registryauth"
+	"github.com/slipway-actions/slipway/internal/review"
 	"github.com/slipway-actions/slipway/internal/workspace"
 )
 
@@ -45,6 +46,7 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	scrubEnv()
 	warnings := composeWarnings(k)
 	clients := factory.New(k.Getenv, k.Debugf)
+	review.CheckRun(ctx, k, clients, cfg.Check)
 	p, err := loadProject(ctx, k, clients, cfg)
 	if err != nil {
 		return err

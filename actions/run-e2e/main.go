@@ -14,6 +14,7 @@ import (
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/compose"
 	"github.com/slipway-actions/slipway/internal/registryauth"
+	"github.com/slipway-actions/slipway/internal/review"
 	"github.com/slipway-actions/slipway/internal/workspace"
 )
 
@@ -51,6 +52,7 @@ type config struct {
 	Login        registryauth.Credentials
 	Trust        string          // trust-repository-config: auto, true or false
 	Allow        map[string]bool // keys an untrusted project may use anyway, and host-files
+	Check        review.CheckConfig
 }
 
 func parseConfig(k *actionkit.Kit) (config, error) {
@@ -91,6 +93,7 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	if (cfg.Login.Username == "") != (cfg.Login.Password == "") {
 		in.Invalid("registry-username", "give registry-username and registry-password together")
 	}
+	cfg.Check = review.ReadCheckInputs(in, in.Secret("github-token"))
 	if len(cfg.RerunCommand) > 0 && !slices.Contains(cfg.RerunCommand, casesPlaceholder) {
 		in.Invalid("rerun-command", "no argument is %s, where the failed cases' node ids go (one argument per line)", casesPlaceholder)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/slipway-actions/slipway/internal/compose/composetest"
 	"github.com/slipway-actions/slipway/internal/docker"
 	"github.com/slipway-actions/slipway/internal/dockertest"
+	"github.com/slipway-actions/slipway/internal/github/githubtest"
 	"github.com/slipway-actions/slipway/internal/registry/registrytest"
 	"github.com/slipway-actions/slipway/internal/runnertest"
 )
@@ -33,6 +34,7 @@ func TestMain(m *testing.M) {
 // contractPassword is the registry password of the contract's runs: '/', '+' and '=' make its URL,
 // JSON and base64 forms differ from it.
 const contractPassword = "pull-pass/word+42=x"
+const contractToken = "ghs_runee2etoken4242token"
 
 func TestAction_Contract(t *testing.T) {
 	t.Parallel()
@@ -46,7 +48,7 @@ func TestAction_Contract(t *testing.T) {
 			`input "base-url": "ftp://x" is not an http(s) URL`,
 			`input "logs-tail": 0 is out of range`,
 		},
-		Secrets: map[string]string{"registry-password": contractPassword},
+		Secrets: map[string]string{"registry-password": contractPassword, "github-token": contractToken},
 		Needs: func(t *testing.T) {
 			dockertest.Client(t)
 			_, err := exec.LookPath("docker-registry")
@@ -56,6 +58,12 @@ func TestAction_Contract(t *testing.T) {
 		// which the engine does not: run-e2e must pull it with the login inputs.
 		Fakes: func(t *testing.T, r *actiontest.Runner, fakes *actiontest.Fakes) map[string]string {
 			r.Env["DOCKER_HOST"] = fakes.DockerEngine(t)
+			// GitHub's Checks API, where the check run goes with the token.
+			gh := githubtest.New(t)
+			gh.Token = contractToken
+			root := fakes.HTTP(t, "the fake GitHub API", strings.TrimSuffix(gh.URL, "/api/v3"))
+			r.Env["GITHUB_API_URL"], r.Env["GITHUB_GRAPHQL_URL"] = root+"/api/v3", root+"/api/graphql"
+			r.Env["GITHUB_REPOSITORY"], r.Env["GITHUB_SHA"] = "acme/web", "abc123"
 			r.Env["HOME"] = t.TempDir() // no docker config: the login inputs are the login
 			name := strings.ToLower(dockertest.UniqueName(t, "contract"))
 			cli, err := docker.Connect(context.Background(), "")

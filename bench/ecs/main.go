@@ -101,7 +101,10 @@ func run() error {
 	if worst > poll {
 		return fmt.Errorf("a FAILED deployment was noticed %s late, more than one poll interval", worst)
 	}
-	return cancelled(ctx, dir)
+	if err := cancelled(ctx, dir); err != nil {
+		return err
+	}
+	return strategies(ctx, dir)
 }
 
 // cancelled cancels deploys whose tasks keep crashing while they are waited on (poll interval 2 s,

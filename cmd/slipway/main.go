@@ -1,6 +1,6 @@
 // Command slipway is the one program of slipway's image: each action is its subcommand,
 //
-//	slipway <lint-python|run-e2e|build-push-images|ecs-deploy|flag-rollout> [flags]
+//	slipway <lint-python|run-e2e|build-push-images|ecs-deploy|flag-rollout|pr-report> [flags]
 //
 // Each actions/<name>/action.yml runs it with args [<name>]; the root action.yml (the Marketplace
 // entry) runs it without arguments and the action is named by its "command" input. Locally it is the
@@ -19,6 +19,7 @@ import (
 	"github.com/slipway-actions/slipway/actions/ecs-deploy"
 	"github.com/slipway-actions/slipway/actions/flag-rollout"
 	"github.com/slipway-actions/slipway/actions/lint-python"
+	"github.com/slipway-actions/slipway/actions/pr-report"
 	"github.com/slipway-actions/slipway/actions/run-e2e"
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/failure"
@@ -34,10 +35,11 @@ var actions = map[string]action{
 	"build-push-images": buildpushimages.Main,
 	"ecs-deploy":        ecsdeploy.Main,
 	"flag-rollout":      flagrollout.Main,
+	"pr-report":         prreport.Main,
 }
 
 // order is how usage lists them: the release process's order.
-var order = []string{"lint-python", "run-e2e", "build-push-images", "ecs-deploy", "flag-rollout"}
+var order = []string{"lint-python", "run-e2e", "build-push-images", "ecs-deploy", "flag-rollout", "pr-report"}
 
 func main() {
 	name, code := command(os.Args[1:], os.Getenv, os.Stdout)

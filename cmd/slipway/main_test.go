@@ -58,7 +58,7 @@ func TestSlipway_DispatchesByArgumentOrCommandInput(t *testing.T) {
 	if code, out := run(nil, "ecs-deploy", "--help"); code != 0 || !strings.Contains(out, "Usage: ecs-deploy") {
 		t.Errorf("ecs-deploy --help: exit %d\n%s", code, out)
 	}
-	if code, out := run(nil, "--help"); code != 0 || !strings.Contains(out, "lint-python, run-e2e, build-push-images, ecs-deploy, flag-rollout") {
+	if code, out := run(nil, "--help"); code != 0 || !strings.Contains(out, "lint-python, run-e2e, build-push-images, ecs-deploy, flag-rollout, pr-report") {
 		t.Errorf("--help: exit %d\n%s", code, out)
 	}
 	if code, out := run(nil); code != 2 || !strings.Contains(out, `input "command" is required`) {

@@ -42,6 +42,7 @@ type annotationLog struct {
 	printed  map[Level]int
 	overflow []Annotation
 	total    map[Level]int
+	all      []Annotation // every annotation, for the end-of-run hooks (a check run)
 }
 
 // Annotate prints an annotation, or, past GitHub's cap of 10 per level, keeps it for the summary.
@@ -58,6 +59,7 @@ func (k *Kit) Annotate(a Annotation) {
 		k.annotations.total = map[Level]int{}
 	}
 	k.annotations.total[a.Level]++
+	k.annotations.all = append(k.annotations.all, a)
 	// Locally every annotation is printed in full, so nothing overflows.
 	show := k.local || k.annotations.printed[a.Level] < maxAnnotationsPerLevel
 	if show {

@@ -2,6 +2,7 @@ package actionkit
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -39,6 +40,7 @@ type Kit struct {
 	untrusted   []*untrustedWriter
 	annotations annotationLog
 	summary     *Summary
+	atEnd       []func(context.Context, Outcome)
 }
 
 type keyValue struct{ key, value string }

@@ -38,16 +38,18 @@ func (k *Kit) Run(ctx context.Context, work func(ctx context.Context) error) int
 	if outErr != nil {
 		k.fail(outErr)
 	}
+	code := ExitCode(err)
+	if outErr != nil && !failure.IsBadInput(err) {
+		code = ExitInfra
+	}
+	k.runAtEnd(ctx, err, code)
 	if ferr := k.Finish(); ferr != nil {
 		k.Errorf("%v", ferr)
 		if err == nil {
 			return ExitInfra
 		}
 	}
-	if outErr != nil && !failure.IsBadInput(err) {
-		return ExitInfra
-	}
-	return ExitCode(err)
+	return code
 }
 
 // protect runs work and turns a panic into an error (exit 3), with the stack in the log for the bug

@@ -51,6 +51,11 @@ func (s *Summary) Table(header []string, rows [][]string) {
 	s.add(b.String())
 }
 
+// Markdown adds Markdown the caller built itself, for what Heading, Table and Paragraph cannot say
+// (links): every piece of outside text in it must have gone through EscapeMarkdown or EscapeCell.
+// Secrets are redacted, as everywhere.
+func (s *Summary) Markdown(md string) { s.add(strings.TrimRight(md, "\n") + "\n\n") }
+
 // Details adds a collapsed block with preformatted outside text (a log tail, a diff).
 func (s *Summary) Details(title, body string) {
 	s.add("<details><summary>" + html.EscapeString(title) + "</summary>\n\n<pre>" +

@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/slipway-actions/slipway/internal/failure"
+	"github.com/slipway-actions/slipway/internal/preflight"
+	"github.com/slipway-actions/slipway/internal/schedule"
 )
 
 // Service is one service to deploy and the task definition file it gets.
@@ -73,11 +75,14 @@ type Options struct {
 	Secrets           map[string]map[string]string // container → name → ARN of a Secrets Manager secret or SSM parameter
 	ShowValues        bool                         // diffs print environment values
 	Migration         *Migration
-	RollBackOnFailure bool // after a failed deploy, put every updated service back on its previous task definition
+	RunTask           *RunTask   // a one-off task before, after or instead of the deploy (runtask.go)
+	CodeDeploy        CodeDeploy // how services with a CODE_DEPLOY controller deploy (codedeploy.go)
+	RollBackOnFailure bool       // after a failed deploy, put every updated service back on its previous task definition
 	KeepRevisions     int
 	DryRun            bool
 	Version           *semver.Version // the release deployed, recorded as each new revision's VersionTag; nil records none and compares nothing
 	AllowDowngrade    bool            // deploy even where a service runs a newer release
+	Strategy          Strategy        // how ECS moves each service, and the alarms that roll it back
 	Waiting
 }
 
@@ -103,9 +108,11 @@ type ServiceResult struct {
 	Version                   string        `json:"version,omitempty"`          // the release the run deploys
 	PreviousVersion           string        `json:"previous-version,omitempty"` // the release it ran before, when known
 	DeploymentID              string        `json:"deployment-id"`
+	ServiceDeploymentARN      string        `json:"service-deployment-arn,omitempty"` // followed when the strategy is native or alarms are set
 	Status                    string        `json:"status"`
 	Reason                    string        `json:"reason,omitempty"`
 	StoppedTasks              []string      `json:"stopped-tasks,omitempty"`
+	LifecycleEvents           []string      `json:"lifecycle-events,omitempty"` // a CodeDeploy deployment's, when it failed
 	Diff                      string        `json:"-"`
 	VersionCheck              string        `json:"-"` // how Version compares with the release it runs; "" when the run has no version
 	Took                      time.Duration `json:"-"`
@@ -114,6 +121,7 @@ type ServiceResult struct {
 	family     string
 	superseded bool
 	failure    fault
+	codeDeploy *codeDeployTarget // set when the service's deployment controller is CODE_DEPLOY
 }
 
 // Report is what a deploy or a rollback did.
@@ -121,7 +129,11 @@ type Report struct {
 	IsRollback bool // a rollback run (RollBack), not a deploy
 	Services   []*ServiceResult
 	Migration  *MigrationResult
+	RunTask    *TaskResult
 	Pruned     []string
+	Scheduled  []schedule.Move // the scheduled tasks the run moves (a dry run: would move)
+	// ScheduledMoved are those it moved.
+	ScheduledMoved []schedule.Move
 
 	described map[string]types.Service
 }
@@ -133,7 +145,7 @@ func (r *Report) Failed() bool {
 			return true
 		}
 	}
-	return r.Migration != nil && r.Migration.failure != notFailed
+	return (r.Migration != nil && r.Migration.failure != notFailed) || (r.RunTask != nil && r.RunTask.failure != notFailed)
 }
 
 // PublicNames lists the names this run prints and outputs anyway: services and their ARNs, task
@@ -163,12 +175,15 @@ func (r *Report) err(what string, good ...string) error {
 		return nil
 	}
 	var why []string
-	ran := r.Migration != nil && r.Migration.failure == judged
+	ran := (r.Migration != nil && r.Migration.failure == judged) || (r.RunTask != nil && r.RunTask.failure == judged)
 	for _, s := range r.Services {
 		ran = ran || s.failure == judged
 		if !slices.Contains(good, s.Status) {
 			why = append(why, s.Service+" "+strings.ToLower(strings.ReplaceAll(s.Status, "_", " "))+reasonSuffix(s.Reason))
 		}
+	}
+	if t := r.RunTask; t != nil && t.failure != notFailed {
+		why = append(why, "run-task "+t.Reason)
 	}
 	err := fmt.Errorf("%s failed: %s", what, strings.Join(why, "; "))
 	if ran {
@@ -179,10 +194,13 @@ func (r *Report) err(what string, good ...string) error {
 
 // Deployer deploys with one ECS client.
 type Deployer struct {
-	ECS       API
-	Logs      LogsAPI                          // nil: migration logs are not read
-	Infof     func(format string, args ...any) // progress lines
-	Untrusted io.Writer                        // ECS events, stop reasons and logs: text we do not control
+	ECS        API
+	Logs       LogsAPI                          // nil: one-off tasks' logs are not read
+	CodeDeploy CodeDeployAPI                    // nil: a service with a CODE_DEPLOY controller cannot be deployed
+	Infof      func(format string, args ...any) // progress lines
+	Untrusted  io.Writer                        // ECS events, stop reasons and logs: text we do not control
+	Verify     *preflight.Checker               // nil: Prepare does not verify what the task definitions need
+	Scheduled  *schedule.Mover                  // nil: scheduled tasks are left on the revisions they run
 
 	seen map[string]bool // service events printed already, by id: a rollback's wait does not repeat the deploy's
 }
@@ -198,6 +216,41 @@ func (d *Deployer) untrusted(format string, args ...any) {
 // problem is reported at once, as bad input, before anything is registered.
 func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 	rep := &Report{}
+	if errs := o.render(rep); len(errs) > 0 {
+		return rep, failure.BadInput(errors.Join(errs...))
+	}
+	found, err := d.describe(ctx, o.Cluster, o.Services)
+	if err != nil {
+		return rep, err
+	}
+	var errs []error
+	for _, r := range rep.Services {
+		s, ok := found[r.Service]
+		if !ok || aws.ToString(s.Status) != "ACTIVE" {
+			errs = append(errs, fmt.Errorf("service %q is not an active service of cluster %s", r.Service, o.Cluster))
+			continue
+		}
+		problems, err := d.againstRunning(ctx, o, r, s)
+		if err != nil {
+			return rep, err
+		}
+		errs = append(errs, problems...)
+	}
+	problems, err := d.verify(ctx, rep, found)
+	if err != nil {
+		return rep, err
+	}
+	if errs = append(errs, problems...); len(errs) > 0 {
+		return rep, failure.BadInput(errors.Join(errs...))
+	}
+	rep.described = found
+	return rep, d.planScheduled(ctx, rep)
+}
+
+// render reads and renders every service's task definition into rep, and names what the inputs get
+// wrong across them: a container no task definition has, a variable in both environment and secrets,
+// a migration or one-off task container the service lacks.
+func (o Options) render(rep *Report) []error {
 	errs := o.check()
 	used := map[string]bool{}
 	readAll := true
@@ -238,40 +291,38 @@ func (d *Deployer) Prepare(ctx context.Context, o Options) (*Report, error) {
 			errs = append(errs, fmt.Errorf("migration-container %q is not a container of service %s's task definition", m.Container, rep.Services[0].Service))
 		}
 	}
-	if len(errs) > 0 {
-		return rep, failure.BadInput(errors.Join(errs...))
-	}
-	found, err := d.describe(ctx, o.Cluster, o.Services)
+	errs = append(errs, o.checkRunTask(rep)...)
+	return errs
+}
+
+// againstRunning compares a service's rendered revision with the one it runs: the diff, the release
+// (no downgrade), and a CODE_DEPLOY service's deployment group. Problems are bad input; the error is
+// ECS or CodeDeploy failing.
+func (d *Deployer) againstRunning(ctx context.Context, o Options, r *ServiceResult, s types.Service) ([]error, error) {
+	var errs []error
+	r.PreviousTaskDefinitionARN = running(s)
+	out, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(r.PreviousTaskDefinitionARN), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags}})
 	if err != nil {
-		return rep, err
+		return nil, fmt.Errorf("service %s: describe its task definition: %w", r.Service, err)
 	}
-	for _, r := range rep.Services {
-		s, ok := found[r.Service]
-		if !ok || aws.ToString(s.Status) != "ACTIVE" {
-			errs = append(errs, fmt.Errorf("service %q is not an active service of cluster %s", r.Service, o.Cluster))
-			continue
-		}
-		r.PreviousTaskDefinitionARN = running(s)
-		out, err := d.ECS.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(r.PreviousTaskDefinitionARN), Include: []types.TaskDefinitionField{types.TaskDefinitionFieldTags}})
-		if err != nil {
-			return rep, fmt.Errorf("service %s: describe its task definition: %w", r.Service, err)
-		}
-		current := FromDescribed(out.TaskDefinition)
-		current.Tags = out.Tags
-		r.Diff = Diff(current, r.next, r.PreviousTaskDefinitionARN, "rendered "+r.family, o.ShowValues)
-		if err := checkVersion(o, r, out); err != nil {
-			errs = append(errs, err)
-		}
+	current := FromDescribed(out.TaskDefinition)
+	current.Tags = out.Tags
+	r.Diff = Diff(current, r.next, r.PreviousTaskDefinitionARN, "rendered "+r.family, o.ShowValues)
+	if err := checkVersion(o, r, out); err != nil {
+		errs = append(errs, err)
 	}
-	if len(errs) > 0 {
-		return rep, failure.BadInput(errors.Join(errs...))
+	problem, err := d.prepareCodeDeploy(ctx, o, r, s)
+	if err != nil {
+		return nil, err
 	}
-	rep.described = found
-	return rep, nil
+	if problem != nil {
+		errs = append(errs, problem)
+	}
+	return errs, nil
 }
 
 func (o Options) check() []error {
-	errs := o.Waiting.check()
+	errs := append(o.Waiting.check(), o.Strategy.Check()...)
 	if o.Migration != nil && o.Migration.Timeout <= 0 {
 		errs = append(errs, errors.New("the migration timeout must be more than 0"))
 	}
@@ -346,9 +397,50 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 			return err
 		}
 	}
-	var updated []*ServiceResult
+	if rt := o.RunTask; rt != nil && rt.When != RunAfter {
+		if err := d.runTask(ctx, o, rep); err != nil || rt.When == RunAlone {
+			return err
+		}
+	}
+	updated, viaCodeDeploy := d.update(ctx, o, rep)
+	if !o.Wait {
+		for _, r := range updated {
+			d.Infof("wait: false: not waiting for %s (deployment %s): IN_PROGRESS, whether it works is not known", r.Service, r.DeploymentID)
+		}
+	}
+	ws := d.followUpdated(ctx, o, updated)
+	d.waitCodeDeploy(ctx, o.Waiting, viaCodeDeploy)
+	if rt := o.RunTask; rt != nil && rt.When == RunAfter && o.Wait && !rep.Failed() {
+		_ = d.runTask(ctx, o, rep) // its failure is the report's
+	}
+	var scheduled error
+	if !rep.Failed() {
+		scheduled = d.moveScheduled(ctx, rep)
+	}
+	switch {
+	case rep.Failed() && o.RollBackOnFailure:
+		d.rollBackFailedDeploy(o, updated, ws)
+	case rep.Failed():
+		d.diagnose(ctx, o.Cluster, ws)
+	case o.Wait && o.KeepRevisions > 0:
+		rep.Pruned = d.prune(ctx, o, rep)
+	}
+	return errors.Join(rep.err("deploy", StatusCompleted, StatusDryRun, StatusInProgress), scheduled)
+}
+
+// update starts every service's deployment: UpdateService, or a CodeDeploy deployment for a
+// CODE_DEPLOY service; it stops at the first that cannot start.
+func (d *Deployer) update(ctx context.Context, o Options, rep *Report) (updated, viaCodeDeploy []*ServiceResult) {
 	for _, r := range rep.Services {
-		out, err := d.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(o.Cluster), Service: aws.String(r.Service), TaskDefinition: aws.String(r.TaskDefinitionARN)})
+		if r.codeDeploy != nil {
+			if !d.startCodeDeploy(ctx, o.CodeDeploy.Hooks, o.Wait, r) {
+				break
+			}
+			viaCodeDeploy = append(viaCodeDeploy, r)
+			continue
+		}
+		out, err := d.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(o.Cluster), Service: aws.String(r.Service), TaskDefinition: aws.String(r.TaskDefinitionARN),
+			DeploymentConfiguration: o.Strategy.config()})
 		if err != nil {
 			r.Status, r.Reason, r.failure = StatusFailed, "update service: "+err.Error(), unreadable
 			if ctx.Err() != nil {
@@ -359,19 +451,22 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 		updated = append(updated, r)
 		r.Status = StatusInProgress
 		r.DeploymentID = deploymentOf(out.Service, r.TaskDefinitionARN)
+		if o.Strategy.followed() && out.Service != nil {
+			r.ServiceDeploymentARN = aws.ToString(out.Service.CurrentServiceDeployment)
+		}
 		d.Infof("updated %s to %s (deployment %s)", r.Service, r.TaskDefinitionARN, r.DeploymentID)
 	}
-	if !o.Wait {
-		for _, r := range updated {
-			d.Infof("wait: false: not waiting for %s (deployment %s): IN_PROGRESS, whether it works is not known", r.Service, r.DeploymentID)
-		}
-	}
+	return updated, viaCodeDeploy
+}
+
+// followUpdated waits for the updated services' deployments (with wait) and sets each one's outcome.
+func (d *Deployer) followUpdated(ctx context.Context, o Options, updated []*ServiceResult) []*watch {
 	var ws []*watch
 	if o.Wait && len(updated) > 0 {
 		for _, r := range updated {
-			ws = append(ws, &watch{r: r, id: r.DeploymentID, arn: r.TaskDefinitionARN})
+			ws = append(ws, &watch{r: r, id: r.DeploymentID, arn: r.TaskDefinitionARN, sd: r.ServiceDeploymentARN})
 		}
-		d.wait(ctx, o.Cluster, o.Waiting, ws)
+		d.await(ctx, o.Cluster, o.Waiting, ws)
 		for _, w := range ws {
 			w.r.Status = StatusCompleted
 			if !w.ok {
@@ -379,15 +474,7 @@ func (d *Deployer) Deploy(ctx context.Context, o Options, rep *Report) error {
 			}
 		}
 	}
-	switch {
-	case rep.Failed() && o.RollBackOnFailure:
-		d.rollBackFailedDeploy(o, updated, ws)
-	case rep.Failed():
-		d.diagnose(ctx, o.Cluster, ws)
-	case o.Wait && o.KeepRevisions > 0:
-		rep.Pruned = d.prune(ctx, o, rep)
-	}
-	return rep.err("deploy", StatusCompleted, StatusDryRun, StatusInProgress)
+	return ws
 }
 
 // plan says what a deploy would do, and marks every service DRY_RUN: a dry run stops here.
@@ -398,13 +485,34 @@ func (d *Deployer) plan(o Options, rep *Report) {
 	if m := o.Migration; m != nil {
 		d.Infof("dry run: would run the migration first: %s in container %s", strings.Join(m.Command, " "), m.Container)
 	}
+	if t := o.RunTask; t != nil {
+		d.Infof("dry run: would run a one-off task (run-task-when: %s) of %s's new revision: %s in container %s", t.When, rep.service(t.Service).Service, strings.Join(t.Command, " "), t.Container)
+		if t.When == RunAlone {
+			for _, r := range rep.Services {
+				r.Status = StatusDryRun
+			}
+			d.Infof("dry run: run-task-when: alone updates no service; nothing was registered or run")
+			return
+		}
+	}
+	strategy := ""
+	if o.Strategy.followed() {
+		strategy = " with " + o.Strategy.Describe()
+	}
 	then := ", then wait for its deployment"
 	if !o.Wait {
 		then = ", without waiting (wait: false)"
 	}
 	for _, r := range rep.Services {
 		r.Status = StatusDryRun
-		d.Infof("dry run: would update %s from %s to the new revision%s", r.Service, lastPart(r.PreviousTaskDefinitionARN), then)
+		if r.codeDeploy != nil {
+			d.Infof("dry run: would deploy %s from %s to the new revision through CodeDeploy (application %s, deployment group %s)%s", r.Service, lastPart(r.PreviousTaskDefinitionARN), r.codeDeploy.application, r.codeDeploy.group, then)
+			continue
+		}
+		d.Infof("dry run: would update %s from %s to the new revision%s%s", r.Service, lastPart(r.PreviousTaskDefinitionARN), strategy, then)
+	}
+	for _, m := range rep.Scheduled {
+		d.Infof("dry run: would move scheduled task %s, once its service's deployment completed", m)
 	}
 	d.Infof("dry run: nothing was registered, run or updated")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -28,8 +29,7 @@ func (d *Deployer) rollBackFailedDeploy(o Options, updated []*ServiceResult, fai
 			r.note("not rolled back: another deploy owns the service now")
 			continue
 		}
-		d.Infof("rolling back %s to %s", r.Service, r.PreviousTaskDefinitionARN)
-		w, err := d.revert(ctx, o.Cluster, r, r.PreviousTaskDefinitionARN)
+		w, err := d.revertFailed(ctx, o, r, failed)
 		if err != nil {
 			r.Status = StatusRollbackFailed
 			r.note("rollback: " + err.Error())
@@ -46,6 +46,9 @@ func (d *Deployer) rollBackFailedDeploy(o Options, updated []*ServiceResult, fai
 	}
 	for _, w := range ws {
 		r := w.r
+		if w.ok && w.sd != "" && r.Status == StatusFailed {
+			r.Reason = strings.Replace(r.Reason, "ECS rolled it back", "rolled back by ECS", 1)
+		}
 		switch {
 		case w.ok && r.Status == StatusCompleted:
 			r.Status, r.Reason = StatusRolledBack, "rolled back because another service failed"
@@ -73,7 +76,7 @@ const rollbackSlack = diagnosticsBound + 30*time.Second
 func (d *Deployer) follow(ctx context.Context, cluster string, o Waiting, ws []*watch, issued time.Time) {
 	ctx, cancel := context.WithDeadline(ctx, issued.Add(o.Timeout))
 	defer cancel()
-	d.wait(ctx, cluster, o, ws)
+	d.await(ctx, cluster, o, ws)
 }
 
 // note adds to the result's reason.
@@ -97,7 +100,11 @@ func (d *Deployer) revert(ctx context.Context, cluster string, r *ServiceResult,
 	if err != nil {
 		return nil, err
 	}
-	return &watch{r: r, arn: arn, rollback: true, id: deploymentOf(out.Service, arn)}, nil
+	w := &watch{r: r, arn: arn, rollback: true, id: deploymentOf(out.Service, arn)}
+	if out.Service != nil {
+		w.sd = aws.ToString(out.Service.CurrentServiceDeployment)
+	}
+	return w, nil
 }
 
 // Target is one service for RollBack: it goes back to Previous only while it still runs Expected,
@@ -110,9 +117,10 @@ type Target struct {
 
 // RollbackOptions is one rollback run.
 type RollbackOptions struct {
-	Cluster string
-	Targets []Target
-	DryRun  bool
+	Cluster    string
+	Targets    []Target
+	DryRun     bool
+	CodeDeploy CodeDeploy // for CODE_DEPLOY services, which go back by a CodeDeploy deployment
 	Waiting
 }
 
@@ -149,15 +157,8 @@ func (d *Deployer) RollBack(ctx context.Context, o RollbackOptions) (*Report, er
 		}
 		now := running(s)
 		r.PreviousTaskDefinitionARN, r.TaskDefinitionARN = now, now
-		switch {
-		case t.Expected == "":
-			r.Status, r.Reason = StatusSkipped, "the deploy set no revision for it; it runs "+lastPart(now)
-			continue
-		case t.Previous != "" && lastPart(now) == lastPart(t.Previous):
-			r.Status, r.Reason = StatusSkipped, "it runs "+lastPart(now)+" already, the revision before the deploy"
-			continue
-		case lastPart(now) != lastPart(t.Expected):
-			r.Status, r.Reason = StatusSkipped, fmt.Sprintf("it runs %s now, not %s that the deploy set: a newer deploy owns it, left alone", lastPart(now), lastPart(t.Expected))
+		if reason := skipReason(t, now); reason != "" {
+			r.Status, r.Reason = StatusSkipped, reason
 			continue
 		}
 		previous, err := d.previous(ctx, t, now)
@@ -168,6 +169,14 @@ func (d *Deployer) RollBack(ctx context.Context, o RollbackOptions) (*Report, er
 			return rep, fmt.Errorf("service %s: %w", t.Service, err)
 		}
 		r.TaskDefinitionARN = previous
+		cd, problem, err := d.findCodeDeploy(ctx, o.Cluster, o.CodeDeploy, t.Service, s)
+		if err != nil {
+			return rep, err
+		} else if problem != nil {
+			errs = append(errs, problem)
+			continue
+		}
+		r.codeDeploy = cd
 		move = append(move, r)
 	}
 	if len(errs) > 0 {
@@ -182,13 +191,34 @@ func (d *Deployer) RollBack(ctx context.Context, o RollbackOptions) (*Report, er
 		for _, r := range move {
 			r.Status, r.Reason = StatusDryRun, "would go back from "+lastPart(r.PreviousTaskDefinitionARN)+" to "+lastPart(r.TaskDefinitionARN)
 		}
-		return rep, nil
+		err := d.restoreScheduled(ctx, rep, move, true)
+		for _, m := range rep.Scheduled {
+			d.Infof("dry run: would move scheduled task %s", m)
+		}
+		return rep, err
 	}
 	var closeWindow func() bool
 	o.Waiting, closeWindow = o.Waiting.opened(ctx)
 	defer closeWindow()
 	d.undo(o, move)
-	return rep, rep.err("rollback", StatusRolledBack, StatusSkipped, StatusRollbackStarted)
+	sctx, cancel := o.window.detached(scheduledTime, 0)
+	defer cancel()
+	scheduled := d.restoreScheduled(sctx, rep, move, false)
+	return rep, errors.Join(rep.err("rollback", StatusRolledBack, StatusSkipped, StatusRollbackStarted), scheduled)
+}
+
+// skipReason says why a service running now is not moved back, "" when it is: only while it runs the
+// revision the deploy set, so a newer release is never rolled back.
+func skipReason(t Target, now string) string {
+	switch {
+	case t.Expected == "":
+		return "the deploy set no revision for it; it runs " + lastPart(now)
+	case t.Previous != "" && lastPart(now) == lastPart(t.Previous):
+		return "it runs " + lastPart(now) + " already, the revision before the deploy"
+	case lastPart(now) != lastPart(t.Expected):
+		return fmt.Sprintf("it runs %s now, not %s that the deploy set: a newer deploy owns it, left alone", lastPart(now), lastPart(t.Expected))
+	}
+	return ""
 }
 
 // undo starts every rollback of move, then follows them, within the run's cancel window.
@@ -197,13 +227,23 @@ func (d *Deployer) undo(o RollbackOptions, move []*ServiceResult) {
 	defer cancel()
 	issued := time.Now()
 	var ws []*watch
+	var viaCodeDeploy []*ServiceResult
 	for _, r := range move {
 		d.Infof("rolling back %s from %s to %s", r.Service, lastPart(r.PreviousTaskDefinitionARN), lastPart(r.TaskDefinitionARN))
+		if r.codeDeploy != nil {
+			r.Status = StatusRollbackFailed
+			if d.startCodeDeploy(ctx, nil, o.Wait, r) {
+				r.Status = StatusRollbackStarted
+				viaCodeDeploy = append(viaCodeDeploy, r)
+			}
+			continue
+		}
 		w, err := d.revert(ctx, o.Cluster, r, r.TaskDefinitionARN)
 		if err != nil {
 			r.Status, r.Reason, r.failure = StatusRollbackFailed, "update service: "+err.Error(), unreadable
 			continue
 		}
+		w.sd = "" // followed by DescribeServices: a rollback run does not know the deploy's strategy
 		r.Status, r.DeploymentID = StatusRollbackStarted, w.id
 		ws = append(ws, w)
 	}
@@ -211,6 +251,15 @@ func (d *Deployer) undo(o RollbackOptions, move []*ServiceResult) {
 		return
 	}
 	d.follow(ctx, o.Cluster, o.Waiting, ws, issued)
+	d.waitCodeDeploy(ctx, o.Waiting, viaCodeDeploy)
+	for _, r := range viaCodeDeploy {
+		switch r.Status {
+		case StatusCompleted:
+			r.Status = StatusRolledBack
+		case StatusFailed:
+			r.Status = StatusRollbackFailed
+		}
+	}
 	for _, w := range ws {
 		w.r.DeploymentID = w.id
 		switch {

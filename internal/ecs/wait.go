@@ -25,6 +25,10 @@ type watch struct {
 	reason   string
 	progress string
 	shown    string // the progress last printed
+
+	// A service deployment followed by its ARN (servicedeployment.go).
+	sd          string
+	ecsRollback bool // ECS is rolling it back, or has
 }
 
 // FailureThreshold is how many failed tasks fail a deployment, as ECS's circuit breaker counts

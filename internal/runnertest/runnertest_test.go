@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/docker/docker/client"
@@ -148,6 +149,13 @@ func TestImage_RunsTheImageSlipwayTestImageNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv(ImageEnv, img)
+	// Image resolves once per test binary: forget an earlier resolution (go test -count=N runs this
+	// test N times in one binary, each with an image of its own).
+	forget := func() {
+		shipped.once, shipped.ref, shipped.built, shipped.how, shipped.err = sync.Once{}, "", false, "", nil
+	}
+	forget()
+	t.Cleanup(forget)
 	got := Image(t)
 	if got != want.ID || shipped.built {
 		t.Fatalf("Image() = %s (built here: %v), want the ID of %s, %s, not built", got, shipped.built, img, want.ID)

@@ -136,6 +136,7 @@ type Fake struct {
 	pageSize   int
 	runTasks   []RunTask
 	waiters    []waiter
+	alarms     []string // CloudWatch alarms in ALARM (SetAlarm)
 }
 
 // waiter is a Reached channel, closed once op has been called n times.
@@ -167,8 +168,12 @@ type service struct {
 	Desired                    int
 	LaunchType                 string
 	Network                    any
+	Controller                 string // deploymentController.type; "" is ECS
+	LoadBalancers              []any  // as ECS answers them
 	deployments                []*deployment
 	events                     []event
+	config                     map[string]any       // deploymentConfiguration as last set (strategy.go)
+	sds                        []*serviceDeployment // its service deployments, when config makes them (strategy.go)
 }
 
 type deployment struct {
@@ -179,6 +184,7 @@ type deployment struct {
 	Created             time.Time
 	scenario            Scenario
 	age                 int
+	sd                  *serviceDeployment // when it is a service deployment the fake steps (strategy.go)
 }
 
 type event struct {
@@ -247,6 +253,32 @@ func (f *Fake) AddService(name, taskDefinitionJSON string, desired int) (taskDef
 	s.deployments = []*deployment{{ID: "ecs-svc/" + f.id(), Status: "PRIMARY", TaskDef: td.ARN, Desired: desired, Running: desired, Rollout: "COMPLETED", Created: time.Now()}}
 	f.clusters["main"].services[name] = s
 	return td.ARN
+}
+
+// UseCodeDeploy gives a service the CODE_DEPLOY deployment controller and a load balancer sending
+// traffic to container:port. As API_UpdateService.html says, its task definition can then be
+// changed only by a CodeDeploy deployment (Deployed): UpdateService with a taskDefinition is an
+// InvalidParameterException. DescribeServices answers its primary task set, not deployments
+// (API_Service.html: taskSets for the CODE_DEPLOY and EXTERNAL controllers).
+func (f *Fake) UseCodeDeploy(service, container string, port int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := f.clusters["main"].services[service]
+	s.Controller = "CODE_DEPLOY"
+	s.LoadBalancers = []any{map[string]any{"targetGroupArn": "arn:aws:elasticloadbalancing:eu-west-2:123456789012:targetgroup/" + service + "-blue/0123456789abcdef",
+		"containerName": container, "containerPort": port}}
+}
+
+// Deployed moves a CODE_DEPLOY service to the task definition a CodeDeploy deployment deployed
+// (codedeploytest.Fake.OnDeployed calls it).
+func (f *Fake) Deployed(cluster, service, taskDefinition string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := f.clusters[cluster].services[service]
+	s.TaskDef = taskDefinition
+	for _, d := range s.deployments {
+		d.TaskDef = taskDefinition // the primary task set's, which the fake keeps as its one deployment
+	}
 }
 
 // Script sets how the next deployments of a service behave, in order (the deploy, then a rollback);
@@ -442,42 +474,38 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		awsError(w, e.Type, e.Message)
 		return
 	}
-	var out any
-	var err *apiErr
-	switch op {
-	case "RegisterTaskDefinition":
-		out, err = f.registerTaskDefinition(in)
-	case "DescribeTaskDefinition":
-		out, err = f.describeTaskDefinition(in)
-	case "DeregisterTaskDefinition":
-		out, err = f.deregisterTaskDefinition(in)
-	case "ListTaskDefinitions":
-		out, err = f.listTaskDefinitions(in)
-	case "DescribeServices":
-		out, err = f.describeServices(in)
-	case "UpdateService":
-		out, err = f.updateService(in)
-	case "RunTask":
-		out, err = f.runTask(in)
-	case "DescribeTasks":
-		out, err = f.describeTasks(in)
-	case "ListTasks":
-		out, err = f.listTasks(in)
-	case "ListServices":
-		out, err = f.listServices(in)
-	case "StopTask":
-		out, err = f.stopTask(in)
-	case "GetLogEvents":
-		out, err = f.getLogEvents(in)
-	default:
-		err = &apiErr{"UnknownOperationException", "no such operation in the fake: " + target}
+	handle := f.handler(op)
+	if handle == nil {
+		awsError(w, "UnknownOperationException", "no such operation in the fake: "+target)
+		return
 	}
+	out, err := handle(in)
 	if err != nil {
 		awsError(w, err.Type, err.Message)
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	_ = json.NewEncoder(w).Encode(out)
+}
+
+// handler is the fake's answer to an operation, nil for one it does not serve.
+func (f *Fake) handler(op string) func(map[string]any) (any, *apiErr) {
+	return map[string]func(map[string]any) (any, *apiErr){
+		"RegisterTaskDefinition":     f.registerTaskDefinition,
+		"DescribeTaskDefinition":     f.describeTaskDefinition,
+		"DeregisterTaskDefinition":   f.deregisterTaskDefinition,
+		"ListTaskDefinitions":        f.listTaskDefinitions,
+		"DescribeServices":           f.describeServices,
+		"UpdateService":              f.updateService,
+		"RunTask":                    f.runTask,
+		"DescribeTasks":              f.describeTasks,
+		"ListTasks":                  f.listTasks,
+		"ListServices":               f.listServices,
+		"StopTask":                   f.stopTask,
+		"DescribeServiceDeployments": f.describeServiceDeployments,
+		"StopServiceDeployment":      f.stopServiceDeployment,
+		"GetLogEvents":               f.getLogEvents,
+	}[op]
 }
 
 type apiErr struct{ Type, Message string }
@@ -687,10 +715,33 @@ func (s *service) view(c *cluster) map[string]any {
 		e := s.events[i]
 		events = append(events, map[string]any{"id": e.ID, "createdAt": epoch(e.At), "message": e.Message})
 	}
-	return map[string]any{"serviceName": s.Name, "serviceArn": s.ARN, "clusterArn": c.arn, "status": s.Status,
+	v := map[string]any{"serviceName": s.Name, "serviceArn": s.ARN, "clusterArn": c.arn, "status": s.Status,
 		"desiredCount": s.Desired, "runningCount": running, "taskDefinition": s.TaskDef, "launchType": s.LaunchType,
 		"networkConfiguration": s.Network, "deployments": deps, "events": events,
-		"deploymentConfiguration": map[string]any{"deploymentCircuitBreaker": map[string]any{"enable": true, "rollback": false}}}
+		"deploymentConfiguration": s.deploymentConfiguration(), "currentServiceDeployment": s.current()}
+	if s.Controller != "" {
+		v["deploymentController"] = map[string]any{"type": s.Controller}
+		v["loadBalancers"] = s.LoadBalancers
+		v["deployments"] = []any{}
+		v["taskSets"] = []any{map[string]any{"id": "ecs-svc/" + lastPart(s.TaskDef), "status": "PRIMARY", "taskDefinition": s.TaskDef,
+			"computedDesiredCount": s.Desired, "runningCount": s.Desired, "launchType": s.LaunchType, "networkConfiguration": s.Network}}
+	}
+	return v
+}
+
+func (s *service) deploymentConfiguration() map[string]any {
+	if s.config != nil {
+		return s.config
+	}
+	return map[string]any{"deploymentCircuitBreaker": map[string]any{"enable": true, "rollback": false}}
+}
+
+// current is the ARN of the service's latest service deployment, when it has one (API_Service.html).
+func (s *service) current() any {
+	if len(s.sds) == 0 {
+		return nil
+	}
+	return s.sds[len(s.sds)-1].ARN
 }
 
 func (f *Fake) event(s *service, format string, args ...any) {
@@ -706,6 +757,10 @@ func (f *Fake) tick(c *cluster, s *service) {
 		}
 	}
 	if d == nil {
+		return
+	}
+	if d.sd != nil {
+		f.step(s, d)
 		return
 	}
 	d.age++
@@ -773,15 +828,28 @@ func (f *Fake) updateService(in map[string]any) (any, *apiErr) {
 		return nil, &apiErr{"ServiceNotFoundException", "Service not found."}
 	}
 	ref := str(in, "taskDefinition")
+	if s.Controller == "CODE_DEPLOY" && ref != "" {
+		return nil, &apiErr{"InvalidParameterException", "Unable to update task definition on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment."}
+	}
 	td := f.findTaskDef(ref)
 	if td == nil || td.Status != "ACTIVE" {
 		return nil, &apiErr{"ClientException", "TaskDefinition not found or not active: " + ref}
+	}
+	if dc, ok := in["deploymentConfiguration"].(map[string]any); ok {
+		if err := checkDeploymentConfiguration(dc); err != nil {
+			return nil, err
+		}
+		s.config = dc
 	}
 	sc := Scenario{Kind: Healthy, Ticks: 1}
 	if q := f.scripts[s.Name]; len(q) > 0 {
 		sc, f.scripts[s.Name] = q[0], q[1:]
 	}
+	var source *deployment
 	for _, d := range s.deployments {
+		if d.Status == "PRIMARY" {
+			source = d
+		}
 		d.Status = "ACTIVE"
 	}
 	d := &deployment{ID: "ecs-svc/" + f.id(), Status: "PRIMARY", TaskDef: td.ARN, Desired: s.Desired, Pending: s.Desired, Rollout: "IN_PROGRESS", Created: time.Now(), scenario: sc}
@@ -792,6 +860,7 @@ func (f *Fake) updateService(in map[string]any) (any, *apiErr) {
 		}
 	}
 	s.deployments = append([]*deployment{d}, s.deployments...)
+	f.startServiceDeployment(s, d, source)
 	return map[string]any{"service": s.view(c)}, nil
 }
 
