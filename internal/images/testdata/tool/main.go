@@ -1,5 +1,5 @@
 // Command tool runs inside FROM scratch test images (no shell there): it writes random bytes,
-// records a build secret's hash, prints files, and fails on demand.
+// records a build secret's hash, prints files, says its architecture, and fails on demand.
 package main
 
 import (
@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"runtime"
 )
 
 func main() {
@@ -19,7 +20,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: tool rand FILE | secret ID FILE | cat FILE | fail TEXT")
+		return fmt.Errorf("usage: tool rand FILE | secret ID FILE | cat FILE | arch FILE | fail TEXT")
 	}
 	switch args[0] {
 	case "rand":
@@ -40,6 +41,8 @@ func run(args []string) error {
 		}
 		_, err = os.Stdout.Write(b)
 		return err
+	case "arch": // the architecture the tool runs as: under QEMU, the emulated one
+		return os.WriteFile(args[1], []byte(runtime.GOARCH), 0o644)
 	case "fail":
 		fmt.Println(args[1])
 		return fmt.Errorf("failing as asked")
