@@ -331,3 +331,54 @@ func ran(steps []string, prefix string) bool {
 	}
 	return false
 }
+
+// BuildKit's default SBOM generator (docker/buildkit-syft-scanner) is on Docker Hub, out of reach
+// here: the test's generator is the test tool, speaking BuildKit's SBOM protocol, in a local image.
+func TestSolve_SBOMFromAGeneratorImageIsAttached(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t)
+	reg := registrytest.Start(t, registrytest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	s := &images.Solver{Client: d.Client, Log: testWriter{t}}
+	scannerWS := workspace(t, map[string][]byte{"tool": tool(t, "amd64"),
+		"Dockerfile": []byte("FROM scratch\nCOPY tool /tool\nENTRYPOINT [\"/tool\", \"sbom\"]\n")})
+	scanner, err := s.Solve(ctx, images.Request{Spec: spec(t, scannerWS)}, "linux/amd64", images.Remote{Repository: reg.Host + "/scanner"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appWS := workspace(t, map[string][]byte{"tool": tool(t, "amd64"), "Dockerfile": []byte("FROM scratch\nCOPY tool /app-binary\n")})
+	app, err := s.Solve(ctx, images.Request{Spec: spec(t, appWS)}, "linux/amd64", images.Remote{
+		Repository: reg.Host + "/app", Attest: images.Attestations{SBOM: reg.Host + "/scanner@" + scanner.Digest},
+	}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.NewDigest(reg.Host + "/app@" + app.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Index(ref)
+	if err != nil {
+		t.Fatalf("with an SBOM the push is an index: %v", err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, c := range m.Manifests {
+		if c.Annotations["vnd.docker.reference.type"] != "attestation-manifest" {
+			continue
+		}
+		img, err := idx.Image(c.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(layerText(t, img))
+		found = strings.Contains(text, "https://spdx.dev/Document") && strings.Contains(text, "/app-binary")
+	}
+	if !found {
+		t.Errorf("no SBOM attestation listing /app-binary in %s", app.Digest)
+	}
+}
