@@ -382,3 +382,25 @@ func TestSolve_SBOMFromAGeneratorImageIsAttached(t *testing.T) {
 		t.Errorf("no SBOM attestation listing /app-binary in %s", app.Digest)
 	}
 }
+
+func TestDaemon_ACancelledStartLeavesNothingBehind(t *testing.T) {
+	t.Parallel()
+	testenv.Root(t, "buildkitd runs as root")
+	_, err := exec.LookPath("buildkitd")
+	dockertest.Require(t, "buildkitd (.ci/setup)", err)
+	parent, err := os.MkdirTemp("", "bk") // short: a socket path has at most 104 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(parent) })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the run is cancelled while buildkitd starts
+	if d, err := images.StartDaemon(ctx, images.DaemonOptions{Dir: parent}); err == nil {
+		_ = d.Stop()
+		t.Fatal("StartDaemon under a cancelled context succeeded")
+	}
+	left, err := os.ReadDir(parent)
+	if err != nil || len(left) > 0 {
+		t.Errorf("a cancelled start left %v (%v)", left, err)
+	}
+}
