@@ -2,7 +2,7 @@
 # slipway benchmarks: each prints its figures, and ratios measured side by side in one run (see the
 # issue notes for the figures measured on the 2-core CI machine).
 #   bench/run.sh            all of them
-#   bench/run.sh rollout    one of them (lint, rollout, ecs, e2e, push)
+#   bench/run.sh rollout    one of them (lint, rollout, ecs, e2e, push, build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-all}
@@ -24,4 +24,7 @@ if [ "$which" = all ] || [ "$which" = e2e ]; then
 fi
 if [ "$which" = all ] || [ "$which" = push ]; then
 	go run ./bench/push "$@"
+fi
+if [ "$which" = all ] || [ "$which" = build ]; then
+	go run ./bench/build "$@"
 fi

@@ -44,6 +44,7 @@ type config struct {
 	CacheFrom          []string
 	InlineCache        bool
 	Builder            string
+	Remote             remoteConfig
 }
 
 func parseConfig(k *actionkit.Kit) (config, error) {
@@ -89,6 +90,7 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	}
 	cfg.Secrets = parseSecrets(k, in)
 	cfg.CacheFrom, cfg.InlineCache = parseCache(in)
+	cfg.Remote = parseRemote(k, in, cfg)
 	cfg.ECRLifecyclePolicy = readLifecyclePolicy(in, cfg.Workspace)
 	return cfg, in.Err()
 }
@@ -108,8 +110,8 @@ func parseSecrets(k *actionkit.Kit, in *actionkit.Inputs) map[string][]byte {
 	return secrets
 }
 
-// parseCache reads cache-from (references) and cache-to (only type=inline: the engine's builder
-// exports nothing else).
+// parseCache reads cache-from (references) and whether cache-to asks for type=inline, for the
+// engine's builder; parseRemote reads the caches slipway's buildkitd exports.
 func parseCache(in *actionkit.Inputs) (from []string, inline bool) {
 	for _, line := range in.Multiline("cache-from") {
 		ref, err := cacheRef(line)
@@ -120,11 +122,9 @@ func parseCache(in *actionkit.Inputs) (from []string, inline bool) {
 		from = append(from, ref)
 	}
 	for _, line := range in.Multiline("cache-to") {
-		if strings.ReplaceAll(line, " ", "") != "type=inline" {
-			in.Invalid("cache-to", "%q: the engine's builder exports only type=inline (the cache travels in the pushed image; name that image in cache-from next time)", line)
-			continue
+		if strings.ReplaceAll(line, " ", "") == "type=inline" {
+			inline = true
 		}
-		inline = true
 	}
 	return from, inline
 }

@@ -45,6 +45,9 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if err != nil {
 		return failure.BadInput(err)
 	}
+	if cfg.Remote.needed(cfg.Images) {
+		return buildPushRemote(ctx, k, cfg, ref, origin, tags, logins)
+	}
 	cli, err := clients.Docker(ctx)
 	if err != nil {
 		return err

@@ -3,7 +3,10 @@
 // features only BuildKit has), the tags computed as docker/metadata-action computes them, the OCI
 // labels, and the build itself — BuildKit through the engine with a session for build secrets, or the
 // classic builder where the engine has no BuildKit and the Dockerfile needs none. run-e2e builds the
-// build sections of a Compose project with the same Builder.
+// build sections of a Compose project with the same Builder. What the engine's builder cannot do
+// (several platforms, a registry cache, attestations) runs on slipway's own buildkitd (Daemon, Solver),
+// which pushes each platform by digest.
 //
-// It does not push: package registry moves built images to registries.
+// It does not tag or copy pushes: package registry moves built images to registries and merges the
+// per-platform digests into one index.
 package images

@@ -100,8 +100,10 @@ func ParseSpecs(text, ws string) ([]Spec, error) {
 			fail("name is given twice")
 		}
 		seen[s.Name] = true
-		if len(s.Platforms) > 1 {
-			fail("platforms %q: the engine's image store holds one platform per image; build one platform per image (e.g. %s-arm64), or use a registry builder", s.Platforms, s.Name)
+		if ps, err := ParsePlatforms(s.Platforms); err != nil {
+			fail("%v", err)
+		} else {
+			s.Platforms = ps
 		}
 		s.Context = cmp.Or(s.Context, ".")
 		dir, err := workspace.Resolve(ws, s.Context)

@@ -67,7 +67,7 @@ func TestParseSpecs_EveryProblemNamed(t *testing.T) {
   context: empty
 - name: multi
   context: api
-  platforms: [linux/amd64, linux/arm64]
+  platforms: [linux/amd64, linux/sparc]
 - context: api
 - name: api
   context: api
@@ -80,7 +80,7 @@ func TestParseSpecs_EveryProblemNamed(t *testing.T) {
 		`image "API": name "API" is not a repository name`,
 		`image "outside": context: "../elsewhere" is outside the workspace`,
 		`image "nodockerfile": dockerfile "Dockerfile" not found (looked for empty/Dockerfile and Dockerfile)`,
-		`image "multi": platforms`,
+		`image "multi": platform "linux/sparc" is not one BuildKit builds`,
 		`image 6: name is required`,
 		`image "api": name is given twice`,
 	} {

@@ -1,0 +1,274 @@
+package images
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/containerd/platforms"
+	bkclient "github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/exporter/containerimage/exptypes"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/secrets/secretsprovider"
+	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/tonistiigi/fsutil"
+	"golang.org/x/sync/errgroup"
+)
+
+// Solver builds on slipway's own buildkitd (Daemon) what the engine's builder cannot: each platform
+// of an image pushed by digest (package registry merges the digests into one index), a cache
+// exported to a registry, provenance and SBOM attestations. It uses BuildKit's Dockerfile frontend
+// (dockerfile.v0, built into buildkitd) as buildx does.
+type Solver struct {
+	Client *bkclient.Client
+	Login  LoginFunc // registry logins for FROM images, the cache and the push; nil for anonymous
+	Log    io.Writer // RUN output: untrusted text
+	mu     sync.Mutex
+}
+
+// Remote is what a remote build exports.
+type Remote struct {
+	Repository string            // where each platform is pushed by digest: host/name
+	CacheFrom  []Cache           // caches to import
+	CacheTo    []Cache           // caches to export
+	Attest     Attestations      // attestations attached to each platform's push
+	Secrets    map[string][]byte // RUN --mount=type=secret
+	VCS        VCS               // the commit the build comes from, named in the provenance
+}
+
+// VCS is the source the provenance names.
+type VCS struct{ Source, Revision string }
+
+// Attestations are the in-toto attestations BuildKit attaches to what it pushes.
+type Attestations struct {
+	Provenance string // "", "min" or "max"
+	SBOM       string // "" for none; else the SBOM generator image (BuildKit's default is docker/buildkit-syft-scanner)
+}
+
+// Cache is one cache-from or cache-to entry, as BuildKit reads it (type and attributes).
+type Cache struct {
+	Type  string
+	Attrs map[string]string
+}
+
+// Solved is one platform of an image, pushed by digest.
+type Solved struct {
+	Platform string
+	Digest   string   // of what was pushed: an index of the image and its attestations, or the image's manifest
+	Cached   []string // build steps answered from cache
+	Ran      []string // build steps run
+}
+
+// knownPlatforms are the platforms BuildKit builds Linux images for.
+var knownPlatforms = []string{"linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v6", "linux/386",
+	"linux/ppc64le", "linux/s390x", "linux/riscv64", "linux/mips64le"}
+
+// ParsePlatforms reads a platforms list (linux/amd64,linux/arm64), naming each unknown one.
+func ParsePlatforms(list []string) ([]string, error) {
+	var out []string
+	var errs []error
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		p, err := platforms.Parse(s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("platform %q: %v", s, err))
+			continue
+		}
+		f := platforms.Format(platforms.Normalize(p))
+		if !slices.Contains(knownPlatforms, f) {
+			errs = append(errs, fmt.Errorf("platform %q is not one BuildKit builds (one of %s)", s, strings.Join(knownPlatforms, ", ")))
+			continue
+		}
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// ParseCache reads a cache-from or cache-to line (type=registry,ref=…,mode=max). A registry cache
+// is written with OCI media types and an image manifest, which ECR accepts.
+func ParseCache(line string, export bool) (Cache, error) {
+	c := Cache{Attrs: map[string]string{}}
+	for _, f := range strings.Split(line, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(f), "=")
+		if !ok {
+			return c, fmt.Errorf("%q: each field is key=value", line)
+		}
+		if k == "type" {
+			c.Type = v
+		} else {
+			c.Attrs[k] = v
+		}
+	}
+	switch c.Type {
+	case "registry":
+		if c.Attrs["ref"] == "" {
+			return c, fmt.Errorf("%q: type=registry needs ref=<image reference>", line)
+		}
+		if export {
+			for k, v := range map[string]string{"mode": "min", "oci-mediatypes": "true", "image-manifest": "true"} {
+				if _, set := c.Attrs[k]; !set {
+					c.Attrs[k] = v
+				}
+			}
+		}
+	case "inline":
+	default:
+		return c, fmt.Errorf("%q: type must be registry or inline (gha is not supported yet)", line)
+	}
+	if m := c.Attrs["mode"]; m != "" && m != "min" && m != "max" {
+		return c, fmt.Errorf("%q: mode is min or max", line)
+	}
+	return c, nil
+}
+
+// BuildPlatforms builds every platform of one image at once and pushes each by digest to
+// o.Repository. It returns the platforms in the order asked, or one error naming each that failed.
+func (s *Solver) BuildPlatforms(ctx context.Context, r Request, plats []string, o Remote) ([]Solved, error) {
+	out := make([]Solved, len(plats))
+	var g errgroup.Group
+	errs := make([]error, len(plats))
+	for i, p := range plats {
+		g.Go(func() error {
+			out[i], errs[i] = s.Solve(ctx, r, p, o, len(plats) > 1)
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("build %s for %s: %w", r.Spec.Name, p, errs[i])
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return out, errors.Join(errs...)
+}
+
+// Solve builds one platform and pushes it by digest. With several platforms each writes its cache
+// under a tag of its own (the ref's tag, -os-arch), so one platform's cache does not replace
+// another's.
+func (s *Solver) Solve(ctx context.Context, r Request, platform string, o Remote, perPlatformCache bool) (Solved, error) {
+	res := Solved{Platform: platform}
+	ctxFS, err := fsutil.NewFS(r.Spec.ContextDir)
+	if err != nil {
+		return res, fmt.Errorf("context %s: %w", r.Spec.Context, err)
+	}
+	dfDir, dfName := filepath.Split(r.Spec.DockerfilePath)
+	dfFS, err := fsutil.NewFS(dfDir)
+	if err != nil {
+		return res, err
+	}
+	attrs := map[string]string{"filename": dfName}
+	if platform != "" {
+		attrs["platform"] = platform
+	}
+	if r.Spec.Target != "" {
+		attrs["target"] = r.Spec.Target
+	}
+	for k, v := range r.Spec.BuildArgs {
+		attrs["build-arg:"+k] = v
+	}
+	for k, v := range r.Labels {
+		attrs["label:"+k] = v
+	}
+	if o.Attest.Provenance != "" {
+		attrs["attest:provenance"] = "mode=" + o.Attest.Provenance
+	}
+	if o.Attest.SBOM != "" {
+		attrs["attest:sbom"] = "generator=" + o.Attest.SBOM
+	}
+	if o.VCS.Revision != "" {
+		attrs["vcs:source"], attrs["vcs:revision"] = o.VCS.Source, o.VCS.Revision
+	}
+	opt := bkclient.SolveOpt{
+		Frontend:      "dockerfile.v0",
+		FrontendAttrs: attrs,
+		LocalMounts:   map[string]fsutil.FS{"context": ctxFS, "dockerfile": dfFS},
+		Session:       []session.Attachable{secretsprovider.FromMap(o.Secrets), authProvider(s.Login)},
+		Exports: []bkclient.ExportEntry{{Type: bkclient.ExporterImage, Attrs: map[string]string{
+			"name": o.Repository, "push": "true", "push-by-digest": "true", "name-canonical": "true",
+			"oci-mediatypes": "true", "unpack": "false",
+		}}},
+		CacheImports: cacheEntries(o.CacheFrom, platform, perPlatformCache),
+		CacheExports: cacheEntries(o.CacheTo, platform, perPlatformCache),
+	}
+	status := make(chan *bkclient.SolveStatus)
+	done := make(chan struct{})
+	go func() { defer close(done); res.Cached, res.Ran = s.follow(r.Spec.Name, platform, status) }()
+	resp, err := s.Client.Solve(ctx, nil, opt, status) // closes status
+	<-done
+	if errors.As(err, new(*errdefs.SolveError)) {
+		return res, &BuildError{Message: err.Error()} // a step of the user's Dockerfile failed
+	}
+	if err != nil {
+		return res, err
+	}
+	res.Digest = resp.ExporterResponse[exptypes.ExporterImageDigestKey]
+	if res.Digest == "" {
+		return res, errors.New("buildkitd pushed no digest")
+	}
+	return res, nil
+}
+
+// cacheEntries turns caches into BuildKit's entries, with a tag per platform when asked.
+func cacheEntries(cs []Cache, platform string, perPlatform bool) []bkclient.CacheOptionsEntry {
+	var out []bkclient.CacheOptionsEntry
+	for _, c := range cs {
+		attrs := maps.Clone(c.Attrs)
+		if ref := attrs["ref"]; ref != "" && perPlatform {
+			attrs["ref"] = PlatformCacheRef(ref, platform)
+		}
+		out = append(out, bkclient.CacheOptionsEntry{Type: c.Type, Attrs: attrs})
+	}
+	return out
+}
+
+// PlatformCacheRef is the cache reference a platform uses when an image has several: the ref's tag
+// (latest when none) followed by -os-arch[-variant].
+func PlatformCacheRef(ref, platform string) string {
+	suffix := "-" + strings.ReplaceAll(platform, "/", "-")
+	slash := strings.LastIndex(ref, "/")
+	if colon := strings.LastIndex(ref, ":"); colon > slash {
+		return ref + suffix
+	}
+	return ref + ":latest" + suffix
+}
+
+// follow reads the solve's status: each step's name once it completes, cached or run, and the RUN
+// output into the log.
+func (s *Solver) follow(name, platform string, status <-chan *bkclient.SolveStatus) (cached, ran []string) {
+	seen := map[string]bool{}
+	for st := range status {
+		for _, v := range st.Vertexes {
+			if v.Completed == nil || seen[v.Digest.String()] || v.Error != "" {
+				continue
+			}
+			seen[v.Digest.String()] = true
+			if v.Cached {
+				cached = append(cached, v.Name)
+			} else {
+				ran = append(ran, v.Name)
+			}
+		}
+		for _, l := range st.Logs {
+			s.logf("%s (%s): %s", name, platform, strings.TrimRight(string(l.Data), "\n"))
+		}
+	}
+	return cached, ran
+}
+
+func (s *Solver) logf(format string, args ...any) {
+	if s.Log == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprintf(s.Log, format+"\n", args...)
+}
