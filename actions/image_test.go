@@ -27,13 +27,17 @@ func TestImage_RunsEveryEntrypoint(t *testing.T) {
 			t.Errorf("%s --no-such-flag: exit %d, want 2\n%s", name, code, out)
 		}
 	}
-	// The image holds one program, at most 40 MB: no other binary of ours beside it.
+	// The image holds one program, no other binary of ours beside it, at most 55 MB: 39.7 MB when the
+	// five became one; the analysis gates, verify, scheduled tasks, CodeDeploy, strategies and buildkitd
+	// builds brought eight AWS service clients and BuildKit's client (52.4 MB). EC2's SDK alone would add
+	// 21 MB for two reads: those go over its Query API by hand (internal/preflight). CONTRIBUTING.md,
+	// "The image", says what each part costs.
 	if code, out := dockertest.Run(t, cli, img, []string{"sh", "-c"}, "ls /usr/local/bin"); code != 0 || strings.TrimSpace(out) != "slipway" {
 		t.Errorf("/usr/local/bin holds %q (exit %d), want slipway alone", out, code)
 	}
 	code, out := dockertest.Run(t, cli, img, []string{"stat"}, "-c", "%s", "/usr/local/bin/slipway")
-	if size, err := strconv.Atoi(strings.TrimSpace(out)); code != 0 || err != nil || size > 40_000_000 {
-		t.Errorf("/usr/local/bin/slipway is %s bytes (exit %d), want at most 40 MB", strings.TrimSpace(out), code)
+	if size, err := strconv.Atoi(strings.TrimSpace(out)); code != 0 || err != nil || size > 55_000_000 {
+		t.Errorf("/usr/local/bin/slipway is %s bytes (exit %d), want at most 55 MB", strings.TrimSpace(out), code)
 	}
 	// What lint-python and its install feature run: Debian's Python, venv, pip, git and linters.
 	code, out = dockertest.Run(t, cli, img, []string{"sh", "-c"},
