@@ -78,33 +78,11 @@ func (d *Deployer) waitServiceDeployments(ctx context.Context, o Waiting, ws []*
 					continue
 				}
 				judgeServiceDeployment(w, sd)
-				if w.progress != w.shown && !w.done {
-					w.shown = w.progress
-					what := "deployment"
-					if w.rollback {
-						what = "rollback"
-					}
-					d.Infof("waiting for %s %s: %s (%s)", w.r.Service, what, w.progress, time.Since(start).Round(time.Second))
-				}
+				d.showProgress(w, start)
 			}
 		}
-		if allDone(ws) {
+		if allDone(ws) || !nextPoll(ctx, ticker, ws, o.Timeout) {
 			return
-		}
-		select {
-		case <-ctx.Done():
-			for _, w := range ws {
-				if w.done {
-					continue
-				}
-				w.done, w.failure = true, judged
-				w.reason = fmt.Sprintf("not complete after %s (%s)", o.Timeout, w.progress)
-				if wasCancelled(ctx) {
-					w.failure, w.reason = interrupted, "the run was cancelled while waiting ("+w.progress+")"
-				}
-			}
-			return
-		case <-ticker.C:
 		}
 	}
 }

@@ -85,34 +85,46 @@ func (d *Deployer) wait(ctx context.Context, cluster string, o Waiting, ws []*wa
 				}
 				d.events(svc, start)
 				judge(w, svc)
-				if w.progress != w.shown && !w.done {
-					w.shown = w.progress
-					what := "deployment"
-					if w.rollback {
-						what = "rollback"
-					}
-					d.Infof("waiting for %s %s: %s (%s)", w.r.Service, what, w.progress, time.Since(start).Round(time.Second))
-				}
+				d.showProgress(w, start)
 			}
 		}
-		if allDone(ws) {
+		if allDone(ws) || !nextPoll(ctx, ticker, ws, o.Timeout) {
 			return
 		}
-		select {
-		case <-ctx.Done():
-			for _, w := range ws {
-				if w.done {
-					continue
-				}
-				w.done, w.failure = true, judged
-				w.reason = fmt.Sprintf("not complete after %s (%s)", o.Timeout, w.progress)
-				if wasCancelled(ctx) {
-					w.failure, w.reason = interrupted, "the run was cancelled while waiting ("+w.progress+")"
-				}
+	}
+}
+
+// showProgress says where a watched deployment is, once each time that changes.
+func (d *Deployer) showProgress(w *watch, start time.Time) {
+	if w.progress == w.shown || w.done {
+		return
+	}
+	w.shown = w.progress
+	what := "deployment"
+	if w.rollback {
+		what = "rollback"
+	}
+	d.Infof("waiting for %s %s: %s (%s)", w.r.Service, what, w.progress, time.Since(start).Round(time.Second))
+}
+
+// nextPoll waits for the next poll and says whether to make it: at the timeout or a cancel, every
+// deployment not done yet is judged failed (interrupted, for a cancel), and there is none.
+func nextPoll(ctx context.Context, ticker *time.Ticker, ws []*watch, timeout time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		for _, w := range ws {
+			if w.done {
+				continue
 			}
-			return
-		case <-ticker.C:
+			w.done, w.failure = true, judged
+			w.reason = fmt.Sprintf("not complete after %s (%s)", timeout, w.progress)
+			if wasCancelled(ctx) {
+				w.failure, w.reason = interrupted, "the run was cancelled while waiting ("+w.progress+")"
+			}
 		}
+		return false
+	case <-ticker.C:
+		return true
 	}
 }
 

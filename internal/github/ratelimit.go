@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/slipway-actions/slipway/internal/wait"
 )
 
 // RateLimits says how long a client may wait out GitHub's rate limits, and how it waits.
@@ -39,7 +41,7 @@ func WaitOutRateLimits(hc *http.Client, l RateLimits) *http.Client {
 		l.Retries = 3
 	}
 	if l.Sleep == nil {
-		l.Sleep = sleep
+		l.Sleep = wait.For
 	}
 	if l.Now == nil {
 		l.Now = time.Now
@@ -128,15 +130,4 @@ func secondaryMessage(resp *http.Response) bool {
 		io.Closer
 	}{io.MultiReader(bytes.NewReader(data), orig), orig}
 	return err == nil && bytes.Contains(bytes.ToLower(data), []byte("secondary rate limit"))
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

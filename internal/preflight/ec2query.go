@@ -22,6 +22,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/slipway-actions/slipway/internal/wait"
 )
 
 // EC2 reads which subnets and security groups exist through EC2's Query API, by hand: the SDK's
@@ -179,12 +180,8 @@ func (c *EC2) call(ctx context.Context, action string, form url.Values, out any)
 		if derr != nil {
 			return err
 		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := wait.For(ctx, delay); err != nil {
+			return err
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/failure"
 	"github.com/slipway-actions/slipway/internal/flagsmith"
+	"github.com/slipway-actions/slipway/internal/wait"
 )
 
 // Record is a held rollout's progress (Config.Hold): the steps, the one in place and when its bake
@@ -183,7 +184,7 @@ func (c Config) settle(ctx context.Context) error {
 	if c.settleFunc != nil {
 		return c.settleFunc(ctx)
 	}
-	return wait(ctx, DefaultSettle)
+	return wait.For(ctx, DefaultSettle)
 }
 
 func (r *runner) now() time.Time {

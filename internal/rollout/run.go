@@ -349,14 +349,3 @@ func (r *runner) observe(sr StepResult) {
 		r.cfg.OnStep(sr)
 	}
 }
-
-func wait(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
