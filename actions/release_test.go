@@ -281,7 +281,13 @@ func TestRelease_PushImagePushesOnlyTheTestedImage(t *testing.T) {
 	cli := dockertest.Client(t)
 	reg := registrytest.Start(t, registrytest.Options{})
 	repo := reg.Host + "/slipway-actions/slipway"
-	ref := repo + ":1.2.3"
+	ref, ref2 := repo+":1.2.3", repo+":1.2.4"
+	otherTag := dockertest.UniqueName(t, "slipway-other") + ":x"
+	// The registry's port is a free one, which an earlier run may have used: a tag of its left in the
+	// engine would be another image under the name push-image tags. None before, none after.
+	untag := func() { _ = exec.Command("docker", "rmi", "-f", ref, ref2, otherTag).Run() }
+	untag()
+	t.Cleanup(untag)
 	build := func(tag, content string) string {
 		dockertest.BuildImage(t, cli, tag, map[string]dockertest.File{
 			"Dockerfile": {Data: []byte("FROM scratch\nCOPY release /release\n")},
@@ -294,7 +300,7 @@ func TestRelease_PushImagePushesOnlyTheTestedImage(t *testing.T) {
 		return img.ID
 	}
 	tested := build(ref, "the image the tests ran")
-	other := build(dockertest.UniqueName(t, "slipway-other")+":x", "another build")
+	other := build(otherTag, "another build")
 	dir := t.TempDir()
 
 	// Another image than the tested one under the tag: nothing reaches the registry.
@@ -337,7 +343,6 @@ func TestRelease_PushImagePushesOnlyTheTestedImage(t *testing.T) {
 	if out, err := exec.Command("docker", "load", "-q", "-i", tar).CombinedOutput(); err != nil {
 		t.Fatalf("docker load: %v\n%s", err, out)
 	}
-	ref2 := repo + ":1.2.4"
 	if code, out := script(t, dir, "push-image", ref2, tested); code != 0 || !strings.Contains(out, "digest="+digest) {
 		t.Errorf("the loaded, untagged image: exit %d, want it pushed as %s\n%s", code, digest, out)
 	}
