@@ -1,7 +1,6 @@
 package ecsdeploy
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -36,11 +35,8 @@ func readStrategy(in *actionkit.Inputs) ecs.Strategy {
 	if s.Kind == "" { // Enum refused it
 		return ecs.Strategy{Kind: ecs.StrategyRolling}
 	}
-	for _, err := range s.Check() {
-		var ie *ecs.InputError
-		if errors.As(err, &ie) {
-			in.Invalid(ie.Input, "%s", ie.Problem)
-		}
+	for _, p := range s.Check() {
+		in.Invalid(p.Input, "%s", p.Problem)
 	}
 	return s
 }

@@ -322,7 +322,10 @@ func (d *Deployer) againstRunning(ctx context.Context, o Options, r *ServiceResu
 }
 
 func (o Options) check() []error {
-	errs := append(o.Waiting.check(), o.Strategy.Check()...)
+	errs := o.Waiting.check()
+	for _, p := range o.Strategy.Check() {
+		errs = append(errs, errors.New(p.String()))
+	}
 	if o.Migration != nil && o.Migration.Timeout <= 0 {
 		errs = append(errs, errors.New("the migration timeout must be more than 0"))
 	}

@@ -56,16 +56,16 @@ func (s Strategy) followed() bool { return s.native() || len(s.Alarms) > 0 }
 var hookStages = []string{"RECONCILE_SERVICE", "PRE_SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT", "POST_TEST_TRAFFIC_SHIFT",
 	"PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT"}
 
-// InputError is a problem with one of the action's inputs.
-type InputError struct{ Input, Problem string }
+// InputProblem is what is wrong with one of the action's inputs.
+type InputProblem struct{ Input, Problem string }
 
-func (e *InputError) Error() string { return fmt.Sprintf("input %q: %s", e.Input, e.Problem) }
+func (p InputProblem) String() string { return fmt.Sprintf("input %q: %s", p.Input, p.Problem) }
 
-// Check lists every problem with s, each an *InputError naming the action's input.
-func (s Strategy) Check() []error {
-	var errs []error
+// Check lists every problem with s, each naming the action's input.
+func (s Strategy) Check() []InputProblem {
+	var errs []InputProblem
 	bad := func(input, format string, args ...any) {
-		errs = append(errs, &InputError{input, fmt.Sprintf(format, args...)})
+		errs = append(errs, InputProblem{input, fmt.Sprintf(format, args...)})
 	}
 	kinds := []string{"", StrategyRolling, StrategyBlueGreen, StrategyCanary, StrategyLinear}
 	if !slices.Contains(kinds, s.Kind) {
@@ -125,7 +125,7 @@ func (s Strategy) Check() []error {
 			bad("alarms", "%q is not a CloudWatch alarm name (1 to 255 characters)", a)
 		}
 	}
-	slices.SortStableFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	slices.SortStableFunc(errs, func(a, b InputProblem) int { return strings.Compare(a.String(), b.String()) })
 	return errs
 }
 

@@ -2,7 +2,6 @@ package ecs_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -243,8 +242,8 @@ func TestStrategy_BadCombinationsAreAllListed(t *testing.T) {
 	if n := s.fake.Updates(); n != 0 {
 		t.Errorf("%d UpdateService calls after bad input", n)
 	}
-	if errs := (ecs.Strategy{Kind: ecs.StrategyRolling, Bake: minutes(1)}).Check(); len(errs) != 1 {
-		t.Errorf("a rolling bake: %v", errors.Join(errs...))
+	if problems := (ecs.Strategy{Kind: ecs.StrategyRolling, Bake: minutes(1)}).Check(); len(problems) != 1 {
+		t.Errorf("a rolling bake: %v", problems)
 	}
 }
 
