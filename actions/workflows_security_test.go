@@ -204,10 +204,10 @@ func TestRollout_PlanRefusesARunawayAndACancelRestores(t *testing.T) {
 	}{
 		{"[5, 25, 50]", "https://example.com/health", "", "https://api.flagsmith.com/api/v1/", "false", true, ""},
 		{"[5, 25, 50]", "", "30m", "https://api.flagsmith.com/api/v1/", "false", true, ""},
-		{"[5, 25, 50]", "", "", "https://api.flagsmith.com/api/v1/", "false", false, "needs gate-url or a step-wait"},
-		{"[5, 25, 50]", "", "0s", "https://api.flagsmith.com/api/v1/", "false", false, "needs gate-url or a step-wait"},
-		{"[5, 25, 50]", "", "0m0s", "https://api.flagsmith.com/api/v1/", "false", false, "needs gate-url or a step-wait"},
-		{"[5, 25, 50]", "", "0h00m", "https://api.flagsmith.com/api/v1/", "false", false, "needs gate-url or a step-wait"},
+		{"[5, 25, 50]", "", "", "https://api.flagsmith.com/api/v1/", "false", false, "needs gate-url, analysis or a step-wait"},
+		{"[5, 25, 50]", "", "0s", "https://api.flagsmith.com/api/v1/", "false", false, "needs gate-url, analysis or a step-wait"},
+		{"[5, 25, 50]", "", "0m0s", "https://api.flagsmith.com/api/v1/", "false", false, "needs gate-url, analysis or a step-wait"},
+		{"[5, 25, 50]", "", "0h00m", "https://api.flagsmith.com/api/v1/", "false", false, "needs gate-url, analysis or a step-wait"},
 		{"[5, 25, 50]", "", "ten minutes", "https://api.flagsmith.com/api/v1/", "false", false, "is not a duration"},
 		{"[5, 25, 50]", "", "1h", "https://api.flagsmith.com/api/v1/", "false", false, "longer than 45m"},
 		{"[50, 25]", "https://g", "", "https://f", "false", false, "does not rise"},
@@ -226,11 +226,18 @@ func TestRollout_PlanRefusesARunawayAndACancelRestores(t *testing.T) {
 				c.percentages, c.gate, c.wait, c.apiURL, c.allowHTTP, err, c.ok, c.says, out)
 		}
 	}
+	// An analysis decides a step as a gate does: no step-wait needed beside it.
+	cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", script)
+	cmd.Env = append(os.Environ(), "PERCENTAGES=[5, 25, 50]", "ANALYSIS=- {name: errors, count: 3, prometheus: {address: http://p, query: x}}",
+		"STEP_WAIT=", "API_URL=https://f")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("an analysis without gate-url or step-wait: %v, want ok\n%s", err, out)
+	}
 	// A held rollout's bake holds no job: its step-wait may be hours, but it still needs one or a gate.
 	for _, c := range []struct {
 		wait, says string
 		ok         bool
-	}{{"6h", "", true}, {"0s", "needs gate-url or a step-wait", false}} {
+	}{{"6h", "", true}, {"0s", "needs gate-url, analysis or a step-wait", false}} {
 		cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", script)
 		cmd.Env = append(os.Environ(), "PERCENTAGES=[5, 25, 50]", "STEP_WAIT="+c.wait, "API_URL=https://f", "HOLD=true")
 		out, err := cmd.CombinedOutput()
