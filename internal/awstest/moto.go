@@ -1,6 +1,8 @@
 // Package awstest gives tests a real AWS API shape on loopback: a moto server (moto 5, from
 // Python) started per test on a free port, with the SDK's clients pointed at it. Where moto does
-// not model something (an ECS deployment finishing), use the package's own fakes instead.
+// not model something (an ECS deployment finishing), use the package's own fakes instead; they
+// share this package's AWS JSON 1.1 plumbing (a call log tests wait on, signed-request and error
+// answers).
 package awstest
 
 import (

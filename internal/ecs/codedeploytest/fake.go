@@ -47,7 +47,6 @@ package codedeploytest
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -57,6 +56,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/slipway-actions/slipway/internal/awstest"
 )
 
 // Outcome is how a scripted deployment ends.
@@ -79,11 +80,7 @@ type Scenario struct {
 }
 
 // Request is one call the fake answered.
-type Request struct {
-	Op    string
-	At    time.Time
-	Input map[string]any
-}
+type Request = awstest.Call
 
 // Events are an ECS deployment's lifecycle events, in order (API_LifecycleEvent.html).
 var Events = []string{"BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic", "AfterAllowTestTraffic", "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"}
@@ -102,16 +99,8 @@ type Fake struct {
 	apps        map[string]bool
 	deployments map[string]*deployment
 	scripts     []Scenario
-	requests    []Request
-	calls       map[string]int
-	waiters     []waiter
+	calls       awstest.Calls
 	deployed    func(cluster, service, taskDefinition string)
-}
-
-type waiter struct {
-	op string
-	n  int
-	ch chan struct{}
 }
 
 type group struct {
@@ -138,7 +127,7 @@ type Cleaner interface{ Cleanup(func()) }
 
 // New starts a fake, closed when the test ends.
 func New(t Cleaner) *Fake {
-	f := &Fake{groups: map[string]*group{}, apps: map[string]bool{}, deployments: map[string]*deployment{}, calls: map[string]int{}}
+	f := &Fake{groups: map[string]*group{}, apps: map[string]bool{}, deployments: map[string]*deployment{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	f.URL = f.srv.URL
@@ -171,30 +160,10 @@ func (f *Fake) Script(s ...Scenario) {
 }
 
 // Requests lists the calls answered, in order; with ops, only the calls of those operations.
-func (f *Fake) Requests(ops ...string) []Request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []Request
-	for _, r := range f.requests {
-		if len(ops) == 0 || slices.Contains(ops, r.Op) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
+func (f *Fake) Requests(ops ...string) []Request { return f.calls.List(ops...) }
 
 // Reached returns a channel closed once op has been called n times in all (as each call arrives).
-func (f *Fake) Reached(op string, n int) <-chan struct{} {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	ch := make(chan struct{})
-	if f.calls[op] >= n {
-		close(ch)
-		return ch
-	}
-	f.waiters = append(f.waiters, waiter{op, n, ch})
-	return ch
-}
+func (f *Fake) Reached(op string, n int) <-chan struct{} { return f.calls.Reached(op, n) }
 
 // Status is a deployment's status, "" when there is none of that id (reading it advances nothing).
 func (f *Fake) Status(id string) string {
@@ -209,27 +178,15 @@ func (f *Fake) Status(id string) string {
 type apiErr struct{ Type, Message string }
 
 func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
-	target := r.Header.Get("X-Amz-Target")
-	service, op, _ := strings.Cut(target, ".")
-	var in map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		awsError(w, "SerializationException", err.Error())
+	service, op, in, ok := awstest.ReadCall(w, r)
+	if !ok {
 		return
 	}
+	target := r.Header.Get("X-Amz-Target")
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls[op]++
-	f.requests = append(f.requests, Request{Op: op, At: time.Now(), Input: in})
-	f.waiters = slices.DeleteFunc(f.waiters, func(w waiter) bool {
-		if w.op == op && f.calls[op] >= w.n {
-			close(w.ch)
-			return true
-		}
-		return false
-	})
-	if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") {
-		w.WriteHeader(http.StatusForbidden)
-		_ = json.NewEncoder(w).Encode(map[string]string{"__type": "MissingAuthenticationTokenException", "message": "Missing Authentication Token"})
+	f.calls.Record(op, in)
+	if !awstest.Signed(w, r) {
 		return
 	}
 	var out any
@@ -253,17 +210,10 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		err = &apiErr{"UnknownOperationException", "no such operation in the fake: " + target}
 	}
 	if err != nil {
-		awsError(w, err.Type, err.Message)
+		awstest.JSONError(w, err.Type, err.Message)
 		return
 	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	_ = json.NewEncoder(w).Encode(out)
-}
-
-func awsError(w http.ResponseWriter, typ, msg string) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.WriteHeader(http.StatusBadRequest)
-	_ = json.NewEncoder(w).Encode(map[string]string{"__type": typ, "message": msg})
+	awstest.JSONReply(w, out)
 }
 
 func str(in map[string]any, k string) string { s, _ := in[k].(string); return s }

@@ -52,6 +52,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/slipway-actions/slipway/internal/awstest"
 )
 
 // Kind is how a deployment behaves.
@@ -91,11 +93,7 @@ type Migration struct {
 }
 
 // Request is one call the fake answered.
-type Request struct {
-	Op    string
-	At    time.Time
-	Input map[string]any
-}
+type Request = awstest.Call
 
 // RunTask is one RunTask request the fake took, as ECS reads it.
 type RunTask struct {
@@ -129,21 +127,12 @@ type Fake struct {
 	scripts    map[string][]Scenario
 	migrations []Migration
 	logs       map[string][]string
-	calls      map[string]int
-	requests   []Request
+	calls      awstest.Calls
 	refusals   map[string]refusal
 	delays     map[string]time.Duration
 	pageSize   int
 	runTasks   []RunTask
-	waiters    []waiter
 	alarms     []string // CloudWatch alarms in ALARM (SetAlarm)
-}
-
-// waiter is a Reached channel, closed once op has been called n times.
-type waiter struct {
-	op string
-	n  int
-	ch chan struct{}
 }
 
 type refusal struct {
@@ -214,7 +203,7 @@ type Cleaner interface{ Cleanup(func()) }
 // New starts a fake with one cluster, "main", closed when the test ends (or by Close when t is nil,
 // as in a benchmark program).
 func New(t Cleaner) *Fake {
-	f := &Fake{clusters: map[string]*cluster{}, scripts: map[string][]Scenario{}, logs: map[string][]string{}, calls: map[string]int{},
+	f := &Fake{clusters: map[string]*cluster{}, scripts: map[string][]Scenario{}, logs: map[string][]string{},
 		refusals: map[string]refusal{}, delays: map[string]time.Duration{}}
 	f.clusters["main"] = &cluster{arn: account + "cluster/main", services: map[string]*service{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -338,9 +327,8 @@ func (f *Fake) TaskDefinition(arn string) map[string]any {
 func (f *Fake) Calls() (map[string]int, int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out, total := map[string]int{}, 0
-	for k, v := range f.calls {
-		out[k] = v
+	out, total := f.calls.Counts(), 0
+	for _, v := range out {
 		total += v
 	}
 	return out, total
@@ -350,17 +338,7 @@ func (f *Fake) Calls() (map[string]int, int) {
 func (f *Fake) Updates() int { c, _ := f.Calls(); return c["UpdateService"] }
 
 // Requests lists the calls answered, in order; with ops, only the calls of those operations.
-func (f *Fake) Requests(ops ...string) []Request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []Request
-	for _, r := range f.requests {
-		if len(ops) == 0 || slices.Contains(ops, r.Op) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
+func (f *Fake) Requests(ops ...string) []Request { return f.calls.List(ops...) }
 
 // Refuse makes the calls of op, after the next `after` of them, fail with an AWS error of that type
 // (HTTP 400), as ECS answers a caller without permission (AccessDeniedException) or a request it
@@ -368,7 +346,7 @@ func (f *Fake) Requests(ops ...string) []Request {
 func (f *Fake) Refuse(op string, after int, errType, message string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.refusals[op] = refusal{apiErr{errType, message}, f.calls[op] + after}
+	f.refusals[op] = refusal{apiErr{errType, message}, f.calls.Count(op) + after}
 }
 
 // Slow makes every later call of op answer d after it arrives, as a slow or throttled endpoint
@@ -397,17 +375,7 @@ func (f *Fake) RunTasks() []RunTask {
 
 // Reached returns a channel closed once op has been called n times in all (as each call arrives,
 // before it is answered): tests wait on it instead of polling or sleeping.
-func (f *Fake) Reached(op string, n int) <-chan struct{} {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	ch := make(chan struct{})
-	if f.calls[op] >= n {
-		close(ch)
-		return ch
-	}
-	f.waiters = append(f.waiters, waiter{op, n, ch})
-	return ch
-}
+func (f *Fake) Reached(op string, n int) <-chan struct{} { return f.calls.Reached(op, n) }
 
 // Tasks lists every task of the cluster "main", oldest first.
 func (f *Fake) Tasks() []Task {
@@ -435,23 +403,13 @@ func (f *Fake) register(body map[string]any) *taskDef {
 }
 
 func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
-	target := r.Header.Get("X-Amz-Target")
-	_, op, _ := strings.Cut(target, ".")
-	var in map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		awsError(w, "SerializationException", err.Error())
+	_, op, in, ok := awstest.ReadCall(w, r)
+	if !ok {
 		return
 	}
+	target := r.Header.Get("X-Amz-Target")
 	f.mu.Lock()
-	f.calls[op]++
-	f.requests = append(f.requests, Request{Op: op, At: time.Now(), Input: in})
-	f.waiters = slices.DeleteFunc(f.waiters, func(w waiter) bool {
-		if w.op == op && f.calls[op] >= w.n {
-			close(w.ch)
-			return true
-		}
-		return false
-	})
+	f.calls.Record(op, in)
 	delay := f.delays[op]
 	f.mu.Unlock()
 	if delay > 0 {
@@ -465,27 +423,24 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") {
-		w.WriteHeader(http.StatusForbidden)
-		awsErrorBody(w, "MissingAuthenticationTokenException", "Missing Authentication Token")
+	if !awstest.Signed(w, r) {
 		return
 	}
-	if e, ok := f.refusals[op]; ok && f.calls[op] > e.after {
-		awsError(w, e.Type, e.Message)
+	if e, ok := f.refusals[op]; ok && f.calls.Count(op) > e.after {
+		awstest.JSONError(w, e.Type, e.Message)
 		return
 	}
 	handle := f.handler(op)
 	if handle == nil {
-		awsError(w, "UnknownOperationException", "no such operation in the fake: "+target)
+		awstest.JSONError(w, "UnknownOperationException", "no such operation in the fake: "+target)
 		return
 	}
 	out, err := handle(in)
 	if err != nil {
-		awsError(w, err.Type, err.Message)
+		awstest.JSONError(w, err.Type, err.Message)
 		return
 	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	_ = json.NewEncoder(w).Encode(out)
+	awstest.JSONReply(w, out)
 }
 
 // handler is the fake's answer to an operation, nil for one it does not serve.
@@ -509,16 +464,6 @@ func (f *Fake) handler(op string) func(map[string]any) (any, *apiErr) {
 }
 
 type apiErr struct{ Type, Message string }
-
-func awsError(w http.ResponseWriter, typ, msg string) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.WriteHeader(http.StatusBadRequest)
-	awsErrorBody(w, typ, msg)
-}
-
-func awsErrorBody(w http.ResponseWriter, typ, msg string) {
-	_ = json.NewEncoder(w).Encode(map[string]string{"__type": typ, "message": msg})
-}
 
 func str(in map[string]any, k string) string { s, _ := in[k].(string); return s }
 

@@ -10,7 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-func contract(t *testing.T) *Contract {
+func mustContract(t *testing.T) *Contract {
 	t.Helper()
 	c, err := LoadContract()
 	if err != nil {
@@ -34,7 +34,7 @@ var jsonHeader = http.Header{"Content-Type": {"application/json"}}
 // passing exchange means something.
 func TestContract_RefusesWhatTheDocumentDoesNotAllow(t *testing.T) {
 	t.Parallel()
-	c := contract(t)
+	c := mustContract(t)
 	for _, tc := range []struct {
 		name, method, target, body string
 		auth                       string
@@ -91,7 +91,7 @@ func TestContract_RefusesWhatTheDocumentDoesNotAllow(t *testing.T) {
 // validates itself: type arrays with "null", and oneOf/anyOf with {type: 'null'}.
 func TestContract_ThreeOneConstructsAreValidated(t *testing.T) {
 	t.Parallel()
-	c := contract(t)
+	c := mustContract(t)
 	state := func(featureSegment string) string {
 		return `{"count":1,"next":null,"previous":null,"results":[{"id":9,"feature":3,"environment":1,"enabled":false,` +
 			`"identity":null,"feature_segment":` + featureSegment + `,"feature_state_value":{"type":"unicode","string_value":null,"integer_value":null,"boolean_value":null}}]}`

@@ -223,7 +223,7 @@ func (f *GitHub) serve(w http.ResponseWriter, r *http.Request) {
 		r2.URL.RawPath = ""
 		f.checker.Handler(http.HandlerFunc(f.rest)).ServeHTTP(w, r2)
 	default:
-		f.checker.report(fmt.Errorf("%s %s: not under GITHUB_API_URL (%s)", r.Method, r.URL.Path, f.URL))
+		f.checker.Report(fmt.Errorf("%s %s: not under GITHUB_API_URL (%s)", r.Method, r.URL.Path, f.URL))
 		reply(w, http.StatusNotFound, basicError("Not Found", "https://docs.github.com/rest"))
 	}
 }
@@ -560,8 +560,8 @@ func (f *GitHub) checkBasicError(body map[string]any) {
 	var v any
 	data, _ := json.Marshal(body)
 	_ = json.Unmarshal(data, &v)
-	if err := f.checker.contract.CheckSchema("basic-error", v); err != nil {
-		f.checker.report(fmt.Errorf("error answer is not a basic-error: %w", err))
+	if err := f.checker.Document().CheckSchema("basic-error", v); err != nil {
+		f.checker.Report(fmt.Errorf("error answer is not a basic-error: %w", err))
 	}
 }
 
