@@ -20,20 +20,7 @@ func TestLintPython_BaseRefOnAPushReportsTheLinesChangedSinceIt(t *testing.T) {
 	requireLinters(t)
 	r := runner(t)
 	ws := r.Env["GITHUB_WORKSPACE"]
-	if err := (linttest.Tree{Modules: 4}).Write(ws); err != nil {
-		t.Fatal(err)
-	}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(linttest.Commit(ws, "base"))
-	must(linttest.Git(ws, "checkout", "-q", "-b", "feature"))
-	_, err := linttest.Change(ws, []int{2})
-	must(err)
-	must(linttest.Commit(ws, "feature"))
+	must := featureBranch(t, ws, nil)
 	if os.Geteuid() == 0 {
 		linttest.GiveToRunnerUser(t, ws)
 	}

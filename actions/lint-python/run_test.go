@@ -377,21 +377,7 @@ func TestLintPython_OnlyChangedOnAPullRequestCheckout(t *testing.T) {
 	requireLinters(t)
 	r := runner(t)
 	ws := r.Env["GITHUB_WORKSPACE"]
-	if err := (linttest.Tree{Modules: 4}).Write(ws); err != nil {
-		t.Fatal(err)
-	}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(linttest.Commit(ws, "base"))
-	must(linttest.Git(ws, "checkout", "-q", "-b", "feature"))
-	_, err := linttest.Change(ws, []int{2})
-	must(err)
-	must(os.WriteFile(filepath.Join(ws, "app", "pkg00", "zürich.py"), []byte("\"\"\"Zürich.\"\"\"\nimport os\n"), 0o644))
-	must(linttest.Commit(ws, "feature"))
+	must := featureBranch(t, ws, map[string]string{"app/pkg00/zürich.py": "\"\"\"Zürich.\"\"\"\nimport os\n"})
 	must(linttest.Git(ws, "checkout", "-q", "main"))
 	must(linttest.Git(ws, "merge", "-q", "--no-ff", "-m", "Merge feature into main", "feature"))
 	if os.Geteuid() == 0 {
@@ -425,4 +411,26 @@ func TestLintPython_OnlyChangedOnAPullRequestCheckout(t *testing.T) {
 	if !strings.Contains(res.Stdout, "file=app/pkg00/zürich.py,line=2") {
 		t.Errorf("no annotation on the non-ASCII file:\n%s", res.Stdout)
 	}
+}
+
+// featureBranch writes a generated tree to ws, commits it on main, and commits on a branch "feature"
+// a change to module 2 and the files given (path: text); it returns the check the test goes on with.
+func featureBranch(t *testing.T, ws string, files map[string]string) (must func(error)) {
+	t.Helper()
+	must = func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must((linttest.Tree{Modules: 4}).Write(ws))
+	must(linttest.Commit(ws, "base"))
+	must(linttest.Git(ws, "checkout", "-q", "-b", "feature"))
+	_, err := linttest.Change(ws, []int{2})
+	must(err)
+	for path, text := range files {
+		must(os.WriteFile(filepath.Join(ws, filepath.FromSlash(path)), []byte(text), 0o644))
+	}
+	must(linttest.Commit(ws, "feature"))
+	return must
 }
