@@ -76,7 +76,9 @@ type File struct {
 }
 
 // BuildImage builds an image from an in-memory context (Dockerfile included) with the classic
-// builder and removes it when the test ends. It fails the test when the build reports an error in
+// builder and removes it when the test ends. The image is labelled with its tag, so two tests (or two
+// suites on one engine) building the same context get two images: otherwise one test's cleanup could
+// delete the image another's build has just made and not yet tagged. It fails the test when the build reports an error in
 // its JSON stream (the engine answers 200 even then).
 func BuildImage(t testing.TB, cli *client.Client, tag string, files map[string]File) {
 	t.Helper()
@@ -87,7 +89,7 @@ func BuildImage(t testing.TB, cli *client.Client, tag string, files map[string]F
 		t.Fatal(err)
 	}
 	resp, err := cli.ImageBuild(ctx, buildCtx, build.ImageBuildOptions{
-		Tags: []string{tag}, Remove: true, ForceRemove: true, Labels: map[string]string{Label: "1"},
+		Tags: []string{tag}, Remove: true, ForceRemove: true, Labels: map[string]string{Label: tag},
 	})
 	if err != nil {
 		t.Fatalf("build %s: %v", tag, err)

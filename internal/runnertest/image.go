@@ -135,7 +135,7 @@ func buildShipped(ctx context.Context, cli *client.Client) (string, error) {
 	tag := fmt.Sprintf("slipway-test/slipway:%d-%d", os.Getpid(), time.Now().UnixNano()%1e9)
 	var log bytes.Buffer
 	b := &images.Builder{Docker: cli, Log: &log, Infof: func(string, ...any) {}}
-	_, err = b.Build(ctx, []images.Request{{Spec: specs[0], Tags: []string{tag}, Labels: map[string]string{dockertest.Label: "1"}}}, images.Options{})
+	_, err = b.Build(ctx, []images.Request{{Spec: specs[0], Tags: []string{tag}, Labels: map[string]string{dockertest.Label: tag}}}, images.Options{})
 	if err != nil {
 		return "", fmt.Errorf("%w\n%s", err, tail(log.String(), 60))
 	}
