@@ -2,6 +2,7 @@ package preflight_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -70,9 +72,7 @@ func newWorld(t *testing.T) *world {
 	must(t, err)
 	_, err = reg.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("api")})
 	must(t, err)
-	img, err := reg.PutImage(ctx, &ecr.PutImageInput{RepositoryName: aws.String("api"), ImageManifest: aws.String(manifest), ImageTag: aws.String("1.2.0")})
-	must(t, err)
-	w.image = account + ".dkr.ecr." + awstest.Region + ".amazonaws.com/api:1.2.0@" + aws.ToString(img.Image.ImageId.ImageDigest)
+	w.image = account + ".dkr.ecr." + awstest.Region + ".amazonaws.com/api:1.2.0@" + putImage(ctx, t, reg, manifest)
 	v, err := vpc.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.0.0.0/16")})
 	must(t, err)
 	sn, err := vpc.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: v.Vpc.VpcId, CidrBlock: aws.String("10.0.1.0/24")})
@@ -241,4 +241,21 @@ func TestVerify_AnExecutionRoleIsNeededForSecretsAndLogs(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("problems %q, want %q", got, want)
 	}
+}
+
+// putImage puts the manifest as api:1.2.0 and returns its digest. PutImage is not idempotent and the
+// SDK retries a try that timed out: on a loaded machine moto may have stored the image the first time,
+// and the retry is then ImageAlreadyExistsException, whose image is the one asked for.
+func putImage(ctx context.Context, t *testing.T, reg *ecr.Client, manifest string) string {
+	t.Helper()
+	img, err := reg.PutImage(ctx, &ecr.PutImageInput{RepositoryName: aws.String("api"), ImageManifest: aws.String(manifest), ImageTag: aws.String("1.2.0")})
+	var exists *ecrtypes.ImageAlreadyExistsException
+	if errors.As(err, &exists) {
+		out, err := reg.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("api"),
+			ImageIds: []ecrtypes.ImageIdentifier{{ImageTag: aws.String("1.2.0")}}})
+		must(t, err)
+		return aws.ToString(out.ImageDetails[0].ImageDigest)
+	}
+	must(t, err)
+	return aws.ToString(img.Image.ImageId.ImageDigest)
 }
