@@ -33,6 +33,20 @@ func Moto(t testing.TB) string {
 		err = exec.Command("python3", "-c", "import moto.server").Run()
 	}
 	dockertest.Require(t, "moto (python3 -m moto.server)", err)
+	// A port found free can be taken by another test's server before moto binds it: then moto exits
+	// and the one answering is the other's. Ready means answering from our own process's socket.
+	for try := 0; try < 5; try++ {
+		if url, ok := startMoto(t); ok {
+			return url
+		}
+	}
+	t.Fatal("moto could not get a port of its own in 5 tries")
+	return ""
+}
+
+// startMoto starts moto on a free port and says whether it answers there from its own socket.
+func startMoto(t testing.TB) (string, bool) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +58,9 @@ func Moto(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = wait() })
+	exited := make(chan struct{})
+	go func() { _ = wait(); close(exited) }()
+	stop := func() { _ = cmd.Process.Kill(); <-exited }
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -52,10 +68,16 @@ func Moto(t testing.TB) string {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/moto-api/", nil)
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			_ = resp.Body.Close()
-			return url
+			if dockertest.Listens(cmd.Process.Pid, port) {
+				t.Cleanup(stop)
+				return url, true
+			}
 		}
 		select {
+		case <-exited: // the port was another's
+			return "", false
 		case <-ctx.Done():
+			stop()
 			t.Fatalf("moto did not start on %s", url)
 		case <-time.After(100 * time.Millisecond):
 		}

@@ -1,8 +1,12 @@
 package dockertest
 
 import (
+	"fmt"
+	"os"
 	"os/exec"
 	"runtime"
+	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -27,4 +31,32 @@ func startAndWait(cmd *exec.Cmd, started chan<- error, done chan<- error) {
 		started <- nil
 		done <- cmd.Wait()
 	}()
+}
+
+// Listens reports whether process pid holds the listening TCP socket on 127.0.0.1:port. A server a test
+// starts on a port it found free may lose that port to another test's server before it binds; the one
+// answering there is then the other's, and this says so (from /proc/net/tcp and the process's fds).
+func Listens(pid, port int) bool {
+	b, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		return false
+	}
+	local := fmt.Sprintf("0100007F:%04X", port)
+	var inodes []string
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) > 9 && f[1] == local && f[3] == "0A" { // 0A: LISTEN
+			inodes = append(inodes, "socket:["+f[9]+"]")
+		}
+	}
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return false
+	}
+	for _, fd := range fds {
+		if target, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && slices.Contains(inodes, target) {
+			return true
+		}
+	}
+	return false
 }

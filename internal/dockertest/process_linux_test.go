@@ -2,6 +2,7 @@ package dockertest
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"runtime"
@@ -76,5 +77,25 @@ func TestStartWithTest_AServerOutlivesTheThreadThatAskedForIt(t *testing.T) {
 	_ = held.Process.Kill()
 	if err := wait(); err == nil || !strings.Contains(err.Error(), "killed") {
 		t.Errorf("wait = %v, want the kill", err)
+	}
+}
+
+// TestListens_TellsWhoseSocketAnswers: a port this process listens on is its own, not another
+// process's, and a closed port is no one's.
+func TestListens_TellsWhoseSocketAnswers(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	if !Listens(os.Getpid(), port) {
+		t.Errorf("Listens(self, %d) = false for this process's own listener", port)
+	}
+	if Listens(os.Getppid(), port) {
+		t.Errorf("Listens(parent, %d) = true for this process's listener", port)
+	}
+	_ = l.Close()
+	if Listens(os.Getpid(), port) {
+		t.Errorf("Listens(self, %d) = true after the listener closed", port)
 	}
 }

@@ -15,3 +15,6 @@ func startAndWait(cmd *exec.Cmd, started chan<- error, done chan<- error) {
 	started <- nil
 	go func() { done <- cmd.Wait() }()
 }
+
+// Listens cannot tell outside Linux: it trusts the server that answers.
+func Listens(pid, port int) bool { return true }

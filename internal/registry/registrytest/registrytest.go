@@ -7,6 +7,7 @@ package registrytest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -51,8 +52,21 @@ func Start(t testing.TB, o Options) *Registry {
 	return r
 }
 
-// Launch runs docker-registry with its storage and config in dir; the caller stops it.
+// Launch runs docker-registry with its storage and config in dir; the caller stops it. A port found
+// free can be taken by another test's server before the registry binds it: Launch then tries another.
 func Launch(dir string, o Options) (*Registry, error) {
+	for try := 0; ; try++ {
+		r, err := launch(dir, o)
+		if !errors.Is(err, errPortTaken) || try == 4 {
+			return r, err
+		}
+	}
+}
+
+// errPortTaken is a registry that found its port answered by another process.
+var errPortTaken = errors.New("the port was taken by another server")
+
+func launch(dir string, o Options) (*Registry, error) {
 	bin, err := exec.LookPath("docker-registry")
 	if err != nil {
 		return nil, err
@@ -88,6 +102,10 @@ func Launch(dir string, o Options) (*Registry, error) {
 	if err := waitHTTP(fmt.Sprintf("http://%s/v2/", r.Host)); err != nil {
 		r.Stop()
 		return nil, fmt.Errorf("docker-registry did not start: %v\n%s", err, out.String())
+	}
+	if !dockertest.Listens(cmd.Process.Pid, port) {
+		r.Stop()
+		return nil, errPortTaken
 	}
 	return r, nil
 }
