@@ -58,12 +58,7 @@ func (d *Deployer) waitServiceDeployments(ctx context.Context, o Waiting, ws []*
 				if ctx.Err() != nil {
 					break
 				}
-				if failures++; failures >= 3 {
-					for _, arn := range batch {
-						w := byARN[arn]
-						w.done, w.failure, w.reason = true, unreadable, "cannot read the service deployment: "+err.Error()
-					}
-				}
+				failures = unread(failures, batch, byARN, "the service deployment", err)
 				continue
 			}
 			failures = 0

@@ -68,13 +68,7 @@ func (d *Deployer) wait(ctx context.Context, cluster string, o Waiting, ws []*wa
 				if ctx.Err() != nil {
 					break
 				}
-				// The SDK's retryer has retried already; three polls in a row failing ends the wait.
-				if failures++; failures >= 3 {
-					for _, name := range batch {
-						w := byName[name]
-						w.done, w.failure, w.reason = true, unreadable, "cannot read the service: "+err.Error()
-					}
-				}
+				failures = unread(failures, batch, byName, "the service", err)
 				continue
 			}
 			failures = 0
@@ -126,6 +120,18 @@ func nextPoll(ctx context.Context, ticker *time.Ticker, ws []*watch, timeout tim
 	case <-ticker.C:
 		return true
 	}
+}
+
+// unread counts a poll that could not read what it watches (the SDK's retryer has retried already):
+// the third in a row ends the watches of batch as unreadable. It returns the new count.
+func unread(failures int, batch []string, watches map[string]*watch, what string, err error) int {
+	if failures++; failures >= 3 {
+		for _, key := range batch {
+			w := watches[key]
+			w.done, w.failure, w.reason = true, unreadable, "cannot read "+what+": "+err.Error()
+		}
+	}
+	return failures
 }
 
 func allDone(ws []*watch) bool {
