@@ -455,9 +455,7 @@ func report(k *actionkit.Kit, files []*junit.Report, loc *junit.Locator) *junit.
 		if r == nil {
 			continue
 		}
-		rep.Cases = append(rep.Cases, r.Cases...)
-		rep.Tests, rep.Failures, rep.Errors, rep.Skipped, rep.Flaky = rep.Tests+r.Tests, rep.Failures+r.Failures, rep.Errors+r.Errors, rep.Skipped+r.Skipped, rep.Flaky+r.Flaky
-		rep.Time += r.Time
+		rep.Add(r)
 	}
 	for i, c := range rep.Cases {
 		flaky := c.Flaky()

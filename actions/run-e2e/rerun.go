@@ -37,7 +37,7 @@ func rerunCommand(k *actionkit.Kit, cfg config, first *compose.Result, exists fu
 			continue // said when the reports are read
 		}
 		for _, c := range r.Cases {
-			if c.Status == junit.Failed || c.Status == junit.Errored {
+			if o := c.Outcome(); o == junit.Failed || o == junit.Errored {
 				failed = append(failed, c)
 			}
 		}
