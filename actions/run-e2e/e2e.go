@@ -123,7 +123,7 @@ func loadProject(ctx context.Context, k *actionkit.Kit, clients *factory.Factory
 	if err != nil {
 		return nil, err
 	}
-	p = compose.Prepare(p, cfg.TestService, cfg.TestCommand, cfg.BaseURL)
+	p = compose.Prepare(p, cfg.TestService, compose.Choices{Command: cfg.TestCommand, BaseURL: cfg.BaseURL})
 	if err := compose.CheckTrust(p, trust); err != nil {
 		return nil, err
 	}

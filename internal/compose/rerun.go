@@ -85,7 +85,7 @@ func (s *session) rerun(ctx context.Context, res *Result) error {
 	}
 	rr.ExitCode = code
 	if s.o.Reports != "" && s.o.RerunReportsDir != "" {
-		rr.Reports, err = s.r.copyReports(ctx, id, s.o.Reports, s.o.RerunReportsDir, s.o.redact)
+		rr.Reports, err = s.copyReports(ctx, id, s.o.RerunReportsDir)
 	}
 	rr.Took = time.Since(start)
 	return err
