@@ -594,7 +594,7 @@ func (s *session) copyReports(ctx context.Context, id, dir string) ([]string, er
 		if err != nil {
 			return out, fmt.Errorf("copy reports: %w", err)
 		}
-		dst, err := writeFile(s.r.Workspace, dir, s.o.ReportsPrefix+path.Base(full), []byte(s.o.redact(string(data))))
+		dst, err := WriteFile(s.r.Workspace, dir, s.o.ReportsPrefix+path.Base(full), []byte(s.o.redact(string(data))))
 		if err != nil {
 			return out, fmt.Errorf("copy report %s: %w", path.Base(full), err)
 		}
@@ -604,10 +604,10 @@ func (s *session) copyReports(ctx context.Context, id, dir string) ([]string, er
 	return out, nil
 }
 
-// writeFile writes name into dir through an os.Root at the workspace (at dir when dir is not in it):
+// WriteFile writes name into dir through an os.Root at the workspace (at dir when dir is not in it):
 // no link the project committed or a container planted, at dir or at name, takes the write outside.
 // It returns the path written.
-func writeFile(workspace, dir, name string, data []byte) (string, error) {
+func WriteFile(workspace, dir, name string, data []byte) (string, error) {
 	top, rel := dir, "."
 	if workspace != "" {
 		if r, err := filepath.Rel(workspace, dir); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
@@ -708,7 +708,7 @@ func (r *Runner) keepLogs(p *types.Project, o Options, res *Result, source func(
 		text = o.redact(text)
 		res.Logs = append(res.Logs, ServiceLog{Service: name, Text: text})
 		if o.ArtifactsDir != "" {
-			if _, err := writeFile(r.Workspace, o.ArtifactsDir, name+".log", []byte(text)); err != nil {
+			if _, err := WriteFile(r.Workspace, o.ArtifactsDir, name+".log", []byte(text)); err != nil {
 				r.infof("artifact %s.log: %v", name, err)
 			}
 		}
