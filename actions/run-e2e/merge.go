@@ -261,8 +261,11 @@ func mergeVerdict(cfg config, set shardSet, problems []string, rep *junit.Report
 		for _, i := range set.Missing {
 			names = append(names, shard{Index: i, Total: set.Total}.String())
 		}
-		why = append(why, fmt.Sprintf("shard %s missing: no %s of it under %s (its job did not run, or did not upload its reports-dir)",
-			strings.Join(names, ", "), manifestFile, workspace.Rel(cfg.Workspace, cfg.MergeShards)))
+		format := "shard %s is missing: no %s of it under %s (its job did not run, or did not upload its reports-dir)"
+		if len(names) > 1 {
+			format = "shards %s are missing: no %s of theirs under %s (their jobs did not run, or did not upload their reports-dir)"
+		}
+		why = append(why, fmt.Sprintf(format, strings.Join(names, ", "), manifestFile, workspace.Rel(cfg.Workspace, cfg.MergeShards)))
 	}
 	for _, f := range set.Found {
 		if f.M.Result != "passed" {
@@ -304,7 +307,10 @@ func summariseMerge(k *actionkit.Kit, cfg config, set shardSet, rep *junit.Repor
 		}
 		wall = max(wall, f.M.took())
 	}
-	title := fmt.Sprintf("run-e2e: %s, %d shards merged", cmpOr(strings.Join(services, ", "), "no shard"), set.Total)
+	title := fmt.Sprintf("run-e2e: %s, %d shards merged", strings.Join(services, ", "), set.Total)
+	if len(set.Found) == 0 {
+		title = "run-e2e: no shard to merge"
+	}
 	summaryHead(s, title, strings.Join(projects, ", "), v, rep, wall)
 	var rows [][]string
 	for i := 1; i <= set.Total; i++ {

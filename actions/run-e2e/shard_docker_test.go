@@ -173,7 +173,7 @@ func TestShards_MergedReportEqualsTheUnshardedRun(t *testing.T) {
 	download(t, shardWS[1], ws, 1)
 	download(t, shardWS[3], ws, 3)
 	res = mergeRun(t, ws)
-	if res.Code != 1 || res.Outputs["result"] != "failed" || !strings.Contains(res.Stdout, "shard 2/3 missing") {
+	if res.Code != 1 || res.Outputs["result"] != "failed" || !strings.Contains(res.Stdout, "shard 2/3 is missing: no slipway-shard.json of it under shards") {
 		t.Errorf("a missing shard: exit %d, outputs %v; log:\n%s", res.Code, res.Outputs, res.Stdout)
 	}
 }

@@ -268,7 +268,7 @@ func TestMergeShards_AMissingShardFailsNamingIt(t *testing.T) {
 	writeShard(t, ws, "shards/slipway-e2e-reports-3", "3/4", "e2e", nil, map[string]string{"junit.xml": suiteXML("test_c=passed")}, nil)
 	res := mergeRun(t, ws)
 	if res.Code != 1 || res.Outputs["result"] != "failed" || res.Outputs["tests"] != "2" ||
-		!strings.Contains(res.Stdout, "shard 2/4, 4/4 missing: no slipway-shard.json of it under shards") {
+		!strings.Contains(res.Stdout, "shards 2/4, 4/4 are missing: no slipway-shard.json of theirs under shards") {
 		t.Fatalf("exit %d, outputs %v; want 1 naming shards 2/4 and 4/4; log:\n%s", res.Code, res.Outputs, res.Stdout)
 	}
 	if !strings.Contains(res.Summary, "| 2/4 | missing |") || !strings.Contains(res.Summary, "| 4/4 | missing |") {
