@@ -61,7 +61,7 @@ func TestRunE2E_CheckRunAnnotatesEveryFailedCase(t *testing.T) {
 			return err
 		}
 		review.CheckRun(ctx, k, factory.New(k.Getenv, k.Debugf), cfg.Check)
-		rep := report(k, readReports(k, []string{file}), &junit.Locator{Workspace: ws})
+		rep := report(k, readReports(k, []string{file}), (&junit.Locator{Workspace: ws}).Place)
 		return failure.Failed(fmt.Errorf("%d failed", rep.Failures))
 	})
 	if code != 1 {

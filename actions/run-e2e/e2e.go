@@ -30,11 +30,32 @@ import (
 	"github.com/slipway-actions/slipway/internal/workspace"
 )
 
-// runE2E loads the project, gives every service its image (pulled or built), brings it up, lets the
-// test service decide and reports. A failed test run, a build that failed, or a platform that never
-// got ready exits 1; a project run-e2e cannot run as written, an image that does not exist or a
-// registry that refused us exits 2; a broken engine exits 3.
+// runE2E runs the project (runProject), or with merge-shards merges the shards' reports
+// (mergeShards); a shard's run leaves its manifest in reports-dir, however it ended.
 func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
+	if cfg.MergeShards != "" {
+		return mergeShards(ctx, k, cfg)
+	}
+	run, err := runProject(ctx, k, cfg)
+	if cfg.Shard.Total == 0 {
+		return err
+	}
+	if werr := writeManifest(cfg, newManifest(cfg, k.Getenv, run, err, k.Redact)); werr != nil {
+		werr = fmt.Errorf("shard %s: write %s for merge-shards: %w", cfg.Shard, manifestFile, werr)
+		if err == nil {
+			return werr // the merge would take this shard for missing
+		}
+		k.Warningf("%v", werr)
+	}
+	return err
+}
+
+// runProject loads the project, gives every service its image (pulled or built), brings it up, lets
+// the test service decide and reports. A failed test run, a build that failed, or a platform that
+// never got ready exits 1; a project run-e2e cannot run as written, an image that does not exist or
+// a registry that refused us exits 2; a broken engine exits 3.
+func runProject(ctx context.Context, k *actionkit.Kit, cfg config) (shardRun, error) {
+	var run shardRun
 	if cfg.Timeout > 0 {
 		// timeout is the whole run's: pulls and builds too, not only the platform's time up.
 		var cancel context.CancelFunc
@@ -49,30 +70,37 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	review.CheckRun(ctx, k, clients, cfg.Check)
 	p, err := loadProject(ctx, k, clients, cfg)
 	if err != nil {
-		return err
+		return run, err
 	}
+	run.Project = p.Name
 	r, closeEngine, err := newRunner(ctx, k, clients, cfg)
 	if err != nil {
-		return err
+		return run, err
 	}
 	defer closeEngine()
 	warnings.hostPaths = r.WorkspaceHost != ""
 	if err := r.CheckBinds(p); err != nil {
-		return err // before anything is pulled or created
+		return run, err // before anything is pulled or created
 	}
 
 	imgs, err := ensureImages(ctx, k, r, cfg, p, clients.DockerConfigDir())
 	if err != nil {
-		return err
+		return run, err
 	}
-	k.Infof("project %s: %d services, test service %s", p.Name, len(p.Services), cfg.TestService)
+	if cfg.Shard.Total > 0 {
+		k.Infof("project %s: %d services, test service %s, shard %s (SLIPWAY_SHARD=%s)", p.Name, len(p.Services), cfg.TestService, cfg.Shard, cfg.Shard)
+	} else {
+		k.Infof("project %s: %d services, test service %s", p.Name, len(p.Services), cfg.TestService)
+	}
 	opts := compose.Options{TestService: cfg.TestService, WaitTimeout: cfg.WaitTimeout, Timeout: cfg.Timeout,
-		Reports: cfg.Reports, ReportsDir: cfg.ReportsDir, ArtifactsDir: cfg.ArtifactsDir, LogsTail: cfg.LogsTail, Redact: k.Redact}
+		Reports: cfg.Reports, ReportsDir: cfg.ReportsDir, ReportsPrefix: cfg.Shard.reportsPrefix(), ArtifactsDir: cfg.ArtifactsDir,
+		LogsTail: cfg.LogsTail, Redact: k.Redact}
 	rerunOptions(k, cfg, &opts)
 	res, err := r.Run(ctx, p, opts)
-	rep := reportRun(k, cfg, p, res, err)
-	summarise(k, cfg, p, imgs, res, rep, err)
-	return verdict(cfg, res, rep, err)
+	run.Res = res
+	run.Rep = reportRun(k, cfg, p, res, err)
+	summarise(k, cfg, p, imgs, res, run.Rep, err)
+	return run, verdict(cfg, res, run.Rep, err)
 }
 
 // verdict decides the step: an error of the run is classed where it arose (a platform that never got
@@ -123,7 +151,7 @@ func loadProject(ctx context.Context, k *actionkit.Kit, clients *factory.Factory
 	if err != nil {
 		return nil, err
 	}
-	p = compose.Prepare(p, cfg.TestService, cfg.TestCommand, cfg.BaseURL)
+	p = compose.Prepare(p, cfg.TestService, compose.Choices{Command: cfg.TestCommand, BaseURL: cfg.BaseURL, Env: cfg.Shard.Env()})
 	if err := compose.CheckTrust(p, trust); err != nil {
 		return nil, err
 	}
@@ -205,9 +233,18 @@ func reportRun(k *actionkit.Kit, cfg config, p *types.Project, res *compose.Resu
 	if res.Rerun != nil {
 		mergeRerun(k, cfg, res, files)
 	}
-	rep := report(k, files, locator(ws, p.Services[cfg.TestService], res.WorkingDir))
+	rep := report(k, files, locator(ws, p.Services[cfg.TestService], res.WorkingDir).Place)
+	setOutputs(k, cfg, rep, verdict(cfg, res, rep, err))
+	if len(res.Logs) > 0 {
+		_ = k.SetOutput("artifacts-dir", workspace.Rel(ws, cfg.ArtifactsDir))
+	}
+	return rep
+}
+
+// setOutputs sets the outputs of a run's (or a merge's) report and verdict v.
+func setOutputs(k *actionkit.Kit, cfg config, rep *junit.Report, v error) {
 	outcome := "passed"
-	if verdict(cfg, res, rep, err) != nil {
+	if v != nil {
 		outcome = "failed"
 	}
 	_ = k.SetOutput("result", outcome)
@@ -215,11 +252,7 @@ func reportRun(k *actionkit.Kit, cfg config, p *types.Project, res *compose.Resu
 	_ = k.SetOutput("failures", strconv.Itoa(rep.Failures+rep.Errors))
 	_ = k.SetOutput("skipped", strconv.Itoa(rep.Skipped))
 	_ = k.SetOutput("flaky", strconv.Itoa(rep.Flaky))
-	_ = k.SetOutput("reports-dir", workspace.Rel(ws, cfg.ReportsDir))
-	if len(res.Logs) > 0 {
-		_ = k.SetOutput("artifacts-dir", workspace.Rel(ws, cfg.ArtifactsDir))
-	}
-	return rep
+	_ = k.SetOutput("reports-dir", workspace.Rel(cfg.Workspace, cfg.ReportsDir))
 }
 
 // trustOf decides whether the project's Compose files are trusted: trust-repository-config: auto
@@ -448,23 +481,22 @@ func readReports(k *actionkit.Kit, files []string) []*junit.Report {
 }
 
 // report puts the reports together and annotates every failing test case on its file of the
-// repository: an error for a case that failed (again, after a re-run), a warning for a flaky one.
-func report(k *actionkit.Kit, files []*junit.Report, loc *junit.Locator) *junit.Report {
+// repository (place moves it there): an error for a case that failed (again, after a re-run), a
+// warning for a flaky one.
+func report(k *actionkit.Kit, files []*junit.Report, place func(*junit.Case)) *junit.Report {
 	rep := &junit.Report{}
 	for _, r := range files {
 		if r == nil {
 			continue
 		}
-		rep.Cases = append(rep.Cases, r.Cases...)
-		rep.Tests, rep.Failures, rep.Errors, rep.Skipped, rep.Flaky = rep.Tests+r.Tests, rep.Failures+r.Failures, rep.Errors+r.Errors, rep.Skipped+r.Skipped, rep.Flaky+r.Flaky
-		rep.Time += r.Time
+		rep.Add(r)
 	}
 	for i, c := range rep.Cases {
 		flaky := c.Flaky()
 		if !flaky && c.Status != junit.Failed && c.Status != junit.Errored {
 			continue
 		}
-		loc.Place(&rep.Cases[i])
+		place(&rep.Cases[i])
 		c = rep.Cases[i]
 		a := actionkit.Annotation{Level: actionkit.LevelError, File: c.File, Line: c.Line,
 			Title: strings.TrimSpace(c.Class + " " + c.Name), Message: c.Message + "\n" + c.Detail}
@@ -486,16 +518,10 @@ func summarise(k *actionkit.Kit, cfg config, p *types.Project, imgs *compose.Ima
 	if cfg.BaseURL != "" {
 		title += " against " + cfg.BaseURL
 	}
-	s.Heading(2, title)
-	result := "passed"
-	if v := verdict(cfg, res, rep, err); v != nil {
-		result = "failed: " + v.Error()
-	} else if rep.Flaky > 0 {
-		result = fmt.Sprintf("passed (%d flaky)", rep.Flaky)
+	if cfg.Shard.Total > 0 {
+		title += ", shard " + cfg.Shard.String()
 	}
-	s.Table([]string{"Project", "Result", "Passed", "Failed", "Skipped", "Test time", "Wall time"}, [][]string{{
-		p.Name, result, strconv.Itoa(rep.Passed()), strconv.Itoa(rep.Failures + rep.Errors), strconv.Itoa(rep.Skipped),
-		rep.Time.Round(time.Millisecond).String(), res.Took.Round(time.Second).String()}})
+	summaryHead(s, title, p.Name, verdict(cfg, res, rep, err), rep, res.Took)
 	if imgs != nil && len(imgs.Pulled)+len(imgs.Built) > 0 {
 		var rows [][]string
 		for _, pl := range imgs.Pulled {
@@ -508,6 +534,32 @@ func summarise(k *actionkit.Kit, cfg config, p *types.Project, imgs *compose.Ima
 		s.Table([]string{"Image", "Services", "How", "Time"}, rows)
 		s.Paragraph(fmt.Sprintf("Pulling took %s, building %s.", imgs.PullTook.Round(100*time.Millisecond), imgs.BuildTook.Round(100*time.Millisecond)))
 	}
+	summariseCases(k, cfg, s, rep)
+	for _, l := range res.Logs {
+		s.Details("Log of "+l.Service, l.Text)
+	}
+	if res.Rerun != nil && res.Rerun.FirstLog != "" {
+		s.Details("Log of "+cfg.TestService+", first run", res.Rerun.FirstLog)
+	}
+}
+
+// summaryHead starts the summary of a run or a merge: its title and one row of totals under the
+// verdict v.
+func summaryHead(s *actionkit.Summary, title, project string, v error, rep *junit.Report, took time.Duration) {
+	s.Heading(2, title)
+	result := "passed"
+	if v != nil {
+		result = "failed: " + v.Error()
+	} else if rep.Flaky > 0 {
+		result = fmt.Sprintf("passed (%d flaky)", rep.Flaky)
+	}
+	s.Table([]string{"Project", "Result", "Passed", "Failed", "Skipped", "Test time", "Wall time"}, [][]string{{
+		project, result, strconv.Itoa(rep.Passed()), strconv.Itoa(rep.Failures + rep.Errors), strconv.Itoa(rep.Skipped),
+		rep.Time.Round(time.Millisecond).String(), took.Round(time.Second).String()}})
+}
+
+// summariseCases lists the failed and the flaky cases and compares them with base-report.
+func summariseCases(k *actionkit.Kit, cfg config, s *actionkit.Summary, rep *junit.Report) {
 	var rows [][]string
 	for _, c := range rep.Cases {
 		if c.Outcome() == junit.Failed || c.Outcome() == junit.Errored {
@@ -523,10 +575,4 @@ func summarise(k *actionkit.Kit, cfg config, p *types.Project, imgs *compose.Ima
 	}
 	summariseFlaky(s, rep)
 	summariseBase(k, cfg, s, rep)
-	for _, l := range res.Logs {
-		s.Details("Log of "+l.Service, l.Text)
-	}
-	if res.Rerun != nil && res.Rerun.FirstLog != "" {
-		s.Details("Log of "+cfg.TestService+", first run", res.Rerun.FirstLog)
-	}
 }

@@ -48,6 +48,8 @@ type config struct {
 	RerunCommand []string // argv of the re-run, {cases} standing for the node ids; empty: derived
 	FailOnFlaky  bool
 	BaseReport   string // absolute; empty: no comparison
+	Shard        shard  // this run's part of the suite; zero: all of it
+	MergeShards  string // absolute; set: merge the shards' reports found there, run nothing
 	Registry     string // the registry the login inputs are for
 	Login        registryauth.Credentials
 	Trust        string          // trust-repository-config: auto, true or false
@@ -100,7 +102,7 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 	if len(cfg.RerunCommand) > 0 && cfg.RerunFailed == "off" {
 		in.Invalid("rerun-command", "given with rerun-failed: off")
 	}
-	if cfg.Reports == "" && (len(cfg.RerunCommand) > 0 || cfg.FailOnFlaky) {
+	if cfg.Reports == "" && in.String("merge-shards") == "" && (len(cfg.RerunCommand) > 0 || cfg.FailOnFlaky) {
 		in.Invalid("reports", "rerun-command and fail-on-flaky need the reports: the failed cases are read from them")
 	}
 	if b := in.String("base-report"); b != "" {
@@ -108,6 +110,10 @@ func parseConfig(k *actionkit.Kit) (config, error) {
 		if cfg.BaseReport, err = workspace.Resolve(cfg.Workspace, b); err != nil {
 			in.Invalid("base-report", "%v", err)
 		}
+	}
+	cfg.Shard, cfg.MergeShards = readShardInputs(in, cfg.Workspace)
+	if cfg.TestService == "" && cfg.MergeShards == "" {
+		in.Invalid("test-service", "is required (the service whose exit code is the verdict), unless merge-shards is given")
 	}
 	cfg.ReportsDir = outputDir(k, in, cfg.Workspace, "reports-dir")
 	cfg.ArtifactsDir = outputDir(k, in, cfg.Workspace, "artifacts-dir")
@@ -130,4 +136,30 @@ func outputDir(k *actionkit.Kit, in *actionkit.Inputs, ws, name string) string {
 		in.Invalid(name, "%v: the next step of the job reads it from the workspace", err)
 	}
 	return dir
+}
+
+// readShardInputs reads shard (i/n) and merge-shards (a directory in the workspace); a run is one
+// shard or the merge of them all, never both.
+func readShardInputs(in *actionkit.Inputs, ws string) (shard, string) {
+	var s shard
+	sv := in.String("shard")
+	if sv != "" {
+		var err error
+		if s, err = parseShard(sv); err != nil {
+			in.Invalid("shard", "%v", err)
+		}
+	}
+	mv := in.String("merge-shards")
+	if mv == "" {
+		return s, ""
+	}
+	if sv != "" {
+		in.Invalid("merge-shards", "given with shard: a merge runs no tests (give shard to each test job, merge-shards to the one job after them)")
+	}
+	dir, err := workspace.Resolve(ws, mv)
+	if err != nil {
+		in.Invalid("merge-shards", "%v", err)
+		return s, mv // a merge still: test-service is not asked for
+	}
+	return s, dir
 }

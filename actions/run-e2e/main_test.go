@@ -41,9 +41,10 @@ func TestAction_Contract(t *testing.T) {
 	actiontest.CheckAction(t, actiontest.ActionSpec{
 		Name: "run-e2e", YAML: actionYML, Main: Main,
 		Parse:     func(k *actionkit.Kit) error { _, err := parseConfig(k); return err },
-		BadInputs: map[string]string{"timeout": "soon", "base-url": "ftp://x", "logs-tail": "0"},
+		BadInputs: map[string]string{"timeout": "soon", "base-url": "ftp://x", "logs-tail": "0", "shard": "0/3"},
 		WantErrors: []string{
-			`input "test-service" is required`,
+			`input "test-service": is required`,
+			`input "shard": "0/3": the shard must be 1 to 3`,
 			`input "timeout": "soon" is not a duration`,
 			`input "base-url": "ftp://x" is not an http(s) URL`,
 			`input "logs-tail": 0 is out of range`,

@@ -37,7 +37,7 @@ func rerunCommand(k *actionkit.Kit, cfg config, first *compose.Result, exists fu
 			continue // said when the reports are read
 		}
 		for _, c := range r.Cases {
-			if c.Status == junit.Failed || c.Status == junit.Errored {
+			if o := c.Outcome(); o == junit.Failed || o == junit.Errored {
 				failed = append(failed, c)
 			}
 		}
@@ -178,12 +178,12 @@ func mergeRerun(k *actionkit.Kit, cfg config, res *compose.Result, reports []*ju
 		reports[i].Rerun(second)
 		raw, err := os.ReadFile(f)
 		if err == nil {
-			err = writeReport(cfg.ReportsDir, filepath.Join("runs", "1"), filepath.Base(f), raw)
+			err = writeReport(cfg, filepath.Join("runs", "1"), filepath.Base(f), raw)
 		}
 		if err == nil {
 			var b strings.Builder
 			if err = reports[i].WriteXML(&b); err == nil {
-				err = writeReport(cfg.ReportsDir, ".", filepath.Base(f), []byte(b.String()))
+				err = writeReport(cfg, ".", filepath.Base(f), []byte(b.String()))
 			}
 		}
 		if err != nil {
@@ -192,18 +192,11 @@ func mergeRerun(k *actionkit.Kit, cfg config, res *compose.Result, reports []*ju
 	}
 }
 
-// writeReport writes name into dir/sub through an os.Root at dir: nothing the test container
-// planted there (a link) takes the write elsewhere.
-func writeReport(dir, sub, name string, data []byte) error {
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
-	if err := root.MkdirAll(sub, 0o755); err != nil {
-		return err
-	}
-	return root.WriteFile(filepath.Join(sub, name), data, 0o644)
+// writeReport writes name into dir/sub, through an os.Root at the workspace (compose.WriteFile):
+// nothing the test container planted there (a link) takes the write elsewhere.
+func writeReport(cfg config, sub, name string, data []byte) error {
+	_, err := compose.WriteFile(cfg.Workspace, filepath.Join(cfg.ReportsDir, sub), name, data)
+	return err
 }
 
 // rerunOptions sets the run's re-run up, unless rerun-failed is off.

@@ -265,20 +265,39 @@ func absAll(dir string, ps []string) []string {
 	return out
 }
 
-// Prepare applies the run's own choices to a loaded project: the test command, and URL mode, where
-// only the test service runs (no dependencies) with BASE_URL set, against a deployed platform.
-func Prepare(p *types.Project, test string, command []string, baseURL string) *types.Project {
+// Choices are the run's own choices for its test service, over what the Compose file says.
+type Choices struct {
+	Command []string          // replaces its command; nil keeps the file's
+	BaseURL string            // URL mode: only the test service runs, with BASE_URL set
+	Env     map[string]string // set in its environment, over the file's (a shard's SLIPWAY_SHARD…)
+}
+
+// Prepare applies the run's own choices to a loaded project: the test command and environment, and
+// URL mode, where only the test service runs (no dependencies) with BASE_URL set, against a
+// deployed platform.
+func Prepare(p *types.Project, test string, c Choices) *types.Project {
 	s := p.Services[test]
-	if len(command) > 0 {
-		s.Command = types.ShellCommand(command)
+	if len(c.Command) > 0 {
+		s.Command = types.ShellCommand(c.Command)
 	}
-	if baseURL != "" {
-		s.DependsOn = nil
+	env := maps.Clone(c.Env)
+	if c.BaseURL != "" {
+		if env == nil {
+			env = map[string]string{}
+		}
+		env["BASE_URL"] = c.BaseURL
+	}
+	if len(env) > 0 {
+		s.Environment = maps.Clone(s.Environment)
 		if s.Environment == nil {
 			s.Environment = types.MappingWithEquals{}
 		}
-		u := baseURL
-		s.Environment["BASE_URL"] = &u
+		for k, v := range env {
+			s.Environment[k] = &v
+		}
+	}
+	if c.BaseURL != "" {
+		s.DependsOn = nil
 		p.Services = types.Services{test: s}
 		return p.WithoutUnnecessaryResources()
 	}

@@ -89,7 +89,7 @@ func TestPrepare_URLModeRunsOnlyTheTestServiceAgainstTheURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p = Prepare(p, "e2e", []string{"pytest", "-x"}, "https://staging.example.com")
+	p = Prepare(p, "e2e", Choices{Command: []string{"pytest", "-x"}, BaseURL: "https://staging.example.com"})
 	e2e, ok := p.Services["e2e"]
 	if len(p.Services) != 1 || !ok || len(e2e.DependsOn) != 0 {
 		t.Fatalf("services = %v", p.ServiceNames())
@@ -200,5 +200,27 @@ func TestLoad_ProjectDirectoryIsTheFirstComposeFilesDirectory(t *testing.T) {
 	_, _, err := Load(context.Background(), Spec{Files: []string{"e2e/compose.yml"}, WorkDir: dir, ProjectDir: "nowhere", ProjectName: "p", TestService: "e2e"})
 	if !isInputError(err) || !strings.Contains(err.Error(), "project-directory nowhere is not a directory") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// The run's environment for the test service (a shard's) is set over what the Compose file says,
+// on the test service only; the platform stays whole.
+func TestPrepare_SetsTheTestServicesEnvironmentOverTheFiles(t *testing.T) {
+	t.Parallel()
+	dir := writeFiles(t, map[string]string{"compose.yml": strings.Replace(platform, "image: slipway-test/e2e",
+		"image: slipway-test/e2e\n    environment: [SLIPWAY_SHARD=9/9, KEEP=1]", 1)})
+	p, _, err := Load(context.Background(), Spec{Files: []string{"compose.yml"}, WorkDir: dir, ProjectName: "p", TestService: "e2e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = Prepare(p, "e2e", Choices{Env: map[string]string{"SLIPWAY_SHARD": "2/3", "SLIPWAY_SHARD_INDEX": "2"}})
+	env := p.Services["e2e"].Environment
+	for k, want := range map[string]string{"SLIPWAY_SHARD": "2/3", "SLIPWAY_SHARD_INDEX": "2", "KEEP": "1"} {
+		if v := env[k]; v == nil || *v != want {
+			t.Errorf("e2e's %s = %v, want %s", k, v, want)
+		}
+	}
+	if len(p.Services) != 5 || p.Services["api"].Environment["SLIPWAY_SHARD"] != nil {
+		t.Errorf("services %v; api's environment %v", p.ServiceNames(), p.Services["api"].Environment)
 	}
 }

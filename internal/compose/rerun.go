@@ -52,7 +52,7 @@ func (s *session) rerun(ctx context.Context, res *Result) error {
 	if text, err := s.r.logs(ctx, first, s.p.Services[s.o.TestService].Tty, tail); err == nil {
 		rr.FirstLog = s.o.redact(text)
 		if s.o.ArtifactsDir != "" {
-			if _, err := writeFile(s.r.Workspace, s.o.ArtifactsDir, s.o.TestService+".first-run.log", []byte(rr.FirstLog)); err != nil {
+			if _, err := WriteFile(s.r.Workspace, s.o.ArtifactsDir, s.o.TestService+".first-run.log", []byte(rr.FirstLog)); err != nil {
 				s.r.infof("artifact %s.first-run.log: %v", s.o.TestService, err)
 			}
 		}
@@ -85,7 +85,7 @@ func (s *session) rerun(ctx context.Context, res *Result) error {
 	}
 	rr.ExitCode = code
 	if s.o.Reports != "" && s.o.RerunReportsDir != "" {
-		rr.Reports, err = s.r.copyReports(ctx, id, s.o.Reports, s.o.RerunReportsDir, s.o.redact)
+		rr.Reports, err = s.copyReports(ctx, id, s.o.RerunReportsDir)
 	}
 	rr.Took = time.Since(start)
 	return err

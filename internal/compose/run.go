@@ -83,6 +83,9 @@ type Options struct {
 	ReportsDir   string        // host directory for the reports
 	ArtifactsDir string        // host directory for logs of failed services
 	LogsTail     int
+	// ReportsPrefix starts the name of every report file copied (a shard's, so that the files of
+	// several shards never collide when they are downloaded together).
+	ReportsPrefix string
 	// Rerun, when set, is asked once the test service has exited non-zero and its reports are
 	// copied, for the command of a second run of the test service on the same running platform
 	// (Rerun in rerun.go); exists tells whether a path (relative ones start at the working
@@ -417,7 +420,7 @@ func (s *session) test(ctx context.Context, res *Result) error {
 		res.WorkingDir, res.Entrypoint, res.Command = c.Config.WorkingDir, c.Config.Entrypoint, c.Config.Cmd
 	}
 	if s.o.Reports != "" {
-		res.Reports, err = s.r.copyReports(ctx, id, s.o.Reports, s.o.ReportsDir, s.o.redact)
+		res.Reports, err = s.copyReports(ctx, id, s.o.ReportsDir)
 	}
 	return err
 }
@@ -557,9 +560,11 @@ func waitGroup(wg *sync.WaitGroup, d time.Duration) {
 	}
 }
 
-// copyReports copies the files matching glob out of the (stopped) test container.
-func (r *Runner) copyReports(ctx context.Context, id, glob, dir string, redact func(string) string) ([]string, error) {
-	rc, _, err := r.Docker.CopyFromContainer(ctx, id, staticPrefix(glob))
+// copyReports copies the files matching the reports glob out of the (stopped) test container into
+// dir, each named ReportsPrefix and its own name.
+func (s *session) copyReports(ctx context.Context, id, dir string) ([]string, error) {
+	glob := s.o.Reports
+	rc, _, err := s.r.Docker.CopyFromContainer(ctx, id, staticPrefix(glob))
 	if err != nil {
 		if cerrdefs.IsNotFound(err) {
 			return nil, nil // the tests wrote no reports
@@ -589,7 +594,7 @@ func (r *Runner) copyReports(ctx context.Context, id, glob, dir string, redact f
 		if err != nil {
 			return out, fmt.Errorf("copy reports: %w", err)
 		}
-		dst, err := writeFile(r.Workspace, dir, path.Base(full), []byte(redact(string(data))))
+		dst, err := WriteFile(s.r.Workspace, dir, s.o.ReportsPrefix+path.Base(full), []byte(s.o.redact(string(data))))
 		if err != nil {
 			return out, fmt.Errorf("copy report %s: %w", path.Base(full), err)
 		}
@@ -599,10 +604,10 @@ func (r *Runner) copyReports(ctx context.Context, id, glob, dir string, redact f
 	return out, nil
 }
 
-// writeFile writes name into dir through an os.Root at the workspace (at dir when dir is not in it):
+// WriteFile writes name into dir through an os.Root at the workspace (at dir when dir is not in it):
 // no link the project committed or a container planted, at dir or at name, takes the write outside.
 // It returns the path written.
-func writeFile(workspace, dir, name string, data []byte) (string, error) {
+func WriteFile(workspace, dir, name string, data []byte) (string, error) {
 	top, rel := dir, "."
 	if workspace != "" {
 		if r, err := filepath.Rel(workspace, dir); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
@@ -703,7 +708,7 @@ func (r *Runner) keepLogs(p *types.Project, o Options, res *Result, source func(
 		text = o.redact(text)
 		res.Logs = append(res.Logs, ServiceLog{Service: name, Text: text})
 		if o.ArtifactsDir != "" {
-			if _, err := writeFile(r.Workspace, o.ArtifactsDir, name+".log", []byte(text)); err != nil {
+			if _, err := WriteFile(r.Workspace, o.ArtifactsDir, name+".log", []byte(text)); err != nil {
 				r.infof("artifact %s.log: %v", name, err)
 			}
 		}

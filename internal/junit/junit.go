@@ -76,13 +76,23 @@ type tcase struct {
 	Failure   *problem `xml:"failure"`
 	Error     *problem `xml:"error"`
 	Skipped   *problem `xml:"skipped"`
+	// Maven Surefire's re-runs (surefire-test-report-3.0.xsd), as WriteXML writes them: a flaky
+	// case's failed runs, and a case's failed re-runs after its first failure.
+	FlakyFailure []problem `xml:"flakyFailure"`
+	FlakyError   []problem `xml:"flakyError"`
+	RerunFailure []problem `xml:"rerunFailure"`
+	RerunError   []problem `xml:"rerunError"`
 }
 
 type problem struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
 	Text    string `xml:",chardata"`
+	Stack   string `xml:"stackTrace"` // Surefire's re-run elements hold their text here
 }
+
+// text is the problem's failure text, wherever the element keeps it.
+func (p *problem) text() string { return cmpOr(strings.TrimSpace(p.Text), strings.TrimSpace(p.Stack)) }
 
 // Parse reads one report and adds its cases to r.
 func (r *Report) Parse(rd io.Reader) error {
@@ -137,40 +147,72 @@ func (r *Report) add(s suite, file string) {
 		if secs, err := strconv.ParseFloat(strings.TrimSpace(tc.Time), 64); err == nil && secs >= 0 && secs < 1e9 {
 			c.Time = time.Duration(secs * float64(time.Second))
 		}
-		var p *problem
 		switch {
 		case tc.Failure != nil:
-			c.Status, p = Failed, tc.Failure
+			c.record(Failed, tc.Failure)
 			r.Failures++
 		case tc.Error != nil:
-			c.Status, p = Errored, tc.Error
+			c.record(Errored, tc.Error)
 			r.Errors++
 		case tc.Skipped != nil:
-			c.Status, p = Skipped, tc.Skipped
+			c.record(Skipped, tc.Skipped)
 			r.Skipped++
 		}
-		if p != nil {
-			c.Message = strings.TrimSpace(p.Message)
-			c.Type = cut(strings.TrimSpace(p.Type), 256)
-			c.Detail = cut(strings.TrimSpace(p.Text), maxDetail)
-			if c.Message == "" {
-				c.Message, _, _ = strings.Cut(c.Detail, "\n")
-			}
-			if c.Message == "" {
-				c.Message = p.Type
-			}
-			if c.Status != Skipped {
-				c.Frames = frames(c.Detail)
-				if n := len(c.Frames); n > 0 && (c.File == "" || c.Line == 0) {
-					// pytest prints the failing line last ("tests/test_api.py:12: AssertionError").
-					c.File, c.Line = c.Frames[n-1].File, c.Frames[n-1].Line
-				}
-			}
+		if c.readReruns(tc) {
+			r.Flaky++
 		}
 		r.Tests++
 		r.Time += c.Time
 		r.Cases = append(r.Cases, c)
 	}
+}
+
+// record sets the case's outcome and what its report element says of it.
+func (c *Case) record(st Status, p *problem) {
+	c.Status = st
+	c.Message = strings.TrimSpace(p.Message)
+	c.Type = cut(strings.TrimSpace(p.Type), 256)
+	c.Detail = cut(p.text(), maxDetail)
+	if c.Message == "" {
+		c.Message, _, _ = strings.Cut(c.Detail, "\n")
+	}
+	if c.Message == "" {
+		c.Message = p.Type
+	}
+	if st != Skipped {
+		c.Frames = frames(c.Detail)
+		if n := len(c.Frames); n > 0 && (c.File == "" || c.Line == 0) {
+			// pytest prints the failing line last ("tests/test_api.py:12: AssertionError").
+			c.File, c.Line = c.Frames[n-1].File, c.Frames[n-1].Line
+		}
+	}
+}
+
+// readReruns reads Surefire's re-run elements back into Rerun, so that a report WriteXML wrote reads
+// as the run that wrote it: a case that passed with a flakyFailure or flakyError failed first, then
+// passed (it is flaky, and reported so); one that failed with a rerunFailure or rerunError failed
+// again, as its last re-run says.
+func (c *Case) readReruns(tc tcase) (flaky bool) {
+	again := Case{Suite: c.Suite, Class: c.Class, Name: c.Name, File: c.ReportedFile, ReportedFile: c.ReportedFile}
+	switch {
+	case c.Status == Passed && len(tc.FlakyFailure)+len(tc.FlakyError) > 0:
+		again.Status = Passed
+		if len(tc.FlakyFailure) > 0 {
+			c.record(Failed, &tc.FlakyFailure[0])
+		} else {
+			c.record(Errored, &tc.FlakyError[0])
+		}
+		c.Rerun = &again
+		return true
+	case failing(c.Status) && len(tc.RerunFailure) > 0:
+		again.record(Failed, &tc.RerunFailure[len(tc.RerunFailure)-1])
+	case failing(c.Status) && len(tc.RerunError) > 0:
+		again.record(Errored, &tc.RerunError[len(tc.RerunError)-1])
+	default:
+		return false
+	}
+	c.Rerun = &again
+	return false
 }
 
 // frame is a "path.py:12: Error" or "path.ts:12:5" line of a traceback.
@@ -198,6 +240,14 @@ func cut(s string, n int) string {
 		return s
 	}
 	return s[:n] + "\n…"
+}
+
+// Add puts o's cases and totals into r: the reports of several files, or of several shards of one
+// suite, read as one.
+func (r *Report) Add(o *Report) {
+	r.Cases = append(r.Cases, o.Cases...)
+	r.Tests, r.Failures, r.Errors, r.Skipped, r.Flaky = r.Tests+o.Tests, r.Failures+o.Failures, r.Errors+o.Errors, r.Skipped+o.Skipped, r.Flaky+o.Flaky
+	r.Time += o.Time
 }
 
 // Failed reports whether any case failed or errored.

@@ -78,6 +78,8 @@ func TestParse_RefusesWhatIsNotJUnit(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add(pytestReport)
 	f.Add(`<testsuites><testcase name="x"><failure message="m">a.py:1: E</failure></testcase></testsuites>`)
+	f.Add(`<testsuite><testcase name="f"><flakyFailure message="m"><stackTrace>a.py:1: E</stackTrace></flakyFailure></testcase>` +
+		`<testcase name="r"><error/><rerunFailure/><rerunError message="again"/></testcase></testsuite>`)
 	f.Fuzz(func(t *testing.T, in string) {
 		var r Report
 		if err := r.Parse(strings.NewReader(in)); err != nil {

@@ -40,8 +40,8 @@ func (r *Report) Rerun(second *Report) {
 	}
 	for i, c := range r.Cases {
 		a, ok := again[c.Key()]
-		if !failing(c.Status) || !ok {
-			continue
+		if !failing(c.Outcome()) || !ok {
+			continue // passed, or already flaky in a report that kept an earlier re-run
 		}
 		a.Rerun = nil
 		r.Cases[i].Rerun = &a

@@ -90,3 +90,44 @@ func TestCompare_NewlyFailingAndNewlyPassingByKeyAcrossShards(t *testing.T) {
 		t.Errorf("newly passing: %s", got)
 	}
 }
+
+// A report WriteXML wrote reads back as the run that wrote it: a flaky case is flaky again (its
+// first failure kept, passing on re-run), a case that failed again keeps both failures, and the
+// totals agree; read into another report (a shard's, merged), they are not lost.
+func TestParse_ReadsSurefireRerunsBack(t *testing.T) {
+	t.Parallel()
+	r := parse(t, firstRun)
+	r.Rerun(parse(t, secondRun))
+	var buf bytes.Buffer
+	if err := r.WriteXML(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back := parse(t, buf.String())
+	if back.Tests != r.Tests || back.Failures != r.Failures || back.Errors != r.Errors || back.Skipped != r.Skipped || back.Flaky != r.Flaky {
+		t.Fatalf("read back: tests %d failures %d errors %d skipped %d flaky %d; wrote %d %d %d %d %d",
+			back.Tests, back.Failures, back.Errors, back.Skipped, back.Flaky, r.Tests, r.Failures, r.Errors, r.Skipped, r.Flaky)
+	}
+	for i, c := range back.Cases {
+		w := r.Cases[i]
+		if c.Key() != w.Key() || c.Status != w.Status || c.Outcome() != w.Outcome() || c.Flaky() != w.Flaky() || c.Message != w.Message {
+			t.Errorf("case %d read back as %+v, wrote %+v", i, c, w)
+		}
+	}
+	if c := back.Cases[2]; c.Rerun == nil || c.Rerun.Message != "still" || c.Message != "always" {
+		t.Errorf("a case that failed again: %+v", c)
+	}
+	if c := back.Cases[1]; c.File != "tests/test_a.py" || c.Line != 3 {
+		t.Errorf("a flaky case is placed by its first failure's text: %+v", c)
+	}
+	// Re-running a case that is already flaky changes nothing; one that failed again may turn flaky.
+	back.Rerun(parse(t, `<testsuite><testcase classname="tests.test_a" name="test_flaky"/><testcase classname="tests.test_a" name="test_broken[x]"/></testsuite>`))
+	if back.Flaky != 3 || back.Failures != 0 || back.Errors != 0 {
+		t.Errorf("after another re-run: failures %d errors %d flaky %d", back.Failures, back.Errors, back.Flaky)
+	}
+	var all Report
+	all.Add(parse(t, buf.String()))
+	all.Add(parse(t, `<testsuite name="other"><testcase classname="c" name="x" time="1"><error/></testcase></testsuite>`))
+	if all.Tests != 6 || all.Flaky != 2 || all.Failures != 1 || all.Errors != 1 || all.Skipped != 1 || len(all.Cases) != 6 {
+		t.Errorf("two reports added: %+v", all)
+	}
+}

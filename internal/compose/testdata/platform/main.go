@@ -14,6 +14,11 @@
 //	                               those (exit 4, as pytest, for an id it does not have); with
 //	                               -flaky-marker, the checkout case fails unless F exists, which
 //	                               it creates: it fails once, then passes
+//	platform suite -n 10 -reports /reports [-failing test_5]
+//	                               a suite of n cases (test_1 … test_n, test_3 skipped), of which it
+//	                               runs its shard's part when SLIPWAY_SHARD_INDEX and
+//	                               SLIPWAY_SHARD_TOTAL are set (case k when (k-1) mod n = index-1);
+//	                               the cases named in -failing fail, and then it exits 1
 //	platform sleep                 a test that never ends
 //	platform lines -n 30 -exit 1   prints "line 1 of 30" … "line 30 of 30", then exits with the code
 //	platform facts -name x -out /facts [-get URL]
@@ -35,6 +40,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -57,6 +63,7 @@ func main() {
 	n := fs.Int("n", 0, "")
 	pytest := fs.Bool("pytest", false, "")
 	marker := fs.String("flaky-marker", "", "")
+	failing := fs.String("failing", "", "")
 	_ = fs.Parse(os.Args[2:])
 	switch os.Args[1] {
 	case "flaky":
@@ -93,6 +100,8 @@ func main() {
 			return
 		}
 		e2e(*url, *reports, *fail)
+	case "suite":
+		suite(*n, *reports, strings.Split(*failing, ","))
 	case "lines":
 		for i := 1; i <= *n; i++ {
 			fmt.Printf("line %d of %d\n", i, *n)
@@ -148,6 +157,45 @@ func e2e(url, reports string, fail bool) {
 	_ = os.WriteFile(filepath.Join(reports, "junit.xml"), []byte(xml), 0o644)
 	fmt.Println("e2e:", status, "("+url+")")
 	if fail {
+		os.Exit(1)
+	}
+}
+
+// suite runs this shard's part of a suite of n cases, as a test runner that shards would.
+func suite(n int, reports string, failing []string) {
+	index, _ := strconv.Atoi(os.Getenv("SLIPWAY_SHARD_INDEX"))
+	total, _ := strconv.Atoi(os.Getenv("SLIPWAY_SHARD_TOTAL"))
+	if total < 1 || index < 1 || index > total {
+		index, total = 1, 1
+	}
+	name := "suite"
+	if s := os.Getenv("SLIPWAY_SHARD"); s != "" {
+		name = "suite, shard " + s
+	}
+	xml, ran, failed := `<testsuites><testsuite name="`+name+`">`, 0, 0
+	for k := 1; k <= n; k++ {
+		if (k-1)%total != index-1 {
+			continue
+		}
+		ran++
+		class, body := "tests.test_cart", ""
+		if k%2 == 0 {
+			class = "tests.test_pay"
+		}
+		switch c := fmt.Sprintf("test_%d", k); {
+		case k == 3:
+			body = `<skipped message="not yet"/>`
+		case slices.Contains(failing, c):
+			failed++
+			body = `<failure message="expected 200">tests/test_suite.py:` + strconv.Itoa(10+k) + `: AssertionError</failure>`
+		}
+		xml += fmt.Sprintf(`<testcase classname=%q name="test_%d" time="0.1">%s</testcase>`, class, k, body)
+	}
+	xml += `</testsuite></testsuites>`
+	must(os.MkdirAll(reports, 0o755))
+	must(os.WriteFile(filepath.Join(reports, "junit.xml"), []byte(xml), 0o644))
+	fmt.Printf("%s: %d of %d cases, %d failed\n", name, ran, n, failed)
+	if failed > 0 {
 		os.Exit(1)
 	}
 }
