@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -272,6 +273,159 @@ func TestWorkflows_PlatformsMergeTagsNothingUnlessEveryPlatformBuilt(t *testing.
 			if !strings.HasPrefix(lines[0], "digests<<") || lines[len(lines)-1] != strings.TrimPrefix(lines[0], "digests<<") || !slices.Equal(got, want) {
 				t.Errorf("outputs:\n%s\nwant the digests of both legs, %v", outputs, want)
 			}
+		}
+	}
+}
+
+// With test-images, the build job builds the images as the images job does and the test images
+// beside them, once, and hands the latter on as one archive; every test job loads it before run-e2e,
+// which then builds only what is missing. The images job and the build job never both run.
+func TestWorkflows_TestImagesBuiltOnceAndLoadedByEveryTestJob(t *testing.T) {
+	t.Parallel()
+	jobs := readMatrixJobs(t, "pull-request.yml")
+	build, images := jobs["build"], jobs["images"]
+	if build.If != "inputs.test-images != ''" || images.If != "inputs.test-images == ''" {
+		t.Errorf("build if %q, images if %q: want exactly one of them", build.If, images.If)
+	}
+	shipped, same := build.step(t, "build", "images"), images.step(t, "images", "build-push-images")
+	if !equalWith(shipped.With, same.With) || shipped.ID != same.ID {
+		t.Errorf("the build job builds the images with %v (id %s), the images job with %v (id %s): want the same", shipped.With, shipped.ID, same.With, same.ID)
+	}
+	if build.Outputs["images"] != images.Outputs["images"] {
+		t.Errorf("build job's images output %q, images job's %q", build.Outputs["images"], images.Outputs["images"])
+	}
+	tests := build.step(t, "build", "test-images")
+	if tests.with("images") != "${{ inputs.test-images }}" || tests.with("push") != "false" ||
+		tests.with("tags") != "type=raw,value=${{ inputs.test-images-tag }}" || tests.with("flavor") != "latest=false" {
+		t.Errorf("test images built with %v: want test-images, not pushed, tagged test-images-tag alone", tests.With)
+	}
+	hand, upload := build.step(t, "build", "Hand the test images on"), build.step(t, "build", "actions/upload-artifact")
+	if hand.Env["IMAGES"] != "${{ steps.test-images.outputs.images }}" || upload.with("path") != "${{ runner.temp }}/test-images.tar" {
+		t.Errorf("the test images are not handed on as the artifact the build job uploads")
+	}
+	// The hand-on script saves every tag of every test image, with docker standing in on PATH.
+	bin := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bin, "docker"), []byte("#!/bin/sh\necho \"docker $*\" >>\""+bin+"/log\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	imagesOut := `[{"name":"acme/api","id":"sha256:1","tags":["acme/api:e2e"]},{"name":"acme/e2e","id":"sha256:2","tags":["acme/e2e:e2e"]}]`
+	if err, log, _ := runScript(t, hand.Run, "PATH="+bin+":"+os.Getenv("PATH"), "IMAGES="+imagesOut); err != nil {
+		t.Fatalf("%v\n%s", err, log)
+	}
+	if log, _ := os.ReadFile(filepath.Join(bin, "log")); !regexpMatch(`^docker save -o \S+/test-images\.tar acme/api:e2e acme/e2e:e2e\n$`, string(log)) {
+		t.Errorf("saved: %q", log)
+	}
+	for _, name := range []string{"unit", "e2e", "e2e-shard"} {
+		checkLoadsTestImages(t, name, jobs[name], upload.with("name"))
+	}
+}
+
+func equalWith(a, b map[string]any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
+
+func regexpMatch(re, s string) bool {
+	return regexp.MustCompile(re).MatchString(s)
+}
+
+// checkLoadsTestImages: a test job waits for the build job (and runs when it was skipped), loads the
+// archive when there is one, and lets run-e2e build only what is missing then.
+func checkLoadsTestImages(t *testing.T, name string, j matrixJob, artifact string) {
+	t.Helper()
+	if !slices.Contains(j.needs(), "build") || !strings.Contains(j.If, "(needs.build.result == 'success' || needs.build.result == 'skipped')") {
+		t.Errorf("%s: needs %v if %q: want it after the build job, and without it when skipped", name, j.needs(), j.If)
+	}
+	download, load, run := -1, -1, -1
+	for i, s := range j.Steps {
+		switch {
+		case strings.Contains(s.Uses, "actions/download-artifact@") && s.with("name") == artifact:
+			download = i
+			if s.If != "inputs.test-images != ''" || s.with("path") != "${{ runner.temp }}" {
+				t.Errorf("%s: the archive is downloaded if %q to %q", name, s.If, s.with("path"))
+			}
+		case s.Name == "Load the test images":
+			load = i
+			if s.If != "inputs.test-images != ''" || !strings.Contains(s.Run, `docker load -i "$RUNNER_TEMP/test-images.tar"`) {
+				t.Errorf("%s: the archive is loaded if %q by %q", name, s.If, s.Run)
+			}
+		case strings.Contains(s.Uses, "/actions/run-e2e@"):
+			run = i
+			if s.with("build") != "${{ inputs.test-images == '' }}" {
+				t.Errorf("%s: run-e2e build %q: want false only when the test images were loaded", name, s.with("build"))
+			}
+		}
+	}
+	if download < 0 || download > load || load > run {
+		t.Errorf("%s: download at step %d, load at %d, run-e2e at %d: want them in that order", name, download, load, run)
+	}
+}
+
+// With e2e-shards, a matrix of shards each runs run-e2e's shard i/n and uploads its reports; one job
+// merges them whatever the shards' outcome (not when the run is cancelled), fails when a shard
+// failed or is missing, and its result is the workflow's e2e-result.
+func TestWorkflows_E2EShardsMergedIntoOneReport(t *testing.T) {
+	t.Parallel()
+	jobs := readMatrixJobs(t, "pull-request.yml")
+	plan, shard, merge := jobs["e2e-plan"], jobs["e2e-shard"], jobs["e2e-merge"]
+	if plan.If != "inputs.e2e-shards > 1" || !strings.Contains(jobs["e2e"].If, "inputs.e2e-shards <= 1") {
+		t.Errorf("e2e-plan if %q, e2e if %q: want the shards with e2e-shards > 1, the one job otherwise", plan.If, jobs["e2e"].If)
+	}
+	if !slices.Contains(shard.needs(), "e2e-plan") || shard.Strategy.Matrix.Kind != yaml.MappingNode ||
+		shard.Strategy.FailFast == nil || *shard.Strategy.FailFast {
+		t.Fatalf("e2e-shard: needs %v: want a matrix of the plan's shards without fail-fast", shard.needs())
+	}
+	var m map[string]string
+	_ = shard.Strategy.Matrix.Decode(&m)
+	run := shard.step(t, "e2e-shard", "run-e2e")
+	if m["shard"] != "${{ fromJSON(needs.e2e-plan.outputs.shards) }}" || run.with("shard") != "${{ matrix.shard }}/${{ inputs.e2e-shards }}" {
+		t.Errorf("e2e-shard: matrix %v, shard %q: want i/n of the plan's shards", m, run.with("shard"))
+	}
+	var upload matrixStep
+	for _, s := range shard.Steps {
+		if strings.Contains(s.Uses, "actions/upload-artifact@") && s.with("path") == "${{ steps.e2e.outputs.reports-dir }}" {
+			upload = s
+		}
+	}
+	if !strings.HasPrefix(upload.If, "always()") {
+		t.Errorf("e2e-shard: reports uploaded if %q: a failed shard's reports must reach the merge", upload.If)
+	}
+	if !slices.Equal(merge.needs(), []string{"e2e-plan", "e2e-shard"}) || !strings.HasPrefix(merge.If, "${{ !cancelled()") || strings.Contains(merge.If, "always()") {
+		t.Errorf("e2e-merge: needs %v if %q: want it after the shards, whatever their outcome, not after a cancel", merge.needs(), merge.If)
+	}
+	download, merged := merge.step(t, "e2e-merge", "actions/download-artifact"), merge.step(t, "e2e-merge", "merge")
+	shardArtifact := strings.ReplaceAll(upload.with("name"), "${{ matrix.shard }}", "3")
+	if ok, _ := path.Match(download.with("pattern"), shardArtifact); !ok || download.With["merge-multiple"] != nil || merged.with("merge-shards") != download.with("path") {
+		t.Errorf("e2e-merge: downloads %q to %q, merges %q: want every shard's artifact %s, each in its own directory", download.with("pattern"), download.with("path"), merged.with("merge-shards"), shardArtifact)
+	}
+	var final matrixStep
+	for _, s := range merge.Steps {
+		if strings.Contains(s.Uses, "actions/upload-artifact@") {
+			final = s
+		}
+	}
+	if ok, _ := path.Match(download.with("pattern"), final.with("name")); final.with("name") != "slipway-e2e-reports" || ok {
+		t.Errorf("e2e-merge uploads %q: want slipway-e2e-reports, which the report job reads and the merge's pattern does not take", final.with("name"))
+	}
+	if !strings.Contains(merge.Outputs["result"], "needs.e2e-shard.result == 'success' && steps.merge.outputs.result || 'failed'") {
+		t.Errorf("e2e-merge result %q: want passed only when every shard's job passed", merge.Outputs["result"])
+	}
+	guard := merge.step(t, "e2e-merge", "Every shard's job succeeded")
+	if guard.If != "needs.e2e-shard.result != 'success'" || !strings.Contains(guard.Run, "exit 1") {
+		t.Errorf("e2e-merge: a failed or cancelled shard's job does not fail it (if %q)", guard.If)
+	}
+	if r := jobs["report"]; !slices.Contains(r.needs(), "e2e-merge") {
+		t.Errorf("report needs %v: want the merge's report too", r.needs())
+	}
+	// The plan: 1..n, or a failure naming the input.
+	script := plan.step(t, "e2e-plan", "plan").Run
+	for _, c := range []struct {
+		n, want string
+	}{{"3", "shards=[1,2,3]\n"}, {"2", "shards=[1,2]\n"}, {"1", ""}, {"65", ""}, {"2.5", ""}, {"x", ""}} {
+		err, log, outputs := runScript(t, script, "SHARDS="+c.n)
+		if outputs != c.want || (err == nil) != (c.want != "") || c.want == "" && !strings.Contains(log, "::error::input e2e-shards") {
+			t.Errorf("e2e-shards %s: %v, outputs %q, want %q\n%s", c.n, err, outputs, c.want, log)
 		}
 	}
 }
