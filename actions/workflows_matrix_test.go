@@ -88,8 +88,8 @@ func readMatrixJobs(t *testing.T, name string) map[string]matrixJob {
 }
 
 // runScript runs a run: script as GitHub's bash does, with env and a GITHUB_OUTPUT file; it returns
-// the exit error, the log and the outputs file.
-func runScript(t *testing.T, script string, env ...string) (error, string, string) {
+// the log, the outputs file and the exit error.
+func runScript(t *testing.T, script string, env ...string) (string, string, error) {
 	t.Helper()
 	if _, err := exec.LookPath("jq"); err != nil {
 		testenv.Require(t, "jq (.ci/setup installs it)", err)
@@ -99,7 +99,7 @@ func runScript(t *testing.T, script string, env ...string) (error, string, strin
 	cmd.Env = append(os.Environ(), append(env, "GITHUB_OUTPUT="+out, "RUNNER_TEMP="+t.TempDir())...)
 	log, err := cmd.CombinedOutput()
 	outputs, _ := os.ReadFile(out)
-	return err, string(log), string(outputs)
+	return string(log), string(outputs), err
 }
 
 // leg is one entry of the platforms job's matrix.
@@ -198,7 +198,7 @@ func TestWorkflows_PlatformsPlanMapsEachToItsNativeRunner(t *testing.T) {
 		{"linux,linux/arm64,linux/*", nil, `::error::input platforms: "linux" is not os/arch`},
 		{" , ", nil, "::error::input platforms: no platform in it"},
 	} {
-		err, log, outputs := runScript(t, script, "PLATFORMS="+c.platforms)
+		log, outputs, err := runScript(t, script, "PLATFORMS="+c.platforms)
 		if c.says != "" {
 			if err == nil || !strings.Contains(log, c.says) || outputs != "" {
 				t.Errorf("platforms %q: %v, outputs %q, want a failure saying %q\n%s", c.platforms, err, outputs, c.says, log)
@@ -219,7 +219,7 @@ func TestWorkflows_PlatformsPlanMapsEachToItsNativeRunner(t *testing.T) {
 		}
 	}
 	// Two errors at once: every bad platform is named before the job fails.
-	_, log, _ := runScript(t, script, "PLATFORMS=linux,linux/arm64,windows")
+	log, _, _ := runScript(t, script, "PLATFORMS=linux,linux/arm64,windows")
 	if strings.Count(log, "::error::") != 2 {
 		t.Errorf("want both bad platforms named:\n%s", log)
 	}
@@ -259,7 +259,7 @@ func TestWorkflows_PlatformsMergeTagsNothingUnlessEveryPlatformBuilt(t *testing.
 		{"success", "success", "2", one, false, "digests of 1 of 2 platform builds"},
 		{"success", "success", "2", forged, false, "not name@sha256"},
 	} {
-		err, log, outputs := runScript(t, script, "PLAN="+c.plan, "BUILDS="+c.builds, "LEGS="+c.legs, "DIR="+c.dir)
+		log, outputs, err := runScript(t, script, "PLAN="+c.plan, "BUILDS="+c.builds, "LEGS="+c.legs, "DIR="+c.dir)
 		if (err == nil) != c.ok || !strings.Contains(log, c.says) {
 			t.Errorf("plan %s builds %s legs %s: %v, want ok %v saying %q\n%s", c.plan, c.builds, c.legs, err, c.ok, c.says, log)
 		}
@@ -309,7 +309,7 @@ func TestWorkflows_TestImagesBuiltOnceAndLoadedByEveryTestJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	imagesOut := `[{"name":"acme/api","id":"sha256:1","tags":["acme/api:e2e"]},{"name":"acme/e2e","id":"sha256:2","tags":["acme/e2e:e2e"]}]`
-	if err, log, _ := runScript(t, hand.Run, "PATH="+bin+":"+os.Getenv("PATH"), "IMAGES="+imagesOut); err != nil {
+	if log, _, err := runScript(t, hand.Run, "PATH="+bin+":"+os.Getenv("PATH"), "IMAGES="+imagesOut); err != nil {
 		t.Fatalf("%v\n%s", err, log)
 	}
 	if log, _ := os.ReadFile(filepath.Join(bin, "log")); !regexpMatch(`^docker save -o \S+/test-images\.tar acme/api:e2e acme/e2e:e2e\n$`, string(log)) {
@@ -423,7 +423,7 @@ func TestWorkflows_E2EShardsMergedIntoOneReport(t *testing.T) {
 	for _, c := range []struct {
 		n, want string
 	}{{"3", "shards=[1,2,3]\n"}, {"2", "shards=[1,2]\n"}, {"1", ""}, {"65", ""}, {"2.5", ""}, {"x", ""}} {
-		err, log, outputs := runScript(t, script, "SHARDS="+c.n)
+		log, outputs, err := runScript(t, script, "SHARDS="+c.n)
 		if outputs != c.want || (err == nil) != (c.want != "") || c.want == "" && !strings.Contains(log, "::error::input e2e-shards") {
 			t.Errorf("e2e-shards %s: %v, outputs %q, want %q\n%s", c.n, err, outputs, c.want, log)
 		}
