@@ -126,6 +126,18 @@ func TestWorkflows_PlatformsEachOnItsOwnRunnerThenOneMerge(t *testing.T) {
 	}
 }
 
+// checkReRunnable: a job's uploads replace the artifact an earlier attempt uploaded, so that
+// "Re-run failed jobs" works (upload-artifact v4 refuses a second artifact of one name in a run) and
+// the job after it reads the re-run's.
+func checkReRunnable(t *testing.T, name, job string, j matrixJob) {
+	t.Helper()
+	for _, s := range j.Steps {
+		if strings.Contains(s.Uses, "actions/upload-artifact@") && s.With["overwrite"] != true {
+			t.Errorf("%s: job %s uploads %q without overwrite: a re-run of the job would fail there", name, job, s.with("name"))
+		}
+	}
+}
+
 func findStep(j matrixJob, id string) matrixStep {
 	for _, s := range j.Steps {
 		if s.ID == id {
@@ -140,6 +152,7 @@ func findStep(j matrixJob, id string) matrixStep {
 // needs the legs, runs when one failed (to fail), and merges what the artifacts hold.
 func checkPlatformJobs(t *testing.T, name string, jobs map[string]matrixJob) {
 	plan, leg, images := jobs["platforms"], jobs["images-platform"], jobs["images"]
+	checkReRunnable(t, name, "images-platform", leg)
 	if plan.If != "inputs.platforms != ''" || plan.Permissions.Kind != yaml.MappingNode || len(plan.Permissions.Content) != 0 {
 		t.Errorf("%s: platforms job if %q: want it only with platforms, and no permissions", name, plan.If)
 	}
@@ -318,6 +331,7 @@ func TestWorkflows_TestImagesBuiltOnceAndLoadedByEveryTestJob(t *testing.T) {
 	for _, name := range []string{"unit", "e2e", "e2e-shard"} {
 		checkLoadsTestImages(t, name, jobs[name], upload.with("name"))
 	}
+	checkReRunnable(t, "pull-request.yml", "build", build)
 }
 
 func equalWith(a, b map[string]any) bool {
@@ -369,6 +383,8 @@ func TestWorkflows_E2EShardsMergedIntoOneReport(t *testing.T) {
 	t.Parallel()
 	jobs := readMatrixJobs(t, "pull-request.yml")
 	plan, shard, merge := jobs["e2e-plan"], jobs["e2e-shard"], jobs["e2e-merge"]
+	checkReRunnable(t, "pull-request.yml", "e2e-shard", shard)
+	checkReRunnable(t, "pull-request.yml", "e2e-merge", merge)
 	if plan.If != "inputs.e2e-shards > 1" || !strings.Contains(jobs["e2e"].If, "inputs.e2e-shards <= 1") {
 		t.Errorf("e2e-plan if %q, e2e if %q: want the shards with e2e-shards > 1, the one job otherwise", plan.If, jobs["e2e"].If)
 	}
