@@ -96,8 +96,9 @@ func TestWorkflows_DeployRoleOnlyBehindTheEnvironment(t *testing.T) {
 						t.Errorf("%s: job %s assumes the deploy role outside an environment", name, jn)
 					}
 				case strings.Contains(role, "inputs.aws-push-role"):
-					// The images job pushes with it; the dockerhub job reads what it pushed.
-					if jn != "images" && jn != "dockerhub" {
+					// The images job pushes with it (and with platforms, each platform's job by digest);
+					// the dockerhub job reads what it pushed.
+					if jn != "images" && jn != "images-platform" && jn != "dockerhub" {
 						t.Errorf("%s: job %s assumes the push role", name, jn)
 					}
 				case role != "":
@@ -130,7 +131,8 @@ func withDuration(t *testing.T, with map[string]any, key, def string) time.Durat
 // Every job's timeout-minutes covers the worst case of its steps, from the inputs' maxima: an
 // ecs-deploy waits out its migration, its deployment and a rollback's deployment; a flag-rollout step
 // its step-wait (at most 45m, rollout.yml's plan refuses more) and its gate; a bake its step-wait; a
-// run-e2e its timeout. Five minutes more for the runner's own steps.
+// run-e2e its timeout, except one that merges shards' reports and runs nothing. Five minutes more for
+// the runner's own steps.
 func TestWorkflows_JobLimitsCoverTheWorstCase(t *testing.T) {
 	t.Parallel()
 	files, _ := filepath.Glob("../.github/workflows/*.yml")
@@ -165,7 +167,7 @@ func TestWorkflows_JobLimitsCoverTheWorstCase(t *testing.T) {
 					worst += withDuration(t, s.With, "gate-timeout", "5m")
 				case strings.Contains(s.Run, "sleep $(") && strings.Contains(s.Name, "Bake"):
 					bake = 45 * time.Minute
-				case strings.Contains(s.Uses, "/actions/run-e2e@"):
+				case strings.Contains(s.Uses, "/actions/run-e2e@") && s.With["merge-shards"] == nil:
 					worst += withDuration(t, s.With, "timeout", "30m")
 				}
 			}
@@ -253,6 +255,15 @@ func TestRollout_PlanRefusesARunawayAndACancelRestores(t *testing.T) {
 func TestRelease_DockerHubOnlyAfterTheDeploysApproval(t *testing.T) {
 	t.Parallel()
 	wf := readSec(t, "../.github/workflows/release.yml")
+	// With platforms, each platform's job pushes by digest to ECR alone, with no Docker Hub login.
+	for _, s := range wf.Jobs["images-platform"].Steps {
+		if !strings.Contains(s.Uses, "/actions/build-push-images@") {
+			continue
+		}
+		if s.With["registries"] != "${{ inputs.ecr-registry }}" || s.With["username"] != nil || s.With["password"] != nil {
+			t.Errorf("images-platform: registries %q, username %v, password %v: want ECR alone, no login", s.With["registries"], s.With["username"], s.With["password"])
+		}
+	}
 	for _, s := range wf.Jobs["images"].Steps {
 		if !strings.Contains(s.Uses, "/actions/build-push-images@") {
 			continue

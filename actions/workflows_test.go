@@ -63,6 +63,7 @@ var (
 	pinned      = regexp.MustCompile(`^[\w.-]+/[\w./-]+@[0-9a-f]{40}$`)
 	stepsRef    = regexp.MustCompile(`steps\.([\w-]+)\.outputs\.([\w-]+)`)
 	needsRef    = regexp.MustCompile(`needs\.([\w-]+)\.outputs\.([\w-]+)`)
+	needsResult = regexp.MustCompile(`needs\.([\w-]+)\.result\b`)
 	jobsRef     = regexp.MustCompile(`jobs\.([\w-]+)\.outputs\.([\w-]+)`)
 	inputsRef   = regexp.MustCompile(`\binputs\.([\w-]+)`)
 )
@@ -219,6 +220,11 @@ func checkWorkflow(path string) []string {
 			outs, ok := outputsOf(m[1])
 			if !ok || !outs[m[2]] {
 				bad("job %s: job %s has no output %s", name, m[1], m[2])
+			}
+		}
+		for _, m := range needsResult.FindAllStringSubmatch(text, -1) {
+			if !slices.Contains(needs, m[1]) {
+				bad("job %s: needs.%s.result: %s is not in its needs", name, m[1], m[1])
 			}
 		}
 		stepUses := map[string]string{}
@@ -386,6 +392,8 @@ jobs:
     runs-on: ubuntu-latest
     steps:
       - run: echo ${{ needs.build.outputs.digest }}
+      - if: needs.deploy.result == 'success'
+        run: echo deployed
 `
 	path := filepath.Join(dir, "bad.yml")
 	if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
@@ -403,6 +411,7 @@ jobs:
 		`job deploy: required input "registry" of merge.yml is not given`,
 		`job deploy: merge.yml has no secret "token"`,
 		`job later: needs.build is not in its needs`,
+		`job later: needs.deploy.result: deploy is not in its needs`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("not reported: %s\ngot:\n%s", want, got)

@@ -252,7 +252,7 @@ func ecrClients(ctx context.Context, clients *factory.Factory, region string) (f
 // imageOutput is one entry of the images output.
 type imageOutput struct {
 	Name   string   `json:"name"`
-	ID     string   `json:"id"`
+	ID     string   `json:"id,omitempty"` // none for an index merged on slipway's buildkitd
 	Tags   []string `json:"tags"`
 	Digest string   `json:"digest,omitempty"`
 }

@@ -2,6 +2,7 @@ package buildpushimages
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -144,6 +145,7 @@ func buildPushRemote(ctx context.Context, k *actionkit.Kit, cfg config, ref imag
 		VCS:    images.VCS{Source: origin.Source, Revision: ref.SHA}}
 	var rows [][]string
 	var digests []string
+	var merged []registry.Result
 	var errs []error
 	for _, req := range buildRequests(cfg.Images, origin, tags) {
 		plats := cmpList(req.Spec.Platforms, cfg.Remote.Platforms)
@@ -176,8 +178,12 @@ func buildPushRemote(ctx context.Context, k *actionkit.Kit, cfg config, ref imag
 			errs = append(errs, err)
 		}
 		rows = append(rows, mergedRows(res)...)
+		merged = append(merged, res)
 	}
 	_ = k.SetOutput("digests", strings.Join(digests, "\n"))
+	if !cfg.Remote.PushByDigest {
+		mergedOutputs(k, cfg.Images[0].Name, merged)
+	}
 	remoteSummary(k, rows, time.Since(start))
 	if err := errors.Join(errs...); err != nil {
 		if errors.As(err, new(*images.BuildError)) {
@@ -191,6 +197,7 @@ func buildPushRemote(ctx context.Context, k *actionkit.Kit, cfg config, ref imag
 // mergeAll writes, for each image of merge-digests, the index of its digests and its tags.
 func mergeAll(ctx context.Context, k *actionkit.Kit, cfg config, tags images.Tags, p *registry.Publisher, start time.Time) error {
 	var rows [][]string
+	var merged []registry.Result
 	var errs []error
 	for _, s := range cfg.Images {
 		ds := cfg.Remote.Merge[s.Name]
@@ -202,16 +209,42 @@ func mergeAll(ctx context.Context, k *actionkit.Kit, cfg config, tags images.Tag
 			errs = append(errs, err)
 		}
 		rows = append(rows, mergedRows(res)...)
-		if s.Name == cfg.Images[0].Name {
-			_ = k.SetOutput("digest", res.Digest)
-		}
+		merged = append(merged, res)
 	}
+	mergedOutputs(k, cfg.Images[0].Name, merged)
 	remoteSummary(k, rows, time.Since(start))
 	err := errors.Join(errs...)
 	if registry.Refused(err) {
 		return failure.BadInput(err)
 	}
 	return err
+}
+
+// mergedOutputs sets the images, tags and digest outputs of what was merged into indexes, as the
+// engine's path sets them for what it pushed: the deploy job after a merge job reads them the same
+// way. An index has no local image ID; a registry that failed contributes no tags. tags and digest
+// are the first image's, when it was merged.
+func mergedOutputs(k *actionkit.Kit, first string, results []registry.Result) {
+	var out []imageOutput
+	for _, res := range results {
+		if res.Digest == "" {
+			continue
+		}
+		o := imageOutput{Name: res.Image.Name, Digest: res.Digest}
+		for _, d := range res.Destinations {
+			o.Tags = append(o.Tags, d.Refs()...)
+		}
+		out = append(out, o)
+	}
+	if len(out) == 0 {
+		return
+	}
+	data, _ := json.Marshal(out)
+	_ = k.SetOutput("images", string(data))
+	if out[0].Name == first {
+		_ = k.SetOutput("tags", strings.Join(out[0].Tags, "\n"))
+		_ = k.SetOutput("digest", out[0].Digest)
+	}
 }
 
 func mergedRows(res registry.Result) [][]string {

@@ -2,6 +2,7 @@ package buildpushimages
 
 import (
 	"context"
+	"encoding/json"
 	"os/exec"
 	"slices"
 	"strings"
@@ -84,6 +85,9 @@ func TestBuildPush_AReleaseOnSlipwaysBuildkitdCarriesProvenanceToBothRegistries(
 	if !strings.Contains(res.Outputs["digests"], "api@sha256:") {
 		t.Errorf("digests output %q", res.Outputs["digests"])
 	}
+	if !strings.Contains(res.Outputs["images"], `"digest":"`+d1+`"`) || res.Outputs["digest"] != d1 {
+		t.Errorf("images output %q, digest %q: want the index %s", res.Outputs["images"], res.Outputs["digest"], d1)
+	}
 	if strings.Contains(actiontest.WithoutMaskCommands(res.Stdout)+res.Summary, "hub-password-42") {
 		t.Error("the password leaked")
 	}
@@ -131,5 +135,20 @@ func TestBuildPush_PushByDigestJobsThenOneMergeJob(t *testing.T) {
 	d2, p2, _ := indexOf(t, mirror.Host+"/api:1.2.0", authn.Anonymous)
 	if d1 != d2 || d1 != res.Outputs["digest"] || !slices.Equal(p1, []string{"linux/amd64", "linux/arm64"}) || !slices.Equal(p1, p2) {
 		t.Errorf("hub %s %v, mirror %s %v, digest output %q: want one index of both platforms in both", d1, p1, d2, p2, res.Outputs["digest"])
+	}
+	// The merge job's images output is what the deploy job reads, as after a single-platform build.
+	var out []imageOutput
+	if err := json.Unmarshal([]byte(res.Outputs["images"]), &out); err != nil || len(out) != 1 {
+		t.Fatalf("images output %q: %v, want one image", res.Outputs["images"], err)
+	}
+	if out[0].Name != "api" || out[0].Digest != d1 || out[0].ID != "" ||
+		!slices.Contains(out[0].Tags, hub.Host+"/api:1.2.0") || !slices.Contains(out[0].Tags, mirror.Host+"/api:1.2.0") {
+		t.Errorf("images output %+v, want api at %s tagged in both registries", out[0], d1)
+	}
+	if !strings.Contains(res.Outputs["tags"], hub.Host+"/api:1.2.0") {
+		t.Errorf("tags output %q", res.Outputs["tags"])
+	}
+	if strings.Contains(res.Outputs["images"], `"id"`) {
+		t.Errorf("images output %s names a local image ID the merge job does not have", res.Outputs["images"])
 	}
 }
