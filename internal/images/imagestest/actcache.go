@@ -1,6 +1,7 @@
 // Package imagestest gives the tests of images and build-push-images a GitHub Actions cache service
 // that is not slipway's: nektos/act's (github.com/nektos/act/pkg/artifactcache, protocol v1, the
-// server act runs for its jobs), as the act-cache-server that .ci/setup builds from .ci/act-cache-server.
+// server act runs for its jobs), as the act-cache-server that .ci/setup builds from
+// testdata/act-cache-server, a module of its own.
 package imagestest
 
 import (
@@ -28,7 +29,7 @@ type ActCache struct {
 func StartActCache(t testing.TB) *ActCache {
 	t.Helper()
 	bin, err := exec.LookPath("act-cache-server")
-	dockertest.Require(t, "act-cache-server (.ci/setup builds it from .ci/act-cache-server)", err)
+	dockertest.Require(t, "act-cache-server (.ci/setup builds it from internal/images/imagestest/testdata/act-cache-server)", err)
 	c := &ActCache{dir: t.TempDir()}
 	cmd := exec.Command(bin, "-dir", c.dir)
 	out, err := cmd.StdoutPipe()

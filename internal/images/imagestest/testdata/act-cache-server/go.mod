@@ -1,6 +1,6 @@
 // The test tool act-cache-server (main.go): a module of its own, so act's dependencies stay out of
 // slipway's go.mod. .ci/setup builds it.
-module github.com/slipway-actions/slipway/ci/act-cache-server
+module github.com/slipway-actions/slipway/internal/images/imagestest/testdata/act-cache-server
 
 go 1.25.0
 
