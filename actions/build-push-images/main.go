@@ -114,6 +114,9 @@ func parseSecrets(k *actionkit.Kit, in *actionkit.Inputs) map[string][]byte {
 // engine's builder; parseRemote reads the caches slipway's buildkitd exports.
 func parseCache(in *actionkit.Inputs) (from []string, inline bool) {
 	for _, line := range in.Multiline("cache-from") {
+		if cacheType(line) == "gha" {
+			continue // slipway's buildkitd reads it (parseRemoteCaches)
+		}
 		ref, err := cacheRef(line)
 		if err != nil {
 			in.Invalid("cache-from", "%v", err)
@@ -146,6 +149,16 @@ func readLifecyclePolicy(in *actionkit.Inputs, ws string) string {
 		in.Invalid("ecr-lifecycle-policy", "%s is not JSON", p)
 	default:
 		return string(data)
+	}
+	return ""
+}
+
+// cacheType is the type= of a cache line; "" for an image reference.
+func cacheType(line string) string {
+	for _, f := range strings.Split(line, ",") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(f), "type="); ok {
+			return v
+		}
 	}
 	return ""
 }

@@ -33,6 +33,9 @@ func (r remoteConfig) needed(specs []images.Spec) bool {
 	if len(r.Platforms) > 1 || len(r.CacheTo) > 0 || r.Provenance != "" || r.SBOM != "" || r.PushByDigest || len(r.Merge) > 0 {
 		return true
 	}
+	if slices.ContainsFunc(r.CacheFrom, func(c images.Cache) bool { return c.Type == "gha" }) {
+		return true
+	}
 	return slices.ContainsFunc(specs, func(s images.Spec) bool { return len(s.Platforms) > 1 })
 }
 
@@ -43,27 +46,7 @@ func parseRemote(k *actionkit.Kit, in *actionkit.Inputs, cfg config) remoteConfi
 		in.Invalid("platforms", "%v", err)
 	}
 	r.Platforms = ps
-	for _, line := range in.Multiline("cache-to") {
-		if strings.ReplaceAll(line, " ", "") == "type=inline" {
-			continue
-		}
-		c, err := images.ParseCache(line, true)
-		if err != nil {
-			in.Invalid("cache-to", "%v", err)
-			continue
-		}
-		r.CacheTo = append(r.CacheTo, c)
-	}
-	if len(r.CacheTo) > 0 { // buildkitd builds: it reads every cache-from too
-		for _, line := range in.Multiline("cache-from") {
-			if !strings.Contains(line, "=") {
-				line = "type=registry,ref=" + line
-			}
-			if c, err := images.ParseCache(line, false); err == nil {
-				r.CacheFrom = append(r.CacheFrom, c)
-			}
-		}
-	}
+	r.CacheFrom, r.CacheTo = parseRemoteCaches(k, in)
 	switch p := in.Enum("provenance", "auto", "false", "min", "max"); p {
 	case "auto":
 		// Releases carry their provenance; not yet to ECR, which slipway's buildkitd cannot log in to.
@@ -78,12 +61,57 @@ func parseRemote(k *actionkit.Kit, in *actionkit.Inputs, cfg config) remoteConfi
 	r.PushByDigest = in.Bool("push-by-digest")
 	r.Merge = parseMerge(in, cfg.Images)
 	if r.needed(cfg.Images) && !cfg.Push {
-		in.Invalid("push", "must be true for what only slipway's buildkitd builds (several platforms, cache-to type=registry, attestations, push-by-digest): it pushes as it builds")
+		in.Invalid("push", "must be true for what only slipway's buildkitd builds (several platforms, cache-to type=registry, a gha cache, attestations, push-by-digest): it pushes as it builds")
 	}
 	if r.PushByDigest && len(r.Merge) > 0 {
 		in.Invalid("merge-digests", "goes in the job after the push-by-digest jobs, not with push-by-digest")
 	}
 	return r
+}
+
+// parseRemoteCaches reads the caches slipway's buildkitd imports and exports: every cache-to line
+// but type=inline, and every cache-from line (the engine's builder reads only the references, see
+// parseCache). A type=gha line takes the service and its token from the runner's variables, and the
+// token is masked at once; one the runner's variables cannot serve is bad input naming the input and
+// the variable missing.
+func parseRemoteCaches(k *actionkit.Kit, in *actionkit.Inputs) (from, to []images.Cache) {
+	env := images.GHAEnv{Token: k.Getenv("ACTIONS_RUNTIME_TOKEN"), CacheURL: k.Getenv("ACTIONS_CACHE_URL"),
+		ResultsURL: k.Getenv("ACTIONS_RESULTS_URL"), ServiceV2: k.Getenv("ACTIONS_CACHE_SERVICE_V2")}
+	read := func(input, line string, export bool) (images.Cache, error) {
+		c, err := images.ParseCache(line, export)
+		if cacheType(line) != "gha" {
+			return c, err
+		}
+		k.AddMask(c.Attrs["token"])
+		k.AddMask(c.Attrs["ghtoken"])
+		if err == nil {
+			k.AddMask(env.Token)
+			c, err = images.ResolveGHA(c, env)
+		}
+		if err != nil {
+			in.Invalid(input, "%v", err)
+		}
+		return c, err
+	}
+	for _, line := range in.Multiline("cache-to") {
+		if strings.ReplaceAll(line, " ", "") == "type=inline" {
+			continue
+		}
+		if c, err := read("cache-to", line, true); err == nil {
+			to = append(to, c)
+		} else if cacheType(line) != "gha" {
+			in.Invalid("cache-to", "%v", err)
+		}
+	}
+	for _, line := range in.Multiline("cache-from") {
+		if !strings.Contains(line, "=") {
+			line = "type=registry,ref=" + line
+		}
+		if c, err := read("cache-from", line, false); err == nil {
+			from = append(from, c)
+		} // a bad line that is not type=gha is parseCache's to name
+	}
+	return from, to
 }
 
 // parseMerge reads merge-digests: lines of name@sha256:…, as the push-by-digest jobs' digests

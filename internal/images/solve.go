@@ -23,8 +23,8 @@ import (
 
 // Solver builds on slipway's own buildkitd (Daemon) what the engine's builder cannot: each platform
 // of an image pushed by digest (package registry merges the digests into one index), a cache
-// exported to a registry, provenance and SBOM attestations. It uses BuildKit's Dockerfile frontend
-// (dockerfile.v0, built into buildkitd) as buildx does.
+// exported to a registry or to the GitHub Actions cache, provenance and SBOM attestations. It uses
+// BuildKit's Dockerfile frontend (dockerfile.v0, built into buildkitd) as buildx does.
 type Solver struct {
 	Client *bkclient.Client
 	Login  LoginFunc // registry logins for FROM images, the cache and the push; nil for anonymous
@@ -95,14 +95,17 @@ func ParsePlatforms(list []string) ([]string, error) {
 	return out, errors.Join(errs...)
 }
 
-// ParseCache reads a cache-from or cache-to line (type=registry,ref=…,mode=max). A registry cache
-// is written with OCI media types and an image manifest, which ECR accepts.
+// ParseCache reads a cache-from or cache-to line (type=registry,ref=…,mode=max; type=gha,mode=max).
+// A registry cache is written with OCI media types and an image manifest, which ECR accepts; a gha
+// cache is filled from the runner's environment by ResolveGHA. Errors show the line with its
+// token= and ghtoken= values hidden.
 func ParseCache(line string, export bool) (Cache, error) {
 	c := Cache{Attrs: map[string]string{}}
+	shown := shownCacheLine(line)
 	for _, f := range strings.Split(line, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(f), "=")
 		if !ok {
-			return c, fmt.Errorf("%q: each field is key=value", line)
+			return c, fmt.Errorf("%s: each field is key=value", shown)
 		}
 		if k == "type" {
 			c.Type = v
@@ -113,7 +116,7 @@ func ParseCache(line string, export bool) (Cache, error) {
 	switch c.Type {
 	case "registry":
 		if c.Attrs["ref"] == "" {
-			return c, fmt.Errorf("%q: type=registry needs ref=<image reference>", line)
+			return c, fmt.Errorf("%s: type=registry needs ref=<image reference>", shown)
 		}
 		if export {
 			for k, v := range map[string]string{"mode": "min", "oci-mediatypes": "true", "image-manifest": "true"} {
@@ -122,12 +125,16 @@ func ParseCache(line string, export bool) (Cache, error) {
 				}
 			}
 		}
+	case "gha":
+		if v, set := c.Attrs["version"]; set && v != "1" && v != "2" {
+			return c, fmt.Errorf("%s: version is the cache service's protocol, 1 or 2", shown)
+		}
 	case "inline":
 	default:
-		return c, fmt.Errorf("%q: type must be registry or inline (gha is not supported yet)", line)
+		return c, fmt.Errorf("%s: type must be registry, gha or inline", shown)
 	}
 	if m := c.Attrs["mode"]; m != "" && m != "min" && m != "max" {
-		return c, fmt.Errorf("%q: mode is min or max", line)
+		return c, fmt.Errorf("%s: mode is min or max", shown)
 	}
 	return c, nil
 }
@@ -196,8 +203,8 @@ func (s *Solver) Solve(ctx context.Context, r Request, platform string, o Remote
 			"name": o.Repository, "push": "true", "push-by-digest": "true", "name-canonical": "true",
 			"oci-mediatypes": "true", "unpack": "false",
 		}}},
-		CacheImports: cacheEntries(o.CacheFrom, platform, perPlatformCache),
-		CacheExports: cacheEntries(o.CacheTo, platform, perPlatformCache),
+		CacheImports: cacheEntries(o.CacheFrom, r.Spec.Name, platform, perPlatformCache),
+		CacheExports: cacheEntries(o.CacheTo, r.Spec.Name, platform, perPlatformCache),
 	}
 	status := make(chan *bkclient.SolveStatus)
 	done := make(chan struct{})
@@ -217,13 +224,17 @@ func (s *Solver) Solve(ctx context.Context, r Request, platform string, o Remote
 	return res, nil
 }
 
-// cacheEntries turns caches into BuildKit's entries, with a tag per platform when asked.
-func cacheEntries(cs []Cache, platform string, perPlatform bool) []bkclient.CacheOptionsEntry {
+// cacheEntries turns caches into BuildKit's entries for one image: a registry cache with a tag per
+// platform when asked, a gha cache under the image's scope (GHAScope).
+func cacheEntries(cs []Cache, image, platform string, perPlatform bool) []bkclient.CacheOptionsEntry {
 	var out []bkclient.CacheOptionsEntry
 	for _, c := range cs {
 		attrs := maps.Clone(c.Attrs)
 		if ref := attrs["ref"]; ref != "" && perPlatform {
 			attrs["ref"] = PlatformCacheRef(ref, platform)
+		}
+		if c.Type == "gha" {
+			attrs["scope"] = GHAScope(attrs["scope"], image, platform, perPlatform)
 		}
 		out = append(out, bkclient.CacheOptionsEntry{Type: c.Type, Attrs: attrs})
 	}

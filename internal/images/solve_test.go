@@ -24,6 +24,7 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/dockertest"
 	"github.com/slipway-actions/slipway/internal/images"
+	"github.com/slipway-actions/slipway/internal/images/imagestest"
 	"github.com/slipway-actions/slipway/internal/registry"
 	"github.com/slipway-actions/slipway/internal/registry/registrytest"
 	"github.com/slipway-actions/slipway/internal/testenv"
@@ -402,5 +403,75 @@ func TestDaemon_ACancelledStartLeavesNothingBehind(t *testing.T) {
 	left, err := os.ReadDir(parent)
 	if err != nil || len(left) > 0 {
 		t.Errorf("a cancelled start left %v (%v)", left, err)
+	}
+}
+
+// The gha cache against a cache service that is not slipway's: nektos/act's (protocol v1), with the
+// variables act gives a step. ACTIONS_RESULTS_URL is act's artifact server there, which serves no
+// cache: a closed port here, so choosing v2 would fail. The RUN is in a builder stage whose file the
+// image copies after the changed one: only mode=max keeps the builder stage's result, so with
+// mode=min the RUN runs again and writes other bytes.
+func TestSolve_GHACacheModeMaxThroughActsCacheServerKeepsTheBuilderStage(t *testing.T) {
+	t.Parallel()
+	act := imagestest.StartActCache(t)
+	reg := registrytest.Start(t, registrytest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	files := map[string][]byte{
+		"tool": tool(t, "amd64"),
+		"Dockerfile": []byte("FROM scratch AS build\nCOPY tool /tool\nRUN [\"/tool\", \"rand\", \"/expensive\"]\n" +
+			"FROM scratch\nCOPY src.txt /src.txt\nCOPY --from=build /expensive /expensive\n"),
+		"src.txt": []byte("line one\n"),
+	}
+	env := images.GHAEnv{Token: act.Token, CacheURL: act.URL, ResultsURL: "http://" + registrytest.ClosedPort(t) + "/"}
+	caches := func(line string, export bool) []images.Cache {
+		c, err := images.ParseCache(line, export)
+		if err == nil {
+			c, err = images.ResolveGHA(c, env)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []images.Cache{c}
+	}
+	build := func(ws string) (images.Solved, []byte) {
+		d := startDaemon(t) // a builder that holds nothing
+		s := &images.Solver{Client: d.Client, Log: testWriter{t}}
+		out, err := s.Solve(ctx, images.Request{Spec: spec(t, ws)}, "linux/amd64", images.Remote{
+			Repository: reg.Host + "/app", CacheFrom: caches("type=gha", false), CacheTo: caches("type=gha,mode=max", true),
+		}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		ref, err := name.NewDigest(reg.Host + "/app@" + out.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := remote.Image(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out, fileIn(t, img, "expensive")
+	}
+	cold, coldBytes := build(workspace(t, files))
+	if !ran(cold.Ran, "RUN") {
+		t.Fatalf("the cold build ran %v, cached %v: want the RUN step run", cold.Ran, cold.Cached)
+	}
+	if act.Entries(t) == 0 {
+		t.Fatal("act's cache server holds no entry after the export")
+	}
+	files["src.txt"] = []byte("line one, changed\n")
+	warm, warmBytes := build(workspace(t, files))
+	if ran(warm.Ran, "RUN") || !ran(warm.Cached, "RUN") || !ran(warm.Cached, "COPY tool") {
+		t.Errorf("with the gha cache the builder stage should come from it: ran %v, cached %v", warm.Ran, warm.Cached)
+	}
+	if !ran(warm.Ran, "COPY src.txt") {
+		t.Errorf("the changed COPY src.txt should run again: ran %v, cached %v", warm.Ran, warm.Cached)
+	}
+	if !bytes.Equal(coldBytes, warmBytes) || len(coldBytes) == 0 {
+		t.Errorf("/expensive differs between the builds (%d and %d bytes): the RUN ran again", len(coldBytes), len(warmBytes))
 	}
 }
