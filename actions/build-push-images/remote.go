@@ -169,8 +169,9 @@ func buildPushRemote(ctx context.Context, k *actionkit.Kit, cfg config, ref imag
 	}
 	solver := &images.Solver{Client: d.Client, Login: logins.Find, Log: log}
 	remote := images.Remote{CacheFrom: cfg.Remote.CacheFrom, CacheTo: cfg.Remote.CacheTo, Secrets: cfg.Secrets,
-		Attest: images.Attestations{Provenance: cfg.Remote.Provenance, SBOM: cfg.Remote.SBOM},
-		VCS:    images.VCS{Source: origin.Source, Revision: ref.SHA}}
+		Attest:        images.Attestations{Provenance: cfg.Remote.Provenance, SBOM: cfg.Remote.SBOM},
+		VCS:           images.VCS{Source: origin.Source, Revision: ref.SHA},
+		PlatformCache: cfg.Remote.PushByDigest}
 	var rows [][]string
 	var digests []string
 	var merged []registry.Result

@@ -165,3 +165,30 @@ func TestCacheEntries_AGHACacheUnderEachImagesScope(t *testing.T) {
 		t.Errorf("scopes %q and %q (the parsed cache now %q), want api and web-linux-arm64, the cache untouched", api[0].Attrs["scope"], web[0].Attrs["scope"], gha.Attrs["scope"])
 	}
 }
+
+// A push-by-digest job of a matrix builds one platform of an image whose other platforms its
+// sibling jobs build: each keeps its own cache, or the last job's would replace the others'.
+func TestPlatformCache_OwnPerPlatformAcrossAMatrixToo(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		plats []string
+		p     string
+		o     Remote
+		want  bool
+	}{
+		{[]string{"linux/amd64", "linux/arm64"}, "linux/arm64", Remote{}, true},
+		{[]string{"linux/arm64"}, "linux/arm64", Remote{}, false},
+		{[]string{"linux/arm64"}, "linux/arm64", Remote{PlatformCache: true}, true},
+		{[]string{""}, "", Remote{PlatformCache: true}, false}, // the worker's own: no name to add
+	} {
+		if got := platformCache(tc.plats, tc.p, tc.o); got != tc.want {
+			t.Errorf("platformCache(%q, %q, PlatformCache %v) = %v, want %v", tc.plats, tc.p, tc.o.PlatformCache, got, tc.want)
+		}
+	}
+	gha := Cache{Type: "gha", Attrs: map[string]string{"mode": "max"}}
+	reg := Cache{Type: "registry", Attrs: map[string]string{"ref": "r.example/cache/api:main", "mode": "max"}}
+	got := cacheEntries([]Cache{gha, reg}, "api", "linux/arm64", platformCache([]string{"linux/arm64"}, "linux/arm64", Remote{PlatformCache: true}))
+	if got[0].Attrs["scope"] != "api-linux-arm64" || got[1].Attrs["ref"] != "r.example/cache/api:main-linux-arm64" {
+		t.Errorf("a matrix job's caches %v, want scope api-linux-arm64 and ref …:main-linux-arm64", got)
+	}
+}

@@ -40,6 +40,9 @@ type Remote struct {
 	Attest     Attestations      // attestations attached to each platform's push
 	Secrets    map[string][]byte // RUN --mount=type=secret
 	VCS        VCS               // the commit the build comes from, named in the provenance
+	// PlatformCache keeps each platform's cache apart even when this build has one platform: a
+	// push-by-digest job of a matrix, whose sibling jobs build the other platforms of the image.
+	PlatformCache bool
 }
 
 // VCS is the source the provenance names.
@@ -147,7 +150,7 @@ func (s *Solver) BuildPlatforms(ctx context.Context, r Request, plats []string, 
 	errs := make([]error, len(plats))
 	for i, p := range plats {
 		g.Go(func() error {
-			out[i], errs[i] = s.Solve(ctx, r, p, o, len(plats) > 1)
+			out[i], errs[i] = s.Solve(ctx, r, p, o, platformCache(plats, p, o))
 			if errs[i] != nil {
 				errs[i] = fmt.Errorf("build %s for %s: %w", r.Spec.Name, p, errs[i])
 			}
@@ -156,6 +159,13 @@ func (s *Solver) BuildPlatforms(ctx context.Context, r Request, plats []string, 
 	}
 	_ = g.Wait()
 	return out, errors.Join(errs...)
+}
+
+// platformCache says whether platform p keeps a cache of its own (a registry cache's tag, a gha
+// scope): when the image has several platforms, in this build or across a matrix's push-by-digest
+// jobs; never for the worker's own platform, named by none.
+func platformCache(plats []string, p string, o Remote) bool {
+	return p != "" && (len(plats) > 1 || o.PlatformCache)
 }
 
 // Solve builds one platform and pushes it by digest. With several platforms each writes its cache
