@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -221,5 +222,51 @@ func TestBuildPush_ECRTagMutabilityIsTheRepositorys(t *testing.T) {
 				t.Errorf("the registry had to refuse %v: the check should have stopped the run", r)
 			}
 		})
+	}
+}
+
+// slipway's own buildkitd pushes to ECR as the engine's path does: the repository created first
+// (and none when a check refuses), each platform pushed by digest with the ECR token it asked for
+// (masked), then one index of both platforms, with its provenance, under the release's tag. An
+// immutable tag that already holds an image stops the run before buildkitd builds anything.
+func TestBuildPush_ECRSeveralPlatformsOnSlipwaysBuildkitd(t *testing.T) {
+	t.Parallel()
+	needBuildkitd(t)
+	e := newECR(t)
+	res := e.run(t, "platforms", "linux/amd64,linux/arm64", "provenance", "max")
+	if res.Code != 0 {
+		t.Fatalf("exit %d\n%s", res.Code, res.Stdout)
+	}
+	d, plats, attestations := indexOf(t, e.fake.Host+"/api:v1", e.auth)
+	if !slices.Equal(plats, []string{"linux/amd64", "linux/arm64"}) || attestations != 2 || res.Outputs["digest"] != d {
+		t.Errorf("api:v1 is %s of %v with %d attestations, digest output %q: want one index of both platforms, each with its provenance", d, plats, attestations, res.Outputs["digest"])
+	}
+	if !strings.Contains(res.Stdout, e.fake.Host+": created repository api (scan on push)") {
+		t.Errorf("the log does not say the repository was created:\n%s", res.Stdout)
+	}
+	login, err := e.auth.Authorization()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(actiontest.WithoutMaskCommands(res.Stdout)+res.Summary, login.Password) || !strings.Contains(res.Stdout, "::add-mask::"+login.Password) {
+		t.Error("the ECR token's password is in the log or was not masked")
+	}
+
+	e.create(t, "worker", types.ImageTagMutabilityImmutable)
+	release := func(images string) actiontest.Result {
+		r, _ := platform(t, "FROM scratch\nCOPY api.txt /\n")
+		awsEnv(t, r.Env, e.moto)
+		r.Input("images", images).Input("registries", motoECR).Input("tags", "type=raw,value=v1").Input("platforms", "linux/amd64,linux/arm64")
+		return r.Run(t, context.Background(), ecrMain(e.fake))
+	}
+	if first := release("- {name: worker}\n"); first.Code != 0 {
+		t.Fatalf("worker's first v1: exit %d\n%s", first.Code, first.Stdout)
+	}
+	refused := release("- {name: worker}\n- {name: web}\n")
+	if refused.Code != 2 || !strings.Contains(refused.Stdout, "worker: "+e.fake.Host+"/worker: the repository's tags are immutable and v1 holds") {
+		t.Fatalf("an immutable v1: exit %d, want 2 naming worker's tag\n%s", refused.Code, refused.Stdout)
+	}
+	if strings.Contains(refused.Stdout, "created repository web") || strings.Contains(refused.Stdout, "pushed sha256:") {
+		t.Errorf("a refused check created or pushed something:\n%s", refused.Stdout)
 	}
 }

@@ -46,7 +46,7 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 		return failure.BadInput(err)
 	}
 	if cfg.Remote.needed(cfg.Images) {
-		return buildPushRemote(ctx, k, cfg, ref, origin, tags, logins)
+		return buildPushRemote(ctx, k, cfg, ref, origin, tags, logins, clients)
 	}
 	cli, err := clients.Docker(ctx)
 	if err != nil {
@@ -93,11 +93,7 @@ func buildPush(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	plan, err := p.Check(ctx, imgs, cfg.Registries)
 	if err != nil {
 		report(k, cfg, tags, built, nil, time.Since(start))
-		err = fmt.Errorf("nothing was pushed: %w%s", err, loginAdvice(k.Getenv, err))
-		if registry.Refused(err) {
-			return failure.BadInput(err) // credentials, rights, repositories, tags: for the user to change
-		}
-		return err // a registry or ECR that could not be reached: exit 3
+		return checkFailed(k, err)
 	}
 	k.Group("push")
 	results, err := p.Push(ctx, plan)

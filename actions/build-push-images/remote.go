@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/slipway-actions/slipway/internal/actionkit"
+	"github.com/slipway-actions/slipway/internal/factory"
 	"github.com/slipway-actions/slipway/internal/failure"
 	"github.com/slipway-actions/slipway/internal/images"
 	"github.com/slipway-actions/slipway/internal/registry"
@@ -49,8 +50,8 @@ func parseRemote(k *actionkit.Kit, in *actionkit.Inputs, cfg config) remoteConfi
 	r.CacheFrom, r.CacheTo = parseRemoteCaches(k, in)
 	switch p := in.Enum("provenance", "auto", "false", "min", "max"); p {
 	case "auto":
-		// Releases carry their provenance; not yet to ECR, which slipway's buildkitd cannot log in to.
-		if strings.HasPrefix(k.Getenv("GITHUB_REF"), "refs/tags/") && !needsAWS(cfg.Registries) {
+		// Releases carry their provenance.
+		if strings.HasPrefix(k.Getenv("GITHUB_REF"), "refs/tags/") {
 			r.Provenance = "max"
 		}
 	case "false":
@@ -142,11 +143,11 @@ func parseMerge(in *actionkit.Inputs, specs []images.Spec) map[string][]string {
 // buildPushRemote builds on slipway's own buildkitd, started here and removed at the end: each
 // image's platforms pushed by digest to the first registry, then (unless push-by-digest leaves it
 // to a merge job) one OCI index per image tagged in every registry. merge-digests only merges.
-func buildPushRemote(ctx context.Context, k *actionkit.Kit, cfg config, ref images.GitRef, origin images.Origin, tags images.Tags, logins *registryauth.Logins) error {
+func buildPushRemote(ctx context.Context, k *actionkit.Kit, cfg config, ref images.GitRef, origin images.Origin, tags images.Tags, logins *registryauth.Logins, clients *factory.Factory) error {
 	start := time.Now()
-	p := &registry.Publisher{Logins: logins, Infof: k.Infof, Mask: k.AddMask}
-	if needsAWS(cfg.Registries) {
-		return failure.BadInput(errors.New("input \"registries\": ECR with several platforms, a registry cache or attestations is not supported yet; push to ECR from a single-platform build"))
+	p, err := prepareRemote(ctx, k, cfg, tags, logins, clients)
+	if err != nil {
+		return err
 	}
 	if len(cfg.Remote.Merge) > 0 {
 		return mergeAll(ctx, k, cfg, tags, p, start)
@@ -167,7 +168,7 @@ func buildPushRemote(ctx context.Context, k *actionkit.Kit, cfg config, ref imag
 	if err != nil {
 		return err
 	}
-	solver := &images.Solver{Client: d.Client, Login: logins.Find, Log: log}
+	solver := &images.Solver{Client: d.Client, Login: p.Login(ctx, cfg.Registries), Log: log}
 	remote := images.Remote{CacheFrom: cfg.Remote.CacheFrom, CacheTo: cfg.Remote.CacheTo, Secrets: cfg.Secrets,
 		Attest:        images.Attestations{Provenance: cfg.Remote.Provenance, SBOM: cfg.Remote.SBOM},
 		VCS:           images.VCS{Source: origin.Source, Revision: ref.SHA},
@@ -221,6 +222,46 @@ func buildPushRemote(ctx context.Context, k *actionkit.Kit, cfg config, ref imag
 		return err
 	}
 	return nil
+}
+
+// prepareRemote readies the registries before buildkitd starts: ECR's clients, then every
+// destination checked (a push by digest goes to the first registry and writes no tag; a merge tags
+// in every registry) and the missing ECR repositories created. A refusal is exit 2 and one that
+// cannot be checked exit 3, both before anything is built or pushed.
+func prepareRemote(ctx context.Context, k *actionkit.Kit, cfg config, tags images.Tags, logins *registryauth.Logins, clients *factory.Factory) (*registry.Publisher, error) {
+	p := &registry.Publisher{Logins: logins, Infof: k.Infof, Mask: k.AddMask,
+		CreateRepositories: cfg.CreateRepositories, LifecyclePolicy: cfg.ECRLifecyclePolicy}
+	if needsAWS(cfg.Registries) {
+		var err error
+		if p.ECR, err = ecrClients(ctx, clients, cfg.AWSRegion); err != nil {
+			return nil, err
+		}
+	}
+	var names []string
+	for _, s := range cfg.Images {
+		if len(cfg.Remote.Merge) == 0 || len(cfg.Remote.Merge[s.Name]) > 0 {
+			names = append(names, s.Name)
+		}
+	}
+	regs, write := cfg.Registries, tags.Tags
+	if cfg.Remote.PushByDigest {
+		regs, write = regs[:1], nil
+	}
+	if err := p.Prepare(ctx, names, write, regs); err != nil {
+		return nil, checkFailed(k, err)
+	}
+	return p, nil
+}
+
+// checkFailed is a registry check's failure, before anything was pushed: a refusal (credentials,
+// rights, repositories, tags) is for the user to change, exit 2; a registry or ECR that could not be
+// reached exit 3.
+func checkFailed(k *actionkit.Kit, err error) error {
+	err = fmt.Errorf("nothing was pushed: %w%s", err, loginAdvice(k.Getenv, err))
+	if registry.Refused(err) {
+		return failure.BadInput(err)
+	}
+	return err
 }
 
 // mergeAll writes, for each image of merge-digests, the index of its digests and its tags.

@@ -129,9 +129,17 @@ func (p *Publisher) checkTarget(ctx context.Context, img Image, s *session) (*ta
 		}
 	}
 	if len(conflicts) > 0 {
-		return t, &RefusedError{fmt.Errorf("%s: the repository's tags are immutable and %s, not this build's %s — release under a new version", t.repo, joinAnd(conflicts), ShortDigest(img.ID))}
+		return t, &RefusedError{fmt.Errorf("%s: the repository's tags are immutable and %s, not this build%s — release under a new version", t.repo, joinAnd(conflicts), thisBuild(img.ID))}
 	}
 	return t, nil
+}
+
+// thisBuild names the image being published after "this build": its ID, when it is a local one.
+func thisBuild(id string) string {
+	if id == "" {
+		return "" // built and pushed by slipway's buildkitd: no image exists before the push
+	}
+	return "'s " + ShortDigest(id)
 }
 
 // heldImage returns the config digest (the image ID) of the image a tag holds, or "" when the tag
@@ -197,19 +205,10 @@ func (d Destination) Refs() []string {
 // registry and copies it to the others. Results say which registry holds what even when the error
 // says some did not get everything.
 func (p *Publisher) Push(ctx context.Context, plan *Plan) ([]Result, error) {
+	if err := p.createMissing(ctx, plan); err != nil {
+		return nil, err
+	}
 	var errs []error
-	for _, img := range plan.Images {
-		for _, t := range plan.targets[img.Name] {
-			if t.create {
-				if err := p.createRepository(ctx, t.session.reg, t.session.reg.RepositoryPath(img.Name)); err != nil {
-					errs = append(errs, err)
-				}
-			}
-		}
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
 	results := make([]Result, len(plan.Images))
 	p.each(len(plan.Images), func(i int) {
 		results[i] = p.publish(ctx, plan.Images[i], plan.targets[plan.Images[i].Name])
