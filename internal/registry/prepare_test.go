@@ -16,8 +16,8 @@ func TestECRRegistry_ByTheRegistriesInputElseByName(t *testing.T) {
 	for host, want := range map[string]bool{
 		"127.0.0.1:5000": true,
 		"123456789012.dkr.ecr.us-east-1.amazonaws.com": true,
-		"registry-1.docker.io":                          false,
-		"ghcr.io":                                       false,
+		"registry-1.docker.io":                         false,
+		"ghcr.io":                                      false,
 	} {
 		r, ok := ecrRegistry(host, regs)
 		if ok != want {
