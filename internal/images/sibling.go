@@ -100,7 +100,7 @@ func (s *sibling) run(ctx context.Context, self *container.InspectResponse, bin 
 		name := "slipway-buildkitd-" + shortID(self.ID) + "-" + randomHex(3)
 		created, err := s.cli.ContainerCreate(ctx, s.config(self.Image, bin, self.ID), s.hostConfig(ctx, self, privileged), nil, nil, name)
 		if err != nil {
-			return "", fmt.Errorf("create buildkitd's container from slipway's image %s: %w", shortID(self.Image), err)
+			return "", errors.Join(append(errs, fmt.Errorf("create buildkitd's container from slipway's image %s: %w", shortID(self.Image), err))...)
 		}
 		s.id = created.ID
 		for _, p := range []string{bin, s.slipway} {
@@ -116,6 +116,9 @@ func (s *sibling) run(ctx context.Context, self *container.InspectResponse, bin 
 			return "container " + name + " (SYS_ADMIN, NET_ADMIN, seccomp and AppArmor unconfined: the engine refused a privileged one)", nil
 		}
 		errs = append(errs, fmt.Errorf("start buildkitd's container (privileged: %t): %w", privileged, err))
+		if privileged {
+			fmt.Fprintf(s.log, "the engine started no privileged container for buildkitd (%v); starting one with buildkitd's privileges spelled out\n", err)
+		}
 		if rerr := s.remove(); rerr != nil {
 			return "", errors.Join(append(errs, rerr)...)
 		}
@@ -248,12 +251,16 @@ func (c *execConn) Close() error {
 
 // remove removes the container and its volume, on a context of its own: it runs after a cancel too.
 func (s *sibling) remove() error {
+	if s.id == "" {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := s.cli.ContainerRemove(ctx, s.id, container.RemoveOptions{Force: true, RemoveVolumes: true})
 	if err != nil && !cerrdefs.IsNotFound(err) {
 		return fmt.Errorf("remove buildkitd's container %s: %w", shortID(s.id), err)
 	}
+	s.id = ""
 	return nil
 }
 
