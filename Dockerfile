@@ -1,9 +1,12 @@
 # One image for the five slipway actions: one static program, slipway, whose subcommands they are, and
-# the Python, git and linters that lint-python runs, all from Debian's own packages. Each
+# the Python, git and linters that lint-python runs, all from Debian's own packages; and slipway's own
+# builder, buildkitd (static, from the moby/buildkit module go.mod pins) with Debian's runc, which
+# build-push-images runs in a privileged container of this same image beside the action's (see
+# internal/images/sibling.go). Each
 # actions/<name>/action.yml runs /usr/local/bin/slipway with args [<name>]; the root action.yml runs it
 # without arguments and it picks the action by the "command" input.
 #
-# The program is built before the image, static, into bin/ of the build context:
+# The programs are built before the image, static, into bin/ of the build context:
 #   make image            (or: make binaries && docker build -t slipway .)
 # Nothing here needs BuildKit or a registry besides the base's. The base is pinned by digest (Docker's
 # official multi-platform index of debian:trixie-slim): a moved tag never changes what a release is
@@ -21,9 +24,10 @@ ARG BASE=debian:trixie-slim@sha256:a29215f6a35e51e22adffa17f89e9d2ef06214e64a2ba
 FROM ${BASE}
 ARG DEBIAN_FRONTEND=noninteractive
 # python3-venv and python3-pip: lint-python installs a project's own linters into a virtualenv.
+# runc: buildkitd's OCI worker runs each RUN step of a build with it.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      ca-certificates git python3 python3-venv python3-pip flake8 black isort pylint mypy \
+      ca-certificates git python3 python3-venv python3-pip flake8 black isort pylint mypy runc \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
 # The sandbox user (internal/sandbox): gate commands, linters and pip run as it, never as the root the
 # runner starts a container action as, beside its Docker socket. The code uses the numbers and needs no
@@ -35,5 +39,6 @@ LABEL org.opencontainers.image.source="https://github.com/slipway-actions/slipwa
       org.opencontainers.image.title="slipway" \
       org.opencontainers.image.description="GitHub Actions from pull request to production for Python platforms" \
       org.opencontainers.image.licenses="Apache-2.0"
+COPY bin/buildkitd /usr/local/bin/buildkitd
 COPY bin/slipway /usr/local/bin/slipway
 ENTRYPOINT ["/usr/local/bin/slipway"]

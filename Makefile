@@ -46,14 +46,17 @@ local: setup
 bench: setup
 	@bash bench/run.sh
 
-# binaries: slipway, the one program whose subcommands the actions are, as a static linux binary in
-# bin/, what the Dockerfile copies. Inlining is off (-gcflags=all=-l): an I/O-bound program gives up
-# little speed for a tenth less size (see CONTRIBUTING.md, "The image").
-# BIN=<dir> builds it there instead (the tests' image: internal/runnertest).
+# binaries: what the Dockerfile copies from bin/, static linux binaries. slipway, the one program
+# whose subcommands the actions are: inlining is off (-gcflags=all=-l), an I/O-bound program gives up
+# little speed for a tenth less size (see CONTRIBUTING.md, "The image"). buildkitd, slipway's own
+# builder, from the moby/buildkit module at go.mod's version (.ci/build-buildkitd): inlining kept,
+# it compresses and hashes every layer it exports.
+# BIN=<dir> builds them there instead (the tests' image: internal/runnertest).
 BIN ?= bin
 binaries:
 	@mkdir -p $(BIN)
 	CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags='-s -w' -gcflags=all=-l -o $(BIN)/slipway ./cmd/slipway
+	.ci/build-buildkitd $(BIN)/buildkitd --strip
 
 # slipway: the same program for this machine, the local CLI of every action (bin/slipway <action>).
 slipway: binaries
@@ -69,5 +72,6 @@ image: binaries
 	  echo "make image: --pull asks for the pinned base $(BASE), which could not be pulled" >&2; exit 1; };; esac && \
 	echo "docker build $(DOCKER_BUILD_FLAGS) --build-arg BASE=$$base -t $(IMAGE) ." && \
 	docker build $(DOCKER_BUILD_FLAGS) --build-arg BASE=$$base -t $(IMAGE) .
-	@docker run --rm --entrypoint sh $(IMAGE) -c 'ls -l /usr/local/bin/slipway' | \
-	  awk '{printf "the image'"'"'s slipway binaries: %s (%.1f MB)\n", $$NF, $$5/1e6}'
+	@docker run --rm --entrypoint sh $(IMAGE) -c 'ls -l /usr/local/bin/slipway /usr/local/bin/buildkitd' | \
+	  awk '{printf "the image'"'"'s binaries: %s (%.1f MB)\n", $$NF, $$5/1e6}'
+	@docker image inspect --format '{{.Size}}' $(IMAGE) | awk '{printf "the image: %.1f MB\n", $$1/1e6}'

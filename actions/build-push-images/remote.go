@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -154,16 +155,11 @@ func buildPushRemote(ctx context.Context, k *actionkit.Kit, cfg config, ref imag
 	}
 	log := k.Untrusted()
 	defer log.Close()
-	// An unmarked error is infrastructure: exit 3.
-	d, err := images.StartDaemon(ctx, images.DaemonOptions{Log: log})
+	d, stop, err := startBuilder(ctx, k, log)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err := d.Stop(); err != nil {
-			k.Warningf("%v", err)
-		}
-	}()
+	defer stop()
 	can, err := d.Platforms(ctx)
 	if err != nil {
 		return err
@@ -262,6 +258,33 @@ func checkFailed(k *actionkit.Kit, err error) error {
 		return failure.BadInput(err)
 	}
 	return err
+}
+
+// startBuilder starts slipway's buildkitd where it can run: in a container beside the action's (the
+// engine at DOCKER_HOST knows the container slipway runs in), else as a process here (the local CLI,
+// which may have no engine at all). stop removes it, after a cancel too. A builder that cannot start
+// is infrastructure: exit 3.
+func startBuilder(ctx context.Context, k *actionkit.Kit, log io.Writer) (*images.Daemon, func(), error) {
+	cli, derr := factory.New(k.Getenv, k.Debugf).Docker(ctx)
+	d, err := images.StartOwnDaemon(ctx, cli, images.DaemonOptions{Log: log})
+	if err != nil {
+		if cli != nil {
+			_ = cli.Close()
+		}
+		if derr != nil {
+			err = fmt.Errorf("%w (and no Docker engine to run it in a container beside slipway's: %v)", err, derr)
+		}
+		return nil, nil, err
+	}
+	k.Infof("slipway's buildkitd: %s", d.Where)
+	return d, func() {
+		if err := d.Stop(); err != nil {
+			k.Warningf("%v", err)
+		}
+		if cli != nil {
+			_ = cli.Close()
+		}
+	}, nil
 }
 
 // mergeAll writes, for each image of merge-digests, the index of its digests and its tags.

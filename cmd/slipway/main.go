@@ -23,6 +23,7 @@ import (
 	"github.com/slipway-actions/slipway/actions/run-e2e"
 	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/failure"
+	"github.com/slipway-actions/slipway/internal/images"
 )
 
 // action is one subcommand: an action's Main.
@@ -42,6 +43,9 @@ var actions = map[string]action{
 var order = []string{"lint-python", "run-e2e", "build-push-images", "ecs-deploy", "flag-rollout", "pr-report"}
 
 func main() {
+	if code, ok := builder(os.Args[1:]); ok {
+		os.Exit(code)
+	}
 	name, code := command(os.Args[1:], os.Getenv, os.Stdout)
 	if name == "" {
 		os.Exit(code)
@@ -54,6 +58,25 @@ func main() {
 	os.Exit(actionkit.Guard(func() int {
 		return run(context.Background(), actionkit.WithArgs(os.Args[2:]))
 	}))
+}
+
+// builder runs what build-push-images runs in its builder's container (internal/images), not an
+// action: buildkitd, and the connection to it.
+func builder(args []string) (int, bool) {
+	var err error
+	switch {
+	case len(args) > 1 && args[0] == images.ExecCommand:
+		err = images.ExecBuildkitd(args[1:]) // returns only on failure
+	case len(args) == 2 && args[0] == images.DialCommand:
+		err = images.DialStdio(args[1], os.Stdin, os.Stdout)
+	default:
+		return 0, false
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return actionkit.ExitCode(err), true
+	}
+	return actionkit.ExitOK, true
 }
 
 // command picks the action: the first argument, else (the root action.yml, which passes none) the

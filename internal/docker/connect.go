@@ -1,7 +1,7 @@
 // Package docker is slipway's connection to the Docker Engine: one client per run, its API version
 // negotiated once, up front. (The client negotiates lazily on its first request otherwise, and two
 // first requests from different goroutines race on the version it stores; the engines slipway meets
-// range from API 1.41 to the newest.)
+// range from API 1.41 to the newest.) And which container slipway itself runs in, if any (Self).
 package docker
 
 import (

@@ -11,46 +11,63 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/docker/docker/client"
 	bkclient "github.com/moby/buildkit/client"
+
+	"github.com/slipway-actions/slipway/internal/docker"
 )
 
 // Daemon is a buildkitd that slipway starts for what the engine's builder cannot do (several
 // platforms, a cache exported to a registry, attestations) and removes when the run ends: its own
-// state directory and socket, nothing shared with the engine. buildkitd needs root and runc, as in
-// slipway's image; QEMU's binfmt handlers let it run RUN steps of other platforms.
+// state, nothing shared with the engine. It runs where buildkitd can: as a process of this machine
+// (StartDaemon: root, runc in PATH), or, when slipway runs in a container the engine knows, in a
+// privileged container of that same image beside it (StartSibling), since the action's own
+// container has not the privileges buildkitd needs. QEMU's binfmt handlers let it run RUN steps of
+// other platforms.
 type Daemon struct {
 	Client *bkclient.Client
-	dir    string
-	cmd    *exec.Cmd
-	exited chan struct{}
-	err    error // the process's exit, once exited is closed
+	Where  string // where it runs, for the log: "process 1234" or "container slipway-buildkitd-…"
+	dir    string // the process's state directory
+	stop   func() error
 }
 
 // DaemonOptions say where buildkitd is and where its state goes.
 type DaemonOptions struct {
 	Binary string    // buildkitd; "" looks it up in PATH
-	Dir    string    // parent of the state directory; "" means the system's temporary directory
+	Dir    string    // parent of the process's state directory; "" means the system's temporary directory
 	Log    io.Writer // buildkitd's own log; nil discards it
 	Ready  time.Duration
 }
 
-// StartDaemon starts buildkitd with a state directory of its own and waits until it answers.
-func StartDaemon(ctx context.Context, o DaemonOptions) (*Daemon, error) {
-	bin := o.Binary
-	if bin == "" {
-		bin = "buildkitd"
+// StartOwnDaemon starts slipway's buildkitd where it can run: beside slipway's container when slipway
+// runs in one the engine at cli knows (the action, which the runner starts unprivileged), else as a
+// process of this machine (the local CLI). cli may be nil: no engine, so no container to be beside.
+func StartOwnDaemon(ctx context.Context, cli *client.Client, o DaemonOptions) (*Daemon, error) {
+	if cli != nil {
+		self, err := docker.Self(ctx, cli)
+		if err != nil {
+			return nil, err
+		}
+		if self != nil {
+			return StartSibling(ctx, cli, self, o)
+		}
 	}
-	path, err := exec.LookPath(bin)
+	return StartDaemon(ctx, o)
+}
+
+// StartDaemon starts buildkitd as a process with a state directory of its own and waits until it
+// answers.
+func StartDaemon(ctx context.Context, o DaemonOptions) (*Daemon, error) {
+	path, err := lookBuildkitd(o.Binary)
 	if err != nil {
-		return nil, fmt.Errorf("buildkitd is not installed (needed for several platforms, a registry cache or attestations): %w", err)
+		return nil, err
 	}
 	dir, err := os.MkdirTemp(o.Dir, "slipway-buildkitd-")
 	if err != nil {
 		return nil, err
 	}
 	addr := "unix://" + filepath.Join(dir, "buildkitd.sock")
-	cmd := exec.Command(path, "--root", filepath.Join(dir, "state"), "--addr", addr,
-		"--oci-worker=true", "--containerd-worker=false", "--oci-worker-gc=false")
+	cmd := exec.Command(path, buildkitdArgs(filepath.Join(dir, "state"), addr)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "TMPDIR=" + dir}
 	cmd.Stdout, cmd.Stderr = o.Log, o.Log
 	// Its own process group, so a signal to slipway's group reaches us first and we stop it in
@@ -60,37 +77,78 @@ func StartDaemon(ctx context.Context, o DaemonOptions) (*Daemon, error) {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("start buildkitd: %w", err)
 	}
-	d := &Daemon{dir: dir, cmd: cmd, exited: make(chan struct{})}
-	go func() { d.err = cmd.Wait(); close(d.exited) }()
-	if err := d.waitReady(ctx, addr, cmp.Or(o.Ready, 60*time.Second)); err != nil {
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	d := &Daemon{Where: fmt.Sprintf("process %d", cmd.Process.Pid), dir: dir, stop: func() error {
+		stopProcess(cmd, exited)
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("remove buildkitd's state %s: %w", dir, err)
+		}
+		return nil
+	}}
+	gone := func() error { return fmt.Errorf("buildkitd exited before it was ready: %v", waitErr) }
+	if err := d.waitReady(ctx, cmp.Or(o.Ready, 60*time.Second), exited, gone, func(ctx context.Context) (*bkclient.Client, error) {
+		return bkclient.New(ctx, addr)
+	}); err != nil {
 		_ = d.Stop()
 		return nil, err
 	}
 	return d, nil
 }
 
-// waitReady polls buildkitd's worker list until it has a worker, it exits, or the deadline passes.
-func (d *Daemon) waitReady(ctx context.Context, addr string, within time.Duration) error {
+// lookBuildkitd finds buildkitd: bin, else in PATH.
+func lookBuildkitd(bin string) (string, error) {
+	path, err := exec.LookPath(cmp.Or(bin, "buildkitd"))
+	if err != nil {
+		return "", fmt.Errorf("buildkitd is not installed (needed for several platforms, a registry cache or attestations): %w", err)
+	}
+	return path, nil
+}
+
+// buildkitdArgs are buildkitd's flags: an OCI worker (runc) with its state under root, garbage
+// collection off (the state goes with the run), listening on addr.
+func buildkitdArgs(root, addr string) []string {
+	return []string{"--root", root, "--addr", addr, "--oci-worker=true", "--containerd-worker=false", "--oci-worker-gc=false"}
+}
+
+// stopProcess stops buildkitd: SIGTERM, then SIGKILL after 10 s.
+func stopProcess(cmd *exec.Cmd, exited <-chan struct{}) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+}
+
+// waitReady connects and asks for buildkitd's workers until it has one, exited is closed (gone says
+// why), or the deadline passes. Each try is a client of its own, so a try that finds no socket yet
+// leaves no connection backoff behind.
+func (d *Daemon) waitReady(ctx context.Context, within time.Duration, exited <-chan struct{}, gone func() error, connect func(context.Context) (*bkclient.Client, error)) error {
 	ctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
-	c, err := bkclient.New(ctx, addr)
-	if err != nil {
-		return fmt.Errorf("buildkitd client: %w", err)
-	}
-	tick := time.NewTicker(100 * time.Millisecond)
+	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if ws, err := c.ListWorkers(ctx); err == nil && len(ws) > 0 {
+		c, err := connect(ctx)
+		if err != nil {
+			return fmt.Errorf("buildkitd client: %w", err)
+		}
+		tctx, tcancel := context.WithTimeout(ctx, 5*time.Second)
+		ws, err := c.ListWorkers(tctx)
+		tcancel()
+		if err == nil && len(ws) > 0 {
 			d.Client = c
 			return nil
 		}
+		_ = c.Close()
 		select {
-		case <-d.exited:
-			_ = c.Close()
-			return fmt.Errorf("buildkitd exited before it was ready: %v", d.err)
+		case <-exited:
+			return gone()
 		case <-ctx.Done():
-			_ = c.Close()
-			return fmt.Errorf("buildkitd did not answer within %s: %w", within, ctx.Err())
+			return fmt.Errorf("buildkitd (%s) did not answer within %s: %w", d.Where, within, ctx.Err())
 		case <-tick.C:
 		}
 	}
@@ -116,24 +174,14 @@ func (d *Daemon) Platforms(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// Stop stops buildkitd (SIGTERM, then SIGKILL after 10 s) and removes its state directory. It is
-// safe to call when the run's context is already cancelled.
+// Stop stops buildkitd and removes its state: the process and its directory, or the container and
+// its volume. It is safe to call when the run's context is already cancelled.
 func (d *Daemon) Stop() error {
 	if d.Client != nil {
 		_ = d.Client.Close()
 	}
-	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.exited:
-	case <-time.After(10 * time.Second):
-		_ = d.cmd.Process.Kill()
-		<-d.exited
-	}
-	if err := os.RemoveAll(d.dir); err != nil {
-		return fmt.Errorf("remove buildkitd's state %s: %w", d.dir, err)
-	}
-	return nil
+	return d.stop()
 }
 
-// Dir is buildkitd's state directory (tests check that Stop removes it).
+// Dir is the process's state directory (tests check that Stop removes it); "" for a container.
 func (d *Daemon) Dir() string { return d.dir }

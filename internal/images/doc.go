@@ -5,7 +5,8 @@
 // classic builder where the engine has no BuildKit and the Dockerfile needs none. run-e2e builds the
 // build sections of a Compose project with the same Builder. What the engine's builder cannot do
 // (several platforms, a registry cache, attestations) runs on slipway's own buildkitd (Daemon, Solver),
-// which pushes each platform by digest.
+// which pushes each platform by digest: a process for the local CLI, a container of slipway's image
+// beside the action's in the action (StartSibling), reached through the engine's exec API.
 //
 // It does not tag or copy pushes: package registry moves built images to registries and merges the
 // per-platform digests into one index.

@@ -19,6 +19,10 @@
 // with the runner's default shell; a test uses them as the next step of the job would: to read
 // GITHUB_OUTPUT's values as stored (as written, never translated back) and the files they name.
 //
+// A step may be cancelled as the runner cancels one (Step.CancelWhen): its docker run passes the
+// runner's signals on to the container, SIGINT, then SIGTERM and SIGKILL on actionkit's cancel
+// timeline; the result says how long the step went on after the first.
+//
 // One deviation: a step may ask for the host's network (Step.Network "host") instead of the engine's
 // default bridge that the runner uses. Tests need it to reach fakes that listen on the host's
 // loopback (fake ECS, fake Flagsmith, docker-registry), which stand in for services that would be on

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/docker/docker/client"
 
@@ -187,6 +188,10 @@ type Result struct {
 	Log      string            // stdout and stderr, where the runner reads workflow commands
 	Outputs  map[string]string // GITHUB_OUTPUT, values stored as written
 	Summary  string            // GITHUB_STEP_SUMMARY
+
+	ContainerID      string        // the step's container (removed by now): what it may have labelled
+	Cancelled        bool          // Step.CancelWhen cancelled it
+	EndedAfterCancel time.Duration // from the cancel's first signal to the container's exit
 }
 
 // finish reads the step's file commands: outputs into the result, GITHUB_ENV into the job's env for

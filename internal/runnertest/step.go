@@ -17,6 +17,7 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 	"gopkg.in/yaml.v3"
 
+	"github.com/slipway-actions/slipway/internal/actionkit"
 	"github.com/slipway-actions/slipway/internal/dockertest"
 )
 
@@ -28,6 +29,11 @@ type Step struct {
 	Env     map[string]string // the step's env:
 	Network string            // "" for the engine's default bridge, as the runner; "host" to reach fakes on loopback
 	Timeout time.Duration     // how long the step may take; 0 means 10 minutes
+
+	// CancelWhen, polled with the step's container ID while the step runs, cancels the step once it
+	// returns true, as the runner cancels a container action: its docker run passes on SIGINT, then
+	// SIGTERM actionkit.CancelSIGTERMAfter later, then SIGKILL actionkit.CancelSIGKILLAfter after that.
+	CancelWhen func(containerID string) bool
 }
 
 // actionYML is what the runner reads of a container action's action.yml.
@@ -174,18 +180,64 @@ func (j *Job) runContainer(s Step, entrypoint string, args, env []string) *Resul
 	if err := j.cli.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
 		j.t.Fatalf("start %s: %v", s.Action, err)
 	}
-	res := &Result{}
+	res := &Result{ContainerID: created.ID}
+	exited := make(chan struct{})
+	cancelled := j.cancelWhen(s, created.ID, exited)
 	select {
 	case w := <-waitC:
+		close(exited)
 		if w.Error != nil {
 			j.t.Fatalf("wait for %s: %s", s.Action, w.Error.Message)
 		}
 		res.ExitCode = int(w.StatusCode)
 	case err := <-errC:
+		close(exited)
 		j.t.Fatalf("wait for %s: %v (timeout %s)", s.Action, err, timeout)
+	}
+	if at := <-cancelled; !at.IsZero() {
+		res.Cancelled, res.EndedAfterCancel = true, time.Since(at)
 	}
 	res.Log = j.containerLog(s, created.ID)
 	return res
+}
+
+// cancelWhen polls s.CancelWhen until it says to cancel or the container exits, then signals the
+// container as the runner's docker run does. It sends on the channel when the first signal went (the
+// zero time if none did) once the container has exited.
+func (j *Job) cancelWhen(s Step, id string, exited <-chan struct{}) <-chan time.Time {
+	out := make(chan time.Time, 1)
+	if s.CancelWhen == nil {
+		out <- time.Time{}
+		return out
+	}
+	go func() {
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for !s.CancelWhen(id) {
+			select {
+			case <-exited:
+				out <- time.Time{}
+				return
+			case <-tick.C:
+			}
+		}
+		at := time.Now()
+		for _, sig := range []struct {
+			name  string
+			after time.Duration
+		}{{"SIGINT", 0}, {"SIGTERM", actionkit.CancelSIGTERMAfter}, {"SIGKILL", actionkit.CancelSIGKILLAfter}} {
+			select {
+			case <-exited:
+				out <- at
+				return
+			case <-time.After(sig.after):
+				_ = j.cli.ContainerKill(context.Background(), id, sig.name)
+			}
+		}
+		<-exited
+		out <- at
+	}()
+	return out
 }
 
 // containerLog is what the container printed, stdout and stderr together.

@@ -1,5 +1,5 @@
 // Command tool runs inside FROM scratch test images (no shell there): it writes random bytes,
-// records a build secret's hash, prints files, says its architecture, and fails on demand.
+// records a build secret's hash, prints files, says its architecture, waits, and fails on demand.
 package main
 
 import (
@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"time"
 )
 
 func main() {
@@ -25,7 +26,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: tool rand FILE | secret ID FILE | cat FILE | arch FILE | fill FILE MIB | sbom | fail TEXT")
+		return fmt.Errorf("usage: tool rand FILE | secret ID FILE | cat FILE | arch FILE | fill FILE MIB | sbom | sleep DURATION | fail TEXT")
 	}
 	switch args[0] {
 	case "rand":
@@ -58,6 +59,13 @@ func run(args []string) error {
 		return os.WriteFile(args[1], []byte(base64.StdEncoding.EncodeToString(b)), 0o644)
 	case "sbom": // a stand-in SBOM generator, per BuildKit's SBOM protocol (docs/attestations/sbom-protocol.md)
 		return sbom(os.Getenv("BUILDKIT_SCAN_SOURCE"), os.Getenv("BUILDKIT_SCAN_DESTINATION"))
+	case "sleep": // a step that is still running when a test cancels the build
+		d, err := time.ParseDuration(args[1])
+		if err != nil {
+			return err
+		}
+		time.Sleep(d)
+		return nil
 	case "fail":
 		fmt.Println(args[1])
 		return fmt.Errorf("failing as asked")
