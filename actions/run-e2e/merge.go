@@ -58,7 +58,7 @@ func mergeShards(ctx context.Context, k *actionkit.Kit, cfg config) error {
 	if err != nil {
 		return err
 	}
-	set, err := checkShards(found)
+	set, err := checkShards(found, thisRun{ID: k.Getenv("GITHUB_RUN_ID"), TestService: cfg.TestService})
 	if err != nil {
 		return failure.BadInput(fmt.Errorf("merge-shards %s: %w", workspace.Rel(cfg.Workspace, cfg.MergeShards), err))
 	}
@@ -137,14 +137,27 @@ func readManifest(p string) (foundShard, error) {
 	return f, nil
 }
 
+// thisRun is what every shard of a merge must share with the merging job: its workflow run (a
+// shard another run left in a reused directory is not this run's) and, when given, its test service.
+type thisRun struct{ ID, TestService string }
+
 // checkShards orders the shards found and says which are missing; shards that are not one suite cut
-// into parts (one found twice, shards that disagree on their number or on their test service) are
-// an error naming each manifest.
-func checkShards(found []foundShard) (shardSet, error) {
+// into parts (one found twice, shards that disagree on their number or on their test service, or
+// that are of another workflow run or test service than the merge's) are an error naming each
+// manifest.
+func checkShards(found []foundShard, run thisRun) (shardSet, error) {
 	slices.SortFunc(found, func(a, b foundShard) int {
 		return cmp.Or(cmp.Compare(a.Shard.Total, b.Shard.Total), cmp.Compare(a.Shard.Index, b.Shard.Index), strings.Compare(a.Name, b.Name))
 	})
 	var errs []error
+	for _, f := range found {
+		if run.ID != "" && f.M.RunID != "" && f.M.RunID != run.ID {
+			errs = append(errs, fmt.Errorf("%s: shard %s is of workflow run %s, this is run %s (merge each run's shards in a directory of its own)", f.Name, f.Shard, f.M.RunID, run.ID))
+		}
+		if run.TestService != "" && f.M.TestService != run.TestService {
+			errs = append(errs, fmt.Errorf("%s: shard %s is of test service %q, this merge's test-service is %q", f.Name, f.Shard, f.M.TestService, run.TestService))
+		}
+	}
 	if list, n := distinct(found, func(f foundShard) string { return f.Shard.String() }, func(f foundShard) string { return strconv.Itoa(f.Shard.Total) }); n > 1 {
 		errs = append(errs, fmt.Errorf("the shards disagree on their number: %s", list))
 	}

@@ -406,3 +406,50 @@ func TestNewManifest_DescribesTheShardsRun(t *testing.T) {
 		t.Errorf("an unsharded run is given shard variables or a prefix")
 	}
 }
+
+// A shard an earlier workflow run left in a reused directory (a self-hosted runner keeps its
+// workspace) cannot stand in for this run's missing one; nor a shard of another test service than
+// the merge names. Both are exit 2 naming the manifest, and nothing is merged.
+func TestMergeShards_AnotherRunsOrServicesShardIsExit2(t *testing.T) {
+	t.Parallel()
+	ok := map[string]string{"junit.xml": suiteXML("test_a=passed")}
+	for _, c := range []struct {
+		name   string
+		env    map[string]string
+		inputs []string
+		want   string
+	}{
+		{name: "another run", env: map[string]string{"GITHUB_RUN_ID": "99"},
+			want: "shards/y/slipway-shard.json: shard 2/2 is of workflow run 77, this is run 99"},
+		{name: "another test service", inputs: []string{"test-service", "unit"},
+			want: `shards/y/slipway-shard.json: shard 2/2 is of test service "e2e", this merge's test-service is "unit"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			ws := t.TempDir()
+			writeShard(t, ws, "shards/x", "1/2", "e2e", nil, ok, nil)
+			writeShard(t, ws, "shards/y", "2/2", "e2e", nil, ok, nil)
+			r := actiontest.NewRunner(t)
+			r.Env["GITHUB_WORKSPACE"], r.Env["DOCKER_HOST"] = ws, "tcp://127.0.0.1:1"
+			maps.Copy(r.Env, c.env)
+			r.Input("merge-shards", "shards")
+			for i := 0; i+1 < len(c.inputs); i += 2 {
+				r.Input(c.inputs[i], c.inputs[i+1])
+			}
+			res := r.Run(t, context.Background(), Main)
+			if res.Code != 2 || len(res.Outputs) != 0 || !strings.Contains(res.Stdout, c.want) {
+				t.Fatalf("exit %d, outputs %v; want 2, none, and %q in:\n%s", res.Code, res.Outputs, c.want, res.Stdout)
+			}
+		})
+	}
+	// The same shards, merged in their own run with their own service, pass.
+	ws := t.TempDir()
+	writeShard(t, ws, "shards/x", "1/2", "e2e", nil, ok, nil)
+	writeShard(t, ws, "shards/y", "2/2", "e2e", nil, ok, nil)
+	r := actiontest.NewRunner(t)
+	r.Env["GITHUB_WORKSPACE"], r.Env["DOCKER_HOST"], r.Env["GITHUB_RUN_ID"] = ws, "tcp://127.0.0.1:1", "77"
+	r.Input("merge-shards", "shards").Input("test-service", "e2e")
+	if res := r.Run(t, context.Background(), Main); res.Code != 0 {
+		t.Fatalf("this run's shards: exit %d\n%s", res.Code, res.Stdout)
+	}
+}
