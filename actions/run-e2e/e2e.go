@@ -46,7 +46,11 @@ func runE2E(ctx context.Context, k *actionkit.Kit, cfg config) error {
 			return werr // the merge would take this shard for missing
 		}
 		k.Warningf("%v", werr)
+		return err
 	}
+	// The manifest is there however the run ended, a run that failed before any report too: the
+	// upload step that reads this output takes it to the merge, which then names the shard's failure.
+	_ = k.SetOutput("reports-dir", workspace.Rel(cfg.Workspace, cfg.ReportsDir))
 	return err
 }
 

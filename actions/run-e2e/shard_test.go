@@ -453,3 +453,25 @@ func TestMergeShards_AnotherRunsOrServicesShardIsExit2(t *testing.T) {
 		t.Fatalf("this run's shards: exit %d\n%s", res.Code, res.Stdout)
 	}
 }
+
+// A shard whose run fails before any report (here its Compose file is not there) still leaves its
+// manifest, failed with the reason, and names reports-dir in its output: the upload step takes it to
+// the merge, which then says why the shard failed rather than that it is missing.
+func TestShard_ARunFailingEarlyLeavesItsManifestAndReportsDir(t *testing.T) {
+	t.Parallel()
+	ws := t.TempDir()
+	r := actiontest.NewRunner(t)
+	r.Env["GITHUB_WORKSPACE"], r.Env["DOCKER_HOST"] = ws, "tcp://127.0.0.1:1"
+	r.Input("compose-file", "missing.yml").Input("test-service", "e2e").Input("shard", "2/3")
+	res := r.Run(t, context.Background(), Main)
+	if res.Code == 0 || res.Outputs["reports-dir"] != "e2e-reports" {
+		t.Fatalf("exit %d, reports-dir %q; want a failure naming e2e-reports\n%s", res.Code, res.Outputs["reports-dir"], res.Stdout)
+	}
+	f, err := readManifest(filepath.Join(ws, "e2e-reports", manifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.M.Result != "failed" || f.Shard.String() != "2/3" || !strings.Contains(f.M.Reason, "missing.yml") {
+		t.Errorf("manifest %+v: want shard 2/3 failed, naming missing.yml", f.M)
+	}
+}
