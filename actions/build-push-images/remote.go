@@ -153,6 +153,14 @@ func buildPushRemote(ctx context.Context, k *actionkit.Kit, cfg config, ref imag
 	if len(cfg.Remote.Merge) > 0 {
 		return mergeAll(ctx, k, cfg, tags, p, start)
 	}
+	// ECR's tokens asked for before buildkitd's log stops workflow commands: the runner must see
+	// their ::add-mask::.
+	login := p.Login(ctx, cfg.Registries)
+	for _, host := range ecrHosts(cfg) {
+		if _, err := login(host); err != nil {
+			return checkFailed(k, err)
+		}
+	}
 	log := k.Untrusted()
 	defer log.Close()
 	d, stop, err := startBuilder(ctx, k, log)
@@ -164,50 +172,37 @@ func buildPushRemote(ctx context.Context, k *actionkit.Kit, cfg config, ref imag
 	if err != nil {
 		return err
 	}
-	solver := &images.Solver{Client: d.Client, Login: p.Login(ctx, cfg.Registries), Log: log}
+	reqs := buildRequests(cfg.Images, origin, tags)
+	plats, err := planPlatforms(cfg, reqs, can)
+	if err != nil {
+		return err
+	}
+	solver := &images.Solver{Client: d.Client, Login: login, Log: log}
 	remote := images.Remote{CacheFrom: cfg.Remote.CacheFrom, CacheTo: cfg.Remote.CacheTo, Secrets: cfg.Secrets,
 		Attest:        images.Attestations{Provenance: cfg.Remote.Provenance, SBOM: cfg.Remote.SBOM},
 		VCS:           images.VCS{Source: origin.Source, Revision: ref.SHA},
 		PlatformCache: cfg.Remote.PushByDigest}
-	var rows [][]string
-	var digests []string
-	var merged []registry.Result
-	var errs []error
-	for _, req := range buildRequests(cfg.Images, origin, tags) {
-		plats := cmpList(req.Spec.Platforms, cfg.Remote.Platforms)
-		if missing := slices.DeleteFunc(slices.Clone(plats), func(p string) bool { return slices.Contains(can, p) }); len(missing) > 0 {
-			return fmt.Errorf("this runner cannot build %s (it builds %s): register QEMU's binfmt handlers (docker/setup-qemu-action), or build each platform on its own runner with push-by-digest", strings.Join(missing, ", "), strings.Join(can, ", "))
-		}
-		if len(plats) == 0 {
-			plats = []string{""} // the worker's own platform
-		}
-		remote.Repository = cfg.Registries[0].Repository(req.Spec.Name)
-		k.Group(fmt.Sprintf("build %s for %s", req.Spec.Name, strings.Join(plats, ", ")))
-		solved, err := solver.BuildPlatforms(ctx, req, plats, remote)
-		k.EndGroup()
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		var ds []string
-		for _, s := range solved {
-			k.Infof("%s %s: pushed %s (%d steps run, %d from cache)", req.Spec.Name, s.Platform, s.Digest, len(s.Ran), len(s.Cached))
-			ds = append(ds, s.Digest)
-			digests = append(digests, req.Spec.Name+"@"+s.Digest)
-		}
-		if cfg.Remote.PushByDigest {
-			rows = append(rows, []string{req.Spec.Name, strings.Join(plats, " "), strings.Join(ds, " "), "by digest: merge-digests tags it"})
-			continue
-		}
-		res, err := p.Merge(ctx, registry.Image{Name: req.Spec.Name, Tags: tags.Tags}, ds, cfg.Registries)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		rows = append(rows, mergedRows(res)...)
-		merged = append(merged, res)
-	}
+	built, digests, errs := buildAll(ctx, k, cfg, solver, remote, reqs, plats)
 	_ = k.SetOutput("digests", strings.Join(digests, "\n"))
-	if !cfg.Remote.PushByDigest {
+	var rows [][]string
+	switch {
+	case len(errs) > 0: // nothing tagged unless every image built
+		rows = byDigestRows(reqs, plats, built, "not tagged: an image failed to build")
+	case cfg.Remote.PushByDigest:
+		rows = byDigestRows(reqs, plats, built, "by digest: merge-digests tags it")
+	default:
+		var merged []registry.Result
+		for i, req := range reqs {
+			if len(built[i]) == 0 {
+				continue
+			}
+			res, err := p.Merge(ctx, registry.Image{Name: req.Spec.Name, Tags: tags.Tags}, built[i], cfg.Registries)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			rows = append(rows, mergedRows(res)...)
+			merged = append(merged, res)
+		}
 		mergedOutputs(k, cfg.Images[0].Name, merged)
 	}
 	remoteSummary(k, rows, time.Since(start))
@@ -218,6 +213,90 @@ func buildPushRemote(ctx context.Context, k *actionkit.Kit, cfg config, ref imag
 		return err
 	}
 	return nil
+}
+
+// planPlatforms says which platforms each image is built for here, checked for every image before
+// any is built: an image's own platforms, else the platforms input, else the worker's own (""). In a
+// push-by-digest job given its platform (one leg of a matrix), an image builds only those of its own
+// platforms that are the job's, and none when none is.
+func planPlatforms(cfg config, reqs []images.Request, can []string) ([][]string, error) {
+	out := make([][]string, len(reqs))
+	var missing []string
+	for i, req := range reqs {
+		plats := cmpList(req.Spec.Platforms, cfg.Remote.Platforms)
+		if cfg.Remote.PushByDigest && len(cfg.Remote.Platforms) > 0 && len(req.Spec.Platforms) > 0 {
+			plats = slices.DeleteFunc(slices.Clone(req.Spec.Platforms), func(p string) bool { return !slices.Contains(cfg.Remote.Platforms, p) })
+		} else if len(plats) == 0 {
+			plats = []string{""} // the worker's own platform
+		}
+		for _, p := range plats {
+			if p != "" && !slices.Contains(can, p) && !slices.Contains(missing, p) {
+				missing = append(missing, p)
+			}
+		}
+		out[i] = plats
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("this runner cannot build %s (it builds %s): register QEMU's binfmt handlers (docker/setup-qemu-action), or build each platform on its own runner with push-by-digest", strings.Join(missing, ", "), strings.Join(can, ", "))
+	}
+	return out, nil
+}
+
+// buildAll builds and pushes by digest every image's platforms: the digests of each image, in the
+// order of reqs, the digests output's lines, and the builds' errors.
+func buildAll(ctx context.Context, k *actionkit.Kit, cfg config, solver *images.Solver, remote images.Remote, reqs []images.Request, plats [][]string) ([][]string, []string, []error) {
+	built := make([][]string, len(reqs))
+	var digests []string
+	var errs []error
+	for i, req := range reqs {
+		if len(plats[i]) == 0 {
+			k.Infof("%s: none of its platforms is this job's (%s): not built here", req.Spec.Name, strings.Join(cfg.Remote.Platforms, ", "))
+			continue
+		}
+		remote.Repository = cfg.Registries[0].Repository(req.Spec.Name)
+		k.Group(fmt.Sprintf("build %s for %s", req.Spec.Name, strings.Join(plats[i], ", ")))
+		solved, err := solver.BuildPlatforms(ctx, req, plats[i], remote)
+		k.EndGroup()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, s := range solved {
+			k.Infof("%s %s: pushed %s (%d steps run, %d from cache)", req.Spec.Name, s.Platform, s.Digest, len(s.Ran), len(s.Cached))
+			built[i] = append(built[i], s.Digest)
+			digests = append(digests, req.Spec.Name+"@"+s.Digest)
+		}
+	}
+	return built, digests, errs
+}
+
+// byDigestRows are the summary's rows of images pushed by digest and not tagged, and why not.
+func byDigestRows(reqs []images.Request, plats [][]string, built [][]string, why string) [][]string {
+	var rows [][]string
+	for i, req := range reqs {
+		if len(built[i]) > 0 {
+			rows = append(rows, []string{req.Spec.Name, strings.Join(plats[i], " "), strings.Join(built[i], " "), why})
+		}
+	}
+	return rows
+}
+
+// ecrHosts are the ECR registries slipway's buildkitd logs in to: of the registries input and of
+// the cache references.
+func ecrHosts(cfg config) []string {
+	var hosts []string
+	for _, r := range cfg.Registries {
+		if r.Kind == registry.ECR {
+			hosts = append(hosts, r.Host)
+		}
+	}
+	for _, c := range slices.Concat(cfg.Remote.CacheFrom, cfg.Remote.CacheTo) {
+		host, _, _ := strings.Cut(c.Attrs["ref"], "/")
+		if r, err := registry.Parse(host); err == nil && r.Kind == registry.ECR && !slices.Contains(hosts, r.Host) {
+			hosts = append(hosts, r.Host)
+		}
+	}
+	return hosts
 }
 
 // prepareRemote readies the registries before buildkitd starts: ECR's clients, then every

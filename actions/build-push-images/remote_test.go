@@ -3,7 +3,9 @@ package buildpushimages
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
 	"github.com/slipway-actions/slipway/internal/dockertest"
+	"github.com/slipway-actions/slipway/internal/images"
 	"github.com/slipway-actions/slipway/internal/registry/registrytest"
 	"github.com/slipway-actions/slipway/internal/testenv"
 )
@@ -150,5 +153,54 @@ func TestBuildPush_PushByDigestJobsThenOneMergeJob(t *testing.T) {
 	}
 	if strings.Contains(res.Outputs["images"], `"id"`) {
 		t.Errorf("images output %s names a local image ID the merge job does not have", res.Outputs["images"])
+	}
+}
+
+// Every image is built and pushed by digest before any is tagged: when one image fails to build
+// (exit 1), the one that built is not tagged in any registry, though its digest is in the output.
+func TestBuildPush_NoImageTaggedUnlessEveryImageBuilt(t *testing.T) {
+	t.Parallel()
+	needBuildkitd(t)
+	hub := registrytest.Start(t, registrytest.Options{})
+	r, ws := platform(t, "FROM scratch\nCOPY api.txt /\n")
+	if err := os.WriteFile(filepath.Join(ws, "broken.Dockerfile"), []byte("FROM scratch\nCOPY not-there.txt /\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.Input("images", "- {name: api}\n- {name: worker, dockerfile: broken.Dockerfile}\n").Input("registries", hub.Host).Input("provenance", "min")
+	res := r.Run(t, context.Background(), Main)
+	if res.Code != 1 {
+		t.Fatalf("exit %d, want 1 (worker's build failed)\n%s", res.Code, res.Stdout)
+	}
+	if tags := registrytest.Tags(t, hub.Host+"/api", authn.Anonymous); len(tags) > 0 {
+		t.Errorf("api was tagged %v although worker failed to build", tags)
+	}
+	if !strings.HasPrefix(res.Outputs["digests"], "api@sha256:") || !strings.Contains(res.Summary, "not tagged: an image failed to build") {
+		t.Errorf("digests output %q, summary:\n%s", res.Outputs["digests"], res.Summary)
+	}
+}
+
+// A push-by-digest job of a platform matrix builds of each image only its own platforms that are the
+// job's: an image for linux/amd64 alone is not built in the linux/arm64 job. A platform this runner
+// cannot build is named before any image is built, every such platform at once.
+func TestPlanPlatforms_AMatrixJobBuildsOnlyItsPlatform(t *testing.T) {
+	t.Parallel()
+	reqs := []images.Request{
+		{Spec: images.Spec{Name: "api"}},
+		{Spec: images.Spec{Name: "tool", Platforms: []string{"linux/amd64"}}},
+		{Spec: images.Spec{Name: "web", Platforms: []string{"linux/amd64", "linux/arm64"}}},
+	}
+	cfg := config{Remote: remoteConfig{Platforms: []string{"linux/arm64"}, PushByDigest: true}}
+	got, err := planPlatforms(cfg, reqs, []string{"linux/arm64"})
+	if err != nil || !slices.Equal(got[0], []string{"linux/arm64"}) || len(got[1]) != 0 || !slices.Equal(got[2], []string{"linux/arm64"}) {
+		t.Errorf("the arm64 job plans %q (%v), want api and web for linux/arm64, tool not at all", got, err)
+	}
+	cfg.Remote.PushByDigest = false
+	_, err = planPlatforms(cfg, reqs, []string{"linux/arm64"})
+	if err == nil || !strings.Contains(err.Error(), "this runner cannot build linux/amd64 (it builds linux/arm64)") {
+		t.Errorf("one runner for every platform: %v, want linux/amd64 named", err)
+	}
+	cfg = config{}
+	if got, err := planPlatforms(cfg, reqs[:1], []string{"linux/amd64"}); err != nil || !slices.Equal(got[0], []string{""}) {
+		t.Errorf("no platforms: %q (%v), want the worker's own", got, err)
 	}
 }

@@ -221,8 +221,10 @@ func (s *Solver) Solve(ctx context.Context, r Request, platform string, o Remote
 	go func() { defer close(done); res.Cached, res.Ran = s.follow(r.Spec.Name, platform, status) }()
 	resp, err := s.Client.Solve(ctx, nil, opt, status) // closes status
 	<-done
-	if errors.As(err, new(*errdefs.SolveError)) {
-		return res, &BuildError{Message: err.Error()} // a step of the user's Dockerfile failed
+	if errors.As(err, new(*errdefs.SolveError)) || len(errdefs.Sources(err)) > 0 {
+		// A step of the user's Dockerfile failed, or one of its lines cannot be built (a COPY of
+		// what the context lacks): BuildKit names the line. Exit 1, as the engine's builder's is.
+		return res, &BuildError{Message: err.Error()}
 	}
 	if err != nil {
 		return res, err
