@@ -1,7 +1,6 @@
 package buildpushimages
 
 import (
-	"archive/tar"
 	"context"
 	"io"
 	"os"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
@@ -136,7 +134,7 @@ func pushedFile(t *testing.T, host, digest, path string) (file []byte, attestati
 		if c.Annotations["vnd.docker.reference.type"] == "attestation-manifest" {
 			attestations += string(layerBytes(t, img))
 		} else {
-			file = fileOf(t, img, path)
+			file = imagestest.FileIn(t, img, path)
 		}
 	}
 	if attestations == "" {
@@ -162,23 +160,6 @@ func layerBytes(t *testing.T, img v1.Image) []byte {
 		out = append(out, b...)
 	}
 	return out
-}
-
-func fileOf(t *testing.T, img v1.Image, path string) []byte {
-	t.Helper()
-	rc := mutate.Extract(img)
-	defer rc.Close()
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			t.Fatalf("%s is not in the image: %v", path, err)
-		}
-		if strings.TrimPrefix(h.Name, "/") == path {
-			b, _ := io.ReadAll(tr)
-			return b
-		}
-	}
 }
 
 // filesUnder is the text of every file under the directories (the run's workspace, HOME, the

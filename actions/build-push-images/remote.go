@@ -191,19 +191,13 @@ func buildPushRemote(ctx context.Context, k *actionkit.Kit, cfg config, ref imag
 	case cfg.Remote.PushByDigest:
 		rows = byDigestRows(reqs, plats, built, "by digest: merge-digests tags it")
 	default:
-		var merged []registry.Result
+		digestsOf := map[string][]string{}
 		for i, req := range reqs {
-			if len(built[i]) == 0 {
-				continue
-			}
-			res, err := p.Merge(ctx, registry.Image{Name: req.Spec.Name, Tags: tags.Tags}, built[i], cfg.Registries)
-			if err != nil {
-				errs = append(errs, err)
-			}
-			rows = append(rows, mergedRows(res)...)
-			merged = append(merged, res)
+			digestsOf[req.Spec.Name] = built[i]
 		}
-		mergedOutputs(k, cfg.Images[0].Name, merged)
+		var merr error
+		rows, merr = mergeImages(ctx, k, cfg, tags, p, digestsOf)
+		errs = append(errs, merr)
 	}
 	remoteSummary(k, rows, time.Since(start))
 	if err := errors.Join(errs...); err != nil {
@@ -368,11 +362,23 @@ func startBuilder(ctx context.Context, k *actionkit.Kit, log io.Writer) (*images
 
 // mergeAll writes, for each image of merge-digests, the index of its digests and its tags.
 func mergeAll(ctx context.Context, k *actionkit.Kit, cfg config, tags images.Tags, p *registry.Publisher, start time.Time) error {
+	rows, err := mergeImages(ctx, k, cfg, tags, p, cfg.Remote.Merge)
+	remoteSummary(k, rows, time.Since(start))
+	if registry.Refused(err) {
+		return failure.BadInput(err)
+	}
+	return err
+}
+
+// mergeImages writes, for each image with digests, the index of its digests under its tags in every
+// registry, and sets the images, tags and digest outputs as the engine's path does: the summary's
+// rows, and what failed.
+func mergeImages(ctx context.Context, k *actionkit.Kit, cfg config, tags images.Tags, p *registry.Publisher, digestsOf map[string][]string) ([][]string, error) {
 	var rows [][]string
 	var merged []registry.Result
 	var errs []error
 	for _, s := range cfg.Images {
-		ds := cfg.Remote.Merge[s.Name]
+		ds := digestsOf[s.Name]
 		if len(ds) == 0 {
 			continue
 		}
@@ -384,12 +390,7 @@ func mergeAll(ctx context.Context, k *actionkit.Kit, cfg config, tags images.Tag
 		merged = append(merged, res)
 	}
 	mergedOutputs(k, cfg.Images[0].Name, merged)
-	remoteSummary(k, rows, time.Since(start))
-	err := errors.Join(errs...)
-	if registry.Refused(err) {
-		return failure.BadInput(err)
-	}
-	return err
+	return rows, errors.Join(errs...)
 }
 
 // mergedOutputs sets the images, tags and digest outputs of what was merged into indexes, as the

@@ -1,7 +1,6 @@
 package images_test
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -19,7 +18,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/slipway-actions/slipway/internal/dockertest"
@@ -198,7 +196,7 @@ func TestSolve_PlatformsMergeIntoOneIndexTaggedInTwoRegistries(t *testing.T) {
 		if cf.OS+"/"+cf.Architecture != p {
 			t.Errorf("manifest %s says %s, its config %s/%s", c.Digest, p, cf.OS, cf.Architecture)
 		}
-		if got := string(fileIn(t, img, "arch")); got != c.Platform.Architecture {
+		if got := string(imagestest.FileIn(t, img, "arch")); got != c.Platform.Architecture {
 			t.Errorf("%s: RUN ran as %q", p, got)
 		}
 		if !attested[c.Digest.String()] && !hasAttestation(m, c.Digest) {
@@ -242,24 +240,6 @@ func layerText(t *testing.T, img v1.Image) []byte {
 		}
 	}
 	return b.Bytes()
-}
-
-// fileIn reads one file of an image's filesystem.
-func fileIn(t *testing.T, img v1.Image, path string) []byte {
-	t.Helper()
-	rc := mutate.Extract(img)
-	defer rc.Close()
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			t.Fatalf("%s is not in the image: %v", path, err)
-		}
-		if strings.TrimPrefix(h.Name, "/") == path {
-			b, _ := io.ReadAll(tr)
-			return b
-		}
-	}
 }
 
 func TestMerge_PublishesNothingWhenAPlatformIsMissing(t *testing.T) {
@@ -454,7 +434,7 @@ func TestSolve_GHACacheModeMaxThroughActsCacheServerKeepsTheBuilderStage(t *test
 		if err != nil {
 			t.Fatal(err)
 		}
-		return out, fileIn(t, img, "expensive")
+		return out, imagestest.FileIn(t, img, "expensive")
 	}
 	cold, coldBytes := build(workspace(t, files))
 	if !ran(cold.Ran, "RUN") {
