@@ -46,13 +46,16 @@ local: setup
 bench: setup
 	@bash bench/run.sh
 
-# binaries: what the Dockerfile copies from bin/, static linux binaries. slipway, the one program
+# binaries: what the Dockerfile copies from bin/, static linux binaries for GOARCH (this machine's
+# unless given: make binaries GOARCH=arm64). slipway, the one program
 # whose subcommands the actions are: inlining is off (-gcflags=all=-l), an I/O-bound program gives up
 # little speed for a tenth less size (see CONTRIBUTING.md, "The image"). buildkitd, slipway's own
 # builder, from the moby/buildkit module at go.mod's version (.ci/build-buildkitd): inlining kept,
 # it compresses and hashes every layer it exports.
 # BIN=<dir> builds them there instead (the tests' image: internal/runnertest).
 BIN ?= bin
+GOARCH ?= $(shell go env GOARCH)
+export GOARCH
 binaries:
 	@mkdir -p $(BIN)
 	CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags='-s -w' -gcflags=all=-l -o $(BIN)/slipway ./cmd/slipway
@@ -61,17 +64,24 @@ binaries:
 # slipway: the same program for this machine, the local CLI of every action (bin/slipway <action>).
 slipway: binaries
 
-# image: the shipped image from the root Dockerfile, tagged $(IMAGE). Its base (the Dockerfile's BASE,
-# by digest) is pulled, or made from Debian's packages where nothing can be pulled (.ci/debian-image,
+# image: the shipped image from the root Dockerfile for linux/GOARCH (this machine's unless given:
+# make image GOARCH=arm64, emulated by QEMU on another machine), tagged $(IMAGE). bin/ holds one
+# architecture at a time, the one binaries just built for it; both programs' GOARCH are checked
+# before the build, the image's platform after it. Its base (the Dockerfile's BASE, by digest) is pulled
+# for that platform, or made from Debian's packages where nothing can be pulled (.ci/debian-image,
 # which prints what to build from). DOCKER_BUILD_FLAGS adds to the build (the release: --iidfile,
 # labels). SLIPWAY_TEST_IMAGE=$(IMAGE) make test runs the tests in it.
 BASE := $(shell sed -n 's/^ARG BASE=//p' Dockerfile)
 image: binaries
-	@base=$$(.ci/debian-image --pull $(BASE) trixie) && \
+	@for b in slipway buildkitd; do go version -m $(BIN)/$$b | grep -qx "[[:space:]]*build[[:space:]]*GOARCH=$(GOARCH)" || \
+	  { echo "make image: $(BIN)/$$b is not built for $(GOARCH)" >&2; exit 1; }; done
+	@base=$$(.ci/debian-image --pull --arch $(GOARCH) $(BASE) trixie) && \
 	case " $(DOCKER_BUILD_FLAGS) " in *" --pull "*) [ "$$base" = "$(BASE)" ] || { \
 	  echo "make image: --pull asks for the pinned base $(BASE), which could not be pulled" >&2; exit 1; };; esac && \
-	echo "docker build $(DOCKER_BUILD_FLAGS) --build-arg BASE=$$base -t $(IMAGE) ." && \
-	docker build $(DOCKER_BUILD_FLAGS) --build-arg BASE=$$base -t $(IMAGE) .
-	@docker run --rm --entrypoint sh $(IMAGE) -c 'ls -l /usr/local/bin/slipway /usr/local/bin/buildkitd' | \
+	echo "docker build --platform linux/$(GOARCH) $(DOCKER_BUILD_FLAGS) --build-arg BASE=$$base -t $(IMAGE) ." && \
+	docker build --platform linux/$(GOARCH) $(DOCKER_BUILD_FLAGS) --build-arg BASE=$$base -t $(IMAGE) .
+	@platform=$$(docker image inspect --format '{{.Os}}/{{.Architecture}}' $(IMAGE)) && \
+	[ "$$platform" = linux/$(GOARCH) ] || { echo "make image: $(IMAGE) is $$platform, not linux/$(GOARCH)" >&2; exit 1; }
+	@docker run --rm --platform linux/$(GOARCH) --entrypoint sh $(IMAGE) -c 'ls -l /usr/local/bin/slipway /usr/local/bin/buildkitd' | \
 	  awk '{printf "the image'"'"'s binaries: %s (%.1f MB)\n", $$NF, $$5/1e6}'
 	@docker image inspect --format '{{.Size}}' $(IMAGE) | awk '{printf "the image: %.1f MB\n", $$1/1e6}'

@@ -3,6 +3,7 @@ package actions_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -394,6 +395,14 @@ func TestRelease_PublishSplitsTestingFromPushing(t *testing.T) {
 			Concurrency struct {
 				Group string `yaml:"group"`
 			} `yaml:"concurrency"`
+			RunsOn   string            `yaml:"runs-on"`
+			Env      map[string]string `yaml:"env"`
+			Outputs  map[string]string `yaml:"outputs"`
+			Strategy struct {
+				Matrix struct {
+					Include []map[string]string `yaml:"include"`
+				} `yaml:"matrix"`
+			} `yaml:"strategy"`
 			Steps []step `yaml:"steps"`
 		} `yaml:"jobs"`
 	}
@@ -458,8 +467,31 @@ func TestRelease_PublishSplitsTestingFromPushing(t *testing.T) {
 	if fmt.Sprint(wf.Jobs["test"].Needs) != "build" {
 		t.Errorf("test needs %v, want build", wf.Jobs["test"].Needs)
 	}
-	if i := find("test", ".ci/run"); i < 0 || wf.Jobs["test"].Steps[i].Env["SLIPWAY_TEST_IMAGE"] != "${{ needs.build.outputs.id }}" {
-		t.Errorf("test: the tests do not run in the built image (SLIPWAY_TEST_IMAGE)")
+	// One image per platform, each built on and tested on its own platform's runner, each in its
+	// very image: amd64 with every test, arm64 with the image's own.
+	platforms := map[string]string{"amd64": "ubuntu-latest", "arm64": "ubuntu-24.04-arm"}
+	for _, job := range []string{"build", "test"} {
+		got := map[string]string{}
+		for _, leg := range wf.Jobs[job].Strategy.Matrix.Include {
+			got[leg["arch"]] = leg["runner"]
+			if job == "test" && leg["id"] != "${{ needs.build.outputs.id-"+leg["arch"]+" }}" {
+				t.Errorf("test: the %s leg tests %q, not the image its build leg made", leg["arch"], leg["id"])
+			}
+		}
+		if !maps.Equal(got, platforms) || wf.Jobs[job].RunsOn != "${{ matrix.runner }}" {
+			t.Errorf("%s: legs %v on %q, want %v, each on its runner", job, got, wf.Jobs[job].RunsOn, platforms)
+		}
+	}
+	if out := wf.Jobs["build"].Outputs; len(out) != 2 || out["id-amd64"] != "${{ steps.build.outputs.id-amd64 }}" || out["id-arm64"] != "${{ steps.build.outputs.id-arm64 }}" {
+		t.Errorf("build: outputs %v, want each platform's image ID under its own name (a matrix keeps each leg's)", out)
+	}
+	if i := find("build", "make image"); i < 0 || !strings.Contains(wf.Jobs["build"].Steps[i].Run, `make image GOARCH="$ARCH"`) || wf.Jobs["build"].Env["ARCH"] != "${{ matrix.arch }}" {
+		t.Errorf("build: the image is not built for its leg's platform")
+	}
+	for _, marker := range []string{".ci/run", "TestImage_RunsEveryEntrypoint"} {
+		if i := find("test", marker); i < 0 || wf.Jobs["test"].Steps[i].Env["SLIPWAY_TEST_IMAGE"] != "${{ matrix.id }}" {
+			t.Errorf("test: %s does not run in the built image (SLIPWAY_TEST_IMAGE)", marker)
+		}
 	}
 	if needs := fmt.Sprint(wf.Jobs["release"].Needs); !strings.Contains(needs, "test") {
 		t.Errorf("release needs %s: it must wait for the tests", needs)
@@ -473,9 +505,18 @@ func TestRelease_PublishSplitsTestingFromPushing(t *testing.T) {
 	if login < 0 || push != login+1 {
 		t.Errorf("release: login at step %d, push at %d: log in just before the push", login, push)
 	}
+	// Each tested image by its ID under its version and platform, then their index under the version
+	// alone, with the digests push-image read back.
 	if push >= 0 {
-		if s := rel.Steps[push]; s.Env["ID"] != "${{ needs.build.outputs.id }}" || !strings.Contains(s.Run, `"$ID"`) {
-			t.Errorf("release: push-image is not given the tested image ID: env %v, run %s", s.Env, s.Run)
+		s := rel.Steps[push]
+		for _, arch := range []string{"amd64", "arm64"} {
+			up := strings.ToUpper(arch)
+			if s.Env[up] != "${{ needs.build.outputs.id-"+arch+" }}" || !strings.Contains(s.Run, `.ci/push-image "$IMAGE:$VERSION-`+arch+`" "$`+up+`"`) {
+				t.Errorf("release: push-image is not given the tested %s image ID: env %v, run %s", arch, s.Env, s.Run)
+			}
+		}
+		if !strings.Contains(s.Run, `.ci/push-index "$IMAGE:$VERSION" "$amd64" "$arm64" | tee -a "$GITHUB_OUTPUT"`) {
+			t.Errorf("release: no index of the pushed digests under the version:\n%s", s.Run)
 		}
 	}
 	for i, s := range rel.Steps {
@@ -722,5 +763,85 @@ func TestRelease_ConcurrentPublishesEndWithTheMajorOnTheHigherRelease(t *testing
 		if got := major(origin); got != commits["v1.3.0"] {
 			t.Errorf("round %d: v1 names %s, want v1.3.0's commit %s", round, got, commits["v1.3.0"])
 		}
+	}
+}
+
+// The release's index lists the tested image of each platform, by the digests push-image read back,
+// under the version alone; a re-run writes the same index again, and an index of other images is
+// never overwritten.
+func TestRelease_PushIndexListsEachPlatformsTestedImage(t *testing.T) {
+	t.Parallel()
+	dockertest.Client(t)
+	reg := registrytest.Start(t, registrytest.Options{})
+	repo := reg.Host + "/slipway-actions/slipway"
+	dir := t.TempDir()
+	var made []string
+	t.Cleanup(func() { _ = exec.Command("docker", append([]string{"rmi", "-f"}, made...)...).Run() })
+	// A FROM scratch image for PLATFORM, pushed as push-image pushes the release's: its digest.
+	push := func(tag, platform, content string) string {
+		ctx := t.TempDir()
+		if err := os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte("FROM scratch\nCOPY release /release\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(ctx, "release"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ref := repo + ":" + tag
+		_ = exec.Command("docker", "rmi", "-f", ref).Run()
+		made = append(made, ref)
+		id, err := exec.Command("docker", "build", "-q", "--platform", platform, "-t", ref, ctx).Output()
+		if err != nil {
+			t.Fatalf("docker build --platform %s: %v", platform, err)
+		}
+		code, out := script(t, dir, "push-image", ref, strings.TrimSpace(string(id)))
+		if code != 0 {
+			t.Fatalf("push-image %s: exit %d\n%s", ref, code, out)
+		}
+		return strings.TrimSpace(out[strings.LastIndex(out, "digest=")+len("digest="):])
+	}
+	amd64 := push("1.2.3-amd64", "linux/amd64", "amd64")
+	arm64 := push("1.2.3-arm64", "linux/arm64", "arm64")
+
+	code, out := script(t, dir, "push-index", repo+":1.2.3", amd64, arm64)
+	digest := strings.TrimSpace(out[strings.LastIndex(out, "digest=")+len("digest="):])
+	if code != 0 || !strings.Contains(out, "platforms=linux/amd64,linux/arm64") {
+		t.Fatalf("push-index: exit %d\n%s", code, out)
+	}
+	idx, err := remote.Index(mustDigest(t, repo+"@"+digest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, m := range im.Manifests {
+		got[m.Platform.OS+"/"+m.Platform.Architecture] = m.Digest.String()
+	}
+	if want := map[string]string{"linux/amd64": amd64, "linux/arm64": arm64}; !maps.Equal(got, want) {
+		t.Errorf("the index lists %v, want %v", got, want)
+	}
+	if tags := registrytest.Tags(t, repo, authn.Anonymous); tags["1.2.3"] != digest {
+		t.Errorf("the registry holds %v, want 1.2.3 at the index %s", tags, digest)
+	}
+	// A re-run of the release writes the same index.
+	if code, out := script(t, dir, "push-index", repo+":1.2.3", arm64, amd64); code != 0 || !strings.Contains(out, "digest="+digest) {
+		t.Errorf("the same images again: exit %d, want the index %s again\n%s", code, digest, out)
+	}
+	// Another index under the tag is refused and left as it was; so is one of two images of one
+	// platform, before anything is pushed.
+	if code, out := script(t, dir, "push-index", repo+":1.2.3", amd64); code != 1 || !strings.Contains(out, "not an index of these images") {
+		t.Errorf("another index under the tag: exit %d, want 1\n%s", code, out)
+	}
+	other := push("1.2.4-amd64", "linux/amd64", "another amd64")
+	if code, out := script(t, dir, "push-index", repo+":1.2.4", amd64, other); code != 1 || !strings.Contains(out, "not one image per platform") {
+		t.Errorf("two amd64 images: exit %d, want 1\n%s", code, out)
+	}
+	if tags := registrytest.Tags(t, repo, authn.Anonymous); tags["1.2.3"] != digest || tags["1.2.4"] != "" {
+		t.Errorf("after the refusals the registry holds %v, want 1.2.3 at %s and no 1.2.4", tags, digest)
+	}
+	if code, _ := script(t, dir, "push-index", repo+":1.2.3", "latest"); code != 2 {
+		t.Errorf("a digest that is not one: exit %d, want 2", code)
 	}
 }
