@@ -163,7 +163,7 @@ func buildPushRemote(ctx context.Context, k *actionkit.Kit, cfg config, ref imag
 		}
 		var ds []string
 		for _, s := range solved {
-			k.Infof("%s %s: pushed %s (%d steps run, %d from cache)", req.Spec.Name, s.Platform, s.Digest, len(s.Ran), len(s.Cached))
+			k.Infof("%s %s: pushed %s (%d steps run, %d from cache%s)", req.Spec.Name, s.Platform, s.Digest, len(s.Ran), len(s.Cached), layerNote(s.Layers))
 			ds = append(ds, s.Digest)
 			digests = append(digests, req.Spec.Name+"@"+s.Digest)
 		}
@@ -186,6 +186,15 @@ func buildPushRemote(ctx context.Context, k *actionkit.Kit, cfg config, ref imag
 		return err
 	}
 	return nil
+}
+
+// layerNote says how long buildkitd spent pulling and extracting the layers (cached or base) that
+// the steps it ran needed: time outside every step's own.
+func layerNote(l images.LayerTime) string {
+	if l == (images.LayerTime{}) {
+		return ""
+	}
+	return fmt.Sprintf("; layers under the steps run: %s pulling, %s extracting", l.Pulling.Round(time.Millisecond), l.Extracting.Round(time.Millisecond))
 }
 
 // mergeAll writes, for each image of merge-digests, the index of its digests and its tags.

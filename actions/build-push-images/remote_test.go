@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/actionkit/actiontest"
 	"github.com/slipway-actions/slipway/internal/dockertest"
+	"github.com/slipway-actions/slipway/internal/images"
 	"github.com/slipway-actions/slipway/internal/registry/registrytest"
 	"github.com/slipway-actions/slipway/internal/testenv"
 )
@@ -131,5 +133,16 @@ func TestBuildPush_PushByDigestJobsThenOneMergeJob(t *testing.T) {
 	d2, p2, _ := indexOf(t, mirror.Host+"/api:1.2.0", authn.Anonymous)
 	if d1 != d2 || d1 != res.Outputs["digest"] || !slices.Equal(p1, []string{"linux/amd64", "linux/arm64"}) || !slices.Equal(p1, p2) {
 		t.Errorf("hub %s %v, mirror %s %v, digest output %q: want one index of both platforms in both", d1, p1, d2, p2, res.Outputs["digest"])
+	}
+}
+
+func TestLayerNote_SaysTheLayerTimeOnlyWhenThereIsSome(t *testing.T) {
+	t.Parallel()
+	if got := layerNote(images.LayerTime{}); got != "" {
+		t.Errorf("no layer time: %q, want nothing", got)
+	}
+	got := layerNote(images.LayerTime{Pulling: 412345 * time.Microsecond, Extracting: 1200 * time.Millisecond})
+	if want := "; layers under the steps run: 412ms pulling, 1.2s extracting"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }

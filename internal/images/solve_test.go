@@ -321,6 +321,11 @@ func TestSolve_RegistryCacheOnAnEmptyBuilderRebuildsOnlyTheChangedStep(t *testin
 	if !ran(warm.Ran, "COPY src.txt") {
 		t.Errorf("the changed COPY src.txt should run again: ran %v, cached %v", warm.Ran, warm.Cached)
 	}
+	// FROM scratch: the cold build pulls nothing; the warm one pulls and extracts the cached RUN
+	// layer, which the COPY runs on.
+	if cold.Layers != (images.LayerTime{}) || warm.Layers.Pulling <= 0 || warm.Layers.Extracting <= 0 {
+		t.Errorf("layer time: cold %+v, want none; warm %+v, want pulling and extracting", cold.Layers, warm.Layers)
+	}
 }
 
 func ran(steps []string, prefix string) bool {
