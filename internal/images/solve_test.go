@@ -328,6 +328,41 @@ func TestSolve_RegistryCacheOnAnEmptyBuilderRebuildsOnlyTheChangedStep(t *testin
 	}
 }
 
+// TestDaemon_ExtractsLayersWithTheIgzipOnItsPath proves that buildkitd, started with slipway's PATH,
+// decompresses the layers it extracts with the igzip found there (a stand-in that notes its call
+// and runs gzip), and that the Daemon names it. Not parallel: it sets PATH.
+func TestDaemon_ExtractsLayersWithTheIgzipOnItsPath(t *testing.T) {
+	reg := registrytest.Start(t, registrytest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	solve := func(d *images.Daemon, files map[string][]byte, repo string) string {
+		s := &images.Solver{Client: d.Client, Log: testWriter{t}}
+		out, err := s.Solve(ctx, images.Request{Spec: spec(t, workspace(t, files))}, "linux/amd64", images.Remote{Repository: repo}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Digest
+	}
+	base := solve(startDaemon(t), map[string][]byte{"tool": tool(t, "amd64"),
+		"Dockerfile": []byte("FROM scratch\nCOPY tool /tool\nRUN [\"/tool\", \"rand\", \"/r\"]\n")}, reg.Host+"/base")
+
+	bin, calls := t.TempDir(), filepath.Join(t.TempDir(), "calls")
+	script := "#!/bin/sh\necho \"$@\" >> " + calls + "\nexec gzip \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "igzip"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(filepath.ListSeparator)+os.Getenv("PATH"))
+	d := startDaemon(t)
+	if d.Decompressor != "igzip" {
+		t.Errorf("Decompressor = %q, want igzip", d.Decompressor)
+	}
+	solve(d, map[string][]byte{"src.txt": []byte("on top\n"),
+		"Dockerfile": []byte("FROM " + reg.Host + "/base@" + base + "\nCOPY src.txt /src.txt\n")}, reg.Host+"/app")
+	if b, err := os.ReadFile(calls); err != nil || !strings.Contains(string(b), "-d") {
+		t.Errorf("buildkitd extracted the base's layers without the igzip on its PATH: %q, %v", b, err)
+	}
+}
+
 func ran(steps []string, prefix string) bool {
 	for _, s := range steps {
 		if strings.Contains(s, prefix) {
