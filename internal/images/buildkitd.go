@@ -34,6 +34,7 @@ type DaemonOptions struct {
 	Dir    string    // parent of the state directory; "" means the system's temporary directory
 	Log    io.Writer // buildkitd's own log; nil discards it
 	Ready  time.Duration
+	GoGzip bool // decompress with Go's compress/gzip even where igzip or unpigz is on PATH (the build bench's comparison)
 }
 
 // StartDaemon starts buildkitd with a state directory of its own and waits until it answers.
@@ -54,6 +55,11 @@ func StartDaemon(ctx context.Context, o DaemonOptions) (*Daemon, error) {
 	cmd := exec.Command(path, "--root", filepath.Join(dir, "state"), "--addr", addr,
 		"--oci-worker=true", "--containerd-worker=false", "--oci-worker-gc=false")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "TMPDIR=" + dir}
+	decompressor := Decompressor(os.Getenv("PATH"))
+	if o.GoGzip { // containerd's switches (pkg/archive/compression)
+		cmd.Env = append(cmd.Env, "CONTAINERD_DISABLE_IGZIP=1", "CONTAINERD_DISABLE_PIGZ=1")
+		decompressor = Decompressor("")
+	}
 	cmd.Stdout, cmd.Stderr = o.Log, o.Log
 	// Its own process group, so a signal to slipway's group reaches us first and we stop it in
 	// order; and killed with slipway should slipway itself be killed.
@@ -62,7 +68,7 @@ func StartDaemon(ctx context.Context, o DaemonOptions) (*Daemon, error) {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("start buildkitd: %w", err)
 	}
-	d := &Daemon{Decompressor: Decompressor(os.Getenv("PATH")), dir: dir, cmd: cmd, exited: make(chan struct{})}
+	d := &Daemon{Decompressor: decompressor, dir: dir, cmd: cmd, exited: make(chan struct{})}
 	go func() { d.err = cmd.Wait(); close(d.exited) }()
 	if err := d.waitReady(ctx, addr, cmp.Or(o.Ready, 60*time.Second)); err != nil {
 		_ = d.Stop()

@@ -30,7 +30,7 @@ import (
 )
 
 // startDaemon starts slipway's buildkitd for a test and checks that stopping it removes its state.
-func startDaemon(t *testing.T) *images.Daemon {
+func startDaemon(t *testing.T, o images.DaemonOptions) *images.Daemon {
 	t.Helper()
 	testenv.Root(t, "buildkitd runs its steps with runc, as root")
 	_, err := exec.LookPath("buildkitd")
@@ -39,7 +39,8 @@ func startDaemon(t *testing.T) *images.Daemon {
 	dockertest.Require(t, "runc (Debian package runc)", err)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	d, err := images.StartDaemon(ctx, images.DaemonOptions{Log: testWriter{t}}) // the system temp dir: a socket path has at most 104 bytes
+	o.Log = testWriter{t} // o.Dir "": the system temp dir, as a socket path has at most 104 bytes
+	d, err := images.StartDaemon(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ const sha = "4f3c2b1a0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b"
 
 func TestSolve_PlatformsMergeIntoOneIndexTaggedInTwoRegistries(t *testing.T) {
 	t.Parallel()
-	d := startDaemon(t)
+	d := startDaemon(t, images.DaemonOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	plats, err := d.Platforms(ctx)
@@ -296,7 +297,7 @@ func TestSolve_RegistryCacheOnAnEmptyBuilderRebuildsOnlyTheChangedStep(t *testin
 		t.Fatal(err)
 	}
 	build := func(ws string) images.Solved {
-		d := startDaemon(t) // a builder that holds nothing
+		d := startDaemon(t, images.DaemonOptions{}) // a builder that holds nothing
 		s := &images.Solver{Client: d.Client, Log: testWriter{t}}
 		out, err := s.Solve(ctx, images.Request{Spec: spec(t, ws)}, "linux/amd64", images.Remote{
 			Repository: reg.Host + "/app", CacheFrom: []images.Cache{from}, CacheTo: []images.Cache{to},
@@ -330,7 +331,8 @@ func TestSolve_RegistryCacheOnAnEmptyBuilderRebuildsOnlyTheChangedStep(t *testin
 
 // TestDaemon_ExtractsLayersWithTheIgzipOnItsPath proves that buildkitd, started with slipway's PATH,
 // decompresses the layers it extracts with the igzip found there (a stand-in that notes its call
-// and runs gzip), and that the Daemon names it. Not parallel: it sets PATH.
+// and runs gzip), that the Daemon names it, and that GoGzip keeps buildkitd to Go's gzip. Not
+// parallel: it sets PATH.
 func TestDaemon_ExtractsLayersWithTheIgzipOnItsPath(t *testing.T) {
 	reg := registrytest.Start(t, registrytest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -343,8 +345,9 @@ func TestDaemon_ExtractsLayersWithTheIgzipOnItsPath(t *testing.T) {
 		}
 		return out.Digest
 	}
-	base := solve(startDaemon(t), map[string][]byte{"tool": tool(t, "amd64"),
+	base := solve(startDaemon(t, images.DaemonOptions{}), map[string][]byte{"tool": tool(t, "amd64"),
 		"Dockerfile": []byte("FROM scratch\nCOPY tool /tool\nRUN [\"/tool\", \"rand\", \"/r\"]\n")}, reg.Host+"/base")
+	onTop := map[string][]byte{"src.txt": []byte("on top\n"), "Dockerfile": []byte("FROM " + reg.Host + "/base@" + base + "\nCOPY src.txt /src.txt\n")}
 
 	bin, calls := t.TempDir(), filepath.Join(t.TempDir(), "calls")
 	script := "#!/bin/sh\necho \"$@\" >> " + calls + "\nexec gzip \"$@\"\n"
@@ -352,12 +355,19 @@ func TestDaemon_ExtractsLayersWithTheIgzipOnItsPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", bin+string(filepath.ListSeparator)+os.Getenv("PATH"))
-	d := startDaemon(t)
+	d := startDaemon(t, images.DaemonOptions{GoGzip: true})
+	if d.Decompressor != "Go's compress/gzip" {
+		t.Errorf("with GoGzip, Decompressor = %q, want Go's compress/gzip", d.Decompressor)
+	}
+	solve(d, onTop, reg.Host+"/app")
+	if b, err := os.ReadFile(calls); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("with GoGzip buildkitd still ran the igzip on its PATH: %q, %v", b, err)
+	}
+	d = startDaemon(t, images.DaemonOptions{})
 	if d.Decompressor != "igzip" {
 		t.Errorf("Decompressor = %q, want igzip", d.Decompressor)
 	}
-	solve(d, map[string][]byte{"src.txt": []byte("on top\n"),
-		"Dockerfile": []byte("FROM " + reg.Host + "/base@" + base + "\nCOPY src.txt /src.txt\n")}, reg.Host+"/app")
+	solve(d, onTop, reg.Host+"/app")
 	if b, err := os.ReadFile(calls); err != nil || !strings.Contains(string(b), "-d") {
 		t.Errorf("buildkitd extracted the base's layers without the igzip on its PATH: %q, %v", b, err)
 	}
@@ -376,7 +386,7 @@ func ran(steps []string, prefix string) bool {
 // here: the test's generator is the test tool, speaking BuildKit's SBOM protocol, in a local image.
 func TestSolve_SBOMFromAGeneratorImageIsAttached(t *testing.T) {
 	t.Parallel()
-	d := startDaemon(t)
+	d := startDaemon(t, images.DaemonOptions{})
 	reg := registrytest.Start(t, registrytest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
