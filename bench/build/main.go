@@ -4,7 +4,8 @@
 // the same build cold. Both push the image by digest to docker-registry on loopback; the rounds
 // interleave the two. The floor is the changed layer alone: a build of only that step and its push.
 // The same app with `COPY --link` for its source (a choice in the user's Dockerfile) is measured
-// beside it: its rebuild needs no cached layer pulled or extracted.
+// beside it: its rebuild needs no cached layer pulled or extracted. So is the rebuild on a buildkitd
+// kept to Go's gzip, as buildkitd is without igzip on its PATH.
 package main
 
 import (
@@ -53,6 +54,7 @@ type app struct {
 // times are one app's figures over the rounds.
 type times struct {
 	cold, warm, pulling, extracting []time.Duration
+	goGzip, goExtracting            []time.Duration // the rebuild with Go's gzip (the first app only)
 }
 
 func run(rounds, mib int) error {
@@ -89,7 +91,7 @@ func run(rounds, mib int) error {
 	}
 	fmt.Printf("bench/build: two %d MiB dependency steps and a one-line source change, fresh buildkitd each build, %d rounds\n", mib, rounds)
 	for _, a := range apps {
-		if _, _, err := build(ctx, a.base, images.Remote{Repository: reg.Host + "/" + a.name, CacheTo: []images.Cache{cacheTo(reg.Host, a.name)}}); err != nil {
+		if _, _, err := build(ctx, a.base, images.Remote{Repository: reg.Host + "/" + a.name, CacheTo: []images.Cache{cacheTo(reg.Host, a.name)}}, false); err != nil {
 			return fmt.Errorf("the base commit's build of %s: %w", a.name, err)
 		}
 	}
@@ -97,11 +99,11 @@ func run(rounds, mib int) error {
 	var alone []time.Duration
 	for round := range rounds {
 		for i, a := range apps {
-			if err := measure(ctx, reg.Host, a, &res[i], round); err != nil {
+			if err := measure(ctx, reg.Host, a, &res[i], round, i == 0); err != nil {
 				return err
 			}
 		}
-		d, _, err := build(ctx, floor, images.Remote{Repository: reg.Host + "/floor"})
+		d, _, err := build(ctx, floor, images.Remote{Repository: reg.Host + "/floor"}, false)
 		if err != nil {
 			return err
 		}
@@ -112,23 +114,40 @@ func run(rounds, mib int) error {
 	return nil
 }
 
-// measure builds the app's changed commit cold, then with the base commit's registry cache.
-func measure(ctx context.Context, host string, a app, t *times, round int) error {
-	d, _, err := build(ctx, a.changed, images.Remote{Repository: host + "/" + a.name})
+// measure builds the app's changed commit cold, then with the base commit's registry cache; with
+// goGzip also on a buildkitd kept to Go's gzip, the two rebuilds in turn first.
+func measure(ctx context.Context, host string, a app, t *times, round int, goGzip bool) error {
+	o := images.Remote{Repository: host + "/" + a.name}
+	d, _, err := build(ctx, a.changed, o, false)
 	if err != nil {
 		return err
 	}
 	t.cold = append(t.cold, d)
 	from, _ := images.ParseCache("type=registry,ref="+cacheRef(host, a.name), false)
-	d, solved, err := build(ctx, a.changed, images.Remote{Repository: host + "/" + a.name, CacheFrom: []images.Cache{from}})
-	if err != nil {
-		return err
+	o.CacheFrom = []images.Cache{from}
+	order := []bool{false}
+	if goGzip {
+		order = []bool{round%2 == 1, round%2 == 0}
 	}
-	t.warm = append(t.warm, d)
-	t.pulling, t.extracting = append(t.pulling, solved.Layers.Pulling), append(t.extracting, solved.Layers.Extracting)
-	fmt.Printf("  round %d %-8s cold %6.2fs   registry cache %6.2fs (%d steps from cache, ran %q; cached layers %.2fs pulling, %.2fs extracting)\n",
-		round+1, a.name+":", t.cold[round].Seconds(), d.Seconds(), len(solved.Cached), solved.Ran,
-		solved.Layers.Pulling.Seconds(), solved.Layers.Extracting.Seconds())
+	var line string
+	for _, gz := range order {
+		d, solved, err := build(ctx, a.changed, o, gz)
+		if err != nil {
+			return err
+		}
+		if gz {
+			t.goGzip, t.goExtracting = append(t.goGzip, d), append(t.goExtracting, solved.Layers.Extracting)
+			continue
+		}
+		t.warm = append(t.warm, d)
+		t.pulling, t.extracting = append(t.pulling, solved.Layers.Pulling), append(t.extracting, solved.Layers.Extracting)
+		line = fmt.Sprintf("registry cache %6.2fs (%d steps from cache, ran %q; cached layers %.2fs pulling, %.2fs extracting)",
+			d.Seconds(), len(solved.Cached), dockerfileSteps(solved.Ran), solved.Layers.Pulling.Seconds(), solved.Layers.Extracting.Seconds())
+	}
+	if goGzip {
+		line += fmt.Sprintf("   with Go's gzip %6.2fs (%.2fs extracting)", t.goGzip[round].Seconds(), t.goExtracting[round].Seconds())
+	}
+	fmt.Printf("  round %d %-9s cold %6.2fs   %s\n", round+1, a.name+":", t.cold[round].Seconds(), line)
 	return nil
 }
 
@@ -138,8 +157,18 @@ func report(res []times, alone time.Duration) {
 	fmt.Printf("ratio (registry cache ÷ cold): %.2f  (goal ≤ 0.30; medians %.2fs / %.2fs; of the rebuild, %.2fs pulling and %.2fs extracting the cached layer the changed COPY runs on, with %s)   floor (changed layer alone ÷ cold): %.2f (%.2fs)\n",
 		mw.Seconds()/mc.Seconds(), mw.Seconds(), mc.Seconds(), median(a.pulling).Seconds(), median(a.extracting).Seconds(),
 		images.Decompressor(os.Getenv("PATH")), alone.Seconds()/mc.Seconds(), alone.Seconds())
+	fmt.Printf("on a buildkitd kept to Go's gzip: %.2f  (medians %.2fs / %.2fs; %.2fs extracting)\n",
+		median(a.goGzip).Seconds()/mc.Seconds(), median(a.goGzip).Seconds(), mc.Seconds(), median(a.goExtracting).Seconds())
 	fmt.Printf("with COPY --link for the source (the user's Dockerfile): %.2f  (medians %.2fs / %.2fs)\n",
 		median(l.warm).Seconds()/median(l.cold).Seconds(), median(l.warm).Seconds(), median(l.cold).Seconds())
+}
+
+// dockerfileSteps are the steps of the Dockerfile among those buildkitd names ("[stage 1/2] …"),
+// not its loading of the context or the cache, nor the export.
+func dockerfileSteps(steps []string) []string {
+	return slices.DeleteFunc(slices.Clone(steps), func(s string) bool {
+		return !strings.HasPrefix(s, "[") || strings.HasPrefix(s, "[internal]")
+	})
 }
 
 func cacheRef(host, name string) string { return host + "/cache/" + name + ":main" }
@@ -184,8 +213,8 @@ func (w workspaces) write(name, df, src string) (images.Spec, error) {
 }
 
 // build starts a buildkitd that holds nothing, times one solve and push, and removes it.
-func build(ctx context.Context, s images.Spec, o images.Remote) (time.Duration, images.Solved, error) {
-	d, err := images.StartDaemon(ctx, images.DaemonOptions{})
+func build(ctx context.Context, s images.Spec, o images.Remote, goGzip bool) (time.Duration, images.Solved, error) {
+	d, err := images.StartDaemon(ctx, images.DaemonOptions{GoGzip: goGzip})
 	if err != nil {
 		return 0, images.Solved{}, err
 	}
