@@ -24,10 +24,11 @@ ARG BASE=debian:trixie-slim@sha256:a29215f6a35e51e22adffa17f89e9d2ef06214e64a2ba
 FROM ${BASE}
 ARG DEBIAN_FRONTEND=noninteractive
 # python3-venv and python3-pip: lint-python installs a project's own linters into a virtualenv.
-# runc: buildkitd's OCI worker runs each RUN step of a build with it.
+# runc: buildkitd's OCI worker runs each RUN step of a build with it; isal: its igzip, which buildkitd
+# decompresses the layers it extracts with, about three times faster than Go's gzip (bench/build).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      ca-certificates git python3 python3-venv python3-pip flake8 black isort pylint mypy runc \
+      ca-certificates git python3 python3-venv python3-pip flake8 black isort pylint mypy runc isal \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
 # The sandbox user (internal/sandbox): gate commands, linters and pip run as it, never as the root the
 # runner starts a container action as, beside its Docker socket. The code uses the numbers and needs no

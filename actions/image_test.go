@@ -50,15 +50,15 @@ func TestImage_RunsEveryEntrypoint(t *testing.T) {
 	if inspect, err := cli.ImageInspect(context.Background(), img); err != nil || inspect.Size > 600_000_000 {
 		t.Errorf("the image is %d bytes (%v), want at most 600 MB", inspect.Size, err)
 	}
-	// buildkitd of the moby/buildkit version go.mod pins (the client slipway links), and runc, which
-	// its worker runs each RUN step with, from Debian.
+	// buildkitd of the moby/buildkit version go.mod pins (the client slipway links), runc, which its
+	// worker runs each RUN step with, and igzip, which it extracts layers with (both from Debian).
 	pinned, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", "github.com/moby/buildkit").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, out := dockertest.Run(t, cli, img, []string{"sh", "-c"}, "runc --version && buildkitd --version"); code != 0 ||
-		!strings.Contains(out, "runc version") || !strings.Contains(out, "github.com/moby/buildkit "+strings.TrimSpace(string(pinned))+" ") {
-		t.Errorf("want runc and buildkitd %s to run in the image: exit %d\n%s", pinned, code, out)
+	if code, out := dockertest.Run(t, cli, img, []string{"sh", "-c"}, "runc --version && buildkitd --version && echo x | igzip -c | igzip -dc"); code != 0 ||
+		!strings.Contains(out, "runc version") || !strings.HasSuffix(strings.TrimSpace(out), "\nx") || !strings.Contains(out, "github.com/moby/buildkit "+strings.TrimSpace(string(pinned))+" ") {
+		t.Errorf("want runc, buildkitd %s and igzip to run in the image: exit %d\n%s", pinned, code, out)
 	}
 	// What lint-python and its install feature run: Debian's Python, venv, pip, git and linters.
 	code, out := dockertest.Run(t, cli, img, []string{"sh", "-c"},

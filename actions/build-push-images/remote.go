@@ -256,7 +256,7 @@ func buildAll(ctx context.Context, k *actionkit.Kit, cfg config, solver *images.
 			continue
 		}
 		for _, s := range solved {
-			k.Infof("%s %s: pushed %s (%d steps run, %d from cache)", req.Spec.Name, s.Platform, s.Digest, len(s.Ran), len(s.Cached))
+			k.Infof("%s %s: pushed %s (%d steps run, %d from cache%s)", req.Spec.Name, s.Platform, s.Digest, len(s.Ran), len(s.Cached), layerNote(s.Layers))
 			built[i] = append(built[i], s.Digest)
 			digests = append(digests, req.Spec.Name+"@"+s.Digest)
 		}
@@ -358,6 +358,15 @@ func startBuilder(ctx context.Context, k *actionkit.Kit, log io.Writer) (*images
 			_ = cli.Close()
 		}
 	}, nil
+}
+
+// layerNote says how long buildkitd spent pulling and extracting the layers (cached or base) that
+// the steps it ran needed: time outside every step's own.
+func layerNote(l images.LayerTime) string {
+	if l == (images.LayerTime{}) {
+		return ""
+	}
+	return fmt.Sprintf("; layers under the steps run: %s pulling, %s extracting", l.Pulling.Round(time.Millisecond), l.Extracting.Round(time.Millisecond))
 }
 
 // mergeAll writes, for each image of merge-digests, the index of its digests and its tags.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -202,5 +203,16 @@ func TestPlanPlatforms_AMatrixJobBuildsOnlyItsPlatform(t *testing.T) {
 	cfg = config{}
 	if got, err := planPlatforms(cfg, reqs[:1], []string{"linux/amd64"}); err != nil || !slices.Equal(got[0], []string{""}) {
 		t.Errorf("no platforms: %q (%v), want the worker's own", got, err)
+	}
+}
+
+func TestLayerNote_SaysTheLayerTimeOnlyWhenThereIsSome(t *testing.T) {
+	t.Parallel()
+	if got := layerNote(images.LayerTime{}); got != "" {
+		t.Errorf("no layer time: %q, want nothing", got)
+	}
+	got := layerNote(images.LayerTime{Pulling: 412345 * time.Microsecond, Extracting: 1200 * time.Millisecond})
+	if want := "; layers under the steps run: 412ms pulling, 1.2s extracting"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }

@@ -27,8 +27,11 @@ import (
 type Daemon struct {
 	Client *bkclient.Client
 	Where  string // where it runs, for the log: "process 1234" or "container slipway-buildkitd-…"
-	dir    string // the process's state directory
-	stop   func() error
+	// Decompressor is what buildkitd unpacks gzip layers with (Decompressor's answer for its PATH);
+	// "" where slipway cannot tell (the container beside slipway's, whose image has isal's igzip).
+	Decompressor string
+	dir          string // the process's state directory
+	stop         func() error
 }
 
 // DaemonOptions say where buildkitd is and where its state goes.
@@ -37,6 +40,7 @@ type DaemonOptions struct {
 	Dir    string    // parent of the process's state directory; "" means the system's temporary directory
 	Log    io.Writer // buildkitd's own log; nil discards it
 	Ready  time.Duration
+	GoGzip bool // decompress with Go's compress/gzip even where igzip or unpigz is on PATH (the build bench's comparison)
 }
 
 // StartOwnDaemon starts slipway's buildkitd where it can run: beside slipway's container when slipway
@@ -69,6 +73,11 @@ func StartDaemon(ctx context.Context, o DaemonOptions) (*Daemon, error) {
 	addr := "unix://" + filepath.Join(dir, "buildkitd.sock")
 	cmd := exec.Command(path, buildkitdArgs(filepath.Join(dir, "state"), addr)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "TMPDIR=" + dir}
+	decompressor := Decompressor(os.Getenv("PATH"))
+	if o.GoGzip { // containerd's switches (pkg/archive/compression)
+		cmd.Env = append(cmd.Env, "CONTAINERD_DISABLE_IGZIP=1", "CONTAINERD_DISABLE_PIGZ=1")
+		decompressor = Decompressor("")
+	}
 	cmd.Stdout, cmd.Stderr = o.Log, o.Log
 	// Its own process group, so a signal to slipway's group reaches us first and we stop it in
 	// order; and killed with slipway should slipway itself be killed.
@@ -80,7 +89,7 @@ func StartDaemon(ctx context.Context, o DaemonOptions) (*Daemon, error) {
 	exited := make(chan struct{})
 	var waitErr error
 	go func() { waitErr = cmd.Wait(); close(exited) }()
-	d := &Daemon{Where: fmt.Sprintf("process %d", cmd.Process.Pid), dir: dir, stop: func() error {
+	d := &Daemon{Where: fmt.Sprintf("process %d", cmd.Process.Pid), Decompressor: decompressor, dir: dir, stop: func() error {
 		stopProcess(cmd, exited)
 		if err := os.RemoveAll(dir); err != nil {
 			return fmt.Errorf("remove buildkitd's state %s: %w", dir, err)
@@ -95,6 +104,24 @@ func StartDaemon(ctx context.Context, o DaemonOptions) (*Daemon, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// Decompressor names what buildkitd, given this PATH, decompresses gzip layers with when it
+// extracts a cached or base layer for a step to run on: containerd's archive package runs igzip
+// (ISA-L; Debian package isal) or else unpigz (pigz) when it finds one on the PATH, and otherwise
+// Go's compress/gzip, which takes about three times igzip's time.
+func Decompressor(path string) string {
+	for _, name := range []string{"igzip", "unpigz"} {
+		for _, dir := range filepath.SplitList(path) {
+			if !filepath.IsAbs(dir) {
+				continue // relative to the current directory, which exec.LookPath refuses (ErrDot)
+			}
+			if fi, err := os.Stat(filepath.Join(dir, name)); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+				return name
+			}
+		}
+	}
+	return "Go's compress/gzip"
 }
 
 // lookBuildkitd finds buildkitd: bin, else in PATH.

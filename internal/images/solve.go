@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/containerd/platforms"
 	bkclient "github.com/moby/buildkit/client"
@@ -66,6 +67,15 @@ type Solved struct {
 	Digest   string   // of what was pushed: an index of the image and its attestations, or the image's manifest
 	Cached   []string // build steps answered from cache
 	Ran      []string // build steps run
+	Layers   LayerTime
+}
+
+// LayerTime is the wall time buildkitd spent on layers it did not build: a step that runs on top
+// of a cached or base layer needs it pulled and extracted first (BuildKit's COPY --link does not).
+// This time falls outside every step's own timing.
+type LayerTime struct {
+	Pulling    time.Duration // some layer being fetched from a registry or the cache
+	Extracting time.Duration // some layer being unpacked into a snapshot
 }
 
 // knownPlatforms are the platforms BuildKit builds Linux images for.
@@ -218,7 +228,7 @@ func (s *Solver) Solve(ctx context.Context, r Request, platform string, o Remote
 	}
 	status := make(chan *bkclient.SolveStatus)
 	done := make(chan struct{})
-	go func() { defer close(done); res.Cached, res.Ran = s.follow(r.Spec.Name, platform, status) }()
+	go func() { defer close(done); res.Cached, res.Ran, res.Layers = s.follow(r.Spec.Name, platform, status) }()
 	resp, err := s.Client.Solve(ctx, nil, opt, status) // closes status
 	<-done
 	if errors.As(err, new(*errdefs.SolveError)) || len(errdefs.Sources(err)) > 0 {
@@ -264,11 +274,13 @@ func PlatformCacheRef(ref, platform string) string {
 	return ref + ":latest" + suffix
 }
 
-// follow reads the solve's status: each step's name once it completes, cached or run, and the RUN
-// output into the log.
-func (s *Solver) follow(name, platform string, status <-chan *bkclient.SolveStatus) (cached, ran []string) {
+// follow reads the solve's status: each step's name once it completes, cached or run, the time
+// spent on layers, and the RUN output into the log.
+func (s *Solver) follow(name, platform string, status <-chan *bkclient.SolveStatus) (cached, ran []string, layers LayerTime) {
 	seen := map[string]bool{}
+	var lt layerTimer
 	for st := range status {
+		lt.add(st.Statuses)
 		for _, v := range st.Vertexes {
 			if v.Completed == nil || seen[v.Digest.String()] || v.Error != "" {
 				continue
@@ -284,7 +296,7 @@ func (s *Solver) follow(name, platform string, status <-chan *bkclient.SolveStat
 			s.logf("%s (%s): %s", name, platform, strings.TrimRight(string(l.Data), "\n"))
 		}
 	}
-	return cached, ran
+	return cached, ran, lt.times()
 }
 
 func (s *Solver) logf(format string, args ...any) {

@@ -29,7 +29,7 @@ import (
 )
 
 // startDaemon starts slipway's buildkitd for a test and checks that stopping it removes its state.
-func startDaemon(t *testing.T) *images.Daemon {
+func startDaemon(t *testing.T, o images.DaemonOptions) *images.Daemon {
 	t.Helper()
 	testenv.Root(t, "buildkitd runs its steps with runc, as root")
 	_, err := exec.LookPath("buildkitd")
@@ -38,7 +38,8 @@ func startDaemon(t *testing.T) *images.Daemon {
 	dockertest.Require(t, "runc (Debian package runc)", err)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	d, err := images.StartDaemon(ctx, images.DaemonOptions{Log: testWriter{t}}) // the system temp dir: a socket path has at most 104 bytes
+	o.Log = testWriter{t} // o.Dir "": the system temp dir, as a socket path has at most 104 bytes
+	d, err := images.StartDaemon(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ const sha = "4f3c2b1a0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b"
 
 func TestSolve_PlatformsMergeIntoOneIndexTaggedInTwoRegistries(t *testing.T) {
 	t.Parallel()
-	d := startDaemon(t)
+	d := startDaemon(t, images.DaemonOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	plats, err := d.Platforms(ctx)
@@ -277,7 +278,7 @@ func TestSolve_RegistryCacheOnAnEmptyBuilderRebuildsOnlyTheChangedStep(t *testin
 		t.Fatal(err)
 	}
 	build := func(ws string) images.Solved {
-		d := startDaemon(t) // a builder that holds nothing
+		d := startDaemon(t, images.DaemonOptions{}) // a builder that holds nothing
 		s := &images.Solver{Client: d.Client, Log: testWriter{t}}
 		out, err := s.Solve(ctx, images.Request{Spec: spec(t, ws)}, "linux/amd64", images.Remote{
 			Repository: reg.Host + "/app", CacheFrom: []images.Cache{from}, CacheTo: []images.Cache{to},
@@ -302,6 +303,55 @@ func TestSolve_RegistryCacheOnAnEmptyBuilderRebuildsOnlyTheChangedStep(t *testin
 	if !ran(warm.Ran, "COPY src.txt") {
 		t.Errorf("the changed COPY src.txt should run again: ran %v, cached %v", warm.Ran, warm.Cached)
 	}
+	// FROM scratch: the cold build pulls nothing; the warm one pulls and extracts the cached RUN
+	// layer, which the COPY runs on.
+	if cold.Layers != (images.LayerTime{}) || warm.Layers.Pulling <= 0 || warm.Layers.Extracting <= 0 {
+		t.Errorf("layer time: cold %+v, want none; warm %+v, want pulling and extracting", cold.Layers, warm.Layers)
+	}
+}
+
+// TestDaemon_ExtractsLayersWithTheIgzipOnItsPath proves that buildkitd, started with slipway's PATH,
+// decompresses the layers it extracts with the igzip found there (a stand-in that notes its call
+// and runs gzip), that the Daemon names it, and that GoGzip keeps buildkitd to Go's gzip. Not
+// parallel: it sets PATH.
+func TestDaemon_ExtractsLayersWithTheIgzipOnItsPath(t *testing.T) {
+	reg := registrytest.Start(t, registrytest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	solve := func(d *images.Daemon, files map[string][]byte, repo string) string {
+		s := &images.Solver{Client: d.Client, Log: testWriter{t}}
+		out, err := s.Solve(ctx, images.Request{Spec: spec(t, workspace(t, files))}, "linux/amd64", images.Remote{Repository: repo}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Digest
+	}
+	base := solve(startDaemon(t, images.DaemonOptions{}), map[string][]byte{"tool": tool(t, "amd64"),
+		"Dockerfile": []byte("FROM scratch\nCOPY tool /tool\nRUN [\"/tool\", \"rand\", \"/r\"]\n")}, reg.Host+"/base")
+	onTop := map[string][]byte{"src.txt": []byte("on top\n"), "Dockerfile": []byte("FROM " + reg.Host + "/base@" + base + "\nCOPY src.txt /src.txt\n")}
+
+	bin, calls := t.TempDir(), filepath.Join(t.TempDir(), "calls")
+	script := "#!/bin/sh\necho \"$@\" >> " + calls + "\nexec gzip \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "igzip"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(filepath.ListSeparator)+os.Getenv("PATH"))
+	d := startDaemon(t, images.DaemonOptions{GoGzip: true})
+	if d.Decompressor != "Go's compress/gzip" {
+		t.Errorf("with GoGzip, Decompressor = %q, want Go's compress/gzip", d.Decompressor)
+	}
+	solve(d, onTop, reg.Host+"/app")
+	if b, err := os.ReadFile(calls); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("with GoGzip buildkitd still ran the igzip on its PATH: %q, %v", b, err)
+	}
+	d = startDaemon(t, images.DaemonOptions{})
+	if d.Decompressor != "igzip" {
+		t.Errorf("Decompressor = %q, want igzip", d.Decompressor)
+	}
+	solve(d, onTop, reg.Host+"/app")
+	if b, err := os.ReadFile(calls); err != nil || !strings.Contains(string(b), "-d") {
+		t.Errorf("buildkitd extracted the base's layers without the igzip on its PATH: %q, %v", b, err)
+	}
 }
 
 func ran(steps []string, prefix string) bool {
@@ -317,7 +367,7 @@ func ran(steps []string, prefix string) bool {
 // here: the test's generator is the test tool, speaking BuildKit's SBOM protocol, in a local image.
 func TestSolve_SBOMFromAGeneratorImageIsAttached(t *testing.T) {
 	t.Parallel()
-	d := startDaemon(t)
+	d := startDaemon(t, images.DaemonOptions{})
 	reg := registrytest.Start(t, registrytest.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -415,7 +465,7 @@ func TestSolve_GHACacheModeMaxThroughActsCacheServerKeepsTheBuilderStage(t *test
 		return []images.Cache{c}
 	}
 	build := func(ws string) (images.Solved, []byte) {
-		d := startDaemon(t) // a builder that holds nothing
+		d := startDaemon(t, images.DaemonOptions{}) // a builder that holds nothing
 		s := &images.Solver{Client: d.Client, Log: testWriter{t}}
 		out, err := s.Solve(ctx, images.Request{Spec: spec(t, ws)}, "linux/amd64", images.Remote{
 			Repository: reg.Host + "/app", CacheFrom: caches("type=gha", false), CacheTo: caches("type=gha,mode=max", true),
