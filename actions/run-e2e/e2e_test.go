@@ -210,6 +210,13 @@ func TestRunE2E_CancelLeavesNothingWithinTheRunnersWindow(t *testing.T) {
 				}
 			})
 			composetest.WaitPrinted(t, cli, name, "e2e", "sleeping", 2*time.Minute)
+			// and once run-e2e follows it: the container can print before run-e2e has seen it start,
+			// and a cancel before then is one while the platform starts, whose test service said nothing.
+			for deadline := time.Now().Add(time.Minute); !strings.Contains(proc.Log(), name+"-e2e-1 Started"); time.Sleep(50 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("run-e2e did not say it started the test service:\n%s", proc.Log())
+				}
+			}
 			code, took, killed := proc.Cancel(t, first)
 			if killed || code != 3 || took > actionkit.CancelWindow+500*time.Millisecond {
 				t.Errorf("exit %d after %s (killed by the runner: %v), want 3 within the cancel window (%s); output:\n%s", code, took, killed, actionkit.CancelWindow, proc.Log())
