@@ -44,11 +44,12 @@ func TestImage_RunsEveryEntrypoint(t *testing.T) {
 			t.Errorf("/usr/local/bin/%s is %s bytes (exit %d), want at most %d MB", bin, strings.TrimSpace(out), code, most/1_000_000)
 		}
 	}
-	// The whole image at most 600 MB: 512.0 MB before buildkitd and runc, 579.4 MB with them (56.6 MB
-	// buildkitd, 11 MB runc and libseccomp), on the base .ci/debian-image makes, which is larger than
-	// Debian's own slim image.
-	if inspect, err := cli.ImageInspect(context.Background(), img); err != nil || inspect.Size > 600_000_000 {
-		t.Errorf("the image is %d bytes (%v), want at most 600 MB", inspect.Size, err)
+	// The whole image at most 640 MB: 512.0 MB before buildkitd and runc, 579.4 MB with them (56.6 MB
+	// buildkitd, 11 MB runc and libseccomp) for linux/amd64, 609.8 MB for linux/arm64 (Debian's arm64
+	// packages are larger), on the base .ci/debian-image makes, which is larger than Debian's own slim
+	// image.
+	if inspect, err := cli.ImageInspect(context.Background(), img); err != nil || inspect.Size > 640_000_000 {
+		t.Errorf("the image is %d bytes (%v), want at most 640 MB", inspect.Size, err)
 	}
 	// buildkitd of the moby/buildkit version go.mod pins (the client slipway links), runc, which its
 	// worker runs each RUN step with, and igzip, which it extracts layers with (both from Debian).
