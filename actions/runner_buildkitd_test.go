@@ -6,11 +6,12 @@ import (
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/slipway-actions/slipway/internal/images/imagestest"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
@@ -38,7 +39,7 @@ func TestRunner_BuildPushImagesBuildsPlatformsOnItsOwnBuildkitdBesideTheAction(t
 	j := runnertest.NewJob(t)
 	tools := t.TempDir()
 	for _, arch := range []string{"amd64", "arm64"} {
-		if err := os.WriteFile(filepath.Join(tools, "tool-"+arch), testTool(t, arch), 0o755); err != nil {
+		if err := os.WriteFile(filepath.Join(tools, "tool-"+arch), imagestest.Tool(t, arch), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -91,22 +92,6 @@ func TestRunner_BuildPushImagesBuildsPlatformsOnItsOwnBuildkitdBesideTheAction(t
 		t.Errorf("cancelled mid-build: want a failed step ended within %s of the SIGINT, got %s after: %v", actionkit.CancelWindow, res.EndedAfterCancel, res)
 	}
 	builderGone(t, res)
-}
-
-// testTool is internal/images' static test tool built for a GOARCH.
-func testTool(t *testing.T, arch string) []byte {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "tool")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "../internal/images/testdata/tool")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build the test tool for %s: %v\n%s", arch, err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // builderRuns says whether the builder of the step's container runs a process whose command line

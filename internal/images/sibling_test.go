@@ -14,6 +14,7 @@ import (
 
 	"github.com/slipway-actions/slipway/internal/dockertest"
 	"github.com/slipway-actions/slipway/internal/images"
+	"github.com/slipway-actions/slipway/internal/images/imagestest"
 )
 
 // The dial command's stdin reaches buildkitd's socket, the socket's answers its stdout, and the end
@@ -55,7 +56,7 @@ func TestRemoveLeftoverBuilders_RemovesOnlyThoseWhoseSlipwayIsGone(t *testing.T)
 	ctx := context.Background()
 	tag := dockertest.UniqueName(t, "slipway-test/leftover") + ":1"
 	dockertest.BuildImage(t, cli, tag, map[string]dockertest.File{
-		"tool": {Data: tool(t, "amd64"), Mode: 0o755}, "Dockerfile": {Data: []byte("FROM scratch\nCOPY tool /tool\nENTRYPOINT [\"/tool\"]\n")},
+		"tool": {Data: imagestest.Tool(t, "amd64"), Mode: 0o755}, "Dockerfile": {Data: []byte("FROM scratch\nCOPY tool /tool\nENTRYPOINT [\"/tool\"]\n")},
 	})
 	create := func(labels map[string]string, args ...string) string {
 		labels[dockertest.Label] = "1"

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -61,28 +60,6 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-var tools sync.Map // GOARCH → the static test tool's bytes
-
-// tool is the static test tool (testdata/tool) built for a GOARCH: an arm64 one runs under QEMU.
-func tool(t *testing.T, arch string) []byte {
-	t.Helper()
-	if b, ok := tools.Load(arch); ok {
-		return b.([]byte)
-	}
-	out := filepath.Join(t.TempDir(), "tool")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./testdata/tool")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build the tool for %s: %v\n%s", arch, err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tools.Store(arch, b)
-	return b
-}
-
 func workspace(t *testing.T, files map[string][]byte) string {
 	t.Helper()
 	ws := t.TempDir()
@@ -121,7 +98,7 @@ func TestSolve_PlatformsMergeIntoOneIndexTaggedInTwoRegistries(t *testing.T) {
 	one := registrytest.Start(t, registrytest.Options{})
 	two := registrytest.Start(t, registrytest.Options{})
 	ws := workspace(t, map[string][]byte{
-		"tool-amd64": tool(t, "amd64"), "tool-arm64": tool(t, "arm64"),
+		"tool-amd64": imagestest.Tool(t, "amd64"), "tool-arm64": imagestest.Tool(t, "arm64"),
 		"Dockerfile": []byte("FROM scratch\nARG TARGETARCH\nCOPY tool-${TARGETARCH} /tool\nRUN [\"/tool\", \"arch\", \"/arch\"]\n"),
 	})
 	s := &images.Solver{Client: d.Client, Log: testWriter{t}}
@@ -264,7 +241,7 @@ func TestSolve_RegistryCacheOnAnEmptyBuilderRebuildsOnlyTheChangedStep(t *testin
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	files := map[string][]byte{
-		"tool":       tool(t, "amd64"),
+		"tool":       imagestest.Tool(t, "amd64"),
 		"Dockerfile": []byte("FROM scratch AS build\nCOPY tool /tool\nRUN [\"/tool\", \"rand\", \"/expensive\"]\nCOPY src.txt /src.txt\n"),
 		"src.txt":    []byte("line one\n"),
 	}
@@ -326,7 +303,7 @@ func TestDaemon_ExtractsLayersWithTheIgzipOnItsPath(t *testing.T) {
 		}
 		return out.Digest
 	}
-	base := solve(startDaemon(t, images.DaemonOptions{}), map[string][]byte{"tool": tool(t, "amd64"),
+	base := solve(startDaemon(t, images.DaemonOptions{}), map[string][]byte{"tool": imagestest.Tool(t, "amd64"),
 		"Dockerfile": []byte("FROM scratch\nCOPY tool /tool\nRUN [\"/tool\", \"rand\", \"/r\"]\n")}, reg.Host+"/base")
 	onTop := map[string][]byte{"src.txt": []byte("on top\n"), "Dockerfile": []byte("FROM " + reg.Host + "/base@" + base + "\nCOPY src.txt /src.txt\n")}
 
@@ -372,13 +349,13 @@ func TestSolve_SBOMFromAGeneratorImageIsAttached(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	s := &images.Solver{Client: d.Client, Log: testWriter{t}}
-	scannerWS := workspace(t, map[string][]byte{"tool": tool(t, "amd64"),
+	scannerWS := workspace(t, map[string][]byte{"tool": imagestest.Tool(t, "amd64"),
 		"Dockerfile": []byte("FROM scratch\nCOPY tool /tool\nENTRYPOINT [\"/tool\", \"sbom\"]\n")})
 	scanner, err := s.Solve(ctx, images.Request{Spec: spec(t, scannerWS)}, "linux/amd64", images.Remote{Repository: reg.Host + "/scanner"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	appWS := workspace(t, map[string][]byte{"tool": tool(t, "amd64"), "Dockerfile": []byte("FROM scratch\nCOPY tool /app-binary\n")})
+	appWS := workspace(t, map[string][]byte{"tool": imagestest.Tool(t, "amd64"), "Dockerfile": []byte("FROM scratch\nCOPY tool /app-binary\n")})
 	app, err := s.Solve(ctx, images.Request{Spec: spec(t, appWS)}, "linux/amd64", images.Remote{
 		Repository: reg.Host + "/app", Attest: images.Attestations{SBOM: reg.Host + "/scanner@" + scanner.Digest},
 	}, false)
@@ -448,7 +425,7 @@ func TestSolve_GHACacheModeMaxThroughActsCacheServerKeepsTheBuilderStage(t *test
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	files := map[string][]byte{
-		"tool": tool(t, "amd64"),
+		"tool": imagestest.Tool(t, "amd64"),
 		"Dockerfile": []byte("FROM scratch AS build\nCOPY tool /tool\nRUN [\"/tool\", \"rand\", \"/expensive\"]\n" +
 			"FROM scratch\nCOPY src.txt /src.txt\nCOPY --from=build /expensive /expensive\n"),
 		"src.txt": []byte("line one\n"),
