@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slipway-actions/slipway/internal/docker"
+
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
@@ -413,7 +415,7 @@ func workspaceOnHost(ctx context.Context, cli inspector, ws string, own ownConta
 		return "", nil // a local run: the engine sees the paths this process sees
 	}
 	if len(own.ids) == 0 {
-		return "", errors.New("neither the hostname nor /proc/self/mountinfo names this container")
+		return "", errors.New("neither the hostname nor /proc/self/mountinfo nor /proc/self/cgroup names this container")
 	}
 	var errs []error
 	for _, id := range own.ids {
@@ -446,28 +448,14 @@ type inspector interface {
 // ownContainer is what this process can tell of the container it runs in, if any.
 type ownContainer struct {
 	dockerenv bool     // /.dockerenv exists: Docker started this process's container
-	ids       []string // what may name the container: its hostname, the ID in its mounts
+	ids       []string // what may name the container: the ID in its mounts or cgroup, its hostname
 }
 
-// containerFile is how the engine's files for a container appear in its mounts
-// (/var/lib/docker/containers/<id>/hostname, resolv.conf, hosts).
-var containerFile = regexp.MustCompile(`/containers/([0-9a-f]{64})/(?:hostname|hosts|resolv\.conf) `)
-
-// findOwnContainer reads this process's container: the hostname (the short ID, unless --hostname
-// changed it), and the ID in /proc/self/mountinfo, which --hostname does not change.
+// findOwnContainer reads this process's container: whether Docker started it, and what may name it
+// (docker.SelfCandidates: the engine's files mounted in it, its cgroup, its hostname).
 func findOwnContainer() ownContainer {
-	var own ownContainer
 	_, err := os.Stat("/.dockerenv")
-	own.dockerenv = err == nil
-	if h, err := os.Hostname(); err == nil && h != "" {
-		own.ids = append(own.ids, h)
-	}
-	if mi, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
-		if m := containerFile.FindSubmatch(mi); m != nil && !slices.Contains(own.ids, string(m[1])) {
-			own.ids = append(own.ids, string(m[1]))
-		}
-	}
-	return own
+	return ownContainer{dockerenv: err == nil, ids: docker.SelfCandidates()}
 }
 
 // readReports reads each report file, nil for one that is not JUnit XML (said as a warning).

@@ -26,9 +26,7 @@ import (
 // by it whose hostname is this one's.
 func Self(ctx context.Context, cli *client.Client) (*container.InspectResponse, error) {
 	host, _ := os.Hostname()
-	mountinfo, _ := os.ReadFile("/proc/self/mountinfo")
-	cgroup, _ := os.ReadFile("/proc/self/cgroup")
-	for _, id := range selfCandidates(string(mountinfo), string(cgroup), host) {
+	for _, id := range SelfCandidates() {
 		c, err := cli.ContainerInspect(ctx, id)
 		switch {
 		case cerrdefs.IsNotFound(err):
@@ -46,6 +44,16 @@ var (
 	containerDir = regexp.MustCompile(`/containers/([0-9a-f]{64})/(?:hostname|hosts|resolv\.conf)$`)
 	cgroupID     = regexp.MustCompile(`(?:/docker/|/docker-)([0-9a-f]{64})(?:\.scope)?(?:/|$)`)
 )
+
+// SelfCandidates are the IDs of the container this process may run in, as selfCandidates reads
+// them from /proc/self/mountinfo, /proc/self/cgroup and the hostname; none outside a container but
+// the hostname, which names a machine as well.
+func SelfCandidates() []string {
+	host, _ := os.Hostname()
+	mountinfo, _ := os.ReadFile("/proc/self/mountinfo")
+	cgroup, _ := os.ReadFile("/proc/self/cgroup")
+	return selfCandidates(string(mountinfo), string(cgroup), host)
+}
 
 // selfCandidates are the container IDs this process may run in, most certain first, each once: the
 // source of what is mounted on /etc/hostname, /etc/hosts or /etc/resolv.conf (proc(5): field 4 of
